@@ -1,22 +1,31 @@
 # tcpbed: a TCP conformance testbed. See README.md.
 GO        ?= go
 FUZZTIME  ?= 30s
-PKGS      := ./...
+FUZZPKGS  ?= ./fuzz/
 
 .PHONY: test conformance fuzz fuzz-smoke bench gate
 
-## test: go vet plus every unit test, and a replay of every committed fuzz corpus
+## test: go vet plus every unit test (which replays every committed fuzz corpus)
 test:
-	$(GO) vet $(PKGS)
-	$(GO) test $(PKGS)
+	$(GO) vet ./...
+	$(GO) test ./...
 
 ## conformance: the whole scenario matrix against the embedded gVisor peer
 conformance:
 	@echo "conformance: not built yet (issue 6)"; exit 1
 
-## fuzz: every fuzz target for FUZZTIME each
+## fuzz: every fuzz target for FUZZTIME each (FUZZTIME=2m make fuzz)
 fuzz:
-	@echo "fuzz: not built yet (issue 2)"; exit 1
+	@set -e; for pkg in $(FUZZPKGS); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== fuzz $$pkg $$t for $(FUZZTIME)"; \
+	    $(GO) test -run=NONE -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## fuzz-smoke: every fuzz target for 10 s, as CI runs them
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 ## bench: benchmarks as ratios against gVisor<->gVisor
 bench:
