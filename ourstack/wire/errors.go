@@ -1,6 +1,9 @@
 package wire
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // The faults Parse reports. Parse wraps them in a *ParseError; test with
 // errors.Is(err, wire.ErrTruncated) and so on.
@@ -16,3 +19,31 @@ var (
 	ErrIPChecksum    = errors.New("bad IPv4 header checksum")
 	ErrTCPChecksum   = errors.New("bad TCP checksum")
 )
+
+// Faults Encode reports.
+var (
+	// ErrShortBuffer: the buffer given to Encode is shorter than Packet.Len.
+	ErrShortBuffer = errors.New("buffer too short for the packet")
+	// ErrPacketTooLong: the packet would exceed the 65535 bytes that the
+	// IPv4 total-length field can express.
+	ErrPacketTooLong = errors.New("packet longer than 65535 bytes")
+)
+
+// ParseError is the error Parse, ParseTCP, ParseOptions, NewIPv4 and NewTCP
+// return: which field is wrong, where, and which fault it is. Err is one of
+// the Err* sentinels above, so errors.Is(err, ErrBadIHL) works.
+type ParseError struct {
+	Field  string // the field at fault, e.g. "IPv4 IHL", "TCP MSS option length"
+	Offset int    // byte offset of that field from the start of what was parsed
+	Value  int    // the offending value (a length, a field's value)
+	Err    error  // the sentinel
+}
+
+func (e *ParseError) Error() string {
+	return "wire: " + e.Field + " at offset " + itoa(e.Offset) + " (value " + itoa(e.Value) + "): " + e.Err.Error()
+}
+
+// Unwrap returns the sentinel.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+func itoa(v int) string { return strconv.Itoa(v) }

@@ -1,0 +1,134 @@
+package wire
+
+import "net/netip"
+
+// Parse validates an IPv4 packet carrying a TCP segment and returns its
+// fields. It does not allocate; Payload and IP.Options alias b.
+//
+// Checks, in order (the first that fails is returned as a *ParseError
+// wrapping the sentinel named here):
+//   - at least 20 bytes (ErrTruncated); version 4 (ErrNotIPv4); IHL >= 5
+//     (ErrBadIHL) (RFC 791 section 3.1);
+//   - total length == len(b): fewer bytes than the total length is
+//     ErrTruncated; more is ErrTotalLength. Trailing link-layer padding is
+//     not accepted, because tcpbed's links carry bare IP packets and have no
+//     minimum frame size: extra bytes mean a corrupted length;
+//   - IHL*4 <= total length (ErrBadIHL);
+//   - not a fragment, i.e. MF clear and fragment offset 0 (ErrFragment):
+//     tcpbed does not reassemble;
+//   - protocol 6 (ErrNotTCP);
+//   - the TCP header: at least 20 bytes (ErrTruncated), data offset >= 5 and
+//     within the segment (ErrBadDataOffset), options as ParseOptions
+//     describes (ErrOptionLength);
+//   - the IPv4 header checksum (ErrIPChecksum), then the TCP checksum over
+//     the pseudo-header (ErrTCPChecksum) (RFC 1071, RFC 9293 section 3.1).
+//
+// On ErrIPChecksum and ErrTCPChecksum the returned Packet is fully filled in,
+// so that a trace can print a corrupted packet. On earlier errors it holds
+// whatever was parsed before the fault.
+func Parse(b []byte) (Packet, error) {
+	var p Packet
+	if len(b) < IPv4MinHeaderLen {
+		return p, &ParseError{Field: "IPv4 header", Offset: 0, Value: len(b), Err: ErrTruncated}
+	}
+	// The fixed 20 bytes are present, so every accessor but Options and
+	// Payload is safe; those wait until IHL is checked.
+	ip := IPv4(b)
+	p.IP = IPv4Fields{
+		TOS:         ip.TOS(),
+		TotalLength: ip.TotalLength(),
+		ID:          ip.ID(),
+		Flags:       ip.Flags(),
+		FragOffset:  ip.FragOffset(),
+		TTL:         ip.TTL(),
+		Protocol:    ip.Protocol(),
+		Checksum:    ip.Checksum(),
+		Src:         ip.Src(),
+		Dst:         ip.Dst(),
+	}
+	if v := ip.Version(); v != IPv4Version {
+		return p, &ParseError{Field: "IPv4 version", Offset: ipv4VersionIHL, Value: int(v), Err: ErrNotIPv4}
+	}
+	hl := ip.HeaderLen()
+	if hl < IPv4MinHeaderLen {
+		return p, &ParseError{Field: "IPv4 IHL", Offset: ipv4VersionIHL, Value: hl / 4, Err: ErrBadIHL}
+	}
+	switch tl := int(ip.TotalLength()); {
+	case tl > len(b):
+		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTruncated}
+	case tl < len(b):
+		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTotalLength}
+	case hl > tl:
+		return p, &ParseError{Field: "IPv4 IHL", Offset: ipv4VersionIHL, Value: hl / 4, Err: ErrBadIHL}
+	}
+	if opts := ip.Options(); len(opts) > 0 {
+		p.IP.Options = opts
+	}
+	if ip.Flags()&IPv4MoreFragments != 0 || ip.FragOffset() != 0 {
+		return p, &ParseError{Field: "IPv4 flags/fragment offset", Offset: ipv4FlagsFragOff, Value: int(ip.Flags())<<13 | int(ip.FragOffset()), Err: ErrFragment}
+	}
+	if ip.Protocol() != ProtocolTCP {
+		return p, &ParseError{Field: "IPv4 protocol", Offset: ipv4Protocol, Value: int(ip.Protocol()), Err: ErrNotTCP}
+	}
+	tcpErr := parseTCP(ip.Payload(), ip.HeaderLen(), p.IP.Src, p.IP.Dst, &p.TCP)
+	if tcpErr != nil && tcpErr != errTCPChecksum {
+		return p, tcpErr
+	}
+	if !ip.HeaderChecksumValid() {
+		return p, &ParseError{Field: "IPv4 header checksum", Offset: ipv4Checksum, Value: int(p.IP.Checksum), Err: ErrIPChecksum}
+	}
+	if tcpErr != nil {
+		return p, &ParseError{Field: "TCP checksum", Offset: ip.HeaderLen() + tcpChecksum, Value: int(p.TCP.Checksum), Err: ErrTCPChecksum}
+	}
+	return p, nil
+}
+
+// ParseTCP validates a TCP segment (header, options, payload) that arrived
+// from src to dst, checksum included, and returns its fields. It does not
+// allocate; Payload aliases b. Error offsets count from the start of b. On
+// ErrTCPChecksum the Segment is fully filled in.
+func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
+	var s Segment
+	err := parseTCP(b, 0, src, dst, &s)
+	if err == errTCPChecksum {
+		err = &ParseError{Field: "TCP checksum", Offset: tcpChecksum, Value: int(s.Checksum), Err: ErrTCPChecksum}
+	}
+	return s, err
+}
+
+// errTCPChecksum is parseTCP's allocation-free signal of a bad checksum; its
+// callers wrap it in a *ParseError once they know the offset.
+var errTCPChecksum = ErrTCPChecksum
+
+// parseTCP fills s from segment b; base is b's offset in the packet, for
+// error offsets. A bad checksum is reported last, after s is complete.
+func parseTCP(b []byte, base int, src, dst netip.Addr, s *Segment) error {
+	if len(b) < TCPMinHeaderLen {
+		return &ParseError{Field: "TCP header", Offset: base, Value: len(b), Err: ErrTruncated}
+	}
+	t := TCP(b)
+	*s = Segment{
+		SrcPort:    t.SrcPort(),
+		DstPort:    t.DstPort(),
+		Seq:        t.Seq(),
+		Ack:        t.Ack(),
+		DataOffset: t.DataOffset(),
+		Flags:      t.Flags(),
+		Window:     t.Window(),
+		Checksum:   t.Checksum(),
+		Urgent:     t.Urgent(),
+	}
+	if hl := t.HeaderLen(); hl < TCPMinHeaderLen || hl > len(b) {
+		return &ParseError{Field: "TCP data offset", Offset: base + tcpDataOffset, Value: hl / 4, Err: ErrBadDataOffset}
+	}
+	if err := parseOptions(t.Options(), base+TCPMinHeaderLen, &s.Options); err != nil {
+		return err
+	}
+	if p := t.Payload(); len(p) > 0 {
+		s.Payload = p
+	}
+	if Checksum(b, PseudoHeaderChecksum(src, dst, uint16(len(b)))) != 0xffff {
+		return errTCPChecksum
+	}
+	return nil
+}
