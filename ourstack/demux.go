@@ -1,0 +1,102 @@
+package ourstack
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// DeliverPacket hands the stack one inbound IPv4 packet. It processes it
+// synchronously: any reply has been passed to Options.Send before it returns.
+// A malformed packet is counted (Stats) and dropped.
+func (s *Stack) DeliverPacket(pkt []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.stats.PacketsReceived++
+	p, err := parsePacket(pkt)
+	if err != nil {
+		s.stats.MalformedPackets++
+		if errors.Is(err, wire.ErrTCPChecksum) || errors.Is(err, wire.ErrIPChecksum) {
+			s.stats.BadChecksums++
+		}
+		return
+	}
+	if p.IP.Dst != s.addr || !unicast(p.IP.Src) {
+		// Not ours; or from an address no reply may go to, which RFC 1122
+		// 4.2.3.10 says a SYN must not come from and which we would
+		// otherwise answer with a RST to broadcast.
+		s.stats.NotForUs++
+		return
+	}
+	seg := &p.TCP
+	id := tcp.FourTuple{
+		LocalAddr:  p.IP.Dst,
+		LocalPort:  seg.DstPort,
+		RemoteAddr: p.IP.Src,
+		RemotePort: seg.SrcPort,
+	}
+	s.demux(id, seg, s.clock.Now())
+}
+
+// demux finds who a segment is for: the connection with its four-tuple, else
+// the listener on its port, else nobody (RFC 9293 3.10.7.1).
+func (s *Stack) demux(id tcp.FourTuple, seg *wire.Segment, now time.Time) {
+	if c := s.conns[id]; c != nil {
+		s.segmentForConn(c, seg, now)
+		return
+	}
+	if l := s.listeners[id.LocalPort]; l != nil {
+		s.segmentForListener(l, id, seg, now)
+		return
+	}
+	s.respondClosed(id, seg)
+}
+
+func (s *Stack) segmentForConn(c *Conn, seg *wire.Segment, now time.Time) {
+	if c.inSYNQueue && c.listener.acceptQueueFull() && completesHandshake(seg) {
+		// The accept queue has no room for the connection this ACK would
+		// establish. Like Linux (tcp_check_req with tcp_abort_on_overflow
+		// off), drop the ACK: the TCB stays in SYN-RECEIVED, retransmits its
+		// SYN-ACK, and the peer's next ACK may find room.
+		s.stats.ListenOverflows++
+		return
+	}
+	verdict := c.tcb.HandleSegment(now, seg)
+	s.afterEvent(c, now)
+	if verdict == tcp.ReopenFromTimeWait {
+		// RFC 9293 3.10.7.4 and RFC 6191: a SYN the TIME-WAIT TCB accepts
+		// starts a new incarnation. The old one is gone; the SYN goes to the
+		// listener as if no connection had existed.
+		s.forget(c, now)
+		s.demux(c.id, seg, now)
+	}
+}
+
+// completesHandshake reports whether seg is the kind of segment that moves
+// SYN-RECEIVED to ESTABLISHED (RFC 9293 3.10.7.4, fifth check): an ACK, not
+// an RST or a SYN, which are handled before it.
+func completesHandshake(seg *wire.Segment) bool {
+	return seg.Flags.Has(wire.FlagACK) && !seg.Flags.Has(wire.FlagRST) && !seg.Flags.Has(wire.FlagSYN)
+}
+
+// respondClosed answers a segment for which no connection exists
+// (RFC 9293 3.10.7.1: an RST unless the segment was one).
+func (s *Stack) respondClosed(id tcp.FourTuple, seg *wire.Segment) {
+	rst, ok := tcp.RespondClosed(seg)
+	if !ok {
+		return
+	}
+	rst.SrcPort, rst.DstPort = id.LocalPort, id.RemotePort
+	s.out.writeTo(id.RemoteAddr, &rst)
+}
+
+// unicast reports whether a can be the source of a TCP segment.
+func unicast(a netip.Addr) bool {
+	return a.Is4() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}

@@ -1,0 +1,258 @@
+// Package ourstack is tcpbed's TCP/IPv4 stack, written from the RFCs. It reads
+// and writes whole IPv4 packets and knows nothing of gVisor or the harness.
+//
+// The connection state machine lives in package tcp and does no I/O; the
+// Stack around it owns the one lock, the clock, demultiplexing, listeners
+// and the net.Conn face. Every event (a packet, a timer, a user call) runs
+// under the lock and ends in afterEvent, which sends what the TCB queued,
+// re-arms its timer, reports state changes and wakes whoever waits.
+package ourstack
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// Stack is one host's TCP/IPv4 stack.
+type Stack struct {
+	mu sync.Mutex
+
+	addr          netip.Addr
+	clock         Clock
+	send          func(pkt []byte)
+	cfg           tcp.Config
+	synQueueLimit int
+	onStateChange func(id tcp.FourTuple, from, to tcp.State, at time.Time)
+
+	isns    isnGenerator
+	ports   portPicker
+	cookies cookieJar
+
+	conns     map[tcp.FourTuple]*Conn
+	listeners map[uint16]*Listener
+	closed    bool
+
+	out   packetWriter
+	stats StackStats // the tcp.Stats part holds connections already forgotten
+}
+
+// New builds a Stack.
+func New(opts Options) (*Stack, error) {
+	if !opts.Addr.Is4() {
+		return nil, fmt.Errorf("ourstack: Options.Addr %v is not an IPv4 address", opts.Addr)
+	}
+	if opts.Send == nil {
+		return nil, errors.New("ourstack: Options.Send is nil")
+	}
+	s := &Stack{
+		addr:          opts.Addr,
+		clock:         opts.Clock,
+		send:          opts.Send,
+		cfg:           opts.TCP,
+		synQueueLimit: opts.SYNQueue,
+		onStateChange: opts.OnStateChange,
+		conns:         make(map[tcp.FourTuple]*Conn),
+		listeners:     make(map[uint16]*Listener),
+	}
+	if s.clock == nil {
+		s.clock = realClock{}
+	}
+	if s.synQueueLimit <= 0 {
+		s.synQueueLimit = DefaultSYNQueue
+	}
+	src := opts.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	// Every secret is drawn here, in a fixed order, so that one seeded
+	// reader gives one run.
+	var next [2]byte
+	for _, b := range [][]byte{s.isns.key[:], s.ports.key[:], s.cookies.key[:], next[:]} {
+		if _, err := io.ReadFull(src, b); err != nil {
+			return nil, fmt.Errorf("ourstack: reading Options.Rand: %w", err)
+		}
+	}
+	s.ports.next = uint16(next[0])<<8 | uint16(next[1])
+	s.out.init(s)
+	return s, nil
+}
+
+// Close aborts every connection (each sends its RST) and closes every
+// listener. Calls on the Stack afterwards fail with net.ErrClosed; inbound
+// packets are dropped.
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	now := s.clock.Now()
+	for _, l := range s.listeners {
+		s.closeListener(l, now)
+	}
+	for _, c := range s.conns {
+		c.tcb.Abort(now)
+		s.afterEvent(c, now)
+		s.forget(c, now)
+	}
+	s.closed = true
+	return nil
+}
+
+// afterEvent is the end of every event that touched c's TCB: it sends what
+// the TCB queued, runs timers already due, re-arms c's one timer, reports a
+// state change, moves a finished handshake to its listener's accept queue,
+// wakes whoever waits on c, and forgets c once its TCB is done.
+func (s *Stack) afterEvent(c *Conn, now time.Time) {
+	if c.forgotten {
+		return
+	}
+	// A timer already due (a deadline the event itself set in the past)
+	// runs now rather than through the clock, so that no callback is ever
+	// scheduled for a time that has passed. The bound only guards against
+	// a TCB whose deadline never moves forward.
+	for range 8 {
+		s.out.poll(c, now)
+		deadline, ok := c.tcb.Deadline()
+		if !ok || deadline.After(now) {
+			break
+		}
+		c.tcb.HandleTimers(now)
+	}
+	s.noteState(c, now)
+	if c.inSYNQueue && c.tcb.Established() {
+		s.handshakeDone(c)
+	}
+	c.wake.wake()
+	if c.tcb.Done() {
+		s.forget(c, now)
+		return
+	}
+	s.rearm(c, now)
+}
+
+// noteState reports a change of c's state since it was last looked at.
+func (s *Stack) noteState(c *Conn, now time.Time) {
+	st := c.tcb.State()
+	if st == c.lastState {
+		return
+	}
+	from := c.lastState
+	c.lastState = st
+	if s.onStateChange != nil {
+		s.onStateChange(c.id, from, st, now)
+	}
+}
+
+// rearm points c's one clock timer at the TCB's next deadline.
+func (s *Stack) rearm(c *Conn, now time.Time) {
+	deadline, ok := c.tcb.Deadline()
+	if !ok {
+		if c.timerArmed {
+			c.timer.Stop()
+			c.timerArmed = false
+		}
+		return
+	}
+	if c.timerArmed && c.timerAt.Equal(deadline) {
+		return
+	}
+	d := max(deadline.Sub(now), 0)
+	if c.timer == nil {
+		c.timer = s.clock.AfterFunc(d, c.onTimer)
+	} else {
+		c.timer.Reset(d)
+	}
+	c.timerArmed, c.timerAt = true, deadline
+}
+
+// onTimer is c's clock callback: TIMEOUT events (RFC 9293 3.10.8).
+func (c *Conn) onTimer() {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.forgotten {
+		return
+	}
+	c.timerArmed = false
+	now := s.clock.Now()
+	c.tcb.HandleTimers(now)
+	s.afterEvent(c, now)
+}
+
+// forget drops c from the demultiplexer: its TCB is done (or has been
+// replaced by a new incarnation), so segments for its four-tuple now go to a
+// listener or are answered as for no connection, and its port is free.
+func (s *Stack) forget(c *Conn, now time.Time) {
+	if c.forgotten {
+		return
+	}
+	c.forgotten = true
+	if c.timerArmed {
+		c.timer.Stop()
+		c.timerArmed = false
+	}
+	if c.inSYNQueue {
+		c.inSYNQueue = false
+		c.listener.synQueue--
+	}
+	if s.conns[c.id] == c {
+		delete(s.conns, c.id)
+	}
+	addTCPStats(&s.stats.Stats, c.tcb.Stats())
+	if c.lastState != tcp.Closed {
+		// A TCB replaced in TIME-WAIT is not CLOSED itself, but its
+		// incarnation has ended: report it so.
+		if s.onStateChange != nil {
+			s.onStateChange(c.id, c.lastState, tcp.Closed, now)
+		}
+		c.lastState = tcp.Closed
+	}
+	c.wake.wake()
+}
+
+// waker wakes every goroutine waiting for a change to one object (a Conn or
+// a Listener). Waiters take the channel under the Stack's lock and block on
+// it after releasing the lock, so no wake-up is lost; the channel exists only
+// while someone waits.
+type waker struct{ ch chan struct{} }
+
+func (w *waker) wait() <-chan struct{} {
+	if w.ch == nil {
+		w.ch = make(chan struct{})
+	}
+	return w.ch
+}
+
+func (w *waker) wake() {
+	if w.ch != nil {
+		close(w.ch)
+		w.ch = nil
+	}
+}
+
+// wait releases the lock, blocks until ch is closed or ctxDone (which may be
+// nil) is, and retakes the lock. It reports whether ch was the one.
+func (s *Stack) wait(ch <-chan struct{}, ctxDone <-chan struct{}) bool {
+	s.mu.Unlock()
+	defer s.mu.Lock()
+	select {
+	case <-ch:
+		return true
+	case <-ctxDone:
+		return false
+	}
+}
+
+// tcpAddr is the *net.TCPAddr the net.Conn face reports.
+func tcpAddr(a netip.Addr, port uint16) *net.TCPAddr {
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(a, port))
+}
