@@ -19,7 +19,7 @@ func (s *Stack) DeliverPacket(pkt []byte) {
 		return
 	}
 	s.stats.PacketsReceived++
-	p, err := parsePacket(pkt)
+	p, err := wire.Parse(pkt)
 	if err != nil {
 		s.stats.MalformedPackets++
 		if errors.Is(err, wire.ErrTCPChecksum) || errors.Is(err, wire.ErrIPChecksum) {

@@ -56,10 +56,10 @@ func (w *packetWriter) writeSegment(seg *wire.Segment) {
 		Dst:      w.dst,
 	}
 	w.pkt.TCP = *seg
-	if n := packetLen(&w.pkt); n > len(w.buf) {
+	if n := w.pkt.Len(); n > len(w.buf) {
 		w.buf = make([]byte, n)
 	}
-	n, err := encodePacket(&w.pkt, w.buf)
+	n, err := w.pkt.Encode(w.buf, wire.Illegal{})
 	w.pkt.TCP.Payload = nil // do not pin the TCB's send buffer
 	if err != nil {
 		s.stats.EncodeErrors++
