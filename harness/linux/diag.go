@@ -1,0 +1,146 @@
+package linux
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// diag asks the kernel, over netlink sock_diag (inet_diag), for the TCP
+// sockets of the namespace. It is how a connection's state is read once no fd
+// refers to it any more: TIME-WAIT, an orphaned FIN-WAIT-2 or LAST-ACK, a
+// SYN-RECEIVED request socket not yet accepted. The netlink socket is made in
+// the namespace, so it sees that namespace's sockets and no others.
+type diag struct {
+	mu  sync.Mutex
+	fd  int
+	seq uint32
+	buf []byte
+}
+
+// Sizes of the inet_diag structures (include/uapi/linux/inet_diag.h).
+const (
+	inetDiagSockIDLen = 48 // ports 2+2, src 16, dst 16, ifindex 4, cookie 8
+	inetDiagReqV2Len  = 8 + inetDiagSockIDLen
+	inetDiagMsgLen    = 4 + inetDiagSockIDLen + 20
+	allTCPStates      = 0xffffffff
+)
+
+// newDiag opens the sock_diag socket; call it on the namespace's thread.
+func newDiag() (*diag, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return nil, fmt.Errorf("netlink sock_diag socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink sock_diag bind: %w", err)
+	}
+	return &diag{fd: fd, buf: make([]byte, 1<<16)}, nil
+}
+
+func (d *diag) close() error { return unix.Close(d.fd) }
+
+// diagSocket is one socket sock_diag reported.
+type diagSocket struct {
+	ID    tcp.FourTuple // Local is the namespace's end
+	State uint8         // Linux state (state.go)
+	// Timer is what sock_diag says is pending: 0 none, 1 retransmit,
+	// 2 keepalive, 3 TIME-WAIT, 4 zero-window probe.
+	Timer uint8
+}
+
+// dump returns every IPv4 TCP socket of the namespace, in every state
+// (listeners, request sockets and TIME-WAIT ones included).
+func (d *diag) dump() ([]diagSocket, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seq++
+	req := make([]byte, unix.NLMSG_HDRLEN+inetDiagReqV2Len)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint32(req[8:], d.seq)
+	r := req[unix.NLMSG_HDRLEN:]
+	r[0] = unix.AF_INET
+	r[1] = unix.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(r[4:], allTCPStates)
+	if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("sock_diag request: %w", err)
+	}
+	var out []diagSocket
+	for {
+		n, _, err := unix.Recvfrom(d.fd, d.buf, 0)
+		if err != nil {
+			return nil, fmt.Errorf("sock_diag reply: %w", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(d.buf[:n])
+		if err != nil {
+			return nil, fmt.Errorf("sock_diag reply: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Header.Seq != d.seq {
+				continue // a late reply to an earlier, failed request
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return out, nil
+			case unix.NLMSG_ERROR:
+				if len(m.Data) >= 4 {
+					if errno := int32(binary.NativeEndian.Uint32(m.Data)); errno != 0 {
+						return nil, fmt.Errorf("sock_diag: %w", unix.Errno(-errno))
+					}
+				}
+				return nil, errors.New("sock_diag: error reply")
+			case unix.SOCK_DIAG_BY_FAMILY:
+				s, err := parseInetDiagMsg(m.Data)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, s)
+			}
+		}
+	}
+}
+
+// parseInetDiagMsg reads struct inet_diag_msg. Ports and addresses are in
+// network byte order; the rest in the host's.
+func parseInetDiagMsg(b []byte) (diagSocket, error) {
+	if len(b) < inetDiagMsgLen {
+		return diagSocket{}, fmt.Errorf("sock_diag: message of %d bytes, want %d", len(b), inetDiagMsgLen)
+	}
+	id := b[4:]
+	return diagSocket{
+		State: b[1],
+		Timer: b[2],
+		ID: tcp.FourTuple{
+			LocalPort:  binary.BigEndian.Uint16(id[0:]),
+			RemotePort: binary.BigEndian.Uint16(id[2:]),
+			LocalAddr:  netip.AddrFrom4([4]byte(id[4:8])),
+			RemoteAddr: netip.AddrFrom4([4]byte(id[20:24])),
+		},
+	}, nil
+}
+
+// lookup returns the Linux state of the connection id, and false if the
+// namespace holds no socket for it. A listener matches only a tuple whose
+// remote end is unspecified.
+func (d *diag) lookup(id tcp.FourTuple) (uint8, bool, error) {
+	all, err := d.dump()
+	if err != nil {
+		return 0, false, err
+	}
+	for _, s := range all {
+		if s.ID == id {
+			return s.State, true, nil
+		}
+	}
+	return 0, false, nil
+}

@@ -1,0 +1,110 @@
+package linux
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// harnessAddr is the harness's end of the TUN in these tests.
+var harnessAddr = DefaultHarnessAddr
+
+// openHost opens a Host or skips the test when this machine cannot make one,
+// and closes it (checking for leaked goroutines) when the test ends.
+func openHost(t *testing.T, cfg Config) *Host {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	h, err := Open(cfg)
+	if errors.Is(err, ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := h.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		checkNoGoroutineLeak(t, before)
+	})
+	return h
+}
+
+// checkNoGoroutineLeak waits briefly for goroutines to wind down (a closed
+// poller's waiter returns asynchronously) and fails if more remain than
+// before.
+func checkNoGoroutineLeak(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Errorf("goroutines: %d after Close, %d before\n%s",
+				runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// segment builds an IPv4+TCP packet from the harness to the Host.
+func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags wire.Flags, opts wire.Options, payload []byte) []byte {
+	t.Helper()
+	p := wire.Packet{
+		IP: wire.IPv4Fields{TTL: 64, Flags: wire.IPv4DontFragment, Src: harnessAddr, Dst: h.Addr()},
+		TCP: wire.Segment{
+			SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack,
+			Flags: flags, Window: 65535, Options: opts, Payload: payload,
+		},
+	}
+	buf := make([]byte, p.Len())
+	n, err := p.Encode(buf, wire.Illegal{})
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	return buf[:n]
+}
+
+// send writes pkt to the TUN.
+func send(t *testing.T, h *Host, pkt []byte) {
+	t.Helper()
+	if err := h.WritePacket(pkt); err != nil {
+		t.Fatalf("WritePacket: %v", err)
+	}
+}
+
+// expectTimeout bounds every wait for the kernel: generous, because it is
+// only reached when something is wrong.
+const expectTimeout = 5 * time.Second
+
+// expect reads the next packet from the kernel and parses it; Parse checks
+// both checksums, so a packet with a bad one fails here.
+func expect(t *testing.T, h *Host) wire.Packet {
+	t.Helper()
+	b, err := h.ReadPacket(expectTimeout)
+	if err != nil {
+		t.Fatalf("ReadPacket: %v", err)
+	}
+	p, err := wire.Parse(b)
+	if err != nil {
+		t.Fatalf("the kernel sent a packet Parse rejects: %v (% x)", err, b)
+	}
+	if p.IP.Src != h.Addr() || p.IP.Dst != harnessAddr {
+		t.Fatalf("packet %v -> %v, want %v -> %v", p.IP.Src, p.IP.Dst, h.Addr(), harnessAddr)
+	}
+	return p
+}
+
+// expectNothing checks that the kernel sends nothing for a while. It is a
+// real-time wait, used only to assert an absence after the fact.
+func expectNothing(t *testing.T, h *Host, d time.Duration) {
+	t.Helper()
+	if b, err := h.ReadPacket(d); err == nil {
+		p, _ := wire.Parse(b)
+		t.Fatalf("unexpected packet from the kernel: %v", &p.TCP)
+	}
+}

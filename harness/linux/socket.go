@@ -1,0 +1,99 @@
+package linux
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrWouldBlock is what TryRead, TryWrite, TryAccept and Connected return
+// when the call would have to wait (the kernel said EAGAIN or EINPROGRESS).
+var ErrWouldBlock = errors.New("linux: operation would block")
+
+// sock is a non-blocking socket fd in the Host's namespace. Every use of the
+// fd holds mu, so Close (by its owner or by Host.Close) can never race a
+// syscall onto an fd number the kernel has since given to someone else.
+type sock struct {
+	h  *Host
+	mu sync.Mutex
+	fd int // -1 once closed
+}
+
+// newSock creates a TCP socket inside the namespace (socket() is the one
+// call whose namespace is the calling thread's; the fd keeps it afterwards)
+// and registers it with the Host so Host.Close can close it.
+func (h *Host) newSock() (*sock, error) {
+	var fd int
+	err := h.ns.do(func() (err error) {
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		return os.NewSyscallError("socket", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h.adopt(fd)
+}
+
+// adopt registers fd (already in the namespace) with the Host.
+func (h *Host) adopt(fd int) (*sock, error) {
+	s := &sock{h: h, fd: fd}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		unix.Close(fd)
+		return nil, ErrClosed
+	}
+	h.sockets[s] = struct{}{}
+	return s, nil
+}
+
+// use runs f with the fd, or returns net.ErrClosed.
+func (s *sock) use(f func(fd int) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fd < 0 {
+		return net.ErrClosed
+	}
+	return f(s.fd)
+}
+
+// close runs before (if not nil) on the fd, then closes it.
+func (s *sock) close(before func(fd int) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fd < 0 {
+		return net.ErrClosed
+	}
+	var err error
+	if before != nil {
+		err = before(s.fd)
+	}
+	if cerr := unix.Close(s.fd); cerr != nil && err == nil {
+		err = os.NewSyscallError("close", cerr)
+	}
+	s.fd = -1
+	s.h.mu.Lock()
+	delete(s.h.sockets, s)
+	s.h.mu.Unlock()
+	return err
+}
+
+// sockaddr converts an IPv4 address and port for bind and connect.
+func sockaddr(ap netip.AddrPort) *unix.SockaddrInet4 {
+	return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+}
+
+// addrPort converts what getsockname and getpeername return.
+func addrPort(sa unix.Sockaddr) netip.AddrPort {
+	if in4, ok := sa.(*unix.SockaddrInet4); ok {
+		return netip.AddrPortFrom(netip.AddrFrom4(in4.Addr), uint16(in4.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// tcpAddr is ap as the net package prints it.
+func tcpAddr(ap netip.AddrPort) *net.TCPAddr { return net.TCPAddrFromAddrPort(ap) }

@@ -1,0 +1,108 @@
+package linux
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// openTUN creates the TUN device name in the calling thread's network
+// namespace (the device is created in the namespace of the thread that opens
+// /dev/net/tun) and returns it as a pollable *os.File: the fd is non-blocking,
+// so reads park in Go's poller and Close wakes a blocked reader.
+//
+// IFF_TUN carries bare IP packets; IFF_NO_PI drops the 4-byte packet-info
+// header, so each read or write is exactly one IP packet.
+func openTUN(name string) (*os.File, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, unavailable("open /dev/net/tun", err)
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("TUN name %q: %w", name, err)
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, unavailable("ioctl(TUNSETIFF)", err)
+	}
+	return os.NewFile(uintptr(fd), "/dev/net/tun:"+name), nil
+}
+
+// configureInterface gives the device name the address prefix and brings it
+// up, with the ioctls ifconfig uses (no shelling out to ip). It must run in
+// the namespace: the ioctls act on the namespace of the socket they go through.
+//
+// SIOCSIFNETMASK after SIOCSIFADDR re-inserts the address with its prefix
+// length, and bringing the device up adds the prefix route (192.0.2.0/24 dev
+// name), which is what sends the kernel's packets for the harness side out of
+// the TUN.
+func configureInterface(name string, prefix netip.Prefix, mtu int) error {
+	if !prefix.Addr().Is4() {
+		return fmt.Errorf("address %v: only IPv4 is supported", prefix)
+	}
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return unavailable("socket for interface ioctls", err)
+	}
+	defer unix.Close(s)
+
+	set := func(op string, req uint, fill func(*unix.Ifreq) error) error {
+		ifr, err := unix.NewIfreq(name)
+		if err != nil {
+			return err
+		}
+		if err := fill(ifr); err != nil {
+			return err
+		}
+		if err := unix.IoctlIfreq(s, req, ifr); err != nil {
+			return fmt.Errorf("ioctl(%s) on %s: %w", op, name, err)
+		}
+		return nil
+	}
+	addr := prefix.Addr().As4()
+	mask := netmask(prefix.Bits())
+	if err := set("SIOCSIFADDR", unix.SIOCSIFADDR, func(ifr *unix.Ifreq) error {
+		return ifr.SetInet4Addr(addr[:])
+	}); err != nil {
+		return err
+	}
+	if err := set("SIOCSIFNETMASK", unix.SIOCSIFNETMASK, func(ifr *unix.Ifreq) error {
+		return ifr.SetInet4Addr(mask[:])
+	}); err != nil {
+		return err
+	}
+	if mtu > 0 {
+		if err := set("SIOCSIFMTU", unix.SIOCSIFMTU, func(ifr *unix.Ifreq) error {
+			ifr.SetUint32(uint32(mtu))
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	flags, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, flags); err != nil {
+		return fmt.Errorf("ioctl(SIOCGIFFLAGS) on %s: %w", name, err)
+	}
+	up := flags.Uint16() | unix.IFF_UP | unix.IFF_RUNNING
+	return set("SIOCSIFFLAGS", unix.SIOCSIFFLAGS, func(ifr *unix.Ifreq) error {
+		ifr.SetUint16(up)
+		return nil
+	})
+}
+
+// netmask returns the IPv4 netmask with bits leading ones.
+func netmask(bits int) [4]byte {
+	m := ^uint32(0) << (32 - bits)
+	if bits == 0 {
+		m = 0
+	}
+	return [4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}
+}
