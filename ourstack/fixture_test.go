@@ -1,0 +1,81 @@
+package ourstack
+
+import (
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// testNet is one virtual clock and one link shared by the stacks of a test.
+type testNet struct {
+	t     *testing.T
+	clock *virtualClock
+	link  *testLink
+}
+
+func newTestNet(t *testing.T) *testNet {
+	return &testNet{t: t, clock: newVirtualClock(), link: newTestLink(t)}
+}
+
+// stack adds a stack at addr, its randomness seeded from addr so that every
+// run is the same.
+func (n *testNet) stack(addr string, mod func(*Options)) *Stack {
+	n.t.Helper()
+	a := netip.MustParseAddr(addr)
+	h := fnv.New64a()
+	h.Write([]byte(addr))
+	opts := Options{
+		Addr:  a,
+		Clock: n.clock,
+		Rand:  rand.NewChaCha8([32]byte{byte(h.Sum64()), 1}),
+		Send:  n.link.send,
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	s, err := New(opts)
+	if err != nil {
+		n.t.Fatalf("New(%v): %v", addr, err)
+	}
+	n.link.stacks[a] = s
+	n.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// raw builds the bytes of an IPv4 packet carrying seg from src to dst.
+func raw(t *testing.T, src, dst netip.AddrPort, seg wire.Segment) []byte {
+	t.Helper()
+	seg.SrcPort, seg.DstPort = src.Port(), dst.Port()
+	p := wire.Packet{
+		IP:  wire.IPv4Fields{TTL: 64, Src: src.Addr(), Dst: dst.Addr()},
+		TCP: seg,
+	}
+	buf := make([]byte, p.Len())
+	n, err := p.Encode(buf, wire.Illegal{})
+	if err != nil {
+		t.Fatalf("encoding a test packet: %v", err)
+	}
+	return buf[:n]
+}
+
+func syn(seq seqnum.Value, mss uint16) wire.Segment {
+	s := wire.Segment{Seq: seq, Flags: wire.FlagSYN, Window: 65535}
+	if mss != 0 {
+		s.Options = wire.Options{HasMSS: true, MSS: mss}
+	}
+	return s
+}
+
+// counts is how many connections and half-open entries a stack holds.
+func counts(s *Stack) (conns, synQueued int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		synQueued += l.synQueue
+	}
+	return len(s.conns), synQueued
+}
