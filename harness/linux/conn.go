@@ -160,8 +160,8 @@ func (c *Conn) LocalAddr() net.Addr  { return tcpAddr(c.local) }
 func (c *Conn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
 
 // State reads the connection's state from the kernel: TCP_INFO while the
-// socket is open, sock_diag by four-tuple after Close (CLOSED when the
-// kernel no longer has it).
+// socket is open, sock_diag by four-tuple after Close or once TCP_INFO says
+// CLOSE (CLOSED when the kernel no longer has the connection).
 func (c *Conn) State() (tcp.State, error) {
 	var st uint8
 	err := c.s.use(func(fd int) error {
@@ -177,6 +177,12 @@ func (c *Conn) State() (tcp.State, error) {
 	}
 	if err != nil {
 		return tcp.Closed, err
+	}
+	if st == linuxClose && c.remote.Port() != 0 {
+		// A connection that reaches TIME-WAIT while its fd is still open
+		// moves to a separate timewait socket (tcp_time_wait), and the
+		// fd's socket says TCP_CLOSE; the four-tuple finds the former.
+		return c.s.h.State(c.ID())
 	}
 	return stateFromLinux(st)
 }
