@@ -111,7 +111,7 @@ func seeds() []seed {
 	broke("sack-length-9", encode(real["ack-sack"], wire.Illegal{}), func(b []byte) { b[55] = 9 })
 	broke("unknown-option-length-1", syn, func(b []byte) { b[56] = 30; b[57] = 1 })
 	broke("option-kind-at-end", syn, func(b []byte) { b[56], b[57], b[58], b[59] = 1, 1, 1, 30 })
-	broke("syn-tsecr-nonzero", syn, func(b []byte) { b[50] = 0x99 })
+	broke("syn-tsecr-nonzero", syn, func(b []byte) { b[52] = 0x99 })
 	return out
 }
 
