@@ -53,6 +53,11 @@ func Parse(b []byte) (Packet, error) {
 	if hl < IPv4MinHeaderLen {
 		return p, &ParseError{Field: "IPv4 IHL", Offset: ipv4VersionIHL, Value: hl / 4, Err: ErrBadIHL}
 	}
+	if hl <= len(b) {
+		if opts := ip.Options(); len(opts) > 0 {
+			p.IP.Options = opts
+		}
+	}
 	switch tl := int(ip.TotalLength()); {
 	case tl > len(b):
 		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTruncated}
@@ -60,9 +65,6 @@ func Parse(b []byte) (Packet, error) {
 		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTotalLength}
 	case hl > tl:
 		return p, &ParseError{Field: "IPv4 IHL", Offset: ipv4VersionIHL, Value: hl / 4, Err: ErrBadIHL}
-	}
-	if opts := ip.Options(); len(opts) > 0 {
-		p.IP.Options = opts
 	}
 	if ip.Flags()&IPv4MoreFragments != 0 || ip.FragOffset() != 0 {
 		return p, &ParseError{Field: "IPv4 flags/fragment offset", Offset: ipv4FlagsFragOff, Value: int(ip.Flags())<<13 | int(ip.FragOffset()), Err: ErrFragment}
