@@ -17,6 +17,10 @@ const ClockGranularity = time.Millisecond
 // K is the RTTVAR multiplier of RFC 6298 section 2 (K = 4).
 const K = 4
 
+// SYNTimeoutRTO is the RTO RFC 6298 5.7 falls back to once data transfer
+// begins if the SYN or SYN-ACK had to be retransmitted.
+const SYNTimeoutRTO = 3 * time.Second
+
 // Estimator holds SRTT, RTTVAR and the RTO of one connection.
 //
 // The zero value is not usable; call New.
@@ -103,6 +107,20 @@ func (e *Estimator) Sample(r time.Duration) {
 		variance = ClockGranularity
 	}
 	e.baseRTO = e.clamp(e.srtt + variance)
+	e.ResetBackoff()
+}
+
+// AfterSYNTimeout applies RFC 6298 5.7: "If the timer expires awaiting the
+// ACK of a SYN segment and the TCP implementation is using an RTO less than 3
+// seconds, the RTO MUST be re-initialized to 3 seconds when data transmission
+// begins (i.e., after the three-way handshake completes)." The TCB calls it
+// when the handshake completes after a SYN retransmission. Karn's algorithm
+// usually leaves no sample then (the SYN's ACK is ambiguous); if timestamps
+// gave one, the RTO computed from it is kept and only the backoff cleared.
+func (e *Estimator) AfterSYNTimeout() {
+	if !e.hasSample && e.baseRTO < SYNTimeoutRTO {
+		e.baseRTO = e.clamp(SYNTimeoutRTO)
+	}
 	e.ResetBackoff()
 }
 

@@ -121,3 +121,27 @@ func TestNewClampsNonsense(t *testing.T) {
 		t.Errorf("initial below min: RTO=%v, want 200ms", e.RTO())
 	}
 }
+
+func TestAfterSYNTimeout(t *testing.T) {
+	cases := []struct {
+		name    string
+		initial time.Duration
+		sample  time.Duration // 0: none
+		want    time.Duration
+	}{
+		{"1s initial RTO rises to 3s", time.Second, 0, 3 * time.Second},
+		{"an initial RTO above 3s stays", 5 * time.Second, 0, 5 * time.Second},
+		{"a measured RTO stays", time.Second, 100 * ms, 300 * ms},
+	}
+	for _, c := range cases {
+		e := New(c.initial, 200*ms, 60*time.Second)
+		if c.sample > 0 {
+			e.Sample(c.sample)
+		}
+		e.Backoff() // the SYN timed out
+		e.AfterSYNTimeout()
+		if e.RTO() != c.want || e.Backoffs() != 0 {
+			t.Errorf("%s: RTO=%v backoffs=%d, want %v 0", c.name, e.RTO(), e.Backoffs(), c.want)
+		}
+	}
+}
