@@ -1,0 +1,177 @@
+package harness
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// Epoch is the wall-clock time at which every Net's virtual clock starts. A
+// fixed instant (not time.Now) keeps traces and pcap files byte-identical
+// from run to run.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Clock is the virtual clock one Net shares between both peers and its link.
+// Time stands still until Advance moves it; timers fire synchronously inside
+// Advance, in order of deadline and, for the same deadline, in the order they
+// were armed. gVisor's faketime.ManualClock cannot say when its next timer is
+// due and fires same-instant timers in map order, which would make runs
+// differ; this clock does neither.
+//
+// It is safe for concurrent use: gVisor arms and stops timers from its
+// processor goroutine. Callbacks run without the clock's lock held, so they
+// may arm, reset and stop timers.
+type Clock struct {
+	mu      sync.Mutex
+	now     time.Duration // since Epoch
+	nextSeq uint64
+	timers  timerHeap
+}
+
+// NewClock returns a clock standing at Epoch.
+func NewClock() *Clock { return &Clock{} }
+
+// Now is the current virtual time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Epoch.Add(c.now)
+}
+
+// Elapsed is the virtual time since Epoch.
+func (c *Clock) Elapsed() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// AfterFunc arms a timer that calls f once d has elapsed on this clock. A d of
+// zero or less fires at the current instant, on the next Advance.
+func (c *Clock) AfterFunc(d time.Duration, f func()) *Timer {
+	t := &Timer{clock: c, f: f, index: -1}
+	c.mu.Lock()
+	c.armLocked(t, d)
+	c.mu.Unlock()
+	return t
+}
+
+// NextDeadline is the elapsed time (since Epoch) at which the earliest armed
+// timer fires; ok is false when no timer is armed.
+func (c *Clock) NextDeadline() (at time.Duration, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return 0, false
+	}
+	return c.timers[0].when, true
+}
+
+// AdvanceTo moves the clock forward to elapsed time at (since Epoch), firing
+// every timer due at or before it, each with the clock standing at that
+// timer's deadline. Timers armed by callbacks fire too if they fall due by at.
+// Moving backwards is a no-op. It returns how many timers fired.
+func (c *Clock) AdvanceTo(at time.Duration) int {
+	fired := 0
+	for {
+		c.mu.Lock()
+		if len(c.timers) == 0 || c.timers[0].when > at {
+			if at > c.now {
+				c.now = at
+			}
+			c.mu.Unlock()
+			return fired
+		}
+		t := heap.Pop(&c.timers).(*Timer)
+		if t.when > c.now {
+			c.now = t.when
+		}
+		f := t.f
+		c.mu.Unlock()
+		f()
+		fired++
+	}
+}
+
+// Advance moves the clock forward by d; see AdvanceTo.
+func (c *Clock) Advance(d time.Duration) int { return c.AdvanceTo(c.Elapsed() + d) }
+
+// Pending is the number of armed timers.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
+func (c *Clock) armLocked(t *Timer, d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	t.when = c.now + d
+	t.seq = c.nextSeq
+	c.nextSeq++
+	heap.Push(&c.timers, t)
+}
+
+// Timer is a pending AfterFunc call on a Clock. It satisfies both
+// tcpip.Timer and ourstack.Timer.
+type Timer struct {
+	clock *Clock
+	f     func()
+	when  time.Duration
+	seq   uint64 // arming order: breaks ties between equal deadlines
+	index int    // position in the heap; -1 when not armed
+}
+
+// Stop disarms the timer; it reports whether the timer was armed.
+func (t *Timer) Stop() bool {
+	c := t.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&c.timers, t.index)
+	return true
+}
+
+// Reset re-arms the timer to fire d from now, whether or not it had fired.
+// A reset timer counts as newly armed for the tie-break between equal
+// deadlines.
+func (t *Timer) Reset(d time.Duration) {
+	c := t.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.index >= 0 {
+		heap.Remove(&c.timers, t.index)
+	}
+	c.armLocked(t, d)
+}
+
+// timerHeap orders timers by (deadline, arming order).
+type timerHeap []*Timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].when != h[j].when {
+		return h[i].when < h[j].when
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*Timer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
+}

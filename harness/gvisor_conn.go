@@ -1,0 +1,123 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"syscall"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// gvisorListener is a listening gVisor endpoint.
+type gvisorListener struct {
+	peer *gvisorPeer
+	ep   tcpip.Endpoint
+	port uint16
+}
+
+func (l *gvisorListener) Port() uint16 { return l.port }
+
+func (l *gvisorListener) Accept() (Conn, error) {
+	l.peer.dirty = true
+	ep, _, err := l.ep.Accept(nil)
+	if err != nil {
+		return nil, gvisorError("accept", err)
+	}
+	l.peer.track(ep, tcp.Listen)
+	return &gvisorConn{peer: l.peer, ep: ep, id: endpointID(ep)}, nil
+}
+
+func (l *gvisorListener) Close() error {
+	l.peer.dirty = true
+	l.ep.Close()
+	return nil
+}
+
+// gvisorConn is a connected gVisor endpoint, driven through its non-blocking
+// Read and Write (gonet would block, and a blocked goroutine is not a
+// deterministic thing).
+type gvisorConn struct {
+	peer   *gvisorPeer
+	ep     tcpip.Endpoint
+	id     tcp.FourTuple
+	closed bool
+}
+
+func (c *gvisorConn) ID() tcp.FourTuple { return c.id }
+func (c *gvisorConn) State() tcp.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
+
+func (c *gvisorConn) Read(p []byte) (int, error) {
+	c.peer.dirty = true
+	w := tcpip.SliceWriter(p)
+	res, err := c.ep.Read(&w, tcpip.ReadOptions{})
+	if err != nil {
+		return 0, gvisorError("read", err)
+	}
+	return res.Count, nil
+}
+
+func (c *gvisorConn) Write(p []byte) (int, error) {
+	c.peer.dirty = true
+	n, err := c.ep.Write(bytes.NewReader(p), tcpip.WriteOptions{})
+	if err != nil {
+		return int(n), gvisorError("write", err)
+	}
+	return int(n), nil
+}
+
+func (c *gvisorConn) CloseWrite() error {
+	c.peer.dirty = true
+	if err := c.ep.Shutdown(tcpip.ShutdownWrite); err != nil {
+		return gvisorError("shutdown", err)
+	}
+	return nil
+}
+
+func (c *gvisorConn) Close() error {
+	c.peer.dirty = true
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	c.ep.Close()
+	return nil
+}
+
+func (c *gvisorConn) Abort() error {
+	c.peer.dirty = true
+	c.ep.Abort()
+	return c.Close()
+}
+
+// gvisorError turns a tcpip.Error into the error the standard library would
+// return for it, so that scenarios compare errors the same way for every
+// peer: io.EOF, ErrWouldBlock, or a syscall.Errno.
+func gvisorError(op string, err tcpip.Error) error {
+	switch err.(type) {
+	case *tcpip.ErrWouldBlock:
+		return ErrWouldBlock
+	case *tcpip.ErrClosedForReceive:
+		return io.EOF
+	case *tcpip.ErrConnectionReset:
+		return syscall.ECONNRESET
+	case *tcpip.ErrConnectionRefused:
+		return syscall.ECONNREFUSED
+	case *tcpip.ErrTimeout:
+		return syscall.ETIMEDOUT
+	case *tcpip.ErrConnectionAborted, *tcpip.ErrAborted:
+		return syscall.ECONNABORTED
+	case *tcpip.ErrClosedForSend:
+		return syscall.EPIPE
+	case *tcpip.ErrNotConnected:
+		return syscall.ENOTCONN
+	case *tcpip.ErrPortInUse:
+		return syscall.EADDRINUSE
+	case *tcpip.ErrInvalidEndpointState:
+		return syscall.EINVAL
+	}
+	return fmt.Errorf("gvisor %s: %s", op, err)
+}

@@ -1,0 +1,352 @@
+package harness
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// GVisorOptions tune the gVisor peer. The zero value is gVisor's defaults
+// (SACK on, TIME-WAIT 60 s, Reno).
+type GVisorOptions struct {
+	// TimeWait is how long TIME-WAIT lasts (gVisor's default: 60 s = 2MSL
+	// with an MSL of 30 s).
+	TimeWait time.Duration
+	// NoSACK turns SACK off.
+	NoSACK bool
+	// Configure, if set, is called with the stack before any endpoint
+	// exists, for any other option a scenario needs.
+	Configure func(*stack.Stack) error
+}
+
+// GVisor builds gVisor netstack peers.
+func GVisor(opts GVisorOptions) PeerMaker {
+	return func(env PeerEnv) (Peer, error) { return newGVisorPeer(env, opts) }
+}
+
+// gvisorNIC is the one NIC of a gVisor peer.
+const gvisorNIC tcpip.NICID = 1
+
+// gvisorPeer is gVisor's netstack as a peer.
+//
+// How Settle works: gVisor processes inbound TCP segments on its dispatcher's
+// processor goroutines. The stack is built with exactly one processor, so
+// work happens in one deterministic order, and that processor is kept paused
+// (stack.Pause, as gVisor's save/restore does) whenever the harness is not
+// explicitly letting it run. Delivering a packet only queues its segment;
+// Settle resumes the processor and pauses it again, and the pause returns
+// only once the processor has drained its queue and gone idle. Timers fire
+// on the harness goroutine inside Clock.Advance, while the processor is
+// paused. So when Settle returns, no goroutine of this stack is doing
+// anything, and that is a barrier no real-time sleep decides.
+type gvisorPeer struct {
+	env   PeerEnv
+	stack *stack.Stack
+	link  *gvisorLink
+	tcp   stack.TransportProtocol
+
+	paused bool
+	dirty  bool // something happened since the last Settle
+
+	listenPorts map[uint16]bool
+	tracked     []*gvisorTracked        // endpoints not yet terminal, in order seen
+	trackedSet  map[tcpip.Endpoint]bool // every endpoint ever tracked
+}
+
+// gvisorTracked is an endpoint whose state the peer reports.
+type gvisorTracked struct {
+	ep   tcpip.Endpoint
+	id   tcp.FourTuple
+	last tcp.State
+}
+
+// oneProcessor serializes building gVisor stacks: gVisor sizes its TCP
+// dispatcher by GOMAXPROCS at construction, and we want exactly one.
+var oneProcessor sync.Mutex
+
+func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
+	p := &gvisorPeer{
+		env:         env,
+		listenPorts: map[uint16]bool{},
+		trackedSet:  map[tcpip.Endpoint]bool{},
+	}
+	clock := gvisorPeerClock{c: env.Clock, p: p}
+
+	oneProcessor.Lock()
+	prev := runtime.GOMAXPROCS(1)
+	s := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocol},
+		Clock:              clock,
+		RandSource:         &v1Source{pcg: streamPCG(env.Seed, env.StreamName("gvisor/rand"))},
+		SecureRNG:          StreamReader(env.Seed, env.StreamName("gvisor/secure")),
+	})
+	runtime.GOMAXPROCS(prev)
+	oneProcessor.Unlock()
+	p.stack = s
+	p.tcp = s.TransportProtocolInstance(gtcp.ProtocolNumber)
+	p.pause()
+
+	fail := func(what string, err tcpip.Error) (Peer, error) {
+		p.Close()
+		return nil, fmt.Errorf("harness: gvisor peer: %s: %s", what, err)
+	}
+	p.link = newGVisorLink(env.MTU, env.Transmit)
+	if err := s.CreateNIC(gvisorNIC, p.link); err != nil {
+		return fail("CreateNIC", err)
+	}
+	addr := tcpip.ProtocolAddress{
+		Protocol:          ipv4.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddrFrom4(env.Addr.As4()).WithPrefix(),
+	}
+	if err := s.AddProtocolAddress(gvisorNIC, addr, stack.AddressProperties{}); err != nil {
+		return fail("AddProtocolAddress", err)
+	}
+	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: gvisorNIC}})
+	if opts.TimeWait > 0 {
+		tw := tcpip.TCPTimeWaitTimeoutOption(opts.TimeWait)
+		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, &tw); err != nil {
+			return fail("TCPTimeWaitTimeoutOption", err)
+		}
+	}
+	if opts.NoSACK {
+		sack := tcpip.TCPSACKEnabled(false)
+		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, &sack); err != nil {
+			return fail("TCPSACKEnabled", err)
+		}
+	}
+	if opts.Configure != nil {
+		if err := opts.Configure(s); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("harness: gvisor peer: Configure: %w", err)
+		}
+	}
+	return p, nil
+}
+
+func (p *gvisorPeer) Name() string     { return "gvisor" }
+func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
+
+// Stack is the underlying gVisor stack, for scenarios that need an option
+// the harness does not wrap.
+func (p *gvisorPeer) Stack() *stack.Stack { return p.stack }
+
+func (p *gvisorPeer) Deliver(pkt []byte) {
+	p.dirty = true
+	p.link.inject(pkt)
+}
+
+func (p *gvisorPeer) Settle() {
+	if !p.dirty {
+		return
+	}
+	p.dirty = false
+	p.resume()
+	p.pause()
+	p.pollStates()
+}
+
+func (p *gvisorPeer) pause() {
+	if !p.paused {
+		p.tcp.Pause()
+		p.paused = true
+	}
+}
+
+func (p *gvisorPeer) resume() {
+	if p.paused {
+		p.tcp.Resume()
+		p.paused = false
+	}
+}
+
+func (p *gvisorPeer) Close() error {
+	if p.stack == nil {
+		return nil
+	}
+	p.resume()
+	for _, t := range p.tracked {
+		t.ep.Abort()
+	}
+	p.stack.Close()
+	p.stack.Wait()
+	p.stack = nil
+	return nil
+}
+
+func (p *gvisorPeer) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
+	var wq waiter.Queue
+	ep, err := p.stack.NewEndpoint(gtcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if err != nil {
+		return nil, nil, gvisorError("socket", err)
+	}
+	return ep, &wq, nil
+}
+
+func (p *gvisorPeer) Listen(port uint16) (Listener, error) {
+	p.dirty = true
+	ep, _, err := p.newEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	if err := ep.Bind(tcpip.FullAddress{Port: port}); err != nil {
+		ep.Close()
+		return nil, gvisorError("bind", err)
+	}
+	if err := ep.Listen(128); err != nil {
+		ep.Close()
+		return nil, gvisorError("listen", err)
+	}
+	p.listenPorts[port] = true
+	p.track(ep, tcp.Closed)
+	return &gvisorListener{peer: p, ep: ep, port: port}, nil
+}
+
+func (p *gvisorPeer) Dial(raddr netip.AddrPort) (Conn, error) {
+	p.dirty = true
+	ep, _, err := p.newEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: tcpip.AddrFrom4(raddr.Addr().As4()), Port: raddr.Port()}
+	switch err := ep.Connect(to); err.(type) {
+	case nil, *tcpip.ErrConnectStarted:
+	default:
+		ep.Close()
+		return nil, gvisorError("connect", err)
+	}
+	p.track(ep, tcp.Closed)
+	return &gvisorConn{peer: p, ep: ep, id: endpointID(ep)}, nil
+}
+
+// track starts reporting ep's state changes, from the state it was in before
+// it was seen.
+func (p *gvisorPeer) track(ep tcpip.Endpoint, from tcp.State) {
+	if p.trackedSet[ep] {
+		return
+	}
+	p.trackedSet[ep] = true
+	p.tracked = append(p.tracked, &gvisorTracked{ep: ep, id: endpointID(ep), last: from})
+}
+
+// pollStates reports every state change since the last poll. Endpoints the
+// stack created itself (a listener's new connections) are found among the
+// stack's registered endpoints and start from LISTEN.
+func (p *gvisorPeer) pollStates() {
+	var fresh []*gvisorTracked
+	for _, te := range p.stack.RegisteredEndpoints() {
+		ep, ok := te.(tcpip.Endpoint)
+		if !ok || p.trackedSet[ep] {
+			continue
+		}
+		id := endpointID(ep)
+		from := tcp.Closed
+		if p.listenPorts[id.LocalPort] && id.RemotePort != 0 {
+			from = tcp.Listen
+		}
+		fresh = append(fresh, &gvisorTracked{ep: ep, id: id, last: from})
+	}
+	// The registry is a map; sort so reports come in one order every run.
+	slices.SortFunc(fresh, func(a, b *gvisorTracked) int { return compareFourTuples(a.id, b.id) })
+	for _, t := range fresh {
+		p.trackedSet[t.ep] = true
+		p.tracked = append(p.tracked, t)
+	}
+
+	now := p.env.Clock.Elapsed()
+	kept := p.tracked[:0]
+	for _, t := range p.tracked {
+		raw := gtcp.EndpointState(t.ep.State())
+		if st := gvisorState(raw); st != t.last {
+			p.env.StateChanged(StateChange{At: now, Side: p.env.Side, ID: t.id, From: t.last, To: st})
+			t.last = st
+		}
+		if raw == gtcp.StateClose || raw == gtcp.StateError {
+			// Terminal: the endpoint will never change again. It stays in
+			// trackedSet so that the registry does not make it new again.
+			continue
+		}
+		kept = append(kept, t)
+	}
+	clear(p.tracked[len(kept):])
+	p.tracked = kept
+}
+
+func endpointID(ep tcpip.Endpoint) tcp.FourTuple {
+	info, ok := ep.Info().(*stack.TransportEndpointInfo)
+	if !ok {
+		return tcp.FourTuple{}
+	}
+	return tcp.FourTuple{
+		LocalAddr:  addrFromTCPIP(info.ID.LocalAddress),
+		LocalPort:  info.ID.LocalPort,
+		RemoteAddr: addrFromTCPIP(info.ID.RemoteAddress),
+		RemotePort: info.ID.RemotePort,
+	}
+}
+
+func addrFromTCPIP(a tcpip.Address) netip.Addr {
+	if a.Len() != 4 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4(a.As4())
+}
+
+// gvisorState maps gVisor's endpoint state onto RFC 9293's.
+func gvisorState(s gtcp.EndpointState) tcp.State {
+	switch s {
+	case gtcp.StateConnecting, gtcp.StateSynSent:
+		return tcp.SynSent
+	case gtcp.StateSynRecv:
+		return tcp.SynReceived
+	case gtcp.StateEstablished:
+		return tcp.Established
+	case gtcp.StateFinWait1:
+		return tcp.FinWait1
+	case gtcp.StateFinWait2:
+		return tcp.FinWait2
+	case gtcp.StateTimeWait:
+		return tcp.TimeWait
+	case gtcp.StateCloseWait:
+		return tcp.CloseWait
+	case gtcp.StateLastAck:
+		return tcp.LastAck
+	case gtcp.StateListen:
+		return tcp.Listen
+	case gtcp.StateClosing:
+		return tcp.Closing
+	default: // Initial, Bound, Close, Error
+		return tcp.Closed
+	}
+}
+
+// gvisorPeerClock is the peer's view of the Net's clock: every timer callback
+// marks the peer as having work for Settle.
+type gvisorPeerClock struct {
+	c *Clock
+	p *gvisorPeer
+}
+
+func (g gvisorPeerClock) Now() time.Time { return g.c.Now() }
+func (g gvisorPeerClock) NowMonotonic() tcpip.MonotonicTime {
+	return g.c.Netstack().NowMonotonic()
+}
+func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
+	p := g.p
+	return g.c.AfterFunc(d, func() {
+		p.dirty = true
+		f()
+	})
+}

@@ -1,0 +1,214 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// The addresses of a Net's two ends, from TEST-NET-1 (RFC 5737).
+var (
+	DefaultClientAddr = netip.MustParseAddr("192.0.2.1")
+	DefaultServerAddr = netip.MustParseAddr("192.0.2.2")
+)
+
+// DefaultMTU is the link MTU unless Config.MTU says otherwise.
+const DefaultMTU = 1500
+
+// Config builds a Net. The zero Config joins two gVisor peers over an ideal
+// wire with seed 0.
+type Config struct {
+	// Seed fixes every random choice of the run: both stacks' ISNs and
+	// ephemeral ports, and every fault decision.
+	Seed uint64
+	// Client and Server build the two ends; nil means gVisor with its
+	// defaults.
+	Client, Server PeerMaker
+	// ClientAddr and ServerAddr default to 192.0.2.1 and 192.0.2.2.
+	ClientAddr, ServerAddr netip.Addr
+	// MTU of the wire (default 1500).
+	MTU int
+	// Link models each direction, indexed by Dir.
+	Link [2]LinkConfig
+	// Faults are the fault rules in force from the start (AddRule adds more).
+	Faults []*Rule
+	// Pcap, if set, receives a pcap capture of every packet.
+	Pcap io.Writer
+	// MaxPacketsPerSettle bounds the packets one Settle may deliver before it
+	// reports ErrLivelock (default 1,000,000).
+	MaxPacketsPerSettle int
+}
+
+// ErrLivelock: the two ends kept exchanging packets at one virtual instant
+// (an ACK war, say) and Settle gave up.
+var ErrLivelock = errors.New("harness: packets kept flowing at one virtual instant")
+
+// Net is two peers joined by a wire that carries whole IPv4 packets, on one
+// virtual clock. A scenario is a loop of act (an application call on a
+// peer), Settle (deliver everything due now and let both stacks finish
+// processing it) and Advance (move virtual time to the next timer or packet
+// arrival). Methods other than the peers' own are not safe for concurrent use.
+type Net struct {
+	cfg       Config
+	clock     *Clock
+	peers     [2]Peer
+	stateless [2]bool
+	links     [2]linkDir
+	rules     []*Rule
+	faultRand *rand.Rand
+	pcap      *pcapWriter
+
+	// mu guards what Transmit touches, since gVisor transmits from its own
+	// goroutine (never at the same time as the harness runs, but the lock
+	// makes that obvious).
+	mu       sync.Mutex
+	held     [2]*inFlight // packets a Reorder rule holds back, per direction
+	due      []*inFlight  // arrived, waiting for delivery, in order
+	dueHead  int
+	trace    Trace
+	states   [2]map[tcp.FourTuple]tcp.State
+	bufs     [][]byte // free packet buffers
+	recChunk []Record
+	optSlab  []byte
+}
+
+// inFlight is a packet on its way.
+type inFlight struct {
+	dir   Dir
+	pkt   []byte
+	rec   *Record
+	extra time.Duration // extra delay from fault rules
+	notes []string
+	fate  Fate
+}
+
+// stateless is implemented by peers that keep no TCP state (the raw peer).
+type stateless interface{ keepsNoState() }
+
+// NewNet builds the two peers and joins them.
+func NewNet(cfg Config) (*Net, error) {
+	if cfg.ClientAddr == (netip.Addr{}) {
+		cfg.ClientAddr = DefaultClientAddr
+	}
+	if cfg.ServerAddr == (netip.Addr{}) {
+		cfg.ServerAddr = DefaultServerAddr
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = DefaultMTU
+	}
+	if cfg.MaxPacketsPerSettle == 0 {
+		cfg.MaxPacketsPerSettle = 1_000_000
+	}
+	n := &Net{
+		cfg:       cfg,
+		clock:     NewClock(),
+		faultRand: StreamRand(cfg.Seed, "faults"),
+		rules:     cfg.Faults,
+	}
+	for d := range n.links {
+		n.links[d].cfg = cfg.Link[d]
+	}
+	for s := range n.states {
+		n.states[s] = map[tcp.FourTuple]tcp.State{}
+	}
+	if cfg.Pcap != nil {
+		pw, err := newPcapWriter(cfg.Pcap)
+		if err != nil {
+			return nil, fmt.Errorf("harness: pcap: %w", err)
+		}
+		n.pcap = pw
+	}
+	makers := [2]PeerMaker{cfg.Client, cfg.Server}
+	addrs := [2]netip.Addr{cfg.ClientAddr, cfg.ServerAddr}
+	for _, side := range []Side{Client, Server} {
+		mk := makers[side]
+		if mk == nil {
+			mk = GVisor(GVisorOptions{})
+		}
+		p, err := mk(PeerEnv{
+			Side:         side,
+			Addr:         addrs[side],
+			Clock:        n.clock,
+			Seed:         cfg.Seed,
+			MTU:          cfg.MTU,
+			Transmit:     func(pkt []byte) { n.transmit(side, pkt) },
+			StateChanged: n.stateChanged,
+		})
+		if err != nil {
+			n.Close()
+			return nil, fmt.Errorf("harness: %s peer: %w", side, err)
+		}
+		n.peers[side] = p
+		_, n.stateless[side] = p.(stateless)
+	}
+	return n, nil
+}
+
+// Close tears both peers down.
+func (n *Net) Close() error {
+	var errs []error
+	for i, p := range n.peers {
+		if p != nil {
+			errs = append(errs, p.Close())
+			n.peers[i] = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Seed is the seed the Net was built from.
+func (n *Net) Seed() uint64 { return n.cfg.Seed }
+
+// Clock is the Net's virtual clock.
+func (n *Net) Clock() *Clock { return n.clock }
+
+// Now is the virtual time since Epoch.
+func (n *Net) Now() time.Duration { return n.clock.Elapsed() }
+
+// Peer returns one end.
+func (n *Net) Peer(s Side) Peer { return n.peers[s] }
+
+// Client is the dialing end.
+func (n *Net) Client() Peer { return n.peers[Client] }
+
+// Server is the listening end.
+func (n *Net) Server() Peer { return n.peers[Server] }
+
+// Addr is side's address.
+func (n *Net) Addr(s Side) netip.Addr {
+	if s == Client {
+		return n.cfg.ClientAddr
+	}
+	return n.cfg.ServerAddr
+}
+
+// Trace is every packet and state change so far.
+func (n *Net) Trace() *Trace { return &n.trace }
+
+// AddRule puts a fault rule in force from now on.
+func (n *Net) AddRule(r *Rule) {
+	n.mu.Lock()
+	n.rules = append(n.rules, r)
+	n.mu.Unlock()
+}
+
+// ClearRules lifts every fault rule.
+func (n *Net) ClearRules() {
+	n.mu.Lock()
+	n.rules = nil
+	n.mu.Unlock()
+}
+
+// PcapErr is the first error writing the pcap capture, if any.
+func (n *Net) PcapErr() error {
+	if n.pcap == nil {
+		return nil
+	}
+	return n.pcap.err
+}

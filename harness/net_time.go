@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+)
+
+// Settle delivers every packet due now, one at a time, letting its receiver
+// finish processing it before the next, until nothing is due and both ends
+// are quiescent. Virtual time does not move. It fails with ErrLivelock if
+// the ends never stop.
+func (n *Net) Settle() error {
+	for delivered := 0; ; delivered++ {
+		n.peers[Client].Settle()
+		n.peers[Server].Settle()
+		if !n.deliverNext() {
+			return nil
+		}
+		if delivered >= n.cfg.MaxPacketsPerSettle {
+			return fmt.Errorf("%w: %d packets at %s", ErrLivelock, delivered, formatTime(n.Now()))
+		}
+	}
+}
+
+// NextEvent is when the next timer fires or packet arrives (virtual time
+// since Epoch); ok is false when nothing is pending.
+func (n *Net) NextEvent() (at time.Duration, ok bool) { return n.clock.NextDeadline() }
+
+// Step settles, then moves virtual time to the next event, fires it (and
+// everything else due at that instant) and settles again. It reports false
+// when nothing was pending.
+func (n *Net) Step() (bool, error) {
+	if err := n.Settle(); err != nil {
+		return false, err
+	}
+	at, ok := n.clock.NextDeadline()
+	if !ok {
+		return false, nil
+	}
+	n.clock.AdvanceTo(at)
+	return true, n.Settle()
+}
+
+// Advance moves virtual time forward by d, stopping at every event on the
+// way to fire it and settle.
+func (n *Net) Advance(d time.Duration) error {
+	return n.AdvanceTo(n.Now() + d)
+}
+
+// AdvanceTo moves virtual time forward to at (since Epoch); see Advance.
+func (n *Net) AdvanceTo(at time.Duration) error {
+	if err := n.Settle(); err != nil {
+		return err
+	}
+	for {
+		next, ok := n.clock.NextDeadline()
+		if !ok || next > at {
+			break
+		}
+		n.clock.AdvanceTo(next)
+		if err := n.Settle(); err != nil {
+			return err
+		}
+	}
+	n.clock.AdvanceTo(at)
+	return n.Settle()
+}
+
+// ErrNotReached is what RunUntil returns when its condition did not come
+// true in time.
+type ErrNotReached struct {
+	What  string
+	Limit time.Duration
+	At    time.Duration
+}
+
+func (e *ErrNotReached) Error() string {
+	return fmt.Sprintf("%s: not reached within %v of virtual time (now %s)", e.What, e.Limit, formatTime(e.At))
+}
+
+// RunUntil runs events until cond holds, checking it after every settle. It
+// gives up with *ErrNotReached (naming what) once limit of virtual time has
+// passed, or when nothing is left to happen.
+func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error {
+	deadline := n.Now() + limit
+	if err := n.Settle(); err != nil {
+		return err
+	}
+	for !cond() {
+		next, ok := n.clock.NextDeadline()
+		if !ok || next > deadline {
+			if ok {
+				n.clock.AdvanceTo(deadline)
+			}
+			return &ErrNotReached{What: what, Limit: limit, At: n.Now()}
+		}
+		n.clock.AdvanceTo(next)
+		if err := n.Settle(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Quiet runs events until nothing is pending at all (every timer has fired
+// or been stopped, every packet delivered), or until limit of virtual time
+// has passed.
+func (n *Net) Quiet(limit time.Duration) error {
+	return n.RunUntil("quiet wire and no timers", limit, func() bool {
+		_, pending := n.clock.NextDeadline()
+		return !pending
+	})
+}

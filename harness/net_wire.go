@@ -1,0 +1,224 @@
+package harness
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// defaultReorderHold is how long a Reorder rule holds a packet when no other
+// packet comes along to overtake it and the rule names no Delay.
+const defaultReorderHold = 10 * time.Millisecond
+
+// transmit is PeerEnv.Transmit for side: the packet enters the wire, passes
+// the fault rules, and is admitted to the link.
+func (n *Net) transmit(side Side, pkt []byte) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	dir := dirFrom(side)
+	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
+	copy(f.pkt, pkt)
+
+	parsed, err := wire.Parse(f.pkt)
+	var match *wire.Packet
+	if err == nil {
+		match = &parsed
+	}
+	hold := time.Duration(0)
+	duplicate := false
+	for _, r := range n.rules {
+		if !r.decide(dir, match, n.faultRand.Float64) {
+			continue
+		}
+		f.notes = append(f.notes, r.label())
+		switch r.Action {
+		case Drop:
+			f.fate = Dropped
+			n.launch(f)
+			return
+		case Duplicate:
+			duplicate = true
+		case Delay:
+			f.extra += r.Delay
+		case Reorder:
+			hold = r.Delay
+			if hold <= 0 {
+				hold = defaultReorderHold
+			}
+		case Corrupt:
+			corrupt(f.pkt, ipHeaderLen(f.pkt), n.faultRand.Float64)
+			f.fate = Corrupted
+		}
+	}
+
+	if hold > 0 {
+		if prev := n.held[dir]; prev != nil {
+			n.held[dir] = nil
+			n.launch(prev)
+		}
+		n.held[dir] = f
+		n.clock.AfterFunc(hold, func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if n.held[dir] == f {
+				n.held[dir] = nil
+				n.launch(f)
+			}
+		})
+		return
+	}
+	var dup *inFlight
+	if duplicate {
+		dup = &inFlight{dir: dir, pkt: n.getBuf(len(f.pkt)), extra: f.extra, notes: f.notes, fate: Duplicated}
+		copy(dup.pkt, f.pkt)
+	}
+	n.launch(f)
+	if dup != nil {
+		n.launch(dup)
+	}
+	// A held packet goes once the next one in its direction has.
+	if prev := n.held[dir]; prev != nil {
+		n.held[dir] = nil
+		n.launch(prev)
+	}
+}
+
+// launch records f in the trace and the capture, and puts it on the link
+// (unless a rule dropped it). Called with n.mu held.
+func (n *Net) launch(f *inFlight) {
+	now := n.clock.Elapsed()
+	f.rec = n.newRecord(now, f)
+	if n.pcap != nil {
+		n.pcap.write(now, f.pkt)
+	}
+	if f.fate == Dropped {
+		n.fillStates(f.rec)
+		n.putBuf(f.pkt)
+		return
+	}
+	arrive, ok := n.links[f.dir].admit(now, len(f.pkt))
+	if !ok {
+		f.rec.Fate = QueueDropped
+		n.fillStates(f.rec)
+		n.putBuf(f.pkt)
+		return
+	}
+	arrive += f.extra
+	if arrive <= now {
+		n.due = append(n.due, f)
+		return
+	}
+	n.clock.AfterFunc(arrive-now, func() {
+		n.mu.Lock()
+		n.due = append(n.due, f)
+		n.mu.Unlock()
+	})
+}
+
+// newRecord appends f's record to the trace. Called with n.mu held.
+func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
+	if len(n.recChunk) == cap(n.recChunk) {
+		n.recChunk = make([]Record, 0, 256)
+	}
+	n.recChunk = append(n.recChunk, Record{})
+	r := &n.recChunk[len(n.recChunk)-1]
+	r.Index = len(n.trace.Records)
+	r.At = now
+	r.Dir = f.dir
+	r.Len = len(f.pkt)
+	r.Fate = f.fate
+	r.Notes = f.notes
+	p, err := wire.Parse(f.pkt)
+	if err != nil && !errors.Is(err, wire.ErrTCPChecksum) && !errors.Is(err, wire.ErrIPChecksum) {
+		// Parse stopped early; keep only what it filled in reliably.
+		p.TCP = wire.Segment{}
+	}
+	r.ParseErr = err
+	r.PayloadLen = len(p.TCP.Payload)
+	p.TCP.Payload = nil
+	p.IP.Options = nil
+	r.Packet = p
+	if err == nil || r.Packet.TCP.SrcPort != 0 {
+		if opts := rawTCPOptions(f.pkt); len(opts) > 0 {
+			start := len(n.optSlab)
+			if start+len(opts) > cap(n.optSlab) {
+				n.optSlab = make([]byte, 0, 16<<10)
+				start = 0
+			}
+			n.optSlab = append(n.optSlab, opts...)
+			r.TCPOptions = n.optSlab[start:len(n.optSlab):len(n.optSlab)]
+		}
+	}
+	n.trace.Records = append(n.trace.Records, r)
+	return r
+}
+
+// ipHeaderLen is the IHL of an IPv4 packet in bytes (0 if it has none).
+func ipHeaderLen(pkt []byte) int {
+	if len(pkt) == 0 {
+		return 0
+	}
+	return int(pkt[0]&0xf) * 4
+}
+
+// rawTCPOptions returns the TCP option bytes of pkt, or nil if the headers
+// do not hold together.
+func rawTCPOptions(pkt []byte) []byte {
+	ihl := ipHeaderLen(pkt)
+	if ihl < wire.IPv4MinHeaderLen || len(pkt) < ihl+wire.TCPMinHeaderLen {
+		return nil
+	}
+	t := wire.TCP(pkt[ihl:])
+	if hl := t.HeaderLen(); hl < wire.TCPMinHeaderLen || hl > len(t) {
+		return nil
+	}
+	return t.Options()
+}
+
+// deliverNext delivers the oldest arrived packet, lets its receiver process
+// it, and notes the states after. It reports false when none was waiting.
+func (n *Net) deliverNext() bool {
+	n.mu.Lock()
+	if n.dueHead == len(n.due) {
+		n.due = n.due[:0]
+		n.dueHead = 0
+		n.mu.Unlock()
+		return false
+	}
+	f := n.due[n.dueHead]
+	n.due[n.dueHead] = nil
+	n.dueHead++
+	n.mu.Unlock()
+
+	to := n.peers[f.dir.To()]
+	to.Deliver(f.pkt)
+	to.Settle()
+
+	n.mu.Lock()
+	f.rec.Arrived = n.clock.Elapsed()
+	if f.rec.Fate == InFlight {
+		f.rec.Fate = Delivered
+	}
+	n.fillStates(f.rec)
+	n.putBuf(f.pkt)
+	n.mu.Unlock()
+	return true
+}
+
+func (n *Net) getBuf(size int) []byte {
+	if k := len(n.bufs); k > 0 {
+		b := n.bufs[k-1]
+		if cap(b) >= size {
+			n.bufs = n.bufs[:k-1]
+			return b[:size]
+		}
+	}
+	return make([]byte, size, max(size, n.cfg.MTU))
+}
+
+func (n *Net) putBuf(b []byte) {
+	if len(n.bufs) < 4096 {
+		n.bufs = append(n.bufs, b)
+	}
+}

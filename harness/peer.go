@@ -1,0 +1,127 @@
+package harness
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// Side names an end of a Net. The client is the end that dials (or, in the
+// close scenarios, closes first); the server listens.
+type Side int
+
+const (
+	Client Side = iota
+	Server
+)
+
+func (s Side) String() string {
+	if s == Client {
+		return "client"
+	}
+	return "server"
+}
+
+// Other is the opposite end.
+func (s Side) Other() Side { return 1 - s }
+
+// ErrWouldBlock is what a peer's non-blocking calls (Accept, Read, Write)
+// return when the call would have to wait. Scenarios are one loop of act,
+// settle, advance, so no call ever blocks.
+var ErrWouldBlock = errors.New("harness: operation would block")
+
+// ErrNotSupported is returned by a peer that has no such operation (the raw
+// peer has no sockets).
+var ErrNotSupported = errors.New("harness: operation not supported by this peer")
+
+// Peer is one end of a Net: a TCP stack, or a test's hand on the wire. A peer
+// deals in whole IPv4 packets in and out, and offers its application face
+// through non-blocking calls. A later peer (Linux's TCP behind a TUN device)
+// fits the same shape.
+type Peer interface {
+	// Name is the peer kind: "gvisor", "ours", "raw".
+	Name() string
+	// Addr is the peer's IPv4 address.
+	Addr() netip.Addr
+	// Deliver hands the peer one inbound IPv4 packet. The peer copies what it
+	// keeps; it may go on processing the packet until Settle.
+	Deliver(pkt []byte)
+	// Settle returns once the peer has finished processing everything
+	// delivered to it and every application call made on it, and has passed
+	// every packet that produced to PeerEnv.Transmit and every state change
+	// to PeerEnv.StateChanged.
+	Settle()
+	// Listen opens a listening socket on port.
+	Listen(port uint16) (Listener, error)
+	// Dial starts an active open to raddr and returns at once, with the
+	// handshake under way (the SYN goes out at the next Settle).
+	Dial(raddr netip.AddrPort) (Conn, error)
+	// Close tears the peer down, releasing its goroutines.
+	Close() error
+}
+
+// Listener is a listening socket.
+type Listener interface {
+	// Accept returns the next established connection, or ErrWouldBlock.
+	Accept() (Conn, error)
+	Close() error
+	Port() uint16
+}
+
+// Conn is one connection's application face. Every call returns at once.
+type Conn interface {
+	// ID is the connection's four-tuple, local side first.
+	ID() tcp.FourTuple
+	// Read copies received bytes into p. It returns ErrWouldBlock when none
+	// are ready, io.EOF after the peer's FIN, and the error that ended the
+	// connection (syscall.ECONNRESET, ...) after a reset or abort.
+	Read(p []byte) (int, error)
+	// Write queues as much of p as the send buffer takes (perhaps less than
+	// len(p)); ErrWouldBlock when it takes nothing.
+	Write(p []byte) (int, error)
+	// CloseWrite half-closes: a FIN follows the data already written.
+	CloseWrite() error
+	// Close is the application's close (RFC 9293 3.10.4).
+	Close() error
+	// Abort resets the connection (RFC 9293 3.10.5, linger 0).
+	Abort() error
+	// State is the connection's current RFC 9293 state, read from the stack.
+	State() tcp.State
+}
+
+// PeerEnv is what a Net gives each peer it builds.
+type PeerEnv struct {
+	Side  Side
+	Addr  netip.Addr
+	Clock *Clock
+	// Seed is the Net's seed; a peer draws its randomness from
+	// StreamRand/StreamReader(Seed, <its side and purpose>).
+	Seed uint64
+	// MTU of the link; a stack's MSS follows from it.
+	MTU int
+	// Transmit puts one outbound IPv4 packet on the wire. pkt is valid only
+	// during the call. It is safe to call from any goroutine, but not
+	// concurrently with itself.
+	Transmit func(pkt []byte)
+	// StateChanged records a connection's state change.
+	StateChanged func(StateChange)
+}
+
+// StreamName is the name of a peer's random stream for purpose.
+func (e PeerEnv) StreamName(purpose string) string { return e.Side.String() + "/" + purpose }
+
+// PeerMaker builds a peer for a Net.
+type PeerMaker func(env PeerEnv) (Peer, error)
+
+// StateChange is one transition of one connection at one end.
+type StateChange struct {
+	At       time.Duration // virtual time since Epoch
+	Side     Side
+	ID       tcp.FourTuple // local side first
+	From, To tcp.State
+}
+
+// NoState stands for "this end keeps no TCP state" (the raw peer) in traces.
+const NoState tcp.State = -1

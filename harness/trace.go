@@ -1,0 +1,117 @@
+package harness
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Fate is what became of a packet on the wire.
+type Fate int
+
+const (
+	// Delivered: it reached the other end as sent.
+	Delivered Fate = iota
+	// Dropped by a fault rule.
+	Dropped
+	// QueueDropped: the link's queue was full (tail drop).
+	QueueDropped
+	// Corrupted: delivered with a bit flipped; the receiver must drop it.
+	Corrupted
+	// Duplicated: an extra copy a fault rule made; delivered.
+	Duplicated
+	// InFlight: not yet delivered (the run ended first).
+	InFlight
+)
+
+func (f Fate) String() string {
+	switch f {
+	case Delivered:
+		return "delivered"
+	case Dropped:
+		return "dropped"
+	case QueueDropped:
+		return "queue-drop"
+	case Corrupted:
+		return "corrupted"
+	case Duplicated:
+		return "duplicate"
+	case InFlight:
+		return "in-flight"
+	}
+	return "?"
+}
+
+// Lost reports whether the packet never reached the other end's TCP intact.
+func (f Fate) Lost() bool { return f == Dropped || f == QueueDropped || f == Corrupted }
+
+// Record is one packet that crossed the wire, as the trace keeps it.
+type Record struct {
+	// Index is the packet's place in the trace, from 0.
+	Index int
+	// At is when the packet left its sender (virtual time since Epoch);
+	// Arrived is when it reached the other end (zero if it did not).
+	At, Arrived time.Duration
+	Dir         Dir
+	// Packet is the parsed packet. Its TCP.Payload and IP.Options are nil:
+	// the trace keeps headers, not data; PayloadLen is the data's length.
+	Packet     wire.Packet
+	PayloadLen int
+	// ParseErr is why the packet did not parse (a corrupted packet parses
+	// with ErrTCPChecksum and a filled-in Packet).
+	ParseErr error
+	// Len is the whole packet's length in bytes.
+	Len int
+	// TCPOptions are the raw option bytes, for printing them in wire order.
+	TCPOptions []byte
+	Fate       Fate
+	// Notes are the fault rules that touched the packet ("delay 5ms: hold").
+	Notes []string
+	// States are the client's and the server's state of this packet's
+	// connection right after the receiver processed it (for a lost packet:
+	// when it was lost). NoState for an end that keeps none (the raw peer).
+	States [2]tcp.State
+}
+
+// Seg is the packet's TCP segment, for matching.
+func (r *Record) Seg() *wire.Segment { return &r.Packet.TCP }
+
+// SegLen is the sequence space the segment occupies (data + SYN + FIN).
+func (r *Record) SegLen() int {
+	n := r.PayloadLen
+	if r.Packet.TCP.Flags.Has(wire.FlagSYN) {
+		n++
+	}
+	if r.Packet.TCP.Flags.Has(wire.FlagFIN) {
+		n++
+	}
+	return n
+}
+
+// ConnID is the four-tuple of the packet's connection seen from side.
+func (r *Record) ConnID(side Side) tcp.FourTuple {
+	id := tcp.FourTuple{
+		LocalAddr: r.Packet.IP.Src, LocalPort: r.Packet.TCP.SrcPort,
+		RemoteAddr: r.Packet.IP.Dst, RemotePort: r.Packet.TCP.DstPort,
+	}
+	if side != r.Dir.From() {
+		return reverse(id)
+	}
+	return id
+}
+
+// Trace is every packet that crossed a Net's wire, once, in the order they
+// were sent, plus every state change of both ends.
+type Trace struct {
+	Records []*Record
+	Changes []StateChange
+}
+
+// Since returns the records from index i on.
+func (t *Trace) Since(i int) []*Record {
+	if i >= len(t.Records) {
+		return nil
+	}
+	return t.Records[i:]
+}

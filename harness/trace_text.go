@@ -1,0 +1,207 @@
+package harness
+
+import (
+	"encoding/binary"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// FormatOptions choose how a trace prints.
+type FormatOptions struct {
+	// Absolute prints raw sequence numbers; by default they are relative to
+	// each direction's first (as tcpdump does without -S).
+	Absolute bool
+	// NoStates leaves out the states of both ends beside each line.
+	NoStates bool
+}
+
+// String is the trace in tcpdump's style, relative sequence numbers, with
+// both ends' states beside each packet.
+func (t *Trace) String() string {
+	var b strings.Builder
+	t.Format(&b, FormatOptions{})
+	return b.String()
+}
+
+// Format writes the trace in tcpdump's style, one packet a line:
+//
+//	0.000000 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,nop,wscale 7], length 0   client SYN-SENT, server SYN-RECEIVED
+//
+// A packet the wire lost or changed says so before the states.
+func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
+	seqs := newSeqBases(opts.Absolute)
+	lines := make([]string, len(t.Records))
+	width := 0
+	for i, r := range t.Records {
+		lines[i] = formatPacket(r, seqs)
+		width = max(width, len(lines[i]))
+	}
+	var b strings.Builder
+	for i, r := range t.Records {
+		b.Reset()
+		b.WriteString(lines[i])
+		tail := recordTail(r, opts)
+		if tail != "" {
+			b.WriteString(strings.Repeat(" ", width-len(lines[i])+3))
+			b.WriteString(tail)
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordTail is the fate, the rules that touched the packet, and the states.
+func recordTail(r *Record, opts FormatOptions) string {
+	var parts []string
+	if r.Fate != Delivered {
+		fate := strings.ToUpper(r.Fate.String())
+		parts = append(parts, fate)
+	}
+	if len(r.Notes) > 0 {
+		parts = append(parts, "("+strings.Join(r.Notes, "; ")+")")
+	}
+	if !opts.NoStates {
+		parts = append(parts, "client "+stateName(r.States[Client])+", server "+stateName(r.States[Server]))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func stateName(s tcp.State) string {
+	if s == NoState {
+		return "-"
+	}
+	return s.String()
+}
+
+// formatTime prints virtual time since Epoch as seconds.microseconds.
+func formatTime(d time.Duration) string {
+	us := d.Microseconds()
+	frac := strconv.FormatInt(us%1e6, 10)
+	return strconv.FormatInt(us/1e6, 10) + "." + strings.Repeat("0", 6-len(frac)) + frac
+}
+
+// seqBases tracks, per direction of each connection, the sequence number
+// relative numbers count from: the first one seen (a SYN restarts it).
+type seqBases struct {
+	absolute bool
+	base     map[dirKey]seqnum.Value
+}
+
+type dirKey struct {
+	src, dst netip.AddrPort
+}
+
+func newSeqBases(absolute bool) *seqBases {
+	return &seqBases{absolute: absolute, base: map[dirKey]seqnum.Value{}}
+}
+
+// formatPacket is the tcpdump part of a line.
+func formatPacket(r *Record, seqs *seqBases) string {
+	var b strings.Builder
+	p := &r.Packet
+	b.WriteString(formatTime(r.At))
+	b.WriteByte(' ')
+	if r.ParseErr != nil && p.TCP.SrcPort == 0 && p.TCP.DstPort == 0 {
+		b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": [malformed: " + r.ParseErr.Error() + "], length " + strconv.Itoa(r.Len))
+		return b.String()
+	}
+	src := netip.AddrPortFrom(p.IP.Src, p.TCP.SrcPort)
+	dst := netip.AddrPortFrom(p.IP.Dst, p.TCP.DstPort)
+	b.WriteString(p.IP.Src.String() + "." + strconv.Itoa(int(src.Port())) + " > " + p.IP.Dst.String() + "." + strconv.Itoa(int(dst.Port())) + ": ")
+	seg := &p.TCP
+	b.WriteString("Flags [" + seg.Flags.String() + "]")
+
+	fwd, back := dirKey{src, dst}, dirKey{dst, src}
+	seq, ack := uint32(seg.Seq), uint32(seg.Ack)
+	if !seqs.absolute {
+		base, known := seqs.base[fwd]
+		if seg.Flags.Has(wire.FlagSYN) && known && base != seg.Seq {
+			known = false // a new incarnation of the connection
+		}
+		if known {
+			seq = uint32(seg.Seq - base)
+			if ackBase, ok := seqs.base[back]; ok {
+				ack = uint32(seg.Ack - ackBase)
+			}
+		} else {
+			seqs.base[fwd] = seg.Seq
+		}
+	}
+	if r.PayloadLen > 0 || seg.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) != 0 {
+		b.WriteString(", seq " + strconv.FormatUint(uint64(seq), 10))
+		if r.PayloadLen > 0 {
+			b.WriteString(":" + strconv.FormatUint(uint64(seq+uint32(r.PayloadLen)), 10))
+		}
+	}
+	if seg.Flags.Has(wire.FlagACK) {
+		b.WriteString(", ack " + strconv.FormatUint(uint64(ack), 10))
+	}
+	b.WriteString(", win " + strconv.Itoa(int(seg.Window)))
+	if seg.Flags.Has(wire.FlagURG) {
+		b.WriteString(", urg " + strconv.Itoa(int(seg.Urgent)))
+	}
+	if len(r.TCPOptions) > 0 {
+		var sackBase seqnum.Value
+		if !seqs.absolute {
+			sackBase = seqs.base[back]
+		}
+		b.WriteString(", options [" + formatOptions(r.TCPOptions, sackBase) + "]")
+	}
+	b.WriteString(", length " + strconv.Itoa(r.PayloadLen))
+	return b.String()
+}
+
+// formatOptions prints raw TCP options in wire order, as tcpdump names them.
+// SACK blocks are printed relative to sackBase.
+func formatOptions(o []byte, sackBase seqnum.Value) string {
+	var parts []string
+	for len(o) > 0 {
+		kind := o[0]
+		if kind == 0 {
+			parts = append(parts, "eol")
+			break
+		}
+		if kind == 1 {
+			parts = append(parts, "nop")
+			o = o[1:]
+			continue
+		}
+		if len(o) < 2 || int(o[1]) < 2 || int(o[1]) > len(o) {
+			parts = append(parts, "bad opt")
+			break
+		}
+		body := o[2:o[1]]
+		o = o[o[1]:]
+		switch {
+		case kind == 2 && len(body) == 2:
+			parts = append(parts, "mss "+strconv.Itoa(int(binary.BigEndian.Uint16(body))))
+		case kind == 3 && len(body) == 1:
+			parts = append(parts, "wscale "+strconv.Itoa(int(body[0])))
+		case kind == 4 && len(body) == 0:
+			parts = append(parts, "sackOK")
+		case kind == 5 && len(body)%8 == 0:
+			s := "sack " + strconv.Itoa(len(body)/8)
+			for i := 0; i < len(body); i += 8 {
+				l := seqnum.Value(binary.BigEndian.Uint32(body[i:])) - sackBase
+				r := seqnum.Value(binary.BigEndian.Uint32(body[i+4:])) - sackBase
+				s += " {" + strconv.FormatUint(uint64(l), 10) + ":" + strconv.FormatUint(uint64(r), 10) + "}"
+			}
+			parts = append(parts, s)
+		case kind == 8 && len(body) == 8:
+			parts = append(parts, "TS val "+strconv.FormatUint(uint64(binary.BigEndian.Uint32(body)), 10)+" ecr "+strconv.FormatUint(uint64(binary.BigEndian.Uint32(body[4:])), 10))
+		default:
+			parts = append(parts, "opt-"+strconv.Itoa(int(kind))+":"+strconv.Itoa(len(body)))
+		}
+	}
+	return strings.Join(parts, ",")
+}
