@@ -65,4 +65,3 @@ func (l *gvisorLink) inject(pkt []byte) {
 	l.InjectInbound(ipv4.ProtocolNumber, pb)
 	pb.DecRef()
 }
-
