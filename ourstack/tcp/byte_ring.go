@@ -1,0 +1,68 @@
+package tcp
+
+// byteRing is the receive buffer: a FIFO of bytes in a ring that grows on
+// demand, so an idle or half-open connection holds no buffer memory. max is
+// the size it is expected to reach; the window arithmetic keeps the data
+// within it, and Write stores everything it is given regardless, because
+// data the TCB has acknowledged must never be lost.
+type byteRing struct {
+	buf  []byte
+	head int
+	n    int
+	max  int
+}
+
+// minRingSize is the first allocation: a few segments' worth.
+const minRingSize = 8 << 10
+
+func (r *byteRing) Len() int { return r.n }
+
+// Write appends all of p.
+func (r *byteRing) Write(p []byte) int {
+	if r.n+len(p) > len(r.buf) {
+		r.grow(r.n + len(p))
+	}
+	at := (r.head + r.n) % len(r.buf)
+	k := copy(r.buf[at:], p)
+	copy(r.buf, p[k:])
+	r.n += len(p)
+	return len(p)
+}
+
+// Read moves up to len(p) bytes out.
+func (r *byteRing) Read(p []byte) int {
+	n := min(len(p), r.n)
+	if n == 0 {
+		return 0
+	}
+	k := copy(p[:n], r.buf[r.head:min(r.head+n, len(r.buf))])
+	copy(p[k:n], r.buf)
+	r.head = (r.head + n) % len(r.buf)
+	r.n -= n
+	if r.n == 0 {
+		r.head = 0
+	}
+	return n
+}
+
+// Reset drops everything held.
+func (r *byteRing) Reset() { r.head, r.n = 0, 0 }
+
+// Release drops the memory too.
+func (r *byteRing) Release() { r.buf, r.head, r.n = nil, 0, 0 }
+
+func (r *byteRing) grow(need int) {
+	size := max(len(r.buf)*2, minRingSize)
+	if r.max > 0 && size > r.max && need <= r.max {
+		size = r.max
+	}
+	for size < need {
+		size *= 2
+	}
+	nb := make([]byte, size)
+	if r.n > 0 {
+		k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+		copy(nb[k:r.n], r.buf)
+	}
+	r.buf, r.head = nb, 0
+}

@@ -1,0 +1,107 @@
+package tcp
+
+import "time"
+
+// Config are a connection's tunables. Zero fields take the defaults named.
+type Config struct {
+	MSS               uint16        // MSS we advertise; default 1460
+	SendBuffer        int           // bytes; default 256 KiB
+	ReceiveBuffer     int           // bytes; default 256 KiB; sets the window scale we offer
+	MSL               time.Duration // default 30 s; TIME-WAIT lasts 2*MSL
+	InitialRTO        time.Duration // default 1 s (RFC 6298 2.1)
+	MinRTO            time.Duration // default 200 ms
+	MaxRTO            time.Duration // default 60 s (RFC 6298 2.5 allows a cap >= 60 s)
+	SynRetries        int           // SYN / SYN-ACK retransmissions before giving up; default 5
+	DataRetries       int           // data retransmissions before aborting; default 12
+	DelayedACK        time.Duration // default 200 ms (RFC 9293 3.8.6.3: < 0.5 s); negative disables
+	NoDelay           bool          // disable Nagle (RFC 9293 3.7.4)
+	NoWindowScale     bool          // do not offer window scale
+	NoSACK            bool          // do not offer SACK-permitted
+	NoTimestamps      bool          // do not offer timestamps
+	KeepAlive         bool          // off by default (RFC 1122 4.2.3.6)
+	KeepIdle          time.Duration // default 2 h
+	KeepInterval      time.Duration // default 75 s
+	KeepCount         int           // default 9
+	Congestion        string        // "newreno" (default)
+	ChallengeACKLimit int           // challenge ACKs per second (RFC 5961 7); default 10
+}
+
+// The defaults Config's zero fields take.
+const (
+	DefaultMSS               = 1460
+	DefaultSendBuffer        = 256 << 10
+	DefaultReceiveBuffer     = 256 << 10
+	DefaultMSL               = 30 * time.Second
+	DefaultInitialRTO        = time.Second
+	DefaultMinRTO            = 200 * time.Millisecond
+	DefaultMaxRTO            = 60 * time.Second
+	DefaultSynRetries        = 5
+	DefaultDataRetries       = 12
+	DefaultDelayedACK        = 200 * time.Millisecond
+	DefaultKeepIdle          = 2 * time.Hour
+	DefaultKeepInterval      = 75 * time.Second
+	DefaultKeepCount         = 9
+	DefaultCongestion        = "newreno"
+	DefaultChallengeACKLimit = 10
+)
+
+// minMSS is the smallest MSS we accept from a peer or a Config: below it the
+// header overhead swamps the data (Linux's TCP_MIN_MSS is 88; RFC 9293 3.7.1
+// only sets the default of 536).
+const minMSS = 88
+
+// WithDefaults returns c with every zero (or unusable) field replaced by its
+// default.
+func (c Config) WithDefaults() Config {
+	if c.MSS == 0 {
+		c.MSS = DefaultMSS
+	}
+	if c.MSS < minMSS {
+		c.MSS = minMSS
+	}
+	if c.SendBuffer <= 0 {
+		c.SendBuffer = DefaultSendBuffer
+	}
+	if c.ReceiveBuffer <= 0 {
+		c.ReceiveBuffer = DefaultReceiveBuffer
+	}
+	// A window scale of 14 shifts at most 2^30 bytes (RFC 7323 2.3).
+	c.ReceiveBuffer = min(c.ReceiveBuffer, 1<<30)
+	if c.MSL <= 0 {
+		c.MSL = DefaultMSL
+	}
+	if c.InitialRTO <= 0 {
+		c.InitialRTO = DefaultInitialRTO
+	}
+	if c.MinRTO <= 0 {
+		c.MinRTO = DefaultMinRTO
+	}
+	if c.MaxRTO <= 0 {
+		c.MaxRTO = DefaultMaxRTO
+	}
+	if c.SynRetries <= 0 {
+		c.SynRetries = DefaultSynRetries
+	}
+	if c.DataRetries <= 0 {
+		c.DataRetries = DefaultDataRetries
+	}
+	if c.DelayedACK == 0 {
+		c.DelayedACK = DefaultDelayedACK
+	}
+	if c.KeepIdle <= 0 {
+		c.KeepIdle = DefaultKeepIdle
+	}
+	if c.KeepInterval <= 0 {
+		c.KeepInterval = DefaultKeepInterval
+	}
+	if c.KeepCount <= 0 {
+		c.KeepCount = DefaultKeepCount
+	}
+	if c.Congestion == "" {
+		c.Congestion = DefaultCongestion
+	}
+	if c.ChallengeACKLimit <= 0 {
+		c.ChallengeACKLimit = DefaultChallengeACKLimit
+	}
+	return c
+}

@@ -1,0 +1,245 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/reassembly"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// receiver is the receive half: the in-order bytes the application has not
+// read, the out-of-order ones, the FIN, and what the next ACK owes.
+type receiver struct {
+	// buf holds in-order data not yet read. It may hold up to limit plus one
+	// window-scale unit: the advertised window is rounded up to the scale
+	// so that its right edge never moves left, and the slack keeps that
+	// promise.
+	buf   byteRing
+	limit int
+	shift uint8
+
+	// ooo holds segments beyond RCV.NXT (RFC 9293 3.10.7.4, seventh step),
+	// created on first use.
+	ooo *reassembly.Queue
+	// lastOOO is the start of the most recent out-of-order segment: its
+	// block goes first in our SACK option (RFC 2018 4).
+	lastOOO seqnum.Value
+
+	// finPending: a FIN arrived at finSeq, possibly ahead of a hole.
+	finPending bool
+	finSeq     seqnum.Value
+	// finReceived: RCV.NXT has passed the peer's FIN; Receive returns
+	// io.EOF once buf is empty.
+	finReceived bool
+	// readClosed: the application called Close; data that arrives now is
+	// answered with RST (RFC 1122 4.2.2.13).
+	readClosed bool
+
+	// Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): bytes received since
+	// the last ACK we sent, and the largest segment seen (the peer's
+	// "full-sized segment").
+	unacked  int
+	segSize  int
+	mssGuess int
+}
+
+func (r *receiver) init(cfg Config) {
+	r.limit = cfg.ReceiveBuffer
+	r.buf.max = r.limit
+	r.mssGuess = int(cfg.MSS)
+}
+
+// setShift fixes our window scale once the handshake settled it.
+func (r *receiver) setShift(shift uint8) {
+	r.shift = shift
+	r.buf.max = r.limit + 1<<shift
+}
+
+// rememberMSS notes the segment size the peer is expected to send.
+func (r *receiver) rememberMSS(mss int) { r.mssGuess = mss }
+
+// synWindow is the window our SYN or SYN-ACK advertises: unscaled (RFC 7323
+// 2.2), so at most 65535.
+func (r *receiver) synWindow() int { return min(r.limit, 0xffff) }
+
+// free is the buffer space not holding unread data.
+func (r *receiver) free() int { return max(r.limit-r.buf.Len(), 0) }
+
+func (r *receiver) ackSent() { r.unacked = 0 }
+
+func (r *receiver) flush() {
+	r.buf.Reset()
+	if r.ooo != nil {
+		r.ooo.Reset()
+	}
+}
+
+func (r *receiver) release() {
+	if r.buf.Len() == 0 {
+		r.buf.Release()
+	}
+	r.ooo = nil
+}
+
+// rcvWnd is RCV.WND as the peer knows it: up to the right edge we last
+// advertised.
+func (t *TCB) rcvWnd() seqnum.Size {
+	if !t.rcvAdv.GreaterThan(t.rcvNxt) {
+		return 0
+	}
+	return t.rcvNxt.Size(t.rcvAdv)
+}
+
+// advertiseWindow computes the window field of the segment being sent and
+// records its right edge.
+//
+// The window tells the truth: the space left in the receive buffer. Two
+// rules bend it. Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the right
+// edge moves only once it can move by min(RCV.BUFF/2, Eff.snd.MSS). And the
+// right edge never moves left (RFC 9293 3.8.6.2.2 "shrinking the window is
+// strongly discouraged"; RFC 7323 2.4), so a scaled window is rounded up.
+func (t *TCB) advertiseWindow() uint16 {
+	r := &t.recv
+	edge := t.rcvNxt.Add(seqnum.Size(r.free()))
+	threshold := min(r.limit/2, r.mssGuess)
+	if edge.GreaterThan(t.rcvAdv) && t.rcvAdv.GreaterThanEq(t.rcvNxt) && int(t.rcvAdv.Size(edge)) < threshold {
+		edge = t.rcvAdv
+	}
+	if edge.LessThan(t.rcvAdv) {
+		edge = t.rcvAdv
+	}
+	wnd := 0
+	if edge.GreaterThan(t.rcvNxt) {
+		wnd = int(t.rcvNxt.Size(edge))
+	}
+	unit := 1 << r.shift
+	scaled := min((wnd+unit-1)>>r.shift, 0xffff)
+	t.rcvAdv = seqnum.Max(t.rcvAdv, t.rcvNxt.Add(seqnum.Size(scaled<<r.shift)))
+	return uint16(scaled)
+}
+
+// acceptText is the seventh and eighth steps of RFC 9293 3.10.7.4 for the
+// part of a segment inside the window: payload starts at dataSeq; fin says
+// a FIN follows it.
+func (t *TCB) acceptText(now time.Time, seg *wire.Segment, dataSeq seqnum.Value, payload []byte, fin bool) {
+	switch t.state {
+	case Established, FinWait1, FinWait2:
+	default:
+		// CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur
+		// since a FIN has been received from the remote side. Ignore."
+		return
+	}
+	r := &t.recv
+	if r.readClosed && len(payload) > 0 {
+		// RFC 1122 4.2.2.13 and RFC 2525 2.17: the application will never
+		// read this, so the peer must learn its data was lost.
+		t.queueRST(t.sndNxt, t.rcvNxt.Add(seqnum.Size(len(payload))), true)
+		t.terminate(ErrConnectionReset, now)
+		return
+	}
+	if fin {
+		r.finPending = true
+		r.finSeq = dataSeq.Add(seqnum.Size(len(payload)))
+	}
+	if len(payload) > 0 {
+		if dataSeq == t.rcvNxt {
+			t.receiveInOrder(now, payload)
+		} else {
+			t.receiveOutOfOrder(dataSeq, payload)
+		}
+	}
+	if r.finPending && r.finSeq == t.rcvNxt {
+		t.finArrives(now)
+	}
+}
+
+// receiveInOrder appends data at RCV.NXT, then whatever it made contiguous,
+// and decides when to ACK.
+func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
+	r := &t.recv
+	n := r.buf.Write(payload)
+	t.rcvNxt = t.rcvNxt.Add(seqnum.Size(n))
+	r.unacked += n
+	r.segSize = max(r.segSize, min(len(payload), r.mssGuess))
+	if r.ooo != nil && r.ooo.Bytes() > 0 {
+		t.rcvNxt = r.ooo.Pop(t.rcvNxt, func(p []byte) { r.buf.Write(p) })
+		// RFC 5681 4.2: "an immediate ACK SHOULD be generated when the
+		// incoming segment fills in all or part of a gap".
+		t.ackNow = true
+		return
+	}
+	// Delayed ACK: RFC 9293 3.8.6.3 / RFC 5681 4.2, "an ACK SHOULD be
+	// generated for at least every second full-sized segment" and within
+	// 500 ms (ours: DelayedACK).
+	if t.cfg.DelayedACK < 0 || r.unacked >= 2*max(r.segSize, 1) {
+		t.ackNow = true
+		return
+	}
+	t.armIfIdle(timerDelayedACK, now.Add(t.cfg.DelayedACK))
+}
+
+// receiveOutOfOrder holds data beyond RCV.NXT and ACKs at once (RFC 5681
+// 4.2: "A TCP receiver SHOULD send an immediate duplicate ACK when an
+// out-of-order segment arrives"), with SACK blocks naming what it holds.
+func (t *TCB) receiveOutOfOrder(dataSeq seqnum.Value, payload []byte) {
+	r := &t.recv
+	if r.ooo == nil {
+		r.ooo = reassembly.New(r.limit)
+	}
+	r.ooo.Insert(dataSeq, payload)
+	r.lastOOO = dataSeq
+	t.stats.OutOfOrder++
+	t.ackNow = true
+}
+
+// fillSACKBlocks puts the out-of-order blocks in an ACK (RFC 2018 3, 4):
+// four fit, three beside timestamps.
+func (t *TCB) fillSACKBlocks(seg *wire.Segment) {
+	r := &t.recv
+	if r.ooo == nil || r.ooo.Bytes() == 0 {
+		return
+	}
+	limit := wire.MaxSACKBlocks
+	if seg.Options.HasTimestamps {
+		limit = 3
+	}
+	seg.Options.NumSACKBlocks = r.ooo.SACKBlocks(t.rcvNxt, seg.Options.SACKBlocks[:limit], r.lastOOO)
+}
+
+// finArrives is the eighth step of RFC 9293 3.10.7.4: RCV.NXT advances over
+// the FIN, which is acknowledged at once, and the state moves on.
+func (t *TCB) finArrives(now time.Time) {
+	r := &t.recv
+	r.finPending = false
+	r.finReceived = true
+	t.rcvNxt = t.rcvNxt.Add(1)
+	t.ackNow = true
+	switch t.state {
+	case SynReceived, Established:
+		t.setState(CloseWait, now)
+	case FinWait1:
+		if t.finAcked() {
+			t.setState(TimeWait, now)
+		} else {
+			t.setState(Closing, now) // simultaneous close
+		}
+	case FinWait2:
+		t.setState(TimeWait, now)
+	case TimeWait:
+		t.arm(timerTimeWait, now.Add(2*t.cfg.MSL))
+	}
+}
+
+// windowUpdateDue decides, after the application read, whether the opened
+// window is worth an ACK of its own: when the window the peer knows is at
+// most half the buffer and the one we could offer is at least twice it
+// (Linux's rule in __tcp_cleanup_rbuf), and the opening passes receiver
+// SWS avoidance.
+func (t *TCB) windowUpdateDue() bool {
+	r := &t.recv
+	cur := int(t.rcvWnd())
+	free := r.free()
+	threshold := min(r.limit/2, r.mssGuess)
+	return 2*cur <= r.limit && free >= 2*cur && free-cur >= threshold
+}

@@ -1,0 +1,245 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/congestion"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// recoveryState is fast retransmit and fast recovery: NewReno (RFC 5681 3.2
+// with RFC 6582) without SACK, RFC 6675's conservative SACK-based loss
+// recovery with it.
+type recoveryState struct {
+	active bool
+	// recover is RFC 6582's "recover" (and RFC 6675's RecoveryPoint) plus
+	// one: recovery ends once SND.UNA reaches it.
+	recover seqnum.Value
+	// recoverSet: recover holds a value (it has none before the first loss).
+	recoverSet bool
+	// dupAcks counts duplicate ACKs (RFC 5681 2) since SND.UNA last moved.
+	dupAcks int
+	// retransmitUna asks the next Poll to resend the segment at SND.UNA
+	// (NewReno: the fast retransmit and each partial ACK).
+	retransmitUna bool
+	// highRxt is one past the highest octet retransmitted in this SACK
+	// recovery (RFC 6675 HighRxt+1).
+	highRxt seqnum.Value
+	// scoreboard holds the SACK blocks the peer reported (RFC 6675 3).
+	scoreboard congestion.Scoreboard
+}
+
+// ackArrived is the fifth step of RFC 9293 3.10.7.4 for an acceptable ACK
+// (SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.MAX): advance SND.UNA, drop
+// acknowledged data, measure the RTT, feed congestion control and loss
+// recovery, manage the retransmission timer, and update the send window.
+func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
+	ack := seg.Ack
+	s := &t.snd
+	rec := &s.recovery
+	if t.opts.sackOK {
+		t.updateScoreboard(seg)
+	}
+
+	switch {
+	case ack.GreaterThan(t.sndUna):
+		acked := int(t.sndUna.Size(ack))
+		dataAcked := acked
+		if t.sndUna == t.iss {
+			dataAcked-- // the SYN
+		}
+		if t.finQueued && ack.GreaterThan(t.snd.finSeq) {
+			dataAcked-- // the FIN
+		}
+		if t.sendBuf != nil {
+			t.sendBuf.AckTo(ack)
+		}
+		t.sndUna = ack
+		if t.sndNxt.LessThan(ack) {
+			t.sndNxt = ack
+		}
+		s.retries = 0
+		s.persistBackoff = 0
+		t.sampleRTT(now, seg)
+		if rec.active {
+			t.recoveryAck(ack, acked)
+		} else {
+			s.cc.OnAck(dataAcked)
+		}
+		rec.dupAcks = 0
+		// RFC 6298 5.2 and 5.3.
+		if t.sndUna == t.sndMax {
+			t.disarm(timerRetransmit)
+		} else {
+			t.arm(timerRetransmit, now.Add(t.rto.RTO()))
+		}
+	case ack == t.sndUna && t.isDuplicateACK(seg):
+		rec.dupAcks++
+		t.stats.DupACKs++
+		t.duplicateAck()
+	}
+
+	// Send window update (RFC 9293 3.10.7.4): only from a segment newer than
+	// the one that last set it. The window of a SYN is not scaled and was
+	// taken already.
+	if !seg.Flags.Has(wire.FlagSYN) && ack.GreaterThanEq(t.sndUna) &&
+		(t.sndWl1.LessThan(seg.Seq) || t.sndWl1 == seg.Seq && t.sndWl2.LessThanEq(ack)) {
+		t.setSendWindow(uint32(seg.Window)<<t.opts.sndShift, seg.Seq, ack)
+	}
+}
+
+// isDuplicateACK is RFC 5681 2's definition: outstanding data, no data and
+// no SYN or FIN on the segment, the same acknowledgment and the same window
+// (checked before the window update).
+func (t *TCB) isDuplicateACK(seg *wire.Segment) bool {
+	return t.sndMax != t.sndUna &&
+		len(seg.Payload) == 0 &&
+		seg.Flags&(wire.FlagSYN|wire.FlagFIN) == 0 &&
+		uint32(seg.Window)<<t.opts.sndShift == t.sndWnd
+}
+
+// duplicateAck handles one more duplicate ACK: fast retransmit on the
+// third (RFC 5681 3.2), or with SACK when the scoreboard says SND.UNA is
+// lost (RFC 6675 5), and window inflation during NewReno recovery.
+func (t *TCB) duplicateAck() {
+	s := &t.snd
+	rec := &s.recovery
+	mss := t.opts.sendMSS
+	if rec.active {
+		if !t.opts.sackOK {
+			s.cc.OnDupAckInRecovery() // RFC 5681 3.2 step 4
+		}
+		return
+	}
+	lost := rec.dupAcks >= congestion.DupThresh ||
+		t.opts.sackOK && rec.scoreboard.IsLost(t.sndUna, mss)
+	if !lost {
+		return
+	}
+	// RFC 6582 3.2 step 1: no new recovery until the data outstanding at
+	// the last one has been acknowledged ("If the Cumulative
+	// Acknowledgment field didn't cover more than recover, ... do not enter
+	// the Fast Retransmit").
+	if rec.recoverSet && t.sndUna.LessThan(rec.recover) {
+		return
+	}
+	flight := int(t.sndUna.Size(t.sndMax))
+	rec.active = true
+	rec.recover, rec.recoverSet = t.sndMax, true
+	rec.highRxt = t.sndUna
+	s.cc.OnEnterRecovery(flight)
+	if !t.opts.sackOK {
+		rec.retransmitUna = true // RFC 5681 3.2 step 2, the fast retransmit
+	}
+	// With SACK, pollSACKRecovery's first NextSeg is SND.UNA's hole.
+}
+
+// recoveryAck handles an ACK of new data during recovery (RFC 6582 3.2
+// steps 3 and 5, RFC 6675 5).
+func (t *TCB) recoveryAck(ack seqnum.Value, acked int) {
+	s := &t.snd
+	rec := &s.recovery
+	if ack.GreaterThanEq(rec.recover) {
+		// A full acknowledgment ends recovery.
+		rec.active = false
+		rec.retransmitUna = false
+		s.cc.OnExitRecovery()
+		return
+	}
+	if t.opts.sackOK {
+		return // RFC 6675: pipe and the scoreboard decide what goes next
+	}
+	// A partial ACK: "retransmit the first unacknowledged segment",
+	// deflate the window (RFC 6582 3.2 step 5).
+	s.cc.OnPartialAck(acked)
+	rec.retransmitUna = true
+}
+
+// updateScoreboard records the SACK blocks of an ACK (RFC 6675 3), dropping
+// the ones that cannot describe data in flight.
+func (t *TCB) updateScoreboard(seg *wire.Segment) {
+	var blocks [wire.MaxSACKBlocks]wire.SACKBlock
+	n := 0
+	una := seqnum.Max(t.sndUna, seg.Ack)
+	for i := 0; i < seg.Options.NumSACKBlocks && i < wire.MaxSACKBlocks; i++ {
+		b := seg.Options.SACKBlocks[i]
+		if congestion.ValidBlock(b, una, t.sndMax) {
+			blocks[n] = b
+			n++
+		}
+	}
+	t.snd.recovery.scoreboard.Update(una, blocks[:n])
+}
+
+// pollSACKRecovery is RFC 6675 5 step (C): while cwnd - pipe >= 1 SMSS,
+// send NextSeg: a lost hole, else new data, else any hole below the highest
+// SACKed octet. cwnd during recovery is ssthresh (RFC 6675 5 step (4.2)),
+// not NewReno's inflated window.
+func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
+	s := &t.snd
+	rec := &s.recovery
+	mss := t.opts.sendMSS
+	cwnd := s.cc.Ssthresh()
+	for i := 0; i < 1024; i++ {
+		pipe := rec.scoreboard.Pipe(t.sndUna, t.sndMax, rec.highRxt, mss)
+		if cwnd-pipe < mss {
+			return
+		}
+		if seq, n, ok := rec.scoreboard.NextLost(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
+			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
+				rec.highRxt = seq.Add(sent)
+				continue
+			}
+			return
+		}
+		if t.sndNxt == t.sndMax && t.sendNextSegment(now, emit) {
+			continue
+		}
+		if seq, n, ok := rec.scoreboard.NextSeg(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
+			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
+				rec.highRxt = seq.Add(sent)
+				continue
+			}
+		}
+		return
+	}
+}
+
+// rtoFired is the congestion side of a retransmission timeout (RFC 5681
+// 3.1; RFC 6582 4 and RFC 6675 5.1: recovery ends, and recover is set to
+// the highest sequence number sent so that the duplicate ACKs the
+// retransmissions draw do not start a new fast retransmit).
+func (s *sender) rtoFired(t *TCB, now time.Time) {
+	s.timing = false // Karn
+	if !t.state.Synchronized() {
+		return
+	}
+	rec := &s.recovery
+	s.cc.OnRetransmitTimeout(int(t.sndUna.Size(t.sndMax)))
+	rec.active = false
+	rec.retransmitUna = false
+	rec.dupAcks = 0
+	rec.recover, rec.recoverSet = t.sndMax, true
+	rec.scoreboard.Reset(t.sndUna)
+}
+
+// sampleRTT measures the RTT from an ACK of new data: from the timestamp
+// echo when timestamps are in use (RFC 7323 4.1), else from the one timed
+// segment (RFC 6298 3, Karn's rule).
+func (t *TCB) sampleRTT(now time.Time, seg *wire.Segment) {
+	s := &t.snd
+	if t.opts.tsOK && seg.Options.HasTimestamps && seg.Options.TSEcr != 0 {
+		ms := int32(t.opts.tsVal(now) - seg.Options.TSEcr)
+		if ms >= 0 {
+			t.rto.Sample(time.Duration(ms) * time.Millisecond)
+			s.everTimed = true
+		}
+		return
+	}
+	if s.timing && seg.Ack.GreaterThanEq(s.timedSeq) {
+		s.timing = false
+		t.rto.Sample(now.Sub(s.timedAt))
+		s.everTimed = true
+	}
+}

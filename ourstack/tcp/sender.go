@@ -1,0 +1,423 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/congestion"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/sendbuf"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// sender is the send half's state beyond the RFC 9293 sequence variables:
+// RTT timing, retries, congestion control and loss recovery, probes.
+type sender struct {
+	cc congestion.Controller
+
+	// finSeq is the FIN's sequence number, fixed when CloseWrite queues it
+	// (no byte can be written after it).
+	finSeq seqnum.Value
+
+	// retries counts retransmission timeouts since SND.UNA last advanced.
+	retries int
+
+	// RTT timing of one segment per round trip without timestamps, with
+	// Karn's rule: a retransmission cancels the measurement (RFC 6298 3).
+	timing    bool
+	timedSeq  seqnum.Value // the measurement ends when SND.UNA passes this
+	timedAt   time.Time
+	everTimed bool // a SYN retransmission left RTO at its initial value (RFC 6298 5.7)
+
+	recovery recoveryState
+
+	// persistBackoff counts persist timeouts since the window last opened.
+	persistBackoff int
+	// zeroWindowProbe: the persist timer fired on a zero window; the next
+	// Poll sends a probe.
+	zeroWindowProbe bool
+	// forceSend: the persist timer fired while sender SWS avoidance held
+	// back a small segment: send it anyway (RFC 9293 3.8.6.2.1, "the
+	// override timeout").
+	forceSend bool
+
+	// lastSend is when we last sent data, for the RFC 5681 4.1 restart
+	// window.
+	lastSend time.Time
+}
+
+func (s *sender) init(t *TCB) {
+	cc, err := congestion.New(t.cfg.Congestion, t.opts.sendMSS)
+	if err != nil {
+		cc = congestion.NewReno(t.opts.sendMSS)
+	}
+	s.cc = cc
+}
+
+// mssChanged tells the congestion controller the SMSS the handshake settled.
+func (s *sender) mssChanged(t *TCB) { s.cc.SetMSS(t.opts.sendMSS) }
+
+// releaseBuffers lets go of the send buffer once nothing more will be sent.
+func (s *sender) releaseBuffers(t *TCB) { t.sendBuf = nil }
+
+// dataEnd is the sequence number after the last byte the application wrote.
+func (t *TCB) dataEnd() seqnum.Value {
+	if t.sendBuf == nil {
+		if t.finQueued {
+			return t.snd.finSeq
+		}
+		return t.iss.Add(1)
+	}
+	return t.sendBuf.End()
+}
+
+// ensureSendBuffer creates the send buffer on first use. The first data
+// byte follows the SYN (RFC 9293 3.3.1: the SYN takes the ISS).
+func (t *TCB) ensureSendBuffer() *sendbuf.Buffer {
+	if t.sendBuf == nil {
+		t.sendBuf = sendbuf.New(t.cfg.SendBuffer)
+		t.sendBuf.SetBase(t.iss.Add(1))
+	}
+	return t.sendBuf
+}
+
+// finSent: our FIN has gone out at least once.
+func (t *TCB) finSent() bool {
+	return t.finQueued && t.sndMax.GreaterThan(t.snd.finSeq)
+}
+
+// finAcked: the peer acknowledged our FIN.
+func (t *TCB) finAcked() bool {
+	return t.finQueued && t.sndUna.GreaterThan(t.snd.finSeq)
+}
+
+// canSendData: the states in which data (and our FIN) may go out. In
+// SYN-RECEIVED data waits for ESTABLISHED (RFC 9293 3.10.2); in TIME-WAIT
+// everything has been sent and acknowledged.
+func (t *TCB) canSendData() bool {
+	switch t.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+		return true
+	}
+	return false
+}
+
+// Poll hands each segment the TCB wants sent to emit, in order, with ports,
+// seq, ack, window and options filled in. The segment (and its Payload, which
+// may alias the send buffer) is valid only during the call.
+func (t *TCB) Poll(now time.Time, emit func(seg *wire.Segment)) {
+	if t.rst.pending {
+		t.emitRST(emit)
+	}
+	switch t.state {
+	case Closed, Listen:
+		return
+	case SynSent, SynReceived:
+		t.pollHandshake(now, emit)
+	default:
+		if t.canSendData() {
+			t.pollData(now, emit)
+		}
+		t.pollProbes(now, emit)
+	}
+	if t.ackNow {
+		seg := t.segment(now, wire.FlagACK, t.sndNxt)
+		t.send(seg, emit)
+	}
+}
+
+// pollHandshake sends the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) when it
+// is due: first time, after the retransmission timer rewound SND.NXT, or
+// when the peer's SYN came again.
+func (t *TCB) pollHandshake(now time.Time, emit func(seg *wire.Segment)) {
+	if t.sndNxt != t.iss && !t.resendSyn {
+		return
+	}
+	flags := wire.FlagSYN
+	if t.state == SynReceived {
+		flags |= wire.FlagACK
+	}
+	seg := t.segment(now, flags, t.iss)
+	seg.Options = t.opts.synOptions(t.state == SynReceived, now)
+	// RFC 7323 2.2: the window of a SYN is never scaled.
+	seg.Window = uint16(t.recv.synWindow())
+	if t.state == SynReceived {
+		t.rcvAdv = seqnum.Max(t.rcvAdv, t.rcvNxt.Add(seqnum.Size(seg.Window)))
+	}
+	t.resendSyn = false
+	t.noteSent(now, t.iss, 1)
+	t.send(seg, emit)
+}
+
+// pollData sends what the windows allow: retransmissions that loss recovery
+// asks for, then new (or, after a timeout, resent) data and the FIN.
+func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
+	if t.snd.recovery.active && t.opts.sackOK {
+		t.pollSACKRecovery(now, emit)
+	} else if t.snd.recovery.retransmitUna {
+		t.snd.recovery.retransmitUna = false
+		t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit)
+	}
+	// RFC 5681 4.1: after an idle period longer than an RTO, restart from
+	// the restart window.
+	if t.sndMax == t.sndUna && !t.snd.lastSend.IsZero() && now.Sub(t.snd.lastSend) > t.rto.RTO() {
+		t.snd.cc.OnIdle()
+	}
+	for t.sendNextSegment(now, emit) {
+	}
+	t.snd.forceSend = false
+	t.updatePersist(now)
+}
+
+// sendNextSegment sends one segment from SND.NXT if the send window, the
+// congestion window, Nagle and sender SWS avoidance all allow it, and
+// reports whether it sent one.
+func (t *TCB) sendNextSegment(now time.Time, emit func(seg *wire.Segment)) bool {
+	seq := t.sndNxt
+	end := t.dataEnd()
+	avail := 0
+	if seq.LessThan(end) {
+		avail = int(seq.Size(end))
+	}
+	finPending := t.finQueued && seq.LessThanEq(t.snd.finSeq)
+	if avail == 0 && !finPending {
+		return false
+	}
+	usable := t.usableWindow(seq)
+	seg := t.segment(now, wire.FlagACK, seq)
+	maxPayload := t.maxPayload(seg)
+	n := min(avail, usable, maxPayload)
+	fin := finPending && n == avail && usable > n
+	if n == 0 && !fin {
+		return false
+	}
+	if n > 0 && !t.mayTransmit(seq, n, avail, maxPayload, finPending) {
+		return false
+	}
+	if n > 0 {
+		seg.Payload = t.sendBuf.SliceSeq(seq, n)
+		if n == avail {
+			seg.Flags |= wire.FlagPSH
+		}
+	}
+	if fin {
+		seg.Flags |= wire.FlagFIN
+	}
+	occupied := seqnum.Size(n)
+	if fin {
+		occupied++
+	}
+	t.noteSent(now, seq, occupied)
+	t.sndNxt = seq.Add(occupied)
+	t.send(seg, emit)
+	return true
+}
+
+// usableWindow is how much may be sent from seq: the lesser of the peer's
+// window and the congestion window, less what is already in flight (RFC
+// 5681 2: "a TCP MUST NOT send data with a sequence number higher than the
+// sum of the highest acknowledged sequence number and the minimum of cwnd
+// and rwnd").
+func (t *TCB) usableWindow(seq seqnum.Value) int {
+	wnd := min(int64(t.sndWnd), int64(t.snd.cc.Cwnd()))
+	if t.snd.recovery.active && t.opts.sackOK {
+		wnd = int64(t.sndWnd) // RFC 6675: pipe, not the window edge, limits sending
+	}
+	edge := t.sndUna.Add(seqnum.Size(wnd))
+	if !edge.GreaterThan(seq) {
+		return 0
+	}
+	return int(seq.Size(edge))
+}
+
+// mayTransmit is the sender's SWS avoidance (RFC 9293 3.8.6.2.1) with
+// Nagle's algorithm (3.7.4). Send when
+//
+//	(1) a maximum-sized segment can be sent,
+//	(2) all queued data can be sent now and nothing is unacknowledged
+//	    (Nagle) or NoDelay is set,
+//	(3) at least half the largest window the peer ever offered can be sent
+//	    (Fs = 1/2), or
+//	(4) the override timeout (the persist timer here) fired.
+//
+// Retransmissions and the last data before our FIN are never held back.
+func (t *TCB) mayTransmit(seq seqnum.Value, n, avail, maxPayload int, finPending bool) bool {
+	switch {
+	case n >= maxPayload:
+		return true
+	case seq.LessThan(t.sndMax):
+		return true // resending after a timeout
+	case n == avail && (t.cfg.NoDelay || t.sndMax == t.sndUna):
+		return true
+	case n == avail && finPending:
+		return true
+	case t.maxSndWnd > 0 && n >= int(t.maxSndWnd/2):
+		return true
+	case t.snd.forceSend:
+		return true
+	}
+	return false
+}
+
+// maxPayload is Eff.snd.MSS less the option bytes this segment carries
+// beyond the timestamps already counted (RFC 6691: SACK blocks come out of
+// the payload).
+func (t *TCB) maxPayload(seg *wire.Segment) int {
+	mss := min(t.opts.peerMSS, t.opts.ourMSS) - seg.Options.Len()
+	return max(mss, 1)
+}
+
+// retransmitSegment resends up to mss bytes from seq (with the FIN if the
+// data reaches it and the FIN was already sent).
+func (t *TCB) retransmitSegment(now time.Time, seq seqnum.Value, limit int, emit func(seg *wire.Segment)) seqnum.Size {
+	if !seq.LessThan(t.sndMax) {
+		return 0
+	}
+	seg := t.segment(now, wire.FlagACK, seq)
+	n := min(limit, t.maxPayload(seg))
+	end := t.dataEnd()
+	if seq.LessThan(end) {
+		n = min(n, int(seq.Size(end)), int(seq.Size(t.sndMax)))
+	} else {
+		n = 0
+	}
+	occupied := seqnum.Size(n)
+	if n > 0 {
+		seg.Payload = t.sendBuf.SliceSeq(seq, n)
+	}
+	if t.finSent() && seq.Add(occupied) == t.snd.finSeq {
+		seg.Flags |= wire.FlagFIN
+		occupied++
+	}
+	if occupied == 0 {
+		return 0
+	}
+	t.noteSent(now, seq, occupied)
+	t.send(seg, emit)
+	return occupied
+}
+
+// noteSent does the bookkeeping for a segment occupying [seq, seq+n) of
+// sequence space: SND.MAX, retransmission statistics and Karn's rule, RTT
+// timing, the retransmission timer (RFC 6298 5.1).
+func (t *TCB) noteSent(now time.Time, seq seqnum.Value, n seqnum.Size) {
+	end := seq.Add(n)
+	if seq.LessThan(t.sndMax) {
+		t.stats.Retransmits++
+		t.snd.timing = false // Karn: no sample from a retransmitted segment
+	} else if !t.snd.timing && !t.opts.tsOK {
+		t.snd.timing, t.snd.timedSeq, t.snd.timedAt = true, end, now
+	}
+	if end.GreaterThan(t.sndMax) {
+		t.sndMax = end
+	}
+	t.snd.lastSend = now
+	// "Every time a packet containing data is sent (including a
+	// retransmission), if the timer is not running, start it running."
+	t.disarm(timerPersist)
+	t.armIfIdle(timerRetransmit, now.Add(t.rto.RTO()))
+}
+
+// segment builds the outgoing segment: ports, seq, flags, and (with ACK)
+// the acknowledgment, window, timestamps and SACK blocks.
+func (t *TCB) segment(now time.Time, flags wire.Flags, seq seqnum.Value) *wire.Segment {
+	seg := &t.out
+	*seg = wire.Segment{
+		SrcPort: t.id.LocalPort,
+		DstPort: t.id.RemotePort,
+		Seq:     seq,
+		Flags:   flags,
+	}
+	if t.opts.tsOK {
+		seg.Options.HasTimestamps = true
+		seg.Options.TSVal = t.opts.tsVal(now)
+		seg.Options.TSEcr = t.opts.tsRecent
+	}
+	if flags.Has(wire.FlagACK) {
+		seg.Ack = t.rcvNxt
+		seg.Window = t.advertiseWindow()
+		if t.opts.sackOK {
+			t.fillSACKBlocks(seg)
+		}
+	}
+	return seg
+}
+
+// send hands a segment to emit and records that an ACK went with it.
+func (t *TCB) send(seg *wire.Segment, emit func(seg *wire.Segment)) {
+	if seg.Flags.Has(wire.FlagACK) {
+		t.ackNow = false
+		t.disarm(timerDelayedACK)
+		t.recv.ackSent()
+		t.opts.lastAckSent = seg.Ack
+	}
+	t.stats.SegmentsSent++
+	emit(seg)
+}
+
+// emitRST sends the RST the TCB owes.
+func (t *TCB) emitRST(emit func(seg *wire.Segment)) {
+	r := t.rst
+	t.rst = pendingRST{}
+	seg := &t.out
+	*seg = wire.Segment{
+		SrcPort: t.id.LocalPort,
+		DstPort: t.id.RemotePort,
+		Seq:     r.seq,
+		Flags:   wire.FlagRST,
+	}
+	if r.withACK {
+		seg.Flags |= wire.FlagACK
+		seg.Ack = r.ack
+	}
+	t.stats.SegmentsSent++
+	emit(seg)
+}
+
+// pollProbes sends a zero-window probe or a keep-alive when one is due.
+// Both are the same segment: an ACK with SEG.SEQ = SND.UNA-1 and no data,
+// which the peer finds unacceptable and answers with an ACK carrying its
+// current window (RFC 9293 3.8.6.1 allows a probe of zero data; Linux's
+// tcp_xmit_probe_skb sends exactly this; RFC 1122 4.2.3.6 for keep-alives).
+func (t *TCB) pollProbes(now time.Time, emit func(seg *wire.Segment)) {
+	if !t.snd.zeroWindowProbe && !t.keepalive.probeDue {
+		return
+	}
+	t.snd.zeroWindowProbe = false
+	t.keepalive.probeDue = false
+	seg := t.segment(now, wire.FlagACK, t.sndUna.Add(^seqnum.Size(0)))
+	t.send(seg, emit)
+}
+
+// updatePersist arms the persist timer when data (or the FIN) waits, nothing
+// is in flight to bring an ACK back, and the window or SWS avoidance holds
+// it back; it disarms it otherwise.
+func (t *TCB) updatePersist(now time.Time) {
+	waiting := t.sndNxt.LessThan(t.dataEnd()) || t.finQueued && t.sndNxt.LessThanEq(t.snd.finSeq)
+	if !waiting || t.sndMax != t.sndUna || t.armed(timerRetransmit) {
+		t.disarm(timerPersist)
+		if !waiting || t.sndWnd > 0 {
+			t.snd.persistBackoff = 0
+		}
+		return
+	}
+	if t.armed(timerPersist) {
+		return
+	}
+	// RFC 9293 3.8.6.1: the first probe after one RTO, then exponentially
+	// further apart (RFC 1122 4.2.2.17), capped at MaxRTO.
+	d := t.rto.RTO()
+	for i := 0; i < t.snd.persistBackoff && d < t.cfg.MaxRTO; i++ {
+		d *= 2
+	}
+	t.arm(timerPersist, now.Add(min(d, t.cfg.MaxRTO)))
+}
+
+// persistTimeout: probe a zero window, or override SWS avoidance.
+func (t *TCB) persistTimeout(now time.Time) {
+	t.snd.persistBackoff++
+	if t.sndWnd == 0 {
+		t.snd.zeroWindowProbe = true
+	} else {
+		t.snd.forceSend = true
+	}
+}
