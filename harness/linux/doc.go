@@ -14,20 +14,28 @@
 // route, socket, sysctl or firewall rule of the machine applies in it), and it
 // disappears with its last reference, so no cleanup survives a crash.
 //
-// Time: Linux runs on real time. Its timers (delayed ACK, RTO, TIME-WAIT's
-// 60 s) cannot follow the harness's virtual clock. Host.Settle is the one
-// place this package waits on real time: it returns once the TUN has been
-// quiet for a short period (QuietPeriod). Tests should not decide pass or
-// fail by it; they should observe (poll a socket's state or the TUN until the
-// expected thing happens, with a generous timeout), which WaitState does.
+// Time: Linux runs on real time, and its timers (retransmission, TIME-WAIT's
+// 60 s, keepalive) cannot follow the harness's virtual clock. What Linux does
+// at once is exact, though: a packet written to the TUN is processed inside
+// the write, and whatever the kernel sends in answer is on the TUN before the
+// write returns, so the Host reads the TUN itself, without a goroutine, and
+// reading it to EAGAIN is a barrier (tun_device.go). Host.Settle adds the
+// one real-time wait of this package: it returns once the TUN has been quiet
+// for QuietPeriod (20 ms). Tests must not decide pass or fail by it; they
+// observe instead (poll a socket's state or the TUN until the expected thing
+// happens, with a generous timeout), which WaitState and ReadPacket do.
 //
-// Sysctls set inside the namespace (they affect only it; see sysctl.go):
-//   - net.ipv6.conf.{all,default}.disable_ipv6 = 1, so the kernel sends no
-//     IPv6 router solicitations or MLD reports down the TUN;
-//   - net.ipv4.tcp_congestion_control = reno: RFC 5681's algorithm, always
-//     built in and allowed in every namespace, where a machine's choice
-//     (often bbr) would pace segments on a timer;
-//   - net.ipv4.tcp_timestamps = 1, tcp_sack = 1, tcp_window_scaling = 1,
-//     tcp_syncookies = 1, tcp_ecn = 2: written at Linux's defaults so a run
-//     does not depend on how the machine was tuned.
+// To make Linux's answers immediate, the TUN's route carries the quickack
+// metric (no delayed ACKs; Config.DelayedACK keeps them), and these sysctls
+// are set inside the namespace, where they affect nothing else (sysctl.go
+// says why each):
+//   - net.ipv6.conf.{all,default}.disable_ipv6 = 1 (no IPv6 chatter on the TUN);
+//   - net.ipv4.tcp_congestion_control = reno (RFC 5681; no pacing timer);
+//   - net.ipv4.tcp_early_retrans = 0 (no tail loss probes);
+//   - net.ipv4.tcp_slow_start_after_idle = 0;
+//   - net.ipv4.tcp_autocorking = 0;
+//   - net.ipv4.tcp_no_metrics_save = 1;
+//   - tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_syncookies = 1 and
+//     tcp_ecn = 2, written at Linux's defaults so a run does not depend on
+//     how the machine was tuned.
 package linux

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -23,7 +22,8 @@ var (
 const (
 	defaultDevice      = "tcpbed0"
 	defaultMTU         = 1500
-	defaultQuietPeriod = 30 * time.Millisecond
+	defaultTxQueueLen  = 8192
+	defaultQuietPeriod = 20 * time.Millisecond
 	maxPacket          = 1 << 16
 )
 
@@ -33,20 +33,23 @@ type Config struct {
 	// the namespace, so every Host can use the same name.
 	Device string
 	// Addr is the Linux side's address and prefix (default 192.0.2.2/24).
+	// Packets for any other address in the prefix leave through the TUN.
 	Addr netip.Prefix
 	// MTU of the TUN (default 1500), so Linux's MSS is 1460.
 	MTU int
-	// Sysctls are written inside the namespace after the defaults of
-	// namespaceSysctls, keys as paths below /proc/sys
-	// ("net/ipv4/tcp_sack": "0").
+	// TxQueueLen is how many packets the TUN holds for the harness to read
+	// (default 8192); the kernel drops what it sends past that.
+	TxQueueLen int
+	// Sysctls are written inside the namespace after namespaceSysctls,
+	// keys as paths below /proc/sys ("net/ipv4/tcp_sack": "0").
 	Sysctls map[string]string
-	// QuietPeriod is how long the TUN must be silent for Settle to return
-	// (default 30 ms).
+	// DelayedACK keeps Linux's delayed ACKs. By default the TUN's route
+	// carries the quickack metric and Linux ACKs every segment at once
+	// (route.go says why).
+	DelayedACK bool
+	// QuietPeriod is how long the TUN must stay silent for Settle to
+	// return (default 20 ms).
 	QuietPeriod time.Duration
-	// OnPacket, if set, is called from the TUN reader goroutine with each
-	// IPv4 packet the kernel sends; pkt belongs to the callee. If nil,
-	// packets queue for ReadPacket and TakePackets.
-	OnPacket func(pkt []byte)
 }
 
 // Host is the Linux kernel's TCP in a private network namespace, reached
@@ -54,18 +57,14 @@ type Config struct {
 type Host struct {
 	cfg  Config
 	ns   *netns
-	tun  *os.File
+	tun  *tunDevice
 	diag *diag
 
-	readerDone chan struct{}
-
-	mu           sync.Mutex
-	arrived      *sync.Cond // signalled when a packet is queued or the reader stops
-	queue        [][]byte
-	lastActivity time.Time // last packet read from or written to the TUN
-	stats        Stats
-	sockets      map[*sock]struct{} // sockets this Host opened and not yet closed
-	closed       bool
+	mu      sync.Mutex
+	queue   [][]byte // packets the kernel sent, read off the TUN, not yet taken
+	stats   Stats
+	sockets map[*sock]struct{} // sockets this Host opened and not yet closed
+	closed  bool
 }
 
 // Stats count what crossed the TUN.
@@ -88,6 +87,9 @@ func Open(cfg Config) (*Host, error) {
 	if cfg.MTU == 0 {
 		cfg.MTU = defaultMTU
 	}
+	if cfg.TxQueueLen == 0 {
+		cfg.TxQueueLen = defaultTxQueueLen
+	}
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = defaultQuietPeriod
 	}
@@ -98,8 +100,7 @@ func Open(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{cfg: cfg, ns: ns, readerDone: make(chan struct{}), sockets: map[*sock]struct{}{}}
-	h.arrived = sync.NewCond(&h.mu)
+	h := &Host{cfg: cfg, ns: ns, sockets: map[*sock]struct{}{}}
 	err = ns.do(func() error {
 		for _, s := range namespaceSysctls {
 			if err := writeSysctl(s.Key, s.Value); err != nil {
@@ -111,23 +112,29 @@ func Open(cfg Config) (*Host, error) {
 				return err
 			}
 		}
-		if h.tun, err = openTUN(cfg.Device); err != nil {
+		fd, err := openTUN(cfg.Device)
+		if err != nil {
 			return err
 		}
-		if err := configureInterface(cfg.Device, cfg.Addr, cfg.MTU); err != nil {
+		h.tun = newTUNDevice(fd)
+		if err := configureInterface(cfg.Device, cfg.Addr, cfg.MTU, cfg.TxQueueLen); err != nil {
 			return err
+		}
+		if !cfg.DelayedACK {
+			if err := setQuickACK(cfg.Device, cfg.Addr); err != nil {
+				return err
+			}
 		}
 		h.diag, err = newDiag()
 		return err
 	})
 	if err != nil {
 		if h.tun != nil {
-			h.tun.Close()
+			h.tun.close()
 		}
 		ns.close()
 		return nil, err
 	}
-	go h.readTUN()
 	return h, nil
 }
 
@@ -151,94 +158,72 @@ func (h *Host) Sysctl(key string) (string, error) {
 	return v, err
 }
 
-// readTUN hands each packet the kernel sends to OnPacket or the queue, until
-// the TUN is closed.
-func (h *Host) readTUN() {
-	defer close(h.readerDone)
-	buf := make([]byte, maxPacket)
-	for {
-		n, err := h.tun.Read(buf)
-		if err != nil {
-			h.mu.Lock()
-			h.arrived.Broadcast()
-			h.mu.Unlock()
-			return // closed; any other read error also ends the device
-		}
-		pkt := append([]byte(nil), buf[:n]...)
-		h.mu.Lock()
-		h.lastActivity = time.Now()
-		if n == 0 || pkt[0]>>4 != 4 {
-			h.stats.NonIPv4Dropped++
-			h.mu.Unlock()
-			continue
-		}
-		h.stats.PacketsFromKernel++
-		if h.cfg.OnPacket == nil {
-			h.queue = append(h.queue, pkt)
-			h.arrived.Broadcast()
-		}
-		h.mu.Unlock()
-		if h.cfg.OnPacket != nil {
-			h.cfg.OnPacket(pkt)
-		}
-	}
-}
-
 // WritePacket hands the kernel one IPv4 packet, as if it had arrived on the
-// TUN's link. The kernel processes it before the write returns unless the
-// socket it is for is busy (then it is queued on the socket's backlog).
+// TUN's link. The kernel processes it before the write returns, and what it
+// sends in answer is queued for TakePackets before WritePacket returns.
 func (h *Host) WritePacket(pkt []byte) error {
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return ErrClosed
+	if err := h.tun.write(pkt); err != nil {
+		return err
 	}
-	h.lastActivity = time.Now()
+	h.mu.Lock()
 	h.stats.PacketsToKernel++
 	h.mu.Unlock()
-	if _, err := h.tun.Write(pkt); err != nil {
-		return fmt.Errorf("write to TUN: %w", err)
-	}
-	return nil
+	return h.pump()
+}
+
+// pump moves every packet on the TUN's ring to the queue.
+func (h *Host) pump() error {
+	return h.tun.drain(func(pkt []byte) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(pkt) == 0 || pkt[0]>>4 != 4 {
+			h.stats.NonIPv4Dropped++
+			return
+		}
+		h.stats.PacketsFromKernel++
+		h.queue = append(h.queue, pkt)
+	})
+}
+
+// TakePackets returns, in order, every packet the kernel has sent and not
+// yet been taken, and empties the queue. It does not wait.
+func (h *Host) TakePackets() ([][]byte, error) {
+	err := h.pump()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q := h.queue
+	h.queue = nil
+	return q, err
 }
 
 // ErrNoPacket is ReadPacket's error when nothing arrived in time.
 var ErrNoPacket = errors.New("no packet from the kernel")
 
 // ReadPacket returns the next packet the kernel sent, waiting up to timeout
-// (real time: the kernel runs on it). Only for a Host without OnPacket.
+// (real time: the kernel's timers run on it).
 func (h *Host) ReadPacket(timeout time.Duration) ([]byte, error) {
 	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() {
-		h.mu.Lock()
-		h.arrived.Broadcast()
-		h.mu.Unlock()
-	})
-	defer timer.Stop()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for len(h.queue) == 0 {
-		if h.closed {
-			return nil, ErrClosed
+	for {
+		if err := h.pump(); err != nil {
+			return nil, err
 		}
-		if !time.Now().Before(deadline) {
+		h.mu.Lock()
+		if len(h.queue) > 0 {
+			pkt := h.queue[0]
+			h.queue[0] = nil
+			h.queue = h.queue[1:]
+			h.mu.Unlock()
+			return pkt, nil
+		}
+		h.mu.Unlock()
+		left := time.Until(deadline)
+		if left <= 0 {
 			return nil, ErrNoPacket
 		}
-		h.arrived.Wait()
+		if _, err := h.tun.wait(left); err != nil {
+			return nil, err
+		}
 	}
-	pkt := h.queue[0]
-	h.queue[0] = nil
-	h.queue = h.queue[1:]
-	return pkt, nil
-}
-
-// TakePackets returns every packet queued so far and empties the queue.
-func (h *Host) TakePackets() [][]byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	q := h.queue
-	h.queue = nil
-	return q
 }
 
 // Close closes every socket the Host opened that is still open, the TUN,
@@ -255,7 +240,6 @@ func (h *Host) Close() error {
 	for s := range h.sockets {
 		socks = append(socks, s)
 	}
-	h.arrived.Broadcast()
 	h.mu.Unlock()
 
 	var errs []error
@@ -264,9 +248,7 @@ func (h *Host) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, h.tun.Close())
-	<-h.readerDone
-	errs = append(errs, h.diag.close())
+	errs = append(errs, h.tun.close(), h.diag.close())
 	h.ns.close()
 	return errors.Join(errs...)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,23 +14,30 @@ import (
 )
 
 // Two Linux Hosts joined TUN to TUN by the test, as a Net joins two peers:
-// what one kernel sends is written into the other. A megabyte crosses each
+// what one kernel sends is written into the other. The close is checked with
+// no wait at all: each relay's writes are processed, and their answers
+// queued, before WritePacket returns. A megabyte crosses each
 // way with non-blocking calls only, then the dialer closes first and ends in
 // TIME-WAIT while the listener's end goes to CLOSED.
 func TestTwoHostsRelayed(t *testing.T) {
-	var a, b atomic.Pointer[Host]
-	relay := func(to *atomic.Pointer[Host]) func([]byte) {
-		return func(pkt []byte) {
-			if h := to.Load(); h != nil {
-				h.WritePacket(pkt) // ErrClosed while the other end shuts down
+	ha := openHost(t, Config{Addr: netip.MustParsePrefix("192.0.2.2/24")})
+	hb := openHost(t, Config{Addr: netip.MustParsePrefix("192.0.2.1/24")})
+	// relay is the wire: what each kernel has sent goes into the other.
+	// Each round of poll calls it before looking at the sockets.
+	relay := func() error {
+		for _, p := range [][2]*Host{{ha, hb}, {hb, ha}} {
+			pkts, err := p[0].TakePackets()
+			if err != nil {
+				return err
+			}
+			for _, pkt := range pkts {
+				if err := p[1].WritePacket(pkt); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
 	}
-	ha := openHost(t, Config{Addr: netip.MustParsePrefix("192.0.2.2/24"), OnPacket: relay(&b)})
-	hb := openHost(t, Config{Addr: netip.MustParsePrefix("192.0.2.1/24"), OnPacket: relay(&a)})
-	a.Store(ha)
-	b.Store(hb)
-	t.Cleanup(func() { a.Store(nil); b.Store(nil) })
 
 	l, err := hb.Listen(7000, 4)
 	if err != nil {
@@ -43,6 +49,9 @@ func TestTwoHostsRelayed(t *testing.T) {
 	}
 	var server *Conn
 	poll(t, "handshake", func() (bool, error) {
+		if err := relay(); err != nil {
+			return false, err
+		}
 		if server == nil {
 			c, err := l.TryAccept()
 			if err == ErrWouldBlock {
@@ -83,6 +92,9 @@ func TestTwoHostsRelayed(t *testing.T) {
 	}
 	upLeft, downLeft := up, down
 	poll(t, "a megabyte each way", func() (bool, error) {
+		if err := relay(); err != nil {
+			return false, err
+		}
 		if err := transfer(client, &upLeft, server, &gotUp); err != nil {
 			return false, err
 		}
@@ -99,6 +111,9 @@ func TestTwoHostsRelayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll(t, "server reads EOF", func() (bool, error) {
+		if err := relay(); err != nil {
+			return false, err
+		}
 		_, err := server.TryRead(make([]byte, 1))
 		if err == ErrWouldBlock {
 			return false, nil
@@ -111,15 +126,22 @@ func TestTwoHostsRelayed(t *testing.T) {
 	if err := server.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := WaitState(client.State, tcp.TimeWait, expectTimeout); err != nil {
-		t.Fatalf("client: %v, %v", st, err)
+	if err := relay(); err != nil { // the server's FIN, then the client's ACK
+		t.Fatal(err)
 	}
-	if st, err := WaitState(server.State, tcp.Closed, expectTimeout); err != nil {
-		t.Fatalf("server: %v, %v", st, err)
+	if err := relay(); err != nil {
+		t.Fatal(err)
 	}
+	st, err := client.State()
+	wantState(t, "client", st, err, tcp.TimeWait)
+	st, err = server.State()
+	wantState(t, "server", st, err, tcp.Closed)
 	for _, h := range []*Host{ha, hb} {
 		if err := h.Settle(expectTimeout); err != nil {
 			t.Fatal(err)
+		}
+		if pkts, _ := h.TakePackets(); len(pkts) != 0 {
+			t.Errorf("%v sent %d packets after the close settled", h.Addr(), len(pkts))
 		}
 		if s := h.Stats(); s.NonIPv4Dropped != 0 || s.PacketsFromKernel == 0 {
 			t.Errorf("%v stats %+v", h.Addr(), s)

@@ -11,36 +11,36 @@ import (
 // ErrNotQuiet is Settle's error when the TUN never fell quiet in time.
 var ErrNotQuiet = errors.New("linux: TUN never fell quiet")
 
-// Settle waits until nothing has crossed the TUN, in either direction, for
-// QuietPeriod, and returns ErrNotQuiet if that has not happened within max.
+// Settle reads everything the kernel has sent so far into the queue, then
+// waits until the TUN has stayed silent for QuietPeriod, and returns
+// ErrNotQuiet if that has not happened within max.
 //
-// This is the one place the package waits on real time, and it is inherent to
-// a real-time peer: a packet written to the TUN is processed by the kernel
-// before the write returns, and any immediate reply is on the TUN's queue by
-// then, but the kernel's timers (delayed ACK, 40 ms at least; retransmission;
-// TIME-WAIT) run on the kernel's clock, which the harness cannot advance. A
-// quiet period shorter than Linux's minimum delayed-ACK time means a delayed
-// ACK may arrive after Settle returns. So correctness must not hang on
-// Settle: a test that expects something of Linux polls for it (WaitState,
-// ReadPacket) with a generous timeout.
+// The first part is exact: a packet written to the TUN, or a socket call, is
+// processed by the kernel before the write or the call returns, and what the
+// kernel sends at once is on the TUN's ring by then (tun_device.go). The
+// quiet period is the one place this package waits on real time, and it is
+// inherent to a real-time peer: Linux's timers (retransmission, delayed ACK
+// when Config.DelayedACK keeps it, TIME-WAIT's 60 s) run on the kernel's
+// clock, which the harness cannot advance. So correctness must not hang on
+// the quiet period: a test that expects something of Linux's timers polls
+// for it (WaitState, ReadPacket) with a generous timeout.
 func (h *Host) Settle(max time.Duration) error {
 	deadline := time.Now().Add(max)
 	for {
-		h.mu.Lock()
-		closed, last := h.closed, h.lastActivity
-		h.mu.Unlock()
-		if closed {
-			return ErrClosed
+		if err := h.pump(); err != nil {
+			return err
 		}
-		quietFor := time.Since(last)
-		if quietFor >= h.cfg.QuietPeriod {
-			return nil
-		}
-		wait := h.cfg.QuietPeriod - quietFor
-		if time.Now().Add(wait).After(deadline) {
+		left := time.Until(deadline)
+		if left < h.cfg.QuietPeriod {
 			return fmt.Errorf("%w within %v (quiet period %v)", ErrNotQuiet, max, h.cfg.QuietPeriod)
 		}
-		time.Sleep(wait)
+		busy, err := h.tun.wait(h.cfg.QuietPeriod)
+		if err != nil {
+			return err
+		}
+		if !busy {
+			return nil
+		}
 	}
 }
 

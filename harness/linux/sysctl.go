@@ -24,6 +24,22 @@ var namespaceSysctls = []sysctl{
 	// segments out on a timer, which makes Settle's quiet period race with
 	// the pacing timer.
 	{"net/ipv4/tcp_congestion_control", "reno"},
+	// Real-time behaviour that would make a run depend on how fast the
+	// harness goes, since Linux's clock keeps running while the harness
+	// works on virtual time:
+	//   - tail loss probes fire at about two smoothed RTTs after the last
+	//     send; a slow harness round would make Linux probe spuriously;
+	{"net/ipv4/tcp_early_retrans", "0"},
+	//   - after an idle period longer than the RTO, Linux would shrink its
+	//     congestion window back to the initial one (RFC 5681 4.1 allows
+	//     it); the idle time would be the harness's real-time pauses;
+	{"net/ipv4/tcp_slow_start_after_idle", "0"},
+	//   - autocorking holds small writes back while an earlier skb of the
+	//     socket is still in the device's queue;
+	{"net/ipv4/tcp_autocorking", "0"},
+	//   - cached per-destination metrics (RTT, ssthresh) would carry one
+	//     connection's history into the next one to the same address.
+	{"net/ipv4/tcp_no_metrics_save", "1"},
 	// Written at Linux's defaults, so a run does not depend on the machine.
 	{"net/ipv4/tcp_timestamps", "1"},
 	{"net/ipv4/tcp_sack", "1"},

@@ -3,34 +3,36 @@ package linux
 import (
 	"fmt"
 	"net/netip"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
 
 // openTUN creates the TUN device name in the calling thread's network
 // namespace (the device is created in the namespace of the thread that opens
-// /dev/net/tun) and returns it as a pollable *os.File: the fd is non-blocking,
-// so reads park in Go's poller and Close wakes a blocked reader.
+// /dev/net/tun) and returns its fd, non-blocking.
 //
 // IFF_TUN carries bare IP packets; IFF_NO_PI drops the 4-byte packet-info
 // header, so each read or write is exactly one IP packet.
-func openTUN(name string) (*os.File, error) {
+//
+// The fd is not handed to Go's poller and no goroutine reads it: the Host
+// reads it itself, without blocking, whenever it needs the kernel's output
+// (tun_device.go says why).
+func openTUN(name string) (int, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, unavailable("open /dev/net/tun", err)
+		return -1, unavailable("open /dev/net/tun", err)
 	}
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("TUN name %q: %w", name, err)
+		return -1, fmt.Errorf("TUN name %q: %w", name, err)
 	}
 	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
-		return nil, unavailable("ioctl(TUNSETIFF)", err)
+		return -1, unavailable("ioctl(TUNSETIFF)", err)
 	}
-	return os.NewFile(uintptr(fd), "/dev/net/tun:"+name), nil
+	return fd, nil
 }
 
 // configureInterface gives the device name the address prefix and brings it
@@ -41,7 +43,7 @@ func openTUN(name string) (*os.File, error) {
 // length, and bringing the device up adds the prefix route (192.0.2.0/24 dev
 // name), which is what sends the kernel's packets for the harness side out of
 // the TUN.
-func configureInterface(name string, prefix netip.Prefix, mtu int) error {
+func configureInterface(name string, prefix netip.Prefix, mtu, txQueueLen int) error {
 	if !prefix.Addr().Is4() {
 		return fmt.Errorf("address %v: only IPv4 is supported", prefix)
 	}
@@ -83,6 +85,14 @@ func configureInterface(name string, prefix netip.Prefix, mtu int) error {
 		}); err != nil {
 			return err
 		}
+	}
+	// The TUN's ring holds txQueueLen packets; past that the kernel drops
+	// what it sends. A full congestion window must fit between two reads.
+	if err := set("SIOCSIFTXQLEN", unix.SIOCSIFTXQLEN, func(ifr *unix.Ifreq) error {
+		ifr.SetUint32(uint32(txQueueLen))
+		return nil
+	}); err != nil {
+		return err
 	}
 	flags, err := unix.NewIfreq(name)
 	if err != nil {
