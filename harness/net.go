@@ -74,6 +74,7 @@ type Net struct {
 	trace    Trace
 	states   [2]map[tcp.FourTuple]tcp.State
 	bufs     [][]byte // free packet buffers
+	isns     isnTable
 	recChunk []Record
 	optSlab  []byte
 }
@@ -146,6 +147,9 @@ func NewNet(cfg Config) (*Net, error) {
 		}
 		n.peers[side] = p
 		_, n.stateless[side] = p.(stateless)
+		if raw, ok := p.(*Raw); ok {
+			raw.net = n
+		}
 	}
 	return n, nil
 }

@@ -150,6 +150,9 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 			r.TCPOptions = n.optSlab[start:len(n.optSlab):len(n.optSlab)]
 		}
 	}
+	if r.Packet.TCP.SrcPort != 0 || r.Packet.TCP.DstPort != 0 {
+		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet)
+	}
 	n.trace.Records = append(n.trace.Records, r)
 	return r
 }
@@ -193,6 +196,9 @@ func (n *Net) deliverNext() bool {
 
 	to := n.peers[f.dir.To()]
 	to.Deliver(f.pkt)
+	if raw, ok := to.(*Raw); ok {
+		raw.inbox[len(raw.inbox)-1].rec = f.rec
+	}
 	to.Settle()
 
 	n.mu.Lock()
@@ -222,3 +228,4 @@ func (n *Net) putBuf(b []byte) {
 		n.bufs = append(n.bufs, b)
 	}
 }
+

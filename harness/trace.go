@@ -58,6 +58,11 @@ type Record struct {
 	// the trace keeps headers, not data; PayloadLen is the data's length.
 	Packet     wire.Packet
 	PayloadLen int
+	// RelSeq is the sequence number relative to the sender's ISN (the
+	// sequence number of the last SYN it sent on this connection; the first
+	// one seen if none), RelAck the acknowledgment number relative to the
+	// receiver's. A SYN has RelSeq 0, the first data byte RelSeq 1.
+	RelSeq, RelAck uint32
 	// ParseErr is why the packet did not parse (a corrupted packet parses
 	// with ErrTCPChecksum and a filled-in Packet).
 	ParseErr error

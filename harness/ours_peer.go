@@ -1,0 +1,145 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// OursOptions tune the ourstack peer.
+type OursOptions struct {
+	// TCP are the connection defaults (zero fields take ourstack's).
+	TCP tcp.Config
+	// SYNQueue bounds half-open connections per listener.
+	SYNQueue int
+	// Backlog is the accept queue of every Listen (default 128).
+	Backlog int
+}
+
+// Ours builds ourstack peers.
+func Ours(opts OursOptions) PeerMaker {
+	return func(env PeerEnv) (Peer, error) { return newOursPeer(env, opts) }
+}
+
+// oursPeer is ourstack as a peer. ourstack processes every packet and every
+// timer synchronously, on the caller's goroutine, so Settle has nothing to
+// wait for.
+type oursPeer struct {
+	env     PeerEnv
+	stack   *ourstack.Stack
+	backlog int
+}
+
+func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
+	p := &oursPeer{env: env, backlog: opts.Backlog}
+	if p.backlog == 0 {
+		p.backlog = 128
+	}
+	s, err := ourstack.New(ourstack.Options{
+		Addr:     env.Addr,
+		Clock:    env.Clock.Ourstack(),
+		Rand:     StreamReader(env.Seed, env.StreamName("ours")),
+		Send:     env.Transmit,
+		TCP:      opts.TCP,
+		SYNQueue: opts.SYNQueue,
+		OnStateChange: func(id tcp.FourTuple, from, to tcp.State, at time.Time) {
+			env.StateChanged(StateChange{At: at.Sub(Epoch), Side: env.Side, ID: id, From: from, To: to})
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("harness: ourstack: %w", err)
+	}
+	if s == nil {
+		return nil, errNotImplemented
+	}
+	p.stack = s
+	return p, nil
+}
+
+// errNotImplemented is what the adapter reports while ourstack is still the
+// contract's stubs.
+var errNotImplemented = errors.New("harness: ourstack returned nothing (not implemented yet?)")
+
+func (p *oursPeer) Name() string     { return "ours" }
+func (p *oursPeer) Addr() netip.Addr { return p.env.Addr }
+
+// Stack is the underlying ourstack Stack, for its counters.
+func (p *oursPeer) Stack() *ourstack.Stack { return p.stack }
+
+func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
+func (p *oursPeer) Settle()            {}
+func (p *oursPeer) Close() error       { return p.stack.Close() }
+
+func (p *oursPeer) Listen(port uint16) (Listener, error) {
+	l, err := p.stack.Listen(port, p.backlog)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil {
+		return nil, errNotImplemented
+	}
+	return &oursListener{l: l, port: port}, nil
+}
+
+func (p *oursPeer) Dial(raddr netip.AddrPort) (Conn, error) {
+	c, err := p.stack.Connect(raddr)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, errNotImplemented
+	}
+	return &oursConn{c: c}, nil
+}
+
+type oursListener struct {
+	l    *ourstack.Listener
+	port uint16
+}
+
+func (l *oursListener) Port() uint16 { return l.port }
+func (l *oursListener) Close() error { return l.l.Close() }
+
+func (l *oursListener) Accept() (Conn, error) {
+	c, err := l.l.TryAccept()
+	if err != nil {
+		return nil, oursError(err)
+	}
+	if c == nil {
+		return nil, errNotImplemented
+	}
+	return &oursConn{c: c}, nil
+}
+
+type oursConn struct{ c *ourstack.Conn }
+
+func (c *oursConn) ID() tcp.FourTuple { return c.c.ID() }
+func (c *oursConn) State() tcp.State  { return c.c.State() }
+
+func (c *oursConn) Read(p []byte) (int, error) {
+	n, err := c.c.TryRead(p)
+	return n, oursError(err)
+}
+
+func (c *oursConn) Write(p []byte) (int, error) {
+	n, err := c.c.TryWrite(p)
+	return n, oursError(err)
+}
+
+func (c *oursConn) CloseWrite() error { return c.c.CloseWrite() }
+func (c *oursConn) Close() error      { return c.c.Close() }
+func (c *oursConn) Abort() error      { return c.c.Abort() }
+
+// oursError turns ourstack's would-block into the harness's; every other
+// error already follows the standard library (errors.Is(err,
+// syscall.ECONNRESET) and so on).
+func oursError(err error) error {
+	if errors.Is(err, ourstack.ErrWouldBlock) {
+		return ErrWouldBlock
+	}
+	return err
+}

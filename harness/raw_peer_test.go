@@ -1,0 +1,96 @@
+package harness
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// TestRawDrivesGVisorThroughAHandshake plays the client by hand, segment by
+// segment, against a listening gVisor (RFC 9293 figure 6).
+func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
+	n := newTestNet(t, Config{Seed: 7, Client: RawPeer()})
+	raw := RawOf(n, Client)
+	l, err := n.Server().Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iss = seqnum.Value(1000)
+	syn := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: wire.FlagSYN, Window: 65535,
+		Options: wire.Options{HasMSS: true, MSS: 1460}}
+	if err := raw.SendSegment(syn); err != nil {
+		t.Fatal(err)
+	}
+	synAck, err := raw.Expect(time.Second, From(Server), Flags(wire.FlagSYN|wire.FlagACK), AbsAck(uint32(iss)+1), Len(0), HasMSS())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	serverID := tcp.FourTuple{LocalAddr: n.Addr(Server), LocalPort: 80, RemoteAddr: n.Addr(Client), RemotePort: 40000}
+	if st := n.State(Server, serverID); st != tcp.SynReceived {
+		t.Fatalf("server state after SYN = %v, want SYN-RECEIVED", st)
+	}
+	if _, err := l.Accept(); err != ErrWouldBlock {
+		t.Fatalf("Accept before the third ACK = %v, want ErrWouldBlock", err)
+	}
+	irs := synAck.Packet.TCP.Seq
+	ack := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: irs + 1, Flags: wire.FlagACK, Window: 65535}
+	if err := raw.SendSegment(ack); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.ExpectNone(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatalf("Accept after the third ACK: %v", err)
+	}
+	if s.State() != tcp.Established {
+		t.Fatalf("accepted conn in %v", s.State())
+	}
+
+	data := ack
+	data.Flags = wire.FlagACK | wire.FlagPSH
+	data.Payload = []byte("ping")
+	if err := raw.SendSegment(data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Expect(time.Second, Flags(wire.FlagACK), Seq(1), Ack(5), Len(0)); err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	buf := make([]byte, 10)
+	if k, err := s.Read(buf); err != nil || string(buf[:k]) != "ping" {
+		t.Fatalf("server Read = %q, %v", buf[:k], err)
+	}
+	want := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established}
+	if got := n.States(Server, serverID); !equalStates(got, want) {
+		t.Fatalf("server states %v, want %v", got, want)
+	}
+}
+
+// TestRawGetsRSTForClosedPort: a SYN to a port nobody listens on is answered
+// with RST+ACK acknowledging the SYN (RFC 9293 3.10.7.1).
+func TestRawGetsRSTForClosedPort(t *testing.T) {
+	n := newTestNet(t, Config{Seed: 7, Client: RawPeer()})
+	raw := RawOf(n, Client)
+	if err := raw.SendSegment(wire.Segment{SrcPort: 40000, DstPort: 81, Seq: 5, Flags: wire.FlagSYN, Window: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Expect(time.Second, Flags(wire.FlagRST|wire.FlagACK), AbsSeq(0), AbsAck(6)); err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+}
+
+func equalStates(a, b []tcp.State) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
