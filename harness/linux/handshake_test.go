@@ -141,3 +141,17 @@ func TestConnectRefused(t *testing.T) {
 		t.Fatalf("state %v, %v; want CLOSED", st, err)
 	}
 }
+
+// The default route through the TUN: Linux answers a SYN from outside its
+// prefix (a raw peer's spoofed source, say) out of the TUN too.
+func TestSYNFromOutsideThePrefix(t *testing.T) {
+	h := openHost(t, Config{})
+	if _, err := h.Listen(8085, 8); err != nil {
+		t.Fatal(err)
+	}
+	far := netip.MustParseAddr("198.51.100.7") // TEST-NET-2
+	send(t, h, segmentFrom(t, far, h, 40002, 8085, 9, 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
+	if seg := expectTo(t, h, far).TCP; seg.Flags != wire.FlagSYN|wire.FlagACK || seg.Ack != 10 {
+		t.Fatalf("got %v, want SYN-ACK ack 10", &seg)
+	}
+}

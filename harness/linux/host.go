@@ -33,7 +33,7 @@ type Config struct {
 	// the namespace, so every Host can use the same name.
 	Device string
 	// Addr is the Linux side's address and prefix (default 192.0.2.2/24).
-	// Packets for any other address in the prefix leave through the TUN.
+	// Packets for any other address leave through the TUN (route.go).
 	Addr netip.Prefix
 	// MTU of the TUN (default 1500), so Linux's MSS is 1460.
 	MTU int
@@ -120,10 +120,8 @@ func Open(cfg Config) (*Host, error) {
 		if err := configureInterface(cfg.Device, cfg.Addr, cfg.MTU, cfg.TxQueueLen); err != nil {
 			return err
 		}
-		if !cfg.DelayedACK {
-			if err := setQuickACK(cfg.Device, cfg.Addr); err != nil {
-				return err
-			}
+		if err := setRoutes(cfg.Device, cfg.Addr, cfg.DelayedACK); err != nil {
+			return err
 		}
 		h.diag, err = newDiag()
 		return err

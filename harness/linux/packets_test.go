@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
@@ -54,8 +55,14 @@ func checkNoGoroutineLeak(t *testing.T, before int) {
 // segment builds an IPv4+TCP packet from the harness to the Host.
 func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags wire.Flags, opts wire.Options, payload []byte) []byte {
 	t.Helper()
+	return segmentFrom(t, harnessAddr, h, sport, dport, seq, ack, flags, opts, payload)
+}
+
+// segmentFrom is segment from any source address.
+func segmentFrom(t *testing.T, src netip.Addr, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags wire.Flags, opts wire.Options, payload []byte) []byte {
+	t.Helper()
 	p := wire.Packet{
-		IP: wire.IPv4Fields{TTL: 64, Flags: wire.IPv4DontFragment, Src: harnessAddr, Dst: h.Addr()},
+		IP: wire.IPv4Fields{TTL: 64, Flags: wire.IPv4DontFragment, Src: src, Dst: h.Addr()},
 		TCP: wire.Segment{
 			SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack,
 			Flags: flags, Window: 65535, Options: opts, Payload: payload,
@@ -85,6 +92,12 @@ const expectTimeout = 5 * time.Second
 // both checksums, so a packet with a bad one fails here.
 func expect(t *testing.T, h *Host) wire.Packet {
 	t.Helper()
+	return expectTo(t, h, harnessAddr)
+}
+
+// expectTo is expect for a packet to dst.
+func expectTo(t *testing.T, h *Host, dst netip.Addr) wire.Packet {
+	t.Helper()
 	b, err := h.ReadPacket(expectTimeout)
 	if err != nil {
 		t.Fatalf("ReadPacket: %v", err)
@@ -93,8 +106,8 @@ func expect(t *testing.T, h *Host) wire.Packet {
 	if err != nil {
 		t.Fatalf("the kernel sent a packet Parse rejects: %v (% x)", err, b)
 	}
-	if p.IP.Src != h.Addr() || p.IP.Dst != harnessAddr {
-		t.Fatalf("packet %v -> %v, want %v -> %v", p.IP.Src, p.IP.Dst, h.Addr(), harnessAddr)
+	if p.IP.Src != h.Addr() || p.IP.Dst != dst {
+		t.Fatalf("packet %v -> %v, want %v -> %v", p.IP.Src, p.IP.Dst, h.Addr(), dst)
 	}
 	return p
 }

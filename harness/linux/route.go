@@ -9,15 +9,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setQuickACK replaces the prefix route the kernel made for the TUN's
-// address with the same route carrying the quickack metric (what `ip route
+// setRoutes sends everything the namespace addresses to anyone out of the
+// TUN: the prefix route the kernel made for the TUN's address is replaced,
+// and a default route through the TUN is added, so that Linux answers a
+// segment from any address (a raw peer's spoofed sources, say), not only
+// from the prefix. Call it on the namespace's thread, after the device is up.
+//
+// Unless delayedACK, both routes carry the quickack metric (what `ip route
 // replace 192.0.2.0/24 dev tcpbed0 quickack 1` does), so that Linux ACKs
 // every segment at once instead of delaying ACKs for 40-200 ms of real time.
 // A delayed ACK is a real-time timer the harness's virtual clock cannot
 // advance; without it, everything Linux sends in answer to a packet is sent
 // while the packet is processed, which tun_device.go's barrier catches.
-// Call it on the namespace's thread, after the device is up.
-func setQuickACK(device string, prefix netip.Prefix) error {
+func setRoutes(device string, addr netip.Prefix, delayedACK bool) error {
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return os.NewSyscallError("socket", err)
@@ -31,27 +35,41 @@ func setQuickACK(device string, prefix netip.Prefix) error {
 		return fmt.Errorf("ifindex of %s: %w", device, err)
 	}
 	ifindex := ifr.Uint32()
-
-	// struct rtmsg, then the attributes.
-	rtm := []byte{
-		unix.AF_INET,        // rtm_family
-		byte(prefix.Bits()), // rtm_dst_len
-		0,                   // rtm_src_len
-		0,                   // rtm_tos
-		unix.RT_TABLE_MAIN,  // rtm_table
-		unix.RTPROT_KERNEL,  // rtm_protocol, as the route it replaces
-		unix.RT_SCOPE_LINK,  // rtm_scope
-		unix.RTN_UNICAST,    // rtm_type
-		0, 0, 0, 0,          // rtm_flags
+	if err := addRoute(ifindex, addr.Masked(), addr.Addr(), unix.RTPROT_KERNEL, !delayedACK); err != nil {
+		return fmt.Errorf("route %v dev %s: %w", addr.Masked(), device, err)
 	}
-	dst := prefix.Masked().Addr().As4()
-	src := prefix.Addr().As4()
-	msg := append([]byte(nil), rtm...)
-	msg = appendAttr(msg, unix.RTA_DST, dst[:])
-	msg = appendAttr(msg, unix.RTA_PREFSRC, src[:])
+	def := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if err := addRoute(ifindex, def, addr.Addr(), unix.RTPROT_BOOT, !delayedACK); err != nil {
+		return fmt.Errorf("default route dev %s: %w", device, err)
+	}
+	return nil
+}
+
+// addRoute adds, or replaces, the link-scope route dst via the interface
+// ifindex with preferred source src.
+func addRoute(ifindex uint32, dst netip.Prefix, src netip.Addr, proto uint8, quickACK bool) error {
+	// struct rtmsg, then the attributes.
+	msg := []byte{
+		unix.AF_INET,       // rtm_family
+		byte(dst.Bits()),   // rtm_dst_len
+		0,                  // rtm_src_len
+		0,                  // rtm_tos
+		unix.RT_TABLE_MAIN, // rtm_table
+		proto,              // rtm_protocol
+		unix.RT_SCOPE_LINK, // rtm_scope
+		unix.RTN_UNICAST,   // rtm_type
+		0, 0, 0, 0,         // rtm_flags
+	}
+	d, p := dst.Addr().As4(), src.As4()
+	if dst.Bits() > 0 {
+		msg = appendAttr(msg, unix.RTA_DST, d[:])
+	}
+	msg = appendAttr(msg, unix.RTA_PREFSRC, p[:])
 	msg = appendAttr(msg, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifindex))
-	quickack := appendAttr(nil, unix.RTAX_QUICKACK, binary.NativeEndian.AppendUint32(nil, 1))
-	msg = appendAttr(msg, unix.RTA_METRICS, quickack)
+	if quickACK {
+		metrics := appendAttr(nil, unix.RTAX_QUICKACK, binary.NativeEndian.AppendUint32(nil, 1))
+		msg = appendAttr(msg, unix.RTA_METRICS, metrics)
+	}
 	return rtnetlinkDo(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, msg)
 }
 
