@@ -214,6 +214,9 @@ func (t *TCB) finArrives(now time.Time) {
 	r.finPending = false
 	r.finReceived = true
 	t.rcvNxt = t.rcvNxt.Add(1)
+	// The FIN takes a sequence number but no buffer space: keep the window
+	// the same size rather than one smaller.
+	t.rcvAdv = seqnum.Max(t.rcvAdv.Add(1), t.rcvNxt)
 	t.ackNow = true
 	switch t.state {
 	case SynReceived, Established:

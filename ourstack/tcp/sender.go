@@ -145,6 +145,7 @@ func (t *TCB) pollHandshake(now time.Time, emit func(seg *wire.Segment)) {
 	}
 	t.resendSyn = false
 	t.noteSent(now, t.iss, 1)
+	t.sndNxt = t.iss.Add(1)
 	t.send(seg, emit)
 }
 

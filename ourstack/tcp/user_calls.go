@@ -75,8 +75,8 @@ func (t *TCB) CloseWrite(now time.Time) error {
 	default:
 		return ErrNotConnected
 	}
-	t.finQueued = true
 	t.snd.finSeq = t.dataEnd()
+	t.finQueued = true
 	switch t.state {
 	case Established:
 		t.setState(FinWait1, now)

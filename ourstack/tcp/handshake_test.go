@@ -1,0 +1,228 @@
+package tcp
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Tests for the SYN-SENT state.
+
+func TestActiveOpen(t *testing.T) {
+	f := &fixture{t: t, now: epoch}
+	f.tcb = Open(baseConfig(), testID, localISS, f.now)
+	f.expect(seg{flags: syn, seq: localISS, win: testWindow, opts: &wire.Options{HasMSS: true, MSS: 1460}})
+	f.expectNothing()
+	f.send(seg{flags: syn | ack, seq: remoteISS, ack: localISS + 1, win: 30000,
+		opts: &wire.Options{HasMSS: true, MSS: 1000}})
+	f.expectState(Established)
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: testWindow})
+	if !f.tcb.Established() || f.tcb.sndWnd != 30000 || f.tcb.opts.sendMSS != 1000 {
+		t.Fatalf("established=%v sndWnd=%d sendMSS=%d", f.tcb.Established(), f.tcb.sndWnd, f.tcb.opts.sendMSS)
+	}
+	if _, ok := f.tcb.Deadline(); ok {
+		t.Fatal("a timer is still armed after the handshake")
+	}
+}
+
+func TestSynSentDataOnSynAck(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.send(seg{flags: syn | ack, seq: remoteISS, ack: localISS + 1, win: testWindow, data: "hello"})
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 6, win: testWindow - 5})
+	if got, _ := f.read(); got != "hello" {
+		t.Fatalf("read %q", got)
+	}
+}
+
+func TestSynRetransmitBackoff(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	// RFC 6298 2.1 and 5.5: 1 s, then doubling.
+	for _, want := range []time.Duration{1, 2, 4, 8, 16} {
+		if got := f.advanceToDeadline(); got != want*time.Second {
+			t.Fatalf("SYN retransmitted after %v, want %v", got, want*time.Second)
+		}
+		f.expect(seg{flags: syn, seq: localISS, win: testWindow})
+	}
+	// Five retransmissions (SynRetries); the next expiry gives up.
+	if got := f.advanceToDeadline(); got != 32*time.Second {
+		t.Fatalf("gave up after %v, want 32s", got)
+	}
+	f.expectNothing()
+	f.expectState(Closed)
+	if !errors.Is(f.tcb.Err(), ErrTimedOut) || !f.tcb.Done() {
+		t.Fatalf("err %v done %v", f.tcb.Err(), f.tcb.Done())
+	}
+}
+
+func TestSynRetransmitThenConnectUsesThreeSecondRTO(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.advanceToDeadline()
+	f.expect(seg{flags: syn, seq: localISS, win: testWindow})
+	f.send(seg{flags: syn | ack, seq: remoteISS, ack: localISS + 1, win: testWindow})
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: testWindow})
+	if f.tcb.rto.RTO() != 3*time.Second {
+		t.Fatalf("RTO %v after a SYN timeout, want 3s (RFC 6298 5.7)", f.tcb.rto.RTO())
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.send(seg{flags: rst | ack, seq: 0, ack: localISS + 1})
+	f.expectNothing()
+	f.expectState(Closed)
+	if !errors.Is(f.tcb.Err(), ErrConnectionRefused) {
+		t.Fatalf("err %v, want refused", f.tcb.Err())
+	}
+	if _, err := f.tcb.Receive(f.now, make([]byte, 1)); !errors.Is(err, ErrConnectionRefused) {
+		t.Fatalf("Receive err %v", err)
+	}
+}
+
+func TestSynSentIgnoresRSTWithoutAckOrWithBadAck(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	// No ACK: RFC 5961 3.2 / RFC 9293 3.10.7.3, dropped.
+	f.send(seg{flags: rst, seq: remoteISS})
+	// ACK that does not acknowledge our SYN: dropped (an RST is never answered).
+	f.send(seg{flags: rst | ack, seq: remoteISS, ack: localISS + 5})
+	f.expectNothing()
+	f.expectState(SynSent)
+}
+
+func TestSynSentBadAckDrawsRST(t *testing.T) {
+	for _, a := range []uint32{uint32(localISS), uint32(localISS) + 2, uint32(localISS) - 100} {
+		f := tcbSynSent(t, baseConfig())
+		f.send(seg{flags: syn | ack, seq: remoteISS, ack: wireSeq(a)})
+		// <SEQ=SEG.ACK><CTL=RST>
+		f.expect(seg{flags: rst, seq: wireSeq(a)})
+		f.expectState(SynSent)
+	}
+}
+
+func TestSynSentSegmentWithoutSynOrRSTIsDropped(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.send(seg{flags: ack, seq: remoteISS, ack: localISS + 1})
+	f.expectNothing()
+	f.expectState(SynSent)
+}
+
+// Tests for the SYN-RECEIVED state.
+
+func TestPassiveOpen(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: 20000})
+	f.expectState(Established)
+	f.expectNothing()
+	if f.tcb.sndWnd != 20000 {
+		t.Fatalf("sndWnd %d", f.tcb.sndWnd)
+	}
+}
+
+func TestSynAckRetransmitAndGiveUp(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	for _, want := range []time.Duration{1, 2, 4, 8, 16} {
+		if got := f.advanceToDeadline(); got != want*time.Second {
+			t.Fatalf("SYN-ACK retransmitted after %v, want %v", got, want*time.Second)
+		}
+		f.expect(seg{flags: syn | ack, seq: localISS, ack: remoteISS + 1, win: testWindow})
+	}
+	f.advanceToDeadline()
+	f.expectState(Closed)
+	if !f.tcb.Done() {
+		t.Fatal("not done")
+	}
+}
+
+func TestSynReceivedRetransmittedSynGetsSynAck(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: syn, seq: remoteISS})
+	f.expect(seg{flags: syn | ack, seq: localISS, ack: remoteISS + 1, win: testWindow})
+	f.expectState(SynReceived)
+}
+
+func TestSynReceivedBadAckDrawsRST(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 10})
+	f.expect(seg{flags: rst, seq: localISS + 10})
+	f.expectState(SynReceived)
+}
+
+func TestThirdAckWithData(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: ack | psh, seq: remoteISS + 1, ack: localISS + 1, win: testWindow, data: "GET /"})
+	f.expectState(Established)
+	if got, _ := f.read(); got != "GET /" {
+		t.Fatalf("read %q", got)
+	}
+}
+
+func TestSynReceivedRSTPassiveIsQuietlyDone(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: rst, seq: remoteISS + 1})
+	f.expectNothing()
+	f.expectState(Closed)
+	if !f.tcb.Done() {
+		t.Fatal("not done")
+	}
+}
+
+// RFC 9293 figure 7: simultaneous open.
+func TestSimultaneousOpen(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.send(seg{flags: syn, seq: remoteISS, win: testWindow, opts: &wire.Options{HasMSS: true, MSS: 1460}})
+	f.expectState(SynReceived)
+	f.expect(seg{flags: syn | ack, seq: localISS, ack: remoteISS + 1, win: testWindow})
+	f.send(seg{flags: syn | ack, seq: remoteISS, ack: localISS + 1, win: testWindow})
+	f.expectState(Established)
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: testWindow})
+}
+
+func TestSimultaneousOpenRSTMeansRefused(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	f.send(seg{flags: syn, seq: remoteISS})
+	f.expect(seg{flags: syn | ack, seq: localISS, ack: remoteISS + 1, win: testWindow})
+	f.send(seg{flags: rst, seq: remoteISS + 1})
+	f.expectState(Closed)
+	if !errors.Is(f.tcb.Err(), ErrConnectionRefused) {
+		t.Fatalf("err %v", f.tcb.Err())
+	}
+}
+
+func TestOpenFromCookie(t *testing.T) {
+	now := epoch
+	a := wire.Segment{SrcPort: remotePort, DstPort: localPort, Seq: remoteISS + 1, Ack: localISS + 1, Flags: ack | psh,
+		Window: 1000, Payload: []byte("hi")}
+	tcb := OpenFromCookie(baseConfig(), testID, &a, 1200, now)
+	if tcb.State() != Established || tcb.opts.sendMSS != 1200 || tcb.sndWnd != 1000 {
+		t.Fatalf("state %v mss %d wnd %d", tcb.State(), tcb.opts.sendMSS, tcb.sndWnd)
+	}
+	f := &fixture{t: t, tcb: tcb, now: now}
+	if got, _ := f.read(); got != "hi" {
+		t.Fatalf("read %q", got)
+	}
+}
+
+func TestRespondClosed(t *testing.T) {
+	cases := []struct {
+		name string
+		in   wire.Segment
+		want wire.Segment
+		ok   bool
+	}{
+		{"syn", wire.Segment{SrcPort: 1, DstPort: 2, Seq: 100, Flags: syn},
+			wire.Segment{SrcPort: 2, DstPort: 1, Ack: 101, Flags: rst | ack}, true},
+		{"data without ack", wire.Segment{SrcPort: 1, DstPort: 2, Seq: 100, Flags: fin, Payload: []byte("abc")},
+			wire.Segment{SrcPort: 2, DstPort: 1, Ack: 104, Flags: rst | ack}, true},
+		{"ack", wire.Segment{SrcPort: 1, DstPort: 2, Seq: 100, Ack: 777, Flags: ack, Payload: []byte("abc")},
+			wire.Segment{SrcPort: 2, DstPort: 1, Seq: 777, Flags: rst}, true},
+		{"rst", wire.Segment{SrcPort: 1, DstPort: 2, Seq: 100, Flags: rst}, wire.Segment{}, false},
+	}
+	for _, c := range cases {
+		got, ok := RespondClosed(&c.in)
+		if ok != c.ok || got.SrcPort != c.want.SrcPort || got.DstPort != c.want.DstPort || got.Seq != c.want.Seq ||
+			got.Ack != c.want.Ack || got.Flags != c.want.Flags {
+			t.Errorf("%s: got %+v %v, want %+v %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
