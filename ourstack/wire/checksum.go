@@ -11,36 +11,49 @@ import (
 // complemented (RFC 1071 section 2). An odd final byte is padded with a zero.
 // A header whose checksum field is correct sums to 0xffff.
 //
-// It sums 8 bytes at a time with end-around carry: ones'-complement addition
-// is associative and 2^16 = 1 (mod 2^16-1), so wide words fold to the same
-// 16-bit result (RFC 1071 section 2(B), "parallel summation").
+// Two properties from RFC 1071 section 2 make it fast without unsafe:
+// "parallel summation" (2(C)): 64-bit words with end-around carry fold to
+// the same 16-bit sum, since 2^16 = 1 (mod 2^16-1); and "byte order
+// independence" (2(B)): summing little-endian words gives the byte-swapped
+// sum, so the bulk is loaded little-endian (one plain load on amd64 and
+// arm64) and the result swapped back once.
 func Checksum(b []byte, initial uint16) uint16 {
-	sum := uint64(initial)
-	var carry uint64
-	for len(b) >= 32 {
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[0:]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[8:]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[16:]), carry)
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b[24:]), carry)
-		b = b[32:]
+	acc := uint64(bits.ReverseBytes16(initial))
+	for len(b) >= 64 {
+		// The carry is added back at the end of each block rather than
+		// carried across iterations, which keeps it in the flags register.
+		w := b[:64]
+		var carry uint64
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[0:8]), 0)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[8:16]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[16:24]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[24:32]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[32:40]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[40:48]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[48:56]), carry)
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(w[56:64]), carry)
+		acc, _ = bits.Add64(acc, 0, carry) // cannot carry: acc <= 2^64-2 here
+		b = b[64:]
 	}
 	for len(b) >= 8 {
-		sum, carry = bits.Add64(sum, binary.BigEndian.Uint64(b), carry)
+		var carry uint64
+		acc, carry = bits.Add64(acc, binary.LittleEndian.Uint64(b), 0)
+		acc, _ = bits.Add64(acc, 0, carry)
 		b = b[8:]
 	}
+	sum := uint64(bits.ReverseBytes16(fold64(acc)))
+	// The last 0 to 7 bytes, big-endian; sum is 16 bits, so no overflow.
 	if len(b) >= 4 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint32(b)), carry)
+		sum += uint64(binary.BigEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		sum, carry = bits.Add64(sum, uint64(binary.BigEndian.Uint16(b)), carry)
+		sum += uint64(binary.BigEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		sum, carry = bits.Add64(sum, uint64(b[0])<<8, carry)
+		sum += uint64(b[0]) << 8
 	}
-	sum, carry = bits.Add64(sum, 0, carry)
-	sum += carry // cannot carry again: sum was at most 2^64-2 after adding 1
 	return fold64(sum)
 }
 

@@ -72,7 +72,11 @@ func Parse(b []byte) (Packet, error) {
 	if ip.Protocol() != ProtocolTCP {
 		return p, &ParseError{Field: "IPv4 protocol", Offset: ipv4Protocol, Value: int(ip.Protocol()), Err: ErrNotTCP}
 	}
-	tcpErr := parseTCP(ip.Payload(), ip.HeaderLen(), p.IP.Src, p.IP.Dst, &p.TCP)
+	seg := ip.Payload()
+	// The pseudo-header's addresses straight from the header bytes: the same
+	// sum as PseudoHeaderChecksum, without going through netip.Addr.
+	pseudo := Checksum(b[ipv4Src:ipv4Dst+4], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
+	tcpErr := parseTCP(seg, hl, pseudo, &p.TCP)
 	if tcpErr != nil && tcpErr != errTCPChecksum {
 		return p, tcpErr
 	}
@@ -91,7 +95,7 @@ func Parse(b []byte) (Packet, error) {
 // ErrTCPChecksum the Segment is fully filled in.
 func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
 	var s Segment
-	err := parseTCP(b, 0, src, dst, &s)
+	err := parseTCP(b, 0, PseudoHeaderChecksum(src, dst, uint16(len(b))), &s)
 	if err == errTCPChecksum {
 		err = &ParseError{Field: "TCP checksum", Offset: tcpChecksum, Value: int(s.Checksum), Err: ErrTCPChecksum}
 	}
@@ -103,8 +107,9 @@ func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
 var errTCPChecksum = ErrTCPChecksum
 
 // parseTCP fills s from segment b; base is b's offset in the packet, for
-// error offsets. A bad checksum is reported last, after s is complete.
-func parseTCP(b []byte, base int, src, dst netip.Addr, s *Segment) error {
+// error offsets; pseudo is the pseudo-header's sum. A bad checksum is
+// reported last, after s is complete.
+func parseTCP(b []byte, base int, pseudo uint16, s *Segment) error {
 	if len(b) < TCPMinHeaderLen {
 		return &ParseError{Field: "TCP header", Offset: base, Value: len(b), Err: ErrTruncated}
 	}
@@ -129,7 +134,7 @@ func parseTCP(b []byte, base int, src, dst netip.Addr, s *Segment) error {
 	if p := t.Payload(); len(p) > 0 {
 		s.Payload = p
 	}
-	if Checksum(b, PseudoHeaderChecksum(src, dst, uint16(len(b)))) != 0xffff {
+	if Checksum(b, pseudo) != 0xffff {
 		return errTCPChecksum
 	}
 	return nil
