@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -92,10 +93,11 @@ func seeds() []seed {
 		seed{"truncated-tcp", syn[:50]},
 	)
 	rst := encode(real["rst"], wire.Illegal{})
-	broke("trailing-padding", append(rst, 0, 0, 0, 0, 0, 0), func([]byte) {})
+	broke("trailing-padding", append(slices.Clone(rst), 0, 0, 0, 0, 0, 0), func([]byte) {})
 	broke("ipv6-version", syn, func(b []byte) { b[0] = 0x60 | b[0]&0xf })
 	broke("ihl-4", syn, func(b []byte) { b[0] = 0x44 })
-	broke("ihl-15", syn, func(b []byte) { b[0] = 0x4f })
+	broke("ihl-15", rst, func(b []byte) { b[0] = 0x4f })
+	broke("ihl-15-no-room-for-tcp", syn, func(b []byte) { b[0] = 0x4f })
 	broke("fragment-mf", data, func(b []byte) { b[6] |= 0x20 })
 	broke("fragment-offset", data, func(b []byte) { b[7] = 1 })
 	broke("udp", data, func(b []byte) { b[9] = 17 })
@@ -159,6 +161,29 @@ func TestSeedCorpus(t *testing.T) {
 			if string(got) != want {
 				t.Errorf("%s is stale (run go test ./fuzz -run TestSeedCorpus -writecorpus)", path)
 			}
+		}
+	}
+}
+
+// TestSeedsAreWhatTheirNamesSay: each broken seed is broken in the way its
+// name says, so the corpus covers every fault Parse knows.
+func TestSeedsAreWhatTheirNamesSay(t *testing.T) {
+	want := map[string]error{
+		"bad-tcp-checksum": wire.ErrTCPChecksum, "bad-ip-checksum": wire.ErrIPChecksum,
+		"data-offset-past-end": wire.ErrBadDataOffset, "data-offset-4": wire.ErrBadDataOffset,
+		"empty": wire.ErrTruncated, "truncated-ip": wire.ErrTruncated, "truncated-tcp": wire.ErrTruncated,
+		"trailing-padding": wire.ErrTotalLength, "ipv6-version": wire.ErrNotIPv4,
+		"ihl-4": wire.ErrBadIHL, "ihl-15": wire.ErrBadIHL, "ihl-15-no-room-for-tcp": wire.ErrTruncated,
+		"fragment-mf": wire.ErrFragment, "fragment-offset": wire.ErrFragment, "udp": wire.ErrNotTCP,
+		"mss-length-0": wire.ErrOptionLength, "mss-length-3": wire.ErrOptionLength,
+		"wscale-length-4": wire.ErrOptionLength, "ts-length-8": wire.ErrOptionLength,
+		"sack-length-2": wire.ErrOptionLength, "sack-length-9": wire.ErrOptionLength,
+		"unknown-option-length-1": wire.ErrOptionLength, "option-kind-at-end": wire.ErrOptionLength,
+	}
+	for _, s := range seeds() {
+		_, err := wire.Parse(s.bytes)
+		if w := want[s.name]; !errors.Is(err, w) || (w == nil) != (err == nil) {
+			t.Errorf("seed %s: Parse error %v, want %v", s.name, err, w)
 		}
 	}
 }
