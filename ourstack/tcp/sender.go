@@ -43,6 +43,10 @@ type sender struct {
 	// lastSend is when we last sent data, for the RFC 5681 4.1 restart
 	// window.
 	lastSend time.Time
+
+	// smallEnd is the end of the last segment sent shorter than a full
+	// one; while it is unacknowledged, Nagle holds further small ones.
+	smallEnd seqnum.Value
 }
 
 func (s *sender) init(t *TCB) {
@@ -51,6 +55,7 @@ func (s *sender) init(t *TCB) {
 		cc = congestion.NewReno(t.opts.sendMSS)
 	}
 	s.cc = cc
+	s.smallEnd = t.iss
 }
 
 // mssChanged tells the congestion controller the SMSS the handshake settled.
@@ -199,6 +204,9 @@ func (t *TCB) sendNextSegment(now time.Time, emit func(seg *wire.Segment)) bool 
 		if n == avail {
 			seg.Flags |= wire.FlagPSH
 		}
+		if n < maxPayload {
+			t.snd.smallEnd = seq.Add(seqnum.Size(n))
+		}
 	}
 	if fin {
 		seg.Flags |= wire.FlagFIN
@@ -234,8 +242,11 @@ func (t *TCB) usableWindow(seq seqnum.Value) int {
 // Nagle's algorithm (3.7.4). Send when
 //
 //	(1) a maximum-sized segment can be sent,
-//	(2) all queued data can be sent now and nothing is unacknowledged
-//	    (Nagle) or NoDelay is set,
+//	(2) all queued data can be sent now and no short segment is
+//	    unacknowledged (Nagle, with Minshall's refinement that Linux also
+//	    uses: a full-sized segment in flight does not hold a short one
+//	    back, so the tail of a write is not delayed by an RTT) or NoDelay
+//	    is set,
 //	(3) at least half the largest window the peer ever offered can be sent
 //	    (Fs = 1/2), or
 //	(4) the override timeout (the persist timer here) fired.
@@ -247,7 +258,7 @@ func (t *TCB) mayTransmit(seq seqnum.Value, n, avail, maxPayload int, finPending
 		return true
 	case seq.LessThan(t.sndMax):
 		return true // resending after a timeout
-	case n == avail && (t.cfg.NoDelay || t.sndMax == t.sndUna):
+	case n == avail && (t.cfg.NoDelay || !t.snd.smallEnd.GreaterThan(t.sndUna)):
 		return true
 	case n == avail && finPending:
 		return true

@@ -1,0 +1,351 @@
+package tcp
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Two TCBs wired to each other directly: a tiny event loop moves each one's
+// Poll output into the other's HandleSegment after a link delay, dropping,
+// delaying (so reordering) and duplicating segments by a seeded source, and
+// runs timers on virtual time. It checks end to end what the per-state
+// tests check piece by piece.
+
+type linkFaults struct {
+	drop, reorder, duplicate float64
+}
+
+type inFlight struct {
+	at  time.Time
+	seq int // tie-breaker: FIFO among equal times
+	to  int // 0: client, 1: server
+	seg wire.Segment
+}
+
+type pair struct {
+	t      *testing.T
+	now    time.Time
+	cfg    [2]Config
+	tcb    [2]*TCB
+	rng    *rand.Rand
+	faults linkFaults
+	delay  time.Duration
+	queue  []inFlight
+	nseq   int
+
+	sent     [2]uint64
+	received [2]bytes.Buffer
+	eof      [2]bool
+	// states records each side's state transitions.
+	states [2][]State
+}
+
+func newPair(t *testing.T, seed uint64, cfgClient, cfgServer Config, faults linkFaults) *pair {
+	p := &pair{t: t, now: epoch, cfg: [2]Config{cfgClient, cfgServer}, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)),
+		faults: faults, delay: 10 * time.Millisecond}
+	clientID := FourTuple{LocalAddr: peerIP, LocalPort: remotePort, RemoteAddr: localIP, RemotePort: localPort}
+	p.tcb[0] = Open(cfgClient, clientID, 0xfffff000, p.now) // near the wrap on purpose
+	p.noteStates()
+	return p
+}
+
+func (p *pair) noteStates() {
+	for i, c := range p.tcb {
+		if c == nil {
+			continue
+		}
+		if n := len(p.states[i]); n == 0 || p.states[i][n-1] != c.State() {
+			p.states[i] = append(p.states[i], c.State())
+		}
+	}
+}
+
+// pollAll moves every TCB's output onto the link.
+func (p *pair) pollAll() {
+	for i, c := range p.tcb {
+		if c == nil {
+			continue
+		}
+		c.Poll(p.now, func(s *wire.Segment) {
+			p.sent[i]++
+			p.transmit(1-i, s)
+		})
+	}
+}
+
+func (p *pair) transmit(to int, s *wire.Segment) {
+	if p.rng.Float64() < p.faults.drop {
+		return
+	}
+	copies := 1
+	if p.rng.Float64() < p.faults.duplicate {
+		copies = 2
+	}
+	for range copies {
+		c := *s
+		c.Payload = append([]byte(nil), s.Payload...)
+		d := p.delay
+		if p.rng.Float64() < p.faults.reorder {
+			d += time.Duration(p.rng.IntN(30)) * time.Millisecond
+		}
+		p.nseq++
+		p.queue = append(p.queue, inFlight{at: p.now.Add(d), seq: p.nseq, to: to, seg: c})
+	}
+}
+
+func (p *pair) deliver(f inFlight) {
+	if p.tcb[f.to] == nil {
+		if !f.seg.Flags.Has(wire.FlagSYN) || f.seg.Flags.Has(wire.FlagACK) {
+			return
+		}
+		serverID := FourTuple{LocalAddr: localIP, LocalPort: localPort, RemoteAddr: peerIP, RemotePort: remotePort}
+		p.tcb[f.to] = OpenPassive(p.cfg[1], serverID, &f.seg, 0x7ffffff0, p.now)
+		return
+	}
+	p.tcb[f.to].HandleSegment(p.now, &f.seg)
+}
+
+// step advances to the next event (a delivery or a timer) and handles it.
+// It reports false when nothing is left to happen.
+func (p *pair) step() bool {
+	p.pollAll()
+	next, ok := time.Time{}, false
+	for _, f := range p.queue {
+		if !ok || f.at.Before(next) {
+			next, ok = f.at, true
+		}
+	}
+	for _, c := range p.tcb {
+		if c == nil {
+			continue
+		}
+		if d, armed := c.Deadline(); armed && (!ok || d.Before(next)) {
+			next, ok = d, true
+		}
+	}
+	if !ok {
+		return false
+	}
+	if next.After(p.now) {
+		p.now = next
+	}
+	sort.SliceStable(p.queue, func(i, j int) bool {
+		if !p.queue[i].at.Equal(p.queue[j].at) {
+			return p.queue[i].at.Before(p.queue[j].at)
+		}
+		return p.queue[i].seq < p.queue[j].seq
+	})
+	n := 0
+	for n < len(p.queue) && !p.queue[n].at.After(p.now) {
+		n++
+	}
+	due := append([]inFlight(nil), p.queue[:n]...)
+	p.queue = p.queue[n:]
+	for _, f := range due {
+		p.deliver(f)
+		p.noteStates()
+	}
+	for _, c := range p.tcb {
+		if c != nil {
+			c.HandleTimers(p.now)
+		}
+	}
+	p.noteStates()
+	return true
+}
+
+// readAll drains side i's receive buffer.
+func (p *pair) readAll(i int) {
+	c := p.tcb[i]
+	if c == nil {
+		return
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Receive(p.now, buf)
+		p.received[i].Write(buf[:n])
+		if err == io.EOF {
+			p.eof[i] = true
+			return
+		}
+		if err != nil {
+			p.t.Fatalf("side %d Receive: %v (state %v)", i, err, c.State())
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// transfer sends data from side `from` to the other, reading as it comes,
+// then closes both ends and runs until both are done. It returns the virtual
+// time the transfer took.
+func (p *pair) transfer(from int, data []byte, maxSteps int) time.Duration {
+	p.t.Helper()
+	start := p.now
+	off := 0
+	closed := [2]bool{}
+	for step := 0; ; step++ {
+		if step > maxSteps {
+			p.t.Fatalf("no progress after %d steps: sent %d of %d, received %d; states %v / %v; at %v",
+				maxSteps, off, len(data), p.received[1-from].Len(), stateOf(p.tcb[0]), stateOf(p.tcb[1]), p.now.Sub(start))
+		}
+		if s := p.tcb[from]; s != nil && s.State().Synchronized() && off < len(data) {
+			n, err := s.Send(p.now, data[off:])
+			if err != nil {
+				p.t.Fatalf("Send: %v", err)
+			}
+			off += n
+		}
+		if off == len(data) && !closed[from] && p.tcb[from].State().Synchronized() {
+			p.tcb[from].CloseWrite(p.now)
+			closed[from] = true
+		}
+		p.readAll(0)
+		p.readAll(1)
+		to := 1 - from
+		if p.eof[to] && !closed[to] {
+			p.tcb[to].Close(p.now)
+			closed[to] = true
+		}
+		if p.eof[from] && closed[from] {
+			p.tcb[from].Close(p.now)
+		}
+		if p.tcb[0] != nil && p.tcb[1] != nil && p.tcb[0].Done() && p.tcb[1].Done() {
+			break
+		}
+		if !p.step() {
+			break
+		}
+	}
+	return p.now.Sub(start)
+}
+
+func stateOf(c *TCB) State {
+	if c == nil {
+		return Closed
+	}
+	return c.State()
+}
+
+func testData(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func checkTransfer(t *testing.T, p *pair, from int, data []byte) {
+	t.Helper()
+	got := p.received[1-from].Bytes()
+	if sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("received %d bytes, want %d; digests differ", len(got), len(data))
+	}
+	for i, c := range p.tcb {
+		if c.State() != Closed || c.Err() != nil {
+			t.Fatalf("side %d ended in %v with %v; states %v", i, c.State(), c.Err(), p.states[i])
+		}
+	}
+}
+
+func fullConfig() Config {
+	return Config{} // every extension on, defaults everywhere
+}
+
+func TestLoopBulkLossless(t *testing.T) {
+	data := testData(1<<20, 1)
+	p := newPair(t, 1, fullConfig(), fullConfig(), linkFaults{})
+	took := p.transfer(0, data, 200000)
+	checkTransfer(t, p, 0, data)
+	// The client closes first and ends in TIME-WAIT, then CLOSED.
+	if s := p.states[0]; s[len(s)-2] != TimeWait {
+		t.Fatalf("client states %v", s)
+	}
+	if s := p.states[1]; s[len(s)-2] != LastAck {
+		t.Fatalf("server states %v", s)
+	}
+	retrans := p.tcb[0].Stats().Retransmits
+	if retrans != 0 {
+		t.Fatalf("%d retransmissions on a lossless link", retrans)
+	}
+	t.Logf("1 MiB lossless in %v virtual (incl. 2MSL), %d segments", took, p.sent[0])
+}
+
+func TestLoopBulkLossy(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"sack+ts+ws", fullConfig()},
+		{"newreno-no-options", Config{NoSACK: true, NoTimestamps: true, NoWindowScale: true}},
+		{"sack-only", Config{NoTimestamps: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				data := testData(1<<20, seed)
+				p := newPair(t, seed, c.cfg, c.cfg, linkFaults{drop: 0.05, reorder: 0.05, duplicate: 0.02})
+				took := p.transfer(0, data, 2000000)
+				checkTransfer(t, p, 0, data)
+				st := p.tcb[0].Stats()
+				t.Logf("seed %d: %v virtual, retransmits %d, dupacks %d", seed, took, st.Retransmits, st.DupACKs)
+			}
+		})
+	}
+}
+
+func TestLoopBothDirectionsAndSimultaneousClose(t *testing.T) {
+	p := newPair(t, 7, fullConfig(), fullConfig(), linkFaults{})
+	for p.tcb[1] == nil || p.tcb[0].State() != Established || p.tcb[1].State() != Established {
+		if !p.step() {
+			t.Fatal("handshake stalled")
+		}
+	}
+	p.tcb[0].Send(p.now, []byte("ping"))
+	p.tcb[1].Send(p.now, []byte("pong"))
+	for range 20 {
+		p.step()
+	}
+	p.readAll(0)
+	p.readAll(1)
+	if p.received[0].String() != "pong" || p.received[1].String() != "ping" {
+		t.Fatalf("got %q / %q", p.received[0].String(), p.received[1].String())
+	}
+	// Both close at the same instant: FIN-WAIT-1 -> CLOSING -> TIME-WAIT.
+	p.tcb[0].Close(p.now)
+	p.tcb[1].Close(p.now)
+	p.noteStates()
+	for p.step() {
+	}
+	for i := range 2 {
+		want := []State{Established, FinWait1, Closing, TimeWait, Closed}
+		got := p.states[i][len(p.states[i])-len(want):]
+		for k := range want {
+			if got[k] != want[k] {
+				t.Fatalf("side %d states %v, want ...%v", i, p.states[i], want)
+			}
+		}
+	}
+}
+
+func TestLoopAbortResetsPeer(t *testing.T) {
+	p := newPair(t, 9, fullConfig(), fullConfig(), linkFaults{})
+	for p.tcb[1] == nil || p.tcb[1].State() != Established {
+		p.step()
+	}
+	p.tcb[0].Abort(p.now)
+	for p.step() {
+	}
+	if _, err := p.tcb[1].Receive(p.now, make([]byte, 10)); !errors.Is(err, ErrConnectionReset) {
+		t.Fatalf("peer Receive after abort: %v", err)
+	}
+}
