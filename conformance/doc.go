@@ -1,0 +1,23 @@
+// Package conformance is tcpbed's scenario catalogue: each scenario is data
+// (a name, a section, a summary, the pairings it runs in) plus a small Go
+// function that drives a harness.Net through one part of a TCP connection's
+// life and checks it on the wire, in both ends' states and at the
+// application. The tcpbed command and the Ginkgo suites run the same
+// scenarios.
+//
+// A scenario reads as a story:
+//
+//	c, s := e.Connect()
+//	mark := e.Mark()
+//	e.Close(c)
+//	e.ReadEOF(s)
+//	e.ExpectExactly(mark,
+//		C2S(Flags(wire.FlagFIN|wire.FlagACK), Seq(1), Ack(1), Len(0)),
+//		S2C(Flags(wire.FlagACK), Seq(1), Ack(2), Len(0)))
+//	e.ExpectStates(c, tcp.Established, tcp.FinWait1, tcp.FinWait2)
+//
+// Every Env helper that checks something fails the scenario at once (as
+// testing.T's FailNow does) with a *Failure that says what was expected,
+// what came, shows the trace, and gives the command that replays the run.
+// This package does not import Ginkgo: it is plain Go.
+package conformance

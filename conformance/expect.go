@@ -1,0 +1,224 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// The segment checks, re-exported so scenarios read without a package
+// prefix on every line.
+var (
+	Flags        = harness.Flags
+	FlagsInclude = harness.FlagsInclude
+	FlagsExclude = harness.FlagsExclude
+	Seq          = harness.Seq
+	Ack          = harness.Ack
+	Len          = harness.Len
+	MaxLen       = harness.MaxLen
+	Window       = harness.Window
+	HasMSS       = harness.HasMSS
+	Intact       = harness.Intact
+	FateIs       = harness.FateIs
+)
+
+// Control-bit shorthands.
+const (
+	SYN = wire.FlagSYN
+	ACK = wire.FlagACK
+	FIN = wire.FlagFIN
+	RST = wire.FlagRST
+	PSH = wire.FlagPSH
+)
+
+// Seg is the expectation for one packet: its direction plus field checks.
+type Seg []harness.SegCheck
+
+// C2S expects a packet from the client to the server.
+func C2S(checks ...harness.SegCheck) Seg {
+	return append(Seg{harness.From(harness.Client)}, checks...)
+}
+
+// S2C expects a packet from the server to the client.
+func S2C(checks ...harness.SegCheck) Seg {
+	return append(Seg{harness.From(harness.Server)}, checks...)
+}
+
+func (s Seg) String() string { return harness.DescribeChecks(s) }
+
+// Mark is the trace position now; expectations about "what crossed since"
+// take it.
+func (e *Env) Mark() int { return len(e.Net.Trace().Records) }
+
+// Since is every record from mark on.
+func (e *Env) Since(mark int) []*harness.Record { return e.Net.Trace().Since(mark) }
+
+// ExpectExactly settles, then checks that the packets that crossed since
+// mark are exactly segs, one for one, in order.
+func (e *Env) ExpectExactly(mark int, segs ...Seg) {
+	e.Settle()
+	got := e.Since(mark)
+	var problem string
+	for i, want := range segs {
+		if i >= len(got) {
+			problem = fmt.Sprintf("packet %d missing", i+1)
+			break
+		}
+		if err := harness.CheckRecord(got[i], want...); err != nil {
+			problem = fmt.Sprintf("packet %d (#%d): %v", i+1, got[i].Index, err)
+			break
+		}
+	}
+	if problem == "" && len(got) > len(segs) {
+		problem = fmt.Sprintf("%d more packet(s) than expected", len(got)-len(segs))
+	}
+	if problem != "" {
+		e.Fail(describeSegs("exactly these packets since #"+fmt.Sprint(mark), segs), problem+"\n"+describeRecords(got))
+	}
+}
+
+// ExpectInOrder settles, then checks that segs appear among the packets
+// since mark, in order, others allowed between them. It returns the
+// matching records.
+func (e *Env) ExpectInOrder(mark int, segs ...Seg) []*harness.Record {
+	e.Settle()
+	got := e.Since(mark)
+	var matched []*harness.Record
+	i := 0
+	for _, r := range got {
+		if i < len(segs) && harness.CheckRecord(r, segs[i]...) == nil {
+			matched = append(matched, r)
+			i++
+		}
+	}
+	if i < len(segs) {
+		e.Fail(describeSegs("these packets in order since #"+fmt.Sprint(mark), segs),
+			fmt.Sprintf("no packet matched %d: %s\n%s", i+1, segs[i], describeRecords(got)))
+	}
+	return matched
+}
+
+// ExpectNoPackets checks that nothing crossed since mark.
+func (e *Env) ExpectNoPackets(mark int, why string) {
+	if got := e.Since(mark); len(got) > 0 {
+		e.Fail("no packets ("+why+")", describeRecords(got))
+	}
+}
+
+// ExpectCleanStreams checks the sequence arithmetic of every packet since
+// mark, for a wire that lost nothing: in each direction every segment starts
+// where the previous ones ended (SYN and FIN count one, a bare ACK none), so
+// there are no retransmissions and no holes; and at the end each direction
+// has acknowledged everything the other sent.
+func (e *Env) ExpectCleanStreams(mark int) {
+	e.Settle()
+	recs := e.Since(mark)
+	type stream struct {
+		next    uint32
+		started bool
+		lastAck uint32
+		acked   bool
+	}
+	var dirs [2]stream
+	for _, r := range recs {
+		d := &dirs[r.Dir]
+		if r.Packet.TCP.Flags.Has(RST) {
+			continue
+		}
+		if d.started && r.RelSeq != d.next {
+			e.Fail("each segment to start where the last ended",
+				fmt.Sprintf("#%d %s starts at seq %d, the stream was at %d\n%s", r.Index, r.Dir, r.RelSeq, d.next, describeRecords(recs)))
+		}
+		d.started = true
+		d.next = r.RelSeq + uint32(r.SegLen())
+		if r.Packet.TCP.Flags.Has(ACK) {
+			d.lastAck, d.acked = r.RelAck, true
+		}
+	}
+	for dir := range dirs {
+		other := &dirs[1-dir]
+		if other.started && dirs[dir].acked && dirs[dir].lastAck != other.next {
+			e.Fail(fmt.Sprintf("%s to acknowledge everything up to %d", harness.Dir(dir), other.next),
+				fmt.Sprintf("its last ack was %d\n%s", dirs[dir].lastAck, describeRecords(recs)))
+		}
+	}
+}
+
+// ExpectStates checks the whole sequence of states c's end went through, as
+// the stack reported them: the state it started from, then each it entered.
+func (e *Env) ExpectStates(c harness.Conn, want ...tcp.State) {
+	side := e.Side(c)
+	e.Settle()
+	got := e.Net.States(side, c.ID())
+	if !slices.Equal(got, want) {
+		e.Fail(fmt.Sprintf("%s states %s", side, formatStates(want)),
+			fmt.Sprintf("%s states %s\n%s", side, formatStates(got), formatHistory(e.Net.History(side, c.ID()))))
+	}
+}
+
+// ExpectState checks c's current state, read from the stack.
+func (e *Env) ExpectState(c harness.Conn, want tcp.State) {
+	if got := c.State(); got != want {
+		e.Fail(fmt.Sprintf("%s in %v", e.Side(c), want), fmt.Sprintf("%s in %v", e.Side(c), got))
+	}
+}
+
+// EnteredAt is the virtual time c's end last entered state st; it fails if
+// c never did.
+func (e *Env) EnteredAt(c harness.Conn, st tcp.State) time.Duration {
+	side := e.Side(c)
+	h := e.Net.History(side, c.ID())
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].To == st {
+			return h[i].At
+		}
+	}
+	e.Fail(fmt.Sprintf("%s to enter %v", side, st), fmt.Sprintf("%s went %s", side, formatStates(e.Net.States(side, c.ID()))))
+	return 0
+}
+
+func formatStates(s []tcp.State) string {
+	if len(s) == 0 {
+		return "(none reported)"
+	}
+	parts := make([]string, len(s))
+	for i, st := range s {
+		parts[i] = st.String()
+	}
+	return strings.Join(parts, " -> ")
+}
+
+func formatHistory(h []harness.StateChange) string {
+	var b strings.Builder
+	for _, c := range h {
+		fmt.Fprintf(&b, "  at %v: %v -> %v\n", c.At, c.From, c.To)
+	}
+	return b.String()
+}
+
+func describeSegs(title string, segs []Seg) string {
+	var b strings.Builder
+	b.WriteString(title + ":")
+	for i, s := range segs {
+		fmt.Fprintf(&b, "\n  %d. %s", i+1, s)
+	}
+	return b.String()
+}
+
+// describeRecords lists records as the trace prints them, with relative
+// sequence numbers counted from each direction's ISN.
+func describeRecords(recs []*harness.Record) string {
+	if len(recs) == 0 {
+		return "(no packets)"
+	}
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "  #%d %s [%s] seq=%d ack=%d len=%d %s\n", r.Index, r.Dir, r.Packet.TCP.Flags, r.RelSeq, r.RelAck, r.PayloadLen, r.Fate)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,60 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Failure is a failed scenario run: what was expected, what came, the trace
+// of the run, and how to replay it.
+type Failure struct {
+	Scenario string
+	Pairing  Pairing
+	Seed     uint64
+	// Expected and Got say what the failing check wanted and saw.
+	Expected, Got string
+	// Trace is the run's trace in tcpdump's style, both ends' states beside
+	// each packet.
+	Trace string
+	// Replay is the tcpbed command that runs the same scenario again.
+	Replay string
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scenario %s (%s, seed %d) failed\n", f.Scenario, f.Pairing, f.Seed)
+	fmt.Fprintf(&b, "expected: %s\n", indentRest(f.Expected))
+	fmt.Fprintf(&b, "got:      %s\n", indentRest(f.Got))
+	if f.Trace != "" {
+		fmt.Fprintf(&b, "trace:\n%s", indent(f.Trace))
+	}
+	fmt.Fprintf(&b, "replay:   %s\n", f.Replay)
+	return b.String()
+}
+
+// ReplayCommand is the tcpbed command line that runs scenario name in
+// pairing p with seed.
+func ReplayCommand(name string, p Pairing, seed uint64) string {
+	return fmt.Sprintf("tcpbed run %s --client %s --server %s --seed %d --trace", name, p.Client, p.Server, seed)
+}
+
+// failNow is what an Env helper panics with to stop a scenario; Execute
+// recovers it.
+type failNow struct{ expected, got string }
+
+func indent(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString("  ")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// indentRest indents every line after the first to line up under "expected: ".
+func indentRest(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n          ")
+}

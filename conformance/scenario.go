@@ -1,0 +1,140 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// Scenario is one entry of the catalogue.
+type Scenario struct {
+	// Name is the kebab-case name the CLI and the suites use ("time-wait").
+	Name string
+	// Section is the Ginkgo label and the catalogue heading ("handshake",
+	// "data", "half-close", ...).
+	Section string
+	// Summary says in one line what happens and what is expected.
+	Summary string
+	// Pairings restricts the pairings the scenario makes sense in; nil means
+	// every pairing of the stacks (AllPairings).
+	Pairings []Pairing
+	// Setup, if set, adjusts the run before the Net is built: link model,
+	// fault rules, stack options, MSL.
+	Setup func(*Setup)
+	// Run drives the Net and checks what happens. It fails through the Env's
+	// helpers (or by returning an error).
+	Run func(e *Env) error
+}
+
+// Setup is what a scenario may change before its Net is built.
+type Setup struct {
+	// Net is the harness configuration. The runner fills in the seed, peers,
+	// MTU and capture; a scenario sets Link and Faults.
+	Net harness.Config
+	// MSL is the maximum segment lifetime both stacks use: TIME-WAIT lasts
+	// 2*MSL (RFC 9293 3.4.2). Default 30 s, gVisor's and ourstack's.
+	MSL time.Duration
+	// Ours and GVisor are the stacks' options, for whichever end runs them.
+	Ours   harness.OursOptions
+	GVisor harness.GVisorOptions
+	// Patience is how much virtual time an Env helper waits for something
+	// to happen (default 2 minutes).
+	Patience time.Duration
+}
+
+// Pairing names the stacks at the two ends: Client dials, Server listens.
+type Pairing struct {
+	Client, Server string
+}
+
+func (p Pairing) String() string { return p.Client + "->" + p.Server }
+
+// The peer kinds a pairing may name.
+const (
+	Ours   = "ours"
+	GVisor = "gvisor"
+)
+
+// PeerKinds are the valid peer names, for a pairing and the CLI.
+var PeerKinds = []string{Ours, GVisor}
+
+// AllPairings are the four pairings every scenario runs in unless it says
+// otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and
+// gVisor with itself (the control that proves the harness and the
+// expectation).
+var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GVisor, GVisor}}
+
+// RunsIn reports whether the scenario makes sense in pairing p.
+func (s *Scenario) RunsIn(p Pairing) bool {
+	if s.Pairings == nil {
+		return slices.Contains(AllPairings, p)
+	}
+	return slices.Contains(s.Pairings, p)
+}
+
+// PairingsOrAll is the pairings the scenario runs in.
+func (s *Scenario) PairingsOrAll() []Pairing {
+	if s.Pairings == nil {
+		return AllPairings
+	}
+	return s.Pairings
+}
+
+// SectionOrder is the order of the catalogue's sections (SCENARIOS.md).
+var SectionOrder = []string{
+	"handshake", "data", "half-close", "simultaneous-open", "simultaneous-close",
+	"time-wait", "rst", "loss", "flood", "keepalive",
+}
+
+var catalogue []Scenario
+
+// register adds scenarios to the catalogue; each section's file calls it
+// from a package-level var. It panics on a duplicate or malformed entry,
+// which is a programming error caught by the first test run.
+func register(ss ...Scenario) bool {
+	for _, s := range ss {
+		if s.Name == "" || s.Section == "" || s.Run == nil {
+			panic(fmt.Sprintf("conformance: scenario %q needs a name, a section and a Run", s.Name))
+		}
+		if _, dup := Lookup(s.Name); dup {
+			panic("conformance: scenario " + s.Name + " registered twice")
+		}
+		catalogue = append(catalogue, s)
+	}
+	return true
+}
+
+// All returns every scenario, by section (in SectionOrder, unknown sections
+// last) and then in the order each section's file lists them.
+func All() []Scenario {
+	out := slices.Clone(catalogue)
+	rank := func(section string) int {
+		if i := slices.Index(SectionOrder, section); i >= 0 {
+			return i
+		}
+		return len(SectionOrder)
+	}
+	slices.SortStableFunc(out, func(a, b Scenario) int { return rank(a.Section) - rank(b.Section) })
+	return out
+}
+
+// Lookup finds a scenario by name.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range catalogue {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// Names lists every scenario's name, in All's order.
+func Names() []string {
+	var names []string
+	for _, s := range All() {
+		names = append(names, s.Name)
+	}
+	return names
+}
