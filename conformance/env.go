@@ -56,7 +56,9 @@ func (e *Env) Side(c harness.Conn) harness.Side {
 }
 
 // ServerAddr is where the client dials.
-func (e *Env) ServerAddr() netip.AddrPort { return netip.AddrPortFrom(e.Net.Addr(harness.Server), e.Port) }
+func (e *Env) ServerAddr() netip.AddrPort {
+	return netip.AddrPortFrom(e.Net.Addr(harness.Server), e.Port)
+}
 
 // Settle delivers everything due now and lets both stacks finish.
 func (e *Env) Settle() { e.NoError("settle", e.Net.Settle()) }

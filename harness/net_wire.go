@@ -228,4 +228,3 @@ func (n *Net) putBuf(b []byte) {
 		n.bufs = append(n.bufs, b)
 	}
 }
-
