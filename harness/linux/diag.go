@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -52,10 +53,20 @@ func (d *diag) close() error { return unix.Close(d.fd) }
 type diagSocket struct {
 	ID    tcp.FourTuple // Local is the namespace's end
 	State uint8         // Linux state (state.go)
-	// Timer is what sock_diag says is pending: 0 none, 1 retransmit,
-	// 2 keepalive, 3 TIME-WAIT, 4 zero-window probe.
-	Timer uint8
+	// Timer is what sock_diag says is pending (diagTimer*), and Expires
+	// how long until it fires (0 when it is already due).
+	Timer   uint8
+	Expires time.Duration
 }
+
+// The timers sock_diag reports in idiag_timer.
+const (
+	diagTimerNone      uint8 = 0
+	diagTimerRetrans   uint8 = 1 // retransmission, RACK reordering, SYN-ACK of a request socket
+	diagTimerKeepalive uint8 = 2 // sk_timer: keepalive, orphaned FIN-WAIT-2
+	diagTimerTimeWait  uint8 = 3
+	diagTimerProbe0    uint8 = 4 // zero-window probe (persist)
+)
 
 // dump returns every IPv4 TCP socket of the namespace, in every state
 // (listeners, request sockets and TIME-WAIT ones included).
@@ -117,16 +128,29 @@ func parseInetDiagMsg(b []byte) (diagSocket, error) {
 		return diagSocket{}, fmt.Errorf("sock_diag: message of %d bytes, want %d", len(b), inetDiagMsgLen)
 	}
 	id := b[4:]
+	expires := binary.NativeEndian.Uint32(b[4+inetDiagSockIDLen:])
 	return diagSocket{
-		State: b[1],
-		Timer: b[2],
-		ID: tcp.FourTuple{
-			LocalPort:  binary.BigEndian.Uint16(id[0:]),
-			RemotePort: binary.BigEndian.Uint16(id[2:]),
-			LocalAddr:  netip.AddrFrom4([4]byte(id[4:8])),
-			RemoteAddr: netip.AddrFrom4([4]byte(id[20:24])),
-		},
+		State:   b[1],
+		Timer:   b[2],
+		Expires: time.Duration(expires) * time.Millisecond,
+		ID:      diagFourTuple(id),
 	}, nil
+}
+
+// diagFourTuple reads struct inet_diag_sockid. A listener's remote end is
+// all zeros; it comes back as the zero netip.Addr, as the harness names a
+// listener ({LocalAddr, LocalPort} and nothing else).
+func diagFourTuple(id []byte) tcp.FourTuple {
+	ft := tcp.FourTuple{
+		LocalPort:  binary.BigEndian.Uint16(id[0:]),
+		RemotePort: binary.BigEndian.Uint16(id[2:]),
+		LocalAddr:  netip.AddrFrom4([4]byte(id[4:8])),
+		RemoteAddr: netip.AddrFrom4([4]byte(id[20:24])),
+	}
+	if ft.RemotePort == 0 && ft.RemoteAddr.IsUnspecified() {
+		ft.RemoteAddr = netip.Addr{}
+	}
+	return ft
 }
 
 // lookup returns the Linux state of the connection id, and false if the

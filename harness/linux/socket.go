@@ -1,18 +1,20 @@
 package linux
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"os"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // ErrWouldBlock is what TryRead, TryWrite, TryAccept and Connected return
 // when the call would have to wait (the kernel said EAGAIN or EINPROGRESS).
-var ErrWouldBlock = errors.New("linux: operation would block")
+// It is the harness's own, so a Conn's errors need no translation.
+var ErrWouldBlock = harness.ErrWouldBlock
 
 // sock is a non-blocking socket fd in the Host's namespace. Every use of the
 // fd holds mu, so Close (by its owner or by Host.Close) can never race a

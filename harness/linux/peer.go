@@ -1,0 +1,192 @@
+package linux
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// NewPeer returns a harness.PeerMaker that builds Linux peers: each a Host
+// (its own namespace and TUN) with the address the Net gives it, as a /24,
+// and the Net's MTU. cfg's other fields pass through (the zero Config is
+// the usual choice):
+//
+//	n, err := harness.NewNet(harness.Config{
+//		Client: linux.NewPeer(linux.Config{}),
+//		Server: harness.GVisor(harness.GVisorOptions{}),
+//	})
+//	if errors.Is(err, linux.ErrUnavailable) { skip the cell, with err as the reason }
+//
+// How the peer settles is described on peer.Settle.
+func NewPeer(cfg Config) harness.PeerMaker {
+	return func(env harness.PeerEnv) (harness.Peer, error) { return newPeer(env, cfg) }
+}
+
+// peer is a Host as one end of a harness.Net. Its methods are called from the
+// Net's goroutine only (the harness's rule for peers).
+type peer struct {
+	env  harness.PeerEnv
+	host *Host
+
+	dirty       bool                        // a packet or an application call since the last Settle
+	lastPoll    time.Time                   // real time of the last sock_diag poll
+	listenPorts map[uint16]bool             // ports a Listen opened, for where connections start
+	states      map[tcp.FourTuple]tcp.State // last state reported per connection
+	timers      kernelTimers
+}
+
+func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
+	if !cfg.Addr.IsValid() {
+		cfg.Addr = netip.PrefixFrom(env.Addr, 24)
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = env.MTU
+	}
+	h, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &peer{
+		env:         env,
+		host:        h,
+		listenPorts: map[uint16]bool{},
+		states:      map[tcp.FourTuple]tcp.State{},
+	}
+	p.timers.init(env.Clock, h.cfg.QuietPeriod, func() { p.dirty = true })
+	return p, nil
+}
+
+func (p *peer) Name() string     { return "linux" }
+func (p *peer) Addr() netip.Addr { return p.host.Addr() }
+
+// Host is the peer's Host, for a scenario that needs what the harness's
+// interfaces do not offer (a sysctl, a socket option through Conn.Control).
+func (p *peer) Host() *Host { return p.host }
+
+// Deliver writes pkt to the TUN. The kernel processes it inside the write;
+// its answers wait on the TUN until Settle passes them on.
+func (p *peer) Deliver(pkt []byte) {
+	p.dirty = true
+	p.host.WritePacket(pkt) // fails only once closed
+}
+
+// Settle passes on everything the kernel has sent, and the state changes
+// that go with it, and waits for a kernel timer only when the virtual clock
+// has reached it.
+//
+//  1. Kernel timers: Linux's timers run on real time, which the harness
+//     cannot advance. Each Settle reads, with sock_diag, every socket's
+//     pending timer (retransmission and SYN-ACK retransmission, zero-window
+//     probe, keepalive) and mirrors it onto the Net's virtual clock at the
+//     same distance from now. When the Net advances virtual time to a
+//     mirrored timer, the next Settle waits in real time until the kernel's
+//     timer has fired (it watches the timer in sock_diag change, bounded
+//     by QuietPeriod past the deadline plus the kernel's timer slack). This
+//     is the only real-time wait, and it is as long as Linux's own timer.
+//     TIME-WAIT (60 s in Linux, fixed) is not mirrored: a scenario would
+//     wait a real minute; its end shows up at whichever Settle sees it.
+//  2. Everything Linux did at once is exact: a delivered packet and an
+//     application call are processed inside the syscall, and their output
+//     is on the TUN before it returns, so reading the TUN to EAGAIN misses
+//     nothing (tun_device.go).
+//  3. States are read with sock_diag after each Settle that had something to
+//     do, compared with the last reported, and each change passed to
+//     StateChanged before the packets, so a trace line shows the state the
+//     packet was sent in.
+func (p *peer) Settle() {
+	fired := p.timers.waitFired(p.host)
+	pkts, _ := p.host.TakePackets()
+	if p.dirty || fired || len(pkts) > 0 || time.Since(p.lastPoll) > statePollEvery {
+		p.pollStates()
+	}
+	p.dirty = false
+	for _, pkt := range pkts {
+		p.env.Transmit(pkt)
+	}
+}
+
+// statePollEvery bounds how stale the reported states may get when nothing
+// happens on the harness's side (a TIME-WAIT ending on Linux's clock).
+const statePollEvery = 10 * time.Millisecond
+
+// pollStates reports every state change since the last poll and re-mirrors
+// the kernel's timers.
+func (p *peer) pollStates() {
+	socks, err := p.host.diag.dump()
+	if err != nil {
+		return
+	}
+	p.lastPoll = time.Now()
+	now := p.env.Clock.Elapsed()
+	seen := make(map[tcp.FourTuple]bool, len(socks))
+	// sock_diag reports in hash order; sort so that reports come in one
+	// order every run.
+	slices.SortFunc(socks, func(a, b diagSocket) int { return compareFourTuples(a.ID, b.ID) })
+	for _, s := range socks {
+		st, err := stateFromLinux(s.State)
+		if err != nil {
+			continue
+		}
+		seen[s.ID] = true
+		last, known := p.states[s.ID]
+		if !known {
+			last = tcp.Closed
+			if s.ID.RemotePort != 0 && p.listenPorts[s.ID.LocalPort] {
+				last = tcp.Listen // a listener's new connection
+			}
+		}
+		if st != last {
+			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: s.ID, From: last, To: st})
+		}
+		p.states[s.ID] = st
+	}
+	gone := make([]tcp.FourTuple, 0)
+	for id := range p.states {
+		if !seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	slices.SortFunc(gone, compareFourTuples)
+	for _, id := range gone {
+		if last := p.states[id]; last != tcp.Closed {
+			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: id, From: last, To: tcp.Closed})
+		}
+		delete(p.states, id)
+	}
+	p.timers.mirror(socks, p.lastPoll)
+}
+
+// Listen opens a listening socket on port with Linux's usual backlog.
+func (p *peer) Listen(port uint16) (harness.Listener, error) {
+	p.dirty = true
+	l, err := p.host.Listen(port, listenBacklog)
+	if err != nil {
+		return nil, err
+	}
+	p.listenPorts[l.Port()] = true
+	return &peerListener{p: p, l: l}, nil
+}
+
+// listenBacklog is the accept queue a harness Listen asks for (gVisor's
+// peer asks for the same).
+const listenBacklog = 128
+
+// Dial starts a non-blocking connect; the SYN is on the TUN already and
+// goes out at the next Settle.
+func (p *peer) Dial(raddr netip.AddrPort) (harness.Conn, error) {
+	p.dirty = true
+	c, err := p.host.Connect(raddr)
+	if err != nil {
+		return nil, err
+	}
+	return &peerConn{p: p, c: c}, nil
+}
+
+// Close closes the Host: every socket, the TUN, the namespace.
+func (p *peer) Close() error {
+	p.timers.stopAll()
+	return p.host.Close()
+}

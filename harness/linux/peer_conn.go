@@ -1,0 +1,75 @@
+package linux
+
+import (
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// peerListener is a Listener as a harness.Listener.
+type peerListener struct {
+	p *peer
+	l *Listener
+}
+
+func (l *peerListener) Accept() (harness.Conn, error) {
+	l.p.dirty = true
+	c, err := l.l.TryAccept()
+	if err != nil {
+		return nil, err
+	}
+	return &peerConn{p: l.p, c: c}, nil
+}
+
+func (l *peerListener) Close() error {
+	l.p.dirty = true
+	return l.l.Close()
+}
+
+func (l *peerListener) Port() uint16 { return l.l.Port() }
+
+// peerConn is a Conn as a harness.Conn. Every call marks the peer dirty:
+// the call may have sent something, which Settle then passes on.
+type peerConn struct {
+	p *peer
+	c *Conn
+}
+
+// Linux is the underlying Conn (TCP_INFO, Control for socket options).
+func (c *peerConn) Linux() *Conn { return c.c }
+
+func (c *peerConn) ID() tcp.FourTuple { return c.c.ID() }
+
+func (c *peerConn) Read(b []byte) (int, error) {
+	c.p.dirty = true
+	return c.c.TryRead(b)
+}
+
+func (c *peerConn) Write(b []byte) (int, error) {
+	c.p.dirty = true
+	return c.c.TryWrite(b)
+}
+
+func (c *peerConn) CloseWrite() error {
+	c.p.dirty = true
+	return c.c.CloseWrite()
+}
+
+func (c *peerConn) Close() error {
+	c.p.dirty = true
+	return c.c.Close()
+}
+
+func (c *peerConn) Abort() error {
+	c.p.dirty = true
+	return c.c.Abort()
+}
+
+// State reads the kernel's state now (TCP_INFO, or sock_diag once closed);
+// CLOSED if the kernel cannot be asked.
+func (c *peerConn) State() tcp.State {
+	st, err := c.c.State()
+	if err != nil {
+		return tcp.Closed
+	}
+	return st
+}

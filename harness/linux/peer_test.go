@@ -1,0 +1,152 @@
+package linux
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// newNet builds a Net, skipping the test when a Linux peer is unavailable.
+func newNet(t *testing.T, cfg harness.Config) *harness.Net {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	n, err := harness.NewNet(cfg)
+	if errors.Is(err, ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("Net.Close: %v", err)
+		}
+		checkNoGoroutineLeak(t, before)
+	})
+	return n
+}
+
+var pairings = []struct {
+	name           string
+	client, server harness.PeerMaker
+}{
+	{"linux->gvisor", NewPeer(Config{}), harness.GVisor(harness.GVisorOptions{})},
+	{"gvisor->linux", harness.GVisor(harness.GVisorOptions{}), NewPeer(Config{})},
+	{"linux<->linux", NewPeer(Config{}), NewPeer(Config{})},
+}
+
+// The handshake scenario's expectations, plus an echo and a close from the
+// client, in each pairing with Linux: the wire (SYN, SYN-ACK with ack =
+// ISN+1, ACK; MSS in both SYNs) and the states each end passed through as
+// its peer reported them.
+func TestPeerHandshakeEchoClose(t *testing.T) {
+	for _, pr := range pairings {
+		t.Run(pr.name, func(t *testing.T) {
+			n := newNet(t, harness.Config{Seed: 1, Client: pr.client, Server: pr.server})
+			l, err := n.Server().Listen(80)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s harness.Conn
+			if err := n.RunUntil("accept", time.Second, func() bool {
+				s, err = l.Accept()
+				return err == nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			checkHandshake(t, n.Trace().Records)
+
+			echo(t, n, c, s, "hello")
+			echo(t, n, s, c, "world")
+
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 16)
+			if err := n.RunUntil("server EOF", time.Second, func() bool {
+				_, err := s.Read(buf)
+				return err == io.EOF
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.RunUntil("server CLOSED", time.Second, func() bool {
+				return s.State() == tcp.Closed
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if st := c.State(); st != tcp.TimeWait {
+				t.Errorf("client state %v, want TIME-WAIT", st)
+			}
+			wantStates(t, "client", n.States(harness.Client, c.ID()),
+				tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait)
+			wantStates(t, "server", n.States(harness.Server, s.ID()),
+				tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+			if t.Failed() || testing.Verbose() {
+				t.Logf("\n%s", n.Trace())
+			}
+		})
+	}
+}
+
+// checkHandshake checks the first three packets against RFC 9293 3.5.
+func checkHandshake(t *testing.T, recs []*harness.Record) {
+	t.Helper()
+	if len(recs) < 3 {
+		t.Fatalf("%d packets after accept, want the three of a handshake", len(recs))
+	}
+	syn, synack, ack := recs[0].Seg(), recs[1].Seg(), recs[2].Seg()
+	if syn.Flags != wire.FlagSYN || recs[0].Dir != harness.ClientToServer || !syn.Options.HasMSS {
+		t.Errorf("first packet %v %v, want the client's SYN with MSS", recs[0].Dir, syn)
+	}
+	if synack.Flags != wire.FlagSYN|wire.FlagACK || synack.Ack != syn.Seq+1 || !synack.Options.HasMSS {
+		t.Errorf("second packet %v, want SYN-ACK ack %d with MSS", synack, syn.Seq+1)
+	}
+	if ack.Flags != wire.FlagACK || ack.Seq != syn.Seq+1 || ack.Ack != synack.Seq+1 {
+		t.Errorf("third packet %v, want ACK seq %d ack %d", ack, syn.Seq+1, synack.Seq+1)
+	}
+}
+
+// echo writes msg on from and runs the Net until to has read it all.
+func echo(t *testing.T, n *harness.Net, from, to harness.Conn, msg string) {
+	t.Helper()
+	if k, err := from.Write([]byte(msg)); err != nil || k != len(msg) {
+		t.Fatalf("Write: %d, %v", k, err)
+	}
+	var got []byte
+	buf := make([]byte, 64)
+	if err := n.RunUntil("read "+msg, time.Second, func() bool {
+		k, err := to.Read(buf)
+		got = append(got, buf[:k]...)
+		if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
+			t.Fatalf("Read: %v", err)
+		}
+		return len(got) >= len(msg)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != msg {
+		t.Fatalf("read %q, want %q", got, msg)
+	}
+}
+
+func wantStates(t *testing.T, who string, got []tcp.State, want ...tcp.State) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s went through %v, want %v", who, got, want)
+	}
+}

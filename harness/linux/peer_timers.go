@@ -1,0 +1,159 @@
+package linux
+
+import (
+	"cmp"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// kernelTimers mirrors Linux's pending TCP timers onto the Net's virtual
+// clock, so that the harness, which only ever advances virtual time, knows
+// Linux has something to do later and when.
+//
+// Linux's timers run on real time. A mirror is armed on the virtual clock
+// at the distance the kernel's timer is from now; when virtual time reaches
+// it, the peer's next Settle waits in real time until the kernel's timer has
+// actually fired. Events the harness runs before the mirror's virtual
+// deadline reach Linux (in real time) before its timer fires, and those
+// after it, after; so Linux's timers keep their place in the scenario's
+// order of events.
+type kernelTimers struct {
+	clock   *harness.Clock
+	quiet   time.Duration
+	wake    func()
+	mirrors map[tcp.FourTuple]*timerMirror
+	fired   []*timerMirror
+}
+
+// timerMirror is one socket's kernel timer and its virtual twin.
+type timerMirror struct {
+	id       tcp.FourTuple
+	kind     uint8         // diagTimer*
+	deadline time.Time     // when the kernel's timer fires, real time
+	span     time.Duration // how far away it was when mirrored
+	virtual  *harness.Timer
+	fired    bool
+}
+
+// sameDeadline is how far apart two readings of one kernel timer's expiry may
+// be and still be the same timer: sock_diag reports whole milliseconds,
+// rounded to the kernel's jiffy (4 ms at HZ=250).
+const sameDeadline = 5 * time.Millisecond
+
+func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, wake func()) {
+	k.clock, k.quiet, k.wake = clock, quiet, wake
+	k.mirrors = map[tcp.FourTuple]*timerMirror{}
+}
+
+// mirrored reports whether a sock_diag timer is one the harness waits for.
+// TIME-WAIT's is not (see peer.Settle).
+func mirrored(kind uint8) bool {
+	return kind == diagTimerRetrans || kind == diagTimerKeepalive || kind == diagTimerProbe0
+}
+
+// mirror brings the mirrors in line with the timers sock_diag reported at
+// polledAt: new ones armed, moved ones re-armed, vanished ones stopped.
+func (k *kernelTimers) mirror(socks []diagSocket, polledAt time.Time) {
+	seen := make(map[tcp.FourTuple]bool, len(socks))
+	for _, s := range socks {
+		if !mirrored(s.Timer) {
+			continue
+		}
+		seen[s.ID] = true
+		deadline := polledAt.Add(s.Expires)
+		m := k.mirrors[s.ID]
+		if m != nil && !m.fired && m.kind == s.Timer && absDuration(m.deadline.Sub(deadline)) <= sameDeadline {
+			continue
+		}
+		if m == nil {
+			m = &timerMirror{id: s.ID}
+			k.mirrors[s.ID] = m
+		}
+		m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
+		left := max(time.Until(deadline), 0)
+		if m.virtual == nil {
+			m.virtual = k.clock.AfterFunc(left, func() { k.onFire(m) })
+		} else {
+			m.virtual.Reset(left)
+		}
+	}
+	for id, m := range k.mirrors {
+		if !seen[id] {
+			m.virtual.Stop()
+			delete(k.mirrors, id)
+		}
+	}
+}
+
+// onFire runs inside the virtual clock's Advance, on the Net's goroutine.
+func (k *kernelTimers) onFire(m *timerMirror) {
+	m.fired = true
+	k.fired = append(k.fired, m)
+	k.wake()
+}
+
+// waitFired waits, in real time, for the kernel to fire each timer whose
+// mirror has fired: until its deadline, then until sock_diag shows the timer
+// changed (fired and re-armed, or gone), bounded by the quiet period plus an
+// eighth of the timer's span (the kernel's timer wheel may fire a long timer
+// that much late). It reports whether any had fired.
+func (k *kernelTimers) waitFired(h *Host) bool {
+	if len(k.fired) == 0 {
+		return false
+	}
+	for _, m := range k.fired {
+		time.Sleep(time.Until(m.deadline))
+		limit := m.deadline.Add(k.quiet + m.span/8)
+		for time.Now().Before(limit) && k.unchanged(h, m) {
+			time.Sleep(pollInterval)
+		}
+	}
+	clear(k.fired)
+	k.fired = k.fired[:0]
+	return true
+}
+
+// unchanged reports whether sock_diag still shows m's timer as it was.
+func (k *kernelTimers) unchanged(h *Host, m *timerMirror) bool {
+	socks, err := h.diag.dump()
+	if err != nil {
+		return false
+	}
+	polledAt := time.Now()
+	for _, s := range socks {
+		if s.ID == m.id {
+			return s.Timer == m.kind && absDuration(polledAt.Add(s.Expires).Sub(m.deadline)) <= sameDeadline
+		}
+	}
+	return false
+}
+
+func (k *kernelTimers) stopAll() {
+	for id, m := range k.mirrors {
+		m.virtual.Stop()
+		delete(k.mirrors, id)
+	}
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// compareFourTuples orders connections so that reports come in one order.
+func compareFourTuples(a, b tcp.FourTuple) int {
+	if c := a.LocalAddr.Compare(b.LocalAddr); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.LocalPort, b.LocalPort); c != 0 {
+		return c
+	}
+	if c := a.RemoteAddr.Compare(b.RemoteAddr); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.RemotePort, b.RemotePort)
+}
