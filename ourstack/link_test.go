@@ -93,8 +93,9 @@ func (l *testLink) pump() {
 }
 
 // run delivers from a goroutine from now on, for tests that block in Dial,
-// Accept, Read or Write; settle waits for the wire to go quiet.
-func (l *testLink) run() {
+// Accept, Read or Write; settle waits for the wire to go quiet. The
+// goroutine ends at the test's end or when the returned stop is called.
+func (l *testLink) run() (stop func()) {
 	go func() {
 		l.mu.Lock()
 		for {
@@ -110,12 +111,14 @@ func (l *testLink) run() {
 			l.mu.Lock()
 		}
 	}()
-	l.t.Cleanup(func() {
+	stop = func() {
 		l.mu.Lock()
 		l.stopped = true
 		l.cond.Broadcast()
 		l.mu.Unlock()
-	})
+	}
+	l.t.Cleanup(stop)
+	return stop
 }
 
 func (l *testLink) settle() {
