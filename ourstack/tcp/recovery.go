@@ -129,10 +129,7 @@ func (t *TCB) duplicateAck() {
 	rec.recover, rec.recoverSet = t.sndMax, true
 	rec.highRxt = t.sndUna
 	s.cc.OnEnterRecovery(flight)
-	if !t.opts.sackOK {
-		rec.retransmitUna = true // RFC 5681 3.2 step 2, the fast retransmit
-	}
-	// With SACK, pollSACKRecovery's first NextSeg is SND.UNA's hole.
+	rec.retransmitUna = true // the fast retransmit
 }
 
 // recoveryAck handles an ACK of new data during recovery (RFC 6582 3.2

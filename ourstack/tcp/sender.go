@@ -157,11 +157,17 @@ func (t *TCB) pollHandshake(now time.Time, emit func(seg *wire.Segment)) {
 // pollData sends what the windows allow: retransmissions that loss recovery
 // asks for, then new (or, after a timeout, resent) data and the FIN.
 func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
-	if t.snd.recovery.active && t.opts.sackOK {
+	rec := &t.snd.recovery
+	if rec.retransmitUna {
+		// The fast retransmit (RFC 5681 3.2 step 2, RFC 6675 5 step
+		// (4.3)) or, without SACK, NewReno's answer to a partial ACK.
+		rec.retransmitUna = false
+		if sent := t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit); sent > 0 {
+			rec.highRxt = seqnum.Max(rec.highRxt, t.sndUna.Add(sent))
+		}
+	}
+	if rec.active && t.opts.sackOK {
 		t.pollSACKRecovery(now, emit)
-	} else if t.snd.recovery.retransmitUna {
-		t.snd.recovery.retransmitUna = false
-		t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit)
 	}
 	// RFC 5681 4.1: after an idle period longer than an RTO, restart from
 	// the restart window.
