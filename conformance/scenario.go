@@ -93,7 +93,12 @@ var catalogue []Scenario
 // register adds scenarios to the catalogue; each section's file calls it
 // from a package-level var. It panics on a duplicate or malformed entry,
 // which is a programming error caught by the first test run.
-func register(ss ...Scenario) bool {
+func register(ss ...Scenario) bool { return Register(ss...) }
+
+// Register adds scenarios to the catalogue from outside this package (a
+// test's own scenario, a private catalogue). Call it before All or Lookup
+// is used; it is not safe for concurrent use.
+func Register(ss ...Scenario) bool {
 	for _, s := range ss {
 		if s.Name == "" || s.Section == "" || s.Run == nil {
 			panic(fmt.Sprintf("conformance: scenario %q needs a name, a section and a Run", s.Name))

@@ -1,0 +1,53 @@
+// Command tcpbed runs tcpbed's conformance scenarios one at a time.
+//
+//	tcpbed list
+//	tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M]
+//
+// run exits 0 when the scenario passes, 1 when it fails (saying what was
+// expected, what came, and showing the trace), and 2 on bad arguments.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitPass    = 0
+	exitFail    = 1
+	exitBadArgs = 2
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+const usage = `usage:
+  tcpbed list
+      print every scenario: name, section, summary
+  tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M]
+      run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments
+`
+
+// run is the command, with its streams, so tests can call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadArgs
+	}
+	switch args[0] {
+	case "list":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "tcpbed list takes no arguments\n%s", usage)
+			return exitBadArgs
+		}
+		return list(stdout)
+	case "run":
+		return runScenario(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitPass
+	}
+	fmt.Fprintf(stderr, "tcpbed: unknown command %q\n%s", args[0], usage)
+	return exitBadArgs
+}

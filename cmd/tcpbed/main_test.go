@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/conformance"
+)
+
+// alwaysFails is a scenario only this test binary knows, to see exit code 1.
+var _ = conformance.Register(conformance.Scenario{
+	Name: "test-always-fails", Section: "handshake", Summary: "fails on purpose",
+	Run: func(e *conformance.Env) error {
+		e.Fail("the impossible", "the possible")
+		return nil
+	},
+})
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := runCmd("list")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, s := range []string{"handshake", "echo", "time-wait", "SECTION", "2MSL"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("list lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestRunPassesWithTraceInUnderTwoSeconds(t *testing.T) {
+	start := time.Now()
+	code, out, errOut := runCmd("run", "time-wait", "--client", "gvisor", "--server", "gvisor", "--trace", "--seed", "3")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v of real time", took)
+	}
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Flags [F.]") || !strings.Contains(out, "client TIME-WAIT, server CLOSED") || !strings.HasPrefix(strings.Split(out, "\n")[len(strings.Split(out, "\n"))-2], "PASS time-wait") {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+}
+
+func TestRunFailureExitsOneAndSaysHowToReplay(t *testing.T) {
+	code, out, _ := runCmd("run", "--seed", "9", "test-always-fails", "--client", "gvisor", "--server", "gvisor")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, s := range []string{"FAIL test-always-fails", "expected: the impossible", "got:      the possible",
+		"tcpbed run test-always-fails --client gvisor --server gvisor --seed 9"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestBadArgumentsExitTwo(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"run"}, "exactly one scenario"},
+		{[]string{"run", "no-such", "--client", "gvisor", "--server", "gvisor"}, "valid scenarios: handshake"},
+		{[]string{"run", "echo", "--client", "linux", "--server", "gvisor"}, "valid peers: ours, gvisor"},
+		{[]string{"run", "echo", "--client", "gvisor"}, `--server "": unknown peer`},
+		{[]string{"run", "echo", "--client", "gvisor", "--server", "gvisor", "--mtu", "10"}, "out of range"},
+		{[]string{"run", "echo", "--bogus"}, "flag provided but not defined"},
+	} {
+		code, _, errOut := runCmd(tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("tcpbed %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// TestPcapOpensInTshark checks the capture with Wireshark's own reader: the
+// handshake, then the FIN/ACK exchange, with valid IP and TCP checksums.
+func TestPcapOpensInTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("tshark not installed (apt-get install -y tshark); CI must have it")
+		}
+		t.Fatal("tshark not installed, and CI is set")
+	}
+	pcap := filepath.Join(t.TempDir(), "tw.pcap")
+	if code, out, errOut := runCmd("run", "time-wait", "--client", "gvisor", "--server", "gvisor", "--pcap", pcap); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	cmd := exec.Command(tshark, "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+		"-T", "fields", "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.fin", "-e", "ip.checksum.status", "-e", "tcp.checksum.status")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v\n%s", err, out)
+	}
+	// syn ack fin ipcsum tcpcsum; checksum status 1 is "Good".
+	want := []string{
+		"1 0 0 1 1", // SYN
+		"1 1 0 1 1", // SYN-ACK
+		"0 1 0 1 1", // ACK
+		"0 1 1 1 1", // FIN from the client
+		"0 1 0 1 1", // its ACK
+		"0 1 1 1 1", // FIN from the server
+		"0 1 0 1 1", // the last ACK
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		got = append(got, strings.Join(strings.Fields(strings.ReplaceAll(strings.ReplaceAll(line, "True", "1"), "False", "0")), " "))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("tshark saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

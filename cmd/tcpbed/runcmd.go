@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tcpbed/tcpbed/conformance"
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// runScenario is `tcpbed run NAME ...`.
+func runScenario(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tcpbed run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	client := fs.String("client", "", "the dialing stack: "+strings.Join(conformance.PeerKinds, "|"))
+	server := fs.String("server", "", "the listening stack: "+strings.Join(conformance.PeerKinds, "|"))
+	seed := fs.Uint64("seed", 1, "seed for ISNs, ports and fault decisions")
+	pcapPath := fs.String("pcap", "", "write a pcap capture of the run to `FILE`")
+	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states")
+	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
+	mtu := fs.Int("mtu", harness.DefaultMTU, "link MTU")
+
+	// Flags may come before or after the scenario's name.
+	var names []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return exitBadArgs
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(names) != 1 {
+		fmt.Fprintf(stderr, "tcpbed run: want exactly one scenario name, got %d\n%s", len(names), usage)
+		return exitBadArgs
+	}
+	s, ok := conformance.Lookup(names[0])
+	if !ok {
+		fmt.Fprintf(stderr, "tcpbed run: unknown scenario %q; valid scenarios: %s\n", names[0], strings.Join(conformance.Names(), ", "))
+		return exitBadArgs
+	}
+	for _, p := range []struct{ flag, value string }{{"--client", *client}, {"--server", *server}} {
+		if !conformance.ValidPeer(p.value) {
+			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "))
+			return exitBadArgs
+		}
+	}
+	if *mtu < 68 || *mtu > 65535 {
+		fmt.Fprintf(stderr, "tcpbed run: --mtu %d out of range [68, 65535]\n", *mtu)
+		return exitBadArgs
+	}
+	pairing := conformance.Pairing{Client: *client, Server: *server}
+	if !s.RunsIn(pairing) {
+		fmt.Fprintf(stderr, "tcpbed run: %s does not run in %s; it runs in %v\n", s.Name, pairing, s.PairingsOrAll())
+		return exitBadArgs
+	}
+
+	opts := conformance.RunOptions{Pairing: pairing, Seed: *seed, MTU: *mtu}
+	var pcapFile *os.File
+	var pcapBuf *bufio.Writer
+	if *pcapPath != "" {
+		f, err := os.Create(*pcapPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpbed run: %v\n", err)
+			return exitBadArgs
+		}
+		pcapFile, pcapBuf = f, bufio.NewWriter(f)
+		opts.Pcap = pcapBuf
+	}
+
+	start := time.Now()
+	res := conformance.Execute(s, opts)
+	real := time.Since(start)
+
+	if pcapFile != nil {
+		err := errors.Join(res.Net.PcapErr(), pcapBuf.Flush(), pcapFile.Close())
+		if res.Net == nil {
+			err = nil
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpbed run: writing %s: %v\n", *pcapPath, err)
+			return exitFail
+		}
+	}
+	var failure *conformance.Failure
+	if res.Err != nil && !errors.As(res.Err, &failure) {
+		fmt.Fprintf(stderr, "tcpbed run: %s: %v\n", s.Name, res.Err)
+		return exitFail
+	}
+	if *showTrace && failure == nil {
+		res.Net.Trace().Format(stdout, harness.FormatOptions{Absolute: *abs})
+	}
+	if failure != nil {
+		if *abs {
+			var b strings.Builder
+			res.Net.Trace().Format(&b, harness.FormatOptions{Absolute: true})
+			failure.Trace = b.String()
+		}
+		fmt.Fprintf(stdout, "FAIL %s\n%v", s.Name, failure)
+		return exitFail
+	}
+	fmt.Fprintf(stdout, "PASS %s (%s, seed %d): %d packets, %v of virtual time in %v\n",
+		s.Name, pairing, *seed, len(res.Net.Trace().Records), res.Elapsed.Round(time.Microsecond), real.Round(time.Microsecond))
+	return exitPass
+}
