@@ -1,7 +1,8 @@
 # tcpbed: a TCP conformance testbed. See README.md.
 GO        ?= go
 FUZZTIME  ?= 30s
-FUZZPKGS  ?= ./fuzz/
+# every package that holds a fuzz target
+FUZZPKGS  ?= $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./out/')))
 
 .PHONY: test conformance fuzz fuzz-smoke bench gate
 
