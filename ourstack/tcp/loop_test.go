@@ -70,15 +70,20 @@ func (p *pair) noteStates() {
 
 // pollAll moves every TCB's output onto the link.
 func (p *pair) pollAll() {
-	for i, c := range p.tcb {
-		if c == nil {
-			continue
-		}
-		c.Poll(p.now, func(s *wire.Segment) {
-			p.sent[i]++
-			p.transmit(1-i, s)
-		})
+	for i := range p.tcb {
+		p.pollOne(i)
 	}
+}
+
+func (p *pair) pollOne(i int) {
+	c := p.tcb[i]
+	if c == nil {
+		return
+	}
+	c.Poll(p.now, func(s *wire.Segment) {
+		p.sent[i]++
+		p.transmit(1-i, s)
+	})
 }
 
 func (p *pair) transmit(to int, s *wire.Segment) {
@@ -152,6 +157,9 @@ func (p *pair) step() bool {
 	for _, f := range due {
 		p.deliver(f)
 		p.noteStates()
+		// The Stack polls after every segment it delivers (DeliverPacket
+		// sends the replies before it returns).
+		p.pollOne(f.to)
 	}
 	for _, c := range p.tcb {
 		if c != nil {
