@@ -166,4 +166,9 @@ func TestForgedCookieACKBuildsNoConnection(t *testing.T) {
 	if c, _ := counts(s); c != 1 {
 		t.Errorf("%d connections, want only the 1 half-open one", c)
 	}
+	// RFC 9293 3.10.7.2: an ACK to a listener draws <SEQ=SEG.ACK><CTL=RST>.
+	sent := n.link.take()
+	if len(sent) != 1 || sent[0].TCP.Flags != wire.FlagRST || sent[0].TCP.Seq != ack.Ack {
+		t.Errorf("answer to a forged cookie: %d packets, want one RST seq=%d", len(sent), ack.Ack)
+	}
 }
