@@ -196,7 +196,9 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 // change it afterwards, so a call that asks for what the connection already
 // has succeeds and any other fails.
 func (c *Conn) SetNoDelay(noDelay bool) error {
-	if noDelay == c.s.cfg.NoDelay {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if noDelay == c.tcb.Config().NoDelay {
 		return nil
 	}
 	return c.opError("set", errNoDelayFixed)

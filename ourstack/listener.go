@@ -138,14 +138,10 @@ func (s *Stack) sendCookie(l *Listener, id tcp.FourTuple, syn *wire.Segment, now
 	if syn.Options.HasMSS {
 		peerMSS = syn.Options.MSS
 	}
-	ourMSS := s.cfg.MSS
-	if ourMSS == 0 {
-		ourMSS = 1460
-	}
-	window := 65535 // no window scale is offered in cookie mode
-	if b := s.cfg.ReceiveBuffer; b > 0 && b < window {
-		window = b
-	}
+	cfg := s.cfg.WithDefaults()
+	// No window scale is offered in cookie mode, so the window is what fits
+	// in 16 bits; tcp.OpenFromCookie assumes the same.
+	window := min(cfg.ReceiveBuffer, 0xffff)
 	synAck := wire.Segment{
 		SrcPort: id.LocalPort,
 		DstPort: id.RemotePort,
@@ -153,7 +149,7 @@ func (s *Stack) sendCookie(l *Listener, id tcp.FourTuple, syn *wire.Segment, now
 		Ack:     syn.Seq.Add(1),
 		Flags:   wire.FlagSYN | wire.FlagACK,
 		Window:  uint16(window),
-		Options: wire.Options{HasMSS: true, MSS: ourMSS},
+		Options: wire.Options{HasMSS: true, MSS: cfg.MSS},
 	}
 	l.cookieSlot, l.cookiesSent = s.cookies.counter(now), true
 	s.stats.SYNCookiesSent++
