@@ -226,3 +226,15 @@ func TestRespondClosed(t *testing.T) {
 		}
 	}
 }
+
+// RFC 9293 3.10.7.4 fourth check: a new SYN in a passively opened
+// SYN-RECEIVED returns the connection to LISTEN (here: the TCB is done).
+func TestSynReceivedNewSYNReturnsToListen(t *testing.T) {
+	f := tcbSynReceived(t, baseConfig())
+	f.send(seg{flags: syn, seq: remoteISS + 10})
+	f.expectNothing()
+	f.expectState(Closed)
+	if !f.tcb.Done() {
+		t.Fatal("not done")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
@@ -41,6 +42,8 @@ type pair struct {
 	queue  []inFlight
 	nseq   int
 
+	serverISS seqnum.Value
+
 	sent     [2]uint64
 	received [2]bytes.Buffer
 	eof      [2]bool
@@ -49,10 +52,15 @@ type pair struct {
 }
 
 func newPair(t *testing.T, seed uint64, cfgClient, cfgServer Config, faults linkFaults) *pair {
+	// The client's ISS is near the wrap on purpose.
+	return newPairISS(t, seed, cfgClient, cfgServer, faults, 0xfffff000, 0x7ffffff0)
+}
+
+func newPairISS(t *testing.T, seed uint64, cfgClient, cfgServer Config, faults linkFaults, clientISS, serverISS seqnum.Value) *pair {
 	p := &pair{t: t, now: epoch, cfg: [2]Config{cfgClient, cfgServer}, rng: rand.New(rand.NewPCG(seed, seed^0x5eed)),
-		faults: faults, delay: 10 * time.Millisecond}
+		faults: faults, delay: 10 * time.Millisecond, serverISS: serverISS}
 	clientID := FourTuple{LocalAddr: peerIP, LocalPort: remotePort, RemoteAddr: localIP, RemotePort: localPort}
-	p.tcb[0] = Open(cfgClient, clientID, 0xfffff000, p.now) // near the wrap on purpose
+	p.tcb[0] = Open(cfgClient, clientID, clientISS, p.now)
 	p.noteStates()
 	return p
 }
@@ -112,7 +120,7 @@ func (p *pair) deliver(f inFlight) {
 			return
 		}
 		serverID := FourTuple{LocalAddr: localIP, LocalPort: localPort, RemoteAddr: peerIP, RemotePort: remotePort}
-		p.tcb[f.to] = OpenPassive(p.cfg[1], serverID, &f.seg, 0x7ffffff0, p.now)
+		p.tcb[f.to] = OpenPassive(p.cfg[1], serverID, &f.seg, p.serverISS, p.now)
 		return
 	}
 	p.tcb[f.to].HandleSegment(p.now, &f.seg)
@@ -355,5 +363,17 @@ func TestLoopAbortResetsPeer(t *testing.T) {
 	}
 	if _, err := p.tcb[1].Receive(p.now, make([]byte, 10)); !errors.Is(err, ErrConnectionReset) {
 		t.Fatalf("peer Receive after abort: %v", err)
+	}
+}
+
+// Sequence numbers anywhere in the space, both directions, wrap included.
+func TestLoopISSAnywhere(t *testing.T) {
+	isss := []seqnum.Value{0, 1, 0x7fffffff, 0x80000000, 0x80000001, 0xffffffff, 0xfffe0000}
+	for i, c := range isss {
+		s := isss[(i+3)%len(isss)]
+		data := testData(200<<10, uint64(i))
+		p := newPairISS(t, uint64(i), fullConfig(), Config{NoTimestamps: true}, linkFaults{drop: 0.03, reorder: 0.03}, c, s)
+		p.transfer(i%2, data, 1000000)
+		checkTransfer(t, p, i%2, data)
 	}
 }

@@ -25,6 +25,7 @@ type receiver struct {
 	// lastOOO is the start of the most recent out-of-order segment: its
 	// block goes first in our SACK option (RFC 2018 4).
 	lastOOO seqnum.Value
+	deliver func(p []byte)
 
 	// finPending: a FIN arrived at finSeq, possibly ahead of a hole.
 	finPending bool
@@ -163,7 +164,7 @@ func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
 	r.unacked += n
 	r.segSize = max(r.segSize, min(len(payload), r.mssGuess))
 	if r.ooo != nil && r.ooo.Bytes() > 0 {
-		t.rcvNxt = r.ooo.Pop(t.rcvNxt, func(p []byte) { r.buf.Write(p) })
+		t.rcvNxt = r.ooo.Pop(t.rcvNxt, r.deliver)
 		// RFC 5681 4.2: "an immediate ACK SHOULD be generated when the
 		// incoming segment fills in all or part of a gap".
 		t.ackNow = true
@@ -186,6 +187,9 @@ func (t *TCB) receiveOutOfOrder(dataSeq seqnum.Value, payload []byte) {
 	r := &t.recv
 	if r.ooo == nil {
 		r.ooo = reassembly.New(r.limit)
+		// One closure for the connection's life: Pop calls it with the
+		// bytes a filled hole made contiguous.
+		r.deliver = func(p []byte) { r.buf.Write(p) }
 	}
 	r.ooo.Insert(dataSeq, payload)
 	r.lastOOO = dataSeq

@@ -140,6 +140,14 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 	// synchronized state a SYN, whatever its sequence number, draws a
 	// challenge ACK and is dropped.
 	if f.Has(wire.FlagSYN) {
+		if t.state == SynReceived && !t.activeOpen {
+			// "If the connection was initiated with a passive OPEN, then
+			// return this connection to the LISTEN state": this half-open
+			// TCB is done (a retransmission of the SYN that made it was
+			// answered above).
+			t.terminate(ErrConnectionReset, now)
+			return Handled
+		}
 		t.challengeACK(now)
 		return Handled
 	}

@@ -178,6 +178,8 @@ func OpenPassive(cfg Config, id FourTuple, syn *wire.Segment, iss seqnum.Value, 
 	t.state = SynReceived
 	t.irs = syn.Seq
 	t.rcvNxt = syn.Seq.Add(1)
+	t.rcvAdv = t.rcvNxt // the SYN-ACK moves it out
+	t.opts.lastAckSent = t.rcvNxt
 	t.opts.negotiateFromSYN(t.cfg, syn, now)
 	t.recv.setShift(t.opts.rcvShift)
 	// RFC 7323 2.2: the window of a SYN is never scaled.
@@ -202,7 +204,8 @@ func OpenFromCookie(cfg Config, id FourTuple, ack *wire.Segment, mss uint16, now
 	t.rcvNxt = ack.Seq
 	// The SYN-ACK the listener sent for us carried no window scale, so the
 	// window it advertised is whatever fits in 16 bits.
-	t.rcvAdv = t.rcvNxt.Add(seqnum.Size(min(t.recv.limit, 0xffff)))
+	t.rcvAdv = t.rcvNxt.Add(seqnum.Size(t.recv.synWindow()))
+	t.opts.lastAckSent = t.rcvNxt
 	t.opts.negotiateCookie(t.cfg, mss)
 	t.recv.rememberMSS(t.opts.sendMSS)
 	t.sndNxt = iss.Add(1)
