@@ -63,6 +63,10 @@ func (e *Env) ServerAddr() netip.AddrPort {
 // Settle delivers everything due now and lets both stacks finish.
 func (e *Env) Settle() { e.NoError("settle", e.Net.Settle()) }
 
+// Drain runs the Net until no packet is on the wire: the exchange under way
+// plays out; timers that are not due yet stay pending.
+func (e *Env) Drain() { e.NoError("drain the wire", e.Net.Drain(e.Patience)) }
+
 // Advance moves virtual time forward by d, handling every event on the way.
 func (e *Env) Advance(d time.Duration) { e.NoError("advance "+d.String(), e.Net.Advance(d)) }
 

@@ -58,10 +58,10 @@ func (e *Env) Mark() int { return len(e.Net.Trace().Records) }
 // Since is every record from mark on.
 func (e *Env) Since(mark int) []*harness.Record { return e.Net.Trace().Since(mark) }
 
-// ExpectExactly settles, then checks that the packets that crossed since
-// mark are exactly segs, one for one, in order.
+// ExpectExactly drains the wire, then checks that the packets that crossed
+// since mark are exactly segs, one for one, in order.
 func (e *Env) ExpectExactly(mark int, segs ...Seg) {
-	e.Settle()
+	e.Drain()
 	got := e.Since(mark)
 	var problem string
 	for i, want := range segs {
@@ -82,11 +82,11 @@ func (e *Env) ExpectExactly(mark int, segs ...Seg) {
 	}
 }
 
-// ExpectInOrder settles, then checks that segs appear among the packets
-// since mark, in order, others allowed between them. It returns the
+// ExpectInOrder drains the wire, then checks that segs appear among the
+// packets since mark, in order, others allowed between them. It returns the
 // matching records.
 func (e *Env) ExpectInOrder(mark int, segs ...Seg) []*harness.Record {
-	e.Settle()
+	e.Drain()
 	got := e.Since(mark)
 	var matched []*harness.Record
 	i := 0
@@ -116,7 +116,7 @@ func (e *Env) ExpectNoPackets(mark int, why string) {
 // there are no retransmissions and no holes; and at the end each direction
 // has acknowledged everything the other sent.
 func (e *Env) ExpectCleanStreams(mark int) {
-	e.Settle()
+	e.Drain()
 	recs := e.Since(mark)
 	type stream struct {
 		next    uint32

@@ -21,6 +21,11 @@ var (
 // DefaultMTU is the link MTU unless Config.MTU says otherwise.
 const DefaultMTU = 1500
 
+// DefaultLink is each direction of the wire unless Config.Link says
+// otherwise: 1 ms one way, so a round trip takes 2 ms, with no bandwidth
+// limit.
+var DefaultLink = LinkConfig{Delay: time.Millisecond}
+
 // Config builds a Net. The zero Config joins two gVisor peers over an ideal
 // wire with seed 0.
 type Config struct {
@@ -34,7 +39,12 @@ type Config struct {
 	ClientAddr, ServerAddr netip.Addr
 	// MTU of the wire (default 1500).
 	MTU int
-	// Link models each direction, indexed by Dir.
+	// Link models each direction, indexed by Dir. Left all zero, both
+	// directions get DefaultLink. (A wire with no delay at all makes the
+	// round-trip time zero, and with it every timer a stack derives from the
+	// RTT: gVisor's RACK and tail-loss probes then fire at the instant they
+	// are armed, again and again. Ask for it with a Delay of 1 ns if you
+	// must.)
 	Link [2]LinkConfig
 	// Faults are the fault rules in force from the start (AddRule adds more).
 	Faults []*Rule
@@ -71,6 +81,7 @@ type Net struct {
 	held     [2]*inFlight // packets a Reorder rule holds back, per direction
 	due      []*inFlight  // arrived, waiting for delivery, in order
 	dueHead  int
+	inFlight int // launched and not yet delivered (held ones included)
 	trace    Trace
 	states   [2]map[tcp.FourTuple]tcp.State
 	bufs     [][]byte // free packet buffers
@@ -102,6 +113,9 @@ func NewNet(cfg Config) (*Net, error) {
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = DefaultMTU
+	}
+	if cfg.Link == [2]LinkConfig{} {
+		cfg.Link = [2]LinkConfig{DefaultLink, DefaultLink}
 	}
 	if cfg.MaxPacketsPerSettle == 0 {
 		cfg.MaxPacketsPerSettle = 1_000_000

@@ -10,14 +10,20 @@ import (
 // are quiescent. Virtual time does not move. It fails with ErrLivelock if
 // the ends never stop.
 func (n *Net) Settle() error {
-	for delivered := 0; ; delivered++ {
+	_, err := n.settle()
+	return err
+}
+
+// settle is Settle, also saying how many packets it delivered.
+func (n *Net) settle() (delivered int, err error) {
+	for ; ; delivered++ {
 		n.peers[Client].Settle()
 		n.peers[Server].Settle()
 		if !n.deliverNext() {
-			return nil
+			return delivered, nil
 		}
 		if delivered >= n.cfg.MaxPacketsPerSettle {
-			return fmt.Errorf("%w: %d packets at %s", ErrLivelock, delivered, formatTime(n.Now()))
+			return delivered, fmt.Errorf("%w: %d packets at %s", ErrLivelock, delivered, formatTime(n.Now()))
 		}
 	}
 }
@@ -87,6 +93,15 @@ func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error
 		return err
 	}
 	for !cond() {
+		// cond may have acted (written, closed): let that play out at this
+		// instant before moving time.
+		delivered, err := n.settle()
+		if err != nil {
+			return err
+		}
+		if delivered > 0 {
+			continue
+		}
 		next, ok := n.clock.NextDeadline()
 		if !ok || next > deadline {
 			if ok {
@@ -100,6 +115,20 @@ func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error
 		}
 	}
 	return nil
+}
+
+// InFlight is how many packets are on the wire (sent, not yet delivered).
+func (n *Net) InFlight() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.inFlight
+}
+
+// Drain runs events until no packet is on the wire, at most limit of virtual
+// time: the exchange under way plays out, pending timers (TIME-WAIT, say)
+// stay pending.
+func (n *Net) Drain(limit time.Duration) error {
+	return n.RunUntil("an empty wire", limit, func() bool { return n.InFlight() == 0 })
 }
 
 // Quiet runs events until nothing is pending at all (every timer has fired

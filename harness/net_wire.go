@@ -53,8 +53,10 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	}
 
 	if hold > 0 {
+		n.inFlight++
 		if prev := n.held[dir]; prev != nil {
 			n.held[dir] = nil
+			n.inFlight--
 			n.launch(prev)
 		}
 		n.held[dir] = f
@@ -63,6 +65,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			defer n.mu.Unlock()
 			if n.held[dir] == f {
 				n.held[dir] = nil
+				n.inFlight--
 				n.launch(f)
 			}
 		})
@@ -80,6 +83,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	// A held packet goes once the next one in its direction has.
 	if prev := n.held[dir]; prev != nil {
 		n.held[dir] = nil
+		n.inFlight--
 		n.launch(prev)
 	}
 }
@@ -105,6 +109,7 @@ func (n *Net) launch(f *inFlight) {
 		return
 	}
 	arrive += f.extra
+	n.inFlight++
 	if arrive <= now {
 		n.due = append(n.due, f)
 		return
@@ -202,6 +207,7 @@ func (n *Net) deliverNext() bool {
 	to.Settle()
 
 	n.mu.Lock()
+	n.inFlight--
 	f.rec.Arrived = n.clock.Elapsed()
 	if f.rec.Fate == InFlight {
 		f.rec.Fate = Delivered

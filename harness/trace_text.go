@@ -70,7 +70,7 @@ func recordTail(r *Record, opts FormatOptions) string {
 	if len(r.Notes) > 0 {
 		parts = append(parts, "("+strings.Join(r.Notes, "; ")+")")
 	}
-	if !opts.NoStates {
+	if !opts.NoStates && r.Fate != InFlight {
 		parts = append(parts, "client "+stateName(r.States[Client])+", server "+stateName(r.States[Server]))
 	}
 	return strings.Join(parts, "  ")

@@ -1,0 +1,18 @@
+package harness
+
+import "testing"
+
+// BenchmarkGVisorBarrier is the cost of one settle barrier on an idle gVisor
+// stack: resume its processor and pause it again.
+func BenchmarkGVisorBarrier(b *testing.B) {
+	n, err := NewNet(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	p := n.Client().(*gvisorPeer)
+	for b.Loop() {
+		p.dirty = true
+		p.Settle()
+	}
+}
