@@ -68,7 +68,11 @@ func TestBulkTransferGVisor(t *testing.T) {
 		size = 256 << 10
 	}
 	n := newTestNet(t, Config{Seed: 5, MaxPacketsPerSettle: 10000})
-	defer func() { if t.Failed() { t.Log(n.Trace()) } }()
+	defer func() {
+		if t.Failed() {
+			t.Log(n.Trace())
+		}
+	}()
 	start := time.Now()
 	sent, got := transfer(t, n, size)
 	if !bytes.Equal(sent[:], got[:]) {
