@@ -58,3 +58,11 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestPacketString(t *testing.T) {
+	p := synAckPacket()
+	want := "IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 2695938256, ack 16909061, win 65160, options [mss 1460,sackOK,TS val 1432778632 ecr 287454020,wscale 7], length 0"
+	if got := p.String(); got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}

@@ -61,3 +61,11 @@ func (o *Options) String() string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// String prints the packet as tcpdump prints an IPv4 TCP packet:
+//
+//	IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 16909060, win 64240, options [mss 1460], length 0
+func (p *Packet) String() string {
+	return "IP " + p.IP.Src.String() + "." + strconv.Itoa(int(p.TCP.SrcPort)) +
+		" > " + p.IP.Dst.String() + "." + strconv.Itoa(int(p.TCP.DstPort)) + ": " + p.TCP.String()
+}
