@@ -108,11 +108,15 @@ func (t *TCB) Close(now time.Time) error {
 		t.terminate(nil, now)
 		return nil
 	}
+	if t.state == TimeWait {
+		// Both FINs are acknowledged: nothing unread can matter to the
+		// peer any more, and the 2MSL wait must run its course.
+		r.flush()
+		return nil
+	}
 	if r.buf.Len() > 0 || r.ooo != nil && r.ooo.Bytes() > 0 {
 		// Unread data: reset rather than pretend a graceful close.
-		if t.state != TimeWait {
-			t.queueRST(t.sndNxt, t.rcvNxt, true)
-		}
+		t.queueRST(t.sndNxt, t.rcvNxt, true)
 		t.terminate(ErrConnectionReset, now)
 		return nil
 	}
