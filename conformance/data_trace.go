@@ -1,0 +1,183 @@
+package conformance
+
+import (
+	"fmt"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Helpers that read a transfer's story back from the trace: what each end
+// advertised in its SYN, which segments were retransmissions, how many bytes
+// were in flight. A corrupted packet's header cannot be trusted, so every
+// helper here looks only at records that parsed intact.
+
+// defaultMSS is the send MSS when the peer's SYN carried no MSS option (RFC
+// 9293 3.7.1: "SendMSS ... the default of 536").
+const defaultMSS = 536
+
+// intact reports whether r parsed with valid checksums.
+func intact(r *harness.Record) bool { return r.ParseErr == nil }
+
+// rel turns a relative sequence number into a seqnum.Value, so that every
+// comparison goes through modular arithmetic.
+func rel(v uint32) seqnum.Value { return seqnum.Value(v) }
+
+// synOf is the last intact SYN (or SYN-ACK) sent in dir, or nil.
+func (e *Env) synOf(dir harness.Dir) *harness.Record {
+	recs := e.Net.Trace().Records
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Dir == dir && intact(r) && r.Packet.TCP.Flags.Has(SYN) {
+			return r
+		}
+	}
+	return nil
+}
+
+// sendMSS is the largest segment the sender in dir may send: the MSS the
+// other end put in its SYN (RFC 9293 3.7.1), or 536 without one.
+func (e *Env) sendMSS(dir harness.Dir) int {
+	syn := e.synOf(1 - dir)
+	if syn == nil {
+		e.Fail("a SYN from "+(1-dir).From().String()+" in the trace", "none")
+	}
+	if !syn.Packet.TCP.Options.HasMSS {
+		return defaultMSS
+	}
+	return int(syn.Packet.TCP.Options.MSS)
+}
+
+// windowShift is the window scale the sender in dir applies to the windows
+// it advertises: its own SYN's shift when both SYNs carried the option, else
+// 0 (RFC 7323 2.2: "both sides must send Window Scale options in their SYN
+// segments to enable window scaling in either direction").
+func (e *Env) windowShift(dir harness.Dir) uint {
+	mine, theirs := e.synOf(dir), e.synOf(1-dir)
+	if mine == nil || theirs == nil || !mine.Packet.TCP.Options.HasWindowScale || !theirs.Packet.TCP.Options.HasWindowScale {
+		return 0
+	}
+	return uint(min(mine.Packet.TCP.Options.WindowScale, 14))
+}
+
+// tcpOptionBytes is how many option bytes r's TCP header carries.
+func tcpOptionBytes(r *harness.Record) int {
+	return int(r.Packet.TCP.DataOffset)*4 - wire.TCPMinHeaderLen
+}
+
+// dataRecords are the intact records sent in dir that carry data.
+func dataRecords(recs []*harness.Record, dir harness.Dir) []*harness.Record {
+	var out []*harness.Record
+	for _, r := range recs {
+		if r.Dir == dir && intact(r) && r.PayloadLen > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// expectSegmentsFitMSS checks every data segment sent in dir since mark:
+// its data plus its TCP options fit the MSS the receiver advertised (RFC
+// 9293 3.7.1: the effective send MSS is SendMSS less the TCP header's
+// options; RFC 6691: the MSS option counts neither IP nor TCP headers).
+func (e *Env) expectSegmentsFitMSS(mark int, dir harness.Dir) (largest int) {
+	mss := e.sendMSS(dir)
+	for _, r := range dataRecords(e.Since(mark), dir) {
+		if n := r.PayloadLen + tcpOptionBytes(r); n > mss {
+			e.Fatalf(fmt.Sprintf("%s segments to carry at most MSS=%d bytes of data and options", dir, mss),
+				"#%d seq=%d carries %d bytes of data and %d of options", r.Index, r.RelSeq, r.PayloadLen, tcpOptionBytes(r))
+		}
+		largest = max(largest, r.PayloadLen)
+	}
+	return largest
+}
+
+// expectCumulativeAcks checks that the acknowledgment numbers sent in dir
+// since mark never go backwards (RFC 9293 3.4: the ACK is cumulative, the
+// next sequence number expected). skip leaves out records the wire
+// re-ordered (they were launched after packets sent later).
+func (e *Env) expectCumulativeAcks(mark int, dir harness.Dir, skip func(*harness.Record) bool) (acks int) {
+	var last *harness.Record
+	for _, r := range e.Since(mark) {
+		if r.Dir != dir || !intact(r) || !r.Packet.TCP.Flags.Has(ACK) || r.Packet.TCP.Flags.Has(RST) {
+			continue
+		}
+		if skip != nil && skip(r) {
+			continue
+		}
+		if last != nil && rel(r.RelAck).LessThan(rel(last.RelAck)) {
+			e.Fatalf(fmt.Sprintf("%s acknowledgments never to go backwards", dir),
+				"#%d ack=%d after #%d ack=%d", r.Index, r.RelAck, last.Index, last.RelAck)
+		}
+		last = r
+		acks++
+	}
+	return acks
+}
+
+// retransmissions are the intact data records sent in dir since mark that
+// begin below the highest sequence number sent before them in dir: data
+// sent a second time.
+func retransmissions(recs []*harness.Record, dir harness.Dir) []*harness.Record {
+	var out []*harness.Record
+	var high seqnum.Value
+	started := false
+	for _, r := range dataRecords(recs, dir) {
+		end := rel(r.RelSeq).Add(seqnum.Size(r.PayloadLen))
+		if started && rel(r.RelSeq).LessThan(high) && r.Fate != harness.Duplicated {
+			out = append(out, r)
+		}
+		if !started || high.LessThan(end) {
+			high, started = end, true
+		}
+	}
+	return out
+}
+
+// maxInFlight walks the trace since mark and returns the largest number of
+// bytes the sender in dir had sent and not yet seen acknowledged: at each
+// data segment it sends, its highest sequence number sent less the highest
+// acknowledgment that had reached it by then.
+func maxInFlight(recs []*harness.Record, dir harness.Dir) (most int, at *harness.Record) {
+	var high, acked seqnum.Value
+	var haveHigh, haveAck bool
+	// Acks reach the sender in arrival order, which on a link with delay is
+	// not the order they were sent in; keep the ones still on their way.
+	var onTheWay []*harness.Record
+	for _, r := range recs {
+		if !intact(r) {
+			continue
+		}
+		if r.Dir != dir {
+			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
+				onTheWay = append(onTheWay, r)
+			}
+			continue
+		}
+		kept := onTheWay[:0]
+		for _, a := range onTheWay {
+			if a.Arrived <= r.At {
+				if !haveAck || acked.LessThan(rel(a.RelAck)) {
+					acked, haveAck = rel(a.RelAck), true
+				}
+				continue
+			}
+			kept = append(kept, a)
+		}
+		onTheWay = kept
+		if r.PayloadLen == 0 {
+			continue
+		}
+		end := rel(r.RelSeq).Add(seqnum.Size(r.PayloadLen))
+		if !haveHigh || high.LessThan(end) {
+			high, haveHigh = end, true
+		}
+		if haveAck {
+			if n := int(acked.Size(high)); n > most {
+				most, at = n, r
+			}
+		}
+	}
+	return most, at
+}
