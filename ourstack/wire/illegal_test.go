@@ -143,3 +143,29 @@ func TestEncodeDefaults(t *testing.T) {
 		t.Errorf("got protocol %d, options % x, dst %v, length %d", got.IP.Protocol, got.IP.Options, got.IP.Dst, n)
 	}
 }
+
+// Encode never panics on a Packet no parser would produce: SACK block
+// counts out of range, zero addresses, oversized IP options, every option.
+func TestEncodeOddPackets(t *testing.T) {
+	all := Options{HasMSS: true, SACKPermitted: true, HasTimestamps: true, HasWindowScale: true}
+	for _, n := range []int{-1, 0, 1, 2, 3, 4, 5, 99} {
+		for _, opts := range []Options{{NumSACKBlocks: n}, func() Options { o := all; o.NumSACKBlocks = n; return o }()} {
+			p := Packet{IP: IPv4Fields{Options: make([]byte, 45)}, TCP: Segment{Options: opts}}
+			if l := opts.Len(); l%4 != 0 || l > TCPMaxOptionsLen {
+				t.Errorf("%d SACK blocks: Options.Len() = %d", n, l)
+			}
+			buf := make([]byte, p.Len())
+			m, err := p.Encode(buf, Illegal{})
+			if err != nil || m != len(buf) {
+				t.Fatalf("%d SACK blocks: Encode = %d, %v; Len %d", n, m, err, len(buf))
+			}
+			got, err := Parse(buf)
+			if err != nil {
+				t.Fatalf("%d SACK blocks: Parse: %v", n, err)
+			}
+			if want := min(max(n, 0), MaxSACKBlocks); got.TCP.Options.NumSACKBlocks > want || len(got.IP.Options) != 40 {
+				t.Errorf("%d SACK blocks: parsed %d blocks, %d bytes of IP options", n, got.TCP.Options.NumSACKBlocks, len(got.IP.Options))
+			}
+		}
+	}
+}
