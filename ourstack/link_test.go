@@ -21,6 +21,7 @@ type testLink struct {
 	stopped    bool
 	stacks     map[netip.Addr]*Stack
 	sent       []wire.Packet
+	all        [][]byte // every packet sent, in order, never taken
 	// drop, if set, is asked about each packet before it is queued.
 	drop func(p wire.Packet) bool
 }
@@ -41,6 +42,7 @@ func (l *testLink) send(pkt []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sent = append(l.sent, p)
+	l.all = append(l.all, cp)
 	if l.drop != nil && l.drop(p) {
 		return
 	}

@@ -254,12 +254,10 @@ func (s *Stack) closeListener(l *Listener, now time.Time) {
 	if s.listeners[l.port] == l {
 		delete(s.listeners, l.port)
 	}
-	for _, c := range s.conns {
-		if c.listener == l && c.inSYNQueue {
-			c.tcb.Abort(now)
-			s.afterEvent(c, now)
-			s.forget(c, now)
-		}
+	for _, c := range s.sortedConns(func(c *Conn) bool { return c.listener == l && c.inSYNQueue }) {
+		c.tcb.Abort(now)
+		s.afterEvent(c, now)
+		s.forget(c, now)
 	}
 	for _, c := range l.accepts {
 		c.tcb.Abort(now)

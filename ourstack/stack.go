@@ -9,12 +9,15 @@
 package ourstack
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,16 +98,36 @@ func (s *Stack) Close() error {
 		return net.ErrClosed
 	}
 	now := s.clock.Now()
-	for _, l := range s.listeners {
-		s.closeListener(l, now)
+	for _, port := range slices.Sorted(maps.Keys(s.listeners)) {
+		s.closeListener(s.listeners[port], now)
 	}
-	for _, c := range s.conns {
+	for _, c := range s.sortedConns(nil) {
 		c.tcb.Abort(now)
 		s.afterEvent(c, now)
 		s.forget(c, now)
 	}
 	s.closed = true
 	return nil
+}
+
+// sortedConns returns the connections keep accepts (nil: all) in a fixed
+// order, so that what a sweep over them sends (an RST each) goes out in the
+// same order in every run with the same seed; map order would not.
+func (s *Stack) sortedConns(keep func(*Conn) bool) []*Conn {
+	var cs []*Conn
+	for _, c := range s.conns {
+		if keep == nil || keep(c) {
+			cs = append(cs, c)
+		}
+	}
+	slices.SortFunc(cs, func(a, b *Conn) int {
+		return cmp.Or(
+			cmp.Compare(a.id.LocalPort, b.id.LocalPort),
+			a.id.RemoteAddr.Compare(b.id.RemoteAddr),
+			cmp.Compare(a.id.RemotePort, b.id.RemotePort),
+		)
+	})
+	return cs
 }
 
 // afterEvent is the end of every event that touched c's TCB: it sends what
