@@ -1,0 +1,118 @@
+// Command conformance-report reads the conformance matrix's Ginkgo JSON
+// report and tells what it says:
+//
+//	conformance-report summary REPORT.json           the table, scenario by pairing; exit 1 if a cell failed
+//	conformance-report gate [-baseline FILE] REPORT.json
+//	                                                 compare with the baseline; exit 1 on a regression or a vanished cell
+//	conformance-report update-baseline [-baseline FILE] REPORT.json
+//	                                                 rewrite the baseline from the report
+//
+// Exit status 2 means the arguments or the files were wrong.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tcpbed/tcpbed/conformance/report"
+)
+
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitBadArgs = 2
+)
+
+const defaultBaseline = "conformance/baseline.txt"
+
+const usage = `usage:
+  conformance-report summary REPORT.json
+  conformance-report gate [-baseline FILE] REPORT.json
+  conformance-report update-baseline [-baseline FILE] REPORT.json
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadArgs
+	}
+	fs := flag.NewFlagSet("conformance-report "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	baseline := fs.String("baseline", defaultBaseline, "the committed baseline `FILE`")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitBadArgs
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintf(stderr, "conformance-report %s: want one report file, got %d\n%s", args[0], fs.NArg(), usage)
+		return exitBadArgs
+	}
+	cells, err := report.ReadFile(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+		return exitBadArgs
+	}
+	switch args[0] {
+	case "summary":
+		return summary(cells, stdout, stderr)
+	case "gate":
+		return gate(cells, *baseline, stdout, stderr)
+	case "update-baseline":
+		return updateBaseline(cells, *baseline, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "conformance-report: unknown command %q\n%s", args[0], usage)
+	return exitBadArgs
+}
+
+func summary(cells []report.Cell, stdout, stderr io.Writer) int {
+	if err := report.WriteSummary(stdout, cells); err != nil {
+		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+		return exitBadArgs
+	}
+	if report.Count(cells).Fail > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func gate(cells []report.Cell, baselinePath string, stdout, stderr io.Writer) int {
+	f, err := os.Open(baselinePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance-report gate: %v (write one with make baseline)\n", err)
+		return exitBadArgs
+	}
+	defer f.Close()
+	base, err := report.ParseBaseline(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance-report gate: %s: %v\n", baselinePath, err)
+		return exitBadArgs
+	}
+	cmp := report.Compare(base, cells)
+	if err := cmp.Write(stdout, baselinePath); err != nil {
+		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+		return exitBadArgs
+	}
+	if !cmp.OK() {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func updateBaseline(cells []report.Cell, baselinePath string, stdout, stderr io.Writer) int {
+	var b bytes.Buffer
+	if err := report.BaselineOf(cells).Write(&b); err != nil {
+		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+		return exitBadArgs
+	}
+	if err := os.WriteFile(baselinePath, b.Bytes(), 0o644); err != nil {
+		fmt.Fprintf(stderr, "conformance-report update-baseline: %v\n", err)
+		return exitBadArgs
+	}
+	n := report.Count(cells)
+	fmt.Fprintf(stdout, "wrote %s: %d cells (%d pass, %d fail, %d skip); review it with git diff and commit it\n", baselinePath, len(cells), n.Pass, n.Fail, n.Skip)
+	return exitOK
+}

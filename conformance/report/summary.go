@@ -1,0 +1,138 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// PairingOrder is the column order of the summary table: ourstack against
+// gVisor both ways, ourstack with itself, then the gVisor control. Other
+// pairings follow in name order.
+var PairingOrder = []string{"ours->gvisor", "gvisor->ours", "ours->ours", "gvisor->gvisor"}
+
+// Counts totals cells by outcome.
+type Counts struct{ Pass, Fail, Skip int }
+
+// Count totals cells by outcome.
+func Count(cells []Cell) Counts {
+	var n Counts
+	for _, c := range cells {
+		switch c.Outcome {
+		case Pass:
+			n.Pass++
+		case Fail:
+			n.Fail++
+		default:
+			n.Skip++
+		}
+	}
+	return n
+}
+
+// WriteSummary prints the matrix as a table, scenario by pairing (pass,
+// FAIL, or skip with a footnote giving its reason), then every skip's
+// reason and every failure's replay command and pcap.
+func WriteSummary(w io.Writer, cells []Cell) error {
+	rows, cols := rowsAndColumns(cells)
+	byKey := map[string]Cell{}
+	for _, c := range cells {
+		byKey[c.Key()] = c
+	}
+	var skips, fails []Cell
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\n", strings.Join(cols, "\t"))
+	for _, r := range rows {
+		fields := []string{r}
+		for _, p := range cols {
+			c, ok := byKey[CellText(r, p)]
+			switch {
+			case !ok:
+				fields = append(fields, "-")
+			case c.Outcome == Pass:
+				fields = append(fields, "pass")
+			case c.Outcome == Fail:
+				fails = append(fails, c)
+				fields = append(fields, "FAIL")
+			default:
+				skips = append(skips, c)
+				fields = append(fields, fmt.Sprintf("skip[%d]", len(skips)))
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(fields, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	n := Count(cells)
+	fmt.Fprintf(w, "\n%d cells: %d pass, %d FAIL, %d skip (\"-\": the scenario does not run in that pairing)\n", len(cells), n.Pass, n.Fail, n.Skip)
+	if len(skips) > 0 {
+		fmt.Fprintln(w, "\nskipped:")
+		for i, c := range skips {
+			fmt.Fprintf(w, "  [%d] %s: %s\n", i+1, c.Key(), c.Reason)
+		}
+	}
+	if len(fails) > 0 {
+		fmt.Fprintln(w, "\nfailed:")
+		for _, c := range fails {
+			fmt.Fprintf(w, "  %s: %s\n", c.Key(), c.Reason)
+			fmt.Fprintf(w, "    replay: %s\n", replayOf(c))
+			if c.Pcap != "" {
+				fmt.Fprintf(w, "    pcap:   %s\n", c.Pcap)
+			}
+		}
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// replayOf is the cell's replay command: the one the suite recorded, or
+// one built from its name if the spec never recorded it.
+func replayOf(c Cell) string {
+	if c.Replay != "" {
+		return c.Replay
+	}
+	client, server, _ := strings.Cut(c.Pairing, "->")
+	return fmt.Sprintf("tcpbed run %s --client %s --server %s --seed 1 --trace", c.Scenario, client, server)
+}
+
+// rowsAndColumns orders scenarios as the catalogue does (by the Order the
+// suite recorded; cells that never ran, by name after them) and pairings
+// as PairingOrder.
+func rowsAndColumns(cells []Cell) (rows, cols []string) {
+	order := map[string]int{}
+	pairings := map[string]bool{}
+	for _, c := range cells {
+		if o, ok := order[c.Scenario]; !ok || (c.Order >= 0 && (o < 0 || c.Order < o)) {
+			order[c.Scenario] = c.Order
+		}
+		pairings[c.Pairing] = true
+	}
+	for s := range order {
+		rows = append(rows, s)
+	}
+	rank := func(o int) int {
+		if o < 0 {
+			return int(^uint(0) >> 1)
+		}
+		return o
+	}
+	slices.SortFunc(rows, func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(order[a]), rank(order[b])), strings.Compare(a, b))
+	})
+	for _, p := range PairingOrder {
+		if pairings[p] {
+			cols = append(cols, p)
+			delete(pairings, p)
+		}
+	}
+	var extra []string
+	for p := range pairings {
+		extra = append(extra, p)
+	}
+	slices.Sort(extra)
+	return rows, append(cols, extra...)
+}
