@@ -1,0 +1,132 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+var _ = register(
+	Scenario{
+		Name:    "bulk-transfer-lossy",
+		Section: "data",
+		Summary: "16 MiB client to server over a wire that loses 5%, reorders 5%, duplicates 2% and corrupts 1% of packets both ways (seeded): the digest still matches, lost data is retransmitted, and every corrupted packet is dropped by its receiver's checksum, never delivered",
+		Setup: func(s *Setup) {
+			// Each RTO backs off; give the transfer room on virtual time.
+			s.Patience = time.Hour
+		},
+		Run: func(e *Env) error {
+			return runLossyTransfer(e, bulkSize, faultMix{loss: 0.05, reorder: 0.05, duplicate: 0.02, corrupt: 0.01})
+		},
+	},
+	Scenario{
+		Name:    "loss-recovery",
+		Section: "loss",
+		Summary: "4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay and 1% loss each way: the digest matches, the lost data is retransmitted, and the transfer takes at least the time the link needs to carry it (the run's virtual time is the completion time)",
+		Setup: func(s *Setup) {
+			s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
+			s.Patience = time.Hour
+		},
+		Run: func(e *Env) error {
+			return runLossyTransfer(e, 4<<20, faultMix{loss: 0.01, bandwidth: lossRecoveryLink.Bandwidth})
+		},
+	},
+)
+
+// lossRecoveryLink is each direction of loss-recovery's wire.
+var lossRecoveryLink = harness.LinkConfig{Delay: 10 * time.Millisecond, Bandwidth: 100_000_000}
+
+// faultMix is the probability of each fault, per packet, each way, and the
+// link's bandwidth (bits per second, 0 for unlimited).
+type faultMix struct {
+	loss, reorder, duplicate, corrupt float64
+	bandwidth                         int64
+}
+
+// reorderRule names the rule that holds packets back, so that checks of
+// send order can leave out the packets it launched late.
+const reorderRule = "reorder"
+
+// rules turns the mix into fault rules, drawn from the Net's seeded stream.
+// Nothing acts after a drop, so the drop rule comes first.
+func (m faultMix) rules() []*harness.Rule {
+	var rs []*harness.Rule
+	add := func(name string, p float64, a harness.Action) {
+		if p > 0 {
+			rs = append(rs, &harness.Rule{Name: name, Probability: p, Action: a})
+		}
+	}
+	add(fmt.Sprintf("loss %g%%", m.loss*100), m.loss, harness.Drop)
+	add(reorderRule, m.reorder, harness.Reorder)
+	add(fmt.Sprintf("duplicate %g%%", m.duplicate*100), m.duplicate, harness.Duplicate)
+	add(fmt.Sprintf("corrupt %g%%", m.corrupt*100), m.corrupt, harness.Corrupt)
+	return rs
+}
+
+// runLossyTransfer connects over a clean wire, turns the faults on, and
+// moves size bytes from the client to the server.
+func runLossyTransfer(e *Env, size int, mix faultMix) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	dropped0 := [2]uint64{}
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		dropped0[side], _ = e.malformedDropped(side)
+	}
+	for _, r := range mix.rules() {
+		e.Net.AddRule(r)
+	}
+	start := e.Now()
+	t := e.NewTransfer(c, s, size)
+	t.Run()
+	took := t.CompletedAt - start
+
+	// Application: the digest held (Run checked it). Wire: data was lost,
+	// so some was sent again; the receiver's ACKs, in the order it sent
+	// them, never went backwards.
+	recs := e.Since(mark)
+	if mix.loss > 0 {
+		if rtx := retransmissions(recs, harness.ClientToServer); len(rtx) == 0 {
+			e.Fail("retransmissions of the data the wire lost", "no data segment was sent twice")
+		}
+	}
+	e.expectSegmentsFitMSS(mark, harness.ClientToServer)
+	e.expectCumulativeAcks(mark, harness.ServerToClient, heldBack)
+
+	// Corrupted packets: each one that reached a stack was thrown away by
+	// it (its malformed-packet counter went up by exactly that many); had a
+	// corrupted data segment been taken in, the digest would differ.
+	if mix.corrupt > 0 {
+		if corruptedArrivals(recs, harness.Client)+corruptedArrivals(recs, harness.Server) == 0 {
+			e.Fail("the wire to corrupt some packets (1% of them)", "it corrupted none: the check below would prove nothing")
+		}
+		for _, side := range []harness.Side{harness.Client, harness.Server} {
+			want := corruptedArrivals(recs, side)
+			got, ok := e.malformedDropped(side)
+			if !ok {
+				continue
+			}
+			if int(got-dropped0[side]) != want {
+				e.Fatalf(fmt.Sprintf("%s to drop the %d corrupted packets that reached it", side, want),
+					"its stack counted %d malformed packets", got-dropped0[side])
+			}
+		}
+	}
+
+	// A transfer cannot finish before the link has carried it.
+	if mix.bandwidth > 0 {
+		floor := time.Duration(int64(size) * 8 * int64(time.Second) / mix.bandwidth)
+		if took < floor {
+			e.Fatalf(fmt.Sprintf("the transfer to take at least %v on a %d bit/s link", floor, mix.bandwidth), "it took %v", took)
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
+
+// heldBack reports whether the wire's reorder rule held r back, so that it
+// was launched (and recorded) after packets its sender sent later.
+func heldBack(r *harness.Record) bool { return slices.Contains(r.Notes, reorderRule) }
