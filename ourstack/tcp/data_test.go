@@ -209,7 +209,9 @@ func TestDelayedACK(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: testWindow, data: strings.Repeat("d", 1000)})
 	f.expectNothing()
-	if got := f.advanceToDeadline(); got != DefaultDelayedACK {
+	// The handshake measured an RTT of 0: the delay is the 40 ms floor, not
+	// the 200 ms maximum (see delayedACKTimeout).
+	if got := f.advanceToDeadline(); got != minDelayedACK {
 		t.Fatalf("delayed ACK after %v", got)
 	}
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1001, win: -1})
@@ -426,4 +428,17 @@ func TestWindowScaleFitsReceiveBuffer(t *testing.T) {
 			t.Errorf("windowShiftFor(%d) = %d, want %d", c.buf, got, c.shift)
 		}
 	}
+}
+
+func TestDelayedACKNeverLongerThanConfigured(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	for range 30 {
+		f.tcb.rto.Sample(time.Second) // a long path: the RTT no longer caps the delay
+	}
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: testWindow, data: "x"})
+	f.expectNothing()
+	if got := f.advanceToDeadline(); got != DefaultDelayedACK {
+		t.Fatalf("delayed ACK after %v, want %v", got, DefaultDelayedACK)
+	}
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 2, win: -1})
 }

@@ -172,12 +172,29 @@ func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
 	}
 	// Delayed ACK: RFC 9293 3.8.6.3 / RFC 5681 4.2, "an ACK SHOULD be
 	// generated for at least every second full-sized segment" and within
-	// 500 ms (ours: DelayedACK).
+	// 500 ms (ours: at most DelayedACK, see delayedACKTimeout).
 	if t.cfg.DelayedACK < 0 || r.unacked >= 2*max(r.segSize, 1) {
 		t.ackNow = true
 		return
 	}
-	t.armIfIdle(timerDelayedACK, now.Add(t.cfg.DelayedACK))
+	t.armIfIdle(timerDelayedACK, now.Add(t.delayedACKTimeout()))
+}
+
+// minDelayedACK is the shortest delayed-ACK timeout (Linux's
+// TCP_DELACK_MIN, 40 ms).
+const minDelayedACK = 40 * time.Millisecond
+
+// delayedACKTimeout is how long an ACK may wait: Config.DelayedACK, but no
+// longer than the smoothed RTT (floored at minDelayedACK), as Linux does in
+// tcp_send_delayed_ack. A flat 200 ms would tie with the 200 ms minimum RTO
+// of a peer on a short path (Linux, gVisor, ourselves), and the peer would
+// retransmit the last segment of every exchange just as our ACK left.
+func (t *TCB) delayedACKTimeout() time.Duration {
+	d := t.cfg.DelayedACK
+	if t.rto.HasSample() {
+		d = min(d, max(t.rto.SRTT(), minDelayedACK))
+	}
+	return d
 }
 
 // receiveOutOfOrder holds data beyond RCV.NXT and ACKs at once (RFC 5681
