@@ -1,0 +1,261 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// connect dials from the client to a listening server and returns both ends.
+func connect(t *testing.T, n *Net) (c, s Conn) {
+	t.Helper()
+	l, err := n.Server().Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.RunUntil("accept", time.Minute, func() bool {
+		s, err = l.Accept()
+		return err == nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	return c, s
+}
+
+// readAll runs n until want bytes have been read from c.
+func readAll(t *testing.T, n *Net, c Conn, want int) []byte {
+	t.Helper()
+	var got []byte
+	buf := make([]byte, 4096)
+	if err := n.RunUntil("read", 5*time.Minute, func() bool {
+		k, err := c.Read(buf)
+		got = append(got, buf[:k]...)
+		if err != nil && !errors.Is(err, ErrWouldBlock) {
+			t.Fatalf("Read: %v", err)
+		}
+		return len(got) >= want
+	}); err != nil {
+		t.Fatalf("%v (got %d of %d bytes)\n%s", err, len(got), want, n.Trace())
+	}
+	return got
+}
+
+func TestDropFirstSYNThenConnectOnRetransmit(t *testing.T) {
+	n := newTestNet(t, Config{Faults: []*Rule{
+		{Name: "lose the first SYN", Dirs: OnlyClientToServer, Match: HasFlags(wire.FlagSYN), Nth: 1, Action: Drop},
+	}})
+	c, _ := connect(t, n)
+	recs := n.Trace().Records
+	if recs[0].Fate != Dropped || !recs[0].Packet.TCP.Flags.Has(wire.FlagSYN) {
+		t.Fatalf("first packet %v %v, want the dropped SYN", recs[0].Packet.TCP.Flags, recs[0].Fate)
+	}
+	// RFC 6298 2.1: the initial RTO is 1 s.
+	if !recs[1].Packet.TCP.Flags.Has(wire.FlagSYN) || recs[1].At != time.Second || recs[1].Fate != Delivered {
+		t.Fatalf("second packet %v at %v %v, want the SYN retransmitted at 1s", recs[1].Packet.TCP.Flags, recs[1].At, recs[1].Fate)
+	}
+	if c.State() != tcp.Established {
+		t.Fatalf("client %v", c.State())
+	}
+}
+
+func TestCorruptedSegmentIsDroppedByTheReceiverAndResent(t *testing.T) {
+	n := newTestNet(t, Config{Faults: []*Rule{
+		{Name: "flip a bit", Dirs: OnlyClientToServer, Match: WithPayload(), Nth: 1, Action: Corrupt},
+	}})
+	c, s := connect(t, n)
+	msg := []byte("a message that must arrive intact")
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, n, s, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatalf("read %q", got)
+	}
+	var corrupted, intact []*Record
+	for _, r := range n.Trace().Records {
+		if r.Dir == ClientToServer && r.PayloadLen > 0 || r.Fate == Corrupted {
+			if r.Fate == Corrupted {
+				corrupted = append(corrupted, r)
+			} else {
+				intact = append(intact, r)
+			}
+		}
+	}
+	if len(corrupted) != 1 || len(intact) != 1 {
+		t.Fatalf("%d corrupted and %d intact data segments, want 1 and 1\n%s", len(corrupted), len(intact), n.Trace())
+	}
+	// The corrupted copy kept its old checksum, so it fails it, and the
+	// receiver counted and dropped it.
+	if corrupted[0].ParseErr == nil {
+		t.Fatalf("corrupted packet parses cleanly")
+	}
+	tcpStats := n.Server().(*gvisorPeer).Stack().Stats().TCP
+	if bad := tcpStats.ChecksumErrors.Value() + tcpStats.InvalidSegmentsReceived.Value(); bad != 1 {
+		t.Fatalf("server counted %d bad segments, want 1", bad)
+	}
+	if intact[0].At <= corrupted[0].At {
+		t.Fatal("the retransmission did not come after the corrupted segment")
+	}
+}
+
+func TestDuplicatesDeliverBytesOnce(t *testing.T) {
+	n := newTestNet(t, Config{Faults: []*Rule{{Name: "twice", Action: Duplicate}}})
+	c, s := connect(t, n)
+	msg := bytes.Repeat([]byte("dup"), 2000)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, n, s, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatalf("read %d bytes, want %d", len(got), len(msg))
+	}
+	if err := n.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if k, err := s.Read(buf); !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("after all the data, Read = %d, %v; want ErrWouldBlock", k, err)
+	}
+	dups := 0
+	for _, r := range n.Trace().Records {
+		if r.Fate == Duplicated {
+			dups++
+		}
+	}
+	if dups*2 != len(n.Trace().Records) {
+		t.Fatalf("%d duplicates of %d packets, want half", dups, len(n.Trace().Records))
+	}
+}
+
+func TestReorderLetsTheNextPacketOvertake(t *testing.T) {
+	n, client, server := rawPair(t, Config{Faults: []*Rule{{Name: "hold", Nth: 1, Action: Reorder}}})
+	sendN(t, client, 2, 10)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	first, second := server.Recv(), server.Recv()
+	if first == nil || second == nil {
+		t.Fatal("two packets did not arrive")
+	}
+	if first.Packet.TCP.Seq != 100001 || second.Packet.TCP.Seq != 1 {
+		t.Fatalf("arrived seq %d then %d, want 100001 then 1", first.Packet.TCP.Seq, second.Packet.TCP.Seq)
+	}
+	// The trace lists packets in the order they entered the wire.
+	if recs := n.Trace().Records; recs[0].Packet.TCP.Seq != 100001 || recs[1].Notes[0] != "hold" {
+		t.Fatalf("trace order wrong:\n%s", n.Trace())
+	}
+}
+
+func TestReorderReleasesALonePacketAfterItsHold(t *testing.T) {
+	n, client, server := rawPair(t, Config{Faults: []*Rule{{Nth: 1, Action: Reorder, Delay: 7 * time.Millisecond}}})
+	sendN(t, client, 1, 10)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if server.Pending() != 1 {
+		t.Fatal("held packet never released")
+	}
+	if r := n.Trace().Records[0]; r.At != 7*time.Millisecond || r.Arrived != 8*time.Millisecond {
+		t.Fatalf("held packet sent %v arrived %v, want 7ms and 8ms", r.At, r.Arrived)
+	}
+}
+
+func TestDelayAddsToTheTrip(t *testing.T) {
+	n, client, _ := rawPair(t, Config{Faults: []*Rule{{Nth: 2, Action: Delay, Delay: 10 * time.Millisecond}}})
+	sendN(t, client, 3, 10)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var arrived []time.Duration
+	for _, r := range n.Trace().Records {
+		arrived = append(arrived, r.Arrived)
+	}
+	want := []time.Duration{time.Millisecond, 11 * time.Millisecond, time.Millisecond}
+	for i := range want {
+		if arrived[i] != want[i] {
+			t.Fatalf("arrivals %v, want %v", arrived, want)
+		}
+	}
+}
+
+func TestProbabilityIsSeeded(t *testing.T) {
+	drops := func(seed uint64) []int {
+		n, client, _ := rawPair(t, Config{Seed: seed, Faults: []*Rule{{Probability: 0.3, Action: Drop}}})
+		sendN(t, client, 200, 0)
+		var idx []int
+		for _, r := range n.Trace().Records {
+			if r.Fate == Dropped {
+				idx = append(idx, r.Index)
+			}
+		}
+		return idx
+	}
+	a, b, c := drops(1), drops(1), drops(2)
+	if len(a) < 40 || len(a) > 80 {
+		t.Fatalf("%d of 200 dropped at p=0.3", len(a))
+	}
+	if !equalInts(a, b) {
+		t.Fatal("same seed, different drops")
+	}
+	if equalInts(a, c) {
+		t.Fatal("different seeds, same drops")
+	}
+}
+
+// TestTwoMinutesOfBackoffInMilliseconds: every SYN is lost; the client
+// backs off exponentially and gives up, in virtual time, while the test
+// takes milliseconds.
+func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
+	start := time.Now()
+	n := newTestNet(t, Config{Faults: []*Rule{{Match: HasFlags(wire.FlagSYN), Action: Drop}}})
+	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Quiet(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Duration
+	for _, r := range n.Trace().Records {
+		at = append(at, r.At)
+	}
+	// RFC 6298 5.5: the RTO doubles on each retransmission.
+	for i := 2; i < len(at); i++ {
+		if at[i]-at[i-1] != 2*(at[i-1]-at[i-2]) {
+			t.Fatalf("SYNs at %v: intervals do not double", at)
+		}
+	}
+	if len(at) < 5 || n.Now() < time.Minute {
+		t.Fatalf("SYNs at %v, gave up at %v", at, n.Now())
+	}
+	if c.State() != tcp.Closed {
+		t.Fatalf("client in %v after giving up", c.State())
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ETIMEDOUT) {
+		t.Fatalf("Read after giving up = %v, want ETIMEDOUT", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("%v of virtual backoff took %v of real time", n.Now(), took)
+	}
+	t.Logf("SYNs at %v; gave up at %v of virtual time, in %v", at, n.Now(), time.Since(start))
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,89 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// rawPair is two raw peers: a wire with nothing but the link model between.
+func rawPair(t *testing.T, cfg Config) (*Net, *Raw, *Raw) {
+	cfg.Client, cfg.Server = RawPeer(), RawPeer()
+	n := newTestNet(t, cfg)
+	return n, RawOf(n, Client), RawOf(n, Server)
+}
+
+func sendN(t *testing.T, from *Raw, count, payload int) {
+	t.Helper()
+	for i := range count {
+		seg := wire.Segment{SrcPort: 1000, DstPort: 2000, Seq: seqnum.Value(1 + 100000*i), Flags: wire.FlagACK, Window: 1000,
+			Payload: make([]byte, payload)}
+		if err := from.SendSegment(seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLinkDelayAndSerialization(t *testing.T) {
+	// 1460 bytes of payload + 40 of headers = 1500 bytes = 12000 bits, which
+	// take 12 ms at 1 Mbit/s; then 5 ms of propagation.
+	link := LinkConfig{Delay: 5 * time.Millisecond, Bandwidth: 1_000_000}
+	n, client, server := rawPair(t, Config{Link: [2]LinkConfig{link, link}})
+	sendN(t, client, 3, 1460)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if server.Pending() != 3 {
+		t.Fatalf("server got %d packets, want 3", server.Pending())
+	}
+	for i, r := range n.Trace().Records {
+		want := time.Duration(i+1)*12*time.Millisecond + 5*time.Millisecond
+		if r.At != 0 || r.Arrived != want || r.Fate != Delivered {
+			t.Errorf("packet %d: sent %v, arrived %v, %v; want sent 0, arrived %v, delivered", i, r.At, r.Arrived, r.Fate, want)
+		}
+	}
+}
+
+func TestLinkQueueLimitDropsAtTheTail(t *testing.T) {
+	link := LinkConfig{Delay: time.Millisecond, Bandwidth: 1_000_000, QueueLimit: 3}
+	n, client, server := rawPair(t, Config{Link: [2]LinkConfig{link, link}})
+	sendN(t, client, 5, 1460)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var fates []Fate
+	for _, r := range n.Trace().Records {
+		fates = append(fates, r.Fate)
+	}
+	want := []Fate{Delivered, Delivered, Delivered, QueueDropped, QueueDropped}
+	if len(fates) != len(want) {
+		t.Fatalf("fates %v, want %v", fates, want)
+	}
+	for i := range want {
+		if fates[i] != want[i] {
+			t.Fatalf("fates %v, want %v", fates, want)
+		}
+	}
+	if server.Pending() != 3 {
+		t.Fatalf("server got %d, want 3", server.Pending())
+	}
+	if tr := n.Trace().String(); !contains(tr, "QUEUE-DROP") {
+		t.Fatalf("trace does not mark the tail drop:\n%s", tr)
+	}
+	// Once the queue has drained, the line takes packets again.
+	if err := n.Advance(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	sendN(t, client, 1, 100)
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if last := n.Trace().Records[5]; last.Fate != Delivered {
+		t.Fatalf("packet after the queue drained: %v", last.Fate)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,109 @@
+package harness
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// handshakeTrace builds the records of a handshake and one data segment by
+// hand, as a Net would hold them.
+func handshakeTrace() *Trace {
+	c, s := wire.Addr4(192, 0, 2, 1), wire.Addr4(192, 0, 2, 2)
+	pkt := func(from, sport, dport int, seq, ack uint32, f wire.Flags, opts []byte) wire.Packet {
+		p := wire.Packet{TCP: wire.Segment{SrcPort: uint16(sport), DstPort: uint16(dport), Seq: 0, Flags: f, Window: 64240}}
+		p.TCP.Seq, p.TCP.Ack = seqnumV(seq), seqnumV(ack)
+		if from == 1 {
+			p.IP.Src, p.IP.Dst = c, s
+		} else {
+			p.IP.Src, p.IP.Dst = s, c
+		}
+		return p
+	}
+	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
+	recs := []*Record{
+		{At: 12*time.Second + 100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, wire.FlagSYN, nil), TCPOptions: synOpts,
+			States: [2]tcp.State{tcp.SynSent, tcp.SynReceived}},
+		{At: 12*time.Second + 1100*time.Microsecond, Dir: ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, wire.FlagSYN|wire.FlagACK, nil), TCPOptions: synOpts,
+			States: [2]tcp.State{tcp.Established, tcp.SynReceived}},
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, wire.FlagACK, nil),
+			States: [2]tcp.State{tcp.Established, tcp.Established}},
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, wire.FlagACK|wire.FlagPSH, nil), PayloadLen: 5,
+			Fate: Dropped, Notes: []string{"loss"}, States: [2]tcp.State{tcp.Established, tcp.Established}},
+	}
+	return &Trace{Records: recs}
+}
+
+func seqnumV(v uint32) seqnum.Value { return seqnum.Value(v) }
+
+func TestTraceLinesReadLikeTcpdump(t *testing.T) {
+	var b strings.Builder
+	if err := handshakeTrace().Format(&b, FormatOptions{NoStates: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := `12.000100 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
+12.001100 192.0.2.2.80 > 192.0.2.1.49152: Flags [S.], seq 84689409, ack 1893430206, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
+12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [.], ack 1, win 64240, length 0
+12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [P.], seq 1:6, ack 1, win 64240, length 5   DROPPED  (loss)
+`
+	// The fate and states line up in a column; compare them one gap apart.
+	got := regexp.MustCompile(`   +`).ReplaceAllString(b.String(), "   ")
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+
+	b.Reset()
+	handshakeTrace().Format(&b, FormatOptions{Absolute: true})
+	lines := strings.Split(b.String(), "\n")
+	if !strings.Contains(lines[2], "ack 84689410,") || !strings.Contains(lines[3], "seq 1893430206:1893430211") {
+		t.Fatalf("absolute numbers not printed:\n%s", b.String())
+	}
+	if !strings.HasSuffix(lines[0], "client SYN-SENT, server SYN-RECEIVED") || !strings.HasSuffix(lines[3], "DROPPED  (loss)  client ESTABLISHED, server ESTABLISHED") {
+		t.Fatalf("states not beside the lines:\n%s", b.String())
+	}
+}
+
+// TestPcapHoldsEveryPacketOnceInOrder reads the capture back.
+func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
+	var capture bytes.Buffer
+	n := newTestNet(t, Config{Pcap: &capture, Faults: []*Rule{{Nth: 3, Action: Drop}}})
+	c, s := connect(t, n)
+	c.Write([]byte("hello"))
+	readAll(t, n, s, 5)
+	r, err := pcapgo.NewReader(&capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.LinkType() != 101 {
+		t.Fatalf("link type %v, want 101 (LINKTYPE_RAW)", r.LinkType())
+	}
+	recs := n.Trace().Records
+	for i := 0; ; i++ {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			if i != len(recs) {
+				t.Fatalf("pcap holds %d packets, trace %d", i, len(recs))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ci.Timestamp.Equal(Epoch.Add(recs[i].At)) || len(data) != recs[i].Len {
+			t.Fatalf("packet %d: pcap %v %d bytes, trace %v %d bytes", i, ci.Timestamp, len(data), Epoch.Add(recs[i].At), recs[i].Len)
+		}
+		p, err := wire.Parse(data)
+		if err != nil || p.TCP.Seq != recs[i].Packet.TCP.Seq {
+			t.Fatalf("packet %d does not parse as the trace's: %v", i, err)
+		}
+	}
+}
