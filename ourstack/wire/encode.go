@@ -1,7 +1,5 @@
 package wire
 
-import "net/netip"
-
 // Len is the number of bytes Encode writes for p.
 func (p *Packet) Len() int {
 	return p.ipHeaderLen() + TCPMinHeaderLen + p.TCP.Options.Len() + len(p.TCP.Payload)
@@ -87,6 +85,3 @@ func (p *Packet) Encode(buf []byte, ill Illegal) (int, error) {
 	}
 	return n, nil
 }
-
-// Addr4 is a convenience for building packets: the IPv4 address a.b.c.d.
-func Addr4(a, b, c, d byte) netip.Addr { return netip.AddrFrom4([4]byte{a, b, c, d}) }

@@ -40,10 +40,8 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	return "wire: " + e.Field + " at offset " + itoa(e.Offset) + " (value " + itoa(e.Value) + "): " + e.Err.Error()
+	return "wire: " + e.Field + " at offset " + strconv.Itoa(e.Offset) + " (value " + strconv.Itoa(e.Value) + "): " + e.Err.Error()
 }
 
 // Unwrap returns the sentinel.
 func (e *ParseError) Unwrap() error { return e.Err }
-
-func itoa(v int) string { return strconv.Itoa(v) }

@@ -120,3 +120,6 @@ func putAddr4(b []byte, a netip.Addr) {
 	v := a.As4()
 	copy(b, v[:])
 }
+
+// Addr4 is a convenience for building packets: the IPv4 address a.b.c.d.
+func Addr4(a, b, c, d byte) netip.Addr { return netip.AddrFrom4([4]byte{a, b, c, d}) }
