@@ -51,7 +51,7 @@ func both(mods ...func(*Options)) func(*Options) {
 }
 
 // connected returns a client Conn and the server Conn it was accepted as.
-func connected(t *testing.T, n *testNet, client, server *Stack) (*Conn, *Conn) {
+func connected(t testing.TB, n *testNet, client, server *Stack) (*Conn, *Conn) {
 	t.Helper()
 	l, err := server.Listen(server80.Port(), 0)
 	if err != nil {

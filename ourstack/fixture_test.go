@@ -12,12 +12,12 @@ import (
 
 // testNet is one virtual clock and one link shared by the stacks of a test.
 type testNet struct {
-	t     *testing.T
+	t     testing.TB
 	clock *virtualClock
 	link  *testLink
 }
 
-func newTestNet(t *testing.T) *testNet {
+func newTestNet(t testing.TB) *testNet {
 	return &testNet{t: t, clock: newVirtualClock(), link: newTestLink(t)}
 }
 
@@ -47,7 +47,7 @@ func (n *testNet) stack(addr string, mod func(*Options)) *Stack {
 }
 
 // raw builds the bytes of an IPv4 packet carrying seg from src to dst.
-func raw(t *testing.T, src, dst netip.AddrPort, seg wire.Segment) []byte {
+func raw(t testing.TB, src, dst netip.AddrPort, seg wire.Segment) []byte {
 	t.Helper()
 	seg.SrcPort, seg.DstPort = src.Port(), dst.Port()
 	p := wire.Packet{

@@ -13,7 +13,7 @@ import (
 // owns the destination address. Every packet is also recorded, parsed, for
 // the tests to read.
 type testLink struct {
-	t          *testing.T
+	t          testing.TB
 	mu         sync.Mutex
 	cond       *sync.Cond
 	queue      [][]byte
@@ -26,7 +26,7 @@ type testLink struct {
 	drop func(p wire.Packet) bool
 }
 
-func newTestLink(t *testing.T) *testLink {
+func newTestLink(t testing.TB) *testLink {
 	l := &testLink{t: t, stacks: make(map[netip.Addr]*Stack)}
 	l.cond = sync.NewCond(&l.mu)
 	return l
