@@ -1,13 +1,12 @@
 package harness
 
 import (
-	"errors"
 	"io"
-	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 func newTestNet(t *testing.T, cfg Config) *Net {
@@ -20,54 +19,98 @@ func newTestNet(t *testing.T, cfg Config) *Net {
 	return n
 }
 
+// TestGVisorHandshakeEchoClose drives two gVisor stacks through a whole
+// connection and checks it at all three levels: the wire, both ends' state
+// sequences, and what the application calls return.
 func TestGVisorHandshakeEchoClose(t *testing.T) {
 	n := newTestNet(t, Config{Seed: 1})
-	l, err := n.Server().Listen(80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s Conn
-	if err := n.RunUntil("accept", time.Second, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c, s := connect(t, n)
 	if _, err := c.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	buf := make([]byte, 100)
-	var got []byte
-	if err := n.RunUntil("read", time.Second, func() bool {
-		k, err := s.Read(buf)
-		got = append(got, buf[:k]...)
-		return len(got) == 5 || (err != nil && !errors.Is(err, ErrWouldBlock))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != "hello" {
+	if got := readAll(t, n, s, 5); string(got) != "hello" {
 		t.Fatalf("server read %q", got)
 	}
-	c.Close()
-	if err := n.RunUntil("eof", time.Second, func() bool {
+	if _, err := s.Write([]byte("world!")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, n, c, 6); string(got) != "world!" {
+		t.Fatalf("client read %q", got)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if err := n.RunUntil("EOF at the server", time.Second, func() bool {
 		_, err := s.Read(buf)
 		return err == io.EOF
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if err := n.Quiet(10 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("\n%s", n.Trace())
-	t.Logf("client: %v", n.States(Client, c.ID()))
-	t.Logf("server: %v", n.States(Server, s.ID()))
-	t.Logf("now %v", n.Now())
-	if c.State() != tcp.Closed {
-		t.Fatal(c.State())
+
+	type seg struct {
+		dir      Dir
+		flags    wire.Flags
+		seq, ack uint32
+		len      int
+	}
+	const (
+		S = wire.FlagSYN
+		A = wire.FlagACK
+		F = wire.FlagFIN
+		P = wire.FlagPSH
+	)
+	want := []seg{
+		{ClientToServer, S, 0, 0, 0},
+		{ServerToClient, S | A, 0, 1, 0},
+		{ClientToServer, A, 1, 1, 0},
+		{ClientToServer, P | A, 1, 1, 5},
+		{ServerToClient, A, 1, 6, 0},
+		{ServerToClient, P | A, 1, 6, 6},
+		{ClientToServer, A, 6, 7, 0},
+		{ClientToServer, F | A, 6, 7, 0},
+		{ServerToClient, A, 7, 7, 0},
+		{ServerToClient, F | A, 7, 7, 0},
+		{ClientToServer, A, 7, 8, 0},
+	}
+	recs := n.Trace().Records
+	var got []seg
+	for _, r := range recs {
+		ack := r.RelAck
+		if !r.Packet.TCP.Flags.Has(A) {
+			ack = 0
+		}
+		got = append(got, seg{r.Dir, r.Packet.TCP.Flags, r.RelSeq, ack, r.PayloadLen})
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d packets, want %d\n%s", len(got), len(want), n.Trace())
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("packet %d = %+v, want %+v\n%s", i, got[i], want[i], n.Trace())
+		}
+	}
+
+	wantClient := []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed}
+	wantServer := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed}
+	if got := n.States(Client, c.ID()); !equalStates(got, wantClient) {
+		t.Fatalf("client states %v, want %v", got, wantClient)
+	}
+	if got := n.States(Server, s.ID()); !equalStates(got, wantServer) {
+		t.Fatalf("server states %v, want %v", got, wantServer)
+	}
+	// TIME-WAIT lasts 2MSL = 60 s by gVisor's default (RFC 9293 3.4.2).
+	h := n.History(Client, c.ID())
+	if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != tcp.TimeWait || tw != time.Minute {
+		t.Fatalf("TIME-WAIT lasted %v, want 1m", tw)
+	}
+	if c.State() != tcp.Closed || s.State() != tcp.Closed {
+		t.Fatalf("end states %v %v", c.State(), s.State())
 	}
 }
