@@ -3,6 +3,7 @@ package ourstack
 import (
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ type Listener struct {
 	accepts  []*Conn // established, waiting for Accept, oldest first
 	closed   bool
 	wake     waker
+	deadline deadline // for Accept, as net.TCPListener's SetDeadline
 
 	// cookieSlot is the cookie counter when this listener last sent a SYN
 	// cookie. Returning ACKs are checked as cookies only while cookies sent
@@ -226,6 +228,9 @@ func (l *Listener) tryAccept() (*Conn, error) {
 	if l.closed {
 		return nil, opError("accept", nil, l.addr, net.ErrClosed)
 	}
+	if l.deadline.expired {
+		return nil, opError("accept", nil, l.addr, os.ErrDeadlineExceeded)
+	}
 	if len(l.accepts) == 0 {
 		return nil, ErrWouldBlock
 	}
@@ -234,6 +239,19 @@ func (l *Listener) tryAccept() (*Conn, error) {
 	l.accepts = l.accepts[1:]
 	c.listener = nil
 	return c, nil
+}
+
+// SetDeadline sets the deadline for pending and future Accepts (zero: none),
+// measured on the Stack's Clock, like net.TCPListener's.
+func (l *Listener) SetDeadline(t time.Time) error {
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l.closed {
+		return opError("set", nil, l.addr, net.ErrClosed)
+	}
+	l.deadline.set(s, t, &l.wake)
+	return nil
 }
 
 // Close stops listening. Connections not yet accepted are aborted (an RST
@@ -251,6 +269,7 @@ func (l *Listener) Close() error {
 
 func (s *Stack) closeListener(l *Listener, now time.Time) {
 	l.closed = true
+	l.deadline.stop()
 	if s.listeners[l.port] == l {
 		delete(s.listeners, l.port)
 	}

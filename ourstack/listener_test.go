@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -73,6 +74,37 @@ func TestCloseUnblocksAccept(t *testing.T) {
 	}
 	if _, err := l.TryAccept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("TryAccept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestAcceptDeadlineOnVirtualTime(t *testing.T) {
+	n := newTestNet(t)
+	s := n.stack("192.0.2.1", nil)
+	l, err := s.Listen(80, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetDeadline(n.clock.Now().Add(time.Second))
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		done <- err
+	}()
+	n.clock.Advance(time.Second - time.Nanosecond)
+	select {
+	case err := <-done:
+		t.Fatalf("Accept returned %v before its deadline", err)
+	default:
+	}
+	n.clock.Advance(time.Nanosecond)
+	err = <-done
+	var ne net.Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Accept at its deadline: %v, want a timeout", err)
+	}
+	l.SetDeadline(time.Time{})
+	if _, err := l.TryAccept(); err != ErrWouldBlock {
+		t.Errorf("TryAccept after clearing the deadline: %v, want ErrWouldBlock", err)
 	}
 }
 
