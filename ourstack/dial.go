@@ -54,6 +54,9 @@ func (s *Stack) Dial(ctx context.Context, network, address string) (*Conn, error
 	case err != nil:
 		return nil, opError("dial", nil, nil, &net.AddrError{Err: err.Error(), Addr: address})
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, opError("dial", nil, net.TCPAddrFromAddrPort(raddr), err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.connect(raddr)

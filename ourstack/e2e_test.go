@@ -305,6 +305,19 @@ func TestDialHonoursContextCancellation(t *testing.T) {
 	}
 }
 
+func TestDialWithADoneContextSendsNothing(t *testing.T) {
+	n := newTestNet(t)
+	client := n.stack(clientIP, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := client.Dial(ctx, "tcp", "192.0.2.2:80"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Dial with a cancelled context: %v, want context.Canceled", err)
+	}
+	if sent := n.link.take(); len(sent) != 0 {
+		t.Errorf("sent %d packets", len(sent))
+	}
+}
+
 // With every SYN lost, Dial fails with ETIMEDOUT once the SYN retries are
 // spent, on virtual time.
 func TestDialTimesOutOnVirtualTime(t *testing.T) {
