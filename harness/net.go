@@ -82,6 +82,7 @@ type Net struct {
 	due      []*inFlight  // arrived, waiting for delivery, in order
 	dueHead  int
 	inFlight int // launched and not yet delivered (held ones included)
+	closed   bool
 	trace    Trace
 	states   [2]map[tcp.FourTuple]tcp.State
 	bufs     [][]byte // free packet buffers
@@ -168,8 +169,13 @@ func NewNet(cfg Config) (*Net, error) {
 	return n, nil
 }
 
-// Close tears both peers down.
+// Close tears both peers down. What they send while closing (gVisor resets
+// the connections it still holds) is not part of the run: it is neither
+// traced nor captured.
 func (n *Net) Close() error {
+	n.mu.Lock()
+	n.closed = true
+	n.mu.Unlock()
 	var errs []error
 	for i, p := range n.peers {
 		if p != nil {

@@ -16,6 +16,9 @@ const defaultReorderHold = 10 * time.Millisecond
 func (n *Net) transmit(side Side, pkt []byte) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.closed {
+		return
+	}
 	dir := dirFrom(side)
 	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
 	copy(f.pkt, pkt)
