@@ -1,0 +1,71 @@
+package conformance
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Injecting segments a stack's own API cannot send.
+//
+// A scenario's two ends are real stacks, so neither can be asked to send a
+// bare ACK to a listener, a RST out of the blue or a SYN from a spoofed
+// address. InjectTo hands such a segment straight to one end, as if it had
+// come from the far side of the wire. The injected packet is not a trace
+// record (the Net has no public way to put a packet on the wire for a side
+// that is not a raw peer); everything the receiving stack sends back is.
+
+// InjectTo builds an IPv4 packet carrying seg from src to side's address,
+// hands it to side's stack and settles, so that the stack's answer (if any)
+// is on the wire when it returns. An invalid src means the other end's
+// address.
+func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg wire.Segment) {
+	if !src.IsValid() {
+		src = e.Net.Addr(side.Other())
+	}
+	pkt := wire.Packet{
+		IP:  wire.IPv4Fields{Src: src, Dst: e.Net.Addr(side), TTL: 64},
+		TCP: seg,
+	}
+	buf := make([]byte, pkt.Len())
+	if _, err := pkt.Encode(buf, wire.Illegal{}); err != nil {
+		e.Fatalf("an injected segment to encode", "encode %v: %v", seg.Flags, err)
+	}
+	e.Net.Peer(side).Deliver(buf)
+	e.Settle()
+}
+
+// RepliesTo is every trace record since mark sent by side to dst (an
+// injected segment's answers travel to the address it came from).
+func (e *Env) RepliesTo(mark int, side harness.Side, dst netip.AddrPort) []*harness.Record {
+	var out []*harness.Record
+	for _, r := range e.Since(mark) {
+		if r.Dir.From() == side && r.Packet.IP.Dst == dst.Addr() && r.Packet.TCP.DstPort == dst.Port() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ExpectOneReply checks that exactly one packet since mark went from side to
+// dst and that it passes checks; it returns that packet's record.
+func (e *Env) ExpectOneReply(mark int, side harness.Side, dst netip.AddrPort, what string, checks ...harness.SegCheck) *harness.Record {
+	got := e.RepliesTo(mark, side, dst)
+	if len(got) != 1 {
+		e.Fail(fmt.Sprintf("exactly one %s from the %s to %v: %s", what, side, dst, harness.DescribeChecks(checks)),
+			fmt.Sprintf("%d packet(s)\n%s", len(got), describeRecords(e.Since(mark))))
+	}
+	if err := harness.CheckRecord(got[0], checks...); err != nil {
+		e.Fail(fmt.Sprintf("the %s from the %s to %v: %s", what, side, dst, harness.DescribeChecks(checks)),
+			fmt.Sprintf("#%d: %v\n%s", got[0].Index, err, describeRecords(e.Since(mark))))
+	}
+	return got[0]
+}
+
+// mirror is connection id seen from the other end.
+func mirror(id tcp.FourTuple) tcp.FourTuple {
+	return tcp.FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
+}
