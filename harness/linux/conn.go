@@ -219,9 +219,9 @@ func (c *Conn) opError(op string, err error) error {
 // request sockets a listener has not yet turned into connections. CLOSED when
 // the kernel has nothing for id.
 func (h *Host) State(id tcp.FourTuple) (tcp.State, error) {
-	st, found, err := h.diag.lookup(id)
+	s, found, err := h.diag.lookup(id)
 	if err != nil || !found {
 		return tcp.Closed, err
 	}
-	return stateFromLinux(st)
+	return stateFromLinux(s.State)
 }

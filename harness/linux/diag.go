@@ -69,20 +69,54 @@ const (
 )
 
 // dump returns every IPv4 TCP socket of the namespace, in every state
-// (listeners, request sockets and TIME-WAIT ones included).
+// (listeners, request sockets and TIME-WAIT ones included). It is slow: the
+// kernel walks its whole TCP hash table, which all namespaces share (some
+// 750 us on a machine with a large table), so the peer looks connections up
+// one by one instead (lookup).
 func (d *diag) dump() ([]diagSocket, error) {
+	return d.request(unix.NLM_F_DUMP, tcp.FourTuple{})
+}
+
+// lookup returns the socket of the connection id (Local is the namespace's
+// end) and false if the namespace has none. It is one hash lookup in the
+// kernel (inet_diag_find_one_icsk), for connections, request sockets and
+// TIME-WAIT ones alike. A tuple with RemotePort 0 names a listener.
+func (d *diag) lookup(id tcp.FourTuple) (diagSocket, bool, error) {
+	socks, err := d.request(0, id)
+	if errors.Is(err, unix.ENOENT) {
+		return diagSocket{}, false, nil
+	}
+	if err != nil {
+		return diagSocket{}, false, err
+	}
+	// With no connection for id, the kernel's lookup falls back to a
+	// listener on the local port; that is not id.
+	for _, s := range socks {
+		if s.ID == id {
+			return s, true, nil
+		}
+	}
+	return diagSocket{}, false, nil
+}
+
+// request sends one SOCK_DIAG_BY_FAMILY request for IPv4 TCP sockets in
+// every state: a dump when flags has NLM_F_DUMP, else an exact lookup of id.
+func (d *diag) request(flags uint16, id tcp.FourTuple) ([]diagSocket, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seq++
 	req := make([]byte, unix.NLMSG_HDRLEN+inetDiagReqV2Len)
 	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	binary.NativeEndian.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
-	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
 	binary.NativeEndian.PutUint32(req[8:], d.seq)
 	r := req[unix.NLMSG_HDRLEN:]
 	r[0] = unix.AF_INET
 	r[1] = unix.IPPROTO_TCP
 	binary.NativeEndian.PutUint32(r[4:], allTCPStates)
+	if flags&unix.NLM_F_DUMP == 0 {
+		putDiagSockID(r[8:], id)
+	}
 	if err := unix.Sendto(d.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, fmt.Errorf("sock_diag request: %w", err)
 	}
@@ -109,16 +143,37 @@ func (d *diag) dump() ([]diagSocket, error) {
 						return nil, fmt.Errorf("sock_diag: %w", unix.Errno(-errno))
 					}
 				}
-				return nil, errors.New("sock_diag: error reply")
+				return out, nil // an acknowledgment
 			case unix.SOCK_DIAG_BY_FAMILY:
 				s, err := parseInetDiagMsg(m.Data)
 				if err != nil {
 					return nil, err
 				}
 				out = append(out, s)
+				if flags&unix.NLM_F_DUMP == 0 {
+					return out, nil // a lookup has one answer and no DONE
+				}
 			}
 		}
 	}
+}
+
+// putDiagSockID writes struct inet_diag_sockid for an exact lookup: ports
+// and addresses in network byte order, any interface, and the cookie
+// INET_DIAG_NOCOOKIE (all ones), which matches any socket.
+func putDiagSockID(b []byte, id tcp.FourTuple) {
+	binary.BigEndian.PutUint16(b[0:], id.LocalPort)
+	binary.BigEndian.PutUint16(b[2:], id.RemotePort)
+	if id.LocalAddr.Is4() {
+		a := id.LocalAddr.As4()
+		copy(b[4:8], a[:])
+	}
+	if id.RemoteAddr.Is4() {
+		a := id.RemoteAddr.As4()
+		copy(b[20:24], a[:])
+	}
+	binary.NativeEndian.PutUint32(b[40:], ^uint32(0))
+	binary.NativeEndian.PutUint32(b[44:], ^uint32(0))
 }
 
 // parseInetDiagMsg reads struct inet_diag_msg. Ports and addresses are in
@@ -151,20 +206,4 @@ func diagFourTuple(id []byte) tcp.FourTuple {
 		ft.RemoteAddr = netip.Addr{}
 	}
 	return ft
-}
-
-// lookup returns the Linux state of the connection id, and false if the
-// namespace holds no socket for it. A listener matches only a tuple whose
-// remote end is unspecified.
-func (d *diag) lookup(id tcp.FourTuple) (uint8, bool, error) {
-	all, err := d.dump()
-	if err != nil {
-		return 0, false, err
-	}
-	for _, s := range all {
-		if s.ID == id {
-			return s.State, true, nil
-		}
-	}
-	return 0, false, nil
 }

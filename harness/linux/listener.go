@@ -86,6 +86,11 @@ func (l *Listener) Close() error { return l.s.close(nil) }
 // Addr is the listening address.
 func (l *Listener) Addr() net.Addr { return tcpAddr(l.addr) }
 
+// id names the listener as the harness does: local end only.
+func (l *Listener) id() tcp.FourTuple {
+	return tcp.FourTuple{LocalAddr: l.addr.Addr(), LocalPort: l.addr.Port()}
+}
+
 // Port is the listening port (useful after Listen(0, ...)).
 func (l *Listener) Port() uint16 { return l.addr.Port() }
 

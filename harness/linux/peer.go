@@ -31,11 +31,15 @@ type peer struct {
 	env  harness.PeerEnv
 	host *Host
 
-	dirty       bool                        // a packet or an application call since the last Settle
-	lastPoll    time.Time                   // real time of the last sock_diag poll
-	listenPorts map[uint16]bool             // ports a Listen opened, for where connections start
-	states      map[tcp.FourTuple]tcp.State // last state reported per connection
-	timers      kernelTimers
+	dirty       bool            // a packet or an application call since the last Settle
+	listenPorts map[uint16]bool // ports a Listen opened, for where connections start
+	// states is the last state reported for every connection the peer
+	// knows and has not seen end; touched, those a packet or a call
+	// concerned since the last poll.
+	states       map[tcp.FourTuple]tcp.State
+	touched      map[tcp.FourTuple]bool
+	lastFullPoll time.Time
+	timers       kernelTimers
 }
 
 func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
@@ -54,6 +58,7 @@ func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 		host:        h,
 		listenPorts: map[uint16]bool{},
 		states:      map[tcp.FourTuple]tcp.State{},
+		touched:     map[tcp.FourTuple]bool{},
 	}
 	p.timers.init(env.Clock, h.cfg.QuietPeriod, func() { p.dirty = true })
 	return p, nil
@@ -70,7 +75,16 @@ func (p *peer) Host() *Host { return p.host }
 // its answers wait on the TUN until Settle passes them on.
 func (p *peer) Deliver(pkt []byte) {
 	p.dirty = true
+	if id, ok := packetFourTuple(pkt, false); ok {
+		p.touched[id] = true
+	}
 	p.host.WritePacket(pkt) // fails only once closed
+}
+
+// touch marks a connection for the next state poll.
+func (p *peer) touch(id tcp.FourTuple) {
+	p.dirty = true
+	p.touched[id] = true
 }
 
 // Settle passes on everything the kernel has sent, and the state changes
@@ -78,29 +92,37 @@ func (p *peer) Deliver(pkt []byte) {
 // has reached it.
 //
 //  1. Kernel timers: Linux's timers run on real time, which the harness
-//     cannot advance. Each Settle reads, with sock_diag, every socket's
-//     pending timer (retransmission and SYN-ACK retransmission, zero-window
-//     probe, keepalive) and mirrors it onto the Net's virtual clock at the
-//     same distance from now. When the Net advances virtual time to a
-//     mirrored timer, the next Settle waits in real time until the kernel's
-//     timer has fired (it watches the timer in sock_diag change, bounded
-//     by QuietPeriod past the deadline plus the kernel's timer slack). This
-//     is the only real-time wait, and it is as long as Linux's own timer.
-//     TIME-WAIT (60 s in Linux, fixed) is not mirrored: a scenario would
-//     wait a real minute; its end shows up at whichever Settle sees it.
+//     cannot advance. Each state poll reads, with sock_diag, the pending
+//     timer of each connection it looks at (retransmission and SYN-ACK
+//     retransmission, zero-window probe, keepalive) and mirrors it onto the
+//     Net's virtual clock at the same distance from now. When the Net
+//     advances virtual time to a mirrored timer, the next Settle waits in
+//     real time until the kernel's timer has fired (it watches the timer in
+//     sock_diag change, bounded by QuietPeriod past the deadline plus the
+//     kernel's timer slack). This is the only real-time wait, and it is as
+//     long as Linux's own timer. TIME-WAIT (60 s in Linux, fixed) is not
+//     mirrored: a scenario would wait a real minute; its end shows up at
+//     the first state poll after it.
 //  2. Everything Linux did at once is exact: a delivered packet and an
 //     application call are processed inside the syscall, and their output
 //     is on the TUN before it returns, so reading the TUN to EAGAIN misses
 //     nothing (tun_device.go).
-//  3. States are read with sock_diag after each Settle that had something to
-//     do, compared with the last reported, and each change passed to
-//     StateChanged before the packets, so a trace line shows the state the
-//     packet was sent in.
+//  3. States are read with sock_diag, one exact lookup per connection: those
+//     a packet or a call touched since the last Settle, and every known one
+//     after a kernel timer fired or statePollEvery of real time has passed.
+//     Each change is passed to StateChanged before the packets go out, so a
+//     trace line shows the state the packet was sent in.
 func (p *peer) Settle() {
 	fired := p.timers.waitFired(p.host)
 	pkts, _ := p.host.TakePackets()
-	if p.dirty || fired || len(pkts) > 0 || time.Since(p.lastPoll) > statePollEvery {
-		p.pollStates()
+	for _, pkt := range pkts {
+		if id, ok := packetFourTuple(pkt, true); ok {
+			p.touched[id] = true
+		}
+	}
+	full := fired || time.Since(p.lastFullPoll) > statePollEvery
+	if full || len(p.touched) > 0 {
+		p.pollStates(full)
 	}
 	p.dirty = false
 	for _, pkt := range pkts {
@@ -112,51 +134,53 @@ func (p *peer) Settle() {
 // happens on the harness's side (a TIME-WAIT ending on Linux's clock).
 const statePollEvery = 10 * time.Millisecond
 
-// pollStates reports every state change since the last poll and re-mirrors
-// the kernel's timers.
-func (p *peer) pollStates() {
-	socks, err := p.host.diag.dump()
-	if err != nil {
-		return
+// pollStates looks up the touched connections (all known ones if full),
+// reports every state change, and re-mirrors their kernel timers.
+func (p *peer) pollStates(full bool) {
+	ids := make([]tcp.FourTuple, 0, len(p.touched))
+	for id := range p.touched {
+		ids = append(ids, id)
 	}
-	p.lastPoll = time.Now()
+	if full {
+		for id := range p.states {
+			if !p.touched[id] {
+				ids = append(ids, id)
+			}
+		}
+		p.lastFullPoll = time.Now()
+	}
+	clear(p.touched)
+	// Reports come in one order every run, whatever order maps give.
+	slices.SortFunc(ids, compareFourTuples)
 	now := p.env.Clock.Elapsed()
-	seen := make(map[tcp.FourTuple]bool, len(socks))
-	// sock_diag reports in hash order; sort so that reports come in one
-	// order every run.
-	slices.SortFunc(socks, func(a, b diagSocket) int { return compareFourTuples(a.ID, b.ID) })
-	for _, s := range socks {
-		st, err := stateFromLinux(s.State)
+	for _, id := range ids {
+		s, found, err := p.host.diag.lookup(id)
 		if err != nil {
 			continue
 		}
-		seen[s.ID] = true
-		last, known := p.states[s.ID]
+		st := tcp.Closed
+		if found {
+			if st, err = stateFromLinux(s.State); err != nil {
+				continue
+			}
+		}
+		last, known := p.states[id]
 		if !known {
 			last = tcp.Closed
-			if s.ID.RemotePort != 0 && p.listenPorts[s.ID.LocalPort] {
+			if id.RemotePort != 0 && p.listenPorts[id.LocalPort] {
 				last = tcp.Listen // a listener's new connection
 			}
 		}
 		if st != last {
-			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: s.ID, From: last, To: st})
+			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: id, From: last, To: st})
 		}
-		p.states[s.ID] = st
-	}
-	gone := make([]tcp.FourTuple, 0)
-	for id := range p.states {
-		if !seen[id] {
-			gone = append(gone, id)
+		if st == tcp.Closed {
+			delete(p.states, id)
+		} else {
+			p.states[id] = st
 		}
+		p.timers.observe(id, s, found, time.Now())
 	}
-	slices.SortFunc(gone, compareFourTuples)
-	for _, id := range gone {
-		if last := p.states[id]; last != tcp.Closed {
-			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: id, From: last, To: tcp.Closed})
-		}
-		delete(p.states, id)
-	}
-	p.timers.mirror(socks, p.lastPoll)
 }
 
 // Listen opens a listening socket on port with Linux's usual backlog.
@@ -167,6 +191,7 @@ func (p *peer) Listen(port uint16) (harness.Listener, error) {
 		return nil, err
 	}
 	p.listenPorts[l.Port()] = true
+	p.touch(l.id())
 	return &peerListener{p: p, l: l}, nil
 }
 
@@ -182,6 +207,7 @@ func (p *peer) Dial(raddr netip.AddrPort) (harness.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.touch(c.ID())
 	return &peerConn{p: p, c: c}, nil
 }
 

@@ -17,18 +17,19 @@ func (l *peerListener) Accept() (harness.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.p.touch(c.ID())
 	return &peerConn{p: l.p, c: c}, nil
 }
 
 func (l *peerListener) Close() error {
-	l.p.dirty = true
+	l.p.touch(l.l.id())
 	return l.l.Close()
 }
 
 func (l *peerListener) Port() uint16 { return l.l.Port() }
 
-// peerConn is a Conn as a harness.Conn. Every call marks the peer dirty:
-// the call may have sent something, which Settle then passes on.
+// peerConn is a Conn as a harness.Conn. Every call touches the connection:
+// it may have sent something or changed state, which Settle then reports.
 type peerConn struct {
 	p *peer
 	c *Conn
@@ -40,27 +41,27 @@ func (c *peerConn) Linux() *Conn { return c.c }
 func (c *peerConn) ID() tcp.FourTuple { return c.c.ID() }
 
 func (c *peerConn) Read(b []byte) (int, error) {
-	c.p.dirty = true
+	c.p.touch(c.c.ID())
 	return c.c.TryRead(b)
 }
 
 func (c *peerConn) Write(b []byte) (int, error) {
-	c.p.dirty = true
+	c.p.touch(c.c.ID())
 	return c.c.TryWrite(b)
 }
 
 func (c *peerConn) CloseWrite() error {
-	c.p.dirty = true
+	c.p.touch(c.c.ID())
 	return c.c.CloseWrite()
 }
 
 func (c *peerConn) Close() error {
-	c.p.dirty = true
+	c.p.touch(c.c.ID())
 	return c.c.Close()
 }
 
 func (c *peerConn) Abort() error {
-	c.p.dirty = true
+	c.p.touch(c.c.ID())
 	return c.c.Abort()
 }
 

@@ -53,37 +53,32 @@ func mirrored(kind uint8) bool {
 	return kind == diagTimerRetrans || kind == diagTimerKeepalive || kind == diagTimerProbe0
 }
 
-// mirror brings the mirrors in line with the timers sock_diag reported at
-// polledAt: new ones armed, moved ones re-armed, vanished ones stopped.
-func (k *kernelTimers) mirror(socks []diagSocket, polledAt time.Time) {
-	seen := make(map[tcp.FourTuple]bool, len(socks))
-	for _, s := range socks {
-		if !mirrored(s.Timer) {
-			continue
-		}
-		seen[s.ID] = true
-		deadline := polledAt.Add(s.Expires)
-		m := k.mirrors[s.ID]
-		if m != nil && !m.fired && m.kind == s.Timer && absDuration(m.deadline.Sub(deadline)) <= sameDeadline {
-			continue
-		}
-		if m == nil {
-			m = &timerMirror{id: s.ID}
-			k.mirrors[s.ID] = m
-		}
-		m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
-		left := max(time.Until(deadline), 0)
-		if m.virtual == nil {
-			m.virtual = k.clock.AfterFunc(left, func() { k.onFire(m) })
-		} else {
-			m.virtual.Reset(left)
-		}
-	}
-	for id, m := range k.mirrors {
-		if !seen[id] {
+// observe brings id's mirror in line with what sock_diag reported for it
+// at polledAt: a new timer armed, a moved one re-armed, a vanished one
+// stopped.
+func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polledAt time.Time) {
+	m := k.mirrors[id]
+	if !found || !mirrored(s.Timer) {
+		if m != nil {
 			m.virtual.Stop()
 			delete(k.mirrors, id)
 		}
+		return
+	}
+	deadline := polledAt.Add(s.Expires)
+	if m != nil && !m.fired && m.kind == s.Timer && absDuration(m.deadline.Sub(deadline)) <= sameDeadline {
+		return
+	}
+	if m == nil {
+		m = &timerMirror{id: id}
+		k.mirrors[id] = m
+	}
+	m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
+	left := max(time.Until(deadline), 0)
+	if m.virtual == nil {
+		m.virtual = k.clock.AfterFunc(left, func() { k.onFire(m) })
+	} else {
+		m.virtual.Reset(left)
 	}
 }
 
@@ -117,17 +112,11 @@ func (k *kernelTimers) waitFired(h *Host) bool {
 
 // unchanged reports whether sock_diag still shows m's timer as it was.
 func (k *kernelTimers) unchanged(h *Host, m *timerMirror) bool {
-	socks, err := h.diag.dump()
-	if err != nil {
+	s, found, err := h.diag.lookup(m.id)
+	if err != nil || !found {
 		return false
 	}
-	polledAt := time.Now()
-	for _, s := range socks {
-		if s.ID == m.id {
-			return s.Timer == m.kind && absDuration(polledAt.Add(s.Expires).Sub(m.deadline)) <= sameDeadline
-		}
-	}
-	return false
+	return s.Timer == m.kind && absDuration(time.Now().Add(s.Expires).Sub(m.deadline)) <= sameDeadline
 }
 
 func (k *kernelTimers) stopAll() {
