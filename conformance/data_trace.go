@@ -181,3 +181,35 @@ func maxInFlight(recs []*harness.Record, dir harness.Dir) (most int, at *harness
 	}
 	return most, at
 }
+
+// sackPermitted reports whether both SYNs offered SACK (RFC 2018 2).
+func (e *Env) sackPermitted() bool {
+	a, b := e.synOf(harness.ClientToServer), e.synOf(harness.ServerToClient)
+	return a != nil && b != nil && a.Packet.TCP.Options.SACKPermitted && b.Packet.TCP.Options.SACKPermitted
+}
+
+// seqRange is [Left, Right) in relative sequence numbers.
+type seqRange struct{ Left, Right uint32 }
+
+// sackBlocks returns r's SACK blocks in relative sequence numbers of the
+// data they acknowledge. The relative base is the data sender's ISN, which
+// r's acknowledgment number gives: Ack - RelAck.
+func sackBlocks(r *harness.Record) []seqRange {
+	o := &r.Packet.TCP.Options
+	base := uint32(r.Packet.TCP.Ack) - r.RelAck
+	out := make([]seqRange, 0, o.NumSACKBlocks)
+	for _, b := range o.SACKBlocks[:min(o.NumSACKBlocks, wire.MaxSACKBlocks)] {
+		out = append(out, seqRange{uint32(b.Left) - base, uint32(b.Right) - base})
+	}
+	return out
+}
+
+// sacksAbove reports whether r selectively acknowledges data above seq.
+func sacksAbove(r *harness.Record, seq uint32) bool {
+	for _, b := range sackBlocks(r) {
+		if rel(seq).LessThan(rel(b.Left)) {
+			return true
+		}
+	}
+	return false
+}
