@@ -165,6 +165,7 @@ func TestReceiveWindowClosesAndReopens(t *testing.T) {
 	cfg := baseConfig()
 	cfg.ReceiveBuffer = 4000
 	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.tcb.recv.quickAcks = 0 // past the connection's start: ACKs may be delayed
 	for i := range 4 {
 		f.send(seg{flags: ack, seq: remoteISS + 1 + seqnum.Value(i*1000), ack: localISS + 1, win: testWindow, data: strings.Repeat("d", 1000)})
 		switch i {
@@ -207,6 +208,7 @@ func TestReceiverSWSAvoidance(t *testing.T) {
 
 func TestDelayedACK(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.tcb.recv.quickAcks = 0 // past the connection's start: ACKs may be delayed
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: testWindow, data: strings.Repeat("d", 1000)})
 	f.expectNothing()
 	// The handshake measured an RTT of 0: the delay is the 40 ms floor, not
@@ -432,6 +434,7 @@ func TestWindowScaleFitsReceiveBuffer(t *testing.T) {
 
 func TestDelayedACKNeverLongerThanConfigured(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.tcb.recv.quickAcks = 0
 	for range 30 {
 		f.tcb.rto.Sample(time.Second) // a long path: the RTT no longer caps the delay
 	}
@@ -441,4 +444,27 @@ func TestDelayedACKNeverLongerThanConfigured(t *testing.T) {
 		t.Fatalf("delayed ACK after %v, want %v", got, DefaultDelayedACK)
 	}
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 2, win: -1})
+}
+
+// Quick ACKs: the first segments of a connection, and those after the peer
+// retransmitted, are acknowledged at once.
+func TestQuickACKs(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	r := remoteISS + 1
+	for i := range maxQuickAcks {
+		f.send(seg{flags: ack, seq: r, ack: localISS + 1, win: testWindow, data: "q"})
+		r++
+		f.expect(seg{flags: ack, seq: localISS + 1, ack: r, win: -1})
+		_ = i
+	}
+	f.send(seg{flags: ack, seq: r, ack: localISS + 1, win: testWindow, data: "d"})
+	r++
+	f.expectNothing() // delayed now
+	f.advanceToDeadline()
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: r, win: -1})
+	// A retransmission of data we have: ACK, and quick ACKs again.
+	f.send(seg{flags: ack, seq: r - 1, ack: localISS + 1, win: testWindow, data: "d"})
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: r, win: -1})
+	f.send(seg{flags: ack, seq: r, ack: localISS + 1, win: testWindow, data: "e"})
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: r + 1, win: -1})
 }

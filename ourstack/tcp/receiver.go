@@ -43,7 +43,21 @@ type receiver struct {
 	unacked  int
 	segSize  int
 	mssGuess int
+	// quickAcks counts in-order segments still to be acknowledged at once
+	// rather than delayed (see enterQuickAck).
+	quickAcks int
 }
+
+// maxQuickAcks is Linux's TCP_MAX_QUICKACKS.
+const maxQuickAcks = 16
+
+// enterQuickAck makes the next in-order segments draw an immediate ACK, as
+// Linux's quickack mode does: at the start of the connection (the peer's
+// slow start grows by ACKs, RFC 5681 3.1), and when the peer is recovering
+// from a loss (it retransmitted, or a hole appeared), where a delayed ACK
+// would hold back a sender with a congestion window of one segment. RFC
+// 5681 4.2 sets only a floor on how often to ACK; more ACKs are allowed.
+func (r *receiver) enterQuickAck() { r.quickAcks = maxQuickAcks }
 
 func (r *receiver) init(cfg Config) {
 	r.limit = cfg.ReceiveBuffer
@@ -173,6 +187,11 @@ func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
 	// Delayed ACK: RFC 9293 3.8.6.3 / RFC 5681 4.2, "an ACK SHOULD be
 	// generated for at least every second full-sized segment" and within
 	// 500 ms (ours: at most DelayedACK, see delayedACKTimeout).
+	if r.quickAcks > 0 {
+		r.quickAcks--
+		t.ackNow = true
+		return
+	}
 	if t.cfg.DelayedACK < 0 || r.unacked >= 2*max(r.segSize, 1) {
 		t.ackNow = true
 		return
@@ -210,6 +229,7 @@ func (t *TCB) receiveOutOfOrder(dataSeq seqnum.Value, payload []byte) {
 	}
 	r.ooo.Insert(dataSeq, payload)
 	r.lastOOO = dataSeq
+	r.enterQuickAck()
 	t.stats.OutOfOrder++
 	t.ackNow = true
 }

@@ -117,6 +117,9 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 		}
 		// "send an acknowledgment: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>"
 		t.ackNow = true
+		if segLen > 0 && seg.Seq.LessThan(t.rcvNxt) {
+			t.recv.enterQuickAck() // the peer retransmits: it is recovering
+		}
 		if t.state == TimeWait && f.Has(wire.FlagFIN) && seg.Seq.Add(segLen) == t.rcvNxt {
 			// The peer did not hear our ACK of its FIN and sent the FIN
 			// again: "Acknowledge it, and restart the 2 MSL timeout."

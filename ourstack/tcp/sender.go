@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"math"
 	"time"
 
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
@@ -194,17 +195,26 @@ func (t *TCB) sendNextSegment(now time.Time, emit func(seg *wire.Segment)) bool 
 	if avail == 0 && !finPending {
 		return false
 	}
-	usable := t.usableWindow(seq)
-	seg := t.segment(now, wire.FlagACK, seq)
-	maxPayload := t.maxPayload(seg)
-	n := min(avail, usable, maxPayload)
-	fin := finPending && n == avail && usable > n
+	maxPayload := t.maxPayload()
+	rwnd := t.usableSendWindow(seq)
+	cwnd := t.usableCongestionWindow(seq)
+	offered := min(avail, rwnd, maxPayload) // what the peer's window allows
+	n := min(offered, cwnd)
+	fin := finPending && n == avail && min(rwnd, cwnd) > n
 	if n == 0 && !fin {
 		return false
 	}
-	if n > 0 && !t.mayTransmit(seq, n, avail, maxPayload, finPending) {
-		return false
+	if n > 0 {
+		if !t.mayTransmit(seq, offered, avail, maxPayload, finPending) {
+			return false
+		}
+		// A segment cut short by the congestion window waits for the ACK
+		// clock to open it, unless nothing is in flight to bring an ACK.
+		if n < offered && t.sndMax != t.sndUna {
+			return false
+		}
 	}
+	seg := t.segment(now, wire.FlagACK, seq)
 	if n > 0 {
 		seg.Payload = t.sendBuf.SliceSeq(seq, n)
 		if n == avail {
@@ -227,17 +237,26 @@ func (t *TCB) sendNextSegment(now time.Time, emit func(seg *wire.Segment)) bool 
 	return true
 }
 
-// usableWindow is how much may be sent from seq: the lesser of the peer's
-// window and the congestion window, less what is already in flight (RFC
-// 5681 2: "a TCP MUST NOT send data with a sequence number higher than the
-// sum of the highest acknowledged sequence number and the minimum of cwnd
-// and rwnd").
-func (t *TCB) usableWindow(seq seqnum.Value) int {
-	wnd := min(int64(t.sndWnd), int64(t.snd.cc.Cwnd()))
+// usableSendWindow is how much the peer's window lets us send from seq
+// (RFC 9293 3.8.6.2.1's U, from seq rather than SND.NXT).
+func (t *TCB) usableSendWindow(seq seqnum.Value) int {
+	return usableFrom(t.sndUna, seq, int64(t.sndWnd))
+}
+
+// usableCongestionWindow is how much the congestion window lets us send
+// from seq (RFC 5681 2: "a TCP MUST NOT send data with a sequence number
+// higher than the sum of the highest acknowledged sequence number and the
+// minimum of cwnd and rwnd"). During SACK recovery pipe, not the window
+// edge, limits sending (pollSACKRecovery), so this does not.
+func (t *TCB) usableCongestionWindow(seq seqnum.Value) int {
 	if t.snd.recovery.active && t.opts.sackOK {
-		wnd = int64(t.sndWnd) // RFC 6675: pipe, not the window edge, limits sending
+		return math.MaxInt32
 	}
-	edge := t.sndUna.Add(seqnum.Size(wnd))
+	return usableFrom(t.sndUna, seq, int64(t.snd.cc.Cwnd()))
+}
+
+func usableFrom(una, seq seqnum.Value, wnd int64) int {
+	edge := una.Add(seqnum.Size(min(wnd, math.MaxInt32)))
 	if !edge.GreaterThan(seq) {
 		return 0
 	}
@@ -276,12 +295,19 @@ func (t *TCB) mayTransmit(seq seqnum.Value, n, avail, maxPayload int, finPending
 	return false
 }
 
-// maxPayload is Eff.snd.MSS less the option bytes this segment carries
-// beyond the timestamps already counted (RFC 6691: SACK blocks come out of
-// the payload).
-func (t *TCB) maxPayload(seg *wire.Segment) int {
-	mss := min(t.opts.peerMSS, t.opts.ourMSS) - seg.Options.Len()
-	return max(mss, 1)
+// maxPayload is Eff.snd.MSS less the option bytes an ACK carries now: the
+// timestamps, and the SACK blocks we are reporting (RFC 6691: options come
+// out of the payload).
+func (t *TCB) maxPayload() int {
+	var o wire.Options
+	o.HasTimestamps = t.opts.tsOK
+	if t.opts.sackOK && t.recv.ooo != nil {
+		o.NumSACKBlocks = min(t.recv.ooo.Len(), wire.MaxSACKBlocks)
+		if o.HasTimestamps {
+			o.NumSACKBlocks = min(o.NumSACKBlocks, 3)
+		}
+	}
+	return max(min(t.opts.peerMSS, t.opts.ourMSS)-o.Len(), 1)
 }
 
 // retransmitSegment resends up to mss bytes from seq (with the FIN if the
@@ -290,8 +316,7 @@ func (t *TCB) retransmitSegment(now time.Time, seq seqnum.Value, limit int, emit
 	if !seq.LessThan(t.sndMax) {
 		return 0
 	}
-	seg := t.segment(now, wire.FlagACK, seq)
-	n := min(limit, t.maxPayload(seg))
+	n := min(limit, t.maxPayload())
 	end := t.dataEnd()
 	if seq.LessThan(end) {
 		n = min(n, int(seq.Size(end)), int(seq.Size(t.sndMax)))
@@ -299,6 +324,7 @@ func (t *TCB) retransmitSegment(now time.Time, seq seqnum.Value, limit int, emit
 		n = 0
 	}
 	occupied := seqnum.Size(n)
+	seg := t.segment(now, wire.FlagACK, seq)
 	if n > 0 {
 		seg.Payload = t.sendBuf.SliceSeq(seq, n)
 	}

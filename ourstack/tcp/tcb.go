@@ -185,6 +185,7 @@ func OpenPassive(cfg Config, id FourTuple, syn *wire.Segment, iss seqnum.Value, 
 	// RFC 7323 2.2: the window of a SYN is never scaled.
 	t.setSendWindow(uint32(syn.Window), syn.Seq, syn.Ack)
 	t.recv.rememberMSS(t.opts.sendMSS)
+	t.snd.mssChanged(t)
 	return t
 }
 
@@ -208,6 +209,7 @@ func OpenFromCookie(cfg Config, id FourTuple, ack *wire.Segment, mss uint16, now
 	t.opts.lastAckSent = t.rcvNxt
 	t.opts.negotiateCookie(t.cfg, mss)
 	t.recv.rememberMSS(t.opts.sendMSS)
+	t.snd.mssChanged(t)
 	t.sndNxt = iss.Add(1)
 	t.sndMax = t.sndNxt
 	t.state = SynReceived
@@ -249,6 +251,7 @@ func (t *TCB) setState(s State, now time.Time) {
 	switch s {
 	case Established:
 		t.everEstablished = true
+		t.recv.enterQuickAck()
 		if t.rto.Backoffs() > 0 {
 			t.rto.AfterSYNTimeout() // RFC 6298 5.7
 		}
