@@ -3,17 +3,35 @@ GO        ?= go
 FUZZTIME  ?= 30s
 # every package that holds a fuzz target
 FUZZPKGS  ?= $(sort $(dir $(shell grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./out/')))
+# the conformance matrix: Ginkgo, its reports and failing cells' pcaps (git-ignored)
+GINKGO    ?= $(GO) tool ginkgo
+OUT       ?= out
+BASELINE  ?= conformance/baseline.txt
+# -p: one process per core; every cell builds its own Net, so cells are independent
+CONFORMANCE_FLAGS ?= -p --timeout=10m
+REPORT    ?= $(GO) run ./cmd/conformance-report
 
-.PHONY: test conformance fuzz fuzz-smoke bench gate
+.PHONY: test conformance baseline fuzz fuzz-smoke bench gate
 
 ## test: go vet plus every unit test (which replays every committed fuzz corpus)
 test:
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## conformance: the whole scenario matrix against the embedded gVisor peer
+## conformance: the whole scenario matrix (every scenario x pairing) with Ginkgo;
+## reports in $(OUT)/conformance.{json,xml}, a failing cell's pcap in $(OUT)/pcap/
 conformance:
-	@echo "conformance: not built yet (issue 6)"; exit 1
+	@mkdir -p $(OUT) && rm -rf $(OUT)/pcap $(OUT)/conformance.json $(OUT)/conformance.xml
+	@rc=0; \
+	TCPBED_OUT=$(OUT) $(GINKGO) $(CONFORMANCE_FLAGS) --output-dir=$(OUT) \
+	  --json-report=conformance.json --junit-report=conformance.xml \
+	  ./conformance -- -test.run='^TestConformance$$' || rc=1; \
+	echo; $(REPORT) summary $(OUT)/conformance.json || rc=1; \
+	exit $$rc
+
+## baseline: rewrite $(BASELINE) from the last matrix report ($(OUT)/conformance.json)
+baseline:
+	$(REPORT) update-baseline -baseline $(BASELINE) $(OUT)/conformance.json
 
 ## fuzz: every fuzz target for FUZZTIME each (FUZZTIME=2m make fuzz)
 fuzz:
@@ -32,6 +50,16 @@ fuzz-smoke:
 bench:
 	@echo "bench: not built yet (issue 8)"; exit 1
 
-## gate: conformance + corpus replay + bench smoke, compared with the baseline
+## gate: conformance matrix compared with the baseline + fuzz corpus replay + bench smoke
 gate:
-	@echo "gate: not built yet (issue 6)"; exit 1
+	@matrix=ok; cmp=ok; corpus=ok; bench=ok; \
+	echo "== gate 1/4: conformance matrix"; \
+	$(MAKE) --no-print-directory conformance || matrix="has failing cells (the baseline decides)"; \
+	echo "== gate 2/4: matrix against $(BASELINE)"; \
+	$(REPORT) gate -baseline $(BASELINE) $(OUT)/conformance.json || cmp=FAIL; \
+	echo "== gate 3/4: fuzz corpora replay"; \
+	$(GO) test -run='^Fuzz' ./... || corpus=FAIL; \
+	echo "== gate 4/4: benchmarks, one iteration each"; \
+	$(GO) test -run=NONE -bench=. -benchtime=1x ./... || bench=FAIL; \
+	echo; echo "gate: matrix $$matrix; baseline $$cmp; fuzz corpora $$corpus; benchmarks $$bench"; \
+	if [ $$cmp = ok ] && [ $$corpus = ok ] && [ $$bench = ok ]; then echo "gate: PASS"; else echo "gate: FAIL"; exit 1; fi

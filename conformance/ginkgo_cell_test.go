@@ -1,0 +1,119 @@
+package conformance_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
+
+	"github.com/tcpbed/tcpbed/conformance"
+	"github.com/tcpbed/tcpbed/conformance/report"
+)
+
+// goroutineGrace is how long the leak check lets goroutines wind down
+// after a cell: gVisor's stack stops its goroutines shortly after Close
+// returns. The check polls; it does not decide anything about TCP.
+const goroutineGrace = 10 * time.Second
+
+// runCell runs scenario s (the catalogue's order-th) in pairing p: one cell
+// of the matrix. On failure the message holds the expectation, the trace
+// with both ends' states, the replay command, and the path of the run's
+// pcap.
+func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.Pairing) {
+	seed := cellSeed()
+	info := &report.CellInfo{
+		Scenario: s.Name, Section: s.Section, Pairing: p.String(), Seed: seed, Order: order,
+		Replay: conformance.ReplayCommand(s.Name, p, seed),
+	}
+	// A pointer: Ginkgo encodes the entry when it reports the spec, after
+	// the pcap's path is known.
+	AddReportEntry(report.CellEntryName, info, ReportEntryVisibilityNever)
+	if !s.RunsIn(p) {
+		Skip(fmt.Sprintf("%s runs only in %v: %s", s.Name, s.PairingsOrAll(), s.Summary))
+	}
+
+	before := gleak.Goroutines()
+	DeferCleanup(func() {
+		Eventually(gleak.Goroutines).WithTimeout(goroutineGrace).WithPolling(10*time.Millisecond).
+			ShouldNot(gleak.HaveLeaked(before), "goroutines left running after %s (%s)", s.Name, p)
+	})
+
+	var pcap bytes.Buffer
+	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: &pcap})
+	if res.Err != nil {
+		path, err := writePcap(s.Name, p, seed, pcap.Bytes())
+		if err != nil {
+			path = "(not written: " + err.Error() + ")"
+		} else {
+			info.Pcap = path
+		}
+		Expect(res).To(conformance.PassScenario("pcap:     " + path))
+	}
+	if res.Net != nil {
+		Expect(res.Net.PcapErr()).NotTo(HaveOccurred(), "writing the capture")
+	}
+}
+
+// cellSeed is TCPBED_SEED, or 1.
+func cellSeed() uint64 {
+	if v := os.Getenv("TCPBED_SEED"); v != "" {
+		seed, err := strconv.ParseUint(v, 10, 64)
+		Expect(err).NotTo(HaveOccurred(), "TCPBED_SEED")
+		return seed
+	}
+	return 1
+}
+
+// writePcap writes a failing cell's capture to
+// <out>/pcap/<scenario>_<client>-<server>_<seed>.pcap and returns its path,
+// relative to the module root when it lies under it.
+func writePcap(scenario string, p conformance.Pairing, seed uint64, capture []byte) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := os.Getenv("TCPBED_OUT")
+	if out == "" {
+		out = filepath.Join(root, "out")
+	} else if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	dir := filepath.Join(out, "pcap")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s_%s-%s_%d.pcap", scenario, p.Client, p.Server, seed))
+	if err := os.WriteFile(path, capture, 0o644); err != nil {
+		return "", err
+	}
+	if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel, nil
+	}
+	return path, nil
+}
+
+// moduleRoot is the directory holding go.mod, above the test's working
+// directory (the package's).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
