@@ -251,3 +251,45 @@ func TestSYNInTimeWaitReopens(t *testing.T) {
 		t.Errorf("states of the four-tuple: %v, want %v", got, want)
 	}
 }
+
+// The syn-flood scenario: 10,000 SYNs from spoofed sources, none
+// completing. The SYN queue stays at its bound, cookies take over, a real
+// client still connects and moves data, and once the half-open entries give
+// up their SYN-ACK retries nothing of the flood is left.
+func TestLegitimateClientConnectsThroughAFlood(t *testing.T) {
+	n := newTestNet(t)
+	client := n.stack(clientIP, quickTCP)
+	server := n.stack(serverIP, quickTCP)
+	l, err := server.Listen(80, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10000 {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 5000)
+		server.DeliverPacket(raw(t, src, server80, syn(seqOf(i), 1460)))
+	}
+	n.link.discard() // the SYN-ACKs to spoofed addresses go nowhere
+	if conns, q := counts(server); conns != DefaultSYNQueue || q != DefaultSYNQueue {
+		t.Fatalf("after the flood: %d connections, %d half-open; want %d each", conns, q, DefaultSYNQueue)
+	}
+	c, err := client.Connect(server80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.link.pump()
+	sc, err := l.TryAccept()
+	if err != nil {
+		t.Fatalf("the real client was not accepted: %v", err)
+	}
+	mustWrite(t, c, "still here")
+	n.link.pump()
+	mustRead(t, sc, "still here")
+	// SYN-ACK retransmissions (RFC 6298 backoff, tcp.DefaultSynRetries) run
+	// out well within ten virtual minutes.
+	n.clock.Advance(10 * time.Minute)
+	n.link.discard()
+	if conns, q := counts(server); conns != 1 || q != 0 {
+		t.Errorf("ten minutes after the flood: %d connections, %d half-open; want just the real one", conns, q)
+	}
+	expectState(t, sc, tcp.Established)
+}
