@@ -1,0 +1,54 @@
+package linux
+
+import (
+	"testing"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// Every socket the slow dump lists, the exact lookup finds with the same
+// state: a listener, a request socket (SYN-RECEIVED), an established
+// connection and one in TIME-WAIT. And a tuple nobody has is not found, even
+// with a listener on its local port (the kernel's lookup falls back to it).
+func TestLookupAgreesWithDump(t *testing.T) {
+	h := openHost(t, Config{})
+	// TIME-WAIT: Linux closes first, we ACK and FIN.
+	c, e := establish(t, h, 8091)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.sendData(t, h, nil, true)
+	e.expectSegment(t, h, wire.FlagACK)
+	// ESTABLISHED, on another listener.
+	establishedConn, _ := establish(t, h, 8092)
+	// SYN-RECEIVED: a SYN to the second listener, never completed.
+	send(t, h, segment(t, h, 41001, 8092, seqnum.Value(5), 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
+	expect(t, h)
+
+	all, err := h.diag.dump()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[tcp.State]int{}
+	for _, s := range all {
+		got, found, err := h.diag.lookup(s.ID)
+		if err != nil || !found || got.State != s.State {
+			t.Errorf("lookup %+v: %+v, found %v, %v; dump says state %d", s.ID, got, found, err, s.State)
+		}
+		st, _ := stateFromLinux(s.State)
+		seen[st]++
+	}
+	for _, want := range []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.TimeWait} {
+		if seen[want] == 0 {
+			t.Errorf("dump has no %v socket: %v", want, seen)
+		}
+	}
+	nobody := establishedConn.ID()
+	nobody.RemotePort += 100
+	if s, found, err := h.diag.lookup(nobody); err != nil || found {
+		t.Errorf("lookup of a tuple nobody has: %+v, found %v, %v", s, found, err)
+	}
+}

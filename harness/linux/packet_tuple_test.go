@@ -1,0 +1,38 @@
+package linux
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+func TestPacketFourTuple(t *testing.T) {
+	// IPv4, IHL 5, TCP, 192.0.2.1 -> 192.0.2.2, ports 1234 -> 80.
+	pkt := []byte{
+		0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0,
+		192, 0, 2, 1, 192, 0, 2, 2,
+		0x04, 0xd2, 0, 80,
+	}
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	if id, ok := packetFourTuple(pkt, false); !ok || id != (tcp.FourTuple{LocalAddr: b, LocalPort: 80, RemoteAddr: a, RemotePort: 1234}) {
+		t.Errorf("inbound: %+v, %v", id, ok)
+	}
+	if id, ok := packetFourTuple(pkt, true); !ok || id != (tcp.FourTuple{LocalAddr: a, LocalPort: 1234, RemoteAddr: b, RemotePort: 80}) {
+		t.Errorf("outbound: %+v, %v", id, ok)
+	}
+	bad := map[string][]byte{
+		"empty":        nil,
+		"short IP":     pkt[:19],
+		"no ports":     pkt[:22],
+		"IPv6":         append([]byte{0x60}, pkt[1:]...),
+		"UDP":          func() []byte { p := append([]byte(nil), pkt...); p[9] = 17; return p }(),
+		"IHL 4":        append([]byte{0x44}, pkt[1:]...),
+		"IHL past end": append([]byte{0x4f}, pkt[1:]...),
+	}
+	for name, p := range bad {
+		if id, ok := packetFourTuple(p, false); ok {
+			t.Errorf("%s: %+v accepted", name, id)
+		}
+	}
+}
