@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -68,4 +69,15 @@ func (e *Env) ExpectOneReply(mark int, side harness.Side, dst netip.AddrPort, wh
 // mirror is connection id seen from the other end.
 func mirror(id tcp.FourTuple) tcp.FourTuple {
 	return tcp.FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
+}
+
+// expectStatesOf is ExpectStates for a connection the scenario holds no
+// Conn for (one a listener never handed over): id is seen from side.
+func expectStatesOf(e *Env, side harness.Side, id tcp.FourTuple, want ...tcp.State) {
+	e.Settle()
+	got := e.Net.States(side, id)
+	if !slices.Equal(got, want) {
+		e.Fail(fmt.Sprintf("%s states %s", side, formatStates(want)),
+			fmt.Sprintf("%s states %s\n%s", side, formatStates(got), formatHistory(e.Net.History(side, id))))
+	}
 }
