@@ -175,7 +175,7 @@ func runSynRetransmitExhausted(e *Env) error {
 	}
 	// The attempt ends when the RTO after the last retransmission expires.
 	last := syns[len(syns)-1]
-	wantEnd := last.At + (last.At-syns[0].At) + time.Second
+	wantEnd := last.At + (last.At - syns[0].At) + time.Second
 	if want := configuredSynRetries + 1; len(syns) != want || gaveUp != wantEnd {
 		if e.Pairing.Client == GVisor && len(syns) == 7 && gaveUp == 127*time.Second+syns[0].At {
 			e.Deviates(gvisorSynRetriesIgnored)
