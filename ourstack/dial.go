@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
@@ -16,7 +17,25 @@ func (s *Stack) Connect(raddr netip.AddrPort) (*Conn, error) {
 	return s.connect(raddr)
 }
 
+// ConnectFrom is Connect from a chosen local port, as after bind(2): what a
+// simultaneous open (RFC 9293 figure 7) needs, both ends naming the same
+// four-tuple. It fails with EADDRINUSE if that four-tuple is in use.
+func (s *Stack) ConnectFrom(localPort uint16, raddr netip.AddrPort) (*Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if localPort == 0 {
+		return s.connect(raddr)
+	}
+	return s.connectFrom(localPort, raddr)
+}
+
 func (s *Stack) connect(raddr netip.AddrPort) (*Conn, error) {
+	return s.connectFrom(0, raddr)
+}
+
+// connectFrom is the active OPEN (RFC 9293 3.10.1), from localPort or, if
+// it is 0, from an ephemeral port.
+func (s *Stack) connectFrom(localPort uint16, raddr netip.AddrPort) (*Conn, error) {
 	fail := func(err error) (*Conn, error) {
 		return nil, opError("dial", nil, net.TCPAddrFromAddrPort(raddr), err)
 	}
@@ -26,15 +45,21 @@ func (s *Stack) connect(raddr netip.AddrPort) (*Conn, error) {
 	if !raddr.Addr().Is4() || !unicast(raddr.Addr()) || raddr.Port() == 0 {
 		return fail(&net.AddrError{Err: "not a unicast IPv4 address and port", Addr: raddr.String()})
 	}
-	id := tcp.FourTuple{LocalAddr: s.addr, RemoteAddr: raddr.Addr(), RemotePort: raddr.Port()}
-	port, ok := s.ports.pick(s.addr, raddr, func(p uint16) bool {
-		id.LocalPort = p
-		return s.conns[id] != nil || s.listeners[p] != nil
-	})
-	if !ok {
-		return fail(ErrNoPorts)
+	id := tcp.FourTuple{LocalAddr: s.addr, LocalPort: localPort, RemoteAddr: raddr.Addr(), RemotePort: raddr.Port()}
+	if localPort != 0 {
+		if s.conns[id] != nil {
+			return fail(syscall.EADDRINUSE)
+		}
+	} else {
+		port, ok := s.ports.pick(s.addr, raddr, func(p uint16) bool {
+			id.LocalPort = p
+			return s.conns[id] != nil || s.listeners[p] != nil
+		})
+		if !ok {
+			return fail(ErrNoPorts)
+		}
+		id.LocalPort = port
 	}
-	id.LocalPort = port
 	now := s.clock.Now()
 	c := s.newConn(id, tcp.Open(s.cfg, id, s.isns.isn(id, now), now), tcp.Closed)
 	s.conns[id] = c

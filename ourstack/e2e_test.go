@@ -481,3 +481,37 @@ func TestConcurrentReadAndWrite(t *testing.T) {
 		t.Error("bytes arrived altered")
 	}
 }
+
+// RFC 9293 figure 7: both ends send a SYN for the same four-tuple at the
+// same instant; both pass through SYN-RECEIVED to ESTABLISHED, and one
+// connection carries data both ways.
+func TestSimultaneousOpen(t *testing.T) {
+	n := newTestNet(t)
+	log := stateLog{}
+	a := n.stack(clientIP, both(quickTCP, log.hook))
+	b := n.stack(serverIP, both(quickTCP, log.hook))
+	ca, err := a.ConnectFrom(5000, netip.MustParseAddrPort("192.0.2.2:6000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := b.ConnectFrom(6000, netip.MustParseAddrPort("192.0.2.1:5000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ConnectFrom(5000, netip.MustParseAddrPort("192.0.2.2:6000")); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("a second ConnectFrom on a live four-tuple: %v, want EADDRINUSE", err)
+	}
+	n.link.pump()
+	want := []tcp.State{tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established}
+	for _, c := range []*Conn{ca, cb} {
+		expectState(t, c, tcp.Established)
+		if got := log[c.ID()]; !equalStates(got, want) {
+			t.Errorf("%v went through %v, want %v", c.LocalAddr(), got, want)
+		}
+	}
+	mustWrite(t, ca, "from a")
+	mustWrite(t, cb, "from b")
+	n.link.pump()
+	mustRead(t, cb, "from a")
+	mustRead(t, ca, "from b")
+}
