@@ -1,0 +1,34 @@
+// Package harness wires two TCP peers together over an in-memory wire that
+// carries whole IPv4 packets, on one virtual clock, and records everything
+// that crosses.
+//
+// A Net joins a client and a server. Each end is a Peer: gVisor's netstack
+// (GVisor), tcpbed's own stack (Ours), or a raw peer (RawPeer) through which a
+// test sends any segment it builds with the wire codec and reads every
+// segment sent back, in the style of gVisor's packetimpact. A peer behind a
+// TUN device (Linux's TCP, in harness/linux) fits the same interface.
+//
+// A run is one deterministic loop:
+//
+//   - act: an application call on a peer (Listen, Dial, Accept, Read,
+//     Write, CloseWrite, Close, Abort), all non-blocking;
+//   - Settle: deliver every packet due now, one at a time, and let its
+//     receiver finish processing it before the next; no real-time sleep
+//     decides anything (for gVisor, see gvisorPeer on how its processor
+//     goroutine is paused and resumed as a barrier);
+//   - Advance / Step / RunUntil: move the virtual Clock to the next timer or
+//     packet arrival, fire it, settle again. TIME-WAIT's 2MSL or two minutes
+//     of RTO backoff cost milliseconds of real time.
+//
+// The wire models each direction (LinkConfig: delay, bandwidth, a queue with
+// tail drop) and applies fault Rules (drop, duplicate, delay, reorder,
+// corrupt; by direction, predicate, Nth match, probability). One seed fixes
+// every random choice: both stacks' ISNs and ports and every fault decision,
+// so the same seed gives a byte-identical trace and capture.
+//
+// Every packet that crosses is recorded once, in the order it entered the
+// wire, with its virtual time, direction, parsed headers, fate, and both
+// ends' states after it was processed (Trace, Record). The trace prints in
+// tcpdump's style (Trace.Format) and can be captured as a pcap file
+// (Config.Pcap) that Wireshark and tshark read.
+package harness
