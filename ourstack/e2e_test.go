@@ -515,3 +515,22 @@ func TestSimultaneousOpen(t *testing.T) {
 	mustRead(t, cb, "from a")
 	mustRead(t, ca, "from b")
 }
+
+// The half-open scenario: the server restarts and forgets the connection;
+// the client's next segment draws an RST (RFC 9293 3.10.7.1) and the client
+// reports the reset.
+func TestRestartedPeerResetsAHalfOpenConnection(t *testing.T) {
+	n := newTestNet(t)
+	client := n.stack(clientIP, quickTCP)
+	server := n.stack(serverIP, quickTCP)
+	c, _ := connected(t, n, client, server)
+	server.Close()
+	n.link.discard()            // the old server's RST is lost with it
+	n.stack(serverIP, quickTCP) // the restarted host, same address
+	mustWrite(t, c, "anyone there?")
+	n.link.pump()
+	expectState(t, c, tcp.Closed)
+	if _, err := c.TryRead(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("client Read after the restarted peer's RST: %v, want ECONNRESET", err)
+	}
+}
