@@ -175,42 +175,6 @@ func (s *Stack) noteState(c *Conn, now time.Time) {
 	}
 }
 
-// rearm points c's one clock timer at the TCB's next deadline.
-func (s *Stack) rearm(c *Conn, now time.Time) {
-	deadline, ok := c.tcb.Deadline()
-	if !ok {
-		if c.timerArmed {
-			c.timer.Stop()
-			c.timerArmed = false
-		}
-		return
-	}
-	if c.timerArmed && c.timerAt.Equal(deadline) {
-		return
-	}
-	d := max(deadline.Sub(now), 0)
-	if c.timer == nil {
-		c.timer = s.clock.AfterFunc(d, c.onTimer)
-	} else {
-		c.timer.Reset(d)
-	}
-	c.timerArmed, c.timerAt = true, deadline
-}
-
-// onTimer is c's clock callback: TIMEOUT events (RFC 9293 3.10.8).
-func (c *Conn) onTimer() {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.forgotten {
-		return
-	}
-	c.timerArmed = false
-	now := s.clock.Now()
-	c.tcb.HandleTimers(now)
-	s.afterEvent(c, now)
-}
-
 // forget drops c from the demultiplexer: its TCB is done (or has been
 // replaced by a new incarnation), so segments for its four-tuple now go to a
 // listener or are answered as for no connection, and its port is free.
@@ -240,39 +204,6 @@ func (s *Stack) forget(c *Conn, now time.Time) {
 		c.lastState = tcp.Closed
 	}
 	c.wake.wake()
-}
-
-// waker wakes every goroutine waiting for a change to one object (a Conn or
-// a Listener). Waiters take the channel under the Stack's lock and block on
-// it after releasing the lock, so no wake-up is lost; the channel exists only
-// while someone waits.
-type waker struct{ ch chan struct{} }
-
-func (w *waker) wait() <-chan struct{} {
-	if w.ch == nil {
-		w.ch = make(chan struct{})
-	}
-	return w.ch
-}
-
-func (w *waker) wake() {
-	if w.ch != nil {
-		close(w.ch)
-		w.ch = nil
-	}
-}
-
-// wait releases the lock, blocks until ch is closed or ctxDone (which may be
-// nil) is, and retakes the lock. It reports whether ch was the one.
-func (s *Stack) wait(ch <-chan struct{}, ctxDone <-chan struct{}) bool {
-	s.mu.Unlock()
-	defer s.mu.Lock()
-	select {
-	case <-ch:
-		return true
-	case <-ctxDone:
-		return false
-	}
 }
 
 // tcpAddr is the *net.TCPAddr the net.Conn face reports.
