@@ -55,7 +55,16 @@ func (n *Net) transmit(side Side, pkt []byte) {
 		}
 	}
 
+	var dup *inFlight
+	if duplicate {
+		dup = &inFlight{dir: dir, pkt: n.getBuf(len(f.pkt)), extra: f.extra, notes: f.notes, fate: Duplicated}
+		copy(dup.pkt, f.pkt)
+	}
 	if hold > 0 {
+		if dup != nil {
+			// The copy goes now; the original waits.
+			n.launch(dup)
+		}
 		n.inFlight++
 		if prev := n.held[dir]; prev != nil {
 			n.held[dir] = nil
@@ -73,11 +82,6 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			}
 		})
 		return
-	}
-	var dup *inFlight
-	if duplicate {
-		dup = &inFlight{dir: dir, pkt: n.getBuf(len(f.pkt)), extra: f.extra, notes: f.notes, fate: Duplicated}
-		copy(dup.pkt, f.pkt)
 	}
 	n.launch(f)
 	if dup != nil {

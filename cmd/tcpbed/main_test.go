@@ -125,3 +125,30 @@ func TestPcapOpensInTshark(t *testing.T) {
 		t.Fatalf("tshark saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestSameSeedSameTrace: two runs with one seed print the same trace, to
+// the byte (the PASS line's real time aside).
+func TestSameSeedSameTrace(t *testing.T) {
+	trace := func() string {
+		code, out, errOut := runCmd("run", "echo", "--client", "gvisor", "--server", "gvisor", "--trace", "--abs", "--seed", "77")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		return out[:strings.LastIndex(out, "PASS ")]
+	}
+	a, b := trace(), trace()
+	if a != b || !strings.Contains(a, "Flags [P.]") {
+		t.Fatalf("two runs with seed 77 differ (or show no data):\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestOursPeerRuns: --client ours and --server ours reach ourstack through
+// the harness's adapter.
+func TestOursPeerRuns(t *testing.T) {
+	for _, p := range [][2]string{{"ours", "gvisor"}, {"gvisor", "ours"}, {"ours", "ours"}} {
+		code, out, errOut := runCmd("run", "time-wait", "--client", p[0], "--server", p[1])
+		if code != 0 {
+			t.Errorf("%s->%s: exit %d\n%s%s", p[0], p[1], code, out, errOut)
+		}
+	}
+}
