@@ -468,3 +468,50 @@ func TestQuickACKs(t *testing.T) {
 	f.send(seg{flags: ack, seq: r, ack: localISS + 1, win: testWindow, data: "e"})
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: r + 1, win: -1})
 }
+
+// A window that closes with data in flight: the retransmission timer sends
+// the first unacknowledged segment anyway, as a probe, and never gives up
+// while the peer answers (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17).
+func TestZeroWindowWithDataInFlight(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, 3000)
+	f.tcb.cfg.DataRetries = 3
+	f.write(strings.Repeat("x", 3500))
+	if got := f.poll(); len(got) != 3 {
+		t.Fatalf("sent:\n%s", describe(got))
+	}
+	// The peer takes 2000 bytes and shuts its window: 1000 are beyond it.
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 0})
+	f.expectNothing()
+	for i := range 6 { // twice the retry limit
+		f.advanceToDeadline()
+		f.expect(seg{flags: ack, seq: localISS + 2001, ack: remoteISS + 1, win: -1, data: strings.Repeat("x", 1000)})
+		f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 0})
+		if f.tcb.State() != Established {
+			t.Fatalf("gave up after %d probes: %v", i+1, f.tcb.Err())
+		}
+	}
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 3000})
+	got := f.poll()
+	if len(got) == 0 || got[0].Seq != localISS+2001 {
+		t.Fatalf("after the window opened:\n%s", describe(got))
+	}
+}
+
+// A silent peer behind a zero window is still given up on.
+func TestZeroWindowSilentPeerTimesOut(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, 3000)
+	f.tcb.cfg.DataRetries = 3
+	f.write(strings.Repeat("x", 3500))
+	f.poll()
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 0})
+	for range 10 {
+		f.advanceToDeadline()
+		f.poll()
+		if f.tcb.State() == Closed {
+			break
+		}
+	}
+	if !errors.Is(f.tcb.Err(), ErrTimedOut) {
+		t.Fatalf("state %v err %v", f.tcb.State(), f.tcb.Err())
+	}
+}

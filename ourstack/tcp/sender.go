@@ -45,6 +45,9 @@ type sender struct {
 	// window.
 	lastSend time.Time
 
+	// lastTimeout is when the retransmission timer last fired.
+	lastTimeout time.Time
+
 	// smallEnd is the end of the last segment sent shorter than a full
 	// one; while it is unacknowledged, Nagle holds further small ones.
 	smallEnd seqnum.Value

@@ -103,14 +103,29 @@ func (t *TCB) retransmitTimeout(now time.Time) {
 	if t.state == SynSent || t.state == SynReceived && !t.everEstablished {
 		limit = t.cfg.SynRetries
 	}
-	if t.snd.retries >= limit {
-		t.terminate(ErrTimedOut, now)
-		return
+	// A zero window does not end a connection whose peer keeps answering
+	// (RFC 1122 4.2.2.17: the sender "MUST NOT close the connection as long
+	// as the receiving TCP continues to send acknowledgments in response
+	// to the probe segments"). Linux's tcp_retransmit_timer does the same.
+	zeroWindow := t.state.Synchronized() && t.usableSendWindow(t.sndUna) == 0
+	answered := !t.keepalive.lastHeard.Before(t.snd.lastTimeout)
+	if !(zeroWindow && answered) {
+		if t.snd.retries >= limit {
+			t.terminate(ErrTimedOut, now)
+			return
+		}
+		t.snd.retries++
 	}
-	t.snd.retries++
+	t.snd.lastTimeout = now
 	t.snd.rtoFired(t, now)
 	t.rto.Backoff()
 	// Go back N: resend from SND.UNA as the congestion window allows.
 	t.sndNxt = t.sndUna
+	if zeroWindow {
+		// "The sending TCP peer must regularly retransmit to the receiving
+		// TCP peer even when the window is zero" (RFC 9293 3.8.6.1): the
+		// first unacknowledged segment goes out anyway, as a probe.
+		t.snd.recovery.retransmitUna = true
+	}
 	t.arm(timerRetransmit, now.Add(t.rto.RTO()))
 }
