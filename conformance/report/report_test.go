@@ -120,7 +120,7 @@ time-wait  FAIL          pass
 4 cells: 2 pass, 1 FAIL, 1 skip ("-": the scenario does not run in that pairing)
 
 skipped:
-  [1] handshake ours->gvisor: gVisor's API cannot express it
+  [1] gVisor's API cannot express it
 
 failed:
   time-wait ours->gvisor: failed: scenario time-wait failed

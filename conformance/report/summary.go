@@ -34,15 +34,17 @@ func Count(cells []Cell) Counts {
 }
 
 // WriteSummary prints the matrix as a table, scenario by pairing (pass,
-// FAIL, or skip with a footnote giving its reason), then every skip's
-// reason and every failure's replay command and pcap.
+// FAIL, or skip with a footnote giving its reason, one footnote per
+// distinct reason), then the reasons and every failure's replay command
+// and pcap.
 func WriteSummary(w io.Writer, cells []Cell) error {
 	rows, cols := rowsAndColumns(cells)
 	byKey := map[string]Cell{}
 	for _, c := range cells {
 		byKey[c.Key()] = c
 	}
-	var skips, fails []Cell
+	var reasons []string // skip reasons, footnote i+1 is reasons[i]
+	var fails []Cell
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s\n", strings.Join(cols, "\t"))
 	for _, r := range rows {
@@ -58,8 +60,12 @@ func WriteSummary(w io.Writer, cells []Cell) error {
 				fails = append(fails, c)
 				fields = append(fields, "FAIL")
 			default:
-				skips = append(skips, c)
-				fields = append(fields, fmt.Sprintf("skip[%d]", len(skips)))
+				i := slices.Index(reasons, c.Reason)
+				if i < 0 {
+					reasons = append(reasons, c.Reason)
+					i = len(reasons) - 1
+				}
+				fields = append(fields, fmt.Sprintf("skip[%d]", i+1))
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(fields, "\t"))
@@ -69,10 +75,10 @@ func WriteSummary(w io.Writer, cells []Cell) error {
 	}
 	n := Count(cells)
 	fmt.Fprintf(w, "\n%d cells: %d pass, %d FAIL, %d skip (\"-\": the scenario does not run in that pairing)\n", len(cells), n.Pass, n.Fail, n.Skip)
-	if len(skips) > 0 {
+	if len(reasons) > 0 {
 		fmt.Fprintln(w, "\nskipped:")
-		for i, c := range skips {
-			fmt.Fprintf(w, "  [%d] %s: %s\n", i+1, c.Key(), c.Reason)
+		for i, r := range reasons {
+			fmt.Fprintf(w, "  [%d] %s\n", i+1, r)
 		}
 	}
 	if len(fails) > 0 {
