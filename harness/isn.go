@@ -13,8 +13,10 @@ import (
 type isnTable map[dirKey]seqnum.Value
 
 // relative returns p's sequence and acknowledgment numbers relative to the
-// ISNs of its direction and of the reverse one, learning p's ISN on the way.
-func (t *isnTable) relative(p *wire.Packet) (seq, ack uint32) {
+// ISNs of its direction and of the reverse one. With learn, p may teach the
+// table its direction's ISN; a corrupted packet must not (its SYN bit may be
+// a flipped one).
+func (t *isnTable) relative(p *wire.Packet, learn bool) (seq, ack uint32) {
 	if *t == nil {
 		*t = isnTable{}
 	}
@@ -23,7 +25,9 @@ func (t *isnTable) relative(p *wire.Packet) (seq, ack uint32) {
 	isn, ok := (*t)[fwd]
 	if !ok || p.TCP.Flags.Has(wire.FlagSYN) {
 		isn = p.TCP.Seq
-		(*t)[fwd] = isn
+		if learn {
+			(*t)[fwd] = isn
+		}
 	}
 	seq = uint32(p.TCP.Seq - isn)
 	if peer, ok := (*t)[back]; ok {

@@ -163,7 +163,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		}
 	}
 	if r.Packet.TCP.SrcPort != 0 || r.Packet.TCP.DstPort != 0 {
-		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet)
+		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, err == nil)
 	}
 	n.trace.Records = append(n.trace.Records, r)
 	return r

@@ -133,7 +133,9 @@ func formatPacket(r *Record, seqs *seqBases) string {
 			if ackBase, ok := seqs.base[back]; ok {
 				ack = uint32(seg.Ack - ackBase)
 			}
-		} else {
+		} else if r.ParseErr == nil {
+			// Only an intact packet sets where numbers count from: a
+			// corrupted one's fields may be flipped bits.
 			seqs.base[fwd] = seg.Seq
 		}
 	}
