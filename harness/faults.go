@@ -173,6 +173,9 @@ func Not(m Match) Match { return func(p *wire.Packet) bool { return !m(p) } }
 // flipped bit always changes a ones'-complement sum, so the packet now fails
 // its TCP checksum.
 func corrupt(pkt []byte, ipHeaderLen int, draw func() float64) {
+	if len(pkt) == 0 {
+		return
+	}
 	if ipHeaderLen >= len(pkt) {
 		ipHeaderLen = 0
 	}

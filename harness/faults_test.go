@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -258,4 +259,24 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestFaultsSurviveGarbage: rules meet packets that do not parse (a raw peer
+// may send anything), and neither they nor the trace panic.
+func TestFaultsSurviveGarbage(t *testing.T) {
+	n, client, server := rawPair(t, Config{Faults: []*Rule{
+		{Action: Corrupt}, {Action: Duplicate}, {Match: HasFlags(wire.FlagSYN), Action: Drop},
+	}})
+	for _, b := range [][]byte{nil, {0x45}, {0x4f, 0, 0, 1}, make([]byte, 40)} {
+		client.SendBytes(b)
+	}
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if server.Pending() != 8 {
+		t.Fatalf("server got %d packets, want the 4 and their copies", server.Pending())
+	}
+	if tr := n.Trace().String(); strings.Count(tr, "malformed") != 8 {
+		t.Fatalf("trace does not call them malformed:\n%s", tr)
+	}
 }
