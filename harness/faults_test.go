@@ -3,8 +3,8 @@ package harness
 import (
 	"bytes"
 	"errors"
-	"strings"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
