@@ -238,3 +238,18 @@ func TestSynReceivedNewSYNReturnsToListen(t *testing.T) {
 		t.Fatal("not done")
 	}
 }
+
+func TestSynAckDataTrimmedToOurWindow(t *testing.T) {
+	cfg := baseConfig()
+	cfg.ReceiveBuffer = 10
+	f := &fixture{t: t, now: epoch}
+	f.tcb = Open(cfg, testID, localISS, f.now)
+	f.expect(seg{flags: syn, seq: localISS, win: 10, opts: &wire.Options{HasMSS: true, MSS: 1460}})
+	f.send(seg{flags: syn | ack | fin, seq: remoteISS, ack: localISS + 1, win: testWindow, data: "0123456789abcdef"})
+	// Ten bytes fit; the rest and the FIN lie beyond the window.
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 11, win: 0})
+	f.expectState(Established)
+	if got, _ := f.read(); got != "0123456789" {
+		t.Fatalf("read %q", got)
+	}
+}

@@ -84,8 +84,8 @@ func (t *TCB) synSentArrives(now time.Time, seg *wire.Segment) {
 	}
 	// "If there are other controls or text in the segment, then continue
 	// processing at the sixth step below where the URG bit is checked."
-	if len(seg.Payload) > 0 || f.Has(wire.FlagFIN) {
-		t.acceptText(now, seg, seg.Seq.Add(1), seg.Payload, f.Has(wire.FlagFIN))
+	if payload, dataSeq, fin := trimToWindow(seg, t.rcvNxt, t.rcvWnd()); len(payload) > 0 || fin {
+		t.acceptText(now, seg, dataSeq, payload, fin)
 	}
 }
 
