@@ -46,7 +46,9 @@ func PassScenario(notes ...string) types.GomegaMatcher {
 			return true, nil
 		}
 		msg.s = res.Err.Error()
-		if _, ok := res.Err.(*Failure); !ok {
+		if f, ok := res.Err.(*Failure); ok {
+			msg.s = elidedFailure(f)
+		} else {
 			msg.s = fmt.Sprintf("scenario %s (%s, seed %d) could not run: %v\nreplay:   %s",
 				res.Scenario.Name, res.Pairing, res.Seed, res.Err, ReplayCommand(res.Scenario.Name, res.Pairing, res.Seed))
 		}
@@ -55,6 +57,37 @@ func PassScenario(notes ...string) types.GomegaMatcher {
 		}
 		return false, nil
 	}).WithTemplate("{{.Data}}", msg)
+}
+
+// Long traces (a bulk transfer's runs to tens of thousands of lines) are
+// cut in a matcher's message to their head and tail: the end is where a
+// failure shows, and the replay command and the pcap hold the rest.
+const (
+	traceHeadLines = 60
+	traceTailLines = 240
+	gotMaxLines    = 200
+)
+
+// elidedFailure is f.Error() with its trace and got cut to a readable size.
+func elidedFailure(f *Failure) string {
+	short := *f
+	short.Got = elideLines(f.Got, gotMaxLines/4, gotMaxLines*3/4, "")
+	short.Trace = elideLines(f.Trace, traceHeadLines, traceTailLines, "; the whole trace: "+f.Replay)
+	return short.Error()
+}
+
+// elideLines keeps the first head and last tail lines of s.
+func elideLines(s string, head, tail int, where string) string {
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) <= head+tail {
+		return s
+	}
+	cut := len(lines) - head - tail
+	note := fmt.Sprintf("... %d lines left out%s ...\n", cut, where)
+	return strings.Join(lines[:head], "") + note + strings.Join(lines[len(lines)-tail:], "")
 }
 
 // MatchSegment succeeds when one packet (*harness.Record) passes every

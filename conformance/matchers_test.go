@@ -184,3 +184,34 @@ func TestParseRFCRejectsMalformedLines(t *testing.T) {
 		}
 	}
 }
+
+func TestPassScenarioCutsLongTraces(t *testing.T) {
+	s := conformance.Scenario{Name: "matcher-long", Section: "data", Run: func(e *conformance.Env) error {
+		c, srv := e.Connect()
+		for i := range 400 {
+			e.WriteAll(c, []byte{byte(i)})
+			e.ReadN(srv, 1)
+		}
+		e.Fail("the end", "a long run")
+		return nil
+	}}
+	res := conformance.Execute(s, conformance.RunOptions{Pairing: conformance.Pairing{Client: conformance.GVisor, Server: conformance.GVisor}, Seed: 1})
+	full := res.Err.Error()
+	_, msg := match(t, conformance.PassScenario(), res)
+	if strings.Count(full, "\n") < 600 {
+		t.Fatalf("the run's trace is too short to test cutting: %d lines", strings.Count(full, "\n"))
+	}
+	if n := strings.Count(msg, "\n"); n > 320 {
+		t.Errorf("message has %d lines, want the trace cut to about 300", n)
+	}
+	for _, want := range []string{"lines left out; the whole trace: tcpbed run matcher-long", "Flags [S]", "replay:   tcpbed run matcher-long"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q", want)
+		}
+	}
+	// The tail is kept: the trace's last line is in the message.
+	lines := strings.Split(strings.TrimRight(res.Net.Trace().String(), "\n"), "\n")
+	if !strings.Contains(msg, lines[len(lines)-1]) {
+		t.Errorf("message lacks the trace's last line %q", lines[len(lines)-1])
+	}
+}
