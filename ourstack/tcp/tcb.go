@@ -7,15 +7,28 @@
 // attention. One file per concept:
 //
 //	tcb.go              the struct, its constructors, its accessors
+//	config.go           Config and its defaults
 //	options.go          SYN option negotiation, timestamps, PAWS, window scale
 //	segment_arrives.go  SEGMENT ARRIVES, RFC 9293 3.10.7, every state
 //	user_calls.go       SEND, RECEIVE, CLOSE, ABORT, RFC 9293 3.10.2-3.10.5
-//	sender.go           Poll: segmentation, Nagle, SWS, retransmission
+//	sender.go           Poll: segmentation, Nagle, SWS, persist, retransmission
 //	recovery.go         congestion control and loss recovery (RFC 5681, 6582, 6675)
-//	receiver.go         receive buffer, window, delayed ACK, reassembly, SACK
+//	receiver.go         receive window, delayed and quick ACKs, reassembly, SACK
+//	byte_ring.go        the receive buffer
 //	timers.go           the one enum of timers and what each does when it fires
 //	keepalive.go        RFC 1122 4.2.3.6 keep-alives
 //	respond_closed.go   the RST for a segment that finds no connection
+//
+// The send buffer (tcp/sendbuf), the out-of-order queue (tcp/reassembly),
+// the RTO estimator (tcp/rtt) and the congestion window arithmetic with the
+// SACK scoreboard (tcp/congestion) are packages of their own; the TCB
+// decides when each is consulted.
+//
+// Where the TCB follows Linux rather than the letter of an RFC, the comment
+// says so: Minshall's Nagle, quick ACKs, the delayed-ACK cap, the SYN-ACK
+// answer to a retransmitted SYN, the FIN-WAIT-2 timeout. Where it departs
+// from RFC 9293 for a later RFC, it cites it: RFC 5961 (challenge ACKs) and
+// RFC 1337 (an RST in TIME-WAIT is ignored).
 package tcp
 
 import (
