@@ -1,0 +1,153 @@
+package conformance
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// zeroWindowWatch is how long zero-window keeps the reader stopped once
+// the window is shut: long enough for several backed-off probes.
+const zeroWindowWatch = 3 * time.Minute
+
+// gvisorZeroWindowProbeOldOctet: gVisor probes a zero window by re-sending
+// the last acknowledged octet (sequence number SND.UNA-1, as Linux does)
+// instead of the next octet of new data. Its own source says so
+// (transport/tcp/snd.go, sendZeroWindowProbe). The probe still draws the
+// ACK that reports the window, so it works; it is not what the RFC says.
+var gvisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
+	Name:     "gvisor-zero-window-probe-old-octet",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.6.1",
+	Expected: "a zero-window probe that carries at least one octet of new data (the next in the stream) when data is waiting",
+	Instead:  "a probe that re-sends an already acknowledged octet, sequence number SND.UNA-1",
+})
+
+var _ = register(
+	Scenario{
+		Name:    "zero-window",
+		Section: "data",
+		Summary: "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
+		Setup: func(s *Setup) {
+			s.Patience = 10 * time.Minute
+		},
+		Run: runZeroWindow,
+	},
+)
+
+func runZeroWindow(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	t := e.NewTransfer(c, s, 8<<20)
+	t.Paused = true
+
+	// Fill the pipe until the server says its window is shut.
+	var zero *harness.Record
+	scanned := mark
+	e.WaitFor("the server to advertise a zero window", func() bool {
+		t.Pump()
+		recs := e.Net.Trace().Records
+		for ; scanned < len(recs); scanned++ {
+			r := recs[scanned]
+			if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK) && r.Packet.TCP.Window == 0 {
+				zero = r
+				return true
+			}
+		}
+		return false
+	})
+	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	e.Advance(zeroWindowWatch)
+	e.ExpectState(c, tcp.Established)
+	e.ExpectState(s, tcp.Established)
+	stopped := e.Mark()
+
+	// The probes: what the client sent while the window was shut.
+	var probes []*harness.Record
+	for _, r := range e.Net.Trace().Records[zero.Index+1 : stopped] {
+		if r.Dir == harness.ClientToServer && intact(r) && r.At >= zero.Arrived {
+			probes = append(probes, r)
+		}
+	}
+	if len(probes) < 3 {
+		e.Fatalf(fmt.Sprintf("the client to probe the zero window several times in %v (RFC 1122 4.2.2.17)", zeroWindowWatch),
+			"%d probes\n%s", len(probes), describeRecords(e.Since(zero.Index)))
+	}
+	acked := zero.RelAck
+	for _, p := range probes {
+		switch {
+		case p.PayloadLen >= 1 && !rel(p.RelSeq).LessThan(rel(acked)):
+			// RFC 9293 3.8.6.1: new data (or data not yet acknowledged).
+		case rel(p.RelSeq).LessThan(rel(acked)) && e.Pairing.Client == GVisor:
+			e.Deviates(gvisorZeroWindowProbeOldOctet)
+		default:
+			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1)", acked),
+				"#%d seq=%d len=%d", p.Index, p.RelSeq, p.PayloadLen)
+		}
+		// The server answers each probe with an ACK that reports its
+		// window (RFC 9293 3.10.7.4: an unacceptable segment draws an
+		// ACK; RFC 1122 4.2.2.17: the receiver keeps acknowledging).
+		if ans := e.answerTo(p); ans == nil {
+			e.Fatalf(fmt.Sprintf("the server to answer probe #%d with an ACK", p.Index), "it sent nothing when the probe arrived at %v", p.Arrived)
+		}
+	}
+	// RFC 1122 4.2.2.17: "SHOULD increase exponentially the interval
+	// between successive probes". Each interval at least the last; the
+	// last longer than the first.
+	gaps := make([]time.Duration, len(probes)-1)
+	for i := range gaps {
+		gaps[i] = probes[i+1].At - probes[i].At
+		if i > 0 && gaps[i] < gaps[i-1] {
+			e.Fatalf("the probe intervals never to shrink", "intervals %s", formatGaps(gaps[:i+1]))
+		}
+	}
+	if gaps[len(gaps)-1] <= gaps[0] {
+		e.Fatalf("the probe intervals to grow (exponential backoff)", "intervals %s", formatGaps(gaps))
+	}
+
+	// The reader reads again: the window opens and the rest flows.
+	t.Paused = false
+	t.Run()
+	var update *harness.Record
+	for _, r := range e.Since(stopped) {
+		if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Window > 0 {
+			update = r
+			break
+		}
+	}
+	if update == nil {
+		e.Fail("the server to advertise an open window once it read", "it never did")
+	}
+	var resumed *harness.Record
+	for _, r := range dataRecords(e.Since(update.Index), harness.ClientToServer) {
+		if r.At >= update.Arrived && r.PayloadLen > 1 {
+			resumed = r
+			break
+		}
+	}
+	if resumed == nil {
+		e.Fail("client data to resume after the window opened", "none came")
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
+
+// answerTo is the ACK the server sent when client segment p arrived (at
+// that instant), or nil.
+func (e *Env) answerTo(p *harness.Record) *harness.Record {
+	if p.Fate.Lost() || p.Arrived == 0 {
+		return nil
+	}
+	for _, r := range e.Since(p.Index + 1) {
+		if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK) && r.At == p.Arrived {
+			return r
+		}
+		if r.At > p.Arrived {
+			break
+		}
+	}
+	return nil
+}
