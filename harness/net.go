@@ -83,6 +83,7 @@ type Net struct {
 	dueHead  int
 	inFlight int // launched and not yet delivered (held ones included)
 	closed   bool
+	order    uint64 // counts records and state changes, to interleave them
 	trace    Trace
 	states   [2]map[tcp.FourTuple]tcp.State
 	bufs     [][]byte // free packet buffers

@@ -10,6 +10,8 @@ import (
 func (n *Net) stateChanged(c StateChange) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	c.order = n.order
+	n.order++
 	n.trace.Changes = append(n.trace.Changes, c)
 	n.states[c.Side][c.ID] = c.To
 }

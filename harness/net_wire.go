@@ -136,6 +136,8 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	n.recChunk = append(n.recChunk, Record{})
 	r := &n.recChunk[len(n.recChunk)-1]
 	r.Index = len(n.trace.Records)
+	r.order = n.order
+	n.order++
 	r.At = now
 	r.Dir = f.dir
 	r.Len = len(f.pkt)

@@ -121,6 +121,8 @@ type StateChange struct {
 	Side     Side
 	ID       tcp.FourTuple // local side first
 	From, To tcp.State
+
+	order uint64 // place among the trace's records and changes
 }
 
 // NoState stands for "this end keeps no TCP state" (the raw peer) in traces.

@@ -77,6 +77,8 @@ type Record struct {
 	// connection right after the receiver processed it (for a lost packet:
 	// when it was lost). NoState for an end that keeps none (the raw peer).
 	States [2]tcp.State
+
+	order uint64 // place among the trace's records and changes
 }
 
 // Seg is the packet's TCP segment, for matching.

@@ -20,6 +20,10 @@ type FormatOptions struct {
 	Absolute bool
 	// NoStates leaves out the states of both ends beside each line.
 	NoStates bool
+	// StateChanges adds a line for every state change, where it happened
+	// among the packets:
+	// "61.005000 client 192.0.2.1.49091 > 192.0.2.2.80: TIME-WAIT -> CLOSED".
+	StateChanges bool
 }
 
 // String is the trace in tcpdump's style, relative sequence numbers, with
@@ -44,7 +48,17 @@ func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
 		width = max(width, len(lines[i]))
 	}
 	var b strings.Builder
+	changes := t.Changes
+	if !opts.StateChanges {
+		changes = nil
+	}
 	for i, r := range t.Records {
+		for len(changes) > 0 && changes[0].order < r.order {
+			if _, err := io.WriteString(w, formatChange(changes[0])); err != nil {
+				return err
+			}
+			changes = changes[1:]
+		}
 		b.Reset()
 		b.WriteString(lines[i])
 		tail := recordTail(r, opts)
@@ -57,7 +71,23 @@ func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
 			return err
 		}
 	}
+	for _, c := range changes {
+		if _, err := io.WriteString(w, formatChange(c)); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// formatChange is a state change's line, the connection written local end
+// first as tcpdump writes addresses:
+// "61.005000 client 192.0.2.1.49091 > 192.0.2.2.80: TIME-WAIT -> CLOSED".
+func formatChange(c StateChange) string {
+	conn := c.ID.LocalAddr.String() + "." + strconv.Itoa(int(c.ID.LocalPort))
+	if c.ID.RemotePort != 0 {
+		conn += " > " + c.ID.RemoteAddr.String() + "." + strconv.Itoa(int(c.ID.RemotePort))
+	}
+	return formatTime(c.At) + " " + c.Side.String() + " " + conn + ": " + c.From.String() + " -> " + c.To.String() + "\n"
 }
 
 // recordTail is the fate, the rules that touched the packet, and the states.

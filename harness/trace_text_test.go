@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,35 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 		if err != nil || p.TCP.Seq != recs[i].Packet.TCP.Seq {
 			t.Fatalf("packet %d does not parse as the trace's: %v", i, err)
 		}
+	}
+}
+
+// TestStateChangeLinesInterleave: with StateChanges, each change is a line
+// among the packets, where it happened, up to the end of TIME-WAIT.
+func TestStateChangeLinesInterleave(t *testing.T) {
+	n := newTestNet(t, Config{})
+	c, s := connect(t, n)
+	c.Close()
+	if err := n.RunUntil("EOF", time.Second, func() bool { _, err := s.Read(make([]byte, 1)); return err == io.EOF }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := n.Quiet(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	n.Trace().Format(&b, FormatOptions{StateChanges: true, NoStates: true})
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if got, want := len(lines), len(n.Trace().Records)+len(n.Trace().Changes); got != want {
+		t.Fatalf("%d lines, want %d:\n%s", got, want, b.String())
+	}
+	last := lines[len(lines)-1]
+	cid := c.ID()
+	want := "60.005000 client 192.0.2.1." + strconv.Itoa(int(cid.LocalPort)) + " > 192.0.2.2.80: TIME-WAIT -> CLOSED"
+	if last != want {
+		t.Fatalf("last line %q, want %q\n%s", last, want, b.String())
+	}
+	if !strings.Contains(b.String(), "server 192.0.2.2.80: CLOSED -> LISTEN") {
+		t.Fatalf("no line for the listener:\n%s", b.String())
 	}
 }

@@ -22,7 +22,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	server := fs.String("server", "", "the listening stack: "+strings.Join(conformance.PeerKinds, "|"))
 	seed := fs.Uint64("seed", 1, "seed for ISNs, ports and fault decisions")
 	pcapPath := fs.String("pcap", "", "write a pcap capture of the run to `FILE`")
-	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states")
+	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
 	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
 	mtu := fs.Int("mtu", harness.DefaultMTU, "link MTU")
 
@@ -96,7 +96,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	if *showTrace && failure == nil {
-		res.Net.Trace().Format(stdout, harness.FormatOptions{Absolute: *abs})
+		res.Net.Trace().Format(stdout, harness.FormatOptions{Absolute: *abs, StateChanges: true})
 	}
 	if failure != nil {
 		if *abs {
