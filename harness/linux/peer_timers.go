@@ -74,11 +74,14 @@ func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polle
 		k.mirrors[id] = m
 	}
 	m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
-	left := max(time.Until(deadline), 0)
+	// The mirror goes exactly as far ahead of virtual now as the kernel
+	// said, in its whole milliseconds: the poll follows the event that
+	// armed the timer by microseconds, so a 1 s RTO is mirrored as 1 s, not
+	// as 1 s less the time the poll took to come.
 	if m.virtual == nil {
-		m.virtual = k.clock.AfterFunc(left, func() { k.onFire(m) })
+		m.virtual = k.clock.AfterFunc(s.Expires, func() { k.onFire(m) })
 	} else {
-		m.virtual.Reset(left)
+		m.virtual.Reset(s.Expires)
 	}
 }
 
