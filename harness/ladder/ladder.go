@@ -1,0 +1,289 @@
+// Package ladder draws a run's trace as a ladder diagram: two vertical lines,
+// one per end, the states each end passes through written down its line, and
+// one slanted arrow per segment labelled with its flags, seq, ack and length.
+// It writes the diagram as SVG, or as a Mermaid sequence diagram for pasting
+// into Markdown. Both are drawn from one layout, Build's Diagram.
+package ladder
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// DefaultMaxPackets bounds how many segments a diagram draws: a 16 MiB
+// transfer has tens of thousands, and a ladder is for reading.
+const DefaultMaxPackets = 300
+
+// Options choose how a diagram is drawn.
+type Options struct {
+	// Client and Server name the two ends ("client (ours)").
+	Client, Server string
+	// Absolute labels segments with absolute sequence numbers instead of
+	// the RFC's symbolic ones (x for the client's ISN, y for the server's).
+	Absolute bool
+	// MaxPackets is the most segments drawn (default DefaultMaxPackets); the
+	// rest are summarized in one line.
+	MaxPackets int
+}
+
+// Arrow is one segment on the diagram.
+type Arrow struct {
+	Record *harness.Record
+	// From is the sending side; SentRow and ArrivedRow are the rows the
+	// arrow starts and ends on (ArrivedRow is -1 for a segment that never
+	// arrived: it ends half-way in a cross).
+	From                harness.Side
+	SentRow, ArrivedRow int
+	Label               string
+}
+
+// StateMark is one state change written beside an end's line.
+type StateMark struct {
+	Side  harness.Side
+	Row   int
+	State tcp.State
+	// Conn names the connection when the trace holds more than one.
+	Conn string
+}
+
+// Bracket is a TIME-WAIT period drawn beside an end's line.
+type Bracket struct {
+	Side           harness.Side
+	FromRow, ToRow int
+	Duration       time.Duration
+	Open           bool // the run ended before TIME-WAIT did
+}
+
+// Gap is a long stretch of virtual time with nothing on the wire, drawn as
+// a break in both lines.
+type Gap struct {
+	AfterRow int
+	Duration time.Duration
+}
+
+// Diagram is the laid-out ladder: rows top to bottom, each row one event
+// (a segment sent, a segment arriving, a state change) at its virtual time.
+type Diagram struct {
+	Options  Options
+	RowTimes []time.Duration
+	Arrows   []Arrow
+	States   []StateMark
+	Brackets []Bracket
+	Gaps     []Gap
+	// Omitted counts the segments not drawn (past MaxPackets).
+	Omitted int
+}
+
+// event kinds, in the order events at one instant are drawn: a segment
+// arrives, the receiver changes state, then it answers.
+const (
+	evArrive = iota
+	evState
+	evSend
+)
+
+type event struct {
+	at    time.Duration
+	kind  int
+	order int // trace order, to keep ties stable
+	arrow int // index into Arrows (evSend, evArrive)
+	state int // index into States (evState)
+}
+
+// GapThreshold is the quiet time beyond which the diagram breaks its lines
+// rather than pretending the arrows were close together.
+const GapThreshold = 500 * time.Millisecond
+
+// Build lays out the diagram of trace t.
+func Build(t *harness.Trace, opts Options) *Diagram {
+	if opts.MaxPackets <= 0 {
+		opts.MaxPackets = DefaultMaxPackets
+	}
+	if opts.Client == "" {
+		opts.Client = "client"
+	}
+	if opts.Server == "" {
+		opts.Server = "server"
+	}
+	d := &Diagram{Options: opts}
+	records := t.Records
+	if len(records) > opts.MaxPackets {
+		d.Omitted = len(records) - opts.MaxPackets
+		records = records[:opts.MaxPackets]
+	}
+	var last time.Duration
+	var events []event
+	for i, r := range records {
+		d.Arrows = append(d.Arrows, Arrow{Record: r, From: r.Dir.From(), ArrivedRow: -1, Label: Label(r, opts.Absolute)})
+		events = append(events, event{at: r.At, kind: evSend, order: i, arrow: i})
+		if arrived(r) {
+			events = append(events, event{at: r.Arrived, kind: evArrive, order: i, arrow: i})
+		}
+		last = max(last, r.At, r.Arrived)
+	}
+	multi := connections(t.Changes) > 1
+	for i, c := range t.Changes {
+		if d.Omitted > 0 && c.At > last {
+			break
+		}
+		conn := ""
+		if multi {
+			conn = fmt.Sprintf(":%d", c.ID.LocalPort)
+		}
+		d.States = append(d.States, StateMark{Side: c.Side, State: c.To, Conn: conn})
+		events = append(events, event{at: c.At, kind: evState, order: i, state: len(d.States) - 1})
+	}
+	sort.SliceStable(events, func(i, j int) bool {
+		a, b := events[i], events[j]
+		if a.at != b.at {
+			return a.at < b.at
+		}
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		return a.order < b.order
+	})
+	for row, ev := range events {
+		if row > 0 && ev.at-events[row-1].at >= GapThreshold {
+			d.Gaps = append(d.Gaps, Gap{AfterRow: row - 1, Duration: ev.at - events[row-1].at})
+		}
+		d.RowTimes = append(d.RowTimes, ev.at)
+		switch ev.kind {
+		case evSend:
+			d.Arrows[ev.arrow].SentRow = row
+		case evArrive:
+			d.Arrows[ev.arrow].ArrivedRow = row
+		case evState:
+			d.States[ev.state].Row = row
+		}
+	}
+	d.Brackets = timeWaitBrackets(d)
+	return d
+}
+
+// arrived reports whether the segment reached the other end's TCP intact.
+// A corrupted segment reaches the other end but its checksum has it
+// dropped there, so its arrow ends in a cross like a lost one.
+func arrived(r *harness.Record) bool {
+	return !r.Fate.Lost() && r.Fate != harness.InFlight && r.Arrived >= r.At
+}
+
+func connections(changes []harness.StateChange) int {
+	seen := map[tcp.FourTuple]bool{}
+	for _, c := range changes {
+		if c.ID.RemotePort == 0 {
+			continue // a listener, not a connection
+		}
+		id := c.ID
+		if c.Side == harness.Server {
+			id = tcp.FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
+		}
+		seen[id] = true
+	}
+	return len(seen)
+}
+
+// timeWaitBrackets pairs each entry into TIME-WAIT with the change that
+// ends it, per side and connection.
+func timeWaitBrackets(d *Diagram) []Bracket {
+	var out []Bracket
+	for i, s := range d.States {
+		if s.State != tcp.TimeWait {
+			continue
+		}
+		b := Bracket{Side: s.Side, FromRow: s.Row, ToRow: len(d.RowTimes) - 1, Open: true}
+		for _, next := range d.States[i+1:] {
+			if next.Side == s.Side && next.Conn == s.Conn {
+				b.ToRow, b.Open = next.Row, false
+				break
+			}
+		}
+		b.Duration = d.RowTimes[b.ToRow] - d.RowTimes[b.FromRow]
+		out = append(out, b)
+	}
+	return out
+}
+
+// Label is a segment's arrow label the way RFC drawings write it:
+// "SYN seq=x", "SYN,ACK seq=y ack=x+1", "ACK seq=x+1 ack=y+1 len=100".
+// With absolute set, the numbers are the ones on the wire.
+func Label(r *harness.Record, absolute bool) string {
+	seg := &r.Packet.TCP
+	var b strings.Builder
+	b.WriteString(FlagNames(seg.Flags))
+	own, other := "x", "y"
+	if r.Dir.From() == harness.Server {
+		own, other = "y", "x"
+	}
+	if absolute {
+		fmt.Fprintf(&b, " seq=%d", uint32(seg.Seq))
+		if seg.Flags.Has(wire.FlagACK) {
+			fmt.Fprintf(&b, " ack=%d", uint32(seg.Ack))
+		}
+	} else {
+		fmt.Fprintf(&b, " seq=%s", symbolic(own, r.RelSeq))
+		if seg.Flags.Has(wire.FlagACK) {
+			fmt.Fprintf(&b, " ack=%s", symbolic(other, r.RelAck))
+		}
+	}
+	if r.PayloadLen > 0 {
+		fmt.Fprintf(&b, " len=%d", r.PayloadLen)
+	}
+	switch r.Fate {
+	case harness.Dropped, harness.QueueDropped:
+		b.WriteString(" (lost)")
+	case harness.Corrupted:
+		b.WriteString(" (corrupted)")
+	case harness.Duplicated:
+		b.WriteString(" (duplicate)")
+	}
+	return b.String()
+}
+
+func symbolic(base string, rel uint32) string {
+	if rel == 0 {
+		return base
+	}
+	return fmt.Sprintf("%s+%d", base, rel)
+}
+
+// FlagNames spells the control bits as RFC drawings do: "SYN,ACK".
+func FlagNames(f wire.Flags) string {
+	names := []struct {
+		flag wire.Flags
+		name string
+	}{
+		{wire.FlagSYN, "SYN"}, {wire.FlagFIN, "FIN"}, {wire.FlagRST, "RST"}, {wire.FlagPSH, "PSH"},
+		{wire.FlagACK, "ACK"}, {wire.FlagURG, "URG"}, {wire.FlagECE, "ECE"}, {wire.FlagCWR, "CWR"},
+	}
+	var parts []string
+	for _, n := range names {
+		if f.Has(n.flag) {
+			parts = append(parts, n.name)
+		}
+	}
+	if len(parts) == 0 {
+		return "(no flags)"
+	}
+	return strings.Join(parts, ",")
+}
+
+// FormatDuration prints a virtual duration the way the diagram labels it.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%d s", d/time.Second)
+	case d >= time.Second:
+		return fmt.Sprintf("%.3f s", d.Seconds())
+	case d%time.Millisecond == 0:
+		return fmt.Sprintf("%d ms", d/time.Millisecond)
+	default:
+		return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
+	}
+}
