@@ -31,7 +31,9 @@ func (e *Env) malformedDropped(side harness.Side) (n uint64, ok bool) {
 func corruptedArrivals(recs []*harness.Record, side harness.Side) int {
 	n := 0
 	for _, r := range recs {
-		reached := r.Fate == harness.Corrupted || r.Fate == harness.Duplicated || r.Fate == harness.Delivered
+		// Corrupted and Duplicated are set when the packet is sent; only
+		// an arrival time says it has reached the far end.
+		reached := (r.Fate == harness.Corrupted || r.Fate == harness.Duplicated || r.Fate == harness.Delivered) && r.Arrived != 0
 		if r.Dir.To() == side && r.ParseErr != nil && reached {
 			n++
 		}
