@@ -1,0 +1,287 @@
+package conformance
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// halfCloseSize is how much the end that did not half-close sends after
+// the other's FIN: 1 MiB, more than either stack's receive buffer, so that
+// the half-closed end must keep ACKing and opening its window.
+const halfCloseSize = 1 << 20
+
+var _ = register(
+	Scenario{
+		Name:    "half-close",
+		Section: "half-close",
+		Summary: "client CloseWrite: FIN seq=1, ACKed at 2; client FIN-WAIT-1 -> FIN-WAIT-2, server CLOSE-WAIT, server Read returns EOF; server then sends 1 MiB, which the client still reads whole (RFC 9293 3.10.7.4: FIN-WAIT-2 processes segment text), then closes: FIN ACKed, server LAST-ACK -> CLOSED, client TIME-WAIT for 2MSL",
+		Run:     func(e *Env) error { return runHalfClose(e, harness.Client) },
+	},
+	Scenario{
+		Name:    "half-close-server",
+		Section: "half-close",
+		Summary: "the mirror image of half-close: the server half-closes, the client reads EOF, sends 1 MiB the server still reads, then closes; the server ends in TIME-WAIT",
+		Run:     func(e *Env) error { return runHalfClose(e, harness.Server) },
+	},
+	Scenario{
+		Name:    "fin-with-data",
+		Section: "half-close",
+		Summary: "the client writes 100 bytes and closes in the same instant: the FIN rides on the data segment or follows it (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 102",
+		Run:     runFINWithData,
+	},
+	Scenario{
+		Name:    "close-unread",
+		Section: "half-close",
+		Summary: "the client closes with unread data in its receive buffer: it sends RST (seq = SND.NXT), not FIN (RFC 1122 4.2.2.13, RFC 2525 2.17), goes ESTABLISHED -> CLOSED with no TIME-WAIT; the server's Read reports the reset",
+		Run:     runCloseUnread,
+	},
+	Scenario{
+		Name:    "close-wait-fin-again",
+		Section: "half-close",
+		Summary: "the ACK of the client's FIN is lost: the client retransmits its FIN; the server, in CLOSE-WAIT, ACKs it again and stays in CLOSE-WAIT (RFC 9293 3.10.7.4, eighth check: FIN in CLOSE-WAIT: remain); Read still returns EOF once, and the server closes normally",
+		Setup: func(s *Setup) {
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
+				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Nth: 1, Times: 1,
+				Match: harness.FlagsAre(ACK), Action: harness.Drop,
+			})
+		},
+		Run: runCloseWaitFINAgain,
+	},
+)
+
+// runHalfClose: closer half-closes, the other end sends halfCloseSize bytes
+// and then closes.
+func runHalfClose(e *Env, closer harness.Side) error {
+	c, s := e.Connect()
+	a, b := c, s // a half-closes, b sends on
+	if closer == harness.Server {
+		a, b = s, c
+	}
+	aSide, bSide := closer, closer.Other()
+	mark := e.Mark()
+
+	e.CloseWrite(a)
+	e.ReadEOF(b)
+	// A second Read still says EOF: the stream is over for good.
+	if _, err := b.Read(make([]byte, 8)); err == nil || errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf(bSide.String()+" Read after EOF to return EOF again", "Read returned %v", err)
+	}
+	// Let a delayed ACK of the FIN (at most 0.5 s, RFC 9293 3.8.6.3) go.
+	e.Advance(delayedACKWait)
+	e.ExpectExactly(mark,
+		From(aSide, Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+		From(bSide, Flags(ACK), Seq(1), Ack(2), Len(0)),
+	)
+	e.ExpectState(a, tcp.FinWait2)
+	e.ExpectState(b, tcp.CloseWait)
+	// The half-closed end may no longer send (RFC 9293 3.10.2, SEND in
+	// FIN-WAIT-2: "error: connection closing").
+	if _, err := a.Write([]byte("x")); err == nil || errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf(aSide.String()+" Write after CloseWrite to fail", "Write returned %v", err)
+	}
+
+	// RFC 9293 3.10.7.4, seventh check (segment text) in FIN-WAIT-2: the
+	// data is delivered.
+	dataMark := e.Mark()
+	e.NewTransfer(b, a, halfCloseSize).Run()
+	e.Close(b)
+	e.ReadEOF(a)
+	e.Advance(delayedACKWait)
+
+	// Wire: a's every segment after its FIN is a bare ACK at seq 2; b's data
+	// runs from 1 without a hole; b's FIN is at 1+size and is ACKed at
+	// 2+size; nothing was sent twice.
+	e.ExpectCleanStreams(mark)
+	finSeq := uint32(1 + halfCloseSize)
+	for _, r := range e.sentBy(dataMark, aSide) {
+		if err := harness.CheckRecord(r, Flags(ACK), Seq(2), Len(0)); err != nil {
+			e.Fatalf(aSide.String()+" to send only bare ACKs at seq 2 after its FIN", "#%d: %v", r.Index, err)
+		}
+	}
+	e.ExpectInOrder(dataMark,
+		From(bSide, FlagsInclude(FIN|ACK), Seq(finSeq), Ack(2), Len(0)),
+		From(aSide, Flags(ACK), Seq(2), Ack(finSeq+1), Len(0)),
+	)
+
+	e.ExpectStates(b, statesOf(bSide, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)...)
+	e.expectTimeWaitLasts2MSL(a)
+	e.ExpectStates(a, statesOf(aSide, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)...)
+	return nil
+}
+
+// statesOf is the state sequence of side's end: its handshake (active for
+// the client, passive for the server) and then after.
+func statesOf(side harness.Side, after ...tcp.State) []tcp.State {
+	open := []tcp.State{tcp.Closed, tcp.SynSent}
+	if side == harness.Server {
+		open = []tcp.State{tcp.Listen, tcp.SynReceived}
+	}
+	if len(after) > 0 && after[0] == tcp.Established {
+		return append(open, after...)
+	}
+	return append(append(open, tcp.Established), after...)
+}
+
+func runFINWithData(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	msg := []byte("the last words of the client, written and closed in one instant: a hundred bytes long exactly.......")
+	// Write and Close before any Settle: the stack holds both when it
+	// builds its next segment.
+	n, err := c.Write(msg)
+	if err != nil || n != len(msg) {
+		e.Fatalf("client Write to take 100 bytes", "%d, %v", n, err)
+	}
+	e.Close(c)
+	e.Settle()
+	e.ExpectRead(s, msg)
+	e.ReadEOF(s)
+	e.Advance(delayedACKWait)
+
+	sent := e.sentBy(mark, harness.Client)
+	if len(sent) == 0 {
+		e.Fail("the client to send its data and FIN", "nothing\n"+describeRecords(e.Since(mark)))
+	}
+	first := sent[0]
+	if err := harness.CheckRecord(first, FlagsInclude(ACK), Seq(1), Len(100)); err != nil {
+		e.Fatalf("the client's first segment to carry the 100 bytes at seq 1", "#%d: %v\n%s", first.Index, err, describeRecords(e.Since(mark)))
+	}
+	finOnData := first.Packet.TCP.Flags.Has(FIN)
+	if finOnData {
+		e.observe("FIN rode on the last data segment")
+	} else {
+		// RFC 9293 3.10.4 (CLOSE in ESTABLISHED): "queue this until all
+		// preceding SENDs have been segmentized, then form a FIN segment":
+		// a separate FIN is allowed; it must start where the data ended.
+		e.observe("FIN came in a segment of its own after the data")
+		if len(sent) < 2 {
+			e.Fail("a FIN from the client after its data", describeRecords(e.Since(mark)))
+		}
+		if err := harness.CheckRecord(sent[1], Flags(FIN|ACK), Seq(101), Len(0)); err != nil {
+			e.Fatalf("the client's FIN at seq 101, right after the data", "#%d: %v\n%s", sent[1].Index, err, describeRecords(e.Since(mark)))
+		}
+	}
+	// The server acknowledges the FIN at seq+len+1: 1 + 100 + 1.
+	var finAck *harness.Record
+	for _, r := range e.sentBy(mark, harness.Server) {
+		if r.RelAck > 102 || (finOnData && r.RelAck != 102) {
+			e.Fatalf("the server's ACKs to be 101 (the data) or 102 (data and FIN), and only 102 when both came in one segment",
+				"#%d ack=%d\n%s", r.Index, r.RelAck, describeRecords(e.Since(mark)))
+		}
+		if r.RelAck == 102 && finAck == nil {
+			finAck = r
+		}
+	}
+	if finAck == nil {
+		e.Fail("the server to ACK the FIN at 102 (seq 1 + 100 bytes + FIN)", describeRecords(e.Since(mark)))
+	}
+	e.ExpectState(c, tcp.FinWait2)
+	e.ExpectState(s, tcp.CloseWait)
+
+	e.Close(s)
+	e.ExpectInOrder(mark,
+		S2C(FlagsInclude(FIN|ACK), Seq(1), Ack(102), Len(0)),
+		C2S(Flags(ACK), Seq(102), Ack(2), Len(0)),
+	)
+	e.ExpectCleanStreams(mark)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.expectTimeWaitLasts2MSL(c)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	return nil
+}
+
+func runCloseUnread(e *Env) error {
+	c, s := e.Connect()
+	msg := []byte("data the client will never read")
+	e.WriteAll(s, msg)
+	// Let the data arrive and be ACKed: it sits in the client's receive
+	// buffer, unread.
+	e.Advance(delayedACKWait)
+	mark := e.Mark()
+
+	e.Close(c)
+	e.Drain()
+
+	// RFC 1122 4.2.2.13: "If such a host issues a CLOSE call while received
+	// data is still pending in TCP, or if new data is received after CLOSE
+	// is called, its TCP SHOULD send a RST to show that data was lost."
+	// RFC 2525 2.17 names sending FIN instead a known failure. The RST is
+	// <SEQ=SND.NXT> (RFC 9293 3.10.5, ABORT), seq 1 here; with or without
+	// ACK.
+	sent := e.sentBy(mark, harness.Client)
+	if len(sent) != 1 {
+		e.Fail("exactly one segment from the client: its RST", describeRecords(e.Since(mark)))
+	}
+	if err := harness.CheckRecord(sent[0], FlagsInclude(RST), FlagsExclude(FIN|SYN), Seq(1), Len(0)); err != nil {
+		e.Fatalf("a RST at seq 1 (SND.NXT), not a FIN, from the client closing with unread data", "#%d: %v\n%s", sent[0].Index, err, describeRecords(e.Since(mark)))
+	}
+	if sent[0].Packet.TCP.Flags.Has(ACK) {
+		if err := harness.CheckRecord(sent[0], Ack(uint32(1+len(msg)))); err != nil {
+			e.Fatalf("the RST's ACK, if any, to cover the data received", "#%d: %v", sent[0].Index, err)
+		}
+	}
+	// Nothing answers a RST (RFC 9293 3.10.7.4: "an incoming segment
+	// containing a RST" is never answered with one).
+	if after := e.sentBy(mark, harness.Server); len(after) != 0 {
+		e.Fail("no answer from the server to the RST", describeRecords(e.Since(mark)))
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	if at, want := e.EnteredAt(s, tcp.Closed), sent[0].Arrived; at != want {
+		e.Fatalf("server CLOSED when the RST arrived, at "+want.String(), "at %v", at)
+	}
+	e.expectReset(s)
+	// The client, having closed, hears nothing more.
+	e.Advance(2 * e.MSL)
+	e.ExpectNoPackets(mark+1, "the connection is gone at both ends")
+	return nil
+}
+
+// runCloseWaitFINAgain: the server's ACK of the client's FIN is dropped
+// once; the client retransmits the FIN into the server's CLOSE-WAIT.
+func runCloseWaitFINAgain(e *Env) error {
+	// The Setup's rule drops the first bare ACK from the server. The
+	// server's only segment in the handshake is its SYN-ACK, and it sends
+	// nothing until the client's FIN, so that ACK is the ACK of the FIN.
+	c, s := e.Connect()
+	mark := e.Mark()
+	e.Close(c)
+	e.ReadEOF(s)
+	e.WaitFor("the client to retransmit its FIN", func() bool {
+		n := 0
+		for _, r := range e.sentBy(mark, harness.Client) {
+			if r.Packet.TCP.Flags.Has(FIN) {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	e.Drain()
+	e.ExpectExactly(mark,
+		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+		S2C(Flags(ACK), Seq(1), Ack(2), Len(0), FateIs(harness.Dropped)),
+		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+		S2C(Flags(ACK), Seq(1), Ack(2), Len(0)),
+	)
+	// Still CLOSE-WAIT; still just one EOF's worth of stream.
+	e.ExpectState(s, tcp.CloseWait)
+	e.ExpectState(c, tcp.FinWait2)
+	n, err := s.Read(make([]byte, 8))
+	if n != 0 || err == nil || errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("server Read to keep returning EOF", "%d bytes, %v", n, err)
+	}
+	closeMark := e.Mark()
+	e.Advance(time.Second)
+	e.Close(s)
+	e.ExpectExactly(closeMark,
+		S2C(Flags(FIN|ACK), Seq(1), Ack(2), Len(0)),
+		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),
+	)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.expectTimeWaitLasts2MSL(c)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	return nil
+}

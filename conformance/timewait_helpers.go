@@ -1,0 +1,251 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// Helpers shared by the closing half of the catalogue: half-close,
+// simultaneous close, TIME-WAIT, RST and keepalive.
+
+// From expects a packet sent by side.
+func From(side harness.Side, checks ...harness.SegCheck) Seg {
+	if side == harness.Client {
+		return C2S(checks...)
+	}
+	return S2C(checks...)
+}
+
+// expectEachDirection drains the wire, then checks that the packets each
+// end sent since mark are exactly c2s and s2c, each list in order. The two
+// directions are checked apart because their interleaving is not what the
+// scenario is about (two FINs crossing: which is recorded first depends only
+// on which end the harness let act first).
+func (e *Env) expectEachDirection(mark int, c2s, s2c []Seg) {
+	e.Drain()
+	for _, d := range []struct {
+		dir  harness.Dir
+		want []Seg
+	}{{harness.ClientToServer, c2s}, {harness.ServerToClient, s2c}} {
+		var got []*harness.Record
+		for _, r := range e.Since(mark) {
+			if r.Dir == d.dir {
+				got = append(got, r)
+			}
+		}
+		problem := ""
+		for i, want := range d.want {
+			if i >= len(got) {
+				problem = fmt.Sprintf("packet %d %s missing", i+1, d.dir)
+				break
+			}
+			if err := harness.CheckRecord(got[i], want...); err != nil {
+				problem = fmt.Sprintf("packet %d %s (#%d): %v", i+1, d.dir, got[i].Index, err)
+				break
+			}
+		}
+		if problem == "" && len(got) > len(d.want) {
+			problem = fmt.Sprintf("%d more packet(s) %s than expected", len(got)-len(d.want), d.dir)
+		}
+		if problem != "" {
+			e.Fail(describeSegs(fmt.Sprintf("exactly these packets %s since #%d", d.dir, mark), d.want),
+				problem+"\n"+describeRecords(e.Since(mark)))
+		}
+	}
+}
+
+// expectTimeWaitLasts2MSL checks RFC 9293 3.10.7.4 (TIME-WAIT) for the
+// ends of conns: each stays in TIME-WAIT until 2MSL after it entered it or,
+// if a FIN arrived again in TIME-WAIT, 2MSL after the last such FIN
+// ("Acknowledge it, and restart the 2 MSL timeout"), and goes CLOSED
+// exactly then. It runs the Net until the last of them is CLOSED and
+// returns, for each, when its final 2MSL period began.
+func (e *Env) expectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Duration) {
+	type wait struct {
+		c            harness.Conn
+		side         harness.Side
+		entered, end time.Duration
+		done         bool
+	}
+	ws := make([]*wait, len(conns))
+	for i, c := range conns {
+		side := e.Side(c)
+		if !slices.Contains(e.Net.States(side, c.ID()), tcp.TimeWait) {
+			e.WaitFor(side.String()+" to enter TIME-WAIT", func() bool { return c.State() == tcp.TimeWait })
+		}
+		entered := e.EnteredAt(c, tcp.TimeWait)
+		ws[i] = &wait{c: c, side: side, entered: entered, end: entered + 2*e.MSL}
+	}
+	for {
+		next := time.Duration(-1)
+		for _, w := range ws {
+			if w.done {
+				continue
+			}
+			// A FIN that arrived in TIME-WAIT restarts the timer.
+			if restart := e.lastFINArrival(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
+				w.end = restart + 2*e.MSL
+			}
+			if next < 0 || w.end < next {
+				next = w.end
+			}
+		}
+		if next < 0 {
+			break
+		}
+		// Just before the earliest end, every end not yet due is still in
+		// TIME-WAIT; then time moves on to it.
+		e.AdvanceTo(next - time.Millisecond)
+		progressed := false
+		for _, w := range ws {
+			if w.done {
+				continue
+			}
+			if restart := e.lastFINArrival(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
+				progressed = true // a FIN came meanwhile: look again
+				continue
+			}
+			if st := w.c.State(); st != tcp.TimeWait {
+				e.Fatalf(fmt.Sprintf("%s in TIME-WAIT until %v (2MSL after %v)", w.side, w.end, w.end-2*e.MSL),
+					"%s went %v at %v", w.side, st, e.lastChangeAt(w.c))
+			}
+		}
+		if progressed {
+			continue
+		}
+		e.AdvanceTo(next)
+		for _, w := range ws {
+			if w.done || w.end != next {
+				continue
+			}
+			w.done = true
+			if st := w.c.State(); st != tcp.Closed {
+				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s in %v", w.side, st)
+			}
+			if at := e.EnteredAt(w.c, tcp.Closed); at != w.end {
+				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s CLOSED at %v", w.side, at)
+			}
+		}
+	}
+	for _, w := range ws {
+		starts = append(starts, w.end-2*e.MSL)
+	}
+	return starts
+}
+
+// lastFINArrival is when the last FIN for connection id reached side after
+// since, or 0.
+func (e *Env) lastFINArrival(side harness.Side, id tcp.FourTuple, since time.Duration) time.Duration {
+	var last time.Duration
+	for _, r := range e.Since(0) {
+		if r.Dir.To() == side && r.Arrived > since && r.Fate == harness.Delivered &&
+			r.Packet.TCP.Flags.Has(FIN) && r.ConnID(side) == id {
+			last = r.Arrived
+		}
+	}
+	return last
+}
+
+// lastChangeAt is when c's end last changed state.
+func (e *Env) lastChangeAt(c harness.Conn) time.Duration {
+	h := e.Net.History(e.Side(c), c.ID())
+	if len(h) == 0 {
+		return 0
+	}
+	return h[len(h)-1].At
+}
+
+// sentBy is every record since mark that side sent.
+func (e *Env) sentBy(mark int, side harness.Side) []*harness.Record {
+	var out []*harness.Record
+	for _, r := range e.Since(mark) {
+		if r.Dir.From() == side {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// expectReset checks that a Read (then a Write) on c report the reset that
+// ended the connection. RFC 9293 3.10.7.4, RST in ESTABLISHED and the
+// other synchronized states: "any outstanding RECEIVEs and SEND should
+// receive "reset" responses"; the first call after the reset reports it.
+// A later call on a connection that no longer exists may instead report
+// "connection does not exist" (RFC 9293 3.10.2, SEND in CLOSED), so Write
+// must fail, with the reset or another error.
+func (e *Env) expectReset(c harness.Conn) {
+	who := e.Side(c).String()
+	buf := make([]byte, 64)
+	var rerr error
+	e.WaitFor(who+" Read to report the reset", func() bool {
+		_, rerr = c.Read(buf)
+		return !errors.Is(rerr, harness.ErrWouldBlock)
+	})
+	if !errors.Is(rerr, syscall.ECONNRESET) {
+		e.Fatalf(who+" Read to return connection reset (ECONNRESET)", "Read returned %v", rerr)
+	}
+	if _, werr := c.Write([]byte("after the reset")); werr == nil || errors.Is(werr, harness.ErrWouldBlock) {
+		e.Fatalf(who+" Write after the reset to fail", "Write returned %v", werr)
+	}
+}
+
+// Observations: where the RFC leaves a choice, a scenario accepts each
+// allowed behaviour and notes which one it saw. Notes are kept per run
+// (scenario, pairing, seed) so that a test or a tool can print them.
+var observed sync.Map // observationKey -> *observation
+
+var observedMu sync.Mutex
+
+type observationKey struct {
+	scenario string
+	pairing  Pairing
+	seed     uint64
+}
+
+// observation is one run's notes; a new run with the same key replaces it.
+type observation struct {
+	run   *Env
+	notes []string
+}
+
+// observe notes which of the allowed behaviours this run saw.
+func (e *Env) observe(format string, args ...any) {
+	k := observationKey{e.Scenario.Name, e.Pairing, e.Seed}
+	observedMu.Lock()
+	defer observedMu.Unlock()
+	v, _ := observed.LoadOrStore(k, &observation{run: e})
+	o := v.(*observation)
+	if o.run != e {
+		o.run, o.notes = e, nil
+	}
+	if note := fmt.Sprintf(format, args...); !slices.Contains(o.notes, note) {
+		o.notes = append(o.notes, note)
+	}
+}
+
+// Observed lists what the last run of scenario in pairing p with seed noted
+// about the allowed behaviours it saw ("FIN rode on the last data segment").
+func Observed(scenario string, p Pairing, seed uint64) []string {
+	v, ok := observed.Load(observationKey{scenario, p, seed})
+	if !ok {
+		return nil
+	}
+	observedMu.Lock()
+	defer observedMu.Unlock()
+	return slices.Clone(v.(*observation).notes)
+}
+
+// peerKind is the stack kind at side.
+func (e *Env) peerKind(side harness.Side) string {
+	if side == harness.Client {
+		return e.Pairing.Client
+	}
+	return e.Pairing.Server
+}
