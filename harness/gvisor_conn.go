@@ -28,7 +28,7 @@ func (l *gvisorListener) Accept() (Conn, error) {
 		return nil, gvisorError("accept", err)
 	}
 	l.peer.track(ep, tcp.Listen)
-	return &gvisorConn{peer: l.peer, ep: ep, id: endpointID(ep)}, nil
+	return &gvisorConn{peer: l.peer, ep: ep, id: l.peer.endpointID(ep)}, nil
 }
 
 func (l *gvisorListener) Close() error {

@@ -228,7 +228,7 @@ func (p *gvisorPeer) Dial(raddr netip.AddrPort) (Conn, error) {
 		return nil, gvisorError("connect", err)
 	}
 	p.track(ep, tcp.Closed)
-	return &gvisorConn{peer: p, ep: ep, id: endpointID(ep)}, nil
+	return &gvisorConn{peer: p, ep: ep, id: p.endpointID(ep)}, nil
 }
 
 // track starts reporting ep's state changes, from the state it was in before
@@ -238,7 +238,7 @@ func (p *gvisorPeer) track(ep tcpip.Endpoint, from tcp.State) {
 		return
 	}
 	p.trackedSet[ep] = true
-	p.tracked = append(p.tracked, &gvisorTracked{ep: ep, id: endpointID(ep), last: from})
+	p.tracked = append(p.tracked, &gvisorTracked{ep: ep, id: p.endpointID(ep), last: from})
 }
 
 // pollStates reports every state change since the last poll. Endpoints the
@@ -251,7 +251,7 @@ func (p *gvisorPeer) pollStates() {
 		if !ok || p.trackedSet[ep] {
 			continue
 		}
-		id := endpointID(ep)
+		id := p.endpointID(ep)
 		from := tcp.Closed
 		if p.listenPorts[id.LocalPort] && id.RemotePort != 0 {
 			from = tcp.Listen
@@ -284,13 +284,19 @@ func (p *gvisorPeer) pollStates() {
 	p.tracked = kept
 }
 
-func endpointID(ep tcpip.Endpoint) tcp.FourTuple {
+// endpointID is ep's four-tuple. A listener bound to no address in
+// particular gets the peer's one address, so that it reads like the others.
+func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) tcp.FourTuple {
 	info, ok := ep.Info().(*stack.TransportEndpointInfo)
 	if !ok {
 		return tcp.FourTuple{}
 	}
+	local := addrFromTCPIP(info.ID.LocalAddress)
+	if !local.IsValid() {
+		local = p.env.Addr
+	}
 	return tcp.FourTuple{
-		LocalAddr:  addrFromTCPIP(info.ID.LocalAddress),
+		LocalAddr:  local,
 		LocalPort:  info.ID.LocalPort,
 		RemoteAddr: addrFromTCPIP(info.ID.RemoteAddress),
 		RemotePort: info.ID.RemotePort,
