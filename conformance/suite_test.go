@@ -1,6 +1,8 @@
 package conformance_test
 
 import (
+	"flag"
+	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,6 +11,7 @@ import (
 
 // TestConformance runs the conformance matrix: every scenario of the
 // catalogue in every pairing, one Ginkgo spec per cell (matrix_suite_test.go).
+// make conformance runs it whole, in parallel, with reports.
 //
 // Labels select cells (go tool ginkgo --label-filter=EXPR ./conformance):
 //   - the scenario's section: handshake, data, half-close, time-wait, ...;
@@ -22,9 +25,27 @@ import (
 // For example: --label-filter='time-wait && ours-gvisor'. Spec texts are
 // "<scenario> <client>-><server>", so --focus=echo also works.
 //
+// Under plain go test (make test) with no filter given, only the control
+// cells run: make test is the unit tests, and cells with ourstack are the
+// matrix's, judged against the baseline by make gate. TCPBED_MATRIX=all
+// runs every cell under go test too.
+//
 // Environment: TCPBED_SEED (default 1) seeds every cell; TCPBED_OUT
 // (default <module root>/out) is where a failing cell's pcap goes.
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "Conformance")
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	if !runByGinkgoCLI() && suiteConfig.LabelFilter == "" && len(suiteConfig.FocusStrings) == 0 && os.Getenv("TCPBED_MATRIX") != "all" {
+		t.Log("go test: running the matrix's control cells only (make conformance, or TCPBED_MATRIX=all, runs them all)")
+		suiteConfig.LabelFilter = "control"
+	}
+	RunSpecs(t, "Conformance", suiteConfig, reporterConfig)
+}
+
+// runByGinkgoCLI reports whether the Ginkgo CLI started this test binary:
+// it always sets the parallel flags; go test never does.
+func runByGinkgoCLI() bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "ginkgo.parallel.total" })
+	return set
 }
