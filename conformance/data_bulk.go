@@ -11,14 +11,12 @@ import (
 // bulkSize is the catalogue's bulk transfer: 16 MiB one way.
 const bulkSize = 16 << 20
 
-var _ = register(
-	Scenario{
-		Name:    "bulk-transfer",
-		Section: "data",
-		Summary: "16 MiB client to server: every data segment fits the server's MSS (RFC 9293 3.7.1), the server's ACKs are cumulative and never go backwards, the digest of what the server read equals the client's",
-		Run:     runBulkTransfer,
-	},
-)
+var bulkTransfer = Scenario{
+	Name:    "bulk-transfer",
+	Section: "data",
+	Summary: "16 MiB client to server: every data segment fits the server's MSS (RFC 9293 3.7.1), the server's ACKs are cumulative and never go backwards, the digest of what the server read equals the client's",
+	Run:     runBulkTransfer,
+}
 
 func runBulkTransfer(e *Env) error {
 	c, s := e.Connect()

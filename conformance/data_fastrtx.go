@@ -18,26 +18,25 @@ const fastRetransmitLost = 30
 // the original cannot have been the retransmission timer's.
 const minRTOFloor = 200 * time.Millisecond
 
-var _ = register(
-	Scenario{
-		Name:    "fast-retransmit",
-		Section: "data",
-		Summary: "one data segment mid-stream is lost: the receiver sends a duplicate ACK for each later segment, and the sender retransmits the lost one when the third duplicate ACK arrives, long before its RTO (RFC 5681 3.2); the digest matches",
-		Setup:   spacedArrivals,
-		Run:     runFastRetransmit,
+var fastRetransmit = Scenario{
+	Name:    "fast-retransmit",
+	Section: "data",
+	Summary: "one data segment mid-stream is lost: the receiver sends a duplicate ACK for each later segment, and the sender retransmits the lost one when the third duplicate ACK arrives, long before its RTO (RFC 5681 3.2); the digest matches",
+	Setup:   spacedArrivals,
+	Run:     runFastRetransmit,
+}
+
+var fastRetransmitNoSACK = Scenario{
+	Name:    "fast-retransmit-nosack",
+	Section: "data",
+	Summary: "fast-retransmit with SACK off at both ends: plain duplicate-ACK counting (RFC 5681 3.2) triggers the retransmission of the lost segment on the third duplicate ACK",
+	Setup: func(s *Setup) {
+		spacedArrivals(s)
+		s.Ours.TCP.NoSACK = true
+		s.GVisor.NoSACK = true
 	},
-	Scenario{
-		Name:    "fast-retransmit-nosack",
-		Section: "data",
-		Summary: "fast-retransmit with SACK off at both ends: plain duplicate-ACK counting (RFC 5681 3.2) triggers the retransmission of the lost segment on the third duplicate ACK",
-		Setup: func(s *Setup) {
-			spacedArrivals(s)
-			s.Ours.TCP.NoSACK = true
-			s.GVisor.NoSACK = true
-		},
-		Run: runFastRetransmit,
-	},
-)
+	Run: runFastRetransmit,
+}
 
 // spacedArrivals gives the client-to-server direction a bandwidth, so that
 // data segments reach the server one at a time, each at its own instant,

@@ -9,32 +9,31 @@ import (
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
-var _ = register(
-	Scenario{
-		Name:    "bulk-transfer-lossy",
-		Section: "data",
-		Summary: "16 MiB client to server over a wire that loses 5%, reorders 5%, duplicates 2% and corrupts 1% of packets both ways (seeded): the digest still matches, lost data is retransmitted, and every corrupted packet is dropped by its receiver's checksum, never delivered",
-		Setup: func(s *Setup) {
-			// Each RTO backs off; give the transfer room on virtual time.
-			s.Patience = time.Hour
-		},
-		Run: func(e *Env) error {
-			return runLossyTransfer(e, bulkSize, faultMix{loss: 0.05, reorder: 0.05, duplicate: 0.02, corrupt: 0.01})
-		},
+var bulkTransferLossy = Scenario{
+	Name:    "bulk-transfer-lossy",
+	Section: "data",
+	Summary: "16 MiB client to server over a wire that loses 5%, reorders 5%, duplicates 2% and corrupts 1% of packets both ways (seeded): the digest still matches, lost data is retransmitted, and every corrupted packet is dropped by its receiver's checksum, never delivered",
+	Setup: func(s *Setup) {
+		// Each RTO backs off; give the transfer room on virtual time.
+		s.Patience = time.Hour
 	},
-	Scenario{
-		Name:    "loss-recovery",
-		Section: "loss",
-		Summary: "4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay and 1% loss each way: the digest matches, the lost data is retransmitted, and the transfer takes at least the time the link needs to carry it (the run's virtual time is the completion time)",
-		Setup: func(s *Setup) {
-			s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
-			s.Patience = time.Hour
-		},
-		Run: func(e *Env) error {
-			return runLossyTransfer(e, 4<<20, faultMix{loss: 0.01, bandwidth: lossRecoveryLink.Bandwidth})
-		},
+	Run: func(e *Env) error {
+		return runLossyTransfer(e, bulkSize, faultMix{loss: 0.05, reorder: 0.05, duplicate: 0.02, corrupt: 0.01})
 	},
-)
+}
+
+var lossRecovery = Scenario{
+	Name:    "loss-recovery",
+	Section: "loss",
+	Summary: "4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay and 1% loss each way: the digest matches, the lost data is retransmitted, and the transfer takes at least the time the link needs to carry it (the run's virtual time is the completion time)",
+	Setup: func(s *Setup) {
+		s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
+		s.Patience = time.Hour
+	},
+	Run: func(e *Env) error {
+		return runLossyTransfer(e, 4<<20, faultMix{loss: 0.01, bandwidth: lossRecoveryLink.Bandwidth})
+	},
+}
 
 // lossRecoveryLink is each direction of loss-recovery's wire.
 var lossRecoveryLink = harness.LinkConfig{Delay: 10 * time.Millisecond, Bandwidth: 100_000_000}

@@ -10,33 +10,33 @@ import (
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
-var _ = register(
-	Scenario{
-		Name:    "out-of-order",
-		Section: "data",
-		Summary: "15% of the client's data segments swap with the next one, 15% arrive several segments late: the server queues what arrives above a hole and delivers in order (digest); every ACK carries RCV.NXT; with SACK on, each ACK sent while a hole exists carries SACK blocks, each exactly a run of data held above it, the first holding the segment that just arrived (RFC 2018 4)",
-		Setup:   spacedArrivals,
-		Run:     runOutOfOrder,
+var outOfOrder = Scenario{
+	Name:    "out-of-order",
+	Section: "data",
+	Summary: "15% of the client's data segments swap with the next one, 15% arrive several segments late: the server queues what arrives above a hole and delivers in order (digest); every ACK carries RCV.NXT; with SACK on, each ACK sent while a hole exists carries SACK blocks, each exactly a run of data held above it, the first holding the segment that just arrived (RFC 2018 4)",
+	Setup:   spacedArrivals,
+	Run:     runOutOfOrder,
+}
+
+var outOfOrderNoSACK = Scenario{
+	Name:    "out-of-order-nosack",
+	Section: "data",
+	Summary: "out-of-order with SACK off at both ends: the server still queues and delivers in order, every ACK carries RCV.NXT, and no ACK carries a SACK block",
+	Setup: func(s *Setup) {
+		spacedArrivals(s)
+		s.Ours.TCP.NoSACK = true
+		s.GVisor.NoSACK = true
 	},
-	Scenario{
-		Name:    "out-of-order-nosack",
-		Section: "data",
-		Summary: "out-of-order with SACK off at both ends: the server still queues and delivers in order, every ACK carries RCV.NXT, and no ACK carries a SACK block",
-		Setup: func(s *Setup) {
-			spacedArrivals(s)
-			s.Ours.TCP.NoSACK = true
-			s.GVisor.NoSACK = true
-		},
-		Run: runOutOfOrder,
-	},
-	Scenario{
-		Name:    "duplicates",
-		Section: "data",
-		Summary: "the wire delivers every packet twice, both ways: no byte is delivered twice (digest, and nothing more to read), and every duplicate data segment, being old data, is answered at once with an ACK of RCV.NXT (RFC 9293 3.10.7.4)",
-		Setup:   spacedArrivals,
-		Run:     runDuplicates,
-	},
-)
+	Run: runOutOfOrder,
+}
+
+var duplicatesScenario = Scenario{
+	Name:    "duplicates",
+	Section: "data",
+	Summary: "the wire delivers every packet twice, both ways: no byte is delivered twice (digest, and nothing more to read), and every duplicate data segment, being old data, is answered at once with an ACK of RCV.NXT (RFC 9293 3.10.7.4)",
+	Setup:   spacedArrivals,
+	Run:     runDuplicates,
+}
 
 // outOfOrderSize is big enough for many holes, small enough to stay quick.
 const outOfOrderSize = 512 << 10

@@ -25,29 +25,27 @@ const (
 	rtoBackoffRetries = 10
 )
 
-var _ = register(
-	Scenario{
-		Name:    "rto-backoff",
-		Section: "data",
-		Summary: "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
-		Setup: func(s *Setup) {
-			s.Ours.TCP.MaxRTO = rtoBackoffMaxRTO
-			s.Ours.TCP.DataRetries = rtoBackoffRetries
-			s.GVisor.Configure = chainConfigure(s.GVisor.Configure, func(st *stack.Stack) error {
-				maxRTO := tcpip.TCPMaxRTOOption(rtoBackoffMaxRTO)
-				retries := tcpip.TCPMaxRetriesOption(rtoBackoffRetries)
-				for _, opt := range []tcpip.SettableTransportProtocolOption{&maxRTO, &retries} {
-					if err := st.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
-						return fmt.Errorf("%T: %s", opt, err)
-					}
+var rtoBackoff = Scenario{
+	Name:    "rto-backoff",
+	Section: "data",
+	Summary: "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
+	Setup: func(s *Setup) {
+		s.Ours.TCP.MaxRTO = rtoBackoffMaxRTO
+		s.Ours.TCP.DataRetries = rtoBackoffRetries
+		s.GVisor.Configure = chainConfigure(s.GVisor.Configure, func(st *stack.Stack) error {
+			maxRTO := tcpip.TCPMaxRTOOption(rtoBackoffMaxRTO)
+			retries := tcpip.TCPMaxRetriesOption(rtoBackoffRetries)
+			for _, opt := range []tcpip.SettableTransportProtocolOption{&maxRTO, &retries} {
+				if err := st.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
+					return fmt.Errorf("%T: %s", opt, err)
 				}
-				return nil
-			})
-			s.Patience = 10 * time.Minute
-		},
-		Run: runRTOBackoff,
+			}
+			return nil
+		})
+		s.Patience = 10 * time.Minute
 	},
-)
+	Run: runRTOBackoff,
+}
 
 // chainConfigure runs a gVisor Configure hook after one already set.
 func chainConfigure(first, then func(*stack.Stack) error) func(*stack.Stack) error {

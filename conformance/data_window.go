@@ -13,17 +13,15 @@ import (
 // receive buffer is already 1 MiB.
 const windowScalingBuffer = 1 << 20
 
-var _ = register(
-	Scenario{
-		Name:    "window-scaling",
-		Section: "data",
-		Summary: "4 MiB client to server with a 1 MiB receive buffer: both SYNs offer window scale (RFC 7323 2), the server advertises a scaled window over 64 KiB, the client has more than 64 KiB in flight yet never sends past the right edge the server advertised (windows read with the right shift), and the digest matches",
-		Setup: func(s *Setup) {
-			s.Ours.TCP.ReceiveBuffer = windowScalingBuffer
-		},
-		Run: runWindowScaling,
+var windowScaling = Scenario{
+	Name:    "window-scaling",
+	Section: "data",
+	Summary: "4 MiB client to server with a 1 MiB receive buffer: both SYNs offer window scale (RFC 7323 2), the server advertises a scaled window over 64 KiB, the client has more than 64 KiB in flight yet never sends past the right edge the server advertised (windows read with the right shift), and the digest matches",
+	Setup: func(s *Setup) {
+		s.Ours.TCP.ReceiveBuffer = windowScalingBuffer
 	},
-)
+	Run: runWindowScaling,
+}
 
 func runWindowScaling(e *Env) error {
 	c, s := e.Connect()

@@ -25,17 +25,15 @@ var gvisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
 	Instead:  "a probe that re-sends an already acknowledged octet, sequence number SND.UNA-1",
 })
 
-var _ = register(
-	Scenario{
-		Name:    "zero-window",
-		Section: "data",
-		Summary: "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
-		Setup: func(s *Setup) {
-			s.Patience = 10 * time.Minute
-		},
-		Run: runZeroWindow,
+var zeroWindow = Scenario{
+	Name:    "zero-window",
+	Section: "data",
+	Summary: "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
+	Setup: func(s *Setup) {
+		s.Patience = 10 * time.Minute
 	},
-)
+	Run: runZeroWindow,
+}
 
 func runZeroWindow(e *Env) error {
 	c, s := e.Connect()
