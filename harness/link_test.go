@@ -87,3 +87,18 @@ func TestLinkQueueLimitDropsAtTheTail(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestLinkDropsWhatExceedsTheMTU: the wire carries no packet longer than
+// its MTU.
+func TestLinkDropsWhatExceedsTheMTU(t *testing.T) {
+	n, client, server := rawPair(t, Config{MTU: 576})
+	sendN(t, client, 1, 536) // 576 bytes: fits
+	sendN(t, client, 1, 537) // 577 bytes: does not
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	recs := n.Trace().Records
+	if server.Pending() != 1 || recs[0].Fate != Delivered || !recs[0].Reached || recs[1].Fate != TooBig || recs[1].Reached {
+		t.Fatalf("server got %d; fates %v %v", server.Pending(), recs[0].Fate, recs[1].Fate)
+	}
+}

@@ -108,6 +108,12 @@ func (n *Net) launch(f *inFlight) {
 		n.putBuf(f.pkt)
 		return
 	}
+	if len(f.pkt) > n.cfg.MTU {
+		f.rec.Fate = TooBig
+		n.fillStates(f.rec)
+		n.putBuf(f.pkt)
+		return
+	}
 	arrive, ok := n.links[f.dir].admit(now, len(f.pkt))
 	if !ok {
 		f.rec.Fate = QueueDropped
@@ -217,6 +223,7 @@ func (n *Net) deliverNext() bool {
 
 	n.mu.Lock()
 	n.inFlight--
+	f.rec.Reached = true
 	f.rec.Arrived = n.clock.Elapsed()
 	if f.rec.Fate == InFlight {
 		f.rec.Fate = Delivered

@@ -36,6 +36,11 @@ type oursPeer struct {
 
 func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 	p := &oursPeer{env: env, backlog: opts.Backlog}
+	if opts.TCP.MSS == 0 && env.MTU > 40 {
+		// RFC 9293 3.7.1: the MSS is the MTU less the fixed IPv4 and TCP
+		// headers.
+		opts.TCP.MSS = uint16(min(env.MTU-40, 65535))
+	}
 	if p.backlog == 0 {
 		p.backlog = 128
 	}

@@ -23,6 +23,8 @@ const (
 	Duplicated
 	// InFlight: not yet delivered (the run ended first).
 	InFlight
+	// TooBig: longer than the link's MTU; the link dropped it.
+	TooBig
 )
 
 func (f Fate) String() string {
@@ -39,17 +41,22 @@ func (f Fate) String() string {
 		return "duplicate"
 	case InFlight:
 		return "in-flight"
+	case TooBig:
+		return "too-big"
 	}
 	return "?"
 }
 
 // Lost reports whether the packet never reached the other end's TCP intact.
-func (f Fate) Lost() bool { return f == Dropped || f == QueueDropped || f == Corrupted }
+func (f Fate) Lost() bool { return f == Dropped || f == QueueDropped || f == Corrupted || f == TooBig }
 
 // Record is one packet that crossed the wire, as the trace keeps it.
 type Record struct {
 	// Index is the packet's place in the trace, from 0.
 	Index int
+	// Reached is set once the packet has been handed to the other end (it
+	// may still have been corrupted on the way).
+	Reached bool
 	// At is when the packet left its sender (virtual time since Epoch);
 	// Arrived is when it reached the other end (zero if it did not).
 	At, Arrived time.Duration
