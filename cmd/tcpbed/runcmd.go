@@ -81,11 +81,11 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	real := time.Since(start)
 
 	if pcapFile != nil {
-		err := errors.Join(res.Net.PcapErr(), pcapBuf.Flush(), pcapFile.Close())
-		if res.Net == nil {
-			err = nil
+		var pcapErr error
+		if res.Net != nil {
+			pcapErr = res.Net.PcapErr()
 		}
-		if err != nil {
+		if err := errors.Join(pcapErr, pcapBuf.Flush(), pcapFile.Close()); err != nil {
 			fmt.Fprintf(stderr, "tcpbed run: writing %s: %v\n", *pcapPath, err)
 			return exitFail
 		}
@@ -99,9 +99,9 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		res.Net.Trace().Format(stdout, harness.FormatOptions{Absolute: *abs, StateChanges: true})
 	}
 	if failure != nil {
-		if *abs {
+		if *abs || *showTrace {
 			var b strings.Builder
-			res.Net.Trace().Format(&b, harness.FormatOptions{Absolute: true})
+			res.Net.Trace().Format(&b, harness.FormatOptions{Absolute: *abs, StateChanges: *showTrace})
 			failure.Trace = b.String()
 		}
 		fmt.Fprintf(stdout, "FAIL %s\n%v", s.Name, failure)
