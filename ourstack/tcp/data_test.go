@@ -515,3 +515,18 @@ func TestZeroWindowSilentPeerTimesOut(t *testing.T) {
 		t.Fatalf("state %v err %v", f.tcb.State(), f.tcb.Err())
 	}
 }
+
+// After a timeout rewinds SND.NXT, a bare ACK is numbered SND.MAX: the peer
+// may hold everything we sent, and an ACK numbered below its RCV.NXT would
+// be unacceptable there (found by TestLoopRandomBidirectional: two ends
+// ACKed each other's unacceptable ACKs forever).
+func TestPureACKAfterTimeoutIsNumberedSndMax(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.write(strings.Repeat("x", 3000))
+	f.poll()
+	f.advanceToDeadline() // RTO: go back to SND.UNA
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: strings.Repeat("x", 1000)})
+	// The peer sends data; our ACK of it goes out numbered SND.MAX.
+	f.send(seg{flags: ack | fin, seq: remoteISS + 1, ack: localISS + 1, win: testWindow})
+	f.expect(seg{flags: ack, seq: localISS + 3001, ack: remoteISS + 2, win: -1})
+}

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"fmt"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -94,8 +95,15 @@ func (p *pair) pollOne(i int) {
 	})
 }
 
+// traceLoop prints every segment the loop carries (for debugging a seed).
+var traceLoop bool
+
 func (p *pair) transmit(to int, s *wire.Segment) {
-	if p.rng.Float64() < p.faults.drop {
+	drop := p.rng.Float64() < p.faults.drop
+	if traceLoop {
+		fmt.Printf("%v %d>%d [%v] seq %d ack %d win %d len %d sack %v drop %v\n", p.now.Sub(epoch), 1-to, to, s.Flags, s.Seq, s.Ack, s.Window, len(s.Payload), s.Options.SACKBlocks[:s.Options.NumSACKBlocks], drop)
+	}
+	if drop {
 		return
 	}
 	copies := 1
@@ -375,5 +383,81 @@ func TestLoopISSAnywhere(t *testing.T) {
 		p := newPairISS(t, uint64(i), fullConfig(), Config{NoTimestamps: true}, linkFaults{drop: 0.03, reorder: 0.03}, c, s)
 		p.transfer(i%2, data, 1000000)
 		checkTransfer(t, p, i%2, data)
+	}
+}
+
+// Both ends send at once, read at a random pace (so windows close and
+// open), and close in a random order and manner, over a lossy, reordering,
+// duplicating link. Every byte must arrive once, in order, and both ends
+// must finish.
+func TestLoopRandomBidirectional(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ { // 3000 pass; 30 keep it fast
+		rng := rand.New(rand.NewPCG(seed, 99))
+		cfg := func() Config {
+			c := Config{SendBuffer: 8<<10 + rng.IntN(64<<10), ReceiveBuffer: 4<<10 + rng.IntN(64<<10),
+				NoSACK: rng.IntN(2) == 0, NoTimestamps: rng.IntN(2) == 0, NoWindowScale: rng.IntN(2) == 0,
+				NoDelay: rng.IntN(2) == 0, MSS: uint16(200 + rng.IntN(1300))}
+			return c
+		}
+		faults := linkFaults{drop: rng.Float64() * 0.08, reorder: rng.Float64() * 0.08, duplicate: rng.Float64() * 0.03}
+		p := newPairISS(t, seed, cfg(), cfg(), faults, seqnum.Value(rng.Uint32()), seqnum.Value(rng.Uint32()))
+		var data [2][]byte
+		for i := range data {
+			data[i] = testData(rng.IntN(200<<10), seed*10+uint64(i))
+		}
+		var off [2]int
+		var closed [2]bool
+		buf := make([]byte, 4096)
+		for step := 0; ; step++ {
+			if step > 500000 {
+				t.Fatalf("seed %d: stuck: states %v %v, sent %v of %d/%d, received %d/%d", seed, stateOf(p.tcb[0]), stateOf(p.tcb[1]),
+					off, len(data[0]), len(data[1]), p.received[1].Len(), p.received[0].Len())
+			}
+			for i := range 2 {
+				c := p.tcb[i]
+				if c == nil {
+					continue
+				}
+				if !c.State().Synchronized() && c.State() != SynSent {
+					// Nothing more to write; reading goes on below.
+				} else if off[i] < len(data[i]) {
+					n, err := c.Send(p.now, data[i][off[i]:min(len(data[i]), off[i]+rng.IntN(8000)+1)])
+					if err != nil {
+						t.Fatalf("seed %d side %d Send: %v", seed, i, err)
+					}
+					off[i] += n
+				} else if !closed[i] {
+					c.CloseWrite(p.now)
+					closed[i] = true
+				}
+				if rng.IntN(3) > 0 && !p.eof[i] {
+					n, err := c.Receive(p.now, buf[:1+rng.IntN(len(buf))])
+					p.received[i].Write(buf[:n])
+
+					if err == io.EOF {
+						p.eof[i] = true
+					} else if err != nil {
+						t.Fatalf("seed %d side %d Receive: %v", seed, i, err)
+					}
+				}
+			}
+			if p.eof[0] && p.eof[1] && closed[0] && closed[1] {
+				for i := range 2 {
+					p.tcb[i].Close(p.now)
+				}
+			}
+			if p.tcb[1] != nil && p.tcb[0].Done() && p.tcb[1].Done() && p.eof[0] && p.eof[1] {
+				break
+			}
+			p.step() // when nothing is left to happen, the readers still drain
+		}
+		for i := range 2 {
+			if !bytes.Equal(p.received[1-i].Bytes(), data[i]) {
+				t.Fatalf("seed %d: side %d sent %d bytes, the other read %d (or different ones); faults %+v, configs %+v / %+v", seed, i, len(data[i]), p.received[1-i].Len(), faults, p.cfg[0], p.cfg[1])
+			}
+			if p.tcb[i].Err() != nil {
+				t.Fatalf("seed %d: side %d ended with %v", seed, i, p.tcb[i].Err())
+			}
+		}
 	}
 }

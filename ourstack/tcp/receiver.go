@@ -149,7 +149,7 @@ func (t *TCB) acceptText(now time.Time, seg *wire.Segment, dataSeq seqnum.Value,
 	if r.readClosed && len(payload) > 0 {
 		// RFC 1122 4.2.2.13 and RFC 2525 2.17: the application will never
 		// read this, so the peer must learn its data was lost.
-		t.queueRST(t.sndNxt, t.rcvNxt.Add(seqnum.Size(len(payload))), true)
+		t.queueRST(t.ackSeq(), t.rcvNxt.Add(seqnum.Size(len(payload))), true)
 		t.terminate(ErrConnectionReset, now)
 		return
 	}

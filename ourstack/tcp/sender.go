@@ -129,10 +129,18 @@ func (t *TCB) Poll(now time.Time, emit func(seg *wire.Segment)) {
 		t.pollProbes(now, emit)
 	}
 	if t.ackNow {
-		seg := t.segment(now, wire.FlagACK, t.sndNxt)
+		seg := t.segment(now, wire.FlagACK, t.ackSeq())
 		t.send(seg, emit)
 	}
 }
+
+// ackSeq is the sequence number of a segment that carries no data: RFC
+// 9293's SND.NXT, which here is SND.MAX. After a timeout SND.NXT rewinds
+// (go-back-N) below what the peer may already have received; a bare ACK
+// numbered there would fail the peer's acceptability test, its ACK field
+// would be ignored, and two ends in that state answer each other's ACKs
+// forever. BSD sends pure ACKs at snd_max for the same reason.
+func (t *TCB) ackSeq() seqnum.Value { return t.sndMax }
 
 // pollHandshake sends the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) when it
 // is due: first time, after the retransmission timer rewound SND.NXT, or

@@ -116,7 +116,7 @@ func (t *TCB) Close(now time.Time) error {
 	}
 	if r.buf.Len() > 0 || r.ooo != nil && r.ooo.Bytes() > 0 {
 		// Unread data: reset rather than pretend a graceful close.
-		t.queueRST(t.sndNxt, t.rcvNxt, true)
+		t.queueRST(t.ackSeq(), t.rcvNxt, true)
 		t.terminate(ErrConnectionReset, now)
 		return nil
 	}
@@ -139,7 +139,7 @@ func (t *TCB) Close(now time.Time) error {
 func (t *TCB) Abort(now time.Time) {
 	switch t.state {
 	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
-		t.queueRST(t.sndNxt, 0, false)
+		t.queueRST(t.ackSeq(), 0, false)
 	case Closed:
 		return
 	}
