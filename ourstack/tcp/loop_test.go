@@ -2,9 +2,9 @@ package tcp
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sort"
