@@ -1,0 +1,239 @@
+package conformance
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+var _ = register(
+	Scenario{
+		Name:    "abort",
+		Section: "rst",
+		Summary: "the client aborts (linger 0) after data both ways: it sends <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5), with or without ACK, and nothing else; the server's Read and Write return connection reset; both go ESTABLISHED -> CLOSED, no TIME-WAIT; nothing answers the RST",
+		Run:     runAbort,
+	},
+	Scenario{
+		Name:    "rst-validation",
+		Section: "rst",
+		Summary: "RSTs injected into the client's ESTABLISHED connection (RFC 5961 3.2, RFC 9293 3.10.7.4): seq far beyond and below the window: dropped, no reply; seq in the window but not RCV.NXT: one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT>, the connection goes on; seq = RCV.NXT: reset, CLOSED, Read reports it",
+		Run:     runRSTValidation,
+	},
+	Scenario{
+		Name:    "half-open",
+		Section: "rst",
+		Summary: "the server forgets the connection (it aborts while everything it sends is lost: a restart as the client sees it); the client then sends data: the server answers <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.1 / 3.10.7.2, 3.5.2); the client goes CLOSED and its Read reports the reset",
+		Run:     runHalfOpen,
+	},
+)
+
+// exchangeSome moves a little data each way and lets the ACKs go, so that
+// neither end's sequence numbers are still at 1.
+func (e *Env) exchangeSome(c, s harness.Conn) {
+	req, resp := []byte("a request of some length from the client"), make([]byte, 3000)
+	for i := range resp {
+		resp[i] = byte(i)
+	}
+	e.WriteAll(c, req)
+	e.ExpectRead(s, req)
+	e.WriteAll(s, resp)
+	e.ExpectRead(c, resp)
+	e.Advance(delayedACKWait)
+}
+
+// streamEnd is where side's send stream stands on the wire: the sequence
+// number after the last segment it sent (relative and absolute), that is
+// its SND.NXT when nothing is in flight.
+func (e *Env) streamEnd(side harness.Side) (relSeq uint32, abs seqnum.Value) {
+	sent := e.sentBy(0, side)
+	for i := len(sent) - 1; i >= 0; i-- {
+		r := sent[i]
+		if r.Packet.TCP.Flags.Has(RST) || !intact(r) {
+			continue
+		}
+		n := uint32(r.SegLen())
+		return r.RelSeq + n, r.Packet.TCP.Seq.Add(seqnum.Size(n))
+	}
+	e.Fail("a segment from the "+side.String(), "none")
+	return 0, 0
+}
+
+func runAbort(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	sndNxt, _ := e.streamEnd(harness.Client)
+	rcvNxt, _ := e.streamEnd(harness.Server)
+	mark := e.Mark()
+	e.NoError("client Abort", c.Abort())
+	e.Settle()
+	e.Advance(time.Second)
+
+	// RFC 9293 3.10.5, ABORT in ESTABLISHED: "Send a reset segment:
+	// <SEQ=SND.NXT><CTL=RST>". An ACK beside it is harmless; if there is
+	// one it must be RCV.NXT.
+	sent := e.sentBy(mark, harness.Client)
+	if len(sent) != 1 {
+		e.Fail("exactly one segment from the aborting client: its RST", describeRecords(e.Since(mark)))
+	}
+	rst := sent[0]
+	if err := harness.CheckRecord(rst, FlagsInclude(RST), FlagsExclude(SYN|FIN), Seq(sndNxt), Len(0)); err != nil {
+		e.Fatalf(fmt.Sprintf("<SEQ=SND.NXT=%d><CTL=RST>", sndNxt), "#%d: %v\n%s", rst.Index, err, describeRecords(e.Since(mark)))
+	}
+	if rst.Packet.TCP.Flags.Has(ACK) {
+		if err := harness.CheckRecord(rst, Ack(rcvNxt)); err != nil {
+			e.Fatalf(fmt.Sprintf("the RST's ACK to be RCV.NXT=%d", rcvNxt), "#%d: %v", rst.Index, err)
+		}
+		e.observe("the RST carried an ACK")
+	}
+	if len(e.sentBy(mark, harness.Server)) != 0 {
+		e.Fail("no answer to a RST (RFC 9293 3.10.7.4)", describeRecords(e.Since(mark)))
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	if at := e.EnteredAt(s, tcp.Closed); at != rst.Arrived {
+		e.Fatalf("server CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
+	}
+	e.expectReset(s)
+	// The aborting end's own calls fail too: its connection is gone.
+	if _, err := c.Write([]byte("x")); err == nil {
+		e.Fail("client Write after Abort to fail", "it succeeded")
+	}
+	e.Advance(2 * e.MSL)
+	e.ExpectNoPackets(mark+1, "no TIME-WAIT, nothing more on the wire")
+	return nil
+}
+
+// injectRST hands the client a RST from the server's address and port with
+// sequence number seq, as an attacker off the path could.
+func (e *Env) injectRST(c harness.Conn, seq seqnum.Value) {
+	id := c.ID()
+	e.InjectTo(e.Side(c), netip.Addr{}, wire.Segment{
+		SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: seq, Flags: RST, Window: 0,
+	})
+}
+
+func runRSTValidation(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	sndNxt, _ := e.streamEnd(harness.Client)
+	rcvNxtRel, rcvNxt := e.streamEnd(harness.Server)
+	// wnd is the client's receive window as it last advertised it.
+	wnd := func() uint32 {
+		sent := e.sentBy(0, harness.Client)
+		w := uint32(sent[len(sent)-1].Packet.TCP.Window) << e.windowShift(harness.ClientToServer)
+		if w < 4 {
+			e.Fatalf("an open receive window at the client", "window %d", w)
+		}
+		return w
+	}
+	alive := func(i int) {
+		msg := []byte(fmt.Sprintf("still alive after RST %d", i))
+		e.WriteAll(c, msg)
+		e.ExpectRead(s, msg)
+		e.Advance(delayedACKWait)
+		sndNxt += uint32(len(msg))
+	}
+
+	// RFC 5961 3.2: "1) If the RST bit is set and the sequence number is
+	// outside the current receive window, silently drop the segment."
+	// Far beyond the window (2^30 is past any window scaling allows), just
+	// below it and well below it (old data).
+	for i, seq := range []seqnum.Value{rcvNxt.Add(1 << 30), rcvNxt - 1, rcvNxt - 1000} {
+		mark := e.Mark()
+		e.injectRST(c, seq)
+		e.Advance(time.Second)
+		if got := e.Since(mark); len(got) != 0 {
+			e.Fail(fmt.Sprintf("no reply to a RST at RCV.NXT%+d, outside the window %d", int32(seq-rcvNxt), wnd()), describeRecords(got))
+		}
+		e.ExpectState(c, tcp.Established)
+		alive(i + 1)
+	}
+
+	// "3) If the RST bit is set and the sequence number does not exactly
+	// match the next expected sequence value, yet is within the current
+	// receive window, TCP MUST send an acknowledgment (challenge ACK):
+	// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". A second apart, so that no
+	// rate limit (RFC 5961 7) is in the way.
+	for i, off := range []func() uint32{
+		func() uint32 { return 1 },
+		func() uint32 { return wnd() / 2 },
+		func() uint32 { return wnd() - 1 },
+	} {
+		mark := e.Mark()
+		e.injectRST(c, rcvNxt.Add(seqnum.Size(off())))
+		e.Advance(time.Second)
+		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0)))
+		e.ExpectState(c, tcp.Established)
+		alive(4 + i)
+	}
+
+	// "2) If the RST bit is set and the sequence number exactly matches
+	// the next expected sequence number (RCV.NXT), then TCP MUST reset the
+	// connection."
+	mark := e.Mark()
+	e.injectRST(c, rcvNxt)
+	e.Advance(time.Second)
+	if got := e.Since(mark); len(got) != 0 {
+		e.Fail("no reply to the exact RST", describeRecords(got))
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.expectReset(c)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
+
+func runHalfOpen(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	// The server forgets the connection: it aborts while the path from it
+	// is cut, so its RST never arrives. To the client this is a server that
+	// crashed and came back (RFC 9293 3.5.2, "Half-Open Connections").
+	forgetMark := e.Mark()
+	e.Net.AddRule(&harness.Rule{Name: "server cut off", Dirs: harness.OnlyServerToClient, Action: harness.Drop})
+	e.NoError("server Abort", s.Abort())
+	e.Settle()
+	e.Drain()
+	e.ExpectState(s, tcp.Closed)
+	for _, r := range e.Since(forgetMark) {
+		if r.Fate != harness.Dropped {
+			e.Fail("every packet from the forgetting server lost", describeRecords(e.Since(forgetMark)))
+		}
+	}
+	e.Net.ClearRules()
+	e.ExpectState(c, tcp.Established)
+
+	mark := e.Mark()
+	msg := []byte("anyone there?")
+	n, err := c.Write(msg)
+	if err != nil || n != len(msg) {
+		e.Fatalf("client Write to take the data", "%d, %v", n, err)
+	}
+	e.Settle()
+	e.WaitFor("the client to leave ESTABLISHED", func() bool { return c.State() != tcp.Established })
+	e.Drain()
+
+	// RFC 9293 3.10.7.1 (the connection does not exist) and 3.10.7.2 (a
+	// listener: "any acknowledgment is bad"): "If the ACK bit is on,
+	// <SEQ=SEG.ACK><CTL=RST>". The RST's seq is the data segment's ack,
+	// which is exactly the client's RCV.NXT, so the client accepts it.
+	recs := e.ExpectInOrder(mark,
+		C2S(FlagsInclude(ACK), Len(len(msg))),
+		S2C(Flags(RST), Len(0)),
+	)
+	data, rst := recs[0], recs[1]
+	if rst.Packet.TCP.Seq != data.Packet.TCP.Ack {
+		e.Fatalf(fmt.Sprintf("the RST's seq to be the data segment's ack, %d", data.Packet.TCP.Ack), "seq %d", rst.Packet.TCP.Seq)
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	if at := e.EnteredAt(c, tcp.Closed); at != rst.Arrived {
+		e.Fatalf("client CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
+	}
+	e.expectReset(c)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	return nil
+}
