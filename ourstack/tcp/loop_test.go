@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -459,5 +460,39 @@ func TestLoopRandomBidirectional(t *testing.T) {
 				t.Fatalf("seed %d: side %d ended with %v", seed, i, p.tcb[i].Err())
 			}
 		}
+	}
+}
+
+// RFC 9293 figure 7 end to end: both ends open actively at the same
+// instant, cross SYNs, and end with one connection that carries data both
+// ways, over a lossy link.
+func TestLoopSimultaneousOpen(t *testing.T) {
+	crossed := 0
+	defer func() {
+		if !t.Failed() && crossed == 0 {
+			t.Fatal("no seed had both ends pass through SYN-RECEIVED")
+		}
+	}()
+	for seed := uint64(1); seed <= 20; seed++ {
+		p := newPair(t, seed, fullConfig(), fullConfig(), linkFaults{drop: 0.1})
+		serverID := FourTuple{LocalAddr: localIP, LocalPort: localPort, RemoteAddr: peerIP, RemotePort: remotePort}
+		p.tcb[1] = Open(fullConfig(), serverID, 0x12345678, p.now)
+		for range 1000 {
+			if p.tcb[0].State() == Established && p.tcb[1].State() == Established {
+				break
+			}
+			if !p.step() {
+				break
+			}
+		}
+		if p.tcb[0].State() != Established || p.tcb[1].State() != Established {
+			t.Fatalf("seed %d: states %v %v", seed, p.states[0], p.states[1])
+		}
+		if slices.Contains(p.states[0], SynReceived) && slices.Contains(p.states[1], SynReceived) {
+			crossed++
+		}
+		data := testData(100<<10, seed)
+		p.transfer(1, data, 100000)
+		checkTransfer(t, p, 1, data)
 	}
 }
