@@ -78,6 +78,10 @@ type Rule struct {
 	Dirs Dirs
 	// Match, if set, must accept the packet.
 	Match Match
+	// RelSeq, if set, must hold the segment's sequence number relative to
+	// its sender's ISN (a SYN is 0, the first data byte 1): "the segment
+	// carrying bytes 1..1460" is RelSeq: &SeqRange{1, 1}.
+	RelSeq *SeqRange
 	// Nth, if positive, restricts the rule to the Nth packet (counting from
 	// 1) that passes Dirs and Match.
 	Nth int
@@ -102,11 +106,14 @@ func (r *Rule) label() string {
 
 // decide reports whether the rule acts on p travelling in dir. draw gives
 // the next number of the fault stream in [0, 1).
-func (r *Rule) decide(dir Dir, p *wire.Packet, draw func() float64) bool {
+func (r *Rule) decide(dir Dir, p *wire.Packet, relSeq uint32, draw func() float64) bool {
 	if !r.Dirs.has(dir) {
 		return false
 	}
 	if r.Match != nil && (p == nil || !r.Match(p)) {
+		return false
+	}
+	if r.RelSeq != nil && (p == nil || relSeq < r.RelSeq.First || relSeq > r.RelSeq.Last) {
 		return false
 	}
 	r.seen++
@@ -122,6 +129,9 @@ func (r *Rule) decide(dir Dir, p *wire.Packet, draw func() float64) bool {
 	r.acted++
 	return true
 }
+
+// SeqRange is an inclusive range of relative sequence numbers.
+type SeqRange struct{ First, Last uint32 }
 
 // Matches for Rule.Match.
 

@@ -280,3 +280,33 @@ func TestFaultsSurviveGarbage(t *testing.T) {
 		t.Fatalf("trace does not call them malformed:\n%s", tr)
 	}
 }
+
+// TestRelSeqPicksASegmentByItsPlaceInTheStream: a rule on relative
+// sequence numbers leaves the first data segment (seq 1) alone and takes
+// the next one.
+func TestRelSeqPicksASegmentByItsPlaceInTheStream(t *testing.T) {
+	n := newTestNet(t, Config{})
+	c, s := connect(t, n)
+	// Data starts at relative 1; lose the first segment that starts later.
+	n.AddRule(&Rule{Name: "second segment", Dirs: OnlyClientToServer, Match: WithPayload(), RelSeq: &SeqRange{2, 1 << 20}, Times: 1, Action: Drop})
+	msg := bytes.Repeat([]byte("x"), 8000)
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, n, s, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatal("data differs")
+	}
+	var dropped []*Record
+	for _, r := range n.Trace().Records {
+		if r.Fate == Dropped {
+			dropped = append(dropped, r)
+		}
+	}
+	if len(dropped) != 1 || dropped[0].RelSeq < 2 || dropped[0].PayloadLen == 0 {
+		t.Fatalf("dropped %d packets; want one data segment past the first\n%s", len(dropped), n.Trace())
+	}
+	first := n.Trace().Records[3]
+	if first.RelSeq != 1 || first.Fate != Delivered {
+		t.Fatalf("the first data segment (seq 1) should pass: %+v", first)
+	}
+}

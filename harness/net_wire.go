@@ -25,13 +25,15 @@ func (n *Net) transmit(side Side, pkt []byte) {
 
 	parsed, err := wire.Parse(f.pkt)
 	var match *wire.Packet
+	var relSeq uint32
 	if err == nil {
 		match = &parsed
+		relSeq, _ = n.isns.relative(match, false)
 	}
 	hold := time.Duration(0)
 	duplicate := false
 	for _, r := range n.rules {
-		if !r.decide(dir, match, n.faultRand.Float64) {
+		if !r.decide(dir, match, relSeq, n.faultRand.Float64) {
 			continue
 		}
 		f.notes = append(f.notes, r.label())
