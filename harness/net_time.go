@@ -86,7 +86,8 @@ func (e *ErrNotReached) Error() string {
 
 // RunUntil runs events until cond holds, checking it after every settle. It
 // gives up with *ErrNotReached (naming what) once limit of virtual time has
-// passed, or when nothing is left to happen.
+// passed; when nothing is left to happen before then, it moves the clock to
+// the limit and gives up at once.
 func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error {
 	deadline := n.Now() + limit
 	if err := n.Settle(); err != nil {
@@ -104,9 +105,9 @@ func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error
 		}
 		next, ok := n.clock.NextDeadline()
 		if !ok || next > deadline {
-			if ok {
-				n.clock.AdvanceTo(deadline)
-			}
+			// Nothing more can happen in time: let the time pass anyway,
+			// so that "run for d" means d.
+			n.clock.AdvanceTo(deadline)
 			return &ErrNotReached{What: what, Limit: limit, At: n.Now()}
 		}
 		n.clock.AdvanceTo(next)

@@ -94,3 +94,15 @@ func equalStates(a, b []tcp.State) bool {
 	}
 	return true
 }
+
+// TestExpectNoneLetsTheTimePass: ExpectNone runs the Net for the whole
+// span, even when nothing is pending.
+func TestExpectNoneLetsTheTimePass(t *testing.T) {
+	n := newTestNet(t, Config{Client: RawPeer()})
+	if err := RawOf(n, Client).ExpectNone(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n.Now() != 3*time.Second {
+		t.Fatalf("clock at %v after ExpectNone(3s)", n.Now())
+	}
+}
