@@ -206,7 +206,10 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 // rtoFired is the congestion side of a retransmission timeout (RFC 5681
 // 3.1; RFC 6582 4 and RFC 6675 5.1: recovery ends, and recover is set to
 // the highest sequence number sent so that the duplicate ACKs the
-// retransmissions draw do not start a new fast retransmit).
+// retransmissions draw do not start a new fast retransmit). The SACK
+// scoreboard is cleared: the receiver may have reneged, and RFC 2018 8 has
+// the sender "turn off all of the SACKed bits" after a timeout, so go-back-N
+// resends SACKed data too.
 func (s *sender) rtoFired(t *TCB, now time.Time) {
 	s.timing = false // Karn
 	if !t.state.Synchronized() {
