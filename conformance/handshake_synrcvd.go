@@ -1,0 +1,129 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+var _ = register(
+	Scenario{
+		Name:    "syn-received-checks",
+		Section: "handshake",
+		Summary: "a server in SYN-RECEIVED (its SYN-ACKs lost) gets, from the client's address: an ACK acknowledging nothing it sent -> <SEQ=SEG.ACK><CTL=RST>, stays SYN-RECEIVED; a RST outside the window -> dropped; a RST in the window but not at RCV.NXT -> challenge ACK (RFC 5961 3.2) or reset; a RST at RCV.NXT -> the half-open connection goes back to LISTEN, silently (RFC 9293 3.10.7.4); the client's retransmitted SYN then connects",
+		Setup: func(s *Setup) {
+			// The server's SYN-ACKs are lost, and so are the client's SYN
+			// retransmissions, so that only injected segments reach the
+			// half-open connection until the rules are lifted.
+			seen := 0
+			afterFirst := func(*wire.Packet) bool { seen++; return seen > 1 }
+			s.Net.Faults = append(s.Net.Faults,
+				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
+				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), afterFirst)})
+		},
+		Run: runSynReceivedChecks,
+	},
+)
+
+func runSynReceivedChecks(e *Env) error {
+	l := e.Listen()
+	mark := e.Mark()
+	c := e.Dial()
+	sid := mirror(c.ID())
+	e.WaitFor("the server in SYN-RECEIVED", func() bool { return e.Net.State(harness.Server, sid) == tcp.SynReceived })
+	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK), FateIs(harness.Dropped)))
+	x, y := hs[0].Packet.TCP.Seq, hs[1].Packet.TCP.Seq
+	client := netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort)
+	seg := func(flags wire.Flags, seq, ack seqnum.Value) wire.Segment {
+		return wire.Segment{SrcPort: client.Port(), DstPort: e.Port, Seq: seq, Ack: ack, Flags: flags, Window: 65535}
+	}
+	serverState := func() tcp.State { return e.Net.State(harness.Server, sid) }
+	fromServer := func(m int) []*harness.Record {
+		var out []*harness.Record
+		for _, r := range e.Since(m) {
+			if r.Dir == harness.ServerToClient && !(r.Packet.TCP.Flags == SYN|ACK && r.Fate == harness.Dropped) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	// Fifth check, SYN-RECEIVED: "If the segment acknowledgment is not
+	// acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
+	m := e.Mark()
+	bad := y + 1000
+	e.InjectTo(harness.Server, netip.Addr{}, seg(ACK, x+1, bad))
+	got := fromServer(m)
+	if len(got) != 1 || harness.CheckRecord(got[0], Flags(RST), harness.AbsSeq(uint32(bad)), Len(0)) != nil {
+		e.Fail(fmt.Sprintf("one RST <SEQ=%d> for an ACK of data never sent", uint32(bad)), describeRecords(e.Since(m)))
+	}
+	if st := serverState(); st != tcp.SynReceived {
+		e.Fatalf("server still SYN-RECEIVED after an unacceptable ACK", "%v", st)
+	}
+
+	// Second check with RFC 5961 3.2: a RST outside the window is dropped.
+	m = e.Mark()
+	e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+1+0x40000000, 0))
+	if got := fromServer(m); len(got) > 0 || serverState() != tcp.SynReceived {
+		e.Fail("a RST outside the window dropped, silently", fmt.Sprintf("server %v\n%s", serverState(), describeRecords(got)))
+	}
+
+	// In the window but not RCV.NXT: RFC 5961 3.2's challenge ACK
+	// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or (without that mitigation,
+	// which RFC 9293 makes optional) the reset of RFC 793.
+	m = e.Mark()
+	e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+100, 0))
+	reset := false
+	switch got := fromServer(m); {
+	case len(got) == 1 && harness.CheckRecord(got[0], Flags(ACK), harness.AbsSeq(uint32(y)+1), harness.AbsAck(uint32(x)+1)) == nil:
+		if serverState() != tcp.SynReceived {
+			e.Fatalf("server still SYN-RECEIVED after a challenge ACK", "%v", serverState())
+		}
+	case len(got) == 0 && serverState() != tcp.SynReceived:
+		reset = true
+	default:
+		e.Fail("a challenge ACK seq=ISS+1 ack=IRS+1 (staying SYN-RECEIVED), or a silent reset, for an in-window RST",
+			fmt.Sprintf("server %v\n%s", serverState(), describeRecords(got)))
+	}
+
+	// Exactly RCV.NXT: "If this connection was initiated with a passive
+	// OPEN (i.e., came from the LISTEN state), then return this connection
+	// to LISTEN state and return. The user need not be informed."
+	if !reset {
+		m = e.Mark()
+		e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+1, 0))
+		if got := fromServer(m); len(got) > 0 {
+			e.Fail("a RST at RCV.NXT taken silently", describeRecords(got))
+		}
+	}
+	if st := serverState(); st != tcp.Listen && st != tcp.Closed {
+		e.Fatalf("the half-open connection gone (back to LISTEN) after the RST", "server %v", st)
+	}
+	if _, err := l.Accept(); !errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("nothing to accept from a reset handshake", "Accept: %v", err)
+	}
+	// Nothing more for the reset connection: no SYN-ACK retransmissions
+	// (they would have come at 1 s and 3 s).
+	m = e.Mark()
+	e.Advance(5 * time.Second)
+	for _, r := range e.Since(m) {
+		if r.Dir == harness.ServerToClient {
+			e.Fail("no SYN-ACK retransmission for a reset half-open connection", describeRecords(e.Since(m)))
+		}
+	}
+
+	// The client never saw any of it; its SYN retransmission starts over.
+	e.Net.ClearRules()
+	s := e.Accept(l)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.WriteAll(c, []byte("second try"))
+	e.ExpectRead(s, []byte("second try"))
+	return nil
+}
