@@ -75,9 +75,10 @@ func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polle
 	}
 	m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
 	// The mirror goes exactly as far ahead of virtual now as the kernel
-	// said, in its whole milliseconds: the poll follows the event that
-	// armed the timer by microseconds, so a 1 s RTO is mirrored as 1 s, not
-	// as 1 s less the time the poll took to come.
+	// said: the poll follows the event that armed the timer by microseconds
+	// (waitFired wakes on the packet), so a 1 s RTO is mirrored as 1 s, or
+	// one jiffy less when the poll falls in the next jiffy (sock_diag counts
+	// in jiffies: 4 ms at HZ=250).
 	if m.virtual == nil {
 		m.virtual = k.clock.AfterFunc(s.Expires, func() { k.onFire(m) })
 	} else {
@@ -93,19 +94,25 @@ func (k *kernelTimers) onFire(m *timerMirror) {
 }
 
 // waitFired waits, in real time, for the kernel to fire each timer whose
-// mirror has fired: until its deadline, then until sock_diag shows the timer
-// changed (fired and re-armed, or gone), bounded by the quiet period plus an
-// eighth of the timer's span (the kernel's timer wheel may fire a long timer
-// that much late). It reports whether any had fired.
+// mirror has fired: until sock_diag shows the timer changed (fired and
+// re-armed, or gone), bounded by the quiet period plus an eighth of the
+// timer's span past its deadline (the kernel's timer wheel may fire a long
+// timer that much late). It waits in poll(2) on the TUN, not in a sleep, so
+// that it wakes the moment the timer's packet (a retransmission, a probe)
+// is sent: the mirror of the timer the kernel arms next is then read at
+// the distance the kernel gave it, not less the time a sleep overslept. It
+// reports whether any mirror had fired.
 func (k *kernelTimers) waitFired(h *Host) bool {
 	if len(k.fired) == 0 {
 		return false
 	}
 	for _, m := range k.fired {
-		time.Sleep(time.Until(m.deadline))
 		limit := m.deadline.Add(k.quiet + m.span/8)
 		for time.Now().Before(limit) && k.unchanged(h, m) {
-			time.Sleep(pollInterval)
+			d := max(time.Until(m.deadline), time.Millisecond)
+			if _, err := h.tun.wait(min(d, time.Until(limit))); err != nil {
+				break
+			}
 		}
 	}
 	clear(k.fired)
@@ -116,10 +123,13 @@ func (k *kernelTimers) waitFired(h *Host) bool {
 // unchanged reports whether sock_diag still shows m's timer as it was.
 func (k *kernelTimers) unchanged(h *Host, m *timerMirror) bool {
 	s, found, err := h.diag.lookup(m.id)
-	if err != nil || !found {
+	if err != nil || !found || s.Timer != m.kind {
 		return false
 	}
-	return s.Timer == m.kind && absDuration(time.Now().Add(s.Expires).Sub(m.deadline)) <= sameDeadline
+	// An overdue timer reads as 0 ms to go: the kernel's timer wheel fires
+	// a long timer late (by up to an eighth of its span), and until it does
+	// nothing has changed.
+	return s.Expires == 0 || absDuration(time.Now().Add(s.Expires).Sub(m.deadline)) <= sameDeadline
 }
 
 func (k *kernelTimers) stopAll() {
