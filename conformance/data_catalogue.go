@@ -15,5 +15,6 @@ var _ = register(
 	duplicatesScenario,
 	zeroWindow,
 	windowScaling,
+	delayedACK,
 	lossRecovery,
 )

@@ -61,7 +61,7 @@ func runOutOfOrder(e *Env) error {
 
 	sack := e.sackPermitted()
 	holes, maxRuns := 0, 0
-	e.replayReceiver(recs, func(ack *harness.Record, held rangeSet, latest *harness.Record) {
+	e.replayReceiver(recs, 1, func(ack *harness.Record, held rangeSet, latest *harness.Record) {
 		blocks := sackBlocks(ack)
 		nxt := held.runFrom(1)
 		if ack.RelAck != nxt {
@@ -124,8 +124,9 @@ func runOutOfOrder(e *Env) error {
 // at most one data segment arrives at any instant; an ACK sent at that
 // very instant is checked against the data with and without it (a timer
 // may have fired just before the arrival was processed), and check sees
-// the view the ACK agrees with. latest is the most recent arrival.
-func (e *Env) replayReceiver(recs []*harness.Record, check func(ack *harness.Record, held rangeSet, latest *harness.Record)) {
+// the view the ACK agrees with. latest is the most recent arrival. rcvNxt
+// is RCV.NXT when recs begin: everything below it counts as held.
+func (e *Env) replayReceiver(recs []*harness.Record, rcvNxt uint32, check func(ack *harness.Record, held rangeSet, latest *harness.Record)) {
 	var arrivals []*harness.Record
 	for _, r := range dataRecords(recs, harness.ClientToServer) {
 		if r.Fate == harness.Delivered || r.Fate == harness.Duplicated {
@@ -134,6 +135,7 @@ func (e *Env) replayReceiver(recs []*harness.Record, check func(ack *harness.Rec
 	}
 	slices.SortStableFunc(arrivals, func(a, b *harness.Record) int { return int(a.Arrived - b.Arrived) })
 	var held rangeSet
+	held.add(seqRange{1, rcvNxt})
 	var latest *harness.Record
 	next := 0
 	for _, ack := range recs {
@@ -177,7 +179,7 @@ func runDuplicates(e *Env) error {
 	// "If an incoming segment is not acceptable, an acknowledgment should
 	// be sent in reply" (RFC 9293 3.10.7.4), at once, carrying RCV.NXT.
 	answered, copies := 0, 0
-	e.replayReceiver(recs, func(ack *harness.Record, held rangeSet, latest *harness.Record) {
+	e.replayReceiver(recs, 1, func(ack *harness.Record, held rangeSet, latest *harness.Record) {
 		if nxt := held.runFrom(1); ack.RelAck != nxt {
 			e.Fatalf(fmt.Sprintf("ACK #%d to carry RCV.NXT=%d", ack.Index, nxt), "ack=%d", ack.RelAck)
 		}

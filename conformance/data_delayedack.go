@@ -1,0 +1,90 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// maxACKDelay is RFC 9293 3.8.6.3's bound: "in no case should the delay
+// for an ACK exceed 0.5 seconds" ... "the delay MUST be less than 0.5
+// seconds (MUST-40)".
+const maxACKDelay = 500 * time.Millisecond
+
+var delayedACK = Scenario{
+	Name:    "delayed-ack",
+	Section: "data",
+	Summary: "a lone small segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40); in a stream of full-sized segments the server acknowledges at least every second one (SHLD-19) and every ACK carries RCV.NXT",
+	Setup:   spacedArrivals,
+	Run:     runDelayedACK,
+}
+
+func runDelayedACK(e *Env) error {
+	c, s := e.Connect()
+	e.Advance(delayedACKWait)
+
+	// A lone segment, with nothing for the server to send back.
+	mark := e.Mark()
+	msg := []byte("a lone segment")
+	e.WriteAll(c, msg)
+	e.ExpectRead(s, msg)
+	e.Advance(delayedACKWait)
+	e.ExpectExactly(mark,
+		C2S(FlagsInclude(ACK), FlagsExclude(SYN|FIN|RST), Seq(1), Len(len(msg))),
+		S2C(Flags(ACK), Ack(uint32(1+len(msg))), Len(0)),
+	)
+	lone := e.Since(mark)
+	if delay := lone[1].At - lone[0].Arrived; delay >= maxACKDelay {
+		e.Fatalf(fmt.Sprintf("the ACK of a lone segment within %v", maxACKDelay), "it came %v after the segment", delay)
+	}
+
+	// A stream of full-sized segments.
+	mark = e.Mark()
+	e.NewTransfer(c, s, 256<<10).Run()
+	e.Advance(delayedACKWait)
+	recs := e.Since(mark)
+	full := 0
+	for _, r := range dataRecords(recs, harness.ClientToServer) {
+		full = max(full, r.PayloadLen)
+	}
+	e.replayReceiver(recs, uint32(1+len(msg)), func(ack *harness.Record, held rangeSet, _ *harness.Record) {
+		if nxt := held.runFrom(1); ack.RelAck != nxt {
+			e.Fatalf(fmt.Sprintf("ACK #%d to carry RCV.NXT=%d", ack.Index, nxt), "ack=%d", ack.RelAck)
+		}
+	})
+	// Walk the full-sized arrivals in time order, counting those since the
+	// server last sent an ACK; an ACK sent at an arrival's instant answers
+	// that arrival.
+	var ackTimes []time.Duration
+	for _, r := range recs {
+		if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK) {
+			ackTimes = append(ackTimes, r.At)
+		}
+	}
+	var arrivals []*harness.Record
+	for _, r := range dataRecords(recs, harness.ClientToServer) {
+		if !r.Fate.Lost() && r.PayloadLen == full {
+			arrivals = append(arrivals, r)
+		}
+	}
+	slices.SortStableFunc(arrivals, func(a, b *harness.Record) int { return int(a.Arrived - b.Arrived) })
+	var unacked []*harness.Record
+	next := 0
+	for _, r := range arrivals {
+		for next < len(ackTimes) && ackTimes[next] < r.Arrived {
+			unacked = unacked[:0]
+			next++
+		}
+		unacked = append(unacked, r)
+		if len(unacked) > 2 {
+			e.Fatalf("an ACK for at least every second full-sized segment (RFC 9293 3.8.6.3, SHLD-19)",
+				"segments #%d, #%d and #%d (%d bytes each) arrived with no ACK between them", unacked[0].Index, unacked[1].Index, unacked[2].Index, full)
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
