@@ -253,3 +253,34 @@ func TestSynAckDataTrimmedToOurWindow(t *testing.T) {
 		t.Fatalf("read %q", got)
 	}
 }
+
+// RFC 9293 3.10.2: SEND in SYN-SENT queues the data "for transmission after
+// entering ESTABLISHED state"; the first segment after the handshake
+// carries it (and the ACK).
+func TestSendInSynSentQueuesData(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	if !f.tcb.Writable() || f.tcb.Readable() {
+		t.Fatalf("writable %v readable %v in SYN-SENT", f.tcb.Writable(), f.tcb.Readable())
+	}
+	f.write("early")
+	f.expectNothing()
+	f.send(seg{flags: syn | ack, seq: remoteISS, ack: localISS + 1, win: testWindow})
+	f.expect(seg{flags: ack | psh, seq: localISS + 1, ack: remoteISS + 1, win: testWindow, data: "early"})
+}
+
+func TestSendAndReceiveErrors(t *testing.T) {
+	f := tcbSynSent(t, baseConfig())
+	if n, err := f.tcb.Receive(f.now, make([]byte, 4)); n != 0 || err != nil {
+		t.Fatalf("Receive in SYN-SENT = %d, %v", n, err)
+	}
+	f.tcb.Close(f.now)
+	if _, err := f.tcb.Send(f.now, []byte("x")); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("Send after Close in SYN-SENT: %v", err)
+	}
+	if _, err := f.tcb.Receive(f.now, make([]byte, 4)); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("Receive after Close in SYN-SENT: %v", err)
+	}
+	if !f.tcb.Readable() || !f.tcb.Writable() {
+		t.Fatal("a closed TCB must be readable and writable, to report why")
+	}
+}
