@@ -14,16 +14,36 @@
 // route, socket, sysctl or firewall rule of the machine applies in it), and it
 // disappears with its last reference, so no cleanup survives a crash.
 //
-// Time: Linux runs on real time, and its timers (retransmission, TIME-WAIT's
-// 60 s, keepalive) cannot follow the harness's virtual clock. What Linux does
-// at once is exact, though: a packet written to the TUN is processed inside
-// the write, and whatever the kernel sends in answer is on the TUN before the
-// write returns, so the Host reads the TUN itself, without a goroutine, and
-// reading it to EAGAIN is a barrier (tun_device.go). Host.Settle adds the
-// one real-time wait of this package: it returns once the TUN has been quiet
-// for QuietPeriod (20 ms). Tests must not decide pass or fail by it; they
-// observe instead (poll a socket's state or the TUN until the expected thing
+// As a harness peer (NewPeer), a Host is one end of a harness.Net:
+//
+//	n, err := harness.NewNet(harness.Config{
+//		Client: linux.NewPeer(linux.Config{}),
+//		Server: harness.GVisor(harness.GVisorOptions{}),
+//	})
+//	if errors.Is(err, linux.ErrUnavailable) { /* skip, err says why */ }
+//
+// Time: Linux runs on real time, and its timers cannot follow the harness's
+// virtual clock. What Linux does at once is exact, though: a packet written
+// to the TUN is processed inside the write, and whatever the kernel sends in
+// answer is on the TUN before the write returns, so the Host reads the TUN
+// itself, without a goroutine, and reading it to EAGAIN is a barrier
+// (tun_device.go). The peer's Settle is that barrier plus a state poll, and
+// costs no real-time wait. Linux's timers are mirrored onto the virtual
+// clock from sock_diag (peer_timers.go): when virtual time reaches one, the
+// peer waits in real time for the kernel to fire it, so a scenario with Linux
+// spends as much real time as Linux's own timers that it runs into (a lost
+// SYN: 1 s). TIME-WAIT (60 s, fixed in Linux) is not mirrored.
+//
+// Host.Settle, for tests that drive a Host without a Net, is the barrier
+// plus a quiet period (QuietPeriod, 20 ms) with nothing from the kernel: a
+// real-time wait. Tests must not decide pass or fail by it; they observe
+// instead (poll a socket's state or the TUN until the expected thing
 // happens, with a generous timeout), which WaitState and ReadPacket do.
+//
+// Linux is not replayable bit for bit: its ISNs, timestamp offsets and
+// ephemeral ports come from the kernel's own secrets, not from the Net's
+// seed, and its timers fire on the real clock (to the kernel's jiffy: a
+// mirrored timer may land one jiffy, 4 ms at HZ=250, early).
 //
 // To make Linux's answers immediate, the TUN's route carries the quickack
 // metric (no delayed ACKs; Config.DelayedACK keeps them), and these sysctls
