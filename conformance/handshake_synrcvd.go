@@ -127,3 +127,59 @@ func runSynReceivedChecks(e *Env) error {
 	e.ExpectRead(s, []byte("second try"))
 	return nil
 }
+
+var _ = register(
+	Scenario{
+		Name:    "syn-with-data",
+		Section: "handshake",
+		Summary: "a SYN carrying data reaches a listener (injected from an address of its own): the server either queues the text for after the handshake (RFC 9293 3.10.7.2: SYN-ACK ack=x+1+len) or acknowledges only the SYN (ack=x+1) and takes the text when it is sent again; either way the application reads it once, after Accept",
+		Run:     runSynWithData,
+	},
+)
+
+// synDataSource is where syn-with-data's segments come from: not the
+// client's address, so that the client's stack drops the server's answers
+// instead of resetting them.
+var synDataSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 7}), 40000)
+
+func runSynWithData(e *Env) error {
+	l := e.Listen()
+	text := []byte("text on the SYN")
+	const x = seqnum.Value(5000)
+	syn := wire.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
+		Options: wire.Options{HasMSS: true, MSS: 1460}, Payload: text}
+	m := e.Mark()
+	e.InjectTo(harness.Server, synDataSource.Addr(), syn)
+	synAck := e.ExpectOneReply(m, harness.Server, synDataSource, "SYN-ACK", Flags(SYN|ACK), Len(0))
+	y := synAck.Packet.TCP.Seq
+	queued := synAck.Packet.TCP.Ack == x+1+seqnum.Value(len(text))
+	if !queued && synAck.Packet.TCP.Ack != x+1 {
+		e.Fatalf(fmt.Sprintf("SYN-ACK ack=%d (the SYN) or %d (SYN and text)", uint32(x)+1, uint32(x)+1+uint32(len(text))),
+			"ack=%d", uint32(synAck.Packet.TCP.Ack))
+	}
+	third := wire.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
+	if queued {
+		third.Seq = x + 1 + seqnum.Value(len(text))
+	} else {
+		// The text was not acknowledged: send it again on the third ACK.
+		third.Flags |= PSH
+		third.Payload = text
+	}
+	e.InjectTo(harness.Server, synDataSource.Addr(), third)
+	s := e.Accept(l)
+	e.ExpectRead(s, text)
+	e.Advance(time.Second)
+	buf := make([]byte, 64)
+	if k, err := s.Read(buf); k > 0 || !errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("the text delivered once", "a further Read gave %q, %v", buf[:k], err)
+	}
+	// The server acknowledged everything.
+	var last *harness.Record
+	for _, r := range e.RepliesTo(m, harness.Server, synDataSource) {
+		last = r
+	}
+	if want := uint32(x) + 1 + uint32(len(text)); last == nil || uint32(last.Packet.TCP.Ack) != want {
+		e.Fail(fmt.Sprintf("the server's last segment to acknowledge %d", want), describeRecords(e.Since(m)))
+	}
+	return nil
+}
