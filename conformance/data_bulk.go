@@ -55,3 +55,49 @@ func (e *Env) expectAllAcked(mark int, dir harness.Dir, n int) {
 	}
 	e.Fail(fmt.Sprintf("an ACK %s", 1-dir), "none")
 }
+
+// bothWaysSize is each direction's share of bulk-transfer-both-ways.
+const bothWaysSize = 4 << 20
+
+var bulkTransferBothWays = Scenario{
+	Name:    "bulk-transfer-both-ways",
+	Section: "data",
+	Summary: "4 MiB each way at once, so data segments carry the ACKs of the other direction: in each direction segments fit the receiver's MSS, ACKs never go backwards, everything is acknowledged, and both digests match",
+	Run:     runBulkTransferBothWays,
+}
+
+func runBulkTransferBothWays(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	up, down := e.NewTransfer(c, s, bothWaysSize), e.NewTransfer(s, c, bothWaysSize)
+	e.WaitFor(fmt.Sprintf("both ends to read the %d bytes the other wrote", bothWaysSize), func() bool {
+		upDone, downDone := up.Pump(), down.Pump()
+		return upDone && downDone
+	})
+	up.Check()
+	down.Check()
+	e.Advance(delayedACKWait)
+	for _, dir := range []harness.Dir{harness.ClientToServer, harness.ServerToClient} {
+		e.expectSegmentsFitMSS(mark, dir)
+		e.expectCumulativeAcks(mark, dir, nil)
+		e.expectAllAcked(mark, dir, bothWaysSize)
+	}
+	// Piggybacking happened: some data segment acknowledged new data from
+	// the other direction.
+	piggy := 0
+	for _, dir := range []harness.Dir{harness.ClientToServer, harness.ServerToClient} {
+		var last uint32
+		for _, r := range dataRecords(e.Since(mark), dir) {
+			if r.RelAck > last {
+				piggy++
+				last = r.RelAck
+			}
+		}
+	}
+	if piggy == 0 {
+		e.Fail("data segments to carry ACKs of the other direction's data", "none acknowledged anything new")
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}

@@ -6,6 +6,7 @@ package conformance
 // definition and Run live in the file of its concept.
 var _ = register(
 	bulkTransfer,
+	bulkTransferBothWays,
 	bulkTransferLossy,
 	rtoBackoff,
 	fastRetransmit,
