@@ -11,7 +11,9 @@
 //	options.go          SYN option negotiation, timestamps, PAWS, window scale
 //	segment_arrives.go  SEGMENT ARRIVES, RFC 9293 3.10.7, every state
 //	user_calls.go       SEND, RECEIVE, CLOSE, ABORT, RFC 9293 3.10.2-3.10.5
-//	sender.go           Poll: segmentation, Nagle, SWS, persist, retransmission
+//	sender.go           Poll: segmentation, Nagle, SWS, windows, retransmission
+//	output.go           building each outgoing segment: ACK, window, options
+//	persist.go          zero-window probes and the SWS override timer
 //	recovery.go         congestion control and loss recovery (RFC 5681, 6582, 6675)
 //	receiver.go         receive window, delayed and quick ACKs, reassembly, SACK
 //	byte_ring.go        the receive buffer
