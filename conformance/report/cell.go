@@ -121,7 +121,7 @@ func cellOf(sr types.SpecReport) (Cell, error) {
 		// Failed, panicked, timed out, interrupted, aborted: a failure.
 		c.Outcome = Fail
 		c.Reason = sr.State.String()
-		if l := firstLine(sr.Failure.Message); l != "" {
+		if l := failureHeadline(sr.Failure.Message); l != "" {
 			c.Reason += ": " + l
 		}
 	}
@@ -145,4 +145,18 @@ func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(line)
+}
+
+// failureHeadline is the line of a failure message that says what failed:
+// the first, or, after an Eventually's "Timed out after 10s.", the first
+// two (the second is the description: "goroutines left running after ...").
+func failureHeadline(msg string) string {
+	first := firstLine(msg)
+	if strings.HasPrefix(first, "Timed out after") {
+		rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(msg), first))
+		if second := firstLine(rest); second != "" {
+			return first + " " + second
+		}
+	}
+	return first
 }

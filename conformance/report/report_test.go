@@ -132,3 +132,17 @@ failed:
 		t.Errorf("summary:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestFailureHeadlineKeepsEventuallysDescription(t *testing.T) {
+	r := matrix(map[string]types.SpecState{"handshake gvisor->gvisor": types.SpecStateFailed})
+	for i := range r[0].SpecReports {
+		if r[0].SpecReports[i].LeafNodeText == "handshake gvisor->gvisor" {
+			r[0].SpecReports[i].Failure.Message = "Timed out after 10.001s.\ngoroutines left running after handshake (gvisor->gvisor)\nExpected not to leak 1 goroutines:"
+		}
+	}
+	for _, c := range cellsOf(t, r) {
+		if c.Key() == "handshake gvisor->gvisor" && c.Reason != "failed: Timed out after 10.001s. goroutines left running after handshake (gvisor->gvisor)" {
+			t.Errorf("reason %q", c.Reason)
+		}
+	}
+}
