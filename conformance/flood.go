@@ -30,7 +30,7 @@ var _ = register(
 	Scenario{
 		Name:    "syn-flood",
 		Section: "flood",
-		Summary: fmt.Sprintf("%d SYNs from spoofed addresses (198.18.0.0/15) over 1 s, none completing: the server's half-open connections stay bounded (at most %d); SYN cookies take over (RFC 4987 3.6): every SYN still gets a SYN-ACK, the stack's cookie counter says so; a legitimate client then connects and moves 256 KiB each way; the half-open connections all expire", floodSYNs, floodHalfOpenBound),
+		Summary: fmt.Sprintf("%d SYNs from spoofed addresses (198.18.0.0/15) over 1 s, none completing: the server's half-open connections stay bounded (at most %d); SYN cookies take over (RFC 4987 3.6): every SYN still gets a SYN-ACK, the stack's cookie counter says so; a legitimate client dialing mid-flood connects and moves 256 KiB each way; the half-open connections all expire", floodSYNs, floodHalfOpenBound),
 		Setup:   func(s *Setup) { s.Patience = 5 * time.Minute },
 		Run:     runSYNFlood,
 	},
@@ -52,7 +52,13 @@ func runSYNFlood(e *Env) error {
 	// nobody has, and the client's stack drops them as not its own.
 	srv := e.Net.Peer(harness.Server)
 	buf := make([]byte, 128)
+	var c harness.Conn
 	for i := range floodSYNs {
+		if i == floodSYNs/2 {
+			// A legitimate client dials in the middle of the flood, with
+			// the SYN queue long full.
+			c = e.Dial()
+		}
 		src := spoofedSource(i)
 		pkt := wire.Packet{
 			IP: wire.IPv4Fields{Src: src.Addr(), Dst: e.Net.Addr(harness.Server), TTL: 64},
@@ -92,8 +98,7 @@ func runSYNFlood(e *Env) error {
 		e.Fatalf(fmt.Sprintf("the stack to count at least %d SYN cookies sent (%d SYNs, %d kept half-open)", want, floodSYNs, len(halfOpen)), "%d", cookies)
 	}
 
-	// A legitimate client still gets through, and moves data both ways.
-	c := e.Dial()
+	// The legitimate client got through, and moves data both ways.
 	s := e.Accept(l)
 	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
 	up := bytes.Repeat([]byte("legitimate "), 256<<10/11+1)[:256<<10]
