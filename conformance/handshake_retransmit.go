@@ -46,6 +46,16 @@ var _ = register(
 		Run: runSynRetransmitExhausted,
 	},
 	Scenario{
+		Name:    "syn-retransmit-3min",
+		Section: "handshake",
+		Summary: "every SYN is dropped and nothing is configured: the stack keeps retransmitting the SYN for at least 3 minutes before it gives the attempt up (RFC 9293 3.8.3 MUST-23, RFC 1122 4.2.3.5), with RFC 6298 backoff",
+		Setup: func(s *Setup) {
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN)})
+			s.Patience = 20 * time.Minute
+		},
+		Run: runSynRetransmit3Min,
+	},
+	Scenario{
 		Name:    "syn-timeout-rto-3s",
 		Section: "handshake",
 		Summary: "the first SYN is dropped, then the first data segment: after a SYN timeout the RTO is re-initialized to 3 s when data transmission begins (RFC 6298 5.7), so the data is retransmitted 3 s after it was sent (ourstack runs without timestamps here, so that no RTT sample from the handshake can stand in for the 3 s)",
@@ -196,6 +206,43 @@ func runSynRetransmitExhausted(e *Env) error {
 	quiet := e.Mark()
 	e.Advance(5 * time.Minute)
 	e.ExpectNoPackets(quiet, "an abandoned attempt sends nothing more")
+	return nil
+}
+
+// synR2 is RFC 9293 3.8.3's floor for giving up on a SYN: "R2 for a SYN
+// segment MUST be set large enough to provide retransmission of the segment
+// for at least 3 minutes (MUST-23)."
+const synR2 = 3 * time.Minute
+
+// gvisorSYNGiveUpBefore3Min: gVisor abandons an unanswered SYN at 127 s.
+var gvisorSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
+	Name:     "gvisor-syn-give-up-before-3-minutes",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.3 (MUST-23), RFC 1122 4.2.3.5",
+	Expected: "the SYN retransmitted for at least 3 minutes before the open attempt is given up",
+	Instead:  "gives up 127 s after the first SYN (6 retransmissions; its handshake stops when the doubled RTO would pass 120 s), as Linux's default tcp_syn_retries=6 does",
+})
+
+func runSynRetransmit3Min(e *Env) error {
+	e.Listen()
+	mark := e.Mark()
+	c := e.Dial()
+	e.WaitFor("client to give up", func() bool { return c.State() == tcp.Closed })
+	syns := recordsFrom(e, mark, harness.Client, SYN)
+	expectBackoff(e, "the SYN", syns, time.Hour)
+	gaveUp := e.EnteredAt(c, tcp.Closed) - syns[0].At
+	if gaveUp < synR2 {
+		if e.Pairing.Client == GVisor && gaveUp == 127*time.Second {
+			e.Deviates(gvisorSYNGiveUpBefore3Min)
+		} else {
+			e.Fatalf("the SYN retransmitted for at least 3 minutes before giving up (RFC 9293 3.8.3 MUST-23)",
+				"gave up %v after the first SYN; SYNs at %s", gaveUp, formatTimes(syns))
+		}
+	}
+	_, rerr := c.Read(make([]byte, 8))
+	if !errors.Is(rerr, syscall.ETIMEDOUT) {
+		e.Fatalf("client Read to report the timeout (ETIMEDOUT)", "Read: %v", rerr)
+	}
 	return nil
 }
 
