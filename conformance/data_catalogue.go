@@ -16,6 +16,7 @@ var _ = register(
 	duplicatesScenario,
 	zeroWindow,
 	windowScaling,
+	swsAvoidance,
 	delayedACK,
 	lossRecovery,
 )

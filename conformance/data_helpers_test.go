@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,33 @@ func TestDataScenariosOverSeeds(t *testing.T) {
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// The control pairing shows each gVisor deviation the data scenarios
+// register: were gVisor to change, the test says which entry to revisit.
+func TestDataDeviationsSeenInControl(t *testing.T) {
+	for name, want := range map[string][]string{
+		"zero-window":   {gvisorZeroWindowProbeOldOctet.Name},
+		"sws-avoidance": {gvisorNoSenderSWS.Name, gvisorReceiverSWSOnlyFromZero.Name},
+	} {
+		s, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("%s not registered", name)
+		}
+		var seen []string
+		run := s.Run
+		s.Run = func(e *Env) error {
+			err := run(e)
+			seen = e.DeviationsSeen()
+			return err
+		}
+		if res := Execute(s, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: 1}); res.Err != nil {
+			t.Fatalf("%s: %v", name, firstLines(res.Err.Error(), 6))
+		}
+		for _, d := range want {
+			if !slices.Contains(seen, d) {
+				t.Errorf("%s in gvisor->gvisor: deviation %s not seen (saw %v)", name, d, seen)
+			}
+		}
+	}
 }
