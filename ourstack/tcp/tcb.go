@@ -291,7 +291,12 @@ func (t *TCB) terminate(err error, now time.Time) {
 		t.err = err
 	}
 	if err != nil {
+		// RFC 9293 3.10.7.4 on RST: "any outstanding RECEIVEs and SEND
+		// should receive "reset" responses. All segment queues should be
+		// flushed." The peer's FIN went with the queue: Receive must
+		// report the reset, not an EOF that claims every byte arrived.
 		t.recv.flush()
+		t.recv.finReceived = false
 	}
 	t.setState(Closed, now)
 }
