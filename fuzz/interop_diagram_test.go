@@ -1,0 +1,82 @@
+package fuzz
+
+import (
+	"fmt"
+
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// stateEdge is one transition a connection may make.
+type stateEdge struct{ from, to tcp.State }
+
+// diagramEdges are the transitions of RFC 9293's state diagram (figure 5,
+// section 3.3.2) as one connection's OnStateChange reports them, each with
+// its reason, plus the ones section 3.10 adds that the figure leaves out.
+//
+// ourstack reports a state change once per event (a segment, a timer, a user
+// call), comparing the state before and after. One segment can carry two
+// events of the diagram (a SYN-ACK with a FIN, an ACK of our FIN with the
+// peer's FIN), and then the report skips the state between: those compound
+// edges are listed too, each naming the two it is made of.
+//
+// A connection born at a listener starts at LISTEN (the listener's state;
+// per connection, CLOSED -> LISTEN is the passive OPEN and is not
+// reported). SYN-RECEIVED -> LISTEN (an RST for a passively opened
+// connection, 3.10.7.4 first "return this connection to LISTEN") is the
+// connection ending while its listener goes on: per connection it reads
+// SYN-RECEIVED -> CLOSED.
+var diagramEdges = map[stateEdge]string{
+	// Figure 5.
+	{tcp.Closed, tcp.SynSent}:          "active OPEN: create TCB, snd SYN",
+	{tcp.Listen, tcp.SynReceived}:      "rcv SYN: snd SYN,ACK",
+	{tcp.Listen, tcp.SynSent}:          "SEND on a LISTEN: snd SYN (3.10.2)",
+	{tcp.SynSent, tcp.SynReceived}:     "rcv SYN (simultaneous open): snd SYN,ACK (figure 7)",
+	{tcp.SynSent, tcp.Established}:     "rcv SYN,ACK: snd ACK",
+	{tcp.SynReceived, tcp.Established}: "rcv ACK of SYN",
+	{tcp.SynReceived, tcp.FinWait1}:    "CLOSE: snd FIN",
+	{tcp.Established, tcp.FinWait1}:    "CLOSE: snd FIN",
+	{tcp.Established, tcp.CloseWait}:   "rcv FIN: snd ACK",
+	{tcp.FinWait1, tcp.FinWait2}:       "rcv ACK of FIN",
+	{tcp.FinWait1, tcp.Closing}:        "rcv FIN: snd ACK (simultaneous close, figure 13)",
+	{tcp.FinWait2, tcp.TimeWait}:       "rcv FIN: snd ACK",
+	{tcp.Closing, tcp.TimeWait}:        "rcv ACK of FIN",
+	{tcp.CloseWait, tcp.LastAck}:       "CLOSE: snd FIN",
+	{tcp.LastAck, tcp.Closed}:          "rcv ACK of FIN: delete TCB",
+	{tcp.TimeWait, tcp.Closed}:         "timeout=2MSL: delete TCB",
+	{tcp.SynSent, tcp.Closed}:          "CLOSE: delete TCB",
+	{tcp.SynReceived, tcp.Closed}:      "rcv RST (figure 5's SYN-RECEIVED -> LISTEN, per connection)",
+	{tcp.Listen, tcp.Closed}:           "CLOSE of the listener: delete TCB",
+	// Section 3.10: any state goes to CLOSED on an acceptable RST (3.10.7.4
+	// second), ABORT (3.10.5), a user timeout or too many retransmissions
+	// (3.10.8, RFC 1122 4.2.3.5), or CLOSE with unread data (RFC 1122
+	// 4.2.2.13, RFC 2525 2.17). (SYN-SENT, SYN-RECEIVED, LAST-ACK and
+	// TIME-WAIT -> CLOSED are already above.)
+	{tcp.Established, tcp.Closed}: "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{tcp.FinWait1, tcp.Closed}:    "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{tcp.FinWait2, tcp.Closed}:    "RST, ABORT, or the FIN-WAIT-2 timeout Linux adds (tcp_fin_timeout; RFC 9293 leaves it open)",
+	{tcp.CloseWait, tcp.Closed}:   "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{tcp.Closing, tcp.Closed}:     "RST, ABORT or timeout (3.10.5, 3.10.7.4, 3.10.8)",
+	// 3.10.7.4 eighth, FIN-WAIT-1: "If our FIN has been ACKed (perhaps in
+	// this segment), then enter TIME-WAIT": figure 5 draws it as two
+	// arrows through FIN-WAIT-2 or CLOSING, one segment takes both.
+	{tcp.FinWait1, tcp.TimeWait}: "rcv FIN with the ACK of our FIN (3.10.7.4 eighth)",
+	// RFC 4987 SYN cookies: the connection is born from the returning ACK,
+	// so it goes from the listener straight to ESTABLISHED.
+	{tcp.Listen, tcp.Established}: "rcv ACK carrying a valid SYN cookie (RFC 4987 3.6)",
+	// Compound edges: one segment, two events of figure 5.
+	{tcp.SynSent, tcp.CloseWait}:     "rcv SYN,ACK,FIN: SYN-SENT -> ESTABLISHED -> CLOSE-WAIT (3.10.7.3 then eighth)",
+	{tcp.SynReceived, tcp.CloseWait}: "rcv ACK of SYN with FIN: SYN-RECEIVED -> ESTABLISHED -> CLOSE-WAIT (3.10.7.4 fifth then eighth)",
+}
+
+// checkPath reports the first step of states (as Net.States gives them:
+// the first state, then each one entered) that is not an edge of
+// diagramEdges, or "" if every step is one.
+func checkPath(states []tcp.State) string {
+	for i := 1; i < len(states); i++ {
+		e := stateEdge{states[i-1], states[i]}
+		if _, ok := diagramEdges[e]; !ok {
+			return fmt.Sprintf("%v -> %v (step %d of %v) is not an edge of RFC 9293's state diagram", e.from, e.to, i, states)
+		}
+	}
+	return ""
+}

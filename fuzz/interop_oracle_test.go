@@ -1,0 +1,100 @@
+package fuzz
+
+import (
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// The oracle of FuzzInterop. While the program runs, every Read is checked
+// as it returns (interopEnd.check and ended): what a side reads is a prefix
+// of what the other side wrote, nothing comes after EOF or a reset, and an
+// EOF comes only after the other side half-closed and every byte it wrote
+// was read. After the run:
+//
+//   - checkFinalStates: with the faults lifted, both applications read to
+//     the end and closed, and every timer ran out, every connection either
+//     end ever had is CLOSED: nothing is stuck (TIME-WAIT has ended too);
+//   - checkTimeWait: TIME-WAIT lasted 2MSL, counted from entering it or
+//     from the last retransmitted FIN it re-ACKed (RFC 9293 3.10.7.4:
+//     "restart the 2 MSL timeout");
+//   - checkOurPaths: ourstack's states followed RFC 9293's diagram;
+//   - runInterop itself: no goroutine outlives Net.Close.
+
+// checkFinalStates: every connection of the trace ends CLOSED at both ends.
+func (r *interopRun) checkFinalStates() {
+	last := map[[2]any]harness.StateChange{}
+	for _, c := range r.net.Trace().Changes {
+		if c.ID.RemotePort == 0 {
+			continue // a listener
+		}
+		last[[2]any{c.Side, c.ID}] = c
+	}
+	for _, c := range last {
+		if c.To != tcp.Closed {
+			r.violate("stuck: the %s's connection %v:%d ended the run in %v (since %v), not CLOSED",
+				c.Side, c.ID.RemoteAddr, c.ID.RemotePort, c.To, c.At)
+		}
+	}
+}
+
+// checkTimeWait: each stay in TIME-WAIT, at either end, lasted 2MSL from
+// its last restart. The exceptions: an application's ABORT in TIME-WAIT
+// deletes the TCB at once (RFC 9293 3.10.5).
+func (r *interopRun) checkTimeWait() {
+	t := r.net.Trace()
+	for i, c := range t.Changes {
+		if c.To != tcp.TimeWait {
+			continue
+		}
+		var exit *harness.StateChange
+		for j := i + 1; j < len(t.Changes); j++ {
+			if t.Changes[j].Side == c.Side && t.Changes[j].ID == c.ID {
+				exit = &t.Changes[j]
+				break
+			}
+		}
+		if exit == nil {
+			continue // checkFinalStates reports it
+		}
+		if at := r.abortAt[c.Side]; at >= c.At && at <= exit.At {
+			continue
+		}
+		// The last FIN from the peer that reached this end intact while
+		// it was in TIME-WAIT restarts the wait.
+		start := c.At
+		for _, rec := range t.Records {
+			if rec.Dir.To() != c.Side || rec.Fate.Lost() || rec.Fate == harness.InFlight ||
+				!rec.Packet.TCP.Flags.Has(wire.FlagFIN) || rec.ConnID(c.Side) != c.ID {
+				continue
+			}
+			if rec.Arrived >= c.At && rec.Arrived < exit.At && rec.Arrived > start {
+				start = rec.Arrived
+			}
+		}
+		if got := exit.At - start; got != 2*interopMSL {
+			r.violate("the %s (%s) left TIME-WAIT for %v %v after entering it at %v (last restart at %v); 2MSL is %v",
+				c.Side, r.ends[c.Side].kind, exit.To, exit.At-c.At, c.At, start, 2*interopMSL)
+		}
+	}
+}
+
+// checkOurPaths: every connection ourstack had went along the diagram's
+// edges.
+func (r *interopRun) checkOurPaths() {
+	seen := map[tcp.FourTuple]bool{}
+	for _, s := range []harness.Side{harness.Client, harness.Server} {
+		if r.ends[s].kind != "ours" {
+			continue
+		}
+		for _, c := range r.net.Trace().Changes {
+			if c.Side != s || c.ID.RemotePort == 0 || seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			if bad := checkPath(r.net.States(s, c.ID)); bad != "" {
+				r.violate("ourstack (%s): %s", s, bad)
+			}
+		}
+	}
+}
