@@ -42,20 +42,7 @@ func runZeroWindow(e *Env) error {
 	t.Paused = true
 
 	// Fill the pipe until the server says its window is shut.
-	var zero *harness.Record
-	scanned := mark
-	e.WaitFor("the server to advertise a zero window", func() bool {
-		t.Pump()
-		recs := e.Net.Trace().Records
-		for ; scanned < len(recs); scanned++ {
-			r := recs[scanned]
-			if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK) && r.Packet.TCP.Window == 0 {
-				zero = r
-				return true
-			}
-		}
-		return false
-	})
+	zero := e.awaitZeroWindow(t, mark)
 	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
 	e.Advance(zeroWindowWatch)
 	e.ExpectState(c, tcp.Established)
