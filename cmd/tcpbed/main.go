@@ -1,7 +1,7 @@
 // Command tcpbed runs tcpbed's conformance scenarios one at a time.
 //
 //	tcpbed list
-//	tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M]
+//	tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
 //
 // run exits 0 when the scenario passes, 1 when it fails (saying what was
 // expected, what came, and showing the trace), and 2 on bad arguments.
@@ -25,8 +25,12 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 const usage = `usage:
   tcpbed list
       print every scenario: name, section, summary
-  tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M]
+  tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
       run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments
+      --pcap FILE    capture every packet (Wireshark, tshark)
+      --trace        print the trace, tcpdump style, with both ends' states
+      --abs          absolute sequence numbers in the trace
+      --ladder FILE  draw a ladder diagram (SVG; Mermaid for .mmd or .md)
 `
 
 // run is the command, with its streams, so tests can call it.

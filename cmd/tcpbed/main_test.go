@@ -152,3 +152,24 @@ func TestOursPeerRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestLadderFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"tw.svg", "tw.mmd"} {
+		path := filepath.Join(dir, name)
+		if code, out, errOut := runCmd("run", "time-wait", "--client", "gvisor", "--server", "gvisor", "--ladder", path); code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "<svg"
+		if strings.HasSuffix(name, ".mmd") {
+			want = "sequenceDiagram"
+		}
+		if !strings.Contains(string(b), want) || !strings.Contains(string(b), "TIME-WAIT") {
+			t.Fatalf("%s lacks %q or TIME-WAIT:\n%.400s", name, want, b)
+		}
+	}
+}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/ladder"
 )
 
 // runScenario is `tcpbed run NAME ...`.
@@ -25,6 +27,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
 	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
 	mtu := fs.Int("mtu", harness.DefaultMTU, "link MTU")
+	ladderPath := fs.String("ladder", "", "draw a ladder diagram of the run to `FILE`: SVG, or Mermaid if FILE ends in .mmd or .md")
 
 	// Flags may come before or after the scenario's name.
 	var names []string
@@ -90,6 +93,12 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 	}
+	if *ladderPath != "" && res.Net != nil {
+		if err := writeLadder(*ladderPath, res, *abs); err != nil {
+			fmt.Fprintf(stderr, "tcpbed run: writing %s: %v\n", *ladderPath, err)
+			return exitFail
+		}
+	}
 	var failure *conformance.Failure
 	if res.Err != nil && !errors.As(res.Err, &failure) {
 		fmt.Fprintf(stderr, "tcpbed run: %s: %v\n", s.Name, res.Err)
@@ -110,4 +119,24 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "PASS %s (%s, seed %d): %d packets, %v of virtual time in %v\n",
 		s.Name, pairing, *seed, len(res.Net.Trace().Records), res.Elapsed.Round(time.Microsecond), real.Round(time.Microsecond))
 	return exitPass
+}
+
+// writeLadder draws the run's trace as a ladder diagram.
+func writeLadder(path string, res *conformance.Result, absolute bool) error {
+	d := ladder.Build(res.Net.Trace(), ladder.Options{
+		Client:   "client (" + res.Pairing.Client + ")",
+		Server:   "server (" + res.Pairing.Server + ")",
+		Absolute: absolute,
+	})
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if ext := filepath.Ext(path); ext == ".mmd" || ext == ".md" {
+		err = d.Mermaid(w)
+	} else {
+		err = d.SVG(w)
+	}
+	return errors.Join(err, w.Flush(), f.Close())
 }
