@@ -171,14 +171,16 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 		}
 	}
 	if rec.active && t.opts.sackOK {
+		// RFC 6675 5 step (C): pipe decides, new data included.
 		t.pollSACKRecovery(now, emit)
-	}
-	// RFC 5681 4.1: after an idle period longer than an RTO, restart from
-	// the restart window.
-	if t.sndMax == t.sndUna && !t.snd.lastSend.IsZero() && now.Sub(t.snd.lastSend) > t.rto.RTO() {
-		t.snd.cc.OnIdle()
-	}
-	for t.sendNextSegment(now, emit) {
+	} else {
+		// RFC 5681 4.1: after an idle period longer than an RTO, restart
+		// from the restart window.
+		if t.sndMax == t.sndUna && !t.snd.lastSend.IsZero() && now.Sub(t.snd.lastSend) > t.rto.RTO() {
+			t.snd.cc.OnIdle()
+		}
+		for t.sendNextSegment(now, emit) {
+		}
 	}
 	t.snd.forceSend = false
 	t.updatePersist(now)
@@ -203,7 +205,9 @@ func (t *TCB) sendNextSegment(now time.Time, emit func(seg *wire.Segment)) bool 
 	cwnd := t.usableCongestionWindow(seq)
 	offered := min(avail, rwnd, maxPayload) // what the peer's window allows
 	n := min(offered, cwnd)
-	fin := finPending && n == avail && min(rwnd, cwnd) > n
+	// The FIN needs room in the peer's window (it takes a sequence number)
+	// but none in the congestion window: it carries no data.
+	fin := finPending && n == avail && rwnd > n
 	if n == 0 && !fin {
 		return false
 	}
@@ -251,11 +255,21 @@ func (t *TCB) usableSendWindow(seq seqnum.Value) int {
 // higher than the sum of the highest acknowledged sequence number and the
 // minimum of cwnd and rwnd"). During SACK recovery pipe, not the window
 // edge, limits sending (pollSACKRecovery), so this does not.
+//
+// Limited Transmit (RFC 3042, which RFC 5681 3.2 says SHOULD be used): on
+// the first and second duplicate ACK, one new segment each may go beyond
+// cwnd, so that a small window still draws the three duplicate ACKs fast
+// retransmit needs instead of ending in a timeout.
 func (t *TCB) usableCongestionWindow(seq seqnum.Value) int {
-	if t.snd.recovery.active && t.opts.sackOK {
+	rec := &t.snd.recovery
+	if rec.active && t.opts.sackOK {
 		return math.MaxInt32
 	}
-	return usableFrom(t.sndUna, seq, int64(t.snd.cc.Cwnd()))
+	cwnd := t.snd.cc.Cwnd()
+	if !rec.active && rec.dupAcks > 0 && seq == t.sndMax {
+		cwnd += min(rec.dupAcks, 2) * t.opts.sendMSS
+	}
+	return usableFrom(t.sndUna, seq, int64(cwnd))
 }
 
 func usableFrom(una, seq seqnum.Value, wnd int64) int {
