@@ -68,8 +68,8 @@ func runZeroWindow(e *Env) error {
 		case rel(p.RelSeq).LessThan(rel(acked)) && e.Pairing.Client == GVisor:
 			e.Deviates(gvisorZeroWindowProbeOldOctet)
 		default:
-			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1)", acked),
-				"#%d seq=%d len=%d", p.Index, p.RelSeq, p.PayloadLen)
+			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1: new data if available, or a retransmission)", acked),
+				"#%d seq=%d len=%d, while %d bytes written by the application waited to be sent", p.Index, p.RelSeq, p.PayloadLen, t.Written()-int(acked-1))
 		}
 		// The server answers each probe with an ACK that reports its
 		// window (RFC 9293 3.10.7.4: an unacceptable segment draws an
