@@ -47,9 +47,14 @@ type Config struct {
 	// carries the quickack metric and Linux ACKs every segment at once
 	// (route.go says why).
 	DelayedACK bool
-	// QuietPeriod is how long the TUN must stay silent for Settle to
-	// return (default 20 ms).
+	// QuietPeriod is how long the TUN must stay silent for Host.Settle to
+	// return (default 20 ms), and how long past a mirrored timer's deadline
+	// the peer waits for the kernel to fire it (plus the kernel's slack).
 	QuietPeriod time.Duration
+	// MirrorTimeWait (peers only) mirrors TIME-WAIT's timer onto the
+	// virtual clock too, so that a scenario that waits out 2MSL sees Linux
+	// leave TIME-WAIT, at the price of Linux's fixed 60 s of real time.
+	MirrorTimeWait bool
 }
 
 // Host is the Linux kernel's TCP in a private network namespace, reached

@@ -20,11 +20,12 @@ import (
 // after it, after; so Linux's timers keep their place in the scenario's
 // order of events.
 type kernelTimers struct {
-	clock   *harness.Clock
-	quiet   time.Duration
-	wake    func()
-	mirrors map[tcp.FourTuple]*timerMirror
-	fired   []*timerMirror
+	clock    *harness.Clock
+	quiet    time.Duration
+	timeWait bool // mirror TIME-WAIT's timer too
+	wake     func()
+	mirrors  map[tcp.FourTuple]*timerMirror
+	fired    []*timerMirror
 }
 
 // timerMirror is one socket's kernel timer and its virtual twin.
@@ -42,15 +43,21 @@ type timerMirror struct {
 // rounded to the kernel's jiffy (4 ms at HZ=250).
 const sameDeadline = 5 * time.Millisecond
 
-func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, wake func()) {
-	k.clock, k.quiet, k.wake = clock, quiet, wake
+func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, timeWait bool, wake func()) {
+	k.clock, k.quiet, k.timeWait, k.wake = clock, quiet, timeWait, wake
 	k.mirrors = map[tcp.FourTuple]*timerMirror{}
 }
 
 // mirrored reports whether a sock_diag timer is one the harness waits for.
-// TIME-WAIT's is not (see peer.Settle).
-func mirrored(kind uint8) bool {
-	return kind == diagTimerRetrans || kind == diagTimerKeepalive || kind == diagTimerProbe0
+// TIME-WAIT's is only if asked (see peer.Settle).
+func (k *kernelTimers) mirrored(kind uint8) bool {
+	switch kind {
+	case diagTimerRetrans, diagTimerKeepalive, diagTimerProbe0:
+		return true
+	case diagTimerTimeWait:
+		return k.timeWait
+	}
+	return false
 }
 
 // observe brings id's mirror in line with what sock_diag reported for it
@@ -58,7 +65,7 @@ func mirrored(kind uint8) bool {
 // stopped.
 func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polledAt time.Time) {
 	m := k.mirrors[id]
-	if !found || !mirrored(s.Timer) {
+	if !found || !k.mirrored(s.Timer) {
 		if m != nil {
 			m.virtual.Stop()
 			delete(k.mirrors, id)

@@ -104,3 +104,34 @@ func TestMirroredDataRetransmission(t *testing.T) {
 	}
 	t.Logf("virtual gap %v", data[1].At-data[0].At)
 }
+
+// TIME-WAIT's timer (Linux's fixed 60 s) is mirrored onto the virtual
+// clock only when Config.MirrorTimeWait asks for it.
+func TestTimeWaitMirroredOnlyWhenAsked(t *testing.T) {
+	h := openHost(t, Config{})
+	c, e := establish(t, h, 8093)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.sendData(t, h, nil, true)
+	e.expectSegment(t, h, wire.FlagACK)
+	s, found, err := h.diag.lookup(c.ID())
+	if err != nil || !found || s.Timer != diagTimerTimeWait {
+		t.Fatalf("lookup: %+v, found %v, %v; want a TIME-WAIT timer", s, found, err)
+	}
+	for _, ask := range []bool{false, true} {
+		clock := harness.NewClock()
+		var k kernelTimers
+		k.init(clock, time.Millisecond, ask, func() {})
+		k.observe(c.ID(), s, true, time.Now())
+		at, pending := clock.NextDeadline()
+		switch {
+		case ask && (!pending || at < 59*time.Second || at > 60*time.Second):
+			t.Errorf("MirrorTimeWait: mirror at %v (pending %v), want about 60 s", at, pending)
+		case !ask && pending:
+			t.Errorf("without MirrorTimeWait: a mirror at %v", at)
+		}
+		k.stopAll()
+	}
+}
