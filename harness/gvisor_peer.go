@@ -214,11 +214,21 @@ func (p *gvisorPeer) Listen(port uint16) (Listener, error) {
 	return &gvisorListener{peer: p, ep: ep, port: port}, nil
 }
 
-func (p *gvisorPeer) Dial(raddr netip.AddrPort) (Conn, error) {
+func (p *gvisorPeer) Dial(raddr netip.AddrPort) (Conn, error) { return p.DialFrom(0, raddr) }
+
+// DialFrom is Dial from local port lport (0: an ephemeral one), as bind(2)
+// then connect(2).
+func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) {
 	p.dirty = true
 	ep, _, err := p.newEndpoint()
 	if err != nil {
 		return nil, err
+	}
+	if lport != 0 {
+		if err := ep.Bind(tcpip.FullAddress{Port: lport}); err != nil {
+			ep.Close()
+			return nil, gvisorError("bind", err)
+		}
 	}
 	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: tcpip.AddrFrom4(raddr.Addr().As4()), Port: raddr.Port()}
 	switch err := ep.Connect(to); err.(type) {

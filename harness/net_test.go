@@ -2,6 +2,7 @@ package harness
 
 import (
 	"io"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -112,5 +113,42 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 	}
 	if c.State() != tcp.Closed || s.State() != tcp.Closed {
 		t.Fatalf("end states %v %v", c.State(), s.State())
+	}
+}
+
+// TestDialFromAChosenPort: both stacks dial from the port they are given.
+func TestDialFromAChosenPort(t *testing.T) {
+	for _, client := range []struct {
+		name string
+		mk   PeerMaker
+	}{{"gvisor", GVisor(GVisorOptions{})}, {"ours", Ours(OursOptions{})}} {
+		t.Run(client.name, func(t *testing.T) {
+			n := newTestNet(t, Config{Client: client.mk})
+			l, err := n.Server().Listen(80)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raddr := netip.AddrPortFrom(n.Addr(Server), 80)
+			c, err := DialFrom(n.Client(), 40404, raddr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ID().LocalPort != 40404 {
+				t.Fatalf("dialed from port %d", c.ID().LocalPort)
+			}
+			if err := n.RunUntil("accept", time.Second, func() bool { _, err = l.Accept(); return err == nil }); err != nil {
+				t.Fatal(err)
+			}
+			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(wire.FlagSYN) {
+				t.Fatalf("first packet from port %d, flags %v", r.Packet.TCP.SrcPort, r.Packet.TCP.Flags)
+			}
+			if got := n.States(Client, c.ID()); !equalStates(got, []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established}) {
+				t.Fatalf("client states %v", got)
+			}
+		})
+	}
+	n := newTestNet(t, Config{Client: RawPeer()})
+	if _, err := DialFrom(n.Client(), 1, netip.AddrPort{}); err != ErrNotSupported {
+		t.Fatalf("raw DialFrom = %v, want ErrNotSupported", err)
 	}
 }

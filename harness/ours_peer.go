@@ -90,8 +90,17 @@ func (p *oursPeer) Listen(port uint16) (Listener, error) {
 	return &oursListener{l: l, port: port}, nil
 }
 
-func (p *oursPeer) Dial(raddr netip.AddrPort) (Conn, error) {
-	c, err := p.stack.Connect(raddr)
+func (p *oursPeer) Dial(raddr netip.AddrPort) (Conn, error) { return p.DialFrom(0, raddr) }
+
+// DialFrom is Dial from local port lport (0: an ephemeral one).
+func (p *oursPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) {
+	var c *ourstack.Conn
+	var err error
+	if lport == 0 {
+		c, err = p.stack.Connect(raddr)
+	} else {
+		c, err = p.stack.ConnectFrom(lport, raddr)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,23 @@ type Peer interface {
 	Close() error
 }
 
+// PortDialer is a Peer that can dial from a local port of the caller's
+// choosing (bind(2), then connect(2)): to reuse a four-tuple in TIME-WAIT,
+// or to open simultaneously from both ends.
+type PortDialer interface {
+	// DialFrom is Dial from local port lport; 0 picks an ephemeral port.
+	DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error)
+}
+
+// DialFrom dials raddr from local port lport on p, or fails with
+// ErrNotSupported if p cannot choose its port.
+func DialFrom(p Peer, lport uint16, raddr netip.AddrPort) (Conn, error) {
+	if d, ok := p.(PortDialer); ok {
+		return d.DialFrom(lport, raddr)
+	}
+	return nil, ErrNotSupported
+}
+
 // Listener is a listening socket.
 type Listener interface {
 	// Accept returns the next established connection, or ErrWouldBlock.
