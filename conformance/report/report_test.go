@@ -47,6 +47,23 @@ func TestCellsReadsOutcomesAndInfo(t *testing.T) {
 	}
 }
 
+func TestSummaryMarksPairingsAScenarioDoesNotRunIn(t *testing.T) {
+	cells := cellsOf(t, matrix(nil))
+	cells = append(cells, Cell{CellInfo: CellInfo{Scenario: "raw-probe", Pairing: "raw->gvisor", Order: 2}, Outcome: Pass})
+	var b bytes.Buffer
+	WriteSummary(&b, cells)
+	for _, want := range []string{
+		"scenario   ours->gvisor  gvisor->gvisor  raw->gvisor",
+		"handshake  pass          pass            -",
+		"raw-probe  -             -               pass",
+		"5 cells: 5 pass, 0 FAIL, 0 skip (\"-\": the scenario does not run in that pairing)",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
 func TestCellsFilteredOutSpecIsSkipWithReason(t *testing.T) {
 	r := types.Report{SpecReports: []types.SpecReport{{
 		ContainerHierarchyTexts: []string{SuiteText, "data", "echo"},
@@ -117,7 +134,7 @@ func TestSummaryTable(t *testing.T) {
 handshake  skip[1]       pass
 time-wait  FAIL          pass
 
-4 cells: 2 pass, 1 FAIL, 1 skip ("-": the scenario does not run in that pairing)
+4 cells: 2 pass, 1 FAIL, 1 skip
 
 skipped:
   [1] gVisor's API cannot express it

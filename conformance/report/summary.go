@@ -74,7 +74,11 @@ func WriteSummary(w io.Writer, cells []Cell) error {
 		return err
 	}
 	n := Count(cells)
-	fmt.Fprintf(w, "\n%d cells: %d pass, %d FAIL, %d skip (\"-\": the scenario does not run in that pairing)\n", len(cells), n.Pass, n.Fail, n.Skip)
+	fmt.Fprintf(w, "\n%d cells: %d pass, %d FAIL, %d skip", len(cells), n.Pass, n.Fail, n.Skip)
+	if len(rows)*len(cols) > len(cells) {
+		fmt.Fprint(w, " (\"-\": the scenario does not run in that pairing)")
+	}
+	fmt.Fprintln(w)
 	if len(reasons) > 0 {
 		fmt.Fprintln(w, "\nskipped:")
 		for i, r := range reasons {
