@@ -39,6 +39,8 @@ func runDelayedACK(e *Env) error {
 	lone := e.Since(mark)
 	if delay := lone[1].At - lone[0].Arrived; delay >= maxACKDelay {
 		e.Fatalf(fmt.Sprintf("the ACK of a lone segment within %v", maxACKDelay), "it came %v after the segment", delay)
+	} else {
+		e.observe("a lone segment was ACKed %v after it arrived", delay)
 	}
 
 	// A stream of full-sized segments.

@@ -118,11 +118,13 @@ func runFastRetransmit(e *Env) error {
 	case len(before) >= 3:
 		// RFC 5681 3.2 step 4 (and RFC 6675 5 with SACK): on the third
 		// duplicate ACK.
+		e.observe("retransmitted on duplicate ACK %d (RFC 5681 3.2)", len(before))
 	case e.sackPermitted() && sacksAbove(trigger, lost.RelSeq):
 		// RFC 8985 6.2 (RACK), an alternative to the duplicate-ACK count
 		// that RFC 8985 3.4 allows with SACK: a segment is lost once data
 		// sent after it has been selectively acknowledged and a reordering
 		// window has passed, which can be before the third duplicate.
+		e.observe("retransmitted on duplicate ACK %d, which SACKed later data (RACK, RFC 8985 6.2)", len(before))
 	default:
 		e.Fatalf(fmt.Sprintf("the retransmission of seq=%d to wait for the third duplicate ACK (RFC 5681 3.2), or with SACK for one that SACKs later data (RFC 8985 6.2)", lost.RelSeq),
 			"it went at %v, when duplicate ACK #%d arrived, after %d\n%s", rtx.At, trigger.Index, len(before), describeRecords(recs))

@@ -171,3 +171,44 @@ func TestDataDeviationsSeenInControl(t *testing.T) {
 		}
 	}
 }
+
+// dataScenarios are this section's scenarios (and loss-recovery), in
+// catalogue order.
+var dataScenarios = []string{
+	"bulk-transfer", "bulk-transfer-both-ways", "bulk-transfer-lossy", "rto-backoff",
+	"fast-retransmit", "fast-retransmit-nosack", "out-of-order", "out-of-order-nosack",
+	"duplicates", "zero-window", "window-scaling", "sws-avoidance", "delayed-ack", "loss-recovery",
+}
+
+// bigTransfers are left out in -short mode: 16 MiB each.
+var bigTransfers = []string{"bulk-transfer", "bulk-transfer-lossy"}
+
+// TestDataScenariosAllPairings runs the data scenarios in every pairing,
+// ourstack's included: a failure here is ourstack departing from the RFC
+// (or a scenario to fix), and prints the replay command. Each run logs
+// the allowed behaviours it saw.
+func TestDataScenariosAllPairings(t *testing.T) {
+	for _, name := range dataScenarios {
+		s, ok := Lookup(name)
+		if !ok {
+			t.Errorf("scenario %s is not registered", name)
+			continue
+		}
+		if testing.Short() && slices.Contains(bigTransfers, name) {
+			continue
+		}
+		for _, p := range s.PairingsOrAll() {
+			t.Run(name+"/"+p.Client+"-"+p.Server, func(t *testing.T) {
+				start := time.Now()
+				res := Execute(s, RunOptions{Pairing: p, Seed: 1})
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				t.Logf("%v of virtual time in %v", res.Elapsed, time.Since(start).Round(time.Millisecond))
+				for _, note := range Observed(name, p, 1) {
+					t.Logf("saw: %s", note)
+				}
+			})
+		}
+	}
+}

@@ -93,9 +93,11 @@ func runLossyTransfer(e *Env, size int, mix faultMix) error {
 	// them, never went backwards.
 	recs := e.Since(mark)
 	if mix.loss > 0 {
-		if rtx := retransmissions(recs, harness.ClientToServer); len(rtx) == 0 {
+		rtx := retransmissions(recs, harness.ClientToServer)
+		if len(rtx) == 0 {
 			e.Fail("retransmissions of the data the wire lost", "no data segment was sent twice")
 		}
+		e.observe("%d bytes in %v of virtual time; %d data segments sent again", size, took, len(rtx))
 	}
 	e.expectSegmentsFitMSS(mark, harness.ClientToServer)
 	e.expectCumulativeAcks(mark, harness.ServerToClient, heldBack)

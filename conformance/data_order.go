@@ -110,6 +110,7 @@ func runOutOfOrder(e *Env) error {
 			e.Fatalf(fmt.Sprintf("ACK #%d to report %d SACK blocks of the runs held above the hole, %s", ack.Index, want, runs), "blocks %v", blocks)
 		}
 	})
+	e.observe("%d ACKs went while holes were open, up to %d runs held above RCV.NXT", holes, maxRuns)
 	if holes == 0 || maxRuns < 2 {
 		e.Fatalf("the wire's reordering to open several holes at once at the server", "%d ACKs went while a hole existed; at most %d runs were held above RCV.NXT", holes, maxRuns)
 	}

@@ -124,6 +124,10 @@ func runRTOBackoff(e *Env) error {
 	if _, err := c.Write(buf); err == nil || errors.Is(err, harness.ErrWouldBlock) {
 		e.Fatalf("client Write to return an error", "Write returned %v", err)
 	}
+	if probed != nil {
+		e.observe("a tail-loss probe (RFC 8985 7) seq=%d went %v after the data, before the first RTO", probed.RelSeq, probed.At-sends[0].At)
+	}
+	e.observe("retransmission intervals %s; aborted %v after the last", formatGaps(gaps), lastRTO)
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
 	// The server never heard of any of it.
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)

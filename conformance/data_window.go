@@ -56,6 +56,7 @@ func runWindowScaling(e *Env) error {
 	if most <= 0xffff {
 		e.Fatalf("more than 64 KiB in flight at some point", "at most %d bytes", most)
 	}
+	e.observe("server shift %d, largest window %d, at most %d bytes in flight", shift, largest, most)
 
 	// RFC 9293 3.8.6 and RFC 7323 2.3: the sender keeps within SND.UNA +
 	// SND.WND, SND.WND being the field shifted by the peer's scale. Check

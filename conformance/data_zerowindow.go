@@ -65,6 +65,7 @@ func runZeroWindow(e *Env) error {
 		switch {
 		case p.PayloadLen >= 1 && !rel(p.RelSeq).LessThan(rel(acked)):
 			// RFC 9293 3.8.6.1: new data (or data not yet acknowledged).
+			e.observe("probes carry %d octet(s) from seq %d (new or unacknowledged data)", p.PayloadLen, p.RelSeq)
 		case rel(p.RelSeq).LessThan(rel(acked)) && e.Pairing.Client == GVisor:
 			e.Deviates(gvisorZeroWindowProbeOldOctet)
 		default:
@@ -91,6 +92,7 @@ func runZeroWindow(e *Env) error {
 	if gaps[len(gaps)-1] <= gaps[0] {
 		e.Fatalf("the probe intervals to grow (exponential backoff)", "intervals %s", formatGaps(gaps))
 	}
+	e.observe("probe intervals %s", formatGaps(gaps))
 
 	// The reader reads again: the window opens and the rest flows.
 	t.Paused = false
