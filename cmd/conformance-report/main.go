@@ -56,11 +56,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
 		return exitBadArgs
 	}
+	reports, _ := report.ReadReports(fs.Arg(0)) // read once already, without error
+	strays := report.StrayFailures(reports)
 	switch args[0] {
 	case "summary":
-		return summary(cells, stdout, stderr)
+		return summary(cells, strays, stdout, stderr)
 	case "gate":
-		return gate(cells, *baseline, stdout, stderr)
+		return gate(cells, strays, *baseline, stdout, stderr)
 	case "update-baseline":
 		return updateBaseline(cells, *baseline, stdout, stderr)
 	}
@@ -68,18 +70,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitBadArgs
 }
 
-func summary(cells []report.Cell, stdout, stderr io.Writer) int {
+func summary(cells []report.Cell, strays []string, stdout, stderr io.Writer) int {
 	if err := report.WriteSummary(stdout, cells); err != nil {
 		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
 		return exitBadArgs
 	}
-	if report.Count(cells).Fail > 0 {
+	writeStrays(stdout, strays)
+	if report.Count(cells).Fail > 0 || len(strays) > 0 {
 		return exitFailed
 	}
 	return exitOK
 }
 
-func gate(cells []report.Cell, baselinePath string, stdout, stderr io.Writer) int {
+// writeStrays lists failures outside the matrix's cells.
+func writeStrays(w io.Writer, strays []string) {
+	if len(strays) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "FAILED OUTSIDE THE MATRIX: %d (no baseline covers these; they must pass):\n", len(strays))
+	for _, s := range strays {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+}
+
+func gate(cells []report.Cell, strays []string, baselinePath string, stdout, stderr io.Writer) int {
 	f, err := os.Open(baselinePath)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance-report gate: %v (write one with make baseline)\n", err)
@@ -92,6 +106,7 @@ func gate(cells []report.Cell, baselinePath string, stdout, stderr io.Writer) in
 		return exitBadArgs
 	}
 	cmp := report.Compare(base, cells)
+	cmp.Strays = strays
 	if err := cmp.Write(stdout, baselinePath); err != nil {
 		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
 		return exitBadArgs

@@ -21,6 +21,9 @@ type Comparison struct {
 	New []Cell
 	// StillFailing failed in the baseline and fail now (known failures).
 	StillFailing []Cell
+	// Strays are failures outside the matrix's cells (StrayFailures): no
+	// baseline covers them, so each fails the gate. The caller sets them.
+	Strays []string
 }
 
 // Compare sets cells against base.
@@ -53,8 +56,11 @@ func Compare(base Baseline, cells []Cell) Comparison {
 	return cmp
 }
 
-// OK reports whether the gate passes: no regression, nothing vanished.
-func (c Comparison) OK() bool { return len(c.Regressions) == 0 && len(c.Vanished) == 0 }
+// OK reports whether the gate passes: no regression, nothing vanished,
+// nothing failed outside the matrix.
+func (c Comparison) OK() bool {
+	return len(c.Regressions) == 0 && len(c.Vanished) == 0 && len(c.Strays) == 0
+}
 
 // UpdateCommand is the command that rewrites the baseline from the last
 // report.
@@ -84,6 +90,12 @@ func (c Comparison) Write(w io.Writer, baselinePath string) error {
 			fmt.Fprintf(&b, "  %s\n", k)
 		}
 	}
+	if len(c.Strays) > 0 {
+		fmt.Fprintf(&b, "FAILED OUTSIDE THE MATRIX: %d (no baseline covers these; they must pass):\n", len(c.Strays))
+		for _, s := range c.Strays {
+			fmt.Fprintf(&b, "  %s\n", s)
+		}
+	}
 	if len(c.StillFailing) > 0 {
 		fmt.Fprintf(&b, "known failures: %d cell(s) fail as the baseline says:\n", len(c.StillFailing))
 		for _, r := range c.StillFailing {
@@ -108,7 +120,7 @@ func (c Comparison) Write(w io.Writer, baselinePath string) error {
 	if c.OK() {
 		b.WriteString("gate: PASS (no cell regressed against the baseline)\n")
 	} else {
-		fmt.Fprintf(&b, "gate: FAIL (%d regression(s), %d vanished cell(s))\n", len(c.Regressions), len(c.Vanished))
+		fmt.Fprintf(&b, "gate: FAIL (%d regression(s), %d vanished cell(s), %d failure(s) outside the matrix)\n", len(c.Regressions), len(c.Vanished), len(c.Strays))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -52,7 +52,7 @@ func TestGateRegressionFailsNamingCellAndReplay(t *testing.T) {
 		"handshake gvisor->gvisor: was pass, now fail (failed: scenario handshake failed)",
 		"replay: tcpbed run handshake --client gvisor --server gvisor --seed 1 --trace",
 		"pcap:   out/pcap/handshake_gvisor-gvisor_1.pcap",
-		"gate: FAIL (1 regression(s), 0 vanished cell(s))",
+		"gate: FAIL (1 regression(s), 0 vanished cell(s), 0 failure(s) outside the matrix)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -104,9 +104,24 @@ func TestGateVanishedCellFails(t *testing.T) {
 	if cmp.OK() || len(cmp.Vanished) != 2 || cmp.Vanished[0] != "rst-validation ours->ours" {
 		t.Fatalf("comparison %+v\n%s", cmp, out)
 	}
-	for _, want := range []string{"VANISHED: 2 cell(s)", "  syn-flood gvisor->gvisor\n", "gate: FAIL (0 regression(s), 2 vanished cell(s))"} {
+	for _, want := range []string{"VANISHED: 2 cell(s)", "  syn-flood gvisor->gvisor\n", "gate: FAIL (0 regression(s), 2 vanished cell(s), 0 failure(s) outside the matrix)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestGateFailsOnAFailureOutsideTheMatrix(t *testing.T) {
+	reports := matrix(map[string]types.SpecState{"time-wait ours->gvisor": types.SpecStateFailed})
+	strays := StrayFailures(reports)
+	if len(strays) != 1 || !strings.HasPrefix(strays[0], "matchers show the exchange: failed") {
+		t.Fatalf("strays %q, want the fixture's failing spec outside the matrix", strays)
+	}
+	cmp := Compare(allPass(), cellsOf(t, reports))
+	cmp.Strays = strays
+	var b bytes.Buffer
+	cmp.Write(&b, "conformance/baseline.txt")
+	if cmp.OK() || !strings.Contains(b.String(), "FAILED OUTSIDE THE MATRIX: 1") || !strings.Contains(b.String(), "1 failure(s) outside the matrix") {
+		t.Fatalf("comparison %+v\n%s", cmp, b.String())
 	}
 }
