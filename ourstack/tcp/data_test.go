@@ -311,24 +311,36 @@ func TestFastRetransmitAfterThreeDupACKs(t *testing.T) {
 func TestSACKRecoveryRetransmitsOnlyHoles(t *testing.T) {
 	cfg := baseConfig()
 	cfg.NoSACK = false
-	f := sendFiveSegments(t, cfg, wire.Options{SACKPermitted: true})
+	cfg.MSS = 100
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 100, SACKPermitted: true}, testWindow)
+	f.write(strings.Repeat("0123456789", 60))
+	if got := f.poll(); len(got) != 6 {
+		t.Fatalf("sent %d segments:\n%s", len(got), describe(got))
+	}
 	u := localISS + 1
-	// Segments 2 and 4 are lost; 1, 3 and 5 arrive.
+	block := func(l, r int) wire.SACKBlock { return wire.SACKBlock{Left: u + seqnum.Value(l), Right: u + seqnum.Value(r)} }
+	// Segments 2 and 4 are lost; 1, 3, 5 and 6 arrive.
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow})
-	o := sackOpts(wire.SACKBlock{Left: u + 200, Right: u + 300})
-	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: o})
-	o = sackOpts(wire.SACKBlock{Left: u + 400, Right: u + 500}, wire.SACKBlock{Left: u + 200, Right: u + 300})
-	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: o})
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: sackOpts(block(200, 300))})
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: sackOpts(block(400, 500), block(200, 300))})
 	f.expectNothing() // two duplicate ACKs, two SACKed segments: not yet lost
-	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: o})
+	// The same SACK information again is no duplicate (RFC 6675 2).
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: sackOpts(block(400, 500), block(200, 300))})
+	f.expectNothing()
+	// A window change does not stop an ACK with new SACK information from
+	// counting: the third duplicate starts recovery.
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow - 500, opts: sackOpts(block(400, 600), block(200, 300))})
 	got := f.poll()
 	if len(got) < 1 || got[0].Seq != u+100 || len(got[0].Payload) != 100 {
 		t.Fatalf("SACK recovery sent:\n%s", describe(got))
 	}
 	for _, s := range got {
-		if s.Seq.InRange(u+200, u+300) || s.Seq.InRange(u+400, u+500) {
+		if s.Seq.InRange(u+200, u+300) || s.Seq.InRange(u+400, u+600) {
 			t.Fatalf("retransmitted SACKed data:\n%s", describe(got))
 		}
+	}
+	if f.tcb.Stats().DupACKs != 3 {
+		t.Fatalf("DupACKs %d, want 3", f.tcb.Stats().DupACKs)
 	}
 }
 

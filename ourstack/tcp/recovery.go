@@ -38,8 +38,9 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 	ack := seg.Ack
 	s := &t.snd
 	rec := &s.recovery
+	newSACK := false
 	if t.opts.sackOK {
-		t.updateScoreboard(seg)
+		newSACK = t.updateScoreboard(seg)
 	}
 
 	switch {
@@ -61,6 +62,7 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		}
 		s.retries = 0
 		s.persistBackoff = 0
+		s.lossProbe.outstanding = false
 		t.sampleRTT(now, seg)
 		if rec.active {
 			t.recoveryAck(ack, acked)
@@ -74,7 +76,15 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		} else {
 			t.arm(timerRetransmit, now.Add(t.rto.RTO()))
 		}
-	case ack == t.sndUna && t.isDuplicateACK(seg):
+		if newSACK && !rec.active {
+			// RFC 6675 5: an ACK with new SACK information counts as a
+			// duplicate "regardless of its status as a cumulative
+			// acknowledgment".
+			rec.dupAcks++
+			t.stats.DupACKs++
+			t.duplicateAck()
+		}
+	case ack == t.sndUna && t.isDuplicateACK(seg, newSACK):
 		rec.dupAcks++
 		t.stats.DupACKs++
 		t.duplicateAck()
@@ -91,8 +101,18 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 
 // isDuplicateACK is RFC 5681 2's definition: outstanding data, no data and
 // no SYN or FIN on the segment, the same acknowledgment and the same window
-// (checked before the window update).
-func (t *TCB) isDuplicateACK(seg *wire.Segment) bool {
+// (checked before the window update). With SACK in use, RFC 6675 2's
+// definition replaces it: an ACK that SACKs octets not SACKed before is a
+// duplicate whatever its window (a peer whose window moves as its
+// application reads would otherwise never send three duplicates); a plain
+// RFC 5681 duplicate still counts when it carries no SACK blocks at all.
+func (t *TCB) isDuplicateACK(seg *wire.Segment, newSACK bool) bool {
+	if newSACK {
+		return true
+	}
+	if t.opts.sackOK && seg.Options.NumSACKBlocks > 0 {
+		return false
+	}
 	return t.sndMax != t.sndUna &&
 		len(seg.Payload) == 0 &&
 		seg.Flags&(wire.FlagSYN|wire.FlagFIN) == 0 &&
@@ -130,6 +150,7 @@ func (t *TCB) duplicateAck() {
 	rec.highRxt = t.sndUna
 	s.cc.OnEnterRecovery(flight)
 	rec.retransmitUna = true // the fast retransmit
+	t.disarm(timerLossProbe)
 }
 
 // recoveryAck handles an ACK of new data during recovery (RFC 6582 3.2
@@ -154,8 +175,9 @@ func (t *TCB) recoveryAck(ack seqnum.Value, acked int) {
 }
 
 // updateScoreboard records the SACK blocks of an ACK (RFC 6675 3), dropping
-// the ones that cannot describe data in flight.
-func (t *TCB) updateScoreboard(seg *wire.Segment) {
+// the ones that cannot describe data in flight, and reports whether the ACK
+// SACKed octets not SACKed before.
+func (t *TCB) updateScoreboard(seg *wire.Segment) bool {
 	var blocks [wire.MaxSACKBlocks]wire.SACKBlock
 	n := 0
 	una := seqnum.Max(t.sndUna, seg.Ack)
@@ -166,7 +188,10 @@ func (t *TCB) updateScoreboard(seg *wire.Segment) {
 			n++
 		}
 	}
-	t.snd.recovery.scoreboard.Update(una, blocks[:n])
+	sb := &t.snd.recovery.scoreboard
+	before, highest := sb.SACKedBytes(), sb.HighestSACKed()
+	sb.Update(una, blocks[:n])
+	return n > 0 && (sb.SACKedBytes() > before || sb.HighestSACKed().GreaterThan(highest))
 }
 
 // pollSACKRecovery is RFC 6675 5 step (C): while cwnd - pipe >= 1 SMSS,
@@ -216,6 +241,8 @@ func (s *sender) rtoFired(t *TCB, now time.Time) {
 		return
 	}
 	rec := &s.recovery
+	t.disarm(timerLossProbe)
+	s.lossProbe.due, s.lossProbe.outstanding = false, false
 	s.cc.OnRetransmitTimeout(int(t.sndUna.Size(t.sndMax)))
 	rec.active = false
 	rec.retransmitUna = false

@@ -29,7 +29,8 @@ type sender struct {
 	timedAt   time.Time
 	everTimed bool // a SYN retransmission left RTO at its initial value (RFC 6298 5.7)
 
-	recovery recoveryState
+	recovery  recoveryState
+	lossProbe lossProbeState
 
 	// persistBackoff counts persist timeouts since the window last opened.
 	persistBackoff int
@@ -162,6 +163,9 @@ func (t *TCB) pollHandshake(now time.Time, emit func(seg *wire.Segment)) {
 // asks for, then new (or, after a timeout, resent) data and the FIN.
 func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 	rec := &t.snd.recovery
+	if t.snd.lossProbe.due {
+		t.sendLossProbe(now, emit)
+	}
 	if rec.retransmitUna {
 		// The fast retransmit (RFC 5681 3.2 step 2, RFC 6675 5 step
 		// (4.3)) or, without SACK, NewReno's answer to a partial ACK.
@@ -184,6 +188,7 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 	}
 	t.snd.forceSend = false
 	t.updatePersist(now)
+	t.scheduleLossProbe(now)
 }
 
 // sendNextSegment sends one segment from SND.NXT if the send window, the
@@ -262,7 +267,7 @@ func (t *TCB) usableSendWindow(seq seqnum.Value) int {
 // retransmit needs instead of ending in a timeout.
 func (t *TCB) usableCongestionWindow(seq seqnum.Value) int {
 	rec := &t.snd.recovery
-	if rec.active && t.opts.sackOK {
+	if rec.active && t.opts.sackOK || t.snd.lossProbe.probing {
 		return math.MaxInt32
 	}
 	cwnd := t.snd.cc.Cwnd()
@@ -306,7 +311,7 @@ func (t *TCB) mayTransmit(seq seqnum.Value, n, avail, maxPayload int, finPending
 		return true
 	case t.maxSndWnd > 0 && n >= int(t.maxSndWnd/2):
 		return true
-	case t.snd.forceSend:
+	case t.snd.forceSend, t.snd.lossProbe.probing:
 		return true
 	}
 	return false

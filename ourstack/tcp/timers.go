@@ -20,6 +20,8 @@ const (
 	timerKeepalive
 	// timerTimeWait is the 2*MSL wait of TIME-WAIT (RFC 9293 3.3.2).
 	timerTimeWait
+	// timerLossProbe is the tail loss probe timeout (RFC 8985 7).
+	timerLossProbe
 	// timerFinWait2 ends a FIN-WAIT-2 the application has fully closed when
 	// the peer never sends its FIN. RFC 9293 has no such timer; Linux does
 	// (tcp_fin_timeout, 60 s), and without it an orphaned TCB lives forever.
@@ -33,6 +35,7 @@ var timerNames = [...]string{
 	timerPersist:    "persist",
 	timerKeepalive:  "keepalive",
 	timerTimeWait:   "time-wait",
+	timerLossProbe:  "loss-probe",
 	timerFinWait2:   "fin-wait-2",
 }
 
@@ -78,6 +81,8 @@ func (t *TCB) HandleTimers(now time.Time) {
 			t.persistTimeout(now)
 		case timerKeepalive:
 			t.keepaliveTimeout(now)
+		case timerLossProbe:
+			t.lossProbeTimeout(now)
 		case timerTimeWait:
 			// RFC 9293 3.3.2: after 2 MSL, delete the TCB.
 			t.setState(Closed, now)
