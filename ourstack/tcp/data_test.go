@@ -318,7 +318,9 @@ func TestSACKRecoveryRetransmitsOnlyHoles(t *testing.T) {
 		t.Fatalf("sent %d segments:\n%s", len(got), describe(got))
 	}
 	u := localISS + 1
-	block := func(l, r int) wire.SACKBlock { return wire.SACKBlock{Left: u + seqnum.Value(l), Right: u + seqnum.Value(r)} }
+	block := func(l, r int) wire.SACKBlock {
+		return wire.SACKBlock{Left: u + seqnum.Value(l), Right: u + seqnum.Value(r)}
+	}
 	// Segments 2 and 4 are lost; 1, 3, 5 and 6 arrive.
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow})
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: sackOpts(block(200, 300))})
