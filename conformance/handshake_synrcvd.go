@@ -183,3 +183,53 @@ func runSynWithData(e *Env) error {
 	}
 	return nil
 }
+
+var _ = register(
+	Scenario{
+		Name:    "syn-without-mss",
+		Section: "handshake",
+		Summary: "a SYN with no options reaches a listener (injected from an address of its own): the server's SYN-ACK offers no window scale, SACK-permitted or timestamps, and every data segment it sends carries at most 536 bytes, the default send MSS (RFC 9293 3.7.1 MUST-15, RFC 7323, RFC 2018)",
+		Run:     runSynWithoutMSS,
+	},
+)
+
+// noMSSSource is where syn-without-mss's segments come from.
+var noMSSSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 8}), 40001)
+
+func runSynWithoutMSS(e *Env) error {
+	l := e.Listen()
+	const x = seqnum.Value(9000)
+	m := e.Mark()
+	e.InjectTo(harness.Server, noMSSSource.Addr(), wire.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
+	synAck := e.ExpectOneReply(m, harness.Server, noMSSSource, "SYN-ACK", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1), Len(0))
+	if o := optionsOf(synAck); o.ws || o.sack || o.ts {
+		e.Fatalf("a SYN-ACK without WS, SACK-permitted or TS to a SYN that offered none (RFC 7323 2.2, 3.2; RFC 2018 2)", "it carried %s", o)
+	}
+	y := synAck.Packet.TCP.Seq
+	e.InjectTo(harness.Server, noMSSSource.Addr(), wire.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
+	s := e.Accept(l)
+	m = e.Mark()
+	const size = 4000 // within the window and any initial congestion window of 10 segments
+	n, err := s.Write(make([]byte, size))
+	if err != nil || n != size {
+		e.Fatalf(fmt.Sprintf("the server to take %d bytes", size), "Write: %d, %v", n, err)
+	}
+	e.Advance(10 * time.Millisecond)
+	total := 0
+	for _, r := range e.RepliesTo(m, harness.Server, noMSSSource) {
+		if r.PayloadLen == 0 {
+			continue
+		}
+		// RFC 9293 3.7.1: SendMSS is 536 without an MSS option, and the
+		// TCP options a segment carries count against it.
+		if r.PayloadLen+len(r.TCPOptions) > 536 {
+			e.Fatalf("data segments of at most 536 bytes, options included, to a peer that sent no MSS option",
+				"#%d: %d bytes of data and %d of options", r.Index, r.PayloadLen, len(r.TCPOptions))
+		}
+		total += r.PayloadLen
+	}
+	if total != size {
+		e.Fatalf(fmt.Sprintf("all %d bytes sent in segments of at most 536", size), "%d bytes sent\n%s", total, describeRecords(e.Since(m)))
+	}
+	return nil
+}
