@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -29,7 +31,7 @@ var _ = register(
 	Scenario{
 		Name:    "fin-with-data",
 		Section: "half-close",
-		Summary: "the client writes 100 bytes and closes in the same instant: the FIN rides on the data segment or follows it (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 102",
+		Summary: "the client writes 10 bytes, then 100 (held by Nagle) and closes in the same instant: the FIN rides on the last data segment or follows it at once (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 112",
 		Run:     runFINWithData,
 	},
 	Scenario{
@@ -128,12 +130,20 @@ func statesOf(side harness.Side, after ...tcp.State) []tcp.State {
 func runFINWithData(e *Env) error {
 	c, s := e.Connect()
 	mark := e.Mark()
-	msg := []byte("the last words of the client, written and closed in one instant: a hundred bytes long exactly.......")
-	// Write and Close before any Settle: the stack holds both when it
-	// builds its next segment.
-	n, err := c.Write(msg)
-	if err != nil || n != len(msg) {
-		e.Fatalf("client Write to take 100 bytes", "%d, %v", n, err)
+	// A 10-byte header goes out at once; the 100-byte tail written in the
+	// same instant is small and follows unacknowledged data, so Nagle's
+	// algorithm (RFC 9293 3.7.4) holds it until the header is ACKed; the
+	// Close comes while it is held. When the tail goes, the FIN can ride
+	// on it.
+	head := []byte("header:10;")
+	tail := []byte("the last words of the client, written and closed in one instant: a hundred bytes long exactly.......")
+	msg := append(append([]byte(nil), head...), tail...)
+	const dataEnd = 1 + 110 // relative seq after the last data byte
+	for _, p := range [][]byte{head, tail} {
+		n, err := c.Write(p)
+		if err != nil || n != len(p) {
+			e.Fatalf(fmt.Sprintf("client Write to take %d bytes", len(p)), "%d, %v", n, err)
+		}
 	}
 	e.Close(c)
 	e.Settle()
@@ -141,50 +151,59 @@ func runFINWithData(e *Env) error {
 	e.ReadEOF(s)
 	e.Advance(delayedACKWait)
 
+	// The client's data covers [1, 111) without a hole; its FIN is on the
+	// segment that carries the last byte, or in a segment of its own at
+	// 111 right after it (RFC 9293 3.10.4, CLOSE in ESTABLISHED: "queue
+	// this until all preceding SENDs have been segmentized, then form a FIN
+	// segment"; both are allowed; the run notes which it saw).
 	sent := e.sentBy(mark, harness.Client)
-	if len(sent) == 0 {
-		e.Fail("the client to send its data and FIN", "nothing\n"+describeRecords(e.Since(mark)))
+	var last, fin *harness.Record
+	for _, r := range sent {
+		if r.PayloadLen > 0 && r.RelSeq+uint32(r.PayloadLen) == dataEnd && last == nil {
+			last = r
+		}
+		if r.Packet.TCP.Flags.Has(FIN) && fin == nil {
+			fin = r
+		}
 	}
-	first := sent[0]
-	if err := harness.CheckRecord(first, FlagsInclude(ACK), Seq(1), Len(100)); err != nil {
-		e.Fatalf("the client's first segment to carry the 100 bytes at seq 1", "#%d: %v\n%s", first.Index, err, describeRecords(e.Since(mark)))
+	if last == nil || fin == nil {
+		e.Fail(fmt.Sprintf("the client's data up to %d and a FIN", dataEnd), describeRecords(e.Since(mark)))
 	}
-	finOnData := first.Packet.TCP.Flags.Has(FIN)
+	finOnData := fin == last
 	if finOnData {
 		e.observe("FIN rode on the last data segment")
 	} else {
-		// RFC 9293 3.10.4 (CLOSE in ESTABLISHED): "queue this until all
-		// preceding SENDs have been segmentized, then form a FIN segment":
-		// a separate FIN is allowed; it must start where the data ended.
 		e.observe("FIN came in a segment of its own after the data")
-		if len(sent) < 2 {
-			e.Fail("a FIN from the client after its data", describeRecords(e.Since(mark)))
-		}
-		if err := harness.CheckRecord(sent[1], Flags(FIN|ACK), Seq(101), Len(0)); err != nil {
-			e.Fatalf("the client's FIN at seq 101, right after the data", "#%d: %v\n%s", sent[1].Index, err, describeRecords(e.Since(mark)))
+		if err := harness.CheckRecord(fin, Flags(FIN|ACK), Seq(dataEnd), Len(0)); err != nil {
+			e.Fatalf(fmt.Sprintf("the client's FIN at seq %d, right after the data", dataEnd), "#%d: %v\n%s", fin.Index, err, describeRecords(e.Since(mark)))
 		}
 	}
-	// The server acknowledges the FIN at seq+len+1: 1 + 100 + 1.
+	// The FIN is acknowledged at seq+len+1 = 112 (RFC 9293 3.4: the FIN
+	// takes one sequence number after the last data octet); no ACK goes
+	// beyond it, and none acknowledges data the FIN segment carried
+	// without the FIN (it is processed as one segment).
 	var finAck *harness.Record
 	for _, r := range e.sentBy(mark, harness.Server) {
-		if r.RelAck > 102 || (finOnData && r.RelAck != 102) {
-			e.Fatalf("the server's ACKs to be 101 (the data) or 102 (data and FIN), and only 102 when both came in one segment",
-				"#%d ack=%d\n%s", r.Index, r.RelAck, describeRecords(e.Since(mark)))
+		if r.RelAck > dataEnd+1 {
+			e.Fatalf(fmt.Sprintf("no ACK beyond %d (the FIN)", dataEnd+1), "#%d ack=%d\n%s", r.Index, r.RelAck, describeRecords(e.Since(mark)))
 		}
-		if r.RelAck == 102 && finAck == nil {
+		if finOnData && seqnum.Value(r.RelAck).InRange(seqnum.Value(fin.RelSeq+1), dataEnd+1) {
+			e.Fatalf(fmt.Sprintf("the segment with the last data and the FIN ACKed whole, at %d", dataEnd+1), "#%d ack=%d\n%s", r.Index, r.RelAck, describeRecords(e.Since(mark)))
+		}
+		if r.RelAck == dataEnd+1 && finAck == nil {
 			finAck = r
 		}
 	}
-	if finAck == nil {
-		e.Fail("the server to ACK the FIN at 102 (seq 1 + 100 bytes + FIN)", describeRecords(e.Since(mark)))
+	if finAck == nil || finAck.At < fin.Arrived {
+		e.Fail(fmt.Sprintf("the server to ACK the FIN at %d (seq 1 + 110 bytes + FIN)", dataEnd+1), describeRecords(e.Since(mark)))
 	}
 	e.ExpectState(c, tcp.FinWait2)
 	e.ExpectState(s, tcp.CloseWait)
 
 	e.Close(s)
 	e.ExpectInOrder(mark,
-		S2C(FlagsInclude(FIN|ACK), Seq(1), Ack(102), Len(0)),
-		C2S(Flags(ACK), Seq(102), Ack(2), Len(0)),
+		S2C(FlagsInclude(FIN|ACK), Seq(1), Ack(dataEnd+1), Len(0)),
+		C2S(Flags(ACK), Seq(dataEnd+1), Ack(2), Len(0)),
 	)
 	e.ExpectCleanStreams(mark)
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)

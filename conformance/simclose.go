@@ -149,6 +149,7 @@ func simCloseLossReset(e *Env, c, s harness.Conn, mark int, rst *harness.Record)
 		e.Fail("no RST: both ends reach TIME-WAIT", fmt.Sprintf("#%d RST from the %s (%s)\n%s", rst.Index, rst.Dir.From(), e.peerKind(rst.Dir.From()), describeRecords(e.Since(mark))))
 	}
 	e.Deviates(gvisorResetsOnEmptyAckBeyondRcvNxt)
+	e.observe("gVisor deviation accepted: %s", gvisorResetsOnEmptyAckBeyondRcvNxt.Name)
 	e.ExpectInOrder(mark,
 		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0), FateIs(harness.Dropped)),
 		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),

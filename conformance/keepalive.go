@@ -1,0 +1,190 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// The keepalive settings the scenario gives the client (RFC 1122 4.2.3.6:
+// the idle interval "MUST be configurable", default no less than two
+// hours; short here so the run stays short in virtual time too).
+const (
+	keepIdle     = 60 * time.Second
+	keepInterval = 10 * time.Second
+	keepCount    = 3
+)
+
+var _ = register(
+	Scenario{
+		Name:    "keepalive",
+		Section: "keepalive",
+		Summary: "idle connection, keepalive on at the client (idle 60 s, interval 10 s, count 3): the first probe goes 60 s after the client last heard from the server, <SEQ=SND.NXT-1> with no data (or one garbage octet) (RFC 1122 4.2.3.6), and the server ACKs it; then the server vanishes (everything dropped both ways): probes 60 s after the last ACK and every 10 s after, 3 in all; 10 s after the third the client gives up: CLOSED, Read returns ETIMEDOUT",
+		Setup: func(s *Setup) {
+			// ourstack's keepalive is a Stack-wide setting: when ours is the
+			// server it probes too, which the checks allow for.
+			s.Ours.TCP.KeepAlive = true
+			s.Ours.TCP.KeepIdle = keepIdle
+			s.Ours.TCP.KeepInterval = keepInterval
+			s.Ours.TCP.KeepCount = keepCount
+			s.Patience = 10 * time.Minute
+		},
+		Run: runKeepalive,
+	},
+)
+
+// enableGVisorKeepalive turns keepalive on for c's endpoint when c's end is
+// gVisor, where it is a per-socket option (SO_KEEPALIVE, TCP_KEEPIDLE,
+// TCP_KEEPINTVL, TCP_KEEPCNT) the harness does not wrap. It reports whether
+// it did.
+func (e *Env) enableGVisorKeepalive(c harness.Conn) bool {
+	st := gvisorStackOf(e.Net.Peer(e.Side(c)))
+	if st == nil {
+		return false
+	}
+	want := c.ID()
+	for _, te := range st.RegisteredEndpoints() {
+		ep, ok := te.(tcpip.Endpoint)
+		if !ok {
+			continue
+		}
+		info, ok := ep.Info().(*stack.TransportEndpointInfo)
+		if !ok || info.ID.LocalPort != want.LocalPort || info.ID.RemotePort != want.RemotePort ||
+			info.ID.RemoteAddress != tcpip.AddrFrom4(want.RemoteAddr.As4()) {
+			continue
+		}
+		idle, intvl := tcpip.KeepaliveIdleOption(keepIdle), tcpip.KeepaliveIntervalOption(keepInterval)
+		for _, opt := range []tcpip.SettableSocketOption{&idle, &intvl} {
+			if err := ep.SetSockOpt(opt); err != nil {
+				e.Fatalf(fmt.Sprintf("gVisor to take keepalive option %T", opt), "%s", err)
+			}
+		}
+		if err := ep.SetSockOptInt(tcpip.KeepaliveCountOption, keepCount); err != nil {
+			e.Fatalf("gVisor to take TCP_KEEPCNT", "%s", err)
+		}
+		ep.SocketOptions().SetKeepAlive(true)
+		return true
+	}
+	e.Fatalf("the gVisor endpoint of "+fmt.Sprint(want), "none registered")
+	return false
+}
+
+// isProbe reports whether r, sent by its end, is a keepalive probe of a
+// stream whose next sequence number is sndNxt (relative): an ACK at
+// SND.NXT-1 with no data or one garbage octet.
+func isProbe(r *harness.Record, sndNxt uint32) bool {
+	return r.Packet.TCP.Flags == ACK && r.RelSeq == sndNxt-1 && r.PayloadLen <= 1
+}
+
+func runKeepalive(e *Env) error {
+	c, s := e.Connect()
+	if e.enableGVisorKeepalive(c) {
+		e.observe("gVisor client: keepalive set on its endpoint")
+	}
+	e.exchangeSome(c, s)
+	cNxt, _ := e.streamEnd(harness.Client)
+	sNxt, _ := e.streamEnd(harness.Server)
+	mark := e.Mark()
+
+	// Phase 1: the connection idles until the client probes.
+	clientProbes := func(from int) []*harness.Record {
+		var out []*harness.Record
+		for _, r := range e.sentBy(from, harness.Client) {
+			if isProbe(r, cNxt) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	e.WaitFor("a keepalive probe from the client", func() bool { return len(clientProbes(mark)) > 0 })
+	e.Drain()
+	probe := clientProbes(mark)[0]
+	// Nothing but probes (and their ACKs) crossed while the link was idle:
+	// no data, no FIN.
+	for _, r := range e.Since(mark) {
+		if r.PayloadLen > 1 || r.Packet.TCP.Flags.Has(FIN|RST) {
+			e.Fatalf("an idle connection", "#%d\n%s", r.Index, describeRecords(e.Since(mark)))
+		}
+	}
+	// RFC 1122 4.2.3.6: "Keep-alive packets MUST only be sent when no data
+	// or acknowledgement packets have been received for the connection
+	// within an interval." The interval runs from the last segment the
+	// client received; a probe from a server that probes too may or may
+	// not count as one (Linux and ourstack do not count it, gVisor does).
+	var lastHeard, lastNonProbe time.Duration
+	for _, r := range e.Since(0) {
+		if r.Dir != harness.ServerToClient || r.Fate != harness.Delivered || r.Arrived > probe.At {
+			continue
+		}
+		lastHeard = r.Arrived
+		if !isProbe(r, sNxt) {
+			lastNonProbe = r.Arrived
+		}
+	}
+	switch probe.At {
+	case lastNonProbe + keepIdle:
+		e.observe("first probe %v after the last segment from the server", keepIdle)
+	case lastHeard + keepIdle:
+		e.observe("first probe %v after the server's own probe", keepIdle)
+	default:
+		e.Fatalf(fmt.Sprintf("the first probe %v after the client last heard from the server (at %v, or %v counting only non-probes)", keepIdle, lastHeard, lastNonProbe),
+			"it went at %v\n%s", probe.At, describeRecords(e.Since(mark)))
+	}
+	if probe.PayloadLen == 1 {
+		e.observe("the probe carried one garbage octet")
+	}
+	// The server answers the probe, which lies below its window, with an
+	// ACK of where it is (RFC 9293 3.10.7.4, first check).
+	var answer *harness.Record
+	e.WaitFor("the server's ACK of the probe", func() bool {
+		for _, r := range e.sentBy(probe.Index, harness.Server) {
+			if r.At >= probe.Arrived && harness.CheckRecord(r, Flags(ACK), Seq(sNxt), Ack(cNxt), Len(0)) == nil {
+				answer = r
+				return true
+			}
+		}
+		return false
+	})
+	e.WaitFor("the ACK to reach the client", func() bool { return answer.Arrived > 0 })
+	e.ExpectState(c, tcp.Established)
+
+	// Phase 2: the server vanishes.
+	vanish := e.Mark()
+	e.Net.AddRule(&harness.Rule{Name: "server vanished", Action: harness.Drop})
+	e.WaitFor("the client to give up on the vanished server", func() bool { return c.State() != tcp.Established })
+	deadAt := e.lastChangeAt(c)
+	probes := clientProbes(vanish)
+	if len(probes) != keepCount {
+		e.Fatalf(fmt.Sprintf("%d unanswered probes before the client gives up", keepCount), "%d\n%s", len(probes), describeRecords(e.Since(vanish)))
+	}
+	for _, r := range e.sentBy(vanish, harness.Client) {
+		if !isProbe(r, cNxt) {
+			e.Fatalf("only keepalive probes from the client while the server is gone", "#%d\n%s", r.Index, describeRecords(e.Since(vanish)))
+		}
+	}
+	if want := answer.Arrived + keepIdle; probes[0].At != want {
+		e.Fatalf(fmt.Sprintf("the next probe %v after the ACK of the last, at %v", keepIdle, want), "at %v", probes[0].At)
+	}
+	for i := 1; i < len(probes); i++ {
+		if gap := probes[i].At - probes[i-1].At; gap != keepInterval {
+			e.Fatalf(fmt.Sprintf("unanswered probes every %v", keepInterval), "probe %d came %v after the one before", i+1, gap)
+		}
+	}
+	if want := probes[len(probes)-1].At + keepInterval; deadAt != want {
+		e.Fatalf(fmt.Sprintf("the client to give up %v after its last probe, at %v", keepInterval, want), "at %v", deadAt)
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+
+	buf := make([]byte, 8)
+	if _, err := c.Read(buf); !errors.Is(err, syscall.ETIMEDOUT) {
+		e.Fatalf("client Read to report the dead peer (ETIMEDOUT)", "Read returned %v", err)
+	}
+	return nil
+}
