@@ -71,7 +71,8 @@ type Match func(p *wire.Packet) bool
 // those), how often (Times, Probability) and what happens to them (Action).
 // Rules apply in the order they were added; every rule that matches acts,
 // except that nothing acts after a Drop. Probabilistic draws come from the
-// Net's seeded fault stream, so one seed gives one run.
+// Net's seeded fault stream, so one seed gives one run. A Rule counts the
+// packets it saw (for Nth and Times): give each Net its own.
 type Rule struct {
 	// Name appears in the trace beside the packets the rule touched.
 	Name string
