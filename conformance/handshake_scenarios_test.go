@@ -12,7 +12,7 @@ var handshakeScenarios = []string{
 	"connect-refused", "listen-ack-rst", "listen-ignores-rst-and-ackless", "syn-sent-bad-ack",
 	"syn-retransmit", "syn-retransmit-exhausted", "syn-retransmit-3min", "syn-timeout-rto-3s", "synack-retransmit",
 	"third-ack-lost", "third-ack-lost-data", "data-on-third-ack", "listen-backlog",
-	"syn-received-checks", "syn-with-data", "syn-without-mss", "simultaneous-open", "syn-flood",
+	"syn-received-checks", "syn-with-data", "syn-without-mss", "synack-with-data", "simultaneous-open", "syn-flood",
 }
 
 // The handshake scenarios hold for more seeds than the control's one in
@@ -44,6 +44,7 @@ func TestHandshakeDeviationsSeenInControl(t *testing.T) {
 		"syn-retransmit-exhausted": {gvisorSynRetriesIgnored.Name},
 		"syn-retransmit-3min":      {gvisorSYNGiveUpBefore3Min.Name},
 		"syn-timeout-rto-3s":       {gvisorNoRTO3sAfterSYNTimeout.Name},
+		"synack-with-data":         {gvisorSYNACKTextDropped.Name},
 	} {
 		s, ok := Lookup(name)
 		if !ok {

@@ -233,3 +233,67 @@ func runSynWithoutMSS(e *Env) error {
 	}
 	return nil
 }
+
+// gvisorSYNACKTextDropped: gVisor completes the handshake on a SYN-ACK that
+// carries data but does not take the data.
+var gvisorSYNACKTextDropped = RegisterDeviation(Deviation{
+	Name:     "gvisor-synack-text-dropped",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.3",
+	Expected: "text on an acceptable SYN-ACK is processed (\"continue processing at the sixth step\"): acknowledged at once (ack=IRS+1+len) and delivered",
+	Instead:  "acknowledges only the SYN (ack=IRS+1) and discards the text, which the peer must send again",
+})
+
+var _ = register(
+	Scenario{
+		Name:    "synack-with-data",
+		Section: "handshake",
+		Summary: "the client dials an address no stack holds and gets, injected, a SYN-ACK carrying text: it reaches ESTABLISHED, acknowledges SYN and text together (ack=y+1+len) and delivers the text (RFC 9293 3.10.7.3: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
+		Run:     runSynAckWithData,
+	},
+)
+
+// nobodysServer is an address neither stack holds: what the client sends
+// there, the server's stack drops as not its own.
+var nobodysServer = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), 80)
+
+func runSynAckWithData(e *Env) error {
+	mark := e.Mark()
+	c, err := e.Client.Dial(nobodysServer)
+	e.NoError("client Dial", err)
+	e.Settle()
+	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Len(0)))[0]
+	x := syn.Packet.TCP.Seq
+	const y = seqnum.Value(123456)
+	text := []byte("text on the SYN-ACK")
+	m := e.Mark()
+	e.InjectTo(harness.Client, nobodysServer.Addr(), wire.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
+		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: wire.Options{HasMSS: true, MSS: 1460}, Payload: text})
+	e.Advance(time.Second) // any delayed ACK is out by now
+	if st := c.State(); st != tcp.Established {
+		e.Fatalf("client ESTABLISHED on an acceptable SYN-ACK", "%v", st)
+	}
+	acks := e.RepliesTo(m, harness.Client, nobodysServer)
+	if len(acks) == 0 {
+		e.Fail("an ACK of the SYN-ACK", describeRecords(e.Since(m)))
+	}
+	last := acks[len(acks)-1]
+	buf := make([]byte, 64)
+	k, rerr := c.Read(buf)
+	took := uint32(last.Packet.TCP.Ack) == uint32(y)+1+uint32(len(text)) && string(buf[:k]) == string(text)
+	switch {
+	case took:
+	case e.Pairing.Client == GVisor && uint32(last.Packet.TCP.Ack) == uint32(y)+1 && k == 0:
+		e.Deviates(gvisorSYNACKTextDropped)
+	default:
+		e.Fatalf(fmt.Sprintf("the text acknowledged (ack=%d) and delivered", uint32(y)+1+uint32(len(text))),
+			"last ACK ack=%d; Read %q, %v\n%s", uint32(last.Packet.TCP.Ack), buf[:k], rerr, describeRecords(e.Since(m)))
+	}
+	for _, r := range acks {
+		if err := harness.CheckRecord(r, FlagsInclude(ACK), FlagsExclude(SYN|RST|FIN), harness.AbsSeq(uint32(x)+1)); err != nil {
+			e.Fatalf("ACKs seq=ISS+1 from the client", "#%d: %v", r.Index, err)
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	return nil
+}
