@@ -544,3 +544,58 @@ func TestPureACKAfterTimeoutIsNumberedSndMax(t *testing.T) {
 	f.send(seg{flags: ack | fin, seq: remoteISS + 1, ack: localISS + 1, win: testWindow})
 	f.expect(seg{flags: ack, seq: localISS + 3001, ack: remoteISS + 2, win: -1})
 }
+
+// RFC 8985 7: a silent tail draws one probe after PTO (here the 10 ms floor:
+// the handshake measured an RTT of 0): the last segment again, since there
+// is no new data: the last MSS worth of the flight. Then only the
+// retransmission timer.
+func TestTailLossProbe(t *testing.T) {
+	cfg := baseConfig()
+	cfg.NoSACK = false
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000, SACKPermitted: true}, testWindow)
+	data := strings.Repeat("a", 1000) + strings.Repeat("b", 1000) + strings.Repeat("c", 500)
+	f.write(data)
+	if got := f.poll(); len(got) != 3 {
+		t.Fatalf("sent:\n%s", describe(got))
+	}
+	if got := f.advanceToDeadline(); got != minPTO {
+		t.Fatalf("probe after %v, want %v", got, minPTO)
+	}
+	f.expect(seg{flags: ack, seq: localISS + 1501, ack: remoteISS + 1, win: -1, data: data[1500:]})
+	rto := f.tcb.rto.RTO()
+	if got := f.advanceToDeadline(); got != rto {
+		t.Fatalf("retransmission timeout %v after the probe, want %v", got, rto)
+	}
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: data[:1000]})
+}
+
+// With new data waiting, the probe carries it, past cwnd if need be.
+func TestTailLossProbeSendsNewData(t *testing.T) {
+	cfg := baseConfig()
+	cfg.NoSACK = false
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000, SACKPermitted: true}, 3000)
+	data := strings.Repeat("x", 4000)
+	f.write(data)
+	if got := f.poll(); len(got) != 3 {
+		t.Fatalf("sent:\n%s", describe(got))
+	}
+	// The peer's window grows but no ACK of data arrives (all lost).
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: 5000})
+	f.poll()
+	f.advanceToDeadline()
+	got := f.poll()
+	if len(got) != 1 || got[0].Seq != localISS+3001 || len(got[0].Payload) != 1000 {
+		t.Fatalf("probe:\n%s", describe(got))
+	}
+}
+
+// Without SACK there is no probe (RFC 8985 requires it).
+func TestNoTailLossProbeWithoutSACK(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.write(strings.Repeat("x", 2500))
+	f.poll()
+	rto := f.tcb.rto.RTO()
+	if got := f.advanceToDeadline(); got != rto {
+		t.Fatalf("first timer after %v, want the RTO %v", got, rto)
+	}
+}
