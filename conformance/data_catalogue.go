@@ -18,5 +18,6 @@ var _ = register(
 	windowScaling,
 	swsAvoidance,
 	delayedACK,
+	nagle,
 	lossRecovery,
 )
