@@ -1,6 +1,8 @@
 package fuzz
 
 import (
+	"time"
+
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
@@ -40,7 +42,8 @@ func (r *interopRun) checkFinalStates() {
 
 // checkTimeWait: each stay in TIME-WAIT, at either end, lasted 2MSL from
 // its last restart. The exceptions: an application's ABORT in TIME-WAIT
-// deletes the TCB at once (RFC 9293 3.10.5).
+// deletes the TCB at once (RFC 9293 3.10.5), and so may a CLOSE with
+// unread data (see resetAt's use).
 func (r *interopRun) checkTimeWait() {
 	t := r.net.Trace()
 	for i, c := range t.Changes {
@@ -60,6 +63,13 @@ func (r *interopRun) checkTimeWait() {
 		if at := r.abortAt[c.Side]; at >= c.At && at <= exit.At {
 			continue
 		}
+		if r.resetAt(c.Side, exit.At) {
+			// The application closed with unread data and the end reset
+			// the connection as it left TIME-WAIT (RFC 1122 4.2.2.13:
+			// "SHOULD send a RST to show that data was lost"). gVisor does,
+			// as Linux does; ourstack flushes the data and keeps waiting.
+			continue
+		}
 		// The last FIN from the peer that reached this end intact while
 		// it was in TIME-WAIT restarts the wait.
 		start := c.At
@@ -77,6 +87,16 @@ func (r *interopRun) checkTimeWait() {
 				c.Side, r.ends[c.Side].kind, exit.To, exit.At-c.At, c.At, start, 2*interopMSL)
 		}
 	}
+}
+
+// resetAt reports whether side sent an RST at virtual time at.
+func (r *interopRun) resetAt(side harness.Side, at time.Duration) bool {
+	for _, rec := range r.net.Trace().Records {
+		if rec.Dir.From() == side && rec.At == at && rec.Packet.TCP.Flags.Has(wire.FlagRST) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkOurPaths: every connection ourstack had went along the diagram's

@@ -57,6 +57,16 @@ type interopRun struct {
 	fatal error
 	// violations the oracle found; empty means the run passed.
 	violations []string
+	// stuck says how the ending did not finish.
+	stuck string
+	// finalStates are the connection's states at both ends when the run
+	// was over, before Net.Close; timersLeft, whether any timer was armed
+	// then.
+	finalStates [2]tcp.State
+	timersLeft  bool
+	// deviation names a known gVisor deviation (interop_deviations_test.go)
+	// that excused what the oracle would otherwise have failed.
+	deviation string
 }
 
 func (r *interopRun) violate(format string, args ...any) {
@@ -76,10 +86,17 @@ func runInterop(prog *interopProgram, p interopPairing) *interopRun {
 	r.net = n
 	r.ends = [2]*interopEnd{{side: harness.Client, kind: p.client}, {side: harness.Server, kind: p.server}}
 	r.fatal = r.play()
+	for _, s := range []harness.Side{harness.Client, harness.Server} {
+		r.finalStates[s] = n.State(s, r.ourID(s))
+	}
+	_, r.timersLeft = n.NextEvent()
 	for _, e := range r.ends {
 		r.violations = append(r.violations, e.violations...)
 	}
-	if r.fatal == nil {
+	if r.deviation = r.excusedStall(); r.deviation == "" && r.stuck != "" {
+		r.violate("%s", r.stuck)
+	}
+	if r.fatal == nil && r.deviation == "" {
 		// Before Close, which resets whatever is left.
 		r.checkFinalStates()
 	}
@@ -179,7 +196,7 @@ func (r *interopRun) play() error {
 	err = n.RunUntil("both ends to read to the end", interopPatience, finished)
 	var nr *harness.ErrNotReached
 	if errors.As(err, &nr) {
-		r.violate("stuck: with the faults lifted, %s; client %v, server %v", nr, r.describeEnd(harness.Client), r.describeEnd(harness.Server))
+		r.stuck = fmt.Sprintf("stuck: with the faults lifted, %s; client %v, server %v", nr, r.describeEnd(harness.Client), r.describeEnd(harness.Server))
 		return nil
 	} else if err != nil {
 		return err
