@@ -24,6 +24,7 @@ const (
 	rowH          = 26
 	gapH          = 40
 	bottomMargin  = 50
+	labelAt       = 0.3
 )
 
 func (d *Diagram) rowY(row int) float64 {
@@ -133,7 +134,9 @@ func (d *Diagram) writeArrow(w *bufio.Writer, a *Arrow) {
 	if x2 < x1 {
 		angle += 180
 	}
-	mx, my := (x1+x2)/2, (y1+y2)/2
+	// Placed a third of the way from the sender, so that the labels of two
+	// arrows that cross (a simultaneous close) do not sit on each other.
+	mx, my := x1+(x2-x1)*labelAt, y1+(y2-y1)*labelAt
 	fmt.Fprintf(w, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s" transform="rotate(%.2f %.1f %.1f)">%s</text>`,
 		mx, my-4, color, angle, mx, my, html.EscapeString(a.Label))
 	fmt.Fprintf(w, `<text class="time" x="8" y="%.1f">%s</text>`, y1+3, FormatClock(r.At))
