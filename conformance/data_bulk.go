@@ -101,3 +101,43 @@ func runBulkTransferBothWays(e *Env) error {
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
 	return nil
 }
+
+// smallMTU is RFC 1122's smallest datagram every host must accept (576
+// bytes): an MSS of 536 (RFC 9293 3.7.1).
+const smallMTU = 576
+
+var smallMSS = Scenario{
+	Name:    "small-mss",
+	Section: "data",
+	Summary: "1 MiB client to server over a 576-byte MTU: both SYNs offer MSS 536 (MTU less 40, RFC 9293 3.7.1), every data segment with its options fits 536, no packet exceeds the MTU, and the digest matches",
+	Setup:   func(s *Setup) { s.Net.MTU = smallMTU },
+	Run:     runSmallMSS,
+}
+
+func runSmallMSS(e *Env) error {
+	c, s := e.Connect()
+	for _, dir := range []harness.Dir{harness.ClientToServer, harness.ServerToClient} {
+		syn := e.synOf(dir)
+		if syn == nil {
+			e.Fail(fmt.Sprintf("a %s SYN", dir), "none")
+		}
+		if o := syn.Packet.TCP.Options; !o.HasMSS || o.MSS != smallMTU-40 {
+			e.Fatalf(fmt.Sprintf("the %s SYN to offer MSS %d", dir, smallMTU-40), "MSS option present %v, %d (is the MTU %d? tcpbed run's --mtu overrides the scenario's)", o.HasMSS, o.MSS, smallMTU)
+		}
+	}
+	mark := e.Mark()
+	e.NewTransfer(c, s, 1<<20).Run()
+	e.Advance(delayedACKWait)
+	largest := e.expectSegmentsFitMSS(mark, harness.ClientToServer)
+	for _, r := range e.Since(0) {
+		if r.Len > smallMTU || r.Fate == harness.TooBig {
+			e.Fatalf(fmt.Sprintf("no packet longer than the %d-byte MTU", smallMTU), "#%d is %d bytes", r.Index, r.Len)
+		}
+	}
+	e.expectCumulativeAcks(mark, harness.ServerToClient, nil)
+	e.expectAllAcked(mark, harness.ClientToServer, 1<<20)
+	e.observe("largest data segment %d bytes", largest)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}

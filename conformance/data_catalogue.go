@@ -7,6 +7,7 @@ package conformance
 var _ = register(
 	bulkTransfer,
 	bulkTransferBothWays,
+	smallMSS,
 	bulkTransferLossy,
 	rtoBackoff,
 	fastRetransmit,

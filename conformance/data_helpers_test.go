@@ -175,7 +175,7 @@ func TestDataDeviationsSeenInControl(t *testing.T) {
 // dataScenarios are this section's scenarios (and loss-recovery), in
 // catalogue order.
 var dataScenarios = []string{
-	"bulk-transfer", "bulk-transfer-both-ways", "bulk-transfer-lossy", "rto-backoff",
+	"bulk-transfer", "bulk-transfer-both-ways", "small-mss", "bulk-transfer-lossy", "rto-backoff",
 	"fast-retransmit", "fast-retransmit-nosack", "out-of-order", "out-of-order-nosack",
 	"duplicates", "zero-window", "window-scaling", "sws-avoidance", "delayed-ack", "nagle", "loss-recovery",
 }
