@@ -4,14 +4,16 @@
 //	conformance-report summary REPORT.json           the table, scenario by pairing; exit 1 if a cell failed
 //	conformance-report gate [-baseline FILE] REPORT.json
 //	                                                 compare with the baseline; exit 1 on a regression or a vanished cell
-//	conformance-report update-baseline [-baseline FILE] REPORT.json
-//	                                                 rewrite the baseline from the report
+//	conformance-report update-baseline [-baseline FILE] [-accept-regressions] REPORT.json
+//	                                                 rewrite the baseline from the report; it refuses to
+//	                                                 record a regression (pass -> fail) unless told to
 //
 // Exit status 2 means the arguments or the files were wrong.
 package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,7 +33,7 @@ const defaultBaseline = "conformance/baseline.txt"
 const usage = `usage:
   conformance-report summary REPORT.json
   conformance-report gate [-baseline FILE] REPORT.json
-  conformance-report update-baseline [-baseline FILE] REPORT.json
+  conformance-report update-baseline [-baseline FILE] [-accept-regressions] REPORT.json
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -44,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conformance-report "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	baseline := fs.String("baseline", defaultBaseline, "the committed baseline `FILE`")
+	acceptRegressions := fs.Bool("accept-regressions", false, "update-baseline: record cells that passed in the baseline and fail now as failing")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitBadArgs
 	}
@@ -64,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "gate":
 		return gate(cells, strays, *baseline, stdout, stderr)
 	case "update-baseline":
-		return updateBaseline(cells, *baseline, stdout, stderr)
+		return updateBaseline(cells, *baseline, *acceptRegressions, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "conformance-report: unknown command %q\n%s", args[0], usage)
 	return exitBadArgs
@@ -117,7 +120,28 @@ func gate(cells []report.Cell, strays []string, baselinePath string, stdout, std
 	return exitOK
 }
 
-func updateBaseline(cells []report.Cell, baselinePath string, stdout, stderr io.Writer) int {
+// updateBaseline rewrites the baseline from the report. It refuses to turn
+// a pass into a fail or skip unless told to: a regression is fixed, not
+// recorded, save on purpose.
+func updateBaseline(cells []report.Cell, baselinePath string, acceptRegressions bool, stdout, stderr io.Writer) int {
+	if f, err := os.Open(baselinePath); err == nil {
+		old, err := report.ParseBaseline(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "conformance-report update-baseline: %s: %v\n", baselinePath, err)
+			return exitBadArgs
+		}
+		if regs := report.Compare(old, cells).Regressions; len(regs) > 0 && !acceptRegressions {
+			fmt.Fprintf(stderr, "conformance-report update-baseline: %d cell(s) passed in %s and do not now; fix them, or record them as failing with -accept-regressions (make baseline ACCEPT_REGRESSIONS=1):\n", len(regs), baselinePath)
+			for _, r := range regs {
+				fmt.Fprintf(stderr, "  %s: now %s\n    replay: %s\n", r.Key(), r.Outcome, r.Replay)
+			}
+			return exitFailed
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "conformance-report update-baseline: %v\n", err)
+		return exitBadArgs
+	}
 	var b bytes.Buffer
 	if err := report.BaselineOf(cells).Write(&b); err != nil {
 		fmt.Fprintf(stderr, "conformance-report: %v\n", err)

@@ -67,10 +67,22 @@ func TestUpdateBaselineThenGate(t *testing.T) {
 		t.Fatalf("gate on an unchanged matrix: exit %d:\n%s", code, out)
 	}
 	// A baseline that claims the failing cell passed: a regression.
-	os.WriteFile(base, []byte("handshake gvisor->gvisor pass\nhandshake ours->ours pass\n"), 0o644)
+	claimsPass := []byte("handshake gvisor->gvisor pass\nhandshake ours->ours pass\n")
+	os.WriteFile(base, claimsPass, 0o644)
 	code, out, _ := runCmd("gate", "-baseline", base, rep)
 	if code != exitFailed || !strings.Contains(out, "handshake ours->ours: was pass, now fail") || !strings.Contains(out, "gate: FAIL") {
 		t.Fatalf("gate on a regression: exit %d:\n%s", code, out)
+	}
+	// update-baseline will not record the regression unless told to.
+	code, _, errOut := runCmd("update-baseline", "-baseline", base, rep)
+	if after, _ := os.ReadFile(base); code != exitFailed || !strings.Contains(errOut, "handshake ours->ours: now fail") || string(after) != string(claimsPass) {
+		t.Fatalf("update-baseline over a regression: exit %d, stderr %q, baseline now:\n%s", code, errOut, after)
+	}
+	if code, _, errOut := runCmd("update-baseline", "-accept-regressions", "-baseline", base, rep); code != exitOK {
+		t.Fatalf("update-baseline -accept-regressions: exit %d: %s", code, errOut)
+	}
+	if after, _ := os.ReadFile(base); !strings.Contains(string(after), "handshake ours->ours fail\n") {
+		t.Fatalf("baseline after accepting:\n%s", after)
 	}
 }
 
