@@ -14,27 +14,19 @@ var _ = register(
 	Scenario{
 		Name:    "simultaneous-open",
 		Section: "simultaneous-open",
-		Summary: "both ends dial each other at the same virtual instant: SYNs cross, each answers with a SYN-ACK of its own ISN, both go SYN-SENT -> SYN-RECEIVED -> ESTABLISHED (RFC 9293 3.5 figure 7), one connection, no RST, data both ways. " +
-			"One end must open from a chosen port: gVisor can (Bind, then Connect); ourstack cannot (Connect always picks an ephemeral port), so ours<->ours is left out. The raw-peer tests in handshake_simopen_test.go drive ourstack's and gVisor's SYN-SENT by hand",
-		Pairings: []Pairing{{Ours, GVisor}, {GVisor, Ours}, {GVisor, GVisor}},
-		Run:      runSimultaneousOpen,
+		Summary: "both ends dial each other at the same virtual instant (the server from a chosen port: bind, then connect): SYNs cross, each answers with a SYN-ACK of its own ISN, both go SYN-SENT -> SYN-RECEIVED -> ESTABLISHED (RFC 9293 3.5 figure 7), one connection, no RST, data both ways. The raw-peer tests in handshake_simopen_test.go drive each stack's SYN-SENT by hand",
+		Run:     runSimultaneousOpen,
 	},
 )
 
 func runSimultaneousOpen(e *Env) error {
 	mark := e.Mark()
-	var c, s harness.Conn
-	var err error
-	if e.Pairing.Server == GVisor {
-		// The client picks its port; the server opens from a known one to it.
-		c, err = e.Client.Dial(netip.AddrPortFrom(e.Net.Addr(harness.Server), simOpenPort))
-		e.NoError("client Dial", err)
-		s = e.DialFromGVisor(harness.Server, simOpenPort, netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort))
-	} else {
-		s, err = e.Server.Dial(netip.AddrPortFrom(e.Net.Addr(harness.Client), simOpenPort))
-		e.NoError("server Dial", err)
-		c = e.DialFromGVisor(harness.Client, simOpenPort, netip.AddrPortFrom(e.Net.Addr(harness.Server), s.ID().LocalPort))
-	}
+	// The client takes an ephemeral port; the server opens from a known
+	// one to it, before either SYN has arrived (bind(2), then connect(2)).
+	c, err := e.Client.Dial(netip.AddrPortFrom(e.Net.Addr(harness.Server), simOpenPort))
+	e.NoError("client Dial", err)
+	s, err := harness.DialFrom(e.Server, simOpenPort, netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort))
+	e.NoError("server DialFrom", err)
 	if c.ID() != mirror(s.ID()) {
 		e.Fatalf("both ends to open the same four-tuple", "client %v, server %v", c.ID(), s.ID())
 	}
@@ -86,6 +78,22 @@ func runSimultaneousOpen(e *Env) error {
 	}
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established)
 	e.ExpectStates(s, tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established)
+	// Which completion each end chose: ESTABLISHED when the other's SYN-ACK
+	// arrived, or only when the other's ACK did.
+	for _, end := range []struct {
+		conn         harness.Conn
+		othersSynAck *harness.Record
+	}{
+		{c, e.ExpectInOrder(mark, S2C(Flags(SYN|ACK)))[0]},
+		{s, e.ExpectInOrder(mark, C2S(Flags(SYN|ACK)))[0]},
+	} {
+		side := e.Side(end.conn)
+		if e.EnteredAt(end.conn, tcp.Established) == end.othersSynAck.Arrived {
+			e.observe("the %s (%s) took the crossing SYN-ACK as the ACK of its SYN (figure 7)", side, e.peerKind(side))
+		} else {
+			e.observe("the %s (%s) took the crossing SYN-ACK as an old duplicate and reached ESTABLISHED on the peer's ACK", side, e.peerKind(side))
+		}
+	}
 
 	data := e.Mark()
 	e.WriteAll(c, []byte("from the client"))

@@ -17,8 +17,9 @@ import (
 // own SYN crosses it. The stack must answer with a SYN-ACK of its ISS
 // (SYN-RECEIVED), and reach ESTABLISHED on either completion the RFC
 // allows: the peer's SYN-ACK (figure 7, line 6) or a bare ACK of its SYN.
-// Then it takes data. This covers ourstack, which cannot open from a chosen
-// port and so cannot play both ends of the simultaneous-open scenario.
+// Then it takes data. Unlike the simultaneous-open scenario, the far end
+// here does exactly what the test says, so each completion is exercised for
+// each stack.
 func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 	makers := map[string]func() harness.PeerMaker{
 		Ours:   func() harness.PeerMaker { return harness.Ours(harness.OursOptions{}) },
