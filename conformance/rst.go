@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -235,5 +237,103 @@ func runHalfOpen(e *Env) error {
 	}
 	e.expectReset(c)
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	return nil
+}
+
+// RST in the closing states (RFC 9293 3.10.7.4, second check, "If the RST
+// bit is set"): in FIN-WAIT-2 and CLOSE-WAIT "any outstanding RECEIVEs and
+// SEND should receive "reset" responses ... Enter the CLOSED state"; in
+// LAST-ACK "enter the CLOSED state, delete the TCB".
+var _ = register(
+	Scenario{
+		Name:    "rst-in-fin-wait-2",
+		Section: "rst",
+		Summary: "the client has half-closed (FIN-WAIT-2); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once (no TIME-WAIT), its Read reports the reset (RFC 9293 3.10.7.4)",
+		Run:     func(e *Env) error { return runRSTInHalfClosed(e, harness.Client) },
+	},
+	Scenario{
+		Name:    "rst-in-close-wait",
+		Section: "rst",
+		Summary: "the server has read the client's FIN (CLOSE-WAIT); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once, its Write reports the reset (RFC 9293 3.10.7.4)",
+		Run:     func(e *Env) error { return runRSTInHalfClosed(e, harness.Server) },
+	},
+	Scenario{
+		Name:    "rst-in-last-ack",
+		Section: "rst",
+		Summary: "the server is in LAST-ACK retransmitting its FIN (the client's last ACK is lost); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once, no more FIN retransmissions (RFC 9293 3.10.7.4)",
+		Run:     runRSTInLastAck,
+	},
+)
+
+// gvisorCloseWaitRSTIsEPIPE: gVisor follows Linux (tcp_reset sets EPIPE
+// for CLOSE-WAIT), not the RFC's "reset" response.
+var gvisorCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
+	Name:     "gvisor-close-wait-rst-reports-epipe",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
+	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
+	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)",
+})
+
+// runRSTInHalfClosed: the client half-closes; side receives an exact RST.
+func runRSTInHalfClosed(e *Env, side harness.Side) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	e.CloseWrite(c)
+	e.ReadEOF(s)
+	e.Advance(delayedACKWait)
+	e.ExpectState(c, tcp.FinWait2)
+	e.ExpectState(s, tcp.CloseWait)
+	target := c
+	if side == harness.Server {
+		target = s
+	}
+	_, rcvNxt := e.streamEnd(side.Other()) // the FIN included, for the server
+	mark := e.Mark()
+	e.injectRST(target, rcvNxt)
+	e.Settle()
+	if got := e.Since(mark); len(got) != 0 {
+		e.Fail("no reply to the RST", describeRecords(got))
+	}
+	if side == harness.Client {
+		e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.Closed)
+		e.expectReset(c)
+	} else {
+		e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.Closed)
+		_, err := s.Write([]byte("x"))
+		if errors.Is(err, syscall.EPIPE) && e.Pairing.Server == GVisor {
+			e.Deviates(gvisorCloseWaitRSTIsEPIPE)
+			e.observe("gVisor deviation accepted: %s", gvisorCloseWaitRSTIsEPIPE.Name)
+		} else if !errors.Is(err, syscall.ECONNRESET) {
+			e.Fatalf("server Write to return connection reset (ECONNRESET)", "Write returned %v", err)
+		}
+	}
+	e.Advance(2 * e.MSL)
+	if st := target.State(); st != tcp.Closed {
+		e.Fatalf(side.String()+" CLOSED", "%v", st)
+	}
+	return nil
+}
+
+func runRSTInLastAck(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	e.Close(c)
+	e.ReadEOF(s)
+	e.Advance(delayedACKWait)
+	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(ACK), Action: harness.Drop})
+	e.Close(s)
+	e.Drain()
+	e.ExpectState(s, tcp.LastAck)
+	_, rcvNxt := e.streamEnd(harness.Client) // after the client's FIN
+	mark := e.Mark()
+	e.injectRST(s, rcvNxt)
+	e.Settle()
+	e.ExpectState(s, tcp.Closed)
+	e.Advance(2 * e.MSL)
+	for _, r := range e.sentBy(mark, harness.Server) {
+		e.Fatalf("nothing more from the server after the RST in LAST-ACK", "#%d [%s]\n%s", r.Index, r.Packet.TCP.Flags, describeRecords(e.Since(mark)))
+	}
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 	return nil
 }

@@ -11,7 +11,7 @@ var closingScenarios = []string{
 	"half-close", "half-close-server", "fin-with-data", "close-unread", "close-wait-fin-again",
 	"simultaneous-close", "simultaneous-close-loss",
 	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst",
-	"abort", "rst-validation", "half-open",
+	"abort", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack",
 	"keepalive",
 }
 

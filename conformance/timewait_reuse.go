@@ -3,12 +3,10 @@ package conformance
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"syscall"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -43,7 +41,8 @@ func runTimeWaitReuse(e *Env) error {
 
 	mark := e.Mark()
 	lport := c.ID().LocalPort
-	c2 := e.dialFromPort(harness.Client, lport, e.ServerAddr())
+	c2, err := harness.DialFrom(e.Client, lport, e.ServerAddr())
+	e.NoError(fmt.Sprintf("client Dial from port %d", lport), err)
 	if c2.ID() != c.ID() {
 		e.Fatalf("the new connection on the old four-tuple "+fmt.Sprint(c.ID()), "%v", c2.ID())
 	}
@@ -126,44 +125,4 @@ func runTimeWaitReuse(e *Env) error {
 	e.ExpectInOrder(dataMark, C2S(FlagsInclude(ACK), Seq(1), Len(len(req))), S2C(FlagsInclude(ACK), Seq(1), Ack(uint32(1+len(req))), Len(len(resp))))
 	e.ExpectCleanStreams(dataMark)
 	return nil
-}
-
-// dialFromPort opens a connection at side from local port lport to raddr,
-// as bind(2) then connect(2) would: ourstack's ConnectFrom, gVisor's Bind
-// then Connect.
-func (e *Env) dialFromPort(side harness.Side, lport uint16, raddr netip.AddrPort) harness.Conn {
-	if st := ourStackOf(e.Net.Peer(side)); st != nil {
-		c, err := st.ConnectFrom(lport, raddr)
-		e.NoError(fmt.Sprintf("%s ConnectFrom(%d)", side, lport), err)
-		return oursChosenPortConn{c}
-	}
-	return e.DialFromGVisor(side, lport, raddr)
-}
-
-// oursChosenPortConn is an ourstack connection this package opened, as a
-// harness.Conn (the harness wraps only the ones its own Dial makes).
-type oursChosenPortConn struct{ c *ourstack.Conn }
-
-func (c oursChosenPortConn) ID() tcp.FourTuple { return c.c.ID() }
-func (c oursChosenPortConn) State() tcp.State  { return c.c.State() }
-func (c oursChosenPortConn) CloseWrite() error { return c.c.CloseWrite() }
-func (c oursChosenPortConn) Close() error      { return c.c.Close() }
-func (c oursChosenPortConn) Abort() error      { return c.c.Abort() }
-
-func (c oursChosenPortConn) Read(p []byte) (int, error) {
-	n, err := c.c.TryRead(p)
-	return n, wouldBlockOfOurs(err)
-}
-
-func (c oursChosenPortConn) Write(p []byte) (int, error) {
-	n, err := c.c.TryWrite(p)
-	return n, wouldBlockOfOurs(err)
-}
-
-// wouldBlockOfOurs turns ourstack's would-block into the harness's.
-func wouldBlockOfOurs(err error) error {
-	if errors.Is(err, ourstack.ErrWouldBlock) {
-		return harness.ErrWouldBlock
-	}
-	return err
 }
