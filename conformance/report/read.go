@@ -33,7 +33,7 @@ func ReadFile(path string) ([]Cell, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(cells) == 0 {
-		return nil, fmt.Errorf("report: %s holds no conformance cells (no spec under %q)", path, SuiteText)
+		return nil, fmt.Errorf("report: %s holds no conformance cells (no spec under %q: did the suite build and run? see Ginkgo's output above)", path, SuiteText)
 	}
 	return cells, nil
 }
