@@ -31,7 +31,6 @@ type peer struct {
 	env  harness.PeerEnv
 	host *Host
 
-	dirty       bool            // a packet or an application call since the last Settle
 	listenPorts map[uint16]bool // ports a Listen opened, for where connections start
 	// states is the last state reported for every connection the peer
 	// knows and has not seen end; touched, those a packet or a call
@@ -61,7 +60,7 @@ func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 		states:      map[tcp.FourTuple]tcp.State{},
 		touched:     map[tcp.FourTuple]bool{},
 	}
-	p.timers.init(env.Clock, h.cfg.QuietPeriod, cfg.MirrorTimeWait, func() { p.dirty = true })
+	p.timers.init(env.Clock, h.cfg.QuietPeriod, cfg.MirrorTimeWait)
 	return p, nil
 }
 
@@ -75,7 +74,6 @@ func (p *peer) Host() *Host { return p.host }
 // Deliver writes pkt to the TUN. The kernel processes it inside the write;
 // its answers wait on the TUN until Settle passes them on.
 func (p *peer) Deliver(pkt []byte) {
-	p.dirty = true
 	if id, ok := packetFourTuple(pkt, false); ok {
 		p.touched[id] = true
 	}
@@ -83,10 +81,7 @@ func (p *peer) Deliver(pkt []byte) {
 }
 
 // touch marks a connection for the next state poll.
-func (p *peer) touch(id tcp.FourTuple) {
-	p.dirty = true
-	p.touched[id] = true
-}
+func (p *peer) touch(id tcp.FourTuple) { p.touched[id] = true }
 
 // Settle passes on everything the kernel has sent, and the state changes
 // that go with it, and waits for a kernel timer only when the virtual clock
@@ -128,7 +123,6 @@ func (p *peer) Settle() {
 	if full || len(p.touched) > 0 {
 		p.pollStates(full)
 	}
-	p.dirty = false
 	for _, pkt := range pkts {
 		p.env.Transmit(pkt)
 	}
@@ -193,7 +187,6 @@ func (p *peer) pollStates(full bool) {
 
 // Listen opens a listening socket on port with Linux's usual backlog.
 func (p *peer) Listen(port uint16) (harness.Listener, error) {
-	p.dirty = true
 	l, err := p.host.Listen(port, listenBacklog)
 	if err != nil {
 		return nil, err
@@ -210,7 +203,6 @@ const listenBacklog = 128
 // Dial starts a non-blocking connect; the SYN is on the TUN already and
 // goes out at the next Settle.
 func (p *peer) Dial(raddr netip.AddrPort) (harness.Conn, error) {
-	p.dirty = true
 	c, err := p.host.Connect(raddr)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ type peerListener struct {
 }
 
 func (l *peerListener) Accept() (harness.Conn, error) {
-	l.p.dirty = true
 	c, err := l.l.TryAccept()
 	if err != nil {
 		return nil, err

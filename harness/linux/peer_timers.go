@@ -23,7 +23,6 @@ type kernelTimers struct {
 	clock    *harness.Clock
 	quiet    time.Duration
 	timeWait bool // mirror TIME-WAIT's timer too
-	wake     func()
 	mirrors  map[tcp.FourTuple]*timerMirror
 	fired    []*timerMirror
 }
@@ -43,8 +42,8 @@ type timerMirror struct {
 // rounded to the kernel's jiffy (4 ms at HZ=250).
 const sameDeadline = 5 * time.Millisecond
 
-func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, timeWait bool, wake func()) {
-	k.clock, k.quiet, k.timeWait, k.wake = clock, quiet, timeWait, wake
+func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, timeWait bool) {
+	k.clock, k.quiet, k.timeWait = clock, quiet, timeWait
 	k.mirrors = map[tcp.FourTuple]*timerMirror{}
 }
 
@@ -97,7 +96,6 @@ func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polle
 func (k *kernelTimers) onFire(m *timerMirror) {
 	m.fired = true
 	k.fired = append(k.fired, m)
-	k.wake()
 }
 
 // waitFired waits, in real time, for the kernel to fire each timer whose

@@ -123,7 +123,7 @@ func TestTimeWaitMirroredOnlyWhenAsked(t *testing.T) {
 	for _, ask := range []bool{false, true} {
 		clock := harness.NewClock()
 		var k kernelTimers
-		k.init(clock, time.Millisecond, ask, func() {})
+		k.init(clock, time.Millisecond, ask)
 		k.observe(c.ID(), s, true, time.Now())
 		at, pending := clock.NextDeadline()
 		switch {
