@@ -98,6 +98,8 @@ func runSYNFlood(e *Env) error {
 		e.Fatalf(fmt.Sprintf("the stack to count at least %d SYN cookies sent (%d SYNs, %d kept half-open)", want, floodSYNs, len(halfOpen)), "%d", cookies)
 	}
 
+	e.observe("%d half-open connections kept, %d SYN cookies sent", len(halfOpen), cookies)
+
 	// The legitimate client got through, and moves data both ways.
 	s := e.Accept(l)
 	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })

@@ -130,6 +130,7 @@ func runListenBacklog(e *Env) error {
 			e.Fatalf(fmt.Sprintf("client %d ESTABLISHED once accepted", i), "%v", c.State())
 		}
 	}
+	e.observe("%d connections complete on the server before Accept; %d clients refused, %d waited", complete, len(refused), dials-complete-len(refused))
 	expectListenerStillWorks(e, l)
 	return nil
 }

@@ -85,8 +85,10 @@ func runSynReceivedChecks(e *Env) error {
 		if serverState() != tcp.SynReceived {
 			e.Fatalf("server still SYN-RECEIVED after a challenge ACK", "%v", serverState())
 		}
+		e.observe("an in-window RST not at RCV.NXT got a challenge ACK (RFC 5961 3.2)")
 	case len(got) == 0 && serverState() != tcp.SynReceived:
 		reset = true
+		e.observe("an in-window RST not at RCV.NXT reset the half-open connection (no RFC 5961 check in SYN-RECEIVED)")
 	default:
 		e.Fail("a challenge ACK seq=ISS+1 ack=IRS+1 (staying SYN-RECEIVED), or a silent reset, for an in-window RST",
 			fmt.Sprintf("server %v\n%s", serverState(), describeRecords(got)))
@@ -160,7 +162,9 @@ func runSynWithData(e *Env) error {
 	third := wire.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
 	if queued {
 		third.Seq = x + 1 + seqnum.Value(len(text))
+		e.observe("the server queued the text on the SYN and acknowledged it in the SYN-ACK")
 	} else {
+		e.observe("the server acknowledged only the SYN; the text was taken when sent again")
 		// The text was not acknowledged: send it again on the third ACK.
 		third.Flags |= PSH
 		third.Payload = text

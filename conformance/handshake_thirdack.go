@@ -116,12 +116,14 @@ func runThirdACKLostData(e *Env) error {
 		if err := harness.CheckRecord(completer, Seq(1), Ack(1)); err != nil {
 			e.Fatalf("the first data segment at seq=1 ack=1", "#%d: %v", completer.Index, err)
 		}
+		e.observe("the client's first data segment completed the server's handshake")
 	} else {
 		// The other allowed order: a SYN-ACK retransmission came first and
 		// the client ACKed it.
 		if err := harness.CheckRecord(completer, Flags(ACK), Seq(1), Ack(1)); err != nil {
 			e.Fatalf("a bare ACK seq=1 ack=1 for the retransmitted SYN-ACK", "#%d: %v", completer.Index, err)
 		}
+		e.observe("the server's SYN-ACK retransmission came first; the client's second ACK completed the handshake")
 	}
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
 	e.WriteAll(s, []byte("got it"))
@@ -158,11 +160,13 @@ func runDataOnThirdACK(e *Env) error {
 	switch {
 	case len(after) >= 1 && after[0].PayloadLen > 0:
 		dataSeg = after[0]
+		e.observe("the data rode on the third segment")
 	case len(after) >= 2 && after[0].PayloadLen == 0:
 		if err := harness.CheckRecord(after[0], Flags(ACK), Seq(1), Ack(1)); err != nil {
 			e.Fatalf("the third segment: ACK seq=1 ack=1", "#%d: %v", after[0].Index, err)
 		}
 		dataSeg = after[1]
+		e.observe("a bare third ACK, the data right behind it")
 	default:
 		e.Fail("the third ACK with the data on it or right behind it", describeRecords(e.Since(mark)))
 	}
