@@ -118,12 +118,15 @@ func runRTOBackoff(e *Env) error {
 
 	// Application: both calls report the failure.
 	buf := make([]byte, 10)
-	if _, err := c.Read(buf); err == nil || err == io.EOF || errors.Is(err, harness.ErrWouldBlock) {
-		e.Fatalf("client Read to return the error that ended the connection", "Read returned %v", err)
+	_, rerr := c.Read(buf)
+	if rerr == nil || rerr == io.EOF || errors.Is(rerr, harness.ErrWouldBlock) {
+		e.Fatalf("client Read to return the error that ended the connection", "Read returned %v", rerr)
 	}
-	if _, err := c.Write(buf); err == nil || errors.Is(err, harness.ErrWouldBlock) {
-		e.Fatalf("client Write to return an error", "Write returned %v", err)
+	_, werr := c.Write(buf)
+	if werr == nil || errors.Is(werr, harness.ErrWouldBlock) {
+		e.Fatalf("client Write to return an error", "Write returned %v", werr)
 	}
+	e.observe("after the abort Read returned %q, Write %q", rerr, werr)
 	if probed != nil {
 		e.observe("a tail-loss probe (RFC 8985 7) seq=%d went %v after the data, before the first RTO", probed.RelSeq, probed.At-sends[0].At)
 	}
