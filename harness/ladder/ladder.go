@@ -18,7 +18,7 @@ import (
 
 // DefaultMaxPackets bounds how many segments a diagram draws: a 16 MiB
 // transfer has tens of thousands, and a ladder is for reading.
-const DefaultMaxPackets = 300
+const DefaultMaxPackets = 60
 
 // Options choose how a diagram is drawn.
 type Options struct {
@@ -27,8 +27,8 @@ type Options struct {
 	// Absolute labels segments with absolute sequence numbers instead of
 	// the RFC's symbolic ones (x for the client's ISN, y for the server's).
 	Absolute bool
-	// MaxPackets is the most segments drawn (default DefaultMaxPackets); the
-	// rest are summarized in one line.
+	// MaxPackets is the most segments drawn (default DefaultMaxPackets): the
+	// first and the last half of them; the middle is summarized in one line.
 	MaxPackets int
 }
 
@@ -76,8 +76,23 @@ type Diagram struct {
 	States   []StateMark
 	Brackets []Bracket
 	Gaps     []Gap
-	// Omitted counts the segments not drawn (past MaxPackets).
-	Omitted int
+	// Omitted counts the segments not drawn: past MaxPackets, the middle of
+	// the trace is left out (the opening and the close are what a reader
+	// wants) and OmittedRow marks where.
+	Omitted, OmittedRow int
+}
+
+// elide keeps the first and the last max/2 records of a long trace; the
+// records from cutFrom to cutTo are left out.
+func elide(all []*harness.Record, max int) (kept []*harness.Record, cutFrom, cutTo int) {
+	if len(all) <= max {
+		return all, 0, 0
+	}
+	head := max / 2
+	tail := max - head
+	cutFrom, cutTo = head, len(all)-tail
+	kept = append(append(kept, all[:head]...), all[cutTo:]...)
+	return kept, cutFrom, cutTo
 }
 
 // event kinds, in the order events at one instant are drawn: a segment
@@ -86,6 +101,7 @@ const (
 	evArrive = iota
 	evState
 	evSend
+	evOmit // where the elided middle of a long trace would be
 )
 
 type event struct {
@@ -112,12 +128,8 @@ func Build(t *harness.Trace, opts Options) *Diagram {
 		opts.Server = "server"
 	}
 	d := &Diagram{Options: opts}
-	records := t.Records
-	if len(records) > opts.MaxPackets {
-		d.Omitted = len(records) - opts.MaxPackets
-		records = records[:opts.MaxPackets]
-	}
-	var last time.Duration
+	records, cutFrom, cutTo := elide(t.Records, opts.MaxPackets)
+	d.Omitted = cutTo - cutFrom
 	var events []event
 	for i, r := range records {
 		d.Arrows = append(d.Arrows, Arrow{Record: r, From: r.Dir.From(), ArrivedRow: -1, Label: Label(r, opts.Absolute)})
@@ -125,15 +137,20 @@ func Build(t *harness.Trace, opts Options) *Diagram {
 		if arrived(r) {
 			events = append(events, event{at: r.Arrived, kind: evArrive, order: i, arrow: i})
 		}
-		last = max(last, r.At, r.Arrived)
+	}
+	// State changes while elided segments were on the wire are elided too.
+	var elidedFrom, elidedTo time.Duration
+	if d.Omitted > 0 {
+		elidedFrom, elidedTo = t.Records[cutFrom].At, t.Records[cutTo-1].At
+		events = append(events, event{at: elidedFrom, kind: evOmit, order: cutFrom})
 	}
 	multi := connections(t.Changes) > 1
 	for i, c := range t.Changes {
-		if d.Omitted > 0 && c.At > last {
-			break
+		if d.Omitted > 0 && c.At > elidedFrom && c.At < elidedTo {
+			continue
 		}
 		conn := ""
-		if multi {
+		if multi && c.ID.RemotePort != 0 {
 			conn = fmt.Sprintf(":%d", c.ID.LocalPort)
 		}
 		d.States = append(d.States, StateMark{Side: c.Side, State: c.To, Conn: conn})
@@ -161,6 +178,8 @@ func Build(t *harness.Trace, opts Options) *Diagram {
 			d.Arrows[ev.arrow].ArrivedRow = row
 		case evState:
 			d.States[ev.state].Row = row
+		case evOmit:
+			d.OmittedRow = row
 		}
 	}
 	d.Brackets = timeWaitBrackets(d)

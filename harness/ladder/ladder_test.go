@@ -3,6 +3,7 @@ package ladder_test
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -188,5 +189,32 @@ func TestSVGRenders(t *testing.T) {
 	// all-black render is a failure.
 	if frac := float64(dark) / float64(total); frac < 0.005 || frac > 0.5 {
 		t.Errorf("rendered %dx%d image has %.2f%% dark pixels: blank or broken", b.Dx(), b.Dy(), 100*frac)
+	}
+}
+
+func TestLongTraceKeepsItsOpeningAndClose(t *testing.T) {
+	trace := runTrace(t, "half-close")
+	if len(trace.Records) <= ladder.DefaultMaxPackets {
+		t.Fatalf("half-close crossed only %d packets; the test needs a long trace", len(trace.Records))
+	}
+	d := ladder.Build(trace, ladder.Options{})
+	if len(d.Arrows) != ladder.DefaultMaxPackets || d.Omitted != len(trace.Records)-ladder.DefaultMaxPackets {
+		t.Fatalf("drew %d segments and left out %d of %d", len(d.Arrows), d.Omitted, len(trace.Records))
+	}
+	first, last := d.Arrows[0].Record, d.Arrows[len(d.Arrows)-1].Record
+	if first != trace.Records[0] || last != trace.Records[len(trace.Records)-1] {
+		t.Errorf("the diagram does not start with the first segment and end with the last")
+	}
+	var buf bytes.Buffer
+	if err := d.SVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("… %d segments not drawn …", d.Omitted); !strings.Contains(buf.String(), want) {
+		t.Errorf("the SVG does not say %q", want)
+	}
+	for _, st := range []string{"FIN-WAIT-2", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT"} {
+		if !strings.Contains(buf.String(), ">"+st+"<") {
+			t.Errorf("the close's state %s is not drawn", st)
+		}
 	}
 }

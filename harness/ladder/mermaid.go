@@ -33,6 +33,9 @@ func (d *Diagram) Mermaid(out io.Writer) error {
 	for _, g := range d.Gaps {
 		byRow[g.AfterRow] = append(byRow[g.AfterRow], fmt.Sprintf("    Note over C,S: %s later", FormatDuration(g.Duration)))
 	}
+	if d.Omitted > 0 {
+		byRow[d.OmittedRow] = append(byRow[d.OmittedRow], fmt.Sprintf("    Note over C,S: %d segments not drawn", d.Omitted))
+	}
 	for _, a := range d.Arrows {
 		arrow := "->>"
 		switch a.Record.Fate {
@@ -51,9 +54,6 @@ func (d *Diagram) Mermaid(out io.Writer) error {
 			w.WriteString(line)
 			w.WriteString("\n")
 		}
-	}
-	if d.Omitted > 0 {
-		fmt.Fprintf(w, "    Note over C,S: and %d more segments not drawn\n", d.Omitted)
 	}
 	w.WriteString("```\n")
 	return w.Flush()

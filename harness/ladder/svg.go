@@ -48,9 +48,6 @@ func sideX(s harness.Side) float64 {
 func (d *Diagram) SVG(out io.Writer) error {
 	w := bufio.NewWriter(out)
 	bottom := d.rowY(len(d.RowTimes)) + bottomMargin
-	if d.Omitted > 0 {
-		bottom += rowH
-	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`+"\n",
 		svgWidth, bottom, svgWidth, bottom)
 	w.WriteString(`<defs>
@@ -89,8 +86,8 @@ func (d *Diagram) SVG(out io.Writer) error {
 		d.writeArrow(w, &d.Arrows[i])
 	}
 	if d.Omitted > 0 {
-		fmt.Fprintf(w, `<text class="gap" x="%d" y="%.0f" text-anchor="middle">… and %d more segments not drawn</text>`+"\n",
-			(clientX+serverX)/2, d.rowY(len(d.RowTimes))+rowH/2, d.Omitted)
+		fmt.Fprintf(w, `<text class="gap omitted" x="%d" y="%.0f" text-anchor="middle">… %d segments not drawn …</text>`+"\n",
+			(clientX+serverX)/2, d.rowY(d.OmittedRow)+4, d.Omitted)
 	}
 	w.WriteString("</svg>\n")
 	return w.Flush()
