@@ -3,11 +3,13 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // halfCloseSize is how much the end that did not half-close sends after
@@ -302,5 +304,87 @@ func runCloseWaitFINAgain(e *Env) error {
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 	e.expectTimeWaitLasts2MSL(c)
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	return nil
+}
+
+var _ = register(
+	Scenario{
+		Name:    "data-after-close",
+		Section: "half-close",
+		Summary: "the client closes (a full CLOSE, FIN-WAIT-2 once ACKed); the server, in CLOSE-WAIT, then sends data nobody will read: the client answers with RST <SEQ=SND.NXT> (RFC 1122 4.2.2.13: \"if new data is received after CLOSE is called, its TCP SHOULD send a RST to show that data was lost\"; RFC 2525 2.17); it goes CLOSED with no TIME-WAIT; the server's Write reports the reset",
+		Run:     runDataAfterClose,
+	},
+	Scenario{
+		Name:    "close-wait-data-after-fin",
+		Section: "half-close",
+		Summary: "a segment with data beyond the client's FIN (seq = RCV.NXT) reaches the server in CLOSE-WAIT: the text is ignored (RFC 9293 3.10.7.4, seventh check: \"This should not occur since a FIN has been received from the remote side. Ignore the segment text\"): Read still returns EOF, no byte delivered, nothing acknowledged beyond the FIN, the server stays in CLOSE-WAIT and closes normally",
+		Run:     runCloseWaitDataAfterFIN,
+	},
+)
+
+func runDataAfterClose(e *Env) error {
+	c, s := e.Connect()
+	e.Close(c)
+	e.ReadEOF(s)
+	e.Advance(delayedACKWait)
+	e.ExpectState(c, tcp.FinWait2)
+	mark := e.Mark()
+	msg := []byte("data for a client that has closed")
+	e.WriteAll(s, msg)
+	e.Advance(delayedACKWait)
+
+	e.ExpectInOrder(mark,
+		S2C(FlagsInclude(ACK), Seq(1), Len(len(msg))),
+		C2S(FlagsInclude(RST), FlagsExclude(SYN|FIN), Seq(2), Len(0)),
+	)
+	for _, r := range e.sentBy(mark, harness.Client) {
+		if !r.Packet.TCP.Flags.Has(RST) {
+			e.Fatalf("a RST, not an ACK, for data that arrives after CLOSE (RFC 1122 4.2.2.13)", "#%d [%s]\n%s", r.Index, r.Packet.TCP.Flags, describeRecords(e.Since(mark)))
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.Closed)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.Closed)
+	e.expectResetInCloseWait(s)
+	return nil
+}
+
+func runCloseWaitDataAfterFIN(e *Env) error {
+	c, s := e.Connect()
+	e.CloseWrite(c)
+	e.ReadEOF(s)
+	e.Advance(delayedACKWait)
+	e.ExpectState(s, tcp.CloseWait)
+	finEndRel, rcvNxt := e.streamEnd(harness.Client) // one past the FIN
+	_, sndNxt := e.streamEnd(harness.Server)
+	id := s.ID()
+	mark := e.Mark()
+	e.InjectTo(harness.Server, netip.Addr{}, wire.Segment{
+		SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: rcvNxt, Ack: sndNxt,
+		Flags: ACK | PSH, Window: 1024, Payload: []byte("bytes after the FIN"),
+	})
+	e.Advance(delayedACKWait)
+	// A reply, if any, is a bare ACK that acknowledges the FIN and nothing
+	// after it.
+	for _, r := range e.Since(mark) {
+		if err := harness.CheckRecord(r, From(harness.Server, Flags(ACK), Ack(finEndRel), Len(0))...); err != nil {
+			e.Fatalf(fmt.Sprintf("nothing, or a bare ACK of the FIN (ack=%d), from the server", finEndRel), "#%d: %v\n%s", r.Index, err, describeRecords(e.Since(mark)))
+		}
+	}
+	if len(e.Since(mark)) > 0 {
+		e.observe("the server ACKed the stray segment")
+	}
+	e.ExpectState(s, tcp.CloseWait)
+	n, err := s.Read(make([]byte, 64))
+	if n != 0 || err == nil || errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("server Read to return EOF, no bytes", "%d bytes, %v", n, err)
+	}
+	closeMark := e.Mark()
+	e.Close(s)
+	e.ExpectInOrder(closeMark,
+		S2C(FlagsInclude(FIN|ACK), Seq(1), Ack(finEndRel), Len(0)),
+		C2S(Flags(ACK), Seq(finEndRel), Ack(2), Len(0)),
+	)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.expectTimeWaitLasts2MSL(c)
 	return nil
 }
