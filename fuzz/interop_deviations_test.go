@@ -8,6 +8,13 @@ import (
 // departs from. A run that shows one is not a failure; the fuzz target logs
 // it, and the differential skips the input (the control is no control).
 
+// gvisor-time-wait-ignores-fin-with-data: in TIME-WAIT gVisor restarts the
+// 2MSL wait only for a bare FIN (SEG.SEQ+1 = RCV.NXT), not for the peer's
+// FIN retransmitted together with the data before it, which RFC 9293
+// 3.10.7.4 ("a retransmission of the remote FIN. Acknowledge it, and
+// restart the 2 MSL timeout") covers too. checkTimeWait counts only bare
+// FINs for gVisor (input testdata/fuzz/FuzzInterop/47edbe5a99dd6a05).
+
 // gvisorStuckWithoutTimer: the run ended with nothing left to happen (no
 // packet on the wire, no timer armed anywhere) while a gVisor end was in a
 // state that waits for an ACK of its SYN or FIN (SYN-SENT, SYN-RECEIVED,

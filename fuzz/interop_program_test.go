@@ -194,6 +194,7 @@ func decodeInteropProgram(in []byte) *interopProgram {
 	in = in[1:]
 	var written [2]int
 	rules := 0
+	corruptInForce := false
 	next := func() (byte, bool) {
 		if len(in) == 0 {
 			return 0, false
@@ -248,11 +249,23 @@ func decodeInteropProgram(in []byte) *interopProgram {
 				times:       int(fb[1] >> 3 & 7),
 				probability: fb[2],
 			}
+			if s.rule.action == harness.Corrupt {
+				if corruptInForce {
+					// A packet two Corrupt rules match gets two flipped
+					// bits, which the checksum can miss (a 0->1 and a
+					// 1->0 flip of the same bit of two 16-bit words
+					// cancel in the ones'-complement sum): the receiver
+					// would take corrupted data, a fault no TCP can
+					// survive. One Corrupt rule at a time.
+					s.rule.action = harness.Drop
+				}
+				corruptInForce = true
+			}
 			if a := s.rule.action; a == harness.Delay || a == harness.Reorder {
 				s.rule.delay = time.Duration(arg+1) * faultDelayUnit
 			}
 		case opHeal:
-			rules = 0
+			rules, corruptInForce = 0, false
 			s.side = harness.Client
 		}
 		if s.op == opAdvance || s.op == opFault || s.op == opHeal {
