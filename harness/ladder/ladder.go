@@ -27,8 +27,9 @@ type Options struct {
 	// Absolute labels segments with absolute sequence numbers instead of
 	// the RFC's symbolic ones (x for the client's ISN, y for the server's).
 	Absolute bool
-	// MaxPackets is the most segments drawn (default DefaultMaxPackets): the
-	// first and the last half of them; the middle is summarized in one line.
+	// MaxPackets bounds the segments drawn (default DefaultMaxPackets): a
+	// longer trace shows its opening, its end and the segments around every
+	// SYN, FIN and RST; each run left out is summarized in one line.
 	MaxPackets int
 }
 
@@ -76,23 +77,56 @@ type Diagram struct {
 	States   []StateMark
 	Brackets []Bracket
 	Gaps     []Gap
-	// Omitted counts the segments not drawn: past MaxPackets, the middle of
-	// the trace is left out (the opening and the close are what a reader
-	// wants) and OmittedRow marks where.
-	Omitted, OmittedRow int
+	// Omissions are the runs of segments a long trace leaves out, and
+	// Omitted how many segments they hold in all.
+	Omissions []Omission
+	Omitted   int
 }
 
-// elide keeps the first and the last max/2 records of a long trace; the
-// records from cutFrom to cutTo are left out.
-func elide(all []*harness.Record, max int) (kept []*harness.Record, cutFrom, cutTo int) {
-	if len(all) <= max {
-		return all, 0, 0
+// Omission is a run of consecutive segments not drawn.
+type Omission struct {
+	Row       int
+	Count     int
+	From, To  time.Duration // when the first and the last of them were sent
+	lastIndex int
+}
+
+func (d *Diagram) elided(at time.Duration) bool {
+	for _, o := range d.Omissions {
+		if at > o.From && at < o.To {
+			return true
+		}
 	}
-	head := max / 2
-	tail := max - head
-	cutFrom, cutTo = head, len(all)-tail
-	kept = append(append(kept, all[:head]...), all[cutTo:]...)
-	return kept, cutFrom, cutTo
+	return false
+}
+
+// keep chooses the segments a diagram of a long trace draws: the opening,
+// the end, and every segment with SYN, FIN or RST with a few on either side
+// (the handshake, the close and any reset are what a ladder is read for;
+// the bulk of a transfer in between is not).
+func keep(all []*harness.Record, max int) []bool {
+	kept := make([]bool, len(all))
+	if len(all) <= max {
+		for i := range kept {
+			kept[i] = true
+		}
+		return kept
+	}
+	mark := func(from, to int) {
+		for i := from; i < to; i++ {
+			if i >= 0 && i < len(all) {
+				kept[i] = true
+			}
+		}
+	}
+	mark(0, max/3)
+	mark(len(all)-max/6, len(all))
+	for i, r := range all {
+		if r.Packet.TCP.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) != 0 {
+			mark(i-2, i+4)
+		}
+	}
+	return kept
 }
 
 // event kinds, in the order events at one instant are drawn: a segment
@@ -105,11 +139,12 @@ const (
 )
 
 type event struct {
-	at    time.Duration
-	kind  int
-	order int // trace order, to keep ties stable
-	arrow int // index into Arrows (evSend, evArrive)
-	state int // index into States (evState)
+	at       time.Duration
+	kind     int
+	order    int // trace order, to keep ties stable
+	arrow    int // index into Arrows (evSend, evArrive)
+	state    int // index into States (evState)
+	omission int // index into Omissions (evOmit)
 }
 
 // GapThreshold is the quiet time beyond which the diagram breaks its lines
@@ -128,26 +163,35 @@ func Build(t *harness.Trace, opts Options) *Diagram {
 		opts.Server = "server"
 	}
 	d := &Diagram{Options: opts}
-	records, cutFrom, cutTo := elide(t.Records, opts.MaxPackets)
-	d.Omitted = cutTo - cutFrom
+	kept := keep(t.Records, opts.MaxPackets)
 	var events []event
-	for i, r := range records {
+	var elided []Omission
+	for i, r := range t.Records {
+		if !kept[i] {
+			if n := len(elided); n > 0 && elided[n-1].lastIndex == i-1 {
+				elided[n-1].Count++
+				elided[n-1].lastIndex, elided[n-1].To = i, r.At
+			} else {
+				elided = append(elided, Omission{Count: 1, From: r.At, To: r.At, lastIndex: i})
+			}
+			continue
+		}
+		a := len(d.Arrows)
 		d.Arrows = append(d.Arrows, Arrow{Record: r, From: r.Dir.From(), ArrivedRow: -1, Label: Label(r, opts.Absolute)})
-		events = append(events, event{at: r.At, kind: evSend, order: i, arrow: i})
+		events = append(events, event{at: r.At, kind: evSend, order: i, arrow: a})
 		if arrived(r) {
-			events = append(events, event{at: r.Arrived, kind: evArrive, order: i, arrow: i})
+			events = append(events, event{at: r.Arrived, kind: evArrive, order: i, arrow: a})
 		}
 	}
-	// State changes while elided segments were on the wire are elided too.
-	var elidedFrom, elidedTo time.Duration
-	if d.Omitted > 0 {
-		elidedFrom, elidedTo = t.Records[cutFrom].At, t.Records[cutTo-1].At
-		events = append(events, event{at: elidedFrom, kind: evOmit, order: cutFrom})
+	for i, o := range elided {
+		d.Omitted += o.Count
+		d.Omissions = append(d.Omissions, o)
+		events = append(events, event{at: o.From, kind: evOmit, order: o.lastIndex, omission: i})
 	}
 	multi := connections(t.Changes) > 1
 	for i, c := range t.Changes {
-		if d.Omitted > 0 && c.At > elidedFrom && c.At < elidedTo {
-			continue
+		if d.elided(c.At) {
+			continue // it happened while elided segments were on the wire
 		}
 		conn := ""
 		if multi && c.ID.RemotePort != 0 {
@@ -179,7 +223,7 @@ func Build(t *harness.Trace, opts Options) *Diagram {
 		case evState:
 			d.States[ev.state].Row = row
 		case evOmit:
-			d.OmittedRow = row
+			d.Omissions[ev.omission].Row = row
 		}
 	}
 	d.Brackets = timeWaitBrackets(d)

@@ -33,8 +33,8 @@ func (d *Diagram) Mermaid(out io.Writer) error {
 	for _, g := range d.Gaps {
 		byRow[g.AfterRow] = append(byRow[g.AfterRow], fmt.Sprintf("    Note over C,S: %s later", FormatDuration(g.Duration)))
 	}
-	if d.Omitted > 0 {
-		byRow[d.OmittedRow] = append(byRow[d.OmittedRow], fmt.Sprintf("    Note over C,S: %d segments not drawn", d.Omitted))
+	for _, o := range d.Omissions {
+		byRow[o.Row] = append(byRow[o.Row], fmt.Sprintf("    Note over C,S: %d segments not drawn (%s to %s)", o.Count, FormatClock(o.From), FormatClock(o.To)))
 	}
 	for _, a := range d.Arrows {
 		arrow := "->>"

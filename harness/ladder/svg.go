@@ -85,9 +85,9 @@ func (d *Diagram) SVG(out io.Writer) error {
 	for i := range d.Arrows {
 		d.writeArrow(w, &d.Arrows[i])
 	}
-	if d.Omitted > 0 {
-		fmt.Fprintf(w, `<text class="gap omitted" x="%d" y="%.0f" text-anchor="middle">… %d segments not drawn …</text>`+"\n",
-			(clientX+serverX)/2, d.rowY(d.OmittedRow)+4, d.Omitted)
+	for _, o := range d.Omissions {
+		fmt.Fprintf(w, `<text class="gap omitted" x="%d" y="%.0f" text-anchor="middle">… %d segments not drawn (%s to %s) …</text>`+"\n",
+			(clientX+serverX)/2, d.rowY(o.Row)+4, o.Count, FormatClock(o.From), FormatClock(o.To))
 	}
 	w.WriteString("</svg>\n")
 	return w.Flush()
