@@ -61,7 +61,7 @@ func runSWSAvoidance(e *Env) error {
 	slow := e.Mark()
 	t.Paused = false
 	for range swsReads {
-		t.ReadLimit = t.Read() + swsReadSize
+		t.ReadLimit = t.BytesRead() + swsReadSize
 		t.Pump()
 		e.Advance(swsReadEvery)
 	}

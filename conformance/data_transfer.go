@@ -117,9 +117,11 @@ func (t *Transfer) Pump() bool {
 	return t.read == t.size || t.writeErr != nil || t.readErr != nil
 }
 
-// Written and Read are how many bytes of the stream each end has handled.
-func (t *Transfer) Written() int { return t.written }
-func (t *Transfer) Read() int    { return t.read }
+// BytesWritten is how much of the stream the sender's Write has taken.
+func (t *Transfer) BytesWritten() int { return t.written }
+
+// BytesRead is how much of the stream the receiver has read.
+func (t *Transfer) BytesRead() int { return t.read }
 
 // Run pumps until the reader has the whole stream, then checks the
 // application's view: neither end saw an error, and the digest of what was

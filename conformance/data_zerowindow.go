@@ -70,7 +70,7 @@ func runZeroWindow(e *Env) error {
 			e.Deviates(gvisorZeroWindowProbeOldOctet)
 		default:
 			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1: new data if available, or a retransmission)", acked),
-				"#%d seq=%d len=%d, while %d bytes written by the application waited to be sent", p.Index, p.RelSeq, p.PayloadLen, t.Written()-int(acked-1))
+				"#%d seq=%d len=%d, while %d bytes written by the application waited to be sent", p.Index, p.RelSeq, p.PayloadLen, t.BytesWritten()-int(acked-1))
 		}
 		// The server answers each probe with an ACK that reports its
 		// window (RFC 9293 3.10.7.4: an unacceptable segment draws an
