@@ -2,7 +2,9 @@ package fuzz
 
 import (
 	"fmt"
+	"testing"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -68,15 +70,58 @@ var diagramEdges = map[stateEdge]string{
 	{tcp.SynReceived, tcp.CloseWait}: "rcv ACK of SYN with FIN: SYN-RECEIVED -> ESTABLISHED -> CLOSE-WAIT (3.10.7.4 fifth then eighth)",
 }
 
-// checkPath reports the first step of states (as Net.States gives them:
-// the first state, then each one entered) that is not an edge of
-// diagramEdges, or "" if every step is one.
-func checkPath(states []tcp.State) string {
-	for i := 1; i < len(states); i++ {
-		e := stateEdge{states[i-1], states[i]}
-		if _, ok := diagramEdges[e]; !ok {
-			return fmt.Sprintf("%v -> %v (step %d of %v) is not an edge of RFC 9293's state diagram", e.from, e.to, i, states)
+// checkChanges checks side's state changes of every connection (listeners
+// aside): each must be an edge of diagramEdges, and each must start where
+// the one before it on the same four-tuple ended, unless that one ended in
+// CLOSED (a new incarnation of the four-tuple starts over, from LISTEN or
+// CLOSED). It returns the first that is not, or "".
+func checkChanges(changes []harness.StateChange, side harness.Side) string {
+	last := map[tcp.FourTuple]tcp.State{}
+	for _, c := range changes {
+		if c.Side != side || c.ID.RemotePort == 0 {
+			continue
+		}
+		if prev, ok := last[c.ID]; ok && prev != tcp.Closed && prev != c.From {
+			return fmt.Sprintf("%v:%d went %v -> %v at %v, but it was in %v", c.ID.RemoteAddr, c.ID.RemotePort, c.From, c.To, c.At, prev)
+		}
+		last[c.ID] = c.To
+		if _, ok := diagramEdges[stateEdge{c.From, c.To}]; !ok {
+			return fmt.Sprintf("%v:%d went %v -> %v at %v: not an edge of RFC 9293's state diagram", c.ID.RemoteAddr, c.ID.RemotePort, c.From, c.To, c.At)
 		}
 	}
 	return ""
+}
+
+// TestCheckChanges: the diagram check takes the paths of figure 5 and the
+// additions 3.10 makes, and refuses jumps the diagram does not have.
+func TestCheckChanges(t *testing.T) {
+	id := tcp.FourTuple{RemotePort: 80}
+	path := func(states ...tcp.State) []harness.StateChange {
+		var cs []harness.StateChange
+		for i := 1; i < len(states); i++ {
+			cs = append(cs, harness.StateChange{Side: harness.Client, ID: id, From: states[i-1], To: states[i]})
+		}
+		return cs
+	}
+	for _, tc := range []struct {
+		name    string
+		changes []harness.StateChange
+		ok      bool
+	}{
+		{"active close", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed), true},
+		{"passive close", path(tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed), true},
+		{"simultaneous close", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed), true},
+		{"FIN with the ACK of ours", path(tcp.Established, tcp.FinWait1, tcp.TimeWait, tcp.Closed), true},
+		{"reset", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed), true},
+		{"two incarnations", append(path(tcp.Listen, tcp.SynReceived, tcp.Closed), path(tcp.Listen, tcp.SynReceived, tcp.Established)...), true},
+		{"ESTABLISHED straight to TIME-WAIT", path(tcp.Established, tcp.TimeWait), false},
+		{"CLOSED straight to ESTABLISHED", path(tcp.Closed, tcp.Established), false},
+		{"LAST-ACK back to CLOSE-WAIT", path(tcp.CloseWait, tcp.LastAck, tcp.CloseWait), false},
+		{"FIN-WAIT-2 to CLOSING", path(tcp.FinWait1, tcp.FinWait2, tcp.Closing), false},
+		{"a change that does not start where the last ended", append(path(tcp.Closed, tcp.SynSent), path(tcp.Established, tcp.FinWait1)...), false},
+	} {
+		if got := checkChanges(tc.changes, harness.Client); (got == "") != tc.ok {
+			t.Errorf("%s: checkChanges = %q, want ok=%v", tc.name, got, tc.ok)
+		}
+	}
 }

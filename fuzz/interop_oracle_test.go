@@ -138,19 +138,12 @@ func (r *interopRun) resetAt(side harness.Side, at time.Duration) bool {
 // checkOurPaths: every connection ourstack had went along the diagram's
 // edges.
 func (r *interopRun) checkOurPaths() {
-	seen := map[tcp.FourTuple]bool{}
 	for _, s := range []harness.Side{harness.Client, harness.Server} {
 		if r.ends[s].kind != "ours" {
 			continue
 		}
-		for _, c := range r.net.Trace().Changes {
-			if c.Side != s || c.ID.RemotePort == 0 || seen[c.ID] {
-				continue
-			}
-			seen[c.ID] = true
-			if bad := checkPath(r.net.States(s, c.ID)); bad != "" {
-				r.violate("ourstack (%s): %s", s, bad)
-			}
+		if bad := checkChanges(r.net.Trace().Changes, s); bad != "" {
+			r.violate("ourstack (%s): %s", s, bad)
 		}
 	}
 }
