@@ -34,6 +34,11 @@ func (d *Diagram) rowY(row int) float64 {
 			gaps++
 		}
 	}
+	for _, o := range d.Omissions {
+		if o.Row <= row {
+			gaps++ // room for the "not drawn" line above the omission's row
+		}
+	}
 	return float64(topY + row*rowH + gaps*gapH)
 }
 
@@ -58,7 +63,7 @@ func (d *Diagram) SVG(out io.Writer) error {
 .segment text { font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .state { font-size: 11px; font-weight: bold; fill: #2d6a2d; }
 .time { font-size: 10px; fill: #777; }
-.gap { font-size: 11px; font-style: italic; fill: #555; }
+.gap { font-size: 11px; font-style: italic; fill: #555; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
 .end { font-size: 14px; font-weight: bold; }
 .time-wait text { font-size: 11px; fill: #a0522d; }
 </style>
@@ -87,7 +92,7 @@ func (d *Diagram) SVG(out io.Writer) error {
 	}
 	for _, o := range d.Omissions {
 		fmt.Fprintf(w, `<text class="gap omitted" x="%d" y="%.0f" text-anchor="middle">… %d segments not drawn (%s to %s) …</text>`+"\n",
-			(clientX+serverX)/2, d.rowY(o.Row)+4, o.Count, FormatClock(o.From), FormatClock(o.To))
+			(clientX+serverX)/2, d.rowY(o.Row)-gapH/2+4, o.Count, FormatClock(o.From), FormatClock(o.To))
 	}
 	w.WriteString("</svg>\n")
 	return w.Flush()
