@@ -49,12 +49,13 @@ type Transfer struct {
 }
 
 // NewTransfer prepares a transfer of size bytes from one connection to the
-// other. The stream is drawn from the run's seed, so one seed gives one
-// stream.
+// other. The stream is drawn from the run's seed and the sending side, so
+// one seed gives one stream each way, and the two ways differ.
 func (e *Env) NewTransfer(from, to harness.Conn, size int) *Transfer {
 	var key [32]byte
 	binary.LittleEndian.PutUint64(key[:], e.Seed)
-	copy(key[8:], "tcpbed bulk stream")
+	key[8] = byte(e.Side(from))
+	copy(key[9:], "tcpbed bulk stream")
 	return &Transfer{
 		e: e, from: from, to: to, size: size,
 		src:     rand.NewChaCha8(key),
