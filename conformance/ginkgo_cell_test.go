@@ -15,6 +15,8 @@ import (
 
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/conformance/report"
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/ladder"
 )
 
 // goroutineGrace is how long the leak check lets goroutines wind down
@@ -48,13 +50,17 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 	var pcap bytes.Buffer
 	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: &pcap})
 	if res.Err != nil {
-		path, err := writePcap(s.Name, p, seed, pcap.Bytes())
+		path, err := writeArtifact(s.Name, p, seed, "pcap", pcap.Bytes())
 		if err != nil {
 			path = "(not written: " + err.Error() + ")"
 		} else {
 			info.Pcap = path
 		}
-		Expect(res).To(conformance.PassScenario("pcap:     " + path))
+		notes := []string{"pcap:     " + path}
+		if res.Net != nil {
+			notes = append(notes, "ladder:   "+writeLadder(s.Name, p, seed, res.Net.Trace()))
+		}
+		Expect(res).To(conformance.PassScenario(notes...))
 	}
 	if res.Net != nil {
 		Expect(res.Net.PcapErr()).NotTo(HaveOccurred(), "writing the capture")
@@ -71,10 +77,25 @@ func cellSeed() uint64 {
 	return 1
 }
 
-// writePcap writes a failing cell's capture to
-// <out>/pcap/<scenario>_<client>-<server>_<seed>.pcap and returns its path,
+// writeLadder draws a failing cell's ladder diagram beside its pcap and
+// returns its path (or why it was not written).
+func writeLadder(scenario string, p conformance.Pairing, seed uint64, trace *harness.Trace) string {
+	var svg bytes.Buffer
+	d := ladder.Build(trace, ladder.Options{Client: "client (" + p.Client + ")", Server: "server (" + p.Server + ")"})
+	if err := d.SVG(&svg); err != nil {
+		return "(not written: " + err.Error() + ")"
+	}
+	path, err := writeArtifact(scenario, p, seed, "svg", svg.Bytes())
+	if err != nil {
+		return "(not written: " + err.Error() + ")"
+	}
+	return path
+}
+
+// writeArtifact writes a failing cell's capture or diagram to
+// <out>/pcap/<scenario>_<client>-<server>_<seed>.<ext> and returns its path,
 // relative to the module root when it lies under it.
-func writePcap(scenario string, p conformance.Pairing, seed uint64, capture []byte) (string, error) {
+func writeArtifact(scenario string, p conformance.Pairing, seed uint64, ext string, content []byte) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
@@ -89,8 +110,8 @@ func writePcap(scenario string, p conformance.Pairing, seed uint64, capture []by
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s_%s-%s_%d.pcap", scenario, p.Client, p.Server, seed))
-	if err := os.WriteFile(path, capture, 0o644); err != nil {
+	path := filepath.Join(dir, fmt.Sprintf("%s_%s-%s_%d.%s", scenario, p.Client, p.Server, seed, ext))
+	if err := os.WriteFile(path, content, 0o644); err != nil {
 		return "", err
 	}
 	if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
