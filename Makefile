@@ -11,7 +11,7 @@ BASELINE  ?= conformance/baseline.txt
 CONFORMANCE_FLAGS ?= -p --timeout=10m
 REPORT    ?= $(GO) run ./cmd/conformance-report
 
-.PHONY: test conformance baseline fuzz fuzz-smoke bench gate
+.PHONY: test conformance baseline fuzz fuzz-smoke bench gate ladders
 
 ## test: go vet plus every unit test (which replays every committed fuzz corpus)
 test:
@@ -64,3 +64,11 @@ gate:
 	$(GO) test -run=NONE -bench=. -benchtime=1x ./... || bench=FAIL; \
 	echo; echo "gate: matrix $$matrix; baseline $$cmp; fuzz corpora $$corpus; benchmarks $$bench"; \
 	if [ $$cmp = ok ] && [ $$corpus = ok ] && [ $$bench = ok ]; then echo "gate: PASS"; else echo "gate: FAIL"; exit 1; fi
+
+## ladders: redraw the README tour's ladder diagrams (ourstack dialing gVisor)
+LADDERS ?= handshake half-close simultaneous-close time-wait
+ladders:
+	@mkdir -p docs/ladders
+	@for s in $(LADDERS); do \
+	  $(GO) run ./cmd/tcpbed run $$s --client ours --server gvisor --ladder docs/ladders/$$s.svg || exit 1; \
+	done
