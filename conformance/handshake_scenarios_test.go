@@ -11,7 +11,7 @@ var handshakeScenarios = []string{
 	"handshake-options", "handshake-options-ours-declines", "handshake-options-gvisor-no-sack",
 	"connect-refused", "listen-ack-rst", "listen-ignores-rst-and-ackless", "syn-sent-bad-ack",
 	"syn-retransmit", "syn-retransmit-exhausted", "syn-retransmit-3min", "syn-timeout-rto-3s", "synack-retransmit",
-	"third-ack-lost", "third-ack-lost-data", "data-on-third-ack", "listen-backlog",
+	"third-ack-lost", "third-ack-lost-data", "data-on-third-ack", "listen-backlog", "listen-close-pending",
 	"syn-received-checks", "syn-with-data", "syn-without-mss", "synack-with-data", "simultaneous-open", "syn-flood",
 }
 
