@@ -11,7 +11,7 @@ type Config struct {
 	InitialRTO        time.Duration // default 1 s (RFC 6298 2.1)
 	MinRTO            time.Duration // default 200 ms
 	MaxRTO            time.Duration // default 60 s (RFC 6298 2.5 allows a cap >= 60 s)
-	SynRetries        int           // SYN / SYN-ACK retransmissions before giving up; default 5
+	SynRetries        int           // SYN / SYN-ACK retransmissions before giving up; default 7 (RFC 9293 MUST-23)
 	DataRetries       int           // data retransmissions before aborting; default 12
 	DelayedACK        time.Duration // default 200 ms (RFC 9293 3.8.6.3: < 0.5 s); negative disables
 	NoDelay           bool          // disable Nagle (RFC 9293 3.7.4)
@@ -28,14 +28,19 @@ type Config struct {
 
 // The defaults Config's zero fields take.
 const (
-	DefaultMSS               = 1460
-	DefaultSendBuffer        = 256 << 10
-	DefaultReceiveBuffer     = 256 << 10
-	DefaultMSL               = 30 * time.Second
-	DefaultInitialRTO        = time.Second
-	DefaultMinRTO            = 200 * time.Millisecond
-	DefaultMaxRTO            = 60 * time.Second
-	DefaultSynRetries        = 5
+	DefaultMSS           = 1460
+	DefaultSendBuffer    = 256 << 10
+	DefaultReceiveBuffer = 256 << 10
+	DefaultMSL           = 30 * time.Second
+	DefaultInitialRTO    = time.Second
+	DefaultMinRTO        = 200 * time.Millisecond
+	DefaultMaxRTO        = 60 * time.Second
+	// DefaultSynRetries: RFC 9293 3.8.3 (MUST-23, from RFC 1122 4.2.3.5):
+	// "R2 for a SYN segment MUST be set large enough to provide
+	// retransmission of the segment for at least 3 minutes". From a 1 s
+	// initial RTO, doubling up to the 60 s MaxRTO, seven retransmissions
+	// give up 183 s after the first SYN (six would at 123 s).
+	DefaultSynRetries        = 7
 	DefaultDataRetries       = 12
 	DefaultDelayedACK        = 200 * time.Millisecond
 	DefaultKeepIdle          = 2 * time.Hour

@@ -141,24 +141,42 @@ func TestRTTSampleSetsRTO(t *testing.T) {
 
 func TestZeroWindowAndPersistProbes(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1460}, 0)
+	f.tcb.cfg.DataRetries = 2
 	f.write("hello")
 	f.expectNothing()
 	rto := f.tcb.rto.RTO()
-	// Probes (SEG.SEQ = SND.UNA-1, no data) at RTO, 2 RTO, 4 RTO ...
-	for i := range 3 {
+	// Probes of one octet at SND.UNA (RFC 9293 3.8.6.1) at RTO, 2 RTO,
+	// 4 RTO ... (RFC 1122 4.2.2.17), more of them than DataRetries: an
+	// answered probe never counts against it.
+	for i := range 5 {
 		if got := f.advanceToDeadline(); got != rto<<i {
 			t.Fatalf("probe %d after %v, want %v", i, got, rto<<i)
 		}
-		f.expect(seg{flags: ack, seq: localISS, ack: remoteISS + 1, win: -1})
+		f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: "h"})
 		// The peer answers with its (still zero) window.
 		f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: 0})
 		f.expectNothing()
 	}
 	if f.tcb.State() != Established {
-		t.Fatalf("persist probing must never give up: %v", f.tcb.State())
+		t.Fatalf("persist probing must never give up while answered: %v", f.tcb.State())
 	}
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: 1000})
 	f.expect(seg{flags: ack | psh, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: "hello"})
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 6, win: 1000})
+	if _, armed := f.tcb.Deadline(); armed {
+		t.Fatal("a timer is still armed with everything acknowledged")
+	}
+}
+
+// The peer takes the probe's octet: the rest follows from there.
+func TestZeroWindowProbeAccepted(t *testing.T) {
+	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1460}, 0)
+	f.write("hello")
+	f.expectNothing()
+	f.advanceToDeadline()
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: "h"})
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2, win: 100})
+	f.expect(seg{flags: ack | psh, seq: localISS + 2, ack: remoteISS + 1, win: -1, data: "ello"})
 }
 
 func TestReceiveWindowClosesAndReopens(t *testing.T) {
@@ -483,9 +501,10 @@ func TestQuickACKs(t *testing.T) {
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: r + 1, win: -1})
 }
 
-// A window that closes with data in flight: the retransmission timer sends
-// the first unacknowledged segment anyway, as a probe, and never gives up
-// while the peer answers (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17).
+// A window that closes with data in flight: the persist timer takes over
+// from the retransmission timer, probes with the first unacknowledged
+// octet, and never gives up while the peer answers (RFC 9293 3.8.6.1, RFC
+// 1122 4.2.2.17). Found against gVisor, which shrinks its window.
 func TestZeroWindowWithDataInFlight(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, 3000)
 	f.tcb.cfg.DataRetries = 3
@@ -496,9 +515,12 @@ func TestZeroWindowWithDataInFlight(t *testing.T) {
 	// The peer takes 2000 bytes and shuts its window: 1000 are beyond it.
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 0})
 	f.expectNothing()
+	rto := f.tcb.rto.RTO()
 	for i := range 6 { // twice the retry limit
-		f.advanceToDeadline()
-		f.expect(seg{flags: ack, seq: localISS + 2001, ack: remoteISS + 1, win: -1, data: strings.Repeat("x", 1000)})
+		if got := f.advanceToDeadline(); got != rto<<i {
+			t.Fatalf("probe %d after %v, want %v", i, got, rto<<i)
+		}
+		f.expect(seg{flags: ack, seq: localISS + 2001, ack: remoteISS + 1, win: -1, data: "x"})
 		f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 2001, win: 0})
 		if f.tcb.State() != Established {
 			t.Fatalf("gave up after %d probes: %v", i+1, f.tcb.Err())

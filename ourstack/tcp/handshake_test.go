@@ -38,16 +38,20 @@ func TestSynSentDataOnSynAck(t *testing.T) {
 
 func TestSynRetransmitBackoff(t *testing.T) {
 	f := tcbSynSent(t, baseConfig())
-	// RFC 6298 2.1 and 5.5: 1 s, then doubling.
-	for _, want := range []time.Duration{1, 2, 4, 8, 16} {
+	// RFC 6298 2.1 and 5.5: 1 s, then doubling, capped at MaxRTO (60 s).
+	for _, want := range []time.Duration{1, 2, 4, 8, 16, 32, 60} {
 		if got := f.advanceToDeadline(); got != want*time.Second {
 			t.Fatalf("SYN retransmitted after %v, want %v", got, want*time.Second)
 		}
 		f.expect(seg{flags: syn, seq: localISS, win: testWindow})
 	}
-	// Five retransmissions (SynRetries); the next expiry gives up.
-	if got := f.advanceToDeadline(); got != 32*time.Second {
-		t.Fatalf("gave up after %v, want 32s", got)
+	// Seven retransmissions (SynRetries); the next expiry gives up, 183 s
+	// after the first SYN: more than the 3 minutes of RFC 9293 MUST-23.
+	if got := f.advanceToDeadline(); got != 60*time.Second {
+		t.Fatalf("gave up after %v, want 60s", got)
+	}
+	if f.now.Sub(epoch) < 3*time.Minute {
+		t.Fatalf("gave up %v after the first SYN", f.now.Sub(epoch))
 	}
 	f.expectNothing()
 	f.expectState(Closed)
@@ -120,7 +124,9 @@ func TestPassiveOpen(t *testing.T) {
 }
 
 func TestSynAckRetransmitAndGiveUp(t *testing.T) {
-	f := tcbSynReceived(t, baseConfig())
+	cfg := baseConfig()
+	cfg.SynRetries = 5
+	f := tcbSynReceived(t, cfg)
 	for _, want := range []time.Duration{1, 2, 4, 8, 16} {
 		if got := f.advanceToDeadline(); got != want*time.Second {
 			t.Fatalf("SYN-ACK retransmitted after %v, want %v", got, want*time.Second)

@@ -45,20 +45,22 @@ type lossProbeState struct {
 
 // lossProbeAllowed: RFC 8985 7.2's conditions for scheduling a probe: SACK
 // in use, the connection not in loss recovery (fast or after a timeout),
-// data in flight, no probe already outstanding.
+// data in flight, no probe already outstanding. We also want an RTT sample:
+// without one RFC 8985 would probe after 1 s, earlier than the 3 s RTO RFC
+// 6298 5.7 prescribes after a SYN timeout, and with no basis to guess from.
 func (t *TCB) lossProbeAllowed() bool {
 	switch t.state {
 	case Established, CloseWait, FinWait1, Closing, LastAck:
 	default:
 		return false
 	}
-	return t.opts.sackOK && !t.snd.recovery.active && t.snd.retries == 0 &&
+	return t.opts.sackOK && t.rto.HasSample() && t.sndWnd > 0 && !t.snd.recovery.active && t.snd.retries == 0 &&
 		t.sndMax != t.sndUna && !t.snd.lossProbe.outstanding
 }
 
 // scheduleLossProbe (re)arms the probe timer for the current flight, at
-// PTO = 2*SRTT (plus WCDelAckT with a single segment in flight), 1 s
-// without an RTT sample, and never after the retransmission timer.
+// PTO = 2*SRTT (plus WCDelAckT with a single segment in flight), and never
+// after the retransmission timer.
 func (t *TCB) scheduleLossProbe(now time.Time) {
 	lp := &t.snd.lossProbe
 	if !t.lossProbeAllowed() {
@@ -69,14 +71,11 @@ func (t *TCB) scheduleLossProbe(now time.Time) {
 		return
 	}
 	lp.armedUna, lp.armedMax = t.sndUna, t.sndMax
-	pto := time.Second
-	if t.rto.HasSample() {
-		pto = 2 * t.rto.SRTT()
-		if int(t.sndUna.Size(t.sndMax)) <= t.opts.sendMSS {
-			pto += worstCaseDelayedACK
-		}
-		pto = max(pto, minPTO)
+	pto := 2 * t.rto.SRTT()
+	if int(t.sndUna.Size(t.sndMax)) <= t.opts.sendMSS {
+		pto += worstCaseDelayedACK
 	}
+	pto = max(pto, minPTO)
 	at := now.Add(pto)
 	if t.armed(timerRetransmit) && !at.Before(t.timers[timerRetransmit]) {
 		t.disarm(timerLossProbe)

@@ -95,7 +95,14 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 	// taken already.
 	if !seg.Flags.Has(wire.FlagSYN) && ack.GreaterThanEq(t.sndUna) &&
 		(t.sndWl1.LessThan(seg.Seq) || t.sndWl1 == seg.Seq && t.sndWl2.LessThanEq(ack)) {
+		wasClosed := t.sndWnd == 0 && t.canSendData()
 		t.setSendWindow(uint32(seg.Window)<<t.opts.sndShift, seg.Seq, ack)
+		if wasClosed && t.sndWnd > 0 {
+			// The window reopens. Whatever we had sent past SND.UNA met
+			// a closed window and was dropped: send it again now rather
+			// than one RTO from now.
+			t.sndNxt = t.sndUna
+		}
 	}
 }
 
@@ -106,7 +113,12 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 // duplicate whatever its window (a peer whose window moves as its
 // application reads would otherwise never send three duplicates); a plain
 // RFC 5681 duplicate still counts when it carries no SACK blocks at all.
+// Behind a zero window nothing is a duplicate: the ACKs that answer window
+// probes look like duplicates but say nothing about loss.
 func (t *TCB) isDuplicateACK(seg *wire.Segment, newSACK bool) bool {
+	if t.sndWnd == 0 || seg.Window == 0 {
+		return false
+	}
 	if newSACK {
 		return true
 	}

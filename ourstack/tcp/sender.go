@@ -35,8 +35,9 @@ type sender struct {
 	// persistBackoff counts persist timeouts since the window last opened.
 	persistBackoff int
 	// zeroWindowProbe: the persist timer fired on a zero window; the next
-	// Poll sends a probe.
+	// Poll sends a probe. lastProbe is when the last one went.
 	zeroWindowProbe bool
+	lastProbe       time.Time
 	// forceSend: the persist timer fired while sender SWS avoidance held
 	// back a small segment: send it anyway (RFC 9293 3.8.6.2.1, "the
 	// override timeout").
@@ -45,9 +46,6 @@ type sender struct {
 	// lastSend is when we last sent data, for the RFC 5681 4.1 restart
 	// window.
 	lastSend time.Time
-
-	// lastTimeout is when the retransmission timer last fired.
-	lastTimeout time.Time
 
 	// smallEnd is the end of the last segment sent shorter than a full
 	// one; while it is unacknowledged, Nagle holds further small ones.
@@ -126,8 +124,15 @@ func (t *TCB) Poll(now time.Time, emit func(seg *wire.Segment)) {
 	default:
 		if t.canSendData() {
 			t.pollData(now, emit)
+			if t.snd.zeroWindowProbe {
+				t.sendWindowProbe(now, emit)
+			}
+			t.updatePersist(now)
+			t.scheduleLossProbe(now)
 		}
-		t.pollProbes(now, emit)
+		if t.keepalive.probeDue {
+			t.sendKeepalive(now, emit)
+		}
 	}
 	if t.ackNow {
 		seg := t.segment(now, wire.FlagACK, t.ackSeq())
@@ -187,8 +192,6 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 		}
 	}
 	t.snd.forceSend = false
-	t.updatePersist(now)
-	t.scheduleLossProbe(now)
 }
 
 // sendNextSegment sends one segment from SND.NXT if the send window, the

@@ -108,29 +108,20 @@ func (t *TCB) retransmitTimeout(now time.Time) {
 	if t.state == SynSent || t.state == SynReceived && !t.everEstablished {
 		limit = t.cfg.SynRetries
 	}
-	// A zero window does not end a connection whose peer keeps answering
-	// (RFC 1122 4.2.2.17: the sender "MUST NOT close the connection as long
-	// as the receiving TCP continues to send acknowledgments in response
-	// to the probe segments"). Linux's tcp_retransmit_timer does the same.
-	zeroWindow := t.state.Synchronized() && t.usableSendWindow(t.sndUna) == 0
-	answered := !t.keepalive.lastHeard.Before(t.snd.lastTimeout)
-	if !(zeroWindow && answered) {
-		if t.snd.retries >= limit {
-			t.terminate(ErrTimedOut, now)
-			return
-		}
-		t.snd.retries++
+	if t.zeroWindow() {
+		// The window closed before Poll could hand the connection to the
+		// persist timer: probe now, as the persist timer would.
+		t.persistTimeout(now)
+		return
 	}
-	t.snd.lastTimeout = now
+	if t.snd.retries >= limit {
+		t.terminate(ErrTimedOut, now)
+		return
+	}
+	t.snd.retries++
 	t.snd.rtoFired(t, now)
 	t.rto.Backoff()
 	// Go back N: resend from SND.UNA as the congestion window allows.
 	t.sndNxt = t.sndUna
-	if zeroWindow {
-		// "The sending TCP peer must regularly retransmit to the receiving
-		// TCP peer even when the window is zero" (RFC 9293 3.8.6.1): the
-		// first unacknowledged segment goes out anyway, as a probe.
-		t.snd.recovery.retransmitUna = true
-	}
 	t.arm(timerRetransmit, now.Add(t.rto.RTO()))
 }
