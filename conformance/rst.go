@@ -348,3 +348,37 @@ func runRSTInLastAck(e *Env) error {
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
 	return nil
 }
+
+var _ = register(
+	Scenario{
+		Name:    "syn-in-established",
+		Section: "rst",
+		Summary: "SYNs injected into the client's ESTABLISHED connection, with seq in the window and outside it: each gets one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped (RFC 9293 3.10.7.4, fourth check; RFC 5961 4.2); the connection goes on, no RST is sent",
+		Run:     runSYNInEstablished,
+	},
+)
+
+func runSYNInEstablished(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	sndNxt, _ := e.streamEnd(harness.Client)
+	rcvNxtRel, rcvNxt := e.streamEnd(harness.Server)
+	id := c.ID()
+	for i, seq := range []seqnum.Value{rcvNxt, rcvNxt.Add(1), rcvNxt.Add(1 << 30), rcvNxt - 1000} {
+		mark := e.Mark()
+		e.InjectTo(harness.Client, netip.Addr{}, wire.Segment{
+			SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: seq, Flags: SYN, Window: 1024,
+		})
+		e.Advance(time.Second)
+		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0)))
+		e.ExpectState(c, tcp.Established)
+		msg := []byte(fmt.Sprintf("still alive after SYN %d", i+1))
+		e.WriteAll(c, msg)
+		e.ExpectRead(s, msg)
+		e.Advance(delayedACKWait)
+		sndNxt += uint32(len(msg))
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}

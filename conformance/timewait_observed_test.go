@@ -11,8 +11,8 @@ var closingScenarios = []string{
 	"half-close", "half-close-server", "fin-with-data", "close-unread", "close-wait-fin-again",
 	"data-after-close", "close-wait-data-after-fin",
 	"simultaneous-close", "simultaneous-close-loss",
-	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst",
-	"abort", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack",
+	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst", "time-wait-old-duplicate",
+	"abort", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack", "syn-in-established",
 	"keepalive",
 }
 
