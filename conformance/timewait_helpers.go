@@ -191,9 +191,11 @@ func (e *Env) expectReset(c harness.Conn) {
 	if !errors.Is(rerr, syscall.ECONNRESET) {
 		e.Fatalf(who+" Read to return connection reset (ECONNRESET)", "Read returned %v", rerr)
 	}
-	if _, werr := c.Write([]byte("after the reset")); werr == nil || errors.Is(werr, harness.ErrWouldBlock) {
+	_, werr := c.Write([]byte("after the reset"))
+	if werr == nil || errors.Is(werr, harness.ErrWouldBlock) {
 		e.Fatalf(who+" Write after the reset to fail", "Write returned %v", werr)
 	}
+	e.observe("%s (%s) Write after the reset Read: %v", who, e.peerKind(e.Side(c)), werr)
 }
 
 // Observations: where the RFC leaves a choice, a scenario accepts each
