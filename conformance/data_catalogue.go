@@ -16,6 +16,7 @@ var _ = register(
 	outOfOrderNoSACK,
 	duplicatesScenario,
 	zeroWindow,
+	zeroWindowUpdateLost,
 	windowScaling,
 	swsAvoidance,
 	delayedACK,

@@ -177,7 +177,7 @@ func TestDataDeviationsSeenInControl(t *testing.T) {
 var dataScenarios = []string{
 	"bulk-transfer", "bulk-transfer-both-ways", "small-mss", "bulk-transfer-lossy", "rto-backoff",
 	"fast-retransmit", "fast-retransmit-nosack", "out-of-order", "out-of-order-nosack",
-	"duplicates", "zero-window", "window-scaling", "sws-avoidance", "delayed-ack", "nagle", "loss-recovery",
+	"duplicates", "zero-window", "zero-window-update-lost", "window-scaling", "sws-avoidance", "delayed-ack", "nagle", "loss-recovery",
 }
 
 // bigTransfers are left out in -short mode: 16 MiB each.

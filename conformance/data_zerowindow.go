@@ -138,3 +138,68 @@ func (e *Env) answerTo(p *harness.Record) *harness.Record {
 	}
 	return nil
 }
+
+var zeroWindowUpdateLost = Scenario{
+	Name:    "zero-window-update-lost",
+	Section: "data",
+	Summary: "as zero-window, but the ACKs with which the server reopens its window are lost: the client's next zero-window probe draws an ACK with the open window, and the rest of the data flows (RFC 9293 3.8.6.1: probing is what makes the reopening reliable); digest",
+	Setup: func(s *Setup) {
+		s.Patience = 10 * time.Minute
+	},
+	Run: runZeroWindowUpdateLost,
+}
+
+func runZeroWindowUpdateLost(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	t := e.NewTransfer(c, s, 4<<20)
+	t.Paused = true
+	zero := e.awaitZeroWindow(t, mark)
+	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	e.Advance(5 * time.Second)
+
+	// The reader drains the server's buffer at one instant; every ACK the
+	// server sends then, each reopening the window, is lost.
+	opened := e.Mark()
+	e.Net.AddRule(&harness.Rule{Name: "lose the window updates", Dirs: harness.OnlyServerToClient, Action: harness.Drop})
+	t.Paused = false
+	t.Pump()
+	e.Settle()
+	e.Net.ClearRules()
+	t.Run()
+
+	recs := e.Since(opened)
+	var lost, probe, answer, resumed *harness.Record
+	for _, r := range recs {
+		switch {
+		case r.Fate == harness.Dropped:
+			lost = r
+		case lost == nil:
+		case probe == nil:
+			if r.Dir == harness.ClientToServer && intact(r) {
+				probe = r
+			}
+		case answer == nil:
+			if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Window > 0 && r.At >= probe.Arrived {
+				answer = r
+			}
+		case resumed == nil:
+			if r.Dir == harness.ClientToServer && intact(r) && r.PayloadLen > 1 {
+				resumed = r
+			}
+		}
+	}
+	if lost == nil {
+		e.Fail("the server to send a window update once it read (and the wire to lose it)", "nothing was lost:\n"+describeRecords(recs))
+	}
+	if probe == nil || answer == nil {
+		e.Fatalf("a probe from the client after the lost update, answered with the open window", "probe %v, answer %v\n%s", probe != nil, answer != nil, describeRecords(recs[:min(len(recs), 20)]))
+	}
+	if resumed == nil || resumed.At < answer.Arrived {
+		e.Fatalf("data to resume once the probe's answer reached the client", "it did not\n%s", describeRecords(recs[:min(len(recs), 20)]))
+	}
+	e.observe("window update lost at %v; probe at %v; data resumed at %v", lost.At, probe.At, resumed.At)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
