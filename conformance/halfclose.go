@@ -40,7 +40,13 @@ var _ = register(
 		Name:    "close-unread",
 		Section: "half-close",
 		Summary: "the client closes with unread data in its receive buffer: it sends RST (seq = SND.NXT), not FIN (RFC 1122 4.2.2.13, RFC 2525 2.17), goes ESTABLISHED -> CLOSED with no TIME-WAIT; the server's Read reports the reset",
-		Run:     runCloseUnread,
+		Run:     func(e *Env) error { return runCloseUnread(e, harness.Client) },
+	},
+	Scenario{
+		Name:    "close-unread-server",
+		Section: "half-close",
+		Summary: "close-unread, by the server: it closes with unread data and sends RST, not FIN; the client's Read reports the reset",
+		Run:     func(e *Env) error { return runCloseUnread(e, harness.Server) },
 	},
 	Scenario{
 		Name:    "close-wait-fin-again",
@@ -214,16 +220,22 @@ func runFINWithData(e *Env) error {
 	return nil
 }
 
-func runCloseUnread(e *Env) error {
+// runCloseUnread: the end at side closes with unread data.
+func runCloseUnread(e *Env, side harness.Side) error {
 	c, s := e.Connect()
-	msg := []byte("data the client will never read")
-	e.WriteAll(s, msg)
-	// Let the data arrive and be ACKed: it sits in the client's receive
-	// buffer, unread.
+	closer, peer := c, s
+	if side == harness.Server {
+		closer, peer = s, c
+	}
+	who, other := side.String(), side.Other()
+	msg := []byte("data the closing end will never read")
+	e.WriteAll(peer, msg)
+	// Let the data arrive and be ACKed: it sits in the receive buffer,
+	// unread.
 	e.Advance(delayedACKWait)
 	mark := e.Mark()
 
-	e.Close(c)
+	e.Close(closer)
 	e.Drain()
 
 	// RFC 1122 4.2.2.13: "If such a host issues a CLOSE call while received
@@ -232,12 +244,12 @@ func runCloseUnread(e *Env) error {
 	// RFC 2525 2.17 names sending FIN instead a known failure. The RST is
 	// <SEQ=SND.NXT> (RFC 9293 3.10.5, ABORT), seq 1 here; with or without
 	// ACK.
-	sent := e.sentBy(mark, harness.Client)
+	sent := e.sentBy(mark, side)
 	if len(sent) != 1 {
-		e.Fail("exactly one segment from the client: its RST", describeRecords(e.Since(mark)))
+		e.Fail("exactly one segment from the "+who+": its RST", describeRecords(e.Since(mark)))
 	}
 	if err := harness.CheckRecord(sent[0], FlagsInclude(RST), FlagsExclude(FIN|SYN), Seq(1), Len(0)); err != nil {
-		e.Fatalf("a RST at seq 1 (SND.NXT), not a FIN, from the client closing with unread data", "#%d: %v\n%s", sent[0].Index, err, describeRecords(e.Since(mark)))
+		e.Fatalf("a RST at seq 1 (SND.NXT), not a FIN, from the "+who+" closing with unread data", "#%d: %v\n%s", sent[0].Index, err, describeRecords(e.Since(mark)))
 	}
 	if sent[0].Packet.TCP.Flags.Has(ACK) {
 		if err := harness.CheckRecord(sent[0], Ack(uint32(1+len(msg)))); err != nil {
@@ -246,16 +258,16 @@ func runCloseUnread(e *Env) error {
 	}
 	// Nothing answers a RST (RFC 9293 3.10.7.4: "an incoming segment
 	// containing a RST" is never answered with one).
-	if after := e.sentBy(mark, harness.Server); len(after) != 0 {
-		e.Fail("no answer from the server to the RST", describeRecords(e.Since(mark)))
+	if after := e.sentBy(mark, other); len(after) != 0 {
+		e.Fail("no answer from the "+other.String()+" to the RST", describeRecords(e.Since(mark)))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
-	if at, want := e.EnteredAt(s, tcp.Closed), sent[0].Arrived; at != want {
-		e.Fatalf("server CLOSED when the RST arrived, at "+want.String(), "at %v", at)
+	e.ExpectStates(closer, statesOf(side, tcp.Established, tcp.Closed)...)
+	e.ExpectStates(peer, statesOf(other, tcp.Established, tcp.Closed)...)
+	if at, want := e.EnteredAt(peer, tcp.Closed), sent[0].Arrived; at != want {
+		e.Fatalf(other.String()+" CLOSED when the RST arrived, at "+want.String(), "at %v", at)
 	}
-	e.expectReset(s)
-	// The client, having closed, hears nothing more.
+	e.expectReset(peer)
+	// The closed end hears nothing more.
 	e.Advance(2 * e.MSL)
 	e.ExpectNoPackets(mark+1, "the connection is gone at both ends")
 	return nil

@@ -188,3 +188,26 @@ func runKeepalive(e *Env) error {
 	}
 	return nil
 }
+
+var _ = register(
+	Scenario{
+		Name:    "keepalive-off-by-default",
+		Section: "keepalive",
+		Summary: "an idle connection with both stacks at their defaults: keepalive is off (RFC 1122 4.2.3.6: \"MUST default to off\"), so nothing at all crosses in three hours of idleness (past any default idle time of two hours), and both ends stay ESTABLISHED",
+		Run:     runKeepaliveOffByDefault,
+	},
+)
+
+func runKeepaliveOffByDefault(e *Env) error {
+	c, s := e.Connect()
+	e.exchangeSome(c, s)
+	mark := e.Mark()
+	e.Advance(3 * time.Hour)
+	e.ExpectNoPackets(mark, "keepalive is off by default")
+	e.ExpectState(c, tcp.Established)
+	e.ExpectState(s, tcp.Established)
+	// Still a working connection.
+	e.WriteAll(c, []byte("after three hours"))
+	e.ExpectRead(s, []byte("after three hours"))
+	return nil
+}

@@ -18,7 +18,13 @@ var _ = register(
 		Name:    "abort",
 		Section: "rst",
 		Summary: "the client aborts (linger 0) after data both ways: it sends <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5), with or without ACK, and nothing else; the server's Read and Write return connection reset; both go ESTABLISHED -> CLOSED, no TIME-WAIT; nothing answers the RST",
-		Run:     runAbort,
+		Run:     func(e *Env) error { return runAbort(e, harness.Client) },
+	},
+	Scenario{
+		Name:    "abort-server",
+		Section: "rst",
+		Summary: "abort, by the server: RST <SEQ=SND.NXT>; the client's Read and Write report the reset; both CLOSED, no TIME-WAIT",
+		Run:     func(e *Env) error { return runAbort(e, harness.Server) },
 	},
 	Scenario{
 		Name:    "rst-validation",
@@ -65,22 +71,28 @@ func (e *Env) streamEnd(side harness.Side) (relSeq uint32, abs seqnum.Value) {
 	return 0, 0
 }
 
-func runAbort(e *Env) error {
+// runAbort: the end at side aborts.
+func runAbort(e *Env, side harness.Side) error {
 	c, s := e.Connect()
 	e.exchangeSome(c, s)
-	sndNxt, _ := e.streamEnd(harness.Client)
-	rcvNxt, _ := e.streamEnd(harness.Server)
+	a, peer := c, s // a aborts
+	if side == harness.Server {
+		a, peer = s, c
+	}
+	who, other := side.String(), side.Other()
+	sndNxt, _ := e.streamEnd(side)
+	rcvNxt, _ := e.streamEnd(other)
 	mark := e.Mark()
-	e.NoError("client Abort", c.Abort())
+	e.NoError(who+" Abort", a.Abort())
 	e.Settle()
 	e.Advance(time.Second)
 
 	// RFC 9293 3.10.5, ABORT in ESTABLISHED: "Send a reset segment:
 	// <SEQ=SND.NXT><CTL=RST>". An ACK beside it is harmless; if there is
 	// one it must be RCV.NXT.
-	sent := e.sentBy(mark, harness.Client)
+	sent := e.sentBy(mark, side)
 	if len(sent) != 1 {
-		e.Fail("exactly one segment from the aborting client: its RST", describeRecords(e.Since(mark)))
+		e.Fail("exactly one segment from the aborting "+who+": its RST", describeRecords(e.Since(mark)))
 	}
 	rst := sent[0]
 	if err := harness.CheckRecord(rst, FlagsInclude(RST), FlagsExclude(SYN|FIN), Seq(sndNxt), Len(0)); err != nil {
@@ -92,18 +104,18 @@ func runAbort(e *Env) error {
 		}
 		e.observe("the RST carried an ACK")
 	}
-	if len(e.sentBy(mark, harness.Server)) != 0 {
+	if len(e.sentBy(mark, other)) != 0 {
 		e.Fail("no answer to a RST (RFC 9293 3.10.7.4)", describeRecords(e.Since(mark)))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
-	if at := e.EnteredAt(s, tcp.Closed); at != rst.Arrived {
-		e.Fatalf("server CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
+	e.ExpectStates(a, statesOf(side, tcp.Established, tcp.Closed)...)
+	e.ExpectStates(peer, statesOf(other, tcp.Established, tcp.Closed)...)
+	if at := e.EnteredAt(peer, tcp.Closed); at != rst.Arrived {
+		e.Fatalf(other.String()+" CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
 	}
-	e.expectReset(s)
+	e.expectReset(peer)
 	// The aborting end's own calls fail too: its connection is gone.
-	if _, err := c.Write([]byte("x")); err == nil {
-		e.Fail("client Write after Abort to fail", "it succeeded")
+	if _, err := a.Write([]byte("x")); err == nil {
+		e.Fail(who+" Write after Abort to fail", "it succeeded")
 	}
 	e.Advance(2 * e.MSL)
 	e.ExpectNoPackets(mark+1, "no TIME-WAIT, nothing more on the wire")

@@ -8,12 +8,12 @@ import (
 // (half-close, simultaneous-close, time-wait, rst, keepalive) written with
 // the helpers in timewait_helpers.go.
 var closingScenarios = []string{
-	"half-close", "half-close-server", "fin-with-data", "close-unread", "close-wait-fin-again",
+	"half-close", "half-close-server", "fin-with-data", "close-unread", "close-unread-server", "close-wait-fin-again",
 	"data-after-close", "close-wait-data-after-fin",
 	"simultaneous-close", "simultaneous-close-loss",
 	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst", "time-wait-old-duplicate",
-	"abort", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack", "syn-in-established",
-	"keepalive",
+	"abort", "abort-server", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack", "syn-in-established",
+	"keepalive", "keepalive-off-by-default",
 }
 
 // TestClosingScenariosAllPairings runs the closing scenarios in every
