@@ -6,9 +6,8 @@ import "time"
 // KeepIdle with nothing heard, a probe every KeepInterval; after KeepCount
 // unanswered probes the peer is declared dead (ErrTimedOut).
 type keepaliveState struct {
-	lastHeard time.Time
-	probes    int
-	probeDue  bool
+	probes   int
+	probeDue bool
 }
 
 // keepaliveStates are where a probe makes sense: the connection is
@@ -18,10 +17,12 @@ func keepaliveStates(s State) bool {
 	return s == Established || s == CloseWait || s == FinWait2
 }
 
-// heard notes that an acceptable segment arrived: the connection is alive.
-func (k *keepaliveState) heard(t *TCB, now time.Time) {
-	k.lastHeard = now
-	k.probes = 0
+// heardFromPeer notes that an acceptable segment arrived: the peer is
+// alive. It restarts the keep-alive idle time, and tells the persist timer
+// that its last probe was answered.
+func (t *TCB) heardFromPeer(now time.Time) {
+	t.lastHeard = now
+	t.keepalive.probes = 0
 	if t.cfg.KeepAlive {
 		t.arm(timerKeepalive, now.Add(t.cfg.KeepIdle))
 	}

@@ -78,7 +78,7 @@ func (t *TCB) persistTimeout(now time.Time) {
 		s.forceSend = true
 		return
 	}
-	if !s.lastProbe.IsZero() && t.keepalive.lastHeard.Before(s.lastProbe) {
+	if !s.lastProbe.IsZero() && t.lastHeard.Before(s.lastProbe) {
 		// The last probe went unanswered.
 		if s.retries >= t.cfg.DataRetries {
 			t.terminate(ErrTimedOut, now)

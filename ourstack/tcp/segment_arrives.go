@@ -63,7 +63,7 @@ func (t *TCB) synSentArrives(now time.Time, seg *wire.Segment) {
 	// Our SYN advertised an unscaled window (RFC 7323 2.2).
 	t.rcvAdv = t.rcvNxt.Add(seqnum.Size(t.recv.synWindow()))
 	t.opts.lastAckSent = t.rcvNxt
-	t.keepalive.heard(t, now)
+	t.heardFromPeer(now)
 	if !ackOK {
 		// Simultaneous open (RFC 9293 figure 7): SYN-RECEIVED, and our SYN
 		// goes out again as a SYN-ACK with the same ISS. Text on the SYN is
@@ -127,7 +127,7 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 		}
 		return Handled
 	}
-	t.keepalive.heard(t, now)
+	t.heardFromPeer(now)
 
 	// Second, the RST bit.
 	if f.Has(wire.FlagRST) {
@@ -311,7 +311,7 @@ func (t *TCB) handshakeSpecialCase(now time.Time, seg *wire.Segment) bool {
 	if t.opts.tsOK && seg.Options.HasTimestamps {
 		t.opts.tsRecent, t.opts.tsRecentAt = seg.Options.TSVal, now
 	}
-	t.keepalive.heard(t, now)
+	t.heardFromPeer(now)
 	t.setSendWindow(uint32(seg.Window), seg.Seq, seg.Ack) // a SYN's window: unscaled
 	t.ackArrived(now, seg)
 	t.setState(Established, now)

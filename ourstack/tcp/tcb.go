@@ -135,6 +135,8 @@ type TCB struct {
 	timers [numTimers]time.Time
 	rto    *rtt.Estimator
 
+	// lastHeard is when the last acceptable segment arrived.
+	lastHeard time.Time
 	keepalive keepaliveState
 	challenge challengeLimiter
 
@@ -169,7 +171,7 @@ func newTCB(cfg Config, id FourTuple, iss seqnum.Value, now time.Time) *TCB {
 	t.opts.init(cfg, iss)
 	t.recv.init(cfg)
 	t.snd.init(t)
-	t.keepalive.lastHeard = now
+	t.lastHeard = now
 	return t
 }
 
