@@ -14,6 +14,7 @@
 //	sender.go           Poll: segmentation, Nagle, SWS, windows, retransmission
 //	output.go           building each outgoing segment: ACK, window, options
 //	persist.go          zero-window probes and the SWS override timer
+//	loss_probe.go       tail loss probe (RFC 8985 7)
 //	recovery.go         congestion control and loss recovery (RFC 5681, 6582, 6675)
 //	receiver.go         receive window, delayed and quick ACKs, reassembly, SACK
 //	byte_ring.go        the receive buffer
@@ -28,7 +29,8 @@
 //
 // Where the TCB follows Linux rather than the letter of an RFC, the comment
 // says so: Minshall's Nagle, quick ACKs, the delayed-ACK cap, the SYN-ACK
-// answer to a retransmitted SYN, the FIN-WAIT-2 timeout. Where it departs
+// answer to a retransmitted SYN, the FIN-WAIT-2 timeout, bare ACKs numbered
+// SND.MAX after a go-back-N rewind (BSD). Where it departs
 // from RFC 9293 for a later RFC, it cites it: RFC 5961 (challenge ACKs) and
 // RFC 1337 (an RST in TIME-WAIT is ignored).
 package tcp
