@@ -11,7 +11,7 @@ var closingScenarios = []string{
 	"half-close", "half-close-server", "fin-with-data", "close-unread", "close-unread-server", "close-wait-fin-again",
 	"data-after-close", "close-wait-data-after-fin",
 	"simultaneous-close", "simultaneous-close-loss",
-	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst", "time-wait-old-duplicate",
+	"time-wait-server", "time-wait-fin-retransmit", "time-wait-reuse", "time-wait-rst", "time-wait-old-duplicate", "time-wait-from-fin-wait-1",
 	"abort", "abort-server", "rst-validation", "half-open", "rst-in-fin-wait-2", "rst-in-close-wait", "rst-in-last-ack", "syn-in-established",
 	"keepalive", "keepalive-off-by-default",
 }
