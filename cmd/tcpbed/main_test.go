@@ -173,3 +173,12 @@ func TestLadderFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestMTUFlagDefaultsToTheScenarios: a scenario that sets its own MTU
+// (small-mss) must pass through the CLI as it does in the suites; --mtu
+// overrides it only when given.
+func TestMTUFlagDefaultsToTheScenarios(t *testing.T) {
+	if code, stdout, stderr := runCmd("run", "small-mss", "--client", "gvisor", "--server", "gvisor"); code != 0 {
+		t.Fatalf("small-mss without --mtu exited %d:\n%s%s", code, stdout, stderr)
+	}
+}

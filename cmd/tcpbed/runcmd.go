@@ -26,7 +26,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	pcapPath := fs.String("pcap", "", "write a pcap capture of the run to `FILE`")
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
 	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
-	mtu := fs.Int("mtu", harness.DefaultMTU, "link MTU")
+	mtu := fs.Int("mtu", 0, fmt.Sprintf("link MTU (default: the scenario's own, else %d)", harness.DefaultMTU))
 	ladderPath := fs.String("ladder", "", "draw a ladder diagram of the run to `FILE`: SVG, or Mermaid if FILE ends in .mmd or .md")
 
 	// Flags may come before or after the scenario's name.
@@ -56,7 +56,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 			return exitBadArgs
 		}
 	}
-	if *mtu < 68 || *mtu > 65535 {
+	if *mtu != 0 && (*mtu < 68 || *mtu > 65535) {
 		fmt.Fprintf(stderr, "tcpbed run: --mtu %d out of range [68, 65535]\n", *mtu)
 		return exitBadArgs
 	}
