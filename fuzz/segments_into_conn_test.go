@@ -1,0 +1,227 @@
+package fuzz
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// FuzzSegmentsIntoConn drives an ourstack connection, through the Stack and
+// the harness with the raw peer at the other end, into one of nine states
+// (SYN-SENT, SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT,
+// CLOSING, LAST-ACK, TIME-WAIT), then feeds it segments built from the
+// fuzz bytes and encoded with ourstack/wire: sequence numbers near RCV.NXT,
+// near the right edge of the window ourstack advertised, or near what the
+// raw peer sent last; acknowledgment numbers near SND.UNA or SND.NXT; any
+// flags; payload from the raw peer's stream. Application calls and time
+// passing come in between. The invariants are in
+// segments_into_conn_check_test.go; the states must follow RFC 9293's
+// diagram (interop_diagram_test.go).
+//
+// ourstack/tcp's FuzzConnection does the same against a bare TCB, from
+// three starting points, checking its variables; this one goes through the
+// codec and the Stack's demultiplexer, starts from every state, and checks
+// what shows on the wire and to the application.
+//
+//	go test -run=NONE -fuzz=FuzzSegmentsIntoConn -fuzztime=60s ./fuzz/
+//
+// The input: byte 0 picks the state (%9) and whether ourstack listens
+// (/9%2); then steps, an op byte each (%6):
+//
+//	0-2 a segment: flags, bases (bits 0-1 seq: RCV.NXT, right edge, raw
+//	    SND.MAX, raw ISS; bit 2 ack: SND.UNA or SND.NXT), seq offset
+//	    (int16), ack offset (int8), window (<<6), payload length (*4)
+//	3   time: n*10 ms, or to the next timer for 255
+//	4   ourstack's application reads everything there is
+//	5   ourstack's application: write n*8+1 bytes, CloseWrite, Close, Abort
+func FuzzSegmentsIntoConn(f *testing.F) {
+	for i := range segConnStates {
+		f.Add([]byte{byte(i)})
+		f.Add([]byte{byte(i + 9), 0, byte(wire.FlagACK), 0, 0, 0, 0, 64, 10, 4, 3, 20})
+		// Data at RCV.NXT, a FIN at the right edge, a SYN in the window,
+		// an RST at SND.NXT, time.
+		f.Add([]byte{byte(i), 0, byte(wire.FlagACK | wire.FlagPSH), 0, 0, 0, 0, 64, 50,
+			1, byte(wire.FlagACK | wire.FlagFIN), 1, 0xff, 0xf0, 0, 64, 0,
+			2, byte(wire.FlagSYN), 0, 0, 10, 0, 64, 0,
+			5, 0, 30, 4, 0, byte(wire.FlagRST | wire.FlagACK), 4, 0, 0, 0, 0, 0, 3, 255})
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		state := segConnStates[int(in[0])%len(segConnStates)]
+		passive := in[0]/9%2 == 1
+		c, err := segConnSetup(state, passive, uint64(in[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.net.Close()
+		c.violations = append(c.violations, segConnSetupViolations(c)...)
+		var log []string
+		runSegConnSteps(c, in[1:], &log)
+		if bad := checkChanges(c.net.Trace().Changes, c.oursSide); bad != "" {
+			c.violate("%s", bad)
+		}
+		if len(c.violations) > 0 {
+			var tr strings.Builder
+			c.net.Trace().Format(&tr, harness.FormatOptions{StateChanges: true})
+			t.Fatalf("from %v (ourstack %s): %s\nsteps: %s\n%s", state, c.oursSide, strings.Join(c.violations, "\n"), strings.Join(log, "; "), tr.String())
+		}
+	})
+}
+
+// segConnSetupViolations: reaching the state must itself have been clean.
+func segConnSetupViolations(c *segConn) []string {
+	v := c.violations
+	c.violations = nil
+	return v
+}
+
+const segConnMaxSteps = 48
+
+// runSegConnSteps decodes and runs the steps, noting each in log.
+func runSegConnSteps(c *segConn, in []byte, log *[]string) {
+	next := func(n int) ([]byte, bool) {
+		if len(in) < n {
+			return nil, false
+		}
+		b := in[:n]
+		in = in[n:]
+		return b, true
+	}
+	for step := 0; step < segConnMaxSteps; step++ {
+		op, ok := next(1)
+		if !ok {
+			return
+		}
+		switch op[0] % 6 {
+		case 0, 1, 2:
+			b, ok := next(7)
+			if !ok {
+				return
+			}
+			seg := c.fuzzedSegment(b)
+			*log = append(*log, "send "+seg.String())
+			c.send(seg)
+		case 3:
+			b, ok := next(1)
+			if !ok {
+				return
+			}
+			d := time.Duration(b[0]) * 10 * time.Millisecond
+			if at, ok := c.net.NextEvent(); ok && b[0] == 255 {
+				d = at - c.net.Now()
+			}
+			*log = append(*log, "advance "+d.String())
+			if err := c.net.Advance(d); err != nil {
+				c.violate("advance: %v", err)
+			}
+			c.drain()
+		case 4:
+			*log = append(*log, "read")
+			c.readAll()
+		case 5:
+			b, ok := next(1)
+			if !ok {
+				return
+			}
+			c.appCall(b[0], log)
+		}
+		c.readAll() // an application that reads as data comes
+	}
+}
+
+// fuzzedSegment builds a segment from 7 bytes, near the edges of both
+// windows.
+func (c *segConn) fuzzedSegment(b []byte) wire.Segment {
+	flags := wire.Flags(b[0])
+	seqOff := seqnum.Value(int32(int16(binary.BigEndian.Uint16(b[2:]))))
+	ackOff := seqnum.Value(int32(int8(b[4])))
+	var seq seqnum.Value
+	switch b[1] & 3 {
+	case 0:
+		seq = c.oursAck // RCV.NXT, as ourstack last said
+	case 1:
+		seq = c.oursRightEdge // the right edge of its window
+	case 2:
+		seq = c.rawMax
+	default:
+		seq = c.rawISS
+	}
+	if !c.oursAcked {
+		seq = c.rawISS
+	}
+	seq += seqOff
+	if flags.Has(wire.FlagSYN) && !c.oursAcked {
+		// The SYN ourstack takes in SYN-SENT fixes the raw peer's ISS;
+		// keep the one the raw stream is numbered from.
+		seq = c.rawISS
+	}
+	ack := c.rawAck // SND.UNA, as far as the raw peer has acknowledged
+	if b[1]&4 != 0 || !c.rawAckSent {
+		ack = c.oursMax // SND.NXT
+	}
+	ack += ackOff
+	seg := wire.Segment{Seq: seq, Ack: ack, Flags: flags, Window: uint16(b[5]) << 6}
+	if flags.Has(wire.FlagSYN) {
+		seg.Options = wire.Options{HasMSS: true, MSS: 1000, HasWindowScale: true, WindowScale: rawWindowScale, SACKPermitted: true}
+	}
+	if n := int(b[6]) * 4; n > 0 {
+		start := int(int32(seq - c.rawISS - 1))
+		if flags.Has(wire.FlagSYN) {
+			start++ // the data follows the SYN
+		}
+		seg.Payload = make([]byte, n)
+		for i := range seg.Payload {
+			seg.Payload[i] = rawByte(c.oursSide.Other(), start+i)
+		}
+	}
+	return seg
+}
+
+// appCall is one application call on ourstack's connection.
+func (c *segConn) appCall(b byte, log *[]string) {
+	if c.conn == nil {
+		if c.listener != nil {
+			if conn, err := c.listener.Accept(); err == nil {
+				c.conn = conn
+				// No new incarnation once the application holds
+				// this one.
+				c.listener.Close()
+				c.listener = nil
+			}
+		}
+		if c.conn == nil {
+			return
+		}
+	}
+	switch b % 4 {
+	case 0:
+		n := min(int(b/4)*8+1, interopMaxWrite-c.oursWritten)
+		if n <= 0 || c.oursFIN {
+			return
+		}
+		k, _ := c.conn.Write(interopPatterns[c.oursSide][c.oursWritten : c.oursWritten+n])
+		c.oursWritten += k
+		*log = append(*log, "write "+strconv.Itoa(k))
+	case 1:
+		*log = append(*log, "closewrite")
+		if c.conn.CloseWrite() == nil {
+			c.oursFIN = true
+		}
+	case 2:
+		*log = append(*log, "close")
+		c.conn.Close()
+		c.oursFIN = true
+	default:
+		*log = append(*log, "abort")
+		c.conn.Abort()
+	}
+	c.drain()
+}
