@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// The benchmarks: run them all with `make bench`, or
+//
+//	go test -run '^$' -bench . ./bench
+//
+// Each reports one figure with b.ReportMetric; cmd/benchreport turns the
+// output into ratios to the gvisor-gvisor control.
+
+// BenchmarkBulk: real-time throughput of one connection moving BulkSize()
+// bytes one way, client to server, over a wire with no delay and no faults.
+func BenchmarkBulk(b *testing.B) {
+	size, err := BulkSize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mtu := range bulkMTUs {
+		for _, p := range Pairings {
+			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, p.Name()), func(b *testing.B) {
+				var total time.Duration
+				for range b.N {
+					b.StopTimer()
+					n, err := harness.NewNet(NetConfig(p, mtu, NoDelay, StackOptions{}))
+					if err != nil {
+						b.Fatal(err)
+					}
+					c, s, err := Connect(n)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					took, err := Bulk(n, c, s, size)
+					b.StopTimer()
+					n.Close()
+					if err != nil {
+						b.Fatal(err)
+					}
+					total += took
+				}
+				b.ReportMetric(float64(size)*float64(b.N)/total.Seconds()/1e6, "MB/s")
+			})
+		}
+	}
+}
+
+// BenchmarkConnRate: connections per second of real time, each a dial, one
+// byte each way and a close, one after another.
+func BenchmarkConnRate(b *testing.B) {
+	for _, p := range Pairings {
+		b.Run(p.Name(), func(b *testing.B) {
+			var total time.Duration
+			for range b.N {
+				b.StopTimer()
+				n, err := harness.NewNet(NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{MSL: ConnRateMSL}))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				took, err := ConnRate(n, connRateCount)
+				b.StopTimer()
+				n.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += took
+			}
+			b.ReportMetric(float64(connRateCount*b.N)/total.Seconds(), "conns/s")
+		})
+	}
+}
+
+// BenchmarkIdleConnMemory: live heap per established, idle connection end,
+// with 10,000 connections open between two stacks of one kind.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	for _, kind := range []string{Ours, GVisor} {
+		b.Run(kind, func(b *testing.B) {
+			sum := 0.0
+			for range b.N {
+				perEnd, err := IdleHeap(kind, idleConns)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum += perEnd
+			}
+			b.ReportMetric(sum/float64(b.N), "B/conn")
+		})
+	}
+}
+
+// BenchmarkLossRecovery: virtual time to complete each lossy workload on
+// LossLink, mean over lossSeeds. The client sends.
+func BenchmarkLossRecovery(b *testing.B) {
+	for _, w := range LossWorkloads {
+		for _, p := range Pairings {
+			b.Run(w+"/"+p.Name(), func(b *testing.B) {
+				var total time.Duration
+				for range b.N {
+					for _, seed := range lossSeeds {
+						took, err := LossRecovery(w, p, seed)
+						if err != nil {
+							b.Fatal(err)
+						}
+						total += took
+					}
+				}
+				b.ReportMetric(float64(total.Milliseconds())/float64(b.N*len(lossSeeds)), "virtual-ms")
+			})
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// pattern is what the bulk workload sends, over and over: random bytes of a
+// length (1 MiB + 7) that no segment size divides, so a byte delivered at
+// the wrong offset, twice or not at all shows up in the comparison.
+var pattern = func() []byte {
+	p := make([]byte, 1<<20+7)
+	rand.NewChaCha8([32]byte{8}).Read(p)
+	return p
+}()
+
+// benchPort is where the server listens.
+const benchPort = 80
+
+// Connect opens one connection from n's client to its server and returns
+// both ends.
+func Connect(n *harness.Net) (c, s harness.Conn, err error) {
+	l, err := n.Server().Listen(benchPort)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err = n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), benchPort))
+	if err != nil {
+		return nil, nil, err
+	}
+	err = n.RunUntil("accept", time.Minute, func() bool {
+		var aerr error
+		s, aerr = l.Accept()
+		return aerr == nil
+	})
+	return c, s, err
+}
+
+// Bulk moves size bytes from c to s over n as fast as the two stacks and the
+// wire allow, checks that every byte arrived once and in order, and returns
+// the real time it took. Writes go in 256 KiB pieces, reads in 256 KiB.
+func Bulk(n *harness.Net, c, s harness.Conn, size int) (time.Duration, error) {
+	buf := make([]byte, 256<<10)
+	sent, got := 0, 0
+	var bad error
+	start := time.Now()
+	err := n.RunUntil("bulk transfer", time.Hour, func() bool {
+		for sent < size {
+			at := sent % len(pattern)
+			k, err := c.Write(pattern[at:min(len(pattern), at+size-sent, at+256<<10)])
+			sent += k
+			if err != nil || k == 0 {
+				break
+			}
+		}
+		for bad == nil {
+			k, err := s.Read(buf)
+			if k > 0 {
+				bad = checkPattern(buf[:k], got)
+				got += k
+			}
+			if err != nil || k == 0 {
+				if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
+					bad = fmt.Errorf("server Read after %d bytes: %w", got, err)
+				}
+				break
+			}
+		}
+		return got >= size || bad != nil
+	})
+	took := time.Since(start)
+	if bad != nil {
+		return took, bad
+	}
+	if err != nil {
+		return took, fmt.Errorf("%w (read %d of %d bytes)", err, got, size)
+	}
+	if got != size {
+		return took, fmt.Errorf("read %d bytes, %d sent", got, size)
+	}
+	return took, nil
+}
+
+// checkPattern reports whether p is what the pattern holds at stream offset
+// off.
+func checkPattern(p []byte, off int) error {
+	for done := 0; done < len(p); {
+		at := (off + done) % len(pattern)
+		k := min(len(p)-done, len(pattern)-at)
+		if !bytes.Equal(p[done:done+k], pattern[at:at+k]) {
+			return fmt.Errorf("bytes %d..%d differ from what was sent", off+done, off+done+k)
+		}
+		done += k
+	}
+	return nil
+}

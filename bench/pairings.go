@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// Stack kinds, as the harness names its peers.
+const (
+	Ours   = "ours"
+	GVisor = "gvisor"
+)
+
+// Pairing names the stacks at the two ends: Client dials (and, in the bulk
+// benchmarks, sends), Server listens.
+type Pairing struct{ Client, Server string }
+
+// Name is the pairing as a benchmark's sub-name: "ours-gvisor".
+func (p Pairing) Name() string { return p.Client + "-" + p.Server }
+
+// Control is the pairing every figure is measured against.
+var Control = Pairing{GVisor, GVisor}
+
+// Pairings are the four pairings, the control last.
+var Pairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, Control}
+
+// StackOptions tune both stacks of a pairing alike.
+type StackOptions struct {
+	// MSL: TIME-WAIT lasts 2*MSL on either stack (0: each stack's default,
+	// 30 s).
+	MSL time.Duration
+	// Backlog is the accept queue of ourstack's listeners (0: harness
+	// default). gVisor's is fixed by the harness at 128.
+	Backlog int
+}
+
+// maker builds the peer of kind.
+func maker(kind string, o StackOptions) harness.PeerMaker {
+	if kind == Ours {
+		opts := harness.OursOptions{Backlog: o.Backlog}
+		opts.TCP.MSL = o.MSL
+		return harness.Ours(opts)
+	}
+	return harness.GVisor(harness.GVisorOptions{TimeWait: 2 * o.MSL})
+}
+
+// NetConfig is a harness configuration for pairing p over link (both
+// directions) at mtu, with no faults.
+func NetConfig(p Pairing, mtu int, link harness.LinkConfig, o StackOptions) harness.Config {
+	return harness.Config{
+		Seed:   1,
+		Client: maker(p.Client, o),
+		Server: maker(p.Server, o),
+		MTU:    mtu,
+		Link:   [2]harness.LinkConfig{link, link},
+		// A whole send buffer's worth of segments and their ACKs may cross
+		// at one virtual instant on a wire with no delay.
+		MaxPacketsPerSettle: 1 << 30,
+	}
+}
+
+// NoDelay is the wire with no link delay: no serialization time and the
+// smallest propagation delay the harness allows without a round-trip time
+// of zero (harness.Config.Link explains why zero itself is refused).
+var NoDelay = harness.LinkConfig{Delay: time.Nanosecond}

@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Target is what ourstack's figure must reach.
+type Target struct {
+	// Ratio bounds the figure's ratio to the control's: at least Ratio when
+	// Higher is better, at most Ratio when lower is. Zero: no ratio target.
+	Ratio float64
+	// Max bounds the figure itself (lower is better). Zero: none.
+	Max float64
+}
+
+// Figure is one line of the report: a metric, for each stack or pairing, set
+// beside the control's.
+type Figure struct {
+	Title string
+	Unit  string
+	// Higher is true when a larger value is better (throughput, rates).
+	Higher bool
+	// Columns are the stacks or pairings shown, control last; Bench maps
+	// each to the benchmark that measures it.
+	Columns []string
+	Bench   map[string]string
+	// Control is the column every ratio is taken against.
+	Control string
+	// Targets, per column.
+	Targets map[string]Target
+}
+
+// pairingTitle prints a pairing column as DESIGN.md does.
+func pairingTitle(col string) string {
+	switch col {
+	case "ours-gvisor":
+		return "ours->gvisor"
+	case "gvisor-ours":
+		return "gvisor->ours"
+	case "ours-ours":
+		return "ours<->ours"
+	case "gvisor-gvisor":
+		return "gvisor<->gvisor"
+	}
+	return col
+}
+
+// pairingFigure is a figure measured in every pairing by benchmarks named
+// prefix + "/" + pairing.
+func pairingFigure(title, prefix, unit string, higher bool, targets map[string]Target) Figure {
+	f := Figure{Title: title, Unit: unit, Higher: higher, Control: Control.Name(), Bench: map[string]string{}, Targets: targets}
+	for _, p := range Pairings {
+		f.Columns = append(f.Columns, p.Name())
+		f.Bench[p.Name()] = prefix + "/" + p.Name()
+	}
+	return f
+}
+
+// Figures is the report's lines, with the targets of issue 8.
+func ReportFigures(bulkSize int) []Figure {
+	var figs []Figure
+	atLeast := func(r float64) Target { return Target{Ratio: r} }
+	for _, mtu := range bulkMTUs {
+		figs = append(figs, pairingFigure(
+			fmt.Sprintf("bulk %s one way, MTU %d", sizeString(bulkSize), mtu),
+			fmt.Sprintf("Bulk/mtu=%d", mtu), "MB/s", true,
+			map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(2)}))
+	}
+	figs = append(figs, pairingFigure(
+		fmt.Sprintf("connections (dial, 1 byte each way, close) x %d", connRateCount),
+		"ConnRate", "conns/s", true,
+		map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(1)}))
+	figs = append(figs, Figure{
+		Title: fmt.Sprintf("heap per idle connection end, %d open (no buffered data)", idleConns),
+		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
+		Bench:   map[string]string{Ours: "IdleConnMemory/ours", GVisor: "IdleConnMemory/gvisor"},
+		Targets: map[string]Target{Ours: {Max: 4096}},
+	})
+	figs = append(figs, Figure{
+		Title: "segment parse + checksums (fuzz package)",
+		Unit:  "ns/op", Columns: []string{Ours, GVisor}, Control: GVisor,
+		Bench:   map[string]string{Ours: "ParseSegment", GVisor: "ParseSegmentGVisor"},
+		Targets: map[string]Target{Ours: {Ratio: 1}},
+	})
+	for _, w := range LossWorkloads {
+		figs = append(figs, pairingFigure(
+			fmt.Sprintf("%s on 10 ms / 100 Mbit/s: virtual time, mean of %d seeds", w, len(lossSeeds)),
+			"LossRecovery/"+w, "virtual-ms", false,
+			map[string]Target{"ours-gvisor": {Ratio: 1}}))
+	}
+	return figs
+}
+
+// sizeString prints a byte count in the largest binary unit that divides it.
+func sizeString(n int) string {
+	for _, u := range []struct {
+		name string
+		size int
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// Verdict is how one cell of the report stands against its target.
+type Verdict int
+
+const (
+	NoTarget Verdict = iota
+	Met
+	NotMet
+	Missing // the benchmark gave no figure
+)
+
+func (v Verdict) String() string {
+	return [...]string{"", "met", "NOT MET", "MISSING"}[v]
+}
+
+// Cell is one column of one figure, as reported.
+type Cell struct {
+	Figure  *Figure
+	Column  string
+	Value   float64
+	Runs    int
+	Ratio   float64 // to the control's value; 0 when either is missing
+	Target  Target
+	Verdict Verdict
+}
+
+// Evaluate works out every cell of figs from the benchmark results.
+func Evaluate(figs []Figure, results Figures) []Cell {
+	var cells []Cell
+	for i := range figs {
+		f := &figs[i]
+		control, controlRuns := results.Mean(f.Bench[f.Control], f.Unit)
+		for _, col := range f.Columns {
+			c := Cell{Figure: f, Column: col, Target: f.Targets[col]}
+			c.Value, c.Runs = results.Mean(f.Bench[col], f.Unit)
+			if c.Runs > 0 && controlRuns > 0 && control != 0 {
+				c.Ratio = c.Value / control
+			}
+			c.Verdict = verdict(f, c)
+			cells = append(cells, c)
+		}
+	}
+	return cells
+}
+
+func verdict(f *Figure, c Cell) Verdict {
+	t := c.Target
+	if t == (Target{}) {
+		return NoTarget
+	}
+	if c.Runs == 0 || (t.Ratio != 0 && c.Ratio == 0) {
+		return Missing
+	}
+	ok := true
+	if t.Ratio != 0 {
+		if f.Higher {
+			ok = ok && c.Ratio >= t.Ratio
+		} else {
+			ok = ok && c.Ratio <= t.Ratio
+		}
+	}
+	if t.Max != 0 {
+		ok = ok && c.Value <= t.Max
+	}
+	if ok {
+		return Met
+	}
+	return NotMet
+}
+
+// targetString prints a target as the report shows it.
+func targetString(f *Figure, t Target) string {
+	var parts []string
+	if t.Ratio != 0 {
+		op := ">="
+		if !f.Higher {
+			op = "<="
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1fx", op, t.Ratio))
+	}
+	if t.Max != 0 {
+		parts = append(parts, fmt.Sprintf("<= %g %s", t.Max, f.Unit))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteTable prints cells as one table, a block per figure, and returns how
+// many targets were met and how many there were.
+func WriteTable(w io.Writer, cells []Cell) (met, targets int, err error) {
+	const row = "  %-16s %14s %-11s %-10s %-15s %s\n"
+	if _, err := fmt.Fprintf(w, row, "pairing", "value", "unit", "vs control", "target", "verdict"); err != nil {
+		return 0, 0, err
+	}
+	var last *Figure
+	for _, c := range cells {
+		if c.Figure != last {
+			fmt.Fprintf(w, "%s\n", c.Figure.Title)
+			last = c.Figure
+		}
+		value, ratio := "-", "-"
+		if c.Runs > 0 {
+			value = fmt.Sprintf("%.4g", c.Value)
+			if c.Runs > 1 {
+				value += fmt.Sprintf(" (n=%d)", c.Runs)
+			}
+		}
+		if c.Column == c.Figure.Control {
+			ratio = "control"
+		} else if c.Ratio != 0 {
+			ratio = fmt.Sprintf("%.2fx", c.Ratio)
+		}
+		fmt.Fprintf(w, row, pairingTitle(c.Column), value, c.Figure.Unit, ratio, targetString(c.Figure, c.Target), c.Verdict)
+		if c.Verdict != NoTarget {
+			targets++
+		}
+		if c.Verdict == Met {
+			met++
+		}
+	}
+	return met, targets, nil
+}

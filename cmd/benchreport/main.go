@@ -1,0 +1,100 @@
+// Command benchreport prints `go test -bench` output from the bench and
+// fuzz packages as one table of ratios to the gvisor<->gvisor control, and
+// marks each of ourstack's targets met or not. With -conformance it adds
+// the conformance matrix's wall time from a Ginkgo JSON report.
+//
+//	go test -run '^$' -bench . ./bench ./fuzz > out/bench/bench.txt
+//	go run ./cmd/benchreport -conformance out/bench/conformance.json out/bench/bench.txt
+//
+// It exits 1 when a figure is missing (a benchmark failed or was not run),
+// and, with -strict, when a target is not met.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tcpbed/tcpbed/bench"
+)
+
+func main() {
+	conformance := flag.String("conformance", "", "a Ginkgo JSON report of the conformance matrix, for its wall time")
+	strict := flag.Bool("strict", false, "exit 1 when a target is not met")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchreport [-conformance report.json] [-strict] [bench-output ...]\n(no file: standard input)\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := run(os.Stdout, flag.Args(), *conformance, *strict); err != nil {
+		fmt.Fprintln(os.Stderr, "benchreport:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer, files []string, conformance string, strict bool) error {
+	results := bench.Figures{}
+	read := func(r io.Reader) error {
+		figs, err := bench.ParseBenchOutput(r)
+		if err != nil {
+			return err
+		}
+		results.Merge(figs)
+		return nil
+	}
+	if len(files) == 0 {
+		if err := read(os.Stdin); err != nil {
+			return err
+		}
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		err = read(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	size, err := bench.BulkSize()
+	if err != nil {
+		return err
+	}
+	cells := bench.Evaluate(bench.ReportFigures(size), results)
+	met, targets, err := bench.WriteTable(w, cells)
+	if err != nil {
+		return err
+	}
+	if conformance != "" {
+		f, err := os.Open(conformance)
+		if err != nil {
+			return err
+		}
+		m, err := bench.ReadMatrixTimes(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", conformance, err)
+		}
+		fmt.Fprintln(w)
+		if err := m.WriteTable(w); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\ntargets met: %d of %d\n", met, targets)
+	missing := 0
+	for _, c := range cells {
+		if c.Verdict == bench.Missing {
+			missing++
+		}
+	}
+	switch {
+	case missing > 0:
+		return fmt.Errorf("%d figures missing: a benchmark failed or did not run", missing)
+	case strict && met < targets:
+		return fmt.Errorf("%d targets not met", targets-met)
+	}
+	return nil
+}
