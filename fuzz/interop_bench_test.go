@@ -1,0 +1,21 @@
+package fuzz
+
+import "testing"
+
+// BenchmarkInteropSeeds runs every FuzzInterop seed program in the three
+// pairings, as one fuzz execution does: one op is one program, three runs.
+//
+//	go test -run=NONE -bench=InteropSeeds -cpuprofile=/tmp/interop.prof ./fuzz/
+func BenchmarkInteropSeeds(b *testing.B) {
+	seeds := interopSeeds()
+	i := 0
+	for b.Loop() {
+		prog := seeds[i%len(seeds)].prog
+		i++
+		for _, p := range []interopPairing{oursDials, gvisorDials, gvisorPair} {
+			if r := runInterop(prog, p); r.fatal != nil || len(r.violations) > 0 {
+				b.Fatal(r.report())
+			}
+		}
+	}
+}
