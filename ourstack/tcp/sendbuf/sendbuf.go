@@ -38,28 +38,45 @@ type Buffer struct {
 	base seqnum.Value
 }
 
-// New returns an empty Buffer that holds up to capacity bytes. The memory is
-// allocated here, once: the ring (capacity rounded up to a power of two) and
-// its mirror.
+// minRing is the ring New starts with (or capacity, if smaller): a connection
+// that writes a request of a few bytes should not pay for zeroing a whole
+// send buffer. Write doubles the ring as the data held needs it, up to
+// capacity.
+const minRing = 8 << 10
+
+// New returns an empty Buffer that holds up to capacity bytes. The ring
+// starts small (minRing) and grows to capacity, rounded up to a power of
+// two, as Write needs it.
 func New(capacity int) *Buffer {
 	if capacity < 0 {
 		capacity = 0
 	}
+	b := &Buffer{capacity: capacity}
+	b.resize(min(ringSize(capacity), minRing))
+	return b
+}
+
+// ringSize is the smallest power of two that holds n bytes.
+func ringSize(n int) int {
 	size := 1
-	for size < capacity {
+	for size < n {
 		size <<= 1
 	}
-	mirror := size
-	if mirror > MaxSlice {
-		mirror = MaxSlice
+	return size
+}
+
+// resize moves the held bytes into a ring of size bytes (a power of two, at
+// least Len) and its mirror, starting at index 0. Views handed out before
+// are left pointing at the old memory, which is why only Write calls it.
+func (b *Buffer) resize(size int) {
+	mirror := min(size, MaxSlice)
+	buf := make([]byte, size+mirror)
+	if b.buf != nil {
+		first, second := b.Peek(b.base, b.n)
+		copy(buf[copy(buf, first):], second)
 	}
-	return &Buffer{
-		buf:      make([]byte, size+mirror),
-		size:     size,
-		mask:     size - 1,
-		mirror:   mirror,
-		capacity: capacity,
-	}
+	copy(buf[size:], buf[:mirror])
+	b.buf, b.size, b.mask, b.mirror, b.head = buf, size, size-1, mirror, 0
 }
 
 // Cap is the capacity given to New.
@@ -87,6 +104,9 @@ func (b *Buffer) SetBase(seq seqnum.Value) { b.base = seq }
 func (b *Buffer) Write(p []byte) int {
 	if free := b.Free(); len(p) > free {
 		p = p[:free]
+	}
+	if need := b.n + len(p); need > b.size {
+		b.resize(ringSize(need))
 	}
 	at := (b.head + b.n) & b.mask
 	for rest := p; len(rest) > 0; {
