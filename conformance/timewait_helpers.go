@@ -140,6 +140,37 @@ func (e *Env) expectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 	return starts
 }
 
+// expectStreamWithoutHoles checks side's data since mark on a wire that
+// lost nothing: every segment starts at or below the highest sequence number
+// sent before it (no hole; the first at relative 1), none reaches past end,
+// and the highest reaches end. A stack may still send some data twice (a
+// tail-loss probe, RFC 8985 7, fires before the ACK that makes it needless
+// arrives); the run notes it.
+func (e *Env) expectStreamWithoutHoles(mark int, side harness.Side, end uint32) {
+	dir := harness.ClientToServer
+	if side == harness.Server {
+		dir = harness.ServerToClient
+	}
+	recs := e.Since(mark)
+	high := uint32(1)
+	for _, r := range dataRecords(recs, dir) {
+		segEnd := r.RelSeq + uint32(r.PayloadLen)
+		if rel(high).LessThan(rel(r.RelSeq)) || rel(end).LessThan(rel(segEnd)) {
+			e.Fatalf(fmt.Sprintf("%s data within [1, %d) with no hole", side, end),
+				"#%d covers [%d, %d) when %d was the highest sent", r.Index, r.RelSeq, segEnd, high)
+		}
+		if rel(high).LessThan(rel(segEnd)) {
+			high = segEnd
+		}
+	}
+	if high != end {
+		e.Fatalf(fmt.Sprintf("%s data up to %d", side, end), "up to %d", high)
+	}
+	if again := retransmissions(recs, dir); len(again) > 0 {
+		e.observe("%s sent %d data segment(s) again on a lossless wire (first #%d, a tail-loss probe or RACK)", side, len(again), again[0].Index)
+	}
+}
+
 // lastFINArrival is when the last FIN for connection id reached side after
 // since, or 0.
 func (e *Env) lastFINArrival(side harness.Side, id tcp.FourTuple, since time.Duration) time.Duration {
