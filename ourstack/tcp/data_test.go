@@ -621,3 +621,51 @@ func TestNoTailLossProbeWithoutSACK(t *testing.T) {
 		t.Fatalf("first timer after %v, want the RTO %v", got, rto)
 	}
 }
+
+// The send buffer starts small and grows to Config.SendBuffer while data is
+// in flight; what goes out afterwards is still the stream, byte for byte.
+func TestSendBufferGrowsWithDataInFlight(t *testing.T) {
+	cfg := baseConfig()
+	cfg.SendBuffer = 200 << 10
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000}, 60000)
+	stream := testData(150<<10, 7)
+	f.write(string(stream[:3000]))
+	f.poll()
+	if f.tcb.sendBuf.Cap() != initialSendBuffer {
+		t.Fatalf("send buffer starts at %d bytes", f.tcb.sendBuf.Cap())
+	}
+	if n, _ := f.tcb.Send(f.now, stream[3000:]); n != len(stream)-3000 {
+		t.Fatalf("Send took %d", n)
+	}
+	if f.tcb.sendBuf.Cap() < len(stream) {
+		t.Fatalf("send buffer grew only to %d", f.tcb.sendBuf.Cap())
+	}
+	// The timeout resends from SND.UNA: the first segments come from the
+	// new buffer now.
+	f.advanceToDeadline()
+	got := f.poll()
+	if len(got) == 0 || got[0].Seq != localISS+1 || string(got[0].Payload) != string(stream[:1000]) {
+		t.Fatalf("after growing:\n%s", describe(got))
+	}
+	var sent []byte
+	for acked := localISS + 1; ; {
+		for _, s := range got {
+			off := int(s.Seq - localISS - 1)
+			if off == len(sent) {
+				sent = append(sent, s.Payload...)
+			}
+		}
+		if len(sent) == len(stream) {
+			break
+		}
+		acked = localISS + 1 + seqnum.Value(len(sent))
+		f.send(seg{flags: ack, seq: remoteISS + 1, ack: acked, win: 60000})
+		got = f.poll()
+		if len(got) == 0 {
+			t.Fatalf("stalled at %d of %d bytes", len(sent), len(stream))
+		}
+	}
+	if string(sent) != string(stream) {
+		t.Fatal("the bytes sent differ from the stream written")
+	}
+}

@@ -78,14 +78,46 @@ func (t *TCB) dataEnd() seqnum.Value {
 	return t.sendBuf.End()
 }
 
-// ensureSendBuffer creates the send buffer on first use. The first data
-// byte follows the SYN (RFC 9293 3.3.1: the SYN takes the ISS).
-func (t *TCB) ensureSendBuffer() *sendbuf.Buffer {
-	if t.sendBuf == nil {
-		t.sendBuf = sendbuf.New(t.cfg.SendBuffer)
-		t.sendBuf.SetBase(t.iss.Add(1))
+// initialSendBuffer is the send buffer's first size: a connection that
+// writes a request and reads a reply never needs Config.SendBuffer bytes,
+// and allocating (and zeroing) all of them for it would cost more than the
+// exchange itself.
+const initialSendBuffer = 16 << 10
+
+// ensureSendBuffer creates the send buffer on first use, or grows it
+// (doubling, up to Config.SendBuffer) when want bytes do not fit. The first
+// data byte follows the SYN (RFC 9293 3.3.1: the SYN takes the ISS).
+// Replacing the buffer is safe: segment payloads alias it only during an
+// emit call.
+func (t *TCB) ensureSendBuffer(want int) *sendbuf.Buffer {
+	b := t.sendBuf
+	if b == nil {
+		b = sendbuf.New(min(initialSendBuffer, t.cfg.SendBuffer))
+		b.SetBase(t.iss.Add(1))
+		t.sendBuf = b
 	}
-	return t.sendBuf
+	if b.Free() >= want || b.Cap() >= t.cfg.SendBuffer {
+		return b
+	}
+	size := b.Cap()
+	for size-b.Len() < want && size < t.cfg.SendBuffer {
+		size *= 2
+	}
+	nb := sendbuf.New(min(size, t.cfg.SendBuffer))
+	nb.SetBase(b.Base())
+	first, second := b.Peek(b.Base(), b.Len())
+	nb.Write(first)
+	nb.Write(second)
+	t.sendBuf = nb
+	return nb
+}
+
+// sendBufferFree is how many more bytes Send would take now.
+func (t *TCB) sendBufferFree() int {
+	if t.sendBuf == nil {
+		return t.cfg.SendBuffer
+	}
+	return t.cfg.SendBuffer - t.sendBuf.Len()
 }
 
 // finSent: our FIN has gone out at least once.

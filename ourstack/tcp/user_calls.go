@@ -27,7 +27,7 @@ func (t *TCB) Send(now time.Time, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	return t.ensureSendBuffer().Write(p), nil
+	return t.ensureSendBuffer(len(p)).Write(p), nil
 }
 
 // Receive is RECEIVE (RFC 9293 3.10.3): it copies in-order received data
@@ -159,7 +159,7 @@ func (t *TCB) Writable() bool {
 	}
 	switch t.state {
 	case SynSent, SynReceived, Established, CloseWait:
-		return t.sendBuf == nil || t.sendBuf.Free() > 0
+		return t.sendBufferFree() > 0
 	}
 	return true
 }
