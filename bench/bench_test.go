@@ -12,7 +12,7 @@ import (
 //
 //	go test -run '^$' -bench . ./bench
 //
-// Each reports one figure with b.ReportMetric; cmd/benchreport turns the
+// Each reports its figures with b.ReportMetric; cmd/benchreport turns the
 // output into ratios to the gvisor-gvisor control.
 
 // BenchmarkBulk: real-time throughput of one connection moving BulkSize()
@@ -25,7 +25,7 @@ func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range bulkMTUs {
 		for _, p := range Pairings {
 			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, p.Name()), func(b *testing.B) {
-				var total time.Duration
+				var total Cost
 				for range b.N {
 					b.StopTimer()
 					n, err := harness.NewNet(NetConfig(p, mtu, NoDelay, StackOptions{}))
@@ -43,9 +43,10 @@ func BenchmarkBulk(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					total += took
+					total = total.Add(took)
 				}
-				b.ReportMetric(float64(size)*float64(b.N)/total.Seconds()/1e6, "MB/s")
+				b.ReportMetric(float64(size)*float64(b.N)/total.Real.Seconds()/1e6, "MB/s")
+				b.ReportMetric(float64(size)*float64(b.N)/total.CPU.Seconds()/1e6, "MB/cpu-s")
 			})
 		}
 	}
@@ -56,7 +57,7 @@ func BenchmarkBulk(b *testing.B) {
 func BenchmarkConnRate(b *testing.B) {
 	for _, p := range Pairings {
 		b.Run(p.Name(), func(b *testing.B) {
-			var total time.Duration
+			var total Cost
 			for range b.N {
 				b.StopTimer()
 				n, err := harness.NewNet(NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{MSL: ConnRateMSL}))
@@ -70,9 +71,10 @@ func BenchmarkConnRate(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				total += took
+				total = total.Add(took)
 			}
-			b.ReportMetric(float64(connRateCount*b.N)/total.Seconds(), "conns/s")
+			b.ReportMetric(float64(connRateCount*b.N)/total.Real.Seconds(), "conns/s")
+			b.ReportMetric(float64(connRateCount*b.N)/total.CPU.Seconds(), "conns/cpu-s")
 		})
 	}
 }

@@ -44,12 +44,13 @@ func Connect(n *harness.Net) (c, s harness.Conn, err error) {
 
 // Bulk moves size bytes from c to s over n as fast as the two stacks and the
 // wire allow, checks that every byte arrived once and in order, and returns
-// the real time it took. Writes go in 256 KiB pieces, reads in 256 KiB.
-func Bulk(n *harness.Net, c, s harness.Conn, size int) (time.Duration, error) {
+// the real and CPU time it took. Writes go in 256 KiB pieces, reads in
+// 256 KiB.
+func Bulk(n *harness.Net, c, s harness.Conn, size int) (Cost, error) {
 	buf := make([]byte, 256<<10)
 	sent, got := 0, 0
 	var bad error
-	start := time.Now()
+	m := startMeter()
 	err := n.RunUntil("bulk transfer", time.Hour, func() bool {
 		for sent < size {
 			at := sent % len(pattern)
@@ -74,7 +75,7 @@ func Bulk(n *harness.Net, c, s harness.Conn, size int) (time.Duration, error) {
 		}
 		return got >= size || bad != nil
 	})
-	took := time.Since(start)
+	took := m.Stop()
 	if bad != nil {
 		return took, bad
 	}

@@ -20,19 +20,19 @@ const ConnRateMSL = time.Millisecond
 
 // ConnRate runs count connections one after another from n's client to its
 // server: dial, accept, one byte each way, the client closes, the server
-// reads the end and closes. It returns the real time they took.
-func ConnRate(n *harness.Net, count int) (time.Duration, error) {
+// reads the end and closes. It returns the real and CPU time they took.
+func ConnRate(n *harness.Net, count int) (Cost, error) {
 	l, err := n.Server().Listen(benchPort)
 	if err != nil {
-		return 0, err
+		return Cost{}, err
 	}
 	raddr := netip.AddrPortFrom(n.Addr(harness.Server), benchPort)
 	one := []byte{'x'}
 	buf := make([]byte, 16)
-	start := time.Now()
+	m := startMeter()
 	for i := range count {
-		fail := func(what string, err error) (time.Duration, error) {
-			return time.Since(start), fmt.Errorf("connection %d: %s: %w", i, what, err)
+		fail := func(what string, err error) (Cost, error) {
+			return m.Stop(), fmt.Errorf("connection %d: %s: %w", i, what, err)
 		}
 		c, err := n.Client().Dial(raddr)
 		if err != nil {
@@ -70,7 +70,7 @@ func ConnRate(n *harness.Net, count int) (time.Duration, error) {
 			return fail("close", err)
 		}
 	}
-	return time.Since(start), nil
+	return m.Stop(), nil
 }
 
 // exchange writes msg on from and waits until to has read it.

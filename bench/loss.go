@@ -47,7 +47,7 @@ func LossRecovery(workload string, p Pairing, seed uint64) (time.Duration, error
 	if res.Err != nil {
 		return 0, fmt.Errorf("%s %s seed %d: %w", workload, p.Name(), seed, res.Err)
 	}
-	for _, note := range conformance.Observed(workload, conformance.Pairing{Client: p.Client, Server: p.Server}, seed) {
+	for _, note := range res.Observations {
 		var size int
 		var took string
 		if _, err := fmt.Sscanf(note, "%d bytes in %s of virtual time", &size, &took); err == nil {
