@@ -68,6 +68,15 @@ var diagramEdges = map[stateEdge]string{
 	// Compound edges: one segment, two events of figure 5.
 	{tcp.SynSent, tcp.CloseWait}:     "rcv SYN,ACK,FIN: SYN-SENT -> ESTABLISHED -> CLOSE-WAIT (3.10.7.3 then eighth)",
 	{tcp.SynReceived, tcp.CloseWait}: "rcv ACK of SYN with FIN: SYN-RECEIVED -> ESTABLISHED -> CLOSE-WAIT (3.10.7.4 fifth then eighth)",
+	// A half-close (CloseWrite) before ESTABLISHED queues the FIN "for
+	// processing after entering ESTABLISHED state" (3.10.4, SYN-RECEIVED;
+	// ourstack does the same in SYN-SENT, as for SEND in 3.10.2); the
+	// segment that establishes the connection then also releases it.
+	{tcp.SynSent, tcp.FinWait1}:    "queued FIN, rcv SYN,ACK: -> ESTABLISHED -> FIN-WAIT-1",
+	{tcp.SynSent, tcp.Closing}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
+	{tcp.SynSent, tcp.LastAck}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
+	{tcp.SynReceived, tcp.Closing}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
+	{tcp.SynReceived, tcp.LastAck}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
 }
 
 // checkChanges checks side's state changes of every connection (listeners

@@ -75,7 +75,7 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		passive = false
 	}
 	cfg := harness.Config{Seed: seed}
-	ours := harness.Ours(harness.OursOptions{TCP: tcp.Config{MSL: interopMSL, MSS: 536, ReceiveBuffer: 16 << 10, SendBuffer: 16 << 10}})
+	ours := harness.Ours(harness.OursOptions{TCP: tcp.Config{MSL: interopMSL, MSS: 536, ReceiveBuffer: 4 << 10, SendBuffer: 16 << 10}})
 	c := &segConn{oursSide: harness.Client, rawFINs: map[int]bool{}, readBuf: make([]byte, 4096)}
 	if passive {
 		c.oursSide = harness.Server
@@ -191,7 +191,9 @@ func (c *segConn) send(seg wire.Segment) {
 		c.rawMax = end
 	}
 	if seg.Flags.Has(wire.FlagFIN) {
-		c.rawFINs[int(int32(seg.Seq.Add(seqnum.Size(len(seg.Payload)))-c.rawISS-1))] = true
+		// The FIN's place in the stream: after the SYN, if any, and the data.
+		fin := seg.Seq.Add(seg.Len() - 1)
+		c.rawFINs[int(int32(fin-c.rawISS-1))] = true
 	}
 	if seg.Flags.Has(wire.FlagACK) && seg.Ack.LessThanEq(c.oursMax) && (!c.rawAckSent || c.rawAck.LessThan(seg.Ack)) {
 		c.rawAck, c.rawAckSent = seg.Ack, true

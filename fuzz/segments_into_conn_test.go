@@ -51,6 +51,16 @@ func FuzzSegmentsIntoConn(f *testing.F) {
 			2, byte(wire.FlagSYN), 0, 0, 10, 0, 64, 0,
 			5, 0, 30, 4, 0, byte(wire.FlagRST | wire.FlagACK), 4, 0, 0, 0, 0, 0, 3, 255})
 	}
+	// Fill the 4 KiB window at RCV.NXT without reading, then send data
+	// that starts just inside the right edge and runs past it.
+	fill := []byte{0}
+	for range 4 {
+		fill = append(fill, 0, byte(wire.FlagACK|wire.FlagPSH), 0, 0, 0, 0, 64, 255)
+	}
+	fill = append(fill, 0, byte(wire.FlagACK|wire.FlagPSH), 1, 0xff, 0xe8, 0, 64, 255, 4)
+	for _, st := range []byte{2, 5, 4, 13} { // ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2, ESTABLISHED listening
+		f.Add(append([]byte{st}, fill[1:]...))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) == 0 {
 			return
@@ -133,7 +143,6 @@ func runSegConnSteps(c *segConn, in []byte, log *[]string) {
 			}
 			c.appCall(b[0], log)
 		}
-		c.readAll() // an application that reads as data comes
 	}
 }
 
