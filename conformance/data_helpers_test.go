@@ -205,7 +205,7 @@ func TestDataScenariosAllPairings(t *testing.T) {
 					t.Fatal(res.Err)
 				}
 				t.Logf("%v of virtual time in %v", res.Elapsed, time.Since(start).Round(time.Millisecond))
-				for _, note := range Observed(name, p, 1) {
+				for _, note := range res.Observations {
 					t.Logf("saw: %s", note)
 				}
 			})

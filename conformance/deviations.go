@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 )
 
 // Deviation is a named, documented departure of a reference peer from the
@@ -26,13 +25,7 @@ func (d Deviation) String() string {
 	return fmt.Sprintf("%s (%s, %s): the RFC expects %s; %s does %s", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead)
 }
 
-var (
-	deviations = map[string]Deviation{}
-	// seen records, per running Env, the deviations it accepted.
-	seen sync.Map // *Env -> *[]string
-	// seenMu guards the slices stored in seen.
-	seenMu sync.Mutex
-)
+var deviations = map[string]Deviation{}
 
 // RegisterDeviation adds d to the list of known deviations. Scenario files
 // call it from a package-level var; it panics on a duplicate name (a
@@ -69,22 +62,7 @@ func (e *Env) Deviates(d Deviation) {
 		e.Fail("the RFC's behaviour from "+e.Pairing.String(),
 			"behaviour only "+d.Peer+" may show: "+d.String())
 	}
-	v, _ := seen.LoadOrStore(e, new([]string))
-	seenMu.Lock()
-	defer seenMu.Unlock()
-	list := v.(*[]string)
-	if !slices.Contains(*list, d.Name) {
-		*list = append(*list, d.Name)
+	if !slices.Contains(e.notes.deviations, d.Name) {
+		e.notes.deviations = append(e.notes.deviations, d.Name)
 	}
-}
-
-// DeviationsSeen lists the deviations this run accepted.
-func (e *Env) DeviationsSeen() []string {
-	v, ok := seen.Load(e)
-	if !ok {
-		return nil
-	}
-	seenMu.Lock()
-	defer seenMu.Unlock()
-	return slices.Clone(*v.(*[]string))
 }

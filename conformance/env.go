@@ -29,6 +29,8 @@ type Env struct {
 	Port uint16
 	// Patience is how much virtual time a waiting helper allows.
 	Patience time.Duration
+
+	notes notes
 }
 
 // Fatalf fails the scenario now: format describes what was expected, got

@@ -49,6 +49,12 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 
 	var pcap bytes.Buffer
 	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: &pcap})
+	for _, note := range res.Observations {
+		AddReportEntry("saw", note, ReportEntryVisibilityFailureOrVerbose)
+	}
+	for _, d := range res.Deviations {
+		AddReportEntry("deviation", d, ReportEntryVisibilityFailureOrVerbose)
+	}
 	if res.Err != nil {
 		path, err := writeArtifact(s.Name, p, seed, "pcap", pcap.Bytes())
 		if err != nil {

@@ -42,6 +42,9 @@ type Result struct {
 	Err error
 	// Elapsed is the virtual time the run took.
 	Elapsed time.Duration
+	// Observations are the allowed behaviours the run noted seeing, and
+	// Deviations the registered peer deviations it accepted (by name).
+	Observations, Deviations []string
 }
 
 // ErrUnknownPeer: a pairing names a peer kind nobody can build.
@@ -79,6 +82,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 		MSL: setup.MSL, Port: 80, Patience: setup.Patience}
 	res.Err = e.run()
 	res.Elapsed = n.Now()
+	res.Observations, res.Deviations = e.Observations(), e.DeviationsSeen()
 	return res
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"syscall"
 	"time"
 
@@ -227,52 +226,6 @@ func (e *Env) expectReset(c harness.Conn) {
 		e.Fatalf(who+" Write after the reset to fail", "Write returned %v", werr)
 	}
 	e.observe("%s (%s) Write after the reset Read: %v", who, e.peerKind(e.Side(c)), werr)
-}
-
-// Observations: where the RFC leaves a choice, a scenario accepts each
-// allowed behaviour and notes which one it saw. Notes are kept per run
-// (scenario, pairing, seed) so that a test or a tool can print them.
-var observed sync.Map // observationKey -> *observation
-
-var observedMu sync.Mutex
-
-type observationKey struct {
-	scenario string
-	pairing  Pairing
-	seed     uint64
-}
-
-// observation is one run's notes; a new run with the same key replaces it.
-type observation struct {
-	run   *Env
-	notes []string
-}
-
-// observe notes which of the allowed behaviours this run saw.
-func (e *Env) observe(format string, args ...any) {
-	k := observationKey{e.Scenario.Name, e.Pairing, e.Seed}
-	observedMu.Lock()
-	defer observedMu.Unlock()
-	v, _ := observed.LoadOrStore(k, &observation{run: e})
-	o := v.(*observation)
-	if o.run != e {
-		o.run, o.notes = e, nil
-	}
-	if note := fmt.Sprintf(format, args...); !slices.Contains(o.notes, note) {
-		o.notes = append(o.notes, note)
-	}
-}
-
-// Observed lists what the last run of scenario in pairing p with seed noted
-// about the allowed behaviours it saw ("FIN rode on the last data segment").
-func Observed(scenario string, p Pairing, seed uint64) []string {
-	v, ok := observed.Load(observationKey{scenario, p, seed})
-	if !ok {
-		return nil
-	}
-	observedMu.Lock()
-	defer observedMu.Unlock()
-	return slices.Clone(v.(*observation).notes)
 }
 
 // peerKind is the stack kind at side.

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -33,7 +35,7 @@ func TestClosingScenariosAllPairings(t *testing.T) {
 				if res.Err != nil {
 					t.Fatal(res.Err)
 				}
-				for _, note := range Observed(name, p, 1) {
+				for _, note := range res.Observations {
 					t.Logf("saw: %s", note)
 				}
 			})
@@ -41,22 +43,21 @@ func TestClosingScenariosAllPairings(t *testing.T) {
 	}
 }
 
-// TestObservedKeepsOnlyTheLastRun checks that a second run of a scenario
-// replaces the first run's notes instead of adding to them.
-func TestObservedKeepsOnlyTheLastRun(t *testing.T) {
-	p := Pairing{GVisor, GVisor}
-	run := func(note string) {
-		e := &Env{Scenario: Scenario{Name: "observed-test"}, Pairing: p, Seed: 7}
-		e.observe("%s", note)
-		e.observe("%s", note) // the same note twice counts once
-	}
-	run("first")
-	run("second")
-	got := Observed("observed-test", p, 7)
-	if len(got) != 1 || got[0] != "second" {
-		t.Fatalf("Observed = %q, want [second]", got)
-	}
-	if got := Observed("observed-test", p, 8); got != nil {
-		t.Fatalf("Observed for another seed = %q, want none", got)
+// TestObservationsBelongToTheirRun: a run's notes reach its Result, a
+// note seen twice counts once, and a second run starts with none.
+func TestObservationsBelongToTheirRun(t *testing.T) {
+	s := Scenario{Name: "observed-test", Section: "rst", Run: func(e *Env) error {
+		e.observe("noted %d", e.Seed)
+		e.observe("noted %d", e.Seed)
+		return nil
+	}}
+	for _, seed := range []uint64{7, 8} {
+		res := Execute(s, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: seed})
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if want := []string{fmt.Sprintf("noted %d", seed)}; !slices.Equal(res.Observations, want) {
+			t.Errorf("seed %d: Observations = %q, want %q", seed, res.Observations, want)
+		}
 	}
 }

@@ -114,11 +114,29 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 			failure.Trace = b.String()
 		}
 		fmt.Fprintf(stdout, "FAIL %s\n%v", s.Name, failure)
+		printNotes(stdout, res)
 		return exitFail
 	}
 	fmt.Fprintf(stdout, "PASS %s (%s, seed %d): %d packets, %v of virtual time in %v\n",
 		s.Name, pairing, *seed, len(res.Net.Trace().Records), res.Elapsed.Round(time.Microsecond), real.Round(time.Microsecond))
+	printNotes(stdout, res)
 	return exitPass
+}
+
+// printNotes says which allowed behaviours the run saw, and which
+// registered peer deviations from the RFC it accepted, with the rule each
+// departs from.
+func printNotes(w io.Writer, res *conformance.Result) {
+	for _, note := range res.Observations {
+		fmt.Fprintf(w, "  saw: %s\n", note)
+	}
+	known := map[string]conformance.Deviation{}
+	for _, d := range conformance.KnownDeviations() {
+		known[d.Name] = d
+	}
+	for _, name := range res.Deviations {
+		fmt.Fprintf(w, "  deviation: %s\n", known[name])
+	}
 }
 
 // writeLadder draws the run's trace as a ladder diagram.
