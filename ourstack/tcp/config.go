@@ -13,7 +13,7 @@ type Config struct {
 	MaxRTO            time.Duration // default 60 s (RFC 6298 2.5 allows a cap >= 60 s)
 	SynRetries        int           // SYN / SYN-ACK retransmissions before giving up; default 7 (RFC 9293 MUST-23)
 	DataRetries       int           // data retransmissions before aborting; default 12
-	DelayedACK        time.Duration // default 200 ms (RFC 9293 3.8.6.3: < 0.5 s); negative disables
+	DelayedACK        time.Duration // longest ACK delay; default 200 ms (RFC 9293 3.8.6.3: < 0.5 s); capped by SRTT (floor 40 ms); negative disables
 	NoDelay           bool          // disable Nagle (RFC 9293 3.7.4)
 	NoWindowScale     bool          // do not offer window scale
 	NoSACK            bool          // do not offer SACK-permitted
@@ -22,7 +22,7 @@ type Config struct {
 	KeepIdle          time.Duration // default 2 h
 	KeepInterval      time.Duration // default 75 s
 	KeepCount         int           // default 9
-	Congestion        string        // "newreno" (default)
+	Congestion        string        // a congestion.New name: "newreno" (default); an unknown name falls back to it
 	ChallengeACKLimit int           // challenge ACKs per second (RFC 5961 7); default 10
 }
 
