@@ -25,6 +25,9 @@ type interopSeed struct {
 	// client and server are states ourstack must reach, in order (not
 	// necessarily one after the other), when it plays that side.
 	client, server []tcp.State
+	// reACK: the client's TIME-WAIT took a retransmitted FIN and so lasted
+	// longer than 2MSL from its start.
+	reACK bool
 }
 
 // Shorthands for writing programs.
@@ -91,6 +94,7 @@ func interopSeeds() []interopSeed {
 			}},
 			client: []tcp.State{tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed},
 			server: []tcp.State{tcp.CloseWait, tcp.LastAck, tcp.Closed},
+			reACK:  true,
 		},
 		{
 			name: "lossy-transfer",
@@ -190,6 +194,11 @@ func TestInteropSeedsReachTheirStates(t *testing.T) {
 				if !containsInOrder(got, want) {
 					t.Errorf("%s: ourstack as %s went %v; want it to pass through %v", r.pairing.name, side, got, want)
 				}
+				if s.reACK && side == harness.Client {
+					if d := timeWaitLength(r.net.History(side, r.ourID(side))); d <= 2*interopMSL {
+						t.Errorf("%s: ourstack's TIME-WAIT lasted %v: no retransmitted FIN restarted it", r.pairing.name, d)
+					}
+				}
 			}
 		})
 	}
@@ -213,4 +222,15 @@ func containsInOrder(got, want []tcp.State) bool {
 		got = got[i+1:]
 	}
 	return true
+}
+
+// timeWaitLength is how long the first TIME-WAIT in h lasted (0 if none
+// ended).
+func timeWaitLength(h []harness.StateChange) time.Duration {
+	for i, c := range h {
+		if c.To == tcp.TimeWait && i+1 < len(h) {
+			return h[i+1].At - c.At
+		}
+	}
+	return 0
 }
