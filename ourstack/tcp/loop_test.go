@@ -496,3 +496,63 @@ func TestLoopSimultaneousOpen(t *testing.T) {
 		checkTransfer(t, p, 1, data)
 	}
 }
+
+// Ends that abort, or close with unread data, at random moments of a lossy
+// transfer: whatever arrived is a prefix of what was sent, the end that
+// closed finishes, and an end that was reset says so, and nothing else.
+func TestLoopRandomResets(t *testing.T) {
+	for seed := uint64(1); seed <= 60; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		faults := linkFaults{drop: rng.Float64() * 0.05, reorder: rng.Float64() * 0.05, duplicate: rng.Float64() * 0.02}
+		p := newPairISS(t, seed, fullConfig(), Config{NoTimestamps: rng.IntN(2) == 0}, faults, seqnum.Value(rng.Uint32()), seqnum.Value(rng.Uint32()))
+		data := testData(64<<10, seed)
+		off := 0
+		ender, endAt := rng.IntN(2), rng.IntN(400)
+		ended := false
+		buf := make([]byte, 2048)
+		for step := 0; step < 200000; step++ {
+			if c := p.tcb[0]; c.State() == Established && off < len(data) {
+				n, _ := c.Send(p.now, data[off:min(len(data), off+1000)])
+				off += n
+			}
+			if c := p.tcb[1]; c != nil && rng.IntN(2) == 0 {
+				n, err := c.Receive(p.now, buf)
+				p.received[1].Write(buf[:n])
+				if err == io.EOF {
+					c.Close(p.now) // the client closed gracefully
+				}
+			}
+			if n, err := p.tcb[0].Receive(p.now, buf); n == 0 && err == io.EOF {
+				p.tcb[0].Close(p.now) // the server closed gracefully
+			}
+			if !ended && step == endAt && p.tcb[ender] != nil {
+				if rng.IntN(2) == 0 {
+					p.tcb[ender].Abort(p.now)
+				} else {
+					p.tcb[ender].Close(p.now) // with unread data if any: RST
+				}
+				ended = true
+			}
+			if ended && p.tcb[1] != nil && p.tcb[0].Done() && p.tcb[1].Done() {
+				break
+			}
+			p.step() // with nothing left to happen, the applications go on
+		}
+		if !ended || p.tcb[1] == nil {
+			continue
+		}
+		if !bytes.HasPrefix(data, p.received[1].Bytes()) {
+			t.Fatalf("seed %d: the server read %d bytes that are not a prefix of the stream", seed, p.received[1].Len())
+		}
+		// The end that closed or aborted is finished. The other may be left
+		// half-open, correctly, when the RST that ended the connection was
+		// lost: it has nothing to send and so never learns.
+		if s := p.tcb[ender].State(); s != Closed && s != TimeWait {
+			t.Fatalf("seed %d: side %d ended in %v (states %v)", seed, ender, s, p.states[ender])
+		}
+		other := p.tcb[1-ender]
+		if err := other.Err(); err != nil && !errors.Is(err, ErrConnectionReset) && !errors.Is(err, ErrTimedOut) {
+			t.Fatalf("seed %d: the other end reports %v", seed, err)
+		}
+	}
+}
