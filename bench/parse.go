@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -48,18 +49,20 @@ func ParseBenchOutput(r io.Reader) (Figures, error) {
 	return figs, sc.Err()
 }
 
-// Mean is the mean of benchmark name's values in unit, and how many runs
-// gave one.
-func (f Figures) Mean(name, unit string) (mean float64, runs int) {
-	vs := f[name][unit]
+// Median is the median of benchmark name's values in unit (the mean of the
+// middle two for an even count), and how many runs gave one. A median, not
+// a mean: one run slowed by other work on the machine should not move it.
+func (f Figures) Median(name, unit string) (median float64, runs int) {
+	vs := slices.Clone(f[name][unit])
 	if len(vs) == 0 {
 		return 0, 0
 	}
-	sum := 0.0
-	for _, v := range vs {
-		sum += v
+	slices.Sort(vs)
+	mid := len(vs) / 2
+	if len(vs)%2 == 0 {
+		return (vs[mid-1] + vs[mid]) / 2, len(vs)
 	}
-	return sum / float64(len(vs)), len(vs)
+	return vs[mid], len(vs)
 }
 
 // Merge adds every value of g to f.

@@ -141,10 +141,10 @@ func Evaluate(figs []Figure, results Figures) []Cell {
 	var cells []Cell
 	for i := range figs {
 		f := &figs[i]
-		control, controlRuns := results.Mean(f.Bench[f.Control], f.Unit)
+		control, controlRuns := results.Median(f.Bench[f.Control], f.Unit)
 		for _, col := range f.Columns {
 			c := Cell{Figure: f, Column: col, Target: f.Targets[col]}
-			c.Value, c.Runs = results.Mean(f.Bench[col], f.Unit)
+			c.Value, c.Runs = results.Median(f.Bench[col], f.Unit)
 			if c.Runs > 0 && controlRuns > 0 && control != 0 {
 				c.Ratio = c.Value / control
 			}
