@@ -183,3 +183,18 @@ func TestPAWSDropsOldTimestamp(t *testing.T) {
 		t.Fatalf("TS.Recent %d", f.tcb.opts.tsRecent)
 	}
 }
+
+// A reset in CLOSE-WAIT flushes the unread data and the peer's FIN with it:
+// Receive reports the reset, not an EOF that would claim every byte arrived
+// (found by fuzz/FuzzInterop).
+func TestResetInCloseWaitReportsResetNotEOF(t *testing.T) {
+	f := tcbEstablished(t)
+	f.send(seg{flags: ack | fin, seq: remoteISS + 1, ack: localISS + 1, win: testWindow, data: "unread"})
+	f.poll()
+	f.expectState(CloseWait)
+	f.send(seg{flags: rst, seq: remoteISS + 8})
+	f.expectState(Closed)
+	if n, err := f.tcb.Receive(f.now, make([]byte, 10)); n != 0 || !errors.Is(err, ErrConnectionReset) {
+		t.Fatalf("Receive = %d, %v; want the reset", n, err)
+	}
+}
