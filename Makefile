@@ -50,7 +50,7 @@ fuzz-smoke:
 ## bench: benchmarks as ratios against gVisor<->gVisor
 bench:
 	@mkdir -p $(OUT)/bench && rm -f $(OUT)/bench/bench.txt $(OUT)/bench/conformance.json; rc=0; \
-	echo "== bench 1/3: go test -bench ./bench ./fuzz (BENCHSIZE=$${BENCHSIZE:-256MiB}, BENCHCOUNT=$(or $(BENCHCOUNT),1); parse: 5 runs unless BENCHCOUNT); raw output in $(OUT)/bench/bench.txt"; \
+	echo "== bench 1/3: go test -bench ./bench ./fuzz (BENCHSIZE=$${BENCHSIZE:-256MiB}, BENCHCONNS=$${BENCHCONNS:-10000}, BENCHCOUNT=$(or $(BENCHCOUNT),1); parse: 5 runs unless BENCHCOUNT); raw output in $(OUT)/bench/bench.txt"; \
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -count=$(or $(BENCHCOUNT),1) -timeout=60m ./bench | tee $(OUT)/bench/bench.txt; \
 	$(GO) test -run='^$$' -bench='^BenchmarkParseSegment' -count=$(or $(BENCHCOUNT),5) ./fuzz | tee -a $(OUT)/bench/bench.txt; \
 	if grep -q '^FAIL' $(OUT)/bench/bench.txt; then rc=1; fi; \

@@ -58,8 +58,9 @@ func pairingFigure(title, prefix, unit string, higher bool, targets map[string]T
 	return f
 }
 
-// Figures is the report's lines, with the targets of issue 8.
-func ReportFigures(bulkSize int) []Figure {
+// ReportFigures is the report's lines, with the targets of issue 8, for a
+// run of bulkSize-byte transfers and conns connections.
+func ReportFigures(bulkSize, conns int) []Figure {
 	var figs []Figure
 	atLeast := func(r float64) Target { return Target{Ratio: r} }
 	// Throughput and rate come twice: over real time (the targets' measure)
@@ -73,12 +74,12 @@ func ReportFigures(bulkSize int) []Figure {
 				map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(2)}))
 		}
 		figs = append(figs, pairingFigure(
-			fmt.Sprintf("connections (dial, 1 byte each way, close) x %d, %s", connRateCount, clock.suffix),
+			fmt.Sprintf("connections (dial, 1 byte each way, close) x %d, %s", conns, clock.suffix),
 			"ConnRate", "conns"+clock.unit, true,
 			map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(1)}))
 	}
 	figs = append(figs, Figure{
-		Title: fmt.Sprintf("heap per idle connection end, %d open (no buffered data)", idleConns),
+		Title: fmt.Sprintf("heap per idle connection end, %d open (no buffered data)", conns),
 		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
 		Bench:   map[string]string{Ours: "IdleConnMemory/ours", GVisor: "IdleConnMemory/gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},

@@ -51,7 +51,7 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cells := Evaluate(ReportFigures(256<<20), figs)
+	cells := Evaluate(ReportFigures(256<<20, 10_000), figs)
 	want := map[string]struct {
 		ratio   float64
 		verdict Verdict

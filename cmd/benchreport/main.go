@@ -63,7 +63,11 @@ func run(w io.Writer, files []string, conformance string, strict bool) error {
 	if err != nil {
 		return err
 	}
-	cells := bench.Evaluate(bench.ReportFigures(size), results)
+	conns, err := bench.Conns()
+	if err != nil {
+		return err
+	}
+	cells := bench.Evaluate(bench.ReportFigures(size, conns), results)
 	met, targets, err := bench.WriteTable(w, cells)
 	if err != nil {
 		return err
