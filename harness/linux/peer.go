@@ -202,13 +202,29 @@ const listenBacklog = 128
 
 // Dial starts a non-blocking connect; the SYN is on the TUN already and
 // goes out at the next Settle.
-func (p *peer) Dial(raddr netip.AddrPort) (harness.Conn, error) {
-	c, err := p.host.Connect(raddr)
+func (p *peer) Dial(raddr netip.AddrPort) (harness.Conn, error) { return p.DialFrom(0, raddr) }
+
+// DialFrom is Dial from local port lport (0: an ephemeral one), with
+// SO_REUSEADDR so that a four-tuple in TIME-WAIT can be reused
+// (harness.PortDialer).
+func (p *peer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error) {
+	c, err := p.host.ConnectFrom(lport, raddr)
 	if err != nil {
 		return nil, err
 	}
 	p.touch(c.ID())
 	return &peerConn{p: p, c: c}, nil
+}
+
+// MalformedDropped is how many inbound segments the kernel threw away as
+// malformed: TCP's InErrs (bad checksums included) plus IP's header errors,
+// from the namespace's own counters.
+func (p *peer) MalformedDropped() uint64 {
+	c, err := p.host.SNMP()
+	if err != nil {
+		return 0
+	}
+	return c["Tcp.InErrs"] + c["Ip.InHdrErrors"]
 }
 
 // Close closes the Host: every socket, the TUN, the namespace.
