@@ -84,23 +84,29 @@ func BenchmarkConnRate(b *testing.B) {
 }
 
 // BenchmarkIdleConnMemory: live heap per established, idle connection end,
-// with Conns() connections open between two stacks of one kind.
+// with Conns() connections open between two ourstacks, and with
+// GVisorIdleConns(Conns()) between two gVisor stacks.
 func BenchmarkIdleConnMemory(b *testing.B) {
-	idleConns, err := Conns()
+	conns, err := Conns()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, kind := range []string{Ours, GVisor} {
+		count := conns
+		if kind == GVisor {
+			count = GVisorIdleConns(conns)
+		}
 		b.Run(kind, func(b *testing.B) {
 			sum := 0.0
 			for range b.N {
-				perEnd, err := IdleHeap(kind, idleConns)
+				perEnd, err := IdleHeap(kind, count)
 				if err != nil {
 					b.Fatal(err)
 				}
 				sum += perEnd
 			}
 			b.ReportMetric(sum/float64(b.N), "B/conn")
+			b.ReportMetric(float64(count), "conns-open")
 		})
 	}
 }

@@ -79,7 +79,7 @@ func ReportFigures(bulkSize, conns int) []Figure {
 			map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(1)}))
 	}
 	figs = append(figs, Figure{
-		Title: fmt.Sprintf("heap per idle connection end, %d open (no buffered data)", conns),
+		Title: fmt.Sprintf("heap per idle connection end (no buffered data), ours with %d open, gvisor with %d", conns, GVisorIdleConns(conns)),
 		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
 		Bench:   map[string]string{Ours: "IdleConnMemory/ours", GVisor: "IdleConnMemory/gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},
