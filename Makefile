@@ -55,7 +55,7 @@ bench:
 	$(GO) test -run='^$$' -bench='^BenchmarkParseSegment' -count=$(or $(BENCHCOUNT),5) ./fuzz | tee -a $(OUT)/bench/bench.txt; \
 	if grep -q '^FAIL' $(OUT)/bench/bench.txt; then rc=1; fi; \
 	echo "== bench 2/3: the conformance matrix once ($(GINKGO) $(CONFORMANCE_FLAGS)), for its wall time; log in $(OUT)/bench/conformance.log"; \
-	TCPBED_OUT=$(OUT)/bench $(GINKGO) $(CONFORMANCE_FLAGS) --output-dir=$(OUT)/bench --json-report=conformance.json \
+	TCPBED_OUT=$(OUT)/bench $(GINKGO) $(CONFORMANCE_FLAGS) --no-color --output-dir=$(OUT)/bench --json-report=conformance.json \
 	  ./conformance -- -test.run='^TestConformance$$' > $(OUT)/bench/conformance.log 2>&1 \
 	  || echo "(the matrix has failing cells; make gate judges them, its time counts here)"; \
 	echo "== bench 3/3: ratios to gvisor<->gvisor (compare runs: go tool benchstat old.txt $(OUT)/bench/bench.txt)"; \
