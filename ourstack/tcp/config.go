@@ -5,7 +5,7 @@ import "time"
 // Config are a connection's tunables. Zero fields take the defaults named.
 type Config struct {
 	MSS               uint16        // MSS we advertise; default 1460
-	SendBuffer        int           // bytes; default 256 KiB
+	SendBuffer        int           // bytes, fixed; 0 autotunes from 256 KiB up to MaxAutoSendBuffer as the congestion window grows (sendbuf_tune.go)
 	ReceiveBuffer     int           // bytes; default 256 KiB; sets the window scale we offer
 	MSL               time.Duration // default 30 s; TIME-WAIT lasts 2*MSL
 	InitialRTO        time.Duration // default 1 s (RFC 6298 2.1)

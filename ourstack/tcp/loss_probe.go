@@ -100,6 +100,7 @@ func (t *TCB) lossProbeTimeout(now time.Time) {
 func (t *TCB) sendLossProbe(now time.Time, emit func(seg *wire.Segment)) {
 	lp := &t.snd.lossProbe
 	lp.due = false
+	t.stats.LossProbes++
 	if t.sndNxt == t.sndMax {
 		lp.probing = true
 		sent := t.sendNextSegment(now, emit)

@@ -70,6 +70,7 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 			s.cc.OnAck(dataAcked)
 		}
 		rec.dupAcks = 0
+		t.tuneSendBuffer()
 		// RFC 6298 5.2 and 5.3.
 		if t.sndUna == t.sndMax {
 			t.disarm(timerRetransmit)
@@ -160,6 +161,7 @@ func (t *TCB) duplicateAck() {
 	rec.active = true
 	rec.recover, rec.recoverSet = t.sndMax, true
 	rec.highRxt = t.sndUna
+	t.stats.FastRecoveries++
 	s.cc.OnEnterRecovery(flight)
 	rec.retransmitUna = true // the fast retransmit
 	t.disarm(timerLossProbe)

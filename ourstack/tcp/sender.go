@@ -50,6 +50,11 @@ type sender struct {
 	// smallEnd is the end of the last segment sent shorter than a full
 	// one; while it is unacknowledged, Nagle holds further small ones.
 	smallEnd seqnum.Value
+
+	// bufLimit is how many bytes the send buffer may hold now; bufAuto:
+	// it grows with the congestion window (sendbuf_tune.go).
+	bufLimit int
+	bufAuto  bool
 }
 
 func (s *sender) init(t *TCB) {
@@ -59,6 +64,7 @@ func (s *sender) init(t *TCB) {
 	}
 	s.cc = cc
 	s.smallEnd = t.iss
+	s.initSendBufferLimit(t.cfgSendBuffer, t.cfg.SendBuffer)
 }
 
 // mssChanged tells the congestion controller the SMSS the handshake settled.
@@ -92,18 +98,18 @@ const initialSendBuffer = 16 << 10
 func (t *TCB) ensureSendBuffer(want int) *sendbuf.Buffer {
 	b := t.sendBuf
 	if b == nil {
-		b = sendbuf.New(min(initialSendBuffer, t.cfg.SendBuffer))
+		b = sendbuf.New(min(initialSendBuffer, t.snd.bufLimit))
 		b.SetBase(t.iss.Add(1))
 		t.sendBuf = b
 	}
-	if b.Free() >= want || b.Cap() >= t.cfg.SendBuffer {
+	if b.Free() >= want || b.Cap() >= t.snd.bufLimit {
 		return b
 	}
 	size := b.Cap()
-	for size-b.Len() < want && size < t.cfg.SendBuffer {
+	for size-b.Len() < want && size < t.snd.bufLimit {
 		size *= 2
 	}
-	nb := sendbuf.New(min(size, t.cfg.SendBuffer))
+	nb := sendbuf.New(min(size, t.snd.bufLimit))
 	nb.SetBase(b.Base())
 	first, second := b.Peek(b.Base(), b.Len())
 	nb.Write(first)
@@ -115,9 +121,9 @@ func (t *TCB) ensureSendBuffer(want int) *sendbuf.Buffer {
 // sendBufferFree is how many more bytes Send would take now.
 func (t *TCB) sendBufferFree() int {
 	if t.sendBuf == nil {
-		return t.cfg.SendBuffer
+		return t.snd.bufLimit
 	}
-	return t.cfg.SendBuffer - t.sendBuf.Len()
+	return t.snd.bufLimit - t.sendBuf.Len()
 }
 
 // finSent: our FIN has gone out at least once.

@@ -85,13 +85,20 @@ type Stats struct {
 	OutOfOrder                     uint64
 	DupACKs                        uint64
 	ChallengeACKs                  uint64
+	// Timeouts counts retransmission timeouts on data; FastRecoveries the
+	// loss recoveries entered on duplicate ACKs or SACK (RFC 5681 3.2, RFC
+	// 6675 5); LossProbes the tail loss probes sent (RFC 8985 7.3).
+	Timeouts, FastRecoveries, LossProbes uint64
 }
 
 // TCB is one connection's transmission control block (RFC 9293 3.3.1).
 type TCB struct {
-	cfg   Config
-	id    FourTuple
-	state State
+	cfg Config
+	// cfgSendBuffer is Config.SendBuffer as given, before defaults: zero
+	// means autotune.
+	cfgSendBuffer int
+	id            FourTuple
+	state         State
 	// err ended the connection (reset, refused, timed out); Send and
 	// Receive report it once the data before it is gone.
 	err error
@@ -160,15 +167,17 @@ type pendingRST struct {
 }
 
 func newTCB(cfg Config, id FourTuple, iss seqnum.Value, now time.Time) *TCB {
+	given := cfg.SendBuffer
 	cfg = cfg.WithDefaults()
 	t := &TCB{
-		cfg:    cfg,
-		id:     id,
-		iss:    iss,
-		sndUna: iss,
-		sndNxt: iss,
-		sndMax: iss,
-		rto:    rtt.New(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
+		cfg:           cfg,
+		cfgSendBuffer: given,
+		id:            id,
+		iss:           iss,
+		sndUna:        iss,
+		sndNxt:        iss,
+		sndMax:        iss,
+		rto:           rtt.New(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
 	t.opts.init(cfg, iss)
 	t.recv.init(cfg)

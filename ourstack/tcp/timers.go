@@ -119,6 +119,7 @@ func (t *TCB) retransmitTimeout(now time.Time) {
 		return
 	}
 	t.snd.retries++
+	t.stats.Timeouts++
 	t.snd.rtoFired(t, now)
 	t.rto.Backoff()
 	// Go back N: resend from SND.UNA as the congestion window allows.
