@@ -4,28 +4,38 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
 )
 
-// SNMP returns the namespace's protocol counters (/proc/net/snmp, RFC 1213's
-// MIB-II as Linux keeps it), keyed "Tcp.InErrs", "Ip.InHdrErrors" and so on.
-// It reads /proc/thread-self/net/snmp on the namespace's thread:
+// Counters returns the namespace's protocol counters: /proc/net/snmp
+// (RFC 1213's MIB-II as Linux keeps it) and /proc/net/netstat (Linux's
+// extensions), keyed "Tcp.InErrs", "Ip.InHdrErrors", "TcpExt.SyncookiesSent"
+// and so on. It reads /proc/thread-self/net on the namespace's thread:
 // /proc/self/net would name the namespace of the process's main thread.
-func (h *Host) SNMP() (map[string]uint64, error) {
-	var b []byte
-	err := h.ns.do(func() (err error) {
-		b, err = os.ReadFile("/proc/thread-self/net/snmp")
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read snmp counters: %w", err)
+func (h *Host) Counters() (map[string]uint64, error) {
+	counters := map[string]uint64{}
+	for _, name := range []string{"snmp", "netstat"} {
+		var b []byte
+		err := h.ns.do(func() (err error) {
+			b, err = os.ReadFile("/proc/thread-self/net/" + name)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %s counters: %w", name, err)
+		}
+		c, err := parseSNMP(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		maps.Copy(counters, c)
 	}
-	return parseSNMP(b)
+	return counters, nil
 }
 
-// parseSNMP reads the file's pairs of lines: "Tcp: Name1 Name2 ..." then
+// parseSNMP reads either file's pairs of lines: "Tcp: Name1 Name2 ..." then
 // "Tcp: 1 2 ...".
 func parseSNMP(b []byte) (map[string]uint64, error) {
 	counters := map[string]uint64{}

@@ -54,6 +54,7 @@
 //   - net.ipv4.tcp_early_retrans = 0 (no tail loss probes);
 //   - net.ipv4.tcp_slow_start_after_idle = 0;
 //   - net.ipv4.tcp_autocorking = 0;
+//   - net.ipv4.tcp_invalid_ratelimit = 0 (every challenge ACK is sent);
 //   - net.ipv4.tcp_no_metrics_save = 1;
 //   - tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_syncookies = 1 and
 //     tcp_ecn = 2, written at Linux's defaults so a run does not depend on

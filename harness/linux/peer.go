@@ -167,6 +167,9 @@ func (p *peer) pollStates(full bool) {
 			}
 		}
 		last, known := p.states[id]
+		if !known && !found {
+			continue // never seen alive: nothing to report (an RST's target)
+		}
 		if !known {
 			last = tcp.Closed
 			if id.RemotePort != 0 && p.listenPorts[id.LocalPort] {
@@ -220,11 +223,21 @@ func (p *peer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error
 // malformed: TCP's InErrs (bad checksums included) plus IP's header errors,
 // from the namespace's own counters.
 func (p *peer) MalformedDropped() uint64 {
-	c, err := p.host.SNMP()
+	c, err := p.host.Counters()
 	if err != nil {
 		return 0
 	}
 	return c["Tcp.InErrs"] + c["Ip.InHdrErrors"]
+}
+
+// SYNCookiesSent is how many SYN cookies (RFC 4987) the kernel has answered
+// SYNs with since the peer was built.
+func (p *peer) SYNCookiesSent() uint64 {
+	c, err := p.host.Counters()
+	if err != nil {
+		return 0
+	}
+	return c["TcpExt.SyncookiesSent"]
 }
 
 // Close closes the Host: every socket, the TUN, the namespace.

@@ -150,3 +150,32 @@ func wantStates(t *testing.T, who string, got []tcp.State, want ...tcp.State) {
 		t.Errorf("%s went through %v, want %v", who, got, want)
 	}
 }
+
+// A segment for a connection Linux never had (answered with RST) reports no
+// state change, even with a listener on its port: only the listener's own
+// CLOSED -> LISTEN is reported.
+func TestPeerReportsNothingForUnknownConnection(t *testing.T) {
+	var changes []harness.StateChange
+	env := harness.PeerEnv{
+		Side: harness.Server, Addr: netip.MustParseAddr("192.0.2.2"), Clock: harness.NewClock(), MTU: 1500,
+		Transmit:     func([]byte) {},
+		StateChanged: func(c harness.StateChange) { changes = append(changes, c) },
+	}
+	hp, err := newPeer(env, Config{})
+	if errors.Is(err, ErrUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hp.Close()
+	p := hp.(*peer)
+	if _, err := p.Listen(8094); err != nil {
+		t.Fatal(err)
+	}
+	p.Deliver(segment(t, p.host, 41002, 8094, 1, 1, wire.FlagACK, wire.Options{}, nil))
+	p.Settle()
+	if len(changes) != 1 || changes[0].From != tcp.Closed || changes[0].To != tcp.Listen || changes[0].ID.RemotePort != 0 {
+		t.Fatalf("state changes %+v, want only the listener's CLOSED -> LISTEN", changes)
+	}
+}

@@ -37,6 +37,11 @@ var namespaceSysctls = []sysctl{
 	//   - autocorking holds small writes back while an earlier skb of the
 	//     socket is still in the device's queue;
 	{"net/ipv4/tcp_autocorking", "0"},
+	//   - Linux sends at most one answer per 500 ms per socket to segments
+	//     outside the window, challenge ACKs (RFC 5961) included; virtual
+	//     seconds apart are microseconds apart on Linux's clock, so the
+	//     second answer of a scenario would be swallowed;
+	{"net/ipv4/tcp_invalid_ratelimit", "0"},
 	//   - cached per-destination metrics (RTT, ssthresh) would carry one
 	//     connection's history into the next one to the same address.
 	{"net/ipv4/tcp_no_metrics_save", "1"},

@@ -13,9 +13,12 @@ import (
 // nothing; the machine's own counters are not the namespace's.
 func TestBadChecksumCounted(t *testing.T) {
 	h := openHost(t, Config{})
-	before, err := h.SNMP()
+	before, err := h.Counters()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := before["TcpExt.SyncookiesSent"]; !ok {
+		t.Errorf("no TcpExt counters (netstat) in %d counters", len(before))
 	}
 	if before["Tcp.InErrs"] != 0 || before["Tcp.InSegs"] != 0 {
 		t.Fatalf("a new namespace's counters are not zero: %v", before)
@@ -24,7 +27,7 @@ func TestBadChecksumCounted(t *testing.T) {
 	pkt[len(pkt)-1] ^= 0x10 // the urgent pointer's low byte: the TCP checksum no longer holds
 	send(t, h, pkt)
 	expectNothing(t, h, 0)
-	after, err := h.SNMP()
+	after, err := h.Counters()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +52,7 @@ func TestPeerDialFrom(t *testing.T) {
 	}
 }
 
-func TestParseSNMPRejectsMismatch(t *testing.T) {
+func TestParseCountersRejectsMismatch(t *testing.T) {
 	if _, err := parseSNMP([]byte("Tcp: A B\nTcp: 1\n")); err == nil {
 		t.Error("names and values of different lengths accepted")
 	}
