@@ -18,12 +18,14 @@ var ErrNotQuiet = errors.New("linux: TUN never fell quiet")
 // The first part is exact: a packet written to the TUN, or a socket call, is
 // processed by the kernel before the write or the call returns, and what the
 // kernel sends at once is on the TUN's ring by then (tun_device.go). The
-// quiet period is the one place this package waits on real time, and it is
-// inherent to a real-time peer: Linux's timers (retransmission, delayed ACK
-// when Config.DelayedACK keeps it, TIME-WAIT's 60 s) run on the kernel's
-// clock, which the harness cannot advance. So correctness must not hang on
-// the quiet period: a test that expects something of Linux's timers polls
-// for it (WaitState, ReadPacket) with a generous timeout.
+// quiet period is a real-time wait, inherent to a real-time peer: Linux's
+// timers (retransmission, delayed ACK when Config.DelayedACK keeps it,
+// TIME-WAIT's 60 s) run on the kernel's clock, which a test cannot advance.
+// So correctness must not hang on the quiet period: a test that expects
+// something of Linux's timers polls for it (WaitState, ReadPacket) with a
+// generous timeout. (A harness peer does not use this Settle: its own waits
+// only for the kernel timers it mirrors onto the virtual clock,
+// peer_timers.go.)
 func (h *Host) Settle(max time.Duration) error {
 	deadline := time.Now().Add(max)
 	for {
