@@ -61,7 +61,9 @@ func (s *Stack) connectFrom(localPort uint16, raddr netip.AddrPort) (*Conn, erro
 		id.LocalPort = port
 	}
 	now := s.clock.Now()
-	c := s.newConn(id, tcp.Open(s.cfg, id, s.isns.isn(id, now), now), tcp.Closed)
+	tcb := tcp.Open(s.cfg, id, s.isns.isn(id, now), now)
+	tcb.SetTimestampOffset(s.isns.tsOffset(id))
+	c := s.newConn(id, tcb, tcp.Closed)
 	s.conns[id] = c
 	s.afterEvent(c, now)
 	return c, nil

@@ -103,3 +103,31 @@ func TestISNsOfManyConnectionsAreUnpredictable(t *testing.T) {
 		t.Errorf("ISN histogram %v is not uniform: chi^2 = %.1f", hist, chi2)
 	}
 }
+
+// The timestamp offset is a keyed function of the four-tuple alone (RFC
+// 7323 7.1), so two incarnations of one four-tuple share it and their
+// TSvals keep increasing (RFC 6191); other four-tuples and other keys get
+// other offsets, unrelated to the ISN's.
+func TestTimestampOffsetPerFourTuple(t *testing.T) {
+	g := isnGenerator{key: testKey(1)}
+	id := tuple(80, "198.51.100.7", 40000)
+	if a, b := g.tsOffset(id), g.tsOffset(id); a != b {
+		t.Fatalf("one four-tuple gave offsets %d and %d", a, b)
+	}
+	others := []tcp.FourTuple{
+		tuple(81, "198.51.100.7", 40000),
+		tuple(80, "198.51.100.8", 40000),
+		tuple(80, "198.51.100.7", 40001),
+	}
+	for _, o := range others {
+		if g.tsOffset(o) == g.tsOffset(id) {
+			t.Errorf("%v and %v share offset %d", id, o, g.tsOffset(id))
+		}
+	}
+	if other := (isnGenerator{key: testKey(2)}); other.tsOffset(id) == g.tsOffset(id) {
+		t.Errorf("two keys gave the same offset")
+	}
+	if g.tsOffset(id) == g.offset(id) {
+		t.Errorf("the timestamp offset equals the ISN's F: one would reveal the other")
+	}
+}

@@ -126,6 +126,7 @@ func (s *Stack) synForListener(l *Listener, id tcp.FourTuple, syn *wire.Segment,
 		return
 	}
 	tcb := tcp.OpenPassive(s.cfg, id, syn, s.isns.isn(id, now), now)
+	tcb.SetTimestampOffset(s.isns.tsOffset(id))
 	c := s.newConn(id, tcb, tcp.Listen)
 	c.listener, c.inSYNQueue = l, true
 	l.synQueue++

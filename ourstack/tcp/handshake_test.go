@@ -290,3 +290,28 @@ func TestSendAndReceiveErrors(t *testing.T) {
 		t.Fatal("a closed TCB must be readable and writable, to report why")
 	}
 }
+
+// The SYN's TSval is the clock in milliseconds plus the offset the Stack
+// set, so a later incarnation of the four-tuple, given the same offset,
+// sends a larger TSval (RFC 7323 5.4, 7.1; RFC 6191).
+func TestSYNTimestampCarriesSetOffset(t *testing.T) {
+	cfg := baseConfig()
+	cfg.NoTimestamps = false
+	var vals []uint32
+	for _, at := range []time.Time{epoch, epoch.Add(3 * time.Second)} {
+		tcb := Open(cfg, testID, localISS+wireSeq(uint32(len(vals))*7919), at)
+		tcb.SetTimestampOffset(0x80000000)
+		var got []wire.Segment
+		tcb.Poll(at, func(s *wire.Segment) { got = append(got, *s) })
+		if len(got) != 1 || !got[0].Options.HasTimestamps {
+			t.Fatalf("want one SYN with timestamps, got %s", describe(got))
+		}
+		if want := uint32(at.UnixMilli()) + 0x80000000; got[0].Options.TSVal != want {
+			t.Fatalf("TSval %d, want %d", got[0].Options.TSVal, want)
+		}
+		vals = append(vals, got[0].Options.TSVal)
+	}
+	if int32(vals[1]-vals[0]) <= 0 {
+		t.Fatalf("the second incarnation's TSval %d is not above the first's %d", vals[1], vals[0])
+	}
+}

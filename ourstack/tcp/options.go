@@ -58,9 +58,9 @@ func (o *negotiated) init(cfg Config, iss seqnum.Value) {
 	o.ourShift = windowShiftFor(cfg.ReceiveBuffer)
 	o.offerSACK = !cfg.NoSACK
 	o.offerTS = !cfg.NoTimestamps
-	// RFC 7323 5.4 asks for a random per-connection offset; the ISS is
-	// already the Stack's keyed hash of the four-tuple (RFC 6528), so a
-	// mixed copy of it serves without the TCB needing randomness of its own.
+	// RFC 7323 5.4 asks for a random per-connection offset. Until the
+	// Stack sets one per four-tuple (SetTimestampOffset), a mixed copy of
+	// the ISS serves without the TCB needing randomness of its own.
 	o.tsOffset = uint32(iss)*2654435761 + 0x9e3779b9
 	o.peerMSS = defaultPeerMSS
 	o.updateSendMSS()

@@ -245,6 +245,13 @@ func OpenFromCookie(cfg Config, id FourTuple, ack *wire.Segment, mss uint16, now
 	return t
 }
 
+// SetTimestampOffset sets the offset our TSval clock carries (RFC 7323
+// 5.4). The Stack derives it from the four-tuple (RFC 7323 7.1), so that
+// timestamps keep increasing across incarnations of one four-tuple and RFC
+// 6191's TIME-WAIT test can tell a new SYN from an old duplicate. Call it
+// before the first Poll: a TSval already sent would jump.
+func (t *TCB) SetTimestampOffset(off uint32) { t.opts.tsOffset = off }
+
 // ID is the connection's four-tuple.
 func (t *TCB) ID() FourTuple { return t.id }
 
