@@ -58,7 +58,7 @@ bench:
 	TCPBED_OUT=$(OUT)/bench $(GINKGO) $(CONFORMANCE_FLAGS) --no-color --output-dir=$(OUT)/bench --json-report=conformance.json \
 	  ./conformance -- -test.run='^TestConformance$$' > $(OUT)/bench/conformance.log 2>&1 \
 	  || echo "(the matrix has failing cells; make gate judges them, its time counts here)"; \
-	echo "== bench 3/3: ratios to gvisor<->gvisor (compare runs: go tool benchstat old.txt $(OUT)/bench/bench.txt)"; \
+	echo "== bench 3/3: ratios to gvisor<->gvisor (benchstat: go tool benchstat -col /pair $(OUT)/bench/bench.txt compares pairings; go tool benchstat old.txt $(OUT)/bench/bench.txt compares runs)"; \
 	$(GO) run ./cmd/benchreport -conformance $(OUT)/bench/conformance.json $(OUT)/bench/bench.txt || rc=1; \
 	exit $$rc
 

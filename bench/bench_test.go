@@ -13,7 +13,8 @@ import (
 //	go test -run '^$' -bench . ./bench
 //
 // Each reports its figures with b.ReportMetric; cmd/benchreport turns the
-// output into ratios to the gvisor-gvisor control.
+// output into ratios to the gvisor-gvisor control, and benchstat compares
+// pairings (go tool benchstat -col /pair out/bench/bench.txt) or runs.
 
 // BenchmarkBulk: real-time throughput of one connection moving BulkSize()
 // bytes one way, client to server, over a wire with no delay and no faults.
@@ -23,8 +24,8 @@ func BenchmarkBulk(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, mtu := range bulkMTUs {
-		for _, p := range Pairings {
-			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, p.Name()), func(b *testing.B) {
+		for _, p := range benchOrder {
+			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, benchName(p)), func(b *testing.B) {
 				var total Cost
 				for range b.N {
 					b.StopTimer()
@@ -59,8 +60,8 @@ func BenchmarkConnRate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range Pairings {
-		b.Run(p.Name(), func(b *testing.B) {
+	for _, p := range benchOrder {
+		b.Run(benchName(p), func(b *testing.B) {
 			var total Cost
 			for range b.N {
 				b.StopTimer()
@@ -91,12 +92,12 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, kind := range []string{Ours, GVisor} {
+	for _, kind := range []string{GVisor, Ours} {
 		count := conns
 		if kind == GVisor {
 			count = GVisorIdleConns(conns)
 		}
-		b.Run(kind, func(b *testing.B) {
+		b.Run("stack="+kind, func(b *testing.B) {
 			sum := 0.0
 			for range b.N {
 				perEnd, err := IdleHeap(kind, count)
@@ -115,8 +116,8 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 // LossLink, mean over lossSeeds. The client sends.
 func BenchmarkLossRecovery(b *testing.B) {
 	for _, w := range LossWorkloads {
-		for _, p := range Pairings {
-			b.Run(w+"/"+p.Name(), func(b *testing.B) {
+		for _, p := range benchOrder {
+			b.Run("workload="+w+"/"+benchName(p), func(b *testing.B) {
 				var total time.Duration
 				for range b.N {
 					for _, seed := range lossSeeds {

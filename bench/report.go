@@ -48,12 +48,12 @@ func pairingTitle(col string) string {
 }
 
 // pairingFigure is a figure measured in every pairing by benchmarks named
-// prefix + "/" + pairing.
+// prefix + "/pair=" + pairing.
 func pairingFigure(title, prefix, unit string, higher bool, targets map[string]Target) Figure {
 	f := Figure{Title: title, Unit: unit, Higher: higher, Control: Control.Name(), Bench: map[string]string{}, Targets: targets}
 	for _, p := range Pairings {
 		f.Columns = append(f.Columns, p.Name())
-		f.Bench[p.Name()] = prefix + "/" + p.Name()
+		f.Bench[p.Name()] = prefix + "/" + benchName(p)
 	}
 	return f
 }
@@ -81,7 +81,7 @@ func ReportFigures(bulkSize, conns int) []Figure {
 	figs = append(figs, Figure{
 		Title: fmt.Sprintf("heap per idle connection end (no buffered data), ours with %d open, gvisor with %d", conns, GVisorIdleConns(conns)),
 		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
-		Bench:   map[string]string{Ours: "IdleConnMemory/ours", GVisor: "IdleConnMemory/gvisor"},
+		Bench:   map[string]string{Ours: "IdleConnMemory/stack=ours", GVisor: "IdleConnMemory/stack=gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},
 	})
 	figs = append(figs, Figure{
@@ -93,7 +93,7 @@ func ReportFigures(bulkSize, conns int) []Figure {
 	for _, w := range LossWorkloads {
 		figs = append(figs, pairingFigure(
 			fmt.Sprintf("%s on 10 ms / 100 Mbit/s: virtual time, mean of %d seeds", w, len(lossSeeds)),
-			"LossRecovery/"+w, "virtual-ms", false,
+			"LossRecovery/workload="+w, "virtual-ms", false,
 			map[string]Target{"ours-gvisor": {Ratio: 1}}))
 	}
 	return figs

@@ -11,14 +11,14 @@ import (
 const benchOutput = `goos: linux
 goarch: amd64
 pkg: github.com/tcpbed/tcpbed/bench
-BenchmarkBulk/mtu=1500/ours-gvisor-2         	       1	 676407638 ns/op	  50.00 MB/s
-BenchmarkBulk/mtu=1500/gvisor-ours-2         	       1	 999473692 ns/op	  30.00 MB/s
-BenchmarkBulk/mtu=1500/ours-ours-2           	       1	 216207381 ns/op	 150.00 MB/s
-BenchmarkBulk/mtu=1500/gvisor-gvisor-2       	       1	1565961739 ns/op	  40.00 MB/s
-BenchmarkBulk/mtu=1500/gvisor-gvisor-2       	       1	1565961739 ns/op	  20.00 MB/s
-BenchmarkBulk/mtu=1500/gvisor-gvisor-2       	       1	1565961739 ns/op	  35.00 MB/s
-BenchmarkIdleConnMemory/ours-2   	       1	  9 ns/op	  5000 B/conn
---- FAIL: BenchmarkIdleConnMemory/gvisor
+BenchmarkBulk/mtu=1500/pair=ours-gvisor-2         	       1	 676407638 ns/op	  50.00 MB/s
+BenchmarkBulk/mtu=1500/pair=gvisor-ours-2         	       1	 999473692 ns/op	  30.00 MB/s
+BenchmarkBulk/mtu=1500/pair=ours-ours-2           	       1	 216207381 ns/op	 150.00 MB/s
+BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  40.00 MB/s
+BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  20.00 MB/s
+BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  35.00 MB/s
+BenchmarkIdleConnMemory/stack=ours-2   	       1	  9 ns/op	  5000 B/conn
+--- FAIL: BenchmarkIdleConnMemory/stack=gvisor
     bench_test.go:1: some failure
 PASS
 pkg: github.com/tcpbed/tcpbed/fuzz
@@ -32,13 +32,13 @@ func TestParseBenchOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, runs := figs.Median("Bulk/mtu=1500/gvisor-gvisor", "MB/s"); m != 35 || runs != 3 {
+	if m, runs := figs.Median("Bulk/mtu=1500/pair=gvisor-gvisor", "MB/s"); m != 35 || runs != 3 {
 		t.Errorf("control: median %v of %d runs, want 35 of 3", m, runs)
 	}
 	if m, _ := figs.Median("ParseSegment", "allocs/op"); m != 0 || len(figs["ParseSegment"]["allocs/op"]) != 1 {
 		t.Errorf("allocs/op of ParseSegment: %v", figs["ParseSegment"])
 	}
-	if _, ok := figs["IdleConnMemory/gvisor"]; ok {
+	if _, ok := figs["IdleConnMemory/stack=gvisor"]; ok {
 		t.Error("a FAIL line read as a result")
 	}
 	if _, err := ParseBenchOutput(strings.NewReader("BenchmarkX-2 1 abc ns/op\n")); err == nil {
@@ -58,12 +58,12 @@ func TestEvaluate(t *testing.T) {
 	}{
 		// Against the control's median, 35: 50/35 at least 1x, 30/35
 		// not, 150/35 at least 2x.
-		"Bulk/mtu=1500/ours-gvisor MB/s":  {50.0 / 35, Met},
-		"Bulk/mtu=1500/gvisor-ours MB/s":  {30.0 / 35, NotMet},
-		"Bulk/mtu=1500/ours-ours MB/s":    {150.0 / 35, Met},
-		"Bulk/mtu=65535/ours-gvisor MB/s": {0, Missing},
+		"Bulk/mtu=1500/pair=ours-gvisor MB/s":  {50.0 / 35, Met},
+		"Bulk/mtu=1500/pair=gvisor-ours MB/s":  {30.0 / 35, NotMet},
+		"Bulk/mtu=1500/pair=ours-ours MB/s":    {150.0 / 35, Met},
+		"Bulk/mtu=65535/pair=ours-gvisor MB/s": {0, Missing},
 		// The absolute bound holds even with the control missing.
-		"IdleConnMemory/ours B/conn": {0, NotMet},
+		"IdleConnMemory/stack=ours B/conn": {0, NotMet},
 		// Lower is better: 100 ns against 200 ns.
 		"ParseSegment ns/op": {0.5, Met},
 	}
