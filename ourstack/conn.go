@@ -192,16 +192,18 @@ func (c *Conn) LocalAddr() net.Addr { return c.local }
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 
 // SetNoDelay is *net.TCPConn's: it turns Nagle's algorithm (RFC 9293 3.7.4)
-// off or on. The TCB takes Config.NoDelay at open and has no way yet to
-// change it afterwards, so a call that asks for what the connection already
-// has succeeds and any other fails.
+// off (true) or on for this connection. A short segment Nagle was holding
+// goes out at once when it is turned off.
 func (c *Conn) SetNoDelay(noDelay bool) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	if noDelay == c.tcb.Config().NoDelay {
-		return nil
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.closed {
+		return c.opError("set", net.ErrClosed)
 	}
-	return c.opError("set", errNoDelayFixed)
+	c.tcb.SetNoDelay(noDelay)
+	s.afterEvent(c, s.clock.Now())
+	return nil
 }
 
 // State is the connection's RFC 9293 state.

@@ -20,4 +20,3 @@ func opError(op string, local, remote net.Addr, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: local, Addr: remote, Err: err}
 }
 
-var errNoDelayFixed = errors.New("ourstack: Nagle setting is fixed at open (tcp.Config.NoDelay)")

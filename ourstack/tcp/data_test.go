@@ -73,6 +73,29 @@ func TestNoDelaySendsAtOnce(t *testing.T) {
 	f.expect(seg{flags: ack | psh, seq: localISS + 2, ack: remoteISS + 1, win: -1, data: "b"})
 }
 
+// Nagle toggled on a live connection (TCP_NODELAY): turning it off
+// releases the short segment it was holding; turning it back on holds the
+// next one again.
+func TestSetNoDelayOnLiveConnection(t *testing.T) {
+	f := tcbEstablished(t)
+	f.write("a")
+	f.expect(seg{flags: ack | psh, seq: localISS + 1, ack: remoteISS + 1, win: -1, data: "a"})
+	f.write("b")
+	f.expectNothing() // Nagle: "a" is unacknowledged
+	f.tcb.SetNoDelay(true)
+	if !f.tcb.NoDelay() {
+		t.Fatal("NoDelay reports Nagle on after SetNoDelay(true)")
+	}
+	f.expect(seg{flags: ack | psh, seq: localISS + 2, ack: remoteISS + 1, win: -1, data: "b"})
+	f.write("c")
+	f.expect(seg{flags: ack | psh, seq: localISS + 3, ack: remoteISS + 1, win: -1, data: "c"})
+	f.tcb.SetNoDelay(false)
+	f.write("d")
+	f.expectNothing()
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 4, win: testWindow})
+	f.expect(seg{flags: ack | psh, seq: localISS + 4, ack: remoteISS + 1, win: -1, data: "d"})
+}
+
 func TestSendRespectsPeerWindow(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, 1500)
 	f.write(strings.Repeat("z", 3000))

@@ -163,3 +163,14 @@ func (t *TCB) Writable() bool {
 	}
 	return true
 }
+
+// SetNoDelay turns Nagle's algorithm (RFC 9293 3.7.4) off (true) or on on a
+// live connection, as TCP_NODELAY does (RFC 9293 3.7.4: "a TCP SHOULD
+// implement a way for an application to disable the Nagle algorithm on an
+// individual connection"). Turning it off lets the next Poll send a short
+// segment Nagle was holding back, as Linux pushes pending data when
+// TCP_NODELAY is set.
+func (t *TCB) SetNoDelay(noDelay bool) { t.cfg.NoDelay = noDelay }
+
+// NoDelay reports whether Nagle's algorithm is off.
+func (t *TCB) NoDelay() bool { return t.cfg.NoDelay }
