@@ -19,4 +19,3 @@ var ErrNoPorts = errors.New("ourstack: no free ephemeral port")
 func opError(op string, local, remote net.Addr, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: local, Addr: remote, Err: err}
 }
-
