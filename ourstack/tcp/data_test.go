@@ -247,6 +247,41 @@ func TestReceiverSWSAvoidance(t *testing.T) {
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 4001, win: 1000})
 }
 
+// A buffer larger than the 16-bit window field can show: reads free space
+// the field cannot carry, so they draw no ACK; one would repeat the last
+// ACK's ack and window, a duplicate ACK to a peer with data in flight (RFC
+// 5681 2). A read that does open the window the peer knows still draws the
+// update.
+func TestReadSendsNoWindowUpdateTheFieldCannotShow(t *testing.T) {
+	cfg := baseConfig()
+	cfg.ReceiveBuffer = 256 << 10 // no window scale: the field tops out at 65535
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.write("q") // data in flight: identical ACKs would be duplicates to the peer
+	f.poll()
+	for i := range 3 {
+		f.send(seg{flags: ack, seq: remoteISS + 1 + seqnum.Value(i*100), ack: localISS + 1, win: testWindow, data: strings.Repeat("s", 100)})
+		f.expect(seg{flags: ack, seq: localISS + 2, ack: remoteISS + 101 + seqnum.Value(i*100), win: 65535})
+		if got, _ := f.read(); len(got) != 100 {
+			t.Fatalf("read %d bytes", len(got))
+		}
+		f.expectNothing()
+	}
+	// With a buffer the field can show, 60000 bytes unread then read open
+	// the window from 5535 to 65535 bytes: that update goes.
+	cfg.ReceiveBuffer = 60000 + 5535
+	f = tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000}, testWindow)
+	f.tcb.recv.quickAcks = 0
+	for i := range 60 {
+		f.send(seg{flags: ack, seq: remoteISS + 1 + seqnum.Value(i*1000), ack: localISS + 1, win: testWindow, data: strings.Repeat("s", 1000)})
+	}
+	f.tcb.ackNow = true
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 60001, win: 5535})
+	if got, _ := f.read(); len(got) != 60000 {
+		t.Fatalf("read %d bytes", len(got))
+	}
+	f.expect(seg{flags: ack, seq: localISS + 1, ack: remoteISS + 60001, win: 65535})
+}
+
 func TestDelayedACK(t *testing.T) {
 	f := tcbEstablishedWith(t, baseConfig(), wire.Options{HasMSS: true, MSS: 1000}, testWindow)
 	f.tcb.recv.quickAcks = 0 // past the connection's start: ACKs may be delayed

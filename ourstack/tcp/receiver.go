@@ -276,14 +276,24 @@ func (t *TCB) finArrives(now time.Time) {
 }
 
 // windowUpdateDue decides, after the application read, whether the opened
-// window is worth an ACK of its own: when the window the peer knows is at
-// most half the buffer and the one we could offer is at least twice it
-// (Linux's rule in __tcp_cleanup_rbuf), and the opening passes receiver
-// SWS avoidance.
+// window is worth an ACK of its own. The ACK goes only when the window the
+// segment would carry really opens: by at least min(RCV.BUFF/2, Eff.snd.MSS)
+// over the right edge the peer knows (receiver SWS avoidance, RFC 9293
+// 3.8.6.2.2), and, as Linux's __tcp_cleanup_rbuf has it, from a window the
+// peer knows that is at most half of the largest we can offer to one at
+// least twice as large. The largest we can offer is the buffer, or 65535
+// bytes shifted by our window scale when that is less (without window
+// scaling, 65535): a buffer larger than that frees space the window field
+// cannot show, and an ACK that shows nothing new, with data in flight, is a
+// duplicate ACK to the peer (RFC 5681 2), three of which make a spurious
+// fast retransmit.
 func (t *TCB) windowUpdateDue() bool {
 	r := &t.recv
 	cur := int(t.rcvWnd())
-	free := r.free()
-	threshold := min(r.limit/2, r.mssGuess)
-	return 2*cur <= r.limit && free >= 2*cur && free-cur >= threshold
+	maxWnd := min(r.limit, 0xffff<<r.shift)
+	offer := min(r.free(), maxWnd)
+	// At least one unit of our window scale too, or the field would not
+	// change.
+	threshold := max(min(r.limit/2, r.mssGuess), 1<<r.shift)
+	return 2*cur <= maxWnd && offer >= 2*cur && offer-cur >= threshold
 }
