@@ -57,7 +57,37 @@ type diagSocket struct {
 	// how long until it fires (0 when it is already due).
 	Timer   uint8
 	Expires time.Duration
+	// Retrans is idiag_retrans: retransmissions (or probes) of the pending
+	// timer's kind for a full socket, SYN-ACK retransmissions for a request
+	// socket.
+	Retrans uint8
+	// BytesAcked is tcp_info's tcpi_bytes_acked (full sockets only): it
+	// moves whenever an ACK advances SND.UNA, which is when Linux re-arms
+	// its retransmission timer.
+	BytesAcked uint64
 }
+
+// signature is what changes when the kernel re-arms a connection's timer
+// for a reason of its own (a state change, an ACK of new data, a backoff),
+// even when the new deadline is, on the real clock, close to the old one.
+func (s diagSocket) signature() diagSignature {
+	return diagSignature{State: s.State, Timer: s.Timer, Retrans: s.Retrans, BytesAcked: s.BytesAcked}
+}
+
+// diagSignature: see diagSocket.signature.
+type diagSignature struct {
+	State, Timer, Retrans uint8
+	BytesAcked            uint64
+}
+
+// INET_DIAG_INFO (include/uapi/linux/inet_diag.h) asks for, and tags, a
+// struct tcp_info after the message; tcpi_bytes_acked is at byte 120 of it
+// (include/uapi/linux/tcp.h: 8 bytes of u8 fields, 24 u32s, two u64 rates).
+const (
+	inetDiagInfo          = 2
+	tcpInfoBytesAckedOff  = 120
+	tcpInfoBytesAckedSize = 8
+)
 
 // The timers sock_diag reports in idiag_timer.
 const (
@@ -113,6 +143,7 @@ func (d *diag) request(flags uint16, id tcp.FourTuple) ([]diagSocket, error) {
 	r := req[unix.NLMSG_HDRLEN:]
 	r[0] = unix.AF_INET
 	r[1] = unix.IPPROTO_TCP
+	r[2] = 1 << (inetDiagInfo - 1) // idiag_ext: include tcp_info
 	binary.NativeEndian.PutUint32(r[4:], allTCPStates)
 	if flags&unix.NLM_F_DUMP == 0 {
 		putDiagSockID(r[8:], id)
@@ -184,12 +215,30 @@ func parseInetDiagMsg(b []byte) (diagSocket, error) {
 	}
 	id := b[4:]
 	expires := binary.NativeEndian.Uint32(b[4+inetDiagSockIDLen:])
-	return diagSocket{
+	s := diagSocket{
 		State:   b[1],
 		Timer:   b[2],
+		Retrans: b[3],
 		Expires: time.Duration(expires) * time.Millisecond,
 		ID:      diagFourTuple(id),
-	}, nil
+	}
+	// The attributes (struct rtattr, each padded to 4 bytes) follow.
+	for a := b[inetDiagMsgLen:]; len(a) >= unix.SizeofRtAttr; {
+		l := int(binary.NativeEndian.Uint16(a[0:]))
+		typ := binary.NativeEndian.Uint16(a[2:])
+		if l < unix.SizeofRtAttr || l > len(a) {
+			break // malformed: keep what was read
+		}
+		if data := a[unix.SizeofRtAttr:l]; typ == inetDiagInfo && len(data) >= tcpInfoBytesAckedOff+tcpInfoBytesAckedSize {
+			s.BytesAcked = binary.NativeEndian.Uint64(data[tcpInfoBytesAckedOff:])
+		}
+		l = (l + 3) &^ 3
+		if l > len(a) {
+			break
+		}
+		a = a[l:]
+	}
+	return s, nil
 }
 
 // diagFourTuple reads struct inet_diag_sockid. A listener's remote end is

@@ -2,6 +2,9 @@ package linux
 
 import (
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -50,5 +53,35 @@ func TestLookupAgreesWithDump(t *testing.T) {
 	nobody.RemotePort += 100
 	if s, found, err := h.diag.lookup(nobody); err != nil || found {
 		t.Errorf("lookup of a tuple nobody has: %+v, found %v, %v", s, found, err)
+	}
+}
+
+// tcp_info rides along with every lookup: tcpi_bytes_acked moves when an
+// ACK of new data arrives (the signature a re-armed timer is told by).
+func TestLookupReadsBytesAcked(t *testing.T) {
+	if off := unsafe.Offsetof(unix.TCPInfo{}.Bytes_acked); off != tcpInfoBytesAckedOff {
+		t.Fatalf("tcpi_bytes_acked at %d in x/sys's TCPInfo, %d here", off, tcpInfoBytesAckedOff)
+	}
+	h := openHost(t, Config{})
+	c, e := establish(t, h, 8095)
+	before, _, err := h.diag.lookup(c.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TryWrite([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	e.expectSegment(t, h, wire.FlagACK|wire.FlagPSH)
+	sent, _, _ := h.diag.lookup(c.ID())
+	if sent.Timer != diagTimerRetrans || sent.BytesAcked != before.BytesAcked {
+		t.Fatalf("after sending: timer %d, bytes acked %d; want the retransmission timer and %d", sent.Timer, sent.BytesAcked, before.BytesAcked)
+	}
+	e.ack(t, h)
+	acked, _, _ := h.diag.lookup(c.ID())
+	if acked.BytesAcked != before.BytesAcked+5 {
+		t.Fatalf("bytes acked %d after our ACK, want %d", acked.BytesAcked, before.BytesAcked+5)
+	}
+	if sent.signature() == acked.signature() {
+		t.Error("the ACK of new data left the signature as it was")
 	}
 }

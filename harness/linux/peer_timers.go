@@ -31,6 +31,7 @@ type kernelTimers struct {
 type timerMirror struct {
 	id       tcp.FourTuple
 	kind     uint8         // diagTimer*
+	sig      diagSignature // the socket as it was when mirrored
 	deadline time.Time     // when the kernel's timer fires, real time
 	span     time.Duration // how far away it was when mirrored
 	virtual  *harness.Timer
@@ -71,15 +72,23 @@ func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polle
 		}
 		return
 	}
+	// The same timer, not re-armed, keeps its virtual deadline: the
+	// harness may have moved virtual time far ahead of the kernel's clock
+	// since, and the timer was armed by what happened back then. A timer
+	// the kernel re-armed is mirrored anew from now: it was re-armed by
+	// what just happened. The real deadline alone cannot tell the two
+	// apart (a re-arm a few real milliseconds after the first arm moves it
+	// by a few milliseconds), so the socket's signature does too.
 	deadline := polledAt.Add(s.Expires)
-	if m != nil && !m.fired && m.kind == s.Timer && absDuration(m.deadline.Sub(deadline)) <= sameDeadline {
+	if m != nil && !m.fired && m.kind == s.Timer && m.sig == s.signature() &&
+		absDuration(m.deadline.Sub(deadline)) <= sameDeadline {
 		return
 	}
 	if m == nil {
 		m = &timerMirror{id: id}
 		k.mirrors[id] = m
 	}
-	m.kind, m.deadline, m.span, m.fired = s.Timer, deadline, s.Expires, false
+	m.kind, m.sig, m.deadline, m.span, m.fired = s.Timer, s.signature(), deadline, s.Expires, false
 	// The mirror goes exactly as far ahead of virtual now as the kernel
 	// said: the poll follows the event that armed the timer by microseconds
 	// (waitFired wakes on the packet), so a 1 s RTO is mirrored as 1 s, or
@@ -128,7 +137,7 @@ func (k *kernelTimers) waitFired(h *Host) bool {
 // unchanged reports whether sock_diag still shows m's timer as it was.
 func (k *kernelTimers) unchanged(h *Host, m *timerMirror) bool {
 	s, found, err := h.diag.lookup(m.id)
-	if err != nil || !found || s.Timer != m.kind {
+	if err != nil || !found || s.Timer != m.kind || s.signature() != m.sig {
 		return false
 	}
 	// An overdue timer reads as 0 ms to go: the kernel's timer wheel fires

@@ -135,3 +135,43 @@ func TestTimeWaitMirroredOnlyWhenAsked(t *testing.T) {
 		k.stopAll()
 	}
 }
+
+// A timer the kernel re-arms a few real milliseconds after arming it is
+// mirrored anew from the virtual now, though its real deadline barely moved:
+// an orphaned FIN-WAIT-2 (Linux holds it as a timewait socket with a 60 s
+// timer) that receives the peer's FIN 1 s later in virtual time enters
+// TIME-WAIT with a fresh 60 s, so its mirror moves from 60 s to 61 s.
+func TestReArmedTimerMirroredFromNow(t *testing.T) {
+	h := openHost(t, Config{})
+	c, e := establish(t, h, 8096)
+	id := c.ID()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.ack(t, h)
+	clock := harness.NewClock()
+	var k kernelTimers
+	k.init(clock, time.Millisecond, true)
+	observe := func() diagSocket {
+		s, found, err := h.diag.lookup(id)
+		if err != nil || !found {
+			t.Fatalf("lookup: found %v, %v", found, err)
+		}
+		k.observe(id, s, true, time.Now())
+		return s
+	}
+	if s := observe(); s.State != linuxFinWait2 || s.Timer != diagTimerTimeWait {
+		t.Fatalf("orphaned FIN-WAIT-2: state %d timer %d", s.State, s.Timer)
+	}
+	clock.AdvanceTo(time.Second)
+	e.sendData(t, h, nil, true)
+	e.expectSegment(t, h, wire.FlagACK)
+	if s := observe(); s.State != linuxTimeWait {
+		t.Fatalf("after our FIN: state %d, want TIME-WAIT", s.State)
+	}
+	if at, ok := clock.NextDeadline(); !ok || at < 60*time.Second+990*time.Millisecond || at > 61*time.Second {
+		t.Errorf("TIME-WAIT mirrored at %v (pending %v), want 61 s: 60 s from the FIN at 1 s", at, ok)
+	}
+	k.stopAll()
+}
