@@ -143,35 +143,6 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
 
-// The control pairing shows each gVisor deviation the data scenarios
-// register: were gVisor to change, the test says which entry to revisit.
-func TestDataDeviationsSeenInControl(t *testing.T) {
-	for name, want := range map[string][]string{
-		"zero-window":   {gvisorZeroWindowProbeOldOctet.Name},
-		"sws-avoidance": {gvisorNoSenderSWS.Name, gvisorReceiverSWSOnlyFromZero.Name},
-	} {
-		s, ok := Lookup(name)
-		if !ok {
-			t.Fatalf("%s not registered", name)
-		}
-		var seen []string
-		run := s.Run
-		s.Run = func(e *Env) error {
-			err := run(e)
-			seen = e.DeviationsSeen()
-			return err
-		}
-		if res := Execute(s, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: 1}); res.Err != nil {
-			t.Fatalf("%s: %v", name, firstLines(res.Err.Error(), 6))
-		}
-		for _, d := range want {
-			if !slices.Contains(seen, d) {
-				t.Errorf("%s in gvisor->gvisor: deviation %s not seen (saw %v)", name, d, seen)
-			}
-		}
-	}
-}
-
 // dataScenarios are this section's scenarios (and loss-recovery), in
 // catalogue order.
 var dataScenarios = []string{

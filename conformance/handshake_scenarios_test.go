@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"slices"
 	"testing"
 )
 
@@ -31,38 +30,6 @@ func TestHandshakeScenariosOverSeeds(t *testing.T) {
 		for seed := uint64(2); seed <= 4; seed++ {
 			if res := Execute(s, RunOptions{Pairing: p, Seed: seed}); res.Err != nil {
 				t.Errorf("%s seed %d: %v", name, seed, firstLines(res.Err.Error(), 6))
-			}
-		}
-	}
-}
-
-// The control pairing shows each gVisor deviation the handshake scenarios
-// register: were gVisor to change, the test says which entry to revisit.
-func TestHandshakeDeviationsSeenInControl(t *testing.T) {
-	for name, want := range map[string][]string{
-		"syn-sent-bad-ack":         {gvisorSYNTimerAfterBadACK.Name},
-		"syn-retransmit-exhausted": {gvisorSynRetriesIgnored.Name},
-		"syn-retransmit-3min":      {gvisorSYNGiveUpBefore3Min.Name},
-		"syn-timeout-rto-3s":       {gvisorNoRTO3sAfterSYNTimeout.Name},
-		"synack-with-data":         {gvisorSYNACKTextDropped.Name},
-	} {
-		s, ok := Lookup(name)
-		if !ok {
-			t.Fatalf("%s not registered", name)
-		}
-		var seen []string
-		run := s.Run
-		s.Run = func(e *Env) error {
-			err := run(e)
-			seen = e.DeviationsSeen()
-			return err
-		}
-		if res := Execute(s, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: 1}); res.Err != nil {
-			t.Fatalf("%s: %v", name, firstLines(res.Err.Error(), 6))
-		}
-		for _, d := range want {
-			if !slices.Contains(seen, d) {
-				t.Errorf("%s in gvisor->gvisor: deviation %s not seen (saw %v)", name, d, seen)
 			}
 		}
 	}
