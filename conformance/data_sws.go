@@ -51,12 +51,8 @@ var swsAvoidance = Scenario{
 }
 
 func runSWSAvoidance(e *Env) error {
-	c, s := e.Connect()
-	mark := e.Mark()
-	t := e.NewTransfer(c, s, 2<<20)
-	t.Paused = true
-	zero := e.awaitZeroWindow(t, mark)
-	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	// Fill the pipe until the server says its window is shut.
+	c, s, t, mark, zero := e.stallOnZeroWindow(2 << 20)
 
 	slow := e.Mark()
 	t.Paused = false
@@ -150,10 +146,16 @@ func runSWSAvoidance(e *Env) error {
 	return nil
 }
 
-// awaitZeroWindow pumps t (its reader paused) until the server advertises
-// a zero window, and returns that ACK.
-func (e *Env) awaitZeroWindow(t *Transfer, mark int) *harness.Record {
-	var zero *harness.Record
+// stallOnZeroWindow connects, and pumps size bytes from client to server
+// with the server's reader paused until the server advertises a zero
+// window and that ACK has reached the client. It returns the connection's
+// ends, the transfer, the trace mark from before the first data segment,
+// and the zero-window ACK.
+func (e *Env) stallOnZeroWindow(size int) (c, s harness.Conn, t *Transfer, mark int, zero *harness.Record) {
+	c, s = e.Connect()
+	mark = e.Mark()
+	t = e.NewTransfer(c, s, size)
+	t.Paused = true
 	scanned := mark
 	e.WaitFor("the server to advertise a zero window", func() bool {
 		t.Pump()
@@ -167,5 +169,6 @@ func (e *Env) awaitZeroWindow(t *Transfer, mark int) *harness.Record {
 		}
 		return false
 	})
-	return zero
+	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	return c, s, t, mark, zero
 }

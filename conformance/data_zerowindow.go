@@ -36,14 +36,8 @@ var zeroWindow = Scenario{
 }
 
 func runZeroWindow(e *Env) error {
-	c, s := e.Connect()
-	mark := e.Mark()
-	t := e.NewTransfer(c, s, 8<<20)
-	t.Paused = true
-
 	// Fill the pipe until the server says its window is shut.
-	zero := e.awaitZeroWindow(t, mark)
-	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	c, s, t, _, zero := e.stallOnZeroWindow(8 << 20)
 	e.Advance(zeroWindowWatch)
 	e.ExpectState(c, tcp.Established)
 	e.ExpectState(s, tcp.Established)
@@ -150,12 +144,7 @@ var zeroWindowUpdateLost = Scenario{
 }
 
 func runZeroWindowUpdateLost(e *Env) error {
-	c, s := e.Connect()
-	mark := e.Mark()
-	t := e.NewTransfer(c, s, 4<<20)
-	t.Paused = true
-	zero := e.awaitZeroWindow(t, mark)
-	e.WaitFor("the zero-window ACK to reach the client", func() bool { return e.Now() >= zero.Arrived })
+	c, s, t, _, _ := e.stallOnZeroWindow(4 << 20)
 	e.Advance(5 * time.Second)
 
 	// The reader drains the server's buffer at one instant; every ACK the
