@@ -71,8 +71,8 @@ gate:
 	$(REPORT) gate -baseline $(BASELINE) $(OUT)/conformance.json || cmp=FAIL; \
 	echo "== gate 3/4: fuzz corpora replay"; \
 	$(GO) test -run='^Fuzz' ./... || corpus=FAIL; \
-	echo "== gate 4/4: benchmarks, one iteration each"; \
-	$(GO) test -run=NONE -bench=. -benchtime=1x ./... || bench=FAIL; \
+	echo "== gate 4/4: benchmarks, one iteration each at smoke size (BENCHSIZE=16MiB BENCHCONNS=500)"; \
+	BENCHSIZE=16MiB BENCHCONNS=500 $(GO) test -run=NONE -bench=. -benchtime=1x ./... || bench=FAIL; \
 	echo; echo "gate: matrix $$matrix; baseline $$cmp; fuzz corpora $$corpus; benchmarks $$bench"; \
 	if [ $$cmp = ok ] && [ $$corpus = ok ] && [ $$bench = ok ]; then echo "gate: PASS"; else echo "gate: FAIL"; exit 1; fi
 
