@@ -9,6 +9,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
@@ -75,6 +76,17 @@ func FuzzSegmentsIntoConn(f *testing.F) {
 		c.violations = append(c.violations, segConnSetupViolations(c)...)
 		var log []string
 		runSegConnSteps(c, in[1:], &log)
+		// Then the raw peer falls silent. A connection that waits for
+		// the ACK of its SYN or FIN retransmits it and gives up in the
+		// end (RFC 9293 3.8.3), and TIME-WAIT ends after 2MSL: none of
+		// those states may outlast half an hour of silence.
+		if err := c.net.Advance(30 * time.Minute); err != nil {
+			c.violate("advance: %v", err)
+		}
+		c.drain()
+		if st := c.state(); needsTimer(st) || st == tcp.TimeWait {
+			c.violate("after 30 minutes of silence ourstack is still in %v", st)
+		}
 		if bad := checkChanges(c.net.Trace().Changes, c.oursSide); bad != "" {
 			c.violate("%s", bad)
 		}
