@@ -28,6 +28,11 @@ type recoveryState struct {
 	highRxt seqnum.Value
 	// scoreboard holds the SACK blocks the peer reported (RFC 6675 3).
 	scoreboard congestion.Scoreboard
+	// rxts logs this SACK recovery's retransmissions, for RACK's
+	// lost-retransmission rule (lost_retransmit.go).
+	rxts []retransmission
+	// undo remembers what a spurious recovery must restore (spurious_undo.go).
+	undo undoState
 }
 
 // ackArrived is the fifth step of RFC 9293 3.10.7.4 for an acceptable ACK
@@ -42,6 +47,12 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 	if t.opts.sackOK {
 		newSACK = t.updateScoreboard(seg)
 	}
+
+	defer func() {
+		if rec.active && t.opts.sackOK && len(rec.rxts) > 0 {
+			t.detectLostRetransmits(now)
+		}
+	}()
 
 	switch {
 	case ack.GreaterThan(t.sndUna):
@@ -65,7 +76,7 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		s.lossProbe.outstanding = false
 		t.sampleRTT(now, seg)
 		if rec.active {
-			t.recoveryAck(ack, acked)
+			t.recoveryAck(seg, acked)
 		} else {
 			s.cc.OnAck(dataAcked)
 		}
@@ -162,6 +173,7 @@ func (t *TCB) duplicateAck() {
 	rec.recover, rec.recoverSet = t.sndMax, true
 	rec.highRxt = t.sndUna
 	t.stats.FastRecoveries++
+	t.armUndo()
 	s.cc.OnEnterRecovery(flight)
 	rec.retransmitUna = true // the fast retransmit
 	t.disarm(timerLossProbe)
@@ -169,14 +181,16 @@ func (t *TCB) duplicateAck() {
 
 // recoveryAck handles an ACK of new data during recovery (RFC 6582 3.2
 // steps 3 and 5, RFC 6675 5).
-func (t *TCB) recoveryAck(ack seqnum.Value, acked int) {
+func (t *TCB) recoveryAck(seg *wire.Segment, acked int) {
 	s := &t.snd
 	rec := &s.recovery
-	if ack.GreaterThanEq(rec.recover) {
+	if seg.Ack.GreaterThanEq(rec.recover) {
 		// A full acknowledgment ends recovery.
 		rec.active = false
 		rec.retransmitUna = false
+		rec.rxts = rec.rxts[:0]
 		s.cc.OnExitRecovery()
+		t.undoIfSpurious(seg)
 		return
 	}
 	if t.opts.sackOK {
@@ -218,13 +232,19 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 	mss := t.opts.sendMSS
 	cwnd := s.cc.Ssthresh()
 	for i := 0; i < 1024; i++ {
-		pipe := rec.scoreboard.Pipe(t.sndUna, t.sndMax, rec.highRxt, mss)
+		pipe := rec.scoreboard.Pipe(t.sndUna, t.sndMax, rec.highRxt, mss) - t.lostRetransmitBytes()
 		if cwnd-pipe < mss {
 			return
+		}
+		// A retransmission RACK found lost goes first: it is the oldest
+		// data missing (RFC 8985 6.2).
+		if t.resendLostRetransmit(now, emit) {
+			continue
 		}
 		if seq, n, ok := rec.scoreboard.NextLost(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
 			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
 				rec.highRxt = seq.Add(sent)
+				t.noteRetransmit(now, seq, sent)
 				continue
 			}
 			return
@@ -235,6 +255,7 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 		if seq, n, ok := rec.scoreboard.NextSeg(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
 			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
 				rec.highRxt = seq.Add(sent)
+				t.noteRetransmit(now, seq, sent)
 				continue
 			}
 		}
@@ -263,6 +284,8 @@ func (s *sender) rtoFired(t *TCB, now time.Time) {
 	rec.dupAcks = 0
 	rec.recover, rec.recoverSet = t.sndMax, true
 	rec.scoreboard.Reset(t.sndUna)
+	rec.rxts = rec.rxts[:0]
+	rec.undo.armed = false
 }
 
 // sampleRTT measures the RTT from an ACK of new data: from the timestamp

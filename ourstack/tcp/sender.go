@@ -215,6 +215,11 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 		rec.retransmitUna = false
 		if sent := t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit); sent > 0 {
 			rec.highRxt = seqnum.Max(rec.highRxt, t.sndUna.Add(sent))
+			if rec.active && t.opts.sackOK {
+				t.noteRetransmit(now, t.sndUna, sent)
+			} else if rec.active {
+				t.noteRecoveryRetransmit(now)
+			}
 		}
 	}
 	if rec.active && t.opts.sackOK {

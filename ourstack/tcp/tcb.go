@@ -89,6 +89,12 @@ type Stats struct {
 	// loss recoveries entered on duplicate ACKs or SACK (RFC 5681 3.2, RFC
 	// 6675 5); LossProbes the tail loss probes sent (RFC 8985 7.3).
 	Timeouts, FastRecoveries, LossProbes uint64
+	// LostRetransmits counts retransmissions RACK found lost and sent
+	// again (RFC 8985 6.2).
+	LostRetransmits uint64
+	// SpuriousRecoveries counts recoveries undone because timestamps showed
+	// the retransmissions unneeded (RFC 3522, RFC 4015).
+	SpuriousRecoveries uint64
 }
 
 // TCB is one connection's transmission control block (RFC 9293 3.3.1).

@@ -58,6 +58,10 @@ type Controller interface {
 	// OnRetransmitTimeout: the retransmission timer expired (RFC 5681 3.1,
 	// equation 4 and the loss window). flightSize is the data outstanding.
 	OnRetransmitTimeout(flightSize int)
+	// Undo: the last loss recovery was spurious (RFC 3522 detection): put
+	// back the cwnd and ssthresh it started from (RFC 4015's restoration;
+	// neither goes below what it is now).
+	Undo(cwnd, ssthresh int)
 	// OnIdle: nothing has been received for more than one RTO and the TCB
 	// is about to send again (RFC 5681 4.1, restart window).
 	OnIdle()

@@ -133,6 +133,15 @@ func (r *newReno) OnRetransmitTimeout(flightSize int) {
 	r.cwnd = r.mss
 }
 
+// Undo restores the window a spurious recovery cut (RFC 4015 3.2, as
+// Linux's tcp_undo_cwnd_reduction: cwnd = max(cwnd, prior cwnd), ssthresh
+// = max(ssthresh, prior ssthresh)).
+func (r *newReno) Undo(cwnd, ssthresh int) {
+	r.cwnd = max(r.cwnd, cwnd)
+	r.ssthresh = max(r.ssthresh, ssthresh)
+	r.bytesAcked = 0
+}
+
 // OnIdle is RFC 5681 4.1: after more than one RTO without receiving, "cwnd
 // is reduced to the value of the restart window (RW) before transmission
 // begins", RW = min(IW, cwnd). ssthresh keeps its value.

@@ -161,3 +161,26 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("Names() = %v", names)
 	}
 }
+
+// Undo puts back the window a spurious recovery cut, and never lowers one
+// that has grown past it since.
+func TestNewRenoUndo(t *testing.T) {
+	r := NewReno(1000)
+	for range 20 {
+		r.OnAck(1000)
+	}
+	cwnd, ssthresh := r.Cwnd(), r.Ssthresh()
+	r.OnEnterRecovery(cwnd)
+	r.OnExitRecovery()
+	if r.Cwnd() >= cwnd {
+		t.Fatalf("recovery left cwnd at %d", r.Cwnd())
+	}
+	r.Undo(cwnd, ssthresh)
+	if r.Cwnd() != cwnd || r.Ssthresh() != ssthresh {
+		t.Fatalf("after Undo cwnd %d ssthresh %d, want %d and %d", r.Cwnd(), r.Ssthresh(), cwnd, ssthresh)
+	}
+	r.Undo(1000, 2000)
+	if r.Cwnd() != cwnd || r.Ssthresh() != ssthresh {
+		t.Fatalf("Undo to smaller values lowered the window: cwnd %d ssthresh %d", r.Cwnd(), r.Ssthresh())
+	}
+}
