@@ -98,10 +98,16 @@ func (e *interopEnd) pump(other *interopEnd) {
 	}
 	if !e.ready {
 		// A blocking Dial returns once the handshake is over, either way.
-		if st := e.conn.State(); st == tcp.SynSent || st == tcp.SynReceived {
+		st := e.conn.State()
+		if st == tcp.SynSent || st == tcp.SynReceived {
 			return
 		}
 		e.ready = true
+		if st == tcp.Closed {
+			// Dial failed (or the connection is already over): a blocking
+			// Dial would return the error; Read tells it.
+			e.read(other, 1)
+		}
 	}
 	for len(e.queue) > 0 {
 		s := &e.queue[0]
