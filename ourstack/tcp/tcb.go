@@ -12,10 +12,13 @@
 //	segment_arrives.go  SEGMENT ARRIVES, RFC 9293 3.10.7, every state
 //	user_calls.go       SEND, RECEIVE, CLOSE, ABORT, RFC 9293 3.10.2-3.10.5
 //	sender.go           Poll: segmentation, Nagle, SWS, windows, retransmission
+//	sendbuf_tune.go     send-buffer autotuning with the congestion window
 //	output.go           building each outgoing segment: ACK, window, options
 //	persist.go          zero-window probes and the SWS override timer
 //	loss_probe.go       tail loss probe (RFC 8985 7)
 //	recovery.go         congestion control and loss recovery (RFC 5681, 6582, 6675)
+//	lost_retransmit.go  RACK's rule for retransmissions lost again (RFC 8985 6.2)
+//	spurious_undo.go    undoing a recovery timestamps prove spurious (RFC 3522, 4015)
 //	receiver.go         receive window, delayed and quick ACKs, reassembly, SACK
 //	byte_ring.go        the receive buffer
 //	timers.go           the one enum of timers and what each does when it fires
