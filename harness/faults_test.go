@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -308,5 +309,30 @@ func TestRelSeqPicksASegmentByItsPlaceInTheStream(t *testing.T) {
 	first := n.Trace().Records[3]
 	if first.RelSeq != 1 || first.Fate != Delivered {
 		t.Fatalf("the first data segment (seq 1) should pass: %+v", first)
+	}
+}
+
+// TestTwoCorruptRulesFlipOneBit: a packet two Corrupt rules match still
+// fails its checksum. Two flipped bits could cancel out in the ones'-
+// complement sum and let corrupted data through, so a packet is corrupted
+// at most once.
+func TestTwoCorruptRulesFlipOneBit(t *testing.T) {
+	var rules []*Rule
+	for i := 0; i < 8; i++ {
+		rules = append(rules, &Rule{Name: fmt.Sprintf("flip %d", i), Dirs: OnlyClientToServer, Match: WithPayload(), Nth: 1, Action: Corrupt})
+	}
+	n := newTestNet(t, Config{Faults: rules})
+	c, s := connect(t, n)
+	msg := []byte("a message that must arrive intact")
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, n, s, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatalf("read %q", got)
+	}
+	for _, r := range n.Trace().Records {
+		if r.Fate == Corrupted && r.ParseErr == nil {
+			t.Fatalf("packet #%d matched %d Corrupt rules and parses cleanly: %v", r.Index, len(r.Notes), r.Notes)
+		}
 	}
 }

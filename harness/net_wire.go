@@ -52,8 +52,13 @@ func (n *Net) transmit(side Side, pkt []byte) {
 				hold = defaultReorderHold
 			}
 		case Corrupt:
-			corrupt(f.pkt, ipHeaderLen(f.pkt), n.faultRand.Float64)
-			f.fate = Corrupted
+			// At most one flipped bit per packet: a second flip could
+			// cancel the first in the ones'-complement checksum and let
+			// corrupted data through.
+			if f.fate != Corrupted {
+				corrupt(f.pkt, ipHeaderLen(f.pkt), n.faultRand.Float64)
+				f.fate = Corrupted
+			}
 		}
 	}
 
