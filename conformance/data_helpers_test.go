@@ -169,6 +169,9 @@ func TestDataScenariosAllPairings(t *testing.T) {
 			continue
 		}
 		for _, p := range s.PairingsOrAll() {
+			if isLinuxPairing(p) {
+				continue // TestScenariosLinux and the matrix run those
+			}
 			t.Run(name+"/"+p.Client+"-"+p.Server, func(t *testing.T) {
 				start := time.Now()
 				res := Execute(s, RunOptions{Pairing: p, Seed: 1})

@@ -26,9 +26,11 @@ const (
 )
 
 var rtoBackoff = Scenario{
-	Name:    "rto-backoff",
-	Section: "data",
-	Summary: "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
+	Name:         "rto-backoff",
+	RealTime:     TooSlowForRealTime,
+	RealTimeNote: "needs Linux's real-time retransmission timer to back off to 60 s ten times: about 15 minutes of real time",
+	Section:      "data",
+	Summary:      "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
 	Setup: func(s *Setup) {
 		s.Ours.TCP.MaxRTO = rtoBackoffMaxRTO
 		s.Ours.TCP.DataRetries = rtoBackoffRetries

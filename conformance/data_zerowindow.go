@@ -26,9 +26,11 @@ var gvisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
 })
 
 var zeroWindow = Scenario{
-	Name:    "zero-window",
-	Section: "data",
-	Summary: "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
+	Name:         "zero-window",
+	RealTime:     TooSlowForRealTime,
+	RealTimeNote: "the persist timer's growing probe intervals run on Linux's real time: well over 8 s",
+	Section:      "data",
+	Summary:      "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
 	Setup: func(s *Setup) {
 		s.Patience = 10 * time.Minute
 	},
@@ -134,9 +136,11 @@ func (e *Env) answerTo(p *harness.Record) *harness.Record {
 }
 
 var zeroWindowUpdateLost = Scenario{
-	Name:    "zero-window-update-lost",
-	Section: "data",
-	Summary: "as zero-window, but the ACKs with which the server reopens its window are lost: the client's next zero-window probe draws an ACK with the open window, and the rest of the data flows (RFC 9293 3.8.6.1: probing is what makes the reopening reliable); digest",
+	Name:         "zero-window-update-lost",
+	RealTime:     TooSlowForRealTime,
+	RealTimeNote: "waits on Linux's real-time persist timer for the probe that draws the reopened window: about 7 s of real time",
+	Section:      "data",
+	Summary:      "as zero-window, but the ACKs with which the server reopens its window are lost: the client's next zero-window probe draws an ACK with the open window, and the rest of the data flows (RFC 9293 3.8.6.1: probing is what makes the reopening reliable); digest",
 	Setup: func(s *Setup) {
 		s.Patience = 10 * time.Minute
 	},

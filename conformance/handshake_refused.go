@@ -241,6 +241,8 @@ func runSynSentBadACK(e *Env) error {
 	if gap := next.At - syns[0].At; gap != time.Second {
 		if e.Pairing.Client == GVisor && gap < time.Second {
 			e.Deviates(gvisorSYNTimerAfterBadACK)
+		} else if e.Pairing.Client == Linux && gap < 100*time.Millisecond {
+			e.Deviates(linuxSYNAfterBadACK)
 		} else {
 			e.Fatalf("the SYN retransmitted 1 s (the initial RTO) after the first", "it went %v after", gap)
 		}

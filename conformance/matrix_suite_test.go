@@ -17,7 +17,7 @@ const cellTimeout = 45 * time.Second
 
 // The matrix, built from the one catalogue (conformance.All) so the suites
 // and the tcpbed command never drift: a container per section, a table per
-// scenario, an entry per pairing. Every pairing of AllPairings gets an
+// scenario, an entry per pairing. Every pairing of MatrixPairings gets an
 // entry, so the summary is a full table; one the scenario does not run in
 // is skipped with the scenario's own reason.
 var _ = Describe(report.SuiteText, func() {
@@ -46,10 +46,10 @@ var _ = Describe(report.SuiteText, func() {
 	}
 })
 
-// pairingsOf is every pairing of the matrix's columns plus any other the
-// scenario runs in.
+// pairingsOf is every pairing of the matrix's columns (the Linux ones
+// included) plus any other the scenario runs in.
 func pairingsOf(s conformance.Scenario) []conformance.Pairing {
-	ps := slices.Clone(conformance.AllPairings)
+	ps := slices.Clone(conformance.MatrixPairings)
 	for _, p := range s.PairingsOrAll() {
 		if !slices.Contains(ps, p) {
 			ps = append(ps, p)
@@ -63,6 +63,9 @@ func pairingLabels(p conformance.Pairing) Labels {
 	l := Label(p.Client+"-"+p.Server, "client:"+p.Client, "server:"+p.Server)
 	if p.Client == conformance.GVisor && p.Server == conformance.GVisor {
 		l = append(l, "control")
+	}
+	if p.Client == conformance.Linux || p.Server == conformance.Linux {
+		l = append(l, conformance.Linux)
 	}
 	return l
 }

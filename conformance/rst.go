@@ -299,6 +299,10 @@ func (e *Env) expectResetInCloseWait(c harness.Conn) {
 		e.observe("gVisor deviation accepted: %s", gvisorCloseWaitRSTIsEPIPE.Name)
 		return
 	}
+	if errors.Is(err, syscall.EPIPE) && e.peerKind(side) == Linux {
+		e.Deviates(linuxCloseWaitRSTIsEPIPE)
+		return
+	}
 	if !errors.Is(err, syscall.ECONNRESET) {
 		e.Fatalf(side.String()+" Write to return connection reset (ECONNRESET)", "Write returned %v", err)
 	}

@@ -139,6 +139,8 @@ func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.Pee
 			opts.TimeWait = 2 * setup.MSL
 		}
 		return harness.GVisor(opts), nil
+	case Linux:
+		return linuxPeer(setup), nil
 	}
 	return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownPeer, kind, strings.Join(PeerKinds, ", "))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/linux"
 )
 
 // Scenario is one entry of the catalogue.
@@ -23,6 +24,13 @@ type Scenario struct {
 	// Setup, if set, adjusts the run before the Net is built: link model,
 	// fault rules, stack options, MSL.
 	Setup func(*Setup)
+	// RealTime says whether the scenario fits a peer on real time (Linux),
+	// and RealTimeNote why not, or what observation replaces the wait.
+	// A scenario runs with Linux where it runs with gVisor (Pairings with
+	// Linux in gVisor's place) unless it is TooSlowForRealTime; Pairings
+	// may also name Linux pairings outright.
+	RealTime     RealTimeFit
+	RealTimeNote string
 	// Run drives the Net and checks what happens. It fails through the Env's
 	// helpers (or by returning an error).
 	Run func(e *Env) error
@@ -39,6 +47,9 @@ type Setup struct {
 	// Ours and GVisor are the stacks' options, for whichever end runs them.
 	Ours   harness.OursOptions
 	GVisor harness.GVisorOptions
+	// Linux configures a Linux end (sysctls inside its namespace; the zero
+	// Config is the usual one).
+	Linux linux.Config
 	// Patience is how much virtual time an Env helper waits for something
 	// to happen (default 2 minutes).
 	Patience time.Duration
@@ -58,7 +69,7 @@ const (
 )
 
 // PeerKinds are the valid peer names, for a pairing and the CLI.
-var PeerKinds = []string{Ours, GVisor}
+var PeerKinds = []string{Ours, GVisor, Linux}
 
 // AllPairings are the four pairings every scenario runs in unless it says
 // otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and
@@ -67,19 +78,41 @@ var PeerKinds = []string{Ours, GVisor}
 var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GVisor, GVisor}}
 
 // RunsIn reports whether the scenario makes sense in pairing p.
+// A pairing with Linux counts when the scenario names it, or runs with
+// gVisor in Linux's place and fits a real-time peer.
 func (s *Scenario) RunsIn(p Pairing) bool {
 	if s.Pairings == nil {
-		return slices.Contains(AllPairings, p)
+		if slices.Contains(AllPairings, p) {
+			return true
+		}
+	} else if slices.Contains(s.Pairings, p) {
+		return true
 	}
-	return slices.Contains(s.Pairings, p)
+	if !isLinuxPairing(p) || s.RealTime == TooSlowForRealTime {
+		return false
+	}
+	g := asGVisor(p)
+	if s.Pairings == nil {
+		return slices.Contains(AllPairings, g)
+	}
+	return slices.Contains(s.Pairings, g)
 }
 
-// PairingsOrAll is the pairings the scenario runs in.
+// PairingsOrAll is the pairings the scenario runs in, in the order of
+// MatrixPairings, then any other it names.
 func (s *Scenario) PairingsOrAll() []Pairing {
-	if s.Pairings == nil {
-		return AllPairings
+	var out []Pairing
+	for _, p := range MatrixPairings {
+		if s.RunsIn(p) {
+			out = append(out, p)
+		}
 	}
-	return s.Pairings
+	for _, p := range s.Pairings {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // SectionOrder is the order of the catalogue's sections (SCENARIOS.md).

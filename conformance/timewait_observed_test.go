@@ -30,6 +30,9 @@ func TestClosingScenariosAllPairings(t *testing.T) {
 			continue
 		}
 		for _, p := range s.PairingsOrAll() {
+			if isLinuxPairing(p) {
+				continue // TestScenariosLinux and the matrix run those
+			}
 			t.Run(name+"/"+p.Client+"-"+p.Server, func(t *testing.T) {
 				res := Execute(s, RunOptions{Pairing: p, Seed: 1})
 				if res.Err != nil {

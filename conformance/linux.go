@@ -1,0 +1,87 @@
+package conformance
+
+import (
+	"slices"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/linux"
+)
+
+// Linux is the peer kind of the Linux kernel's TCP (harness/linux): a
+// private network namespace reached through a TUN device.
+const Linux = "linux"
+
+// LinuxPairings are the matrix's columns with a Linux end: ourstack dials
+// Linux, Linux dials ourstack. gVisor<->Linux is left out: the matrix's
+// question is how ourstack fares against each reference, and each Linux
+// cell costs real time.
+var LinuxPairings = []Pairing{{Ours, Linux}, {Linux, Ours}}
+
+// MatrixPairings are every column of the conformance matrix: AllPairings,
+// then LinuxPairings.
+var MatrixPairings = append(slices.Clone(AllPairings), LinuxPairings...)
+
+// RealTimeFit says whether a scenario can run against a peer on real time.
+// Linux's timers cannot follow the virtual clock: harness/linux mirrors its
+// retransmission, zero-window probe and keepalive timers onto it, so a timer
+// costs its real duration, and does not mirror TIME-WAIT (60 s, fixed in
+// Linux). The matrix must stay under a minute of real time, so a scenario
+// that would wait on Linux's timers for more than a couple of seconds does
+// not run with Linux.
+type RealTimeFit int
+
+const (
+	// FitsRealTime: the scenario runs with Linux as it is (the zero value).
+	FitsRealTime RealTimeFit = iota
+	// FitsWithObservation: a long wait on Linux's clock is replaced, at the
+	// Linux end, by an observation (TIME-WAIT seen in the kernel's socket
+	// table right after the close instead of waited out); the run's notes
+	// say so (RealTimeNote says what is replaced).
+	FitsWithObservation
+	// TooSlowForRealTime: the scenario is skipped in pairings with Linux,
+	// RealTimeNote saying why.
+	TooSlowForRealTime
+)
+
+// isLinuxPairing reports whether p has a Linux end.
+func isLinuxPairing(p Pairing) bool { return p.Client == Linux || p.Server == Linux }
+
+// asGVisor is p with Linux replaced by gVisor: a scenario runs with Linux
+// where it runs with gVisor, the other reference stack.
+func asGVisor(p Pairing) Pairing {
+	if p.Client == Linux {
+		p.Client = GVisor
+	}
+	if p.Server == Linux {
+		p.Server = GVisor
+	}
+	return p
+}
+
+// SkipReason is why the scenario does not run in p ("" when it does).
+func (s *Scenario) SkipReason(p Pairing) string {
+	if s.RunsIn(p) {
+		return ""
+	}
+	if isLinuxPairing(p) && s.RealTime == TooSlowForRealTime && (s.Pairings == nil || slices.Contains(s.PairingsOrAll(), asGVisor(p))) {
+		return s.Name + " does not run with Linux (real time): " + s.RealTimeNote
+	}
+	return s.Name + " runs only in " + pairingList(s.PairingsOrAll()) + ": " + s.Summary
+}
+
+func pairingList(ps []Pairing) string {
+	out := "["
+	for i, p := range ps {
+		if i > 0 {
+			out += " "
+		}
+		out += p.String()
+	}
+	return out + "]"
+}
+
+// linuxPeer builds a Linux peer from setup's Linux configuration.
+func linuxPeer(setup *Setup) harness.PeerMaker {
+	cfg := setup.Linux
+	return linux.NewPeer(cfg)
+}

@@ -1,0 +1,89 @@
+package conformance
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// Linux's departures from the RFCs that the catalogue meets, each accepted
+// only at a Linux end (e.Deviates fails the run otherwise). Linux is run with
+// its defaults (harness/linux sets only what makes it answer at once), so
+// these are what a stock kernel does.
+
+// linuxRSTEndsTimeWait: net.ipv4.tcp_rfc1337 defaults to 0, and
+// tcp_timewait_state_process then kills the TIME-WAIT socket on a RST.
+var linuxRSTEndsTimeWait = RegisterDeviation(Deviation{
+	Name:     "linux-rst-ends-time-wait",
+	Peer:     Linux,
+	RFC:      "RFC 1337 3 (fix 1: ignore RST segments in TIME-WAIT)",
+	Expected: "a RST in TIME-WAIT is ignored; the connection holds TIME-WAIT for 2MSL",
+	Instead:  "ends TIME-WAIT at once: CLOSED on the RST (net.ipv4.tcp_rfc1337=0, the default; RFC 9293 3.10.7.4's own text for TIME-WAIT)",
+})
+
+// linuxCloseWaitRSTIsEPIPE: tcp_reset sets EPIPE, not ECONNRESET, for a
+// socket in CLOSE-WAIT.
+var linuxCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
+	Name:     "linux-close-wait-rst-reports-epipe",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
+	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
+	Instead:  "reports a broken pipe (EPIPE) on Write (tcp_reset: sk_err = EPIPE in CLOSE-WAIT)",
+})
+
+// linuxSYNLinearBackoff: net.ipv4.tcp_syn_linear_timeouts (4 by default in
+// recent kernels) keeps the first SYN retransmissions 1 s apart.
+var linuxSYNLinearBackoff = RegisterDeviation(Deviation{
+	Name:     "linux-syn-linear-backoff",
+	Peer:     Linux,
+	RFC:      "RFC 6298 5.5 (back off the timer: RTO = RTO * 2)",
+	Expected: "SYN retransmissions 1 s, 2 s, 4 s ... apart",
+	Instead:  "retransmits the SYN at 1 s intervals for the first retries (tcp_syn_linear_timeouts), doubling only after",
+})
+
+// linuxSYNAfterBadACK: Linux answers an unacceptable ACK in SYN-SENT with
+// the RST and then retransmits its SYN at once (tcp_rcv_synsent_state_process
+// resets the retransmission timer to TCP_TIMEOUT_MIN).
+var linuxSYNAfterBadACK = RegisterDeviation(Deviation{
+	Name:     "linux-syn-resent-after-bad-ack",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT, bad ACK: send a reset, discard the segment) and RFC 6298 5 (retransmit when the timer expires)",
+	Expected: "the SYN retransmission timer untouched: the next SYN one initial RTO (1 s) after the first",
+	Instead:  "retransmits the SYN within a few milliseconds of the unacceptable ACK",
+})
+
+// linuxSYNACKTextDropped: Linux's SYN-SENT processing drops the text of a
+// SYN-ACK (it acknowledges only the SYN; the peer sends the text again).
+var linuxSYNACKTextDropped = RegisterDeviation(Deviation{
+	Name:     "linux-synack-text-dropped",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
+	Expected: "the text in a SYN-ACK is queued and acknowledged: ack = y+1+len",
+	Instead:  "acknowledges only the SYN (ack = y+1) and delivers nothing until the text comes again",
+})
+
+// linearSYNGaps reports whether syns left 1 s apart each (to a jiffy:
+// Linux's timers fire on its own clock, mirrored onto the virtual one),
+// Linux's tcp_syn_linear_timeouts.
+func linearSYNGaps(syns []*harness.Record) bool {
+	for i := 1; i < len(syns); i++ {
+		if d := syns[i].At - syns[i-1].At; d < time.Second-20*time.Millisecond || d > time.Second+20*time.Millisecond {
+			return false
+		}
+	}
+	return len(syns) > 1
+}
+
+// rstEndedLinuxTimeWait reports whether c's end is Linux and a RST has just
+// ended its TIME-WAIT (linuxRSTEndsTimeWait): CLOSED straight from
+// TIME-WAIT, at once. Any other end must hold TIME-WAIT (RFC 1337).
+func (e *Env) rstEndedLinuxTimeWait(c harness.Conn) bool {
+	side := e.Side(c)
+	if e.peerKind(side) != Linux || c.State() != tcp.Closed {
+		return false
+	}
+	e.Deviates(linuxRSTEndsTimeWait)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	return true
+}

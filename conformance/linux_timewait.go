@@ -1,0 +1,34 @@
+package conformance
+
+import (
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// TIME-WAIT at a Linux end lasts Linux's fixed 60 s (TCP_TIMEWAIT_LEN) of
+// real time, which harness/linux does not mirror onto the virtual clock (a
+// scenario would wait a real minute). There the wait is replaced by an
+// observation: the kernel's socket table (sock_diag) shows the connection
+// in TIME-WAIT right after the close and all through the virtual 2MSL; that
+// it then goes CLOSED is not waited for. The run's notes say so.
+
+// timeWaitObservedOnly reports whether side is a Linux end, whose TIME-WAIT
+// is observed rather than waited out, and notes it.
+func (e *Env) timeWaitObservedOnly(side harness.Side) bool {
+	if e.peerKind(side) != Linux {
+		return false
+	}
+	e.observe("%s (linux): TIME-WAIT seen in the kernel's socket table through the virtual 2MSL; its end (Linux's fixed 60 s, on real time) not waited out", side)
+	return true
+}
+
+// timeWaitUnfinished trims a state sequence that ends TIME-WAIT, CLOSED to
+// end at TIME-WAIT when c's end is Linux and still holds it (see
+// timeWaitObservedOnly).
+func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
+	n := len(want)
+	if n >= 2 && want[n-2] == tcp.TimeWait && want[n-1] == tcp.Closed && c.State() == tcp.TimeWait && e.timeWaitObservedOnly(e.Side(c)) {
+		return want[:n-1]
+	}
+	return want
+}
