@@ -87,3 +87,14 @@ func (e *Env) rstEndedLinuxTimeWait(c harness.Conn) bool {
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
 	return true
 }
+
+// linuxNoSenderSWS: Linux splits its queue at the edge of the usable window
+// (tcp_write_xmit, tcp_mss_split_point), and Nagle with Minshall's rule lets
+// one small segment be outstanding, so the window's remainder goes at once.
+var linuxNoSenderSWS = RegisterDeviation(Deviation{
+	Name:     "linux-no-sender-sws-avoidance",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
+	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
+	Instead:  "fills the window's remainder: a full-sized segment and then a small one (56, 48 bytes) as soon as an ACK opens the window by a little more than one MSS",
+})

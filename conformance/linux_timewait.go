@@ -32,3 +32,13 @@ func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
 	}
 	return want
 }
+
+// expectClosedAfterTimeWait checks that c's end is CLOSED once its 2MSL
+// has run, or, at a Linux end, still in TIME-WAIT (not waited out).
+func (e *Env) expectClosedAfterTimeWait(c harness.Conn) {
+	if e.timeWaitObservedOnly(e.Side(c)) {
+		e.ExpectState(c, tcp.TimeWait)
+		return
+	}
+	e.ExpectState(c, tcp.Closed)
+}

@@ -113,8 +113,8 @@ func runSimultaneousCloseLoss(e *Env) error {
 		e.Fail("server states "+formatStates(viaFW2)+" or "+formatStates(viaClosing), "server states "+formatStates(got))
 	}
 	e.expectTimeWaitLasts2MSL(c, s)
-	e.ExpectState(c, tcp.Closed)
-	e.ExpectState(s, tcp.Closed)
+	e.expectClosedAfterTimeWait(c)
+	e.expectClosedAfterTimeWait(s)
 	return nil
 }
 
