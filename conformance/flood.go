@@ -28,13 +28,13 @@ const floodHalfOpenBound = 1024
 
 var _ = register(
 	Scenario{
-		Name:    "syn-flood",
+		Name:         "syn-flood",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "the half-open connections expire only on Linux's real-time SYN-ACK retransmission timer: over a minute of real time",
-		Section: "flood",
-		Summary: fmt.Sprintf("%d SYNs from spoofed addresses (198.18.0.0/15) over 1 s, none completing: the server's half-open connections stay bounded (at most %d); SYN cookies take over (RFC 4987 3.6): every SYN still gets a SYN-ACK, the stack's cookie counter says so; a legitimate client dialing mid-flood connects and moves 256 KiB each way; the half-open connections all expire", floodSYNs, floodHalfOpenBound),
-		Setup:   func(s *Setup) { s.Patience = 5 * time.Minute },
-		Run:     runSYNFlood,
+		Section:      "flood",
+		Summary:      fmt.Sprintf("%d SYNs from spoofed addresses (198.18.0.0/15) over 1 s, none completing: the server's half-open connections stay bounded (at most %d); SYN cookies take over (RFC 4987 3.6): every SYN still gets a SYN-ACK, the stack's cookie counter says so; a legitimate client dialing mid-flood connects and moves 256 KiB each way; the half-open connections all expire", floodSYNs, floodHalfOpenBound),
+		Setup:        func(s *Setup) { s.Patience = 5 * time.Minute },
+		Run:          runSYNFlood,
 	},
 )
 
