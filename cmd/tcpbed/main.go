@@ -1,10 +1,17 @@
 // Command tcpbed runs tcpbed's conformance scenarios one at a time.
 //
 //	tcpbed list
-//	tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
+//	tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
 //
 // run exits 0 when the scenario passes, 1 when it fails (saying what was
-// expected, what came, and showing the trace), and 2 on bad arguments.
+// expected, what came, and showing the trace), 2 on bad arguments, and 3
+// when it cannot run here (a Linux peer without a network namespace or TUN:
+// run as root).
+//
+// linux is the Linux kernel's TCP in a private network namespace
+// (harness/linux): it runs on real time, so a scenario that waits on its
+// timers takes their real duration, and some do not run with it at all
+// (they say why).
 package main
 
 import (
@@ -18,6 +25,7 @@ const (
 	exitPass    = 0
 	exitFail    = 1
 	exitBadArgs = 2
+	exitSkipped = 3
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -25,8 +33,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 const usage = `usage:
   tcpbed list
       print every scenario: name, section, summary
-  tcpbed run NAME --client ours|gvisor --server ours|gvisor [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
-      run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments
+  tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
+      run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments,
+      3 when it cannot run here (linux needs root: a network namespace and a TUN)
       --pcap FILE    capture every packet (Wireshark, tshark)
       --trace        print the trace, tcpdump style, with both ends' states
       --abs          absolute sequence numbers in the trace

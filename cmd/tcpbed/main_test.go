@@ -75,7 +75,8 @@ func TestBadArgumentsExitTwo(t *testing.T) {
 		{[]string{"frobnicate"}, "unknown command"},
 		{[]string{"run"}, "exactly one scenario"},
 		{[]string{"run", "no-such", "--client", "gvisor", "--server", "gvisor"}, "valid scenarios: handshake"},
-		{[]string{"run", "echo", "--client", "linux", "--server", "gvisor"}, "valid peers: ours, gvisor"},
+		{[]string{"run", "echo", "--client", "bsd", "--server", "gvisor"}, "valid peers: ours, gvisor, linux"},
+		{[]string{"run", "rto-backoff", "--client", "linux", "--server", "ours"}, "does not run with Linux (real time)"},
 		{[]string{"run", "echo", "--client", "gvisor"}, `--server "": unknown peer`},
 		{[]string{"run", "echo", "--client", "gvisor", "--server", "gvisor", "--mtu", "10"}, "out of range"},
 		{[]string{"run", "echo", "--bogus"}, "flag provided but not defined"},
@@ -180,5 +181,26 @@ func TestLadderFiles(t *testing.T) {
 func TestMTUFlagDefaultsToTheScenarios(t *testing.T) {
 	if code, stdout, stderr := runCmd("run", "small-mss", "--client", "gvisor", "--server", "gvisor"); code != 0 {
 		t.Fatalf("small-mss without --mtu exited %d:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestLinuxPeerRuns: --client linux and --server linux reach the Linux
+// kernel through harness/linux; where this process cannot make a network
+// namespace or a TUN, run exits 3 and says why, and the test is skipped.
+func TestLinuxPeerRuns(t *testing.T) {
+	for _, p := range [][2]string{{"ours", "linux"}, {"linux", "ours"}} {
+		code, out, errOut := runCmd("run", "time-wait", "--client", p[0], "--server", p[1])
+		if code == exitSkipped {
+			if !strings.Contains(out, "SKIP time-wait") || !strings.Contains(out, "linux peer unavailable") {
+				t.Fatalf("%s->%s: exit 3 without the reason:\n%s%s", p[0], p[1], out, errOut)
+			}
+			t.Skip(strings.TrimSpace(out))
+		}
+		if code != 0 || !strings.Contains(out, "PASS time-wait") {
+			t.Errorf("%s->%s: exit %d\n%s%s", p[0], p[1], code, out, errOut)
+		}
+		if p[0] == "linux" && !strings.Contains(out, "TIME-WAIT seen in the kernel's socket table") {
+			t.Errorf("linux->ours: the run does not say that Linux's TIME-WAIT was observed, not waited out:\n%s", out)
+		}
 	}
 }

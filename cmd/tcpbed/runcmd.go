@@ -14,6 +14,7 @@ import (
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/ladder"
+	"github.com/tcpbed/tcpbed/harness/linux"
 )
 
 // runScenario is `tcpbed run NAME ...`.
@@ -61,8 +62,8 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		return exitBadArgs
 	}
 	pairing := conformance.Pairing{Client: *client, Server: *server}
-	if !s.RunsIn(pairing) {
-		fmt.Fprintf(stderr, "tcpbed run: %s does not run in %s; it runs in %v\n", s.Name, pairing, s.PairingsOrAll())
+	if reason := s.SkipReason(pairing); reason != "" {
+		fmt.Fprintf(stderr, "tcpbed run: %s does not run in %s: %s\n", s.Name, pairing, reason)
 		return exitBadArgs
 	}
 
@@ -100,6 +101,10 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var failure *conformance.Failure
+	if errors.Is(res.Err, linux.ErrUnavailable) {
+		fmt.Fprintf(stdout, "SKIP %s (%s): %v\n", s.Name, pairing, res.Err)
+		return exitSkipped
+	}
 	if res.Err != nil && !errors.As(res.Err, &failure) {
 		fmt.Fprintf(stderr, "tcpbed run: %s: %v\n", s.Name, res.Err)
 		return exitFail
