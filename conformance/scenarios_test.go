@@ -2,9 +2,13 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/linux"
 )
 
@@ -97,4 +101,59 @@ func linuxUnavailable() string {
 		return res.Err.Error()
 	}
 	return ""
+}
+
+// TestLinuxUnavailableIsReported: where no Linux peer can be built (no
+// namespace or TUN), a run in a Linux pairing ends with an error that is
+// linux.ErrUnavailable and says why, which the suites and tcpbed report as
+// a skip; it is not a scenario failure. The Peers hook stands in for a
+// machine without the privileges.
+func TestLinuxUnavailableIsReported(t *testing.T) {
+	s, _ := Lookup("echo")
+	noTUN := func(kind string, _ *Setup) harness.PeerMaker {
+		if kind != Linux {
+			return nil
+		}
+		return func(harness.PeerEnv) (harness.Peer, error) {
+			return nil, fmt.Errorf("%w: open /dev/net/tun: no such file or directory", linux.ErrUnavailable)
+		}
+	}
+	for _, p := range LinuxPairings {
+		res := Execute(s, RunOptions{Pairing: p, Seed: 1, Peers: noTUN})
+		if !errors.Is(res.Err, linux.ErrUnavailable) || !strings.Contains(res.Err.Error(), "/dev/net/tun") {
+			t.Errorf("%s: Err = %v, want linux.ErrUnavailable with the reason", p, res.Err)
+		}
+		var f *Failure
+		if errors.As(res.Err, &f) {
+			t.Errorf("%s: reported as a scenario failure: %v", p, f)
+		}
+	}
+}
+
+// TestLinuxPairingsFollowGVisor: a scenario runs with Linux where it runs
+// with gVisor, unless it does not fit real time, and then says why.
+func TestLinuxPairingsFollowGVisor(t *testing.T) {
+	for _, s := range All() {
+		for _, p := range LinuxPairings {
+			g := asGVisor(p)
+			want := s.RunsIn(g) && s.RealTime != TooSlowForRealTime
+			if got := s.RunsIn(p); got != want && !slices.Contains(s.Pairings, p) {
+				t.Errorf("%s: RunsIn(%s) = %v, want %v (RunsIn(%s) = %v, RealTime %d)", s.Name, p, got, want, g, s.RunsIn(g), s.RealTime)
+			}
+			if reason := s.SkipReason(p); s.RunsIn(p) != (reason == "") {
+				t.Errorf("%s in %s: SkipReason %q disagrees with RunsIn", s.Name, p, reason)
+			}
+			if s.RealTime == TooSlowForRealTime && s.RunsIn(g) {
+				if reason := s.SkipReason(p); s.RealTimeNote == "" || !strings.Contains(reason, s.RealTimeNote) {
+					t.Errorf("%s in %s: skipped without its reason: %q", s.Name, p, reason)
+				}
+			}
+		}
+	}
+	if d, _ := Lookup("rto-backoff"); d.RunsIn(Pairing{Ours, Linux}) {
+		t.Error("rto-backoff (15 minutes of Linux's timers) runs in ours->linux")
+	}
+	if d, _ := Lookup("echo"); !d.RunsIn(Pairing{Linux, Ours}) || !d.RunsIn(Pairing{Ours, Linux}) {
+		t.Error("echo does not run with Linux")
+	}
 }
