@@ -48,9 +48,11 @@ var _ = register(
 		Section: "handshake",
 		Summary: "gVisor offers no SACK-permitted (GVisorOptions.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
 		Setup:   func(s *Setup) { s.GVisor.NoSACK = true },
+		// With Linux in gVisor's place, Linux offers no SACK-permitted
+		// either (net.ipv4.tcp_sack = 0, linuxPeer).
 		Run: func(e *Env) error {
 			offers := func(kind string) optionSet {
-				if kind == GVisor {
+				if kind == GVisor || kind == Linux {
 					return optionSet{mss: true, ws: true, ts: true}
 				}
 				return allOptions

@@ -80,8 +80,20 @@ func pairingList(ps []Pairing) string {
 	return out + "]"
 }
 
-// linuxPeer builds a Linux peer from setup's Linux configuration.
+// linuxPeer builds a Linux peer from setup's Linux configuration, with the
+// reference-stack tuning a scenario gave gVisor carried over where Linux
+// has the same switch: GVisorOptions.NoSACK is net.ipv4.tcp_sack = 0 in the
+// peer's namespace. (The Configure hooks the catalogue uses, Nagle on and
+// retry counts, are Linux's defaults or belong to scenarios that do not fit
+// real time.)
 func linuxPeer(setup *Setup) harness.PeerMaker {
 	cfg := setup.Linux
+	if setup.GVisor.NoSACK {
+		sysctls := map[string]string{"net/ipv4/tcp_sack": "0"}
+		for k, v := range cfg.Sysctls {
+			sysctls[k] = v
+		}
+		cfg.Sysctls = sysctls
+	}
 	return linux.NewPeer(cfg)
 }
