@@ -45,8 +45,8 @@ func TestFailureSaysWhatWhyAndHowToReplay(t *testing.T) {
 
 func TestUnknownPeerIsRefused(t *testing.T) {
 	s, _ := Lookup("handshake")
-	res := Execute(s, RunOptions{Pairing: Pairing{"linux", GVisor}})
-	if !errors.Is(res.Err, ErrUnknownPeer) || !strings.Contains(res.Err.Error(), "ours, gvisor") {
+	res := Execute(s, RunOptions{Pairing: Pairing{"bsd", GVisor}})
+	if !errors.Is(res.Err, ErrUnknownPeer) || !strings.Contains(res.Err.Error(), "ours, gvisor, linux") {
 		t.Fatalf("Err = %v, want ErrUnknownPeer naming the valid peers", res.Err)
 	}
 }
