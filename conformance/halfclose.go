@@ -19,22 +19,28 @@ const halfCloseSize = 1 << 20
 
 var _ = register(
 	Scenario{
-		Name:    "half-close",
-		Section: "half-close",
-		Summary: "client CloseWrite: FIN seq=1, ACKed at 2; client FIN-WAIT-1 -> FIN-WAIT-2, server CLOSE-WAIT, server Read returns EOF; server then sends 1 MiB, which the client still reads whole (RFC 9293 3.10.7.4: FIN-WAIT-2 processes segment text), then closes: FIN ACKed, server LAST-ACK -> CLOSED, client TIME-WAIT for 2MSL",
-		Run:     func(e *Env) error { return runHalfClose(e, harness.Client) },
+		Name:         "half-close",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "half-close",
+		Summary:      "client CloseWrite: FIN seq=1, ACKed at 2; client FIN-WAIT-1 -> FIN-WAIT-2, server CLOSE-WAIT, server Read returns EOF; server then sends 1 MiB, which the client still reads whole (RFC 9293 3.10.7.4: FIN-WAIT-2 processes segment text), then closes: FIN ACKed, server LAST-ACK -> CLOSED, client TIME-WAIT for 2MSL",
+		Run:          func(e *Env) error { return runHalfClose(e, harness.Client) },
 	},
 	Scenario{
-		Name:    "half-close-server",
-		Section: "half-close",
-		Summary: "the mirror image of half-close: the server half-closes, the client reads EOF, sends 1 MiB the server still reads, then closes; the server ends in TIME-WAIT",
-		Run:     func(e *Env) error { return runHalfClose(e, harness.Server) },
+		Name:         "half-close-server",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "half-close",
+		Summary:      "the mirror image of half-close: the server half-closes, the client reads EOF, sends 1 MiB the server still reads, then closes; the server ends in TIME-WAIT",
+		Run:          func(e *Env) error { return runHalfClose(e, harness.Server) },
 	},
 	Scenario{
-		Name:    "fin-with-data",
-		Section: "half-close",
-		Summary: "the client writes 10 bytes, then 100 (held by Nagle) and closes in the same instant: the FIN rides on the last data segment or follows it at once (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 112",
-		Run:     runFINWithData,
+		Name:         "fin-with-data",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "half-close",
+		Summary:      "the client writes 10 bytes, then 100 (held by Nagle) and closes in the same instant: the FIN rides on the last data segment or follows it at once (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 112",
+		Run:          runFINWithData,
 	},
 	Scenario{
 		Name:    "close-unread",
@@ -49,9 +55,11 @@ var _ = register(
 		Run:     func(e *Env) error { return runCloseUnread(e, harness.Server) },
 	},
 	Scenario{
-		Name:    "close-wait-fin-again",
-		Section: "half-close",
-		Summary: "the ACK of the client's FIN is lost: the client retransmits its FIN; the server, in CLOSE-WAIT, ACKs it again and stays in CLOSE-WAIT (RFC 9293 3.10.7.4, eighth check: FIN in CLOSE-WAIT: remain); Read still returns EOF once, and the server closes normally",
+		Name:         "close-wait-fin-again",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "half-close",
+		Summary:      "the ACK of the client's FIN is lost: the client retransmits its FIN; the server, in CLOSE-WAIT, ACKs it again and stays in CLOSE-WAIT (RFC 9293 3.10.7.4, eighth check: FIN in CLOSE-WAIT: remain); Read still returns EOF once, and the server closes normally",
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Nth: 1, Times: 1,
@@ -325,10 +333,12 @@ var _ = register(
 		Run:     runDataAfterClose,
 	},
 	Scenario{
-		Name:    "close-wait-data-after-fin",
-		Section: "half-close",
-		Summary: "a segment with data beyond the client's FIN (seq = RCV.NXT) reaches the server in CLOSE-WAIT: the text is ignored (RFC 9293 3.10.7.4, seventh check: \"This should not occur since a FIN has been received from the remote side. Ignore the segment text\"): Read still returns EOF, no byte delivered, nothing acknowledged beyond the FIN, the server stays in CLOSE-WAIT and closes normally",
-		Run:     runCloseWaitDataAfterFIN,
+		Name:         "close-wait-data-after-fin",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "half-close",
+		Summary:      "a segment with data beyond the client's FIN (seq = RCV.NXT) reaches the server in CLOSE-WAIT: the text is ignored (RFC 9293 3.10.7.4, seventh check: \"This should not occur since a FIN has been received from the remote side. Ignore the segment text\"): Read still returns EOF, no byte delivered, nothing acknowledged beyond the FIN, the server stays in CLOSE-WAIT and closes normally",
+		Run:          runCloseWaitDataAfterFIN,
 	},
 )
 

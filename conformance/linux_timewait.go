@@ -42,3 +42,7 @@ func (e *Env) expectClosedAfterTimeWait(c harness.Conn) {
 	}
 	e.ExpectState(c, tcp.Closed)
 }
+
+// linuxTimeWaitObserved is the RealTimeNote of every scenario that waits
+// out a TIME-WAIT a Linux end may hold.
+const linuxTimeWaitObserved = "TIME-WAIT at a Linux end is seen in the kernel's socket table through the virtual 2MSL instead of waited out (Linux holds it a fixed 60 s of real time)"

@@ -75,6 +75,12 @@ func TestScenariosLinux(t *testing.T) {
 				}
 				for _, note := range res.Observations {
 					t.Logf("saw: %s", note)
+					if strings.Contains(note, "not waited out") && s.RealTime != FitsWithObservation {
+						t.Errorf("%s replaced a wait on Linux by an observation but does not declare RealTime: FitsWithObservation", s.Name)
+					}
+				}
+				if s.RealTime == FitsWithObservation && s.RealTimeNote == "" {
+					t.Errorf("%s fits with an observation but its RealTimeNote does not say which", s.Name)
 				}
 				for _, d := range res.Deviations {
 					t.Logf("deviation: %s", d)

@@ -10,15 +10,19 @@ import (
 
 var _ = register(
 	Scenario{
-		Name:    "simultaneous-close",
-		Section: "simultaneous-close",
-		Summary: "both ends close at the same virtual instant: the FINs (seq=1 ack=1) cross; each is ACKed at its seq+1 (seq=2 ack=2); both FIN-WAIT-1 -> CLOSING -> TIME-WAIT (RFC 9293 3.6, figure 13), and each leaves TIME-WAIT for CLOSED exactly 2MSL after entering it",
-		Run:     runSimultaneousClose,
+		Name:         "simultaneous-close",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "simultaneous-close",
+		Summary:      "both ends close at the same virtual instant: the FINs (seq=1 ack=1) cross; each is ACKed at its seq+1 (seq=2 ack=2); both FIN-WAIT-1 -> CLOSING -> TIME-WAIT (RFC 9293 3.6, figure 13), and each leaves TIME-WAIT for CLOSED exactly 2MSL after entering it",
+		Run:          runSimultaneousClose,
 	},
 	Scenario{
-		Name:    "simultaneous-close-loss",
-		Section: "simultaneous-close",
-		Summary: "as simultaneous-close, but the client's FIN is dropped once: the client, in CLOSING, retransmits it at seq=1; the server passes through FIN-WAIT-2 (it took the ACK of its FIN from the client's ACK, RFC 9293 3.10.7.4) or CLOSING (it held that out-of-order ACK); both end in TIME-WAIT, then CLOSED 2MSL later",
+		Name:         "simultaneous-close-loss",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "simultaneous-close",
+		Summary:      "as simultaneous-close, but the client's FIN is dropped once: the client, in CLOSING, retransmits it at seq=1; the server passes through FIN-WAIT-2 (it took the ACK of its FIN from the client's ACK, RFC 9293 3.10.7.4) or CLOSING (it held that out-of-order ACK); both end in TIME-WAIT, then CLOSED 2MSL later",
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the client's first FIN", Dirs: harness.OnlyClientToServer, Times: 1,

@@ -9,10 +9,12 @@ import (
 
 var _ = register(
 	Scenario{
-		Name:    "time-wait",
-		Section: "time-wait",
-		Summary: "client closes first, clean four-segment close; client holds TIME-WAIT for exactly 2MSL of virtual time, then CLOSED; server CLOSED on the last ACK",
-		Run:     runTimeWait,
+		Name:         "time-wait",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "client closes first, clean four-segment close; client holds TIME-WAIT for exactly 2MSL of virtual time, then CLOSED; server CLOSED on the last ACK",
+		Run:          runTimeWait,
 	},
 )
 

@@ -9,9 +9,11 @@ import (
 
 var _ = register(
 	Scenario{
-		Name:    "time-wait-from-fin-wait-1",
-		Section: "time-wait",
-		Summary: "the server's bare ACK of the client's FIN is lost and the server closes 10 ms later, so the first thing the client hears is the server's FIN that also ACKs its own: the client goes FIN-WAIT-1 -> TIME-WAIT directly (RFC 9293 3.10.7.4, FIN in FIN-WAIT-1: \"If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT\"), ACKs the FIN at seq=2 ack=2, and goes CLOSED 2MSL later; nothing is retransmitted",
+		Name:         "time-wait-from-fin-wait-1",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "the server's bare ACK of the client's FIN is lost and the server closes 10 ms later, so the first thing the client hears is the server's FIN that also ACKs its own: the client goes FIN-WAIT-1 -> TIME-WAIT directly (RFC 9293 3.10.7.4, FIN in FIN-WAIT-1: \"If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT\"), ACKs the FIN at seq=2 ack=2, and goes CLOSED 2MSL later; nothing is retransmitted",
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Times: 1,

@@ -13,10 +13,12 @@ import (
 
 var _ = register(
 	Scenario{
-		Name:    "time-wait-old-duplicate",
-		Section: "time-wait",
-		Summary: "an old duplicate data segment (seq below RCV.NXT, no FIN) reaches the client in TIME-WAIT: it is unacceptable, so the client answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4, first check) and stays in TIME-WAIT, also when the server answers that ACK with a RST (RFC 1337); only a retransmitted FIN restarts the 2MSL timer, so it still goes CLOSED 2MSL after entering TIME-WAIT",
-		Run:     runTimeWaitOldDuplicate,
+		Name:         "time-wait-old-duplicate",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "an old duplicate data segment (seq below RCV.NXT, no FIN) reaches the client in TIME-WAIT: it is unacceptable, so the client answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4, first check) and stays in TIME-WAIT, also when the server answers that ACK with a RST (RFC 1337); only a retransmitted FIN restarts the 2MSL timer, so it still goes CLOSED 2MSL after entering TIME-WAIT",
+		Run:          runTimeWaitOldDuplicate,
 	},
 )
 

@@ -9,16 +9,20 @@ import (
 
 var _ = register(
 	Scenario{
-		Name:    "time-wait-server",
-		Section: "time-wait",
-		Summary: "the server closes first, clean exchange of four segments: the server goes FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT and holds it for exactly 2MSL, then CLOSED; the client goes CLOSE-WAIT -> LAST-ACK -> CLOSED on the last ACK",
-		Run:     runTimeWaitServer,
+		Name:         "time-wait-server",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "the server closes first, clean exchange of four segments: the server goes FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT and holds it for exactly 2MSL, then CLOSED; the client goes CLOSE-WAIT -> LAST-ACK -> CLOSED on the last ACK",
+		Run:          runTimeWaitServer,
 	},
 	Scenario{
-		Name:    "time-wait-fin-retransmit",
-		Section: "time-wait",
-		Summary: "the client closes first; the last ACK (of the server's FIN) is dropped: the server, in LAST-ACK, retransmits its FIN; the client, in TIME-WAIT, ACKs it again and restarts its 2MSL timer (RFC 9293 3.10.7.4): it goes CLOSED 2MSL after the second ACK, not the first",
-		Run:     runTimeWaitFINRetransmit,
+		Name:         "time-wait-fin-retransmit",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: linuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "the client closes first; the last ACK (of the server's FIN) is dropped: the server, in LAST-ACK, retransmits its FIN; the client, in TIME-WAIT, ACKs it again and restarts its 2MSL timer (RFC 9293 3.10.7.4): it goes CLOSED 2MSL after the second ACK, not the first",
+		Run:          runTimeWaitFINRetransmit,
 	},
 )
 
