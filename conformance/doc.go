@@ -20,4 +20,17 @@
 // testing.T's FailNow does) with a *Failure that says what was expected,
 // what came, shows the trace, and gives the command that replays the run.
 // This package does not import Ginkgo: it is plain Go.
+//
+// Peers: ours (ourstack), gvisor (gVisor's netstack, the reference whose
+// gvisor->gvisor pairing is the control) and linux (the Linux kernel's TCP
+// in a private network namespace, harness/linux; linux.go). The matrix's
+// columns are MatrixPairings: ourstack against gVisor both ways, ourstack
+// with itself, the control, and ourstack against Linux both ways. A
+// scenario runs with Linux wherever it runs with gVisor unless its RealTime
+// says it does not fit a peer on real time (Linux's timers cost their real
+// duration); where the namespace or the TUN cannot be made (not root), a
+// run in a Linux pairing ends with linux.ErrUnavailable, which the suites
+// and tcpbed report as a skip with the reason. Where a reference peer
+// departs from the RFC, the scenario accepts it at that peer's end only,
+// under a registered Deviation (deviations.go, linux_deviations.go).
 package conformance
