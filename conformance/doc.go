@@ -25,7 +25,8 @@
 // gvisor->gvisor pairing is the control) and linux (the Linux kernel's TCP
 // in a private network namespace, harness/linux; linux.go). The matrix's
 // columns are MatrixPairings: ourstack against gVisor both ways, ourstack
-// with itself, the control, and ourstack against Linux both ways. A
+// with itself, the control, ourstack against Linux both ways, and gVisor
+// against Linux both ways (the references side by side). A
 // scenario runs with Linux wherever it runs with gVisor unless its RealTime
 // says it does not fit a peer on real time (Linux's timers cost their real
 // duration); where the namespace or the TUN cannot be made (not root), a

@@ -16,12 +16,12 @@ import (
 // Labels select cells (go tool ginkgo --label-filter=EXPR ./conformance):
 //   - the scenario's section: handshake, data, half-close, time-wait, ...;
 //   - the pairing, client-server: ours-gvisor, gvisor-ours, ours-ours,
-//     gvisor-gvisor, ours-linux, linux-ours (Ginkgo allows '>' in a label, but a shell does not
+//     gvisor-gvisor, ours-linux, linux-ours, gvisor-linux, linux-gvisor (Ginkgo allows '>' in a label, but a shell does not
 //     like it unquoted, so the arrow is a dash);
 //   - client:KIND and server:KIND, Ginkgo label sets: "client:ours" or
 //     'server: containsAny {ours}';
 //   - control: the gvisor->gvisor cells that prove the expectations;
-//   - linux: every cell with a Linux end (ours-linux, linux-ours); where
+//   - linux: every cell with a Linux end; where
 //     the namespace or TUN cannot be made they are skipped with the reason.
 //
 // For example: --label-filter='time-wait && ours-gvisor'. Spec texts are
