@@ -24,9 +24,9 @@ type RunOptions struct {
 	MTU int
 	// Pcap, if set, receives a capture of the run.
 	Pcap io.Writer
-	// Peers, if set, builds peers for kinds beyond "ours" and "gvisor" (a
-	// later Linux peer); it is asked first and returns nil for a kind it
-	// does not know.
+	// Peers, if set, builds peers in place of (or beyond) "ours", "gvisor"
+	// and "linux" (a test's stand-in: a Linux peer that cannot be built);
+	// it is asked first and returns nil for a kind it leaves to Execute.
 	Peers func(kind string, setup *Setup) harness.PeerMaker
 }
 
