@@ -189,9 +189,10 @@ type sendFlight struct {
 }
 
 // flightAtEachSend walks the trace and gives, for each intact data segment
-// sent in dir, the sender's flight then (as maxInFlight counts it: ACKs
-// count from when they arrived, not when they were sent). Segments sent
-// before any ACK had arrived are left out.
+// sent in dir, the sender's flight then: its highest sequence number sent
+// less the highest acknowledgment that had reached it (ACKs count from when
+// they arrived, not when they were sent: on a link with delay they arrive
+// in another order). Segments sent before any ACK had arrived are left out.
 func flightAtEachSend(recs []*harness.Record, dir harness.Dir) []sendFlight {
 	var out []sendFlight
 	var high, acked seqnum.Value

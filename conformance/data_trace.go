@@ -138,45 +138,11 @@ func retransmissions(recs []*harness.Record, dir harness.Dir) []*harness.Record 
 // maxInFlight walks the trace since mark and returns the largest number of
 // bytes the sender in dir had sent and not yet seen acknowledged: at each
 // data segment it sends, its highest sequence number sent less the highest
-// acknowledgment that had reached it by then.
+// acknowledgment that had reached it by then (flightAtEachSend).
 func maxInFlight(recs []*harness.Record, dir harness.Dir) (most int, at *harness.Record) {
-	var high, acked seqnum.Value
-	var haveHigh, haveAck bool
-	// Acks reach the sender in arrival order, which on a link with delay is
-	// not the order they were sent in; keep the ones still on their way.
-	var onTheWay []*harness.Record
-	for _, r := range recs {
-		if !intact(r) {
-			continue
-		}
-		if r.Dir != dir {
-			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
-				onTheWay = append(onTheWay, r)
-			}
-			continue
-		}
-		kept := onTheWay[:0]
-		for _, a := range onTheWay {
-			if a.Arrived <= r.At {
-				if !haveAck || acked.LessThan(rel(a.RelAck)) {
-					acked, haveAck = rel(a.RelAck), true
-				}
-				continue
-			}
-			kept = append(kept, a)
-		}
-		onTheWay = kept
-		if r.PayloadLen == 0 {
-			continue
-		}
-		end := rel(r.RelSeq).Add(seqnum.Size(r.PayloadLen))
-		if !haveHigh || high.LessThan(end) {
-			high, haveHigh = end, true
-		}
-		if haveAck {
-			if n := int(acked.Size(high)); n > most {
-				most, at = n, r
-			}
+	for _, f := range flightAtEachSend(recs, dir) {
+		if f.bytes > most {
+			most, at = f.bytes, f.rec
 		}
 	}
 	return most, at
