@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"math/rand/v2"
-	"net/netip"
 	"testing"
 	"time"
 )
@@ -14,21 +13,7 @@ import (
 // digests and how many bytes the server read.
 func transfer(t testing.TB, n *Net, size int) (sent, got [32]byte) {
 	t.Helper()
-	l, err := n.Server().Listen(80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s Conn
-	if err := n.RunUntil("accept", time.Minute, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c, s := connect(t, n)
 	data := make([]byte, size)
 	rand.NewChaCha8([32]byte{1}).Read(data)
 	sent = sha256.Sum256(data)

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"bytes"
-	"net/netip"
 	"testing"
 	"time"
 )
@@ -24,21 +23,7 @@ func lossyRun(t *testing.T, seed uint64) (trace string, pcap []byte) {
 			{Name: "bitflip", Probability: 0.02, Action: Corrupt},
 		},
 	})
-	l, err := n.Server().Listen(80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s Conn
-	if err := n.RunUntil("accept", time.Minute, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c, s := connect(t, n)
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
 	for _, pair := range [][2]Conn{{c, s}, {s, c}} {
 		from, to := pair[0], pair[1]

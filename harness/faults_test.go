@@ -15,7 +15,7 @@ import (
 )
 
 // connect dials from the client to a listening server and returns both ends.
-func connect(t *testing.T, n *Net) (c, s Conn) {
+func connect(t testing.TB, n *Net) (c, s Conn) {
 	t.Helper()
 	l, err := n.Server().Listen(80)
 	if err != nil {
