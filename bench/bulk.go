@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -26,19 +25,7 @@ const benchPort = 80
 // Connect opens one connection from n's client to its server and returns
 // both ends.
 func Connect(n *harness.Net) (c, s harness.Conn, err error) {
-	l, err := n.Server().Listen(benchPort)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err = n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), benchPort))
-	if err != nil {
-		return nil, nil, err
-	}
-	err = n.RunUntil("accept", time.Minute, func() bool {
-		var aerr error
-		s, aerr = l.Accept()
-		return aerr == nil
-	})
+	c, s, _, err = n.Connect(benchPort, time.Minute)
 	return c, s, err
 }
 

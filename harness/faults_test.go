@@ -17,18 +17,8 @@ import (
 // connect dials from the client to a listening server and returns both ends.
 func connect(t testing.TB, n *Net) (c, s Conn) {
 	t.Helper()
-	l, err := n.Server().Listen(80)
+	c, s, _, err := n.Connect(80, time.Minute)
 	if err != nil {
-		t.Fatal(err)
-	}
-	c, err = n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.RunUntil("accept", time.Minute, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
 	return c, s

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"net/netip"
 	"testing"
 	"time"
 
@@ -14,19 +13,8 @@ import (
 // bulk moves size bytes from the client to the server over a Net and checks
 // the digest; it returns the virtual time the transfer took.
 func bulk(tb testing.TB, n *harness.Net, size int) time.Duration {
-	l, err := n.Server().Listen(80)
+	c, s, _, err := n.Connect(80, time.Second)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var s harness.Conn
-	if err := n.RunUntil("accept", time.Second, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
 		tb.Fatal(err)
 	}
 	start := n.Now()

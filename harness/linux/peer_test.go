@@ -51,19 +51,8 @@ func TestPeerHandshakeEchoClose(t *testing.T) {
 	for _, pr := range pairings {
 		t.Run(pr.name, func(t *testing.T) {
 			n := newNet(t, harness.Config{Seed: 1, Client: pr.client, Server: pr.server})
-			l, err := n.Server().Listen(80)
+			c, s, _, err := n.Connect(80, time.Second)
 			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var s harness.Conn
-			if err := n.RunUntil("accept", time.Second, func() bool {
-				s, err = l.Accept()
-				return err == nil
-			}); err != nil {
 				t.Fatal(err)
 			}
 			checkHandshake(t, n.Trace().Records)

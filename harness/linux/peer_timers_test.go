@@ -74,19 +74,8 @@ func TestMirroredDataRetransmission(t *testing.T) {
 			Match: harness.WithPayload(), Times: 1, Action: harness.Drop,
 		}},
 	})
-	l, err := n.Server().Listen(80)
+	c, s, _, err := n.Connect(80, time.Second)
 	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s harness.Conn
-	if err := n.RunUntil("accept", time.Second, func() bool {
-		s, err = l.Accept()
-		return err == nil
-	}); err != nil {
 		t.Fatal(err)
 	}
 	echo(t, n, c, s, "lost once")
