@@ -61,52 +61,33 @@ func (c Config) WithDefaults() Config {
 	if c.MSS == 0 {
 		c.MSS = DefaultMSS
 	}
-	if c.MSS < minMSS {
-		c.MSS = minMSS
-	}
-	if c.SendBuffer <= 0 {
-		c.SendBuffer = DefaultSendBuffer
-	}
-	if c.ReceiveBuffer <= 0 {
-		c.ReceiveBuffer = DefaultReceiveBuffer
-	}
+	c.MSS = max(c.MSS, minMSS)
+	orDefault(&c.SendBuffer, DefaultSendBuffer)
+	orDefault(&c.ReceiveBuffer, DefaultReceiveBuffer)
 	// A window scale of 14 shifts at most 2^30 bytes (RFC 7323 2.3).
 	c.ReceiveBuffer = min(c.ReceiveBuffer, 1<<30)
-	if c.MSL <= 0 {
-		c.MSL = DefaultMSL
-	}
-	if c.InitialRTO <= 0 {
-		c.InitialRTO = DefaultInitialRTO
-	}
-	if c.MinRTO <= 0 {
-		c.MinRTO = DefaultMinRTO
-	}
-	if c.MaxRTO <= 0 {
-		c.MaxRTO = DefaultMaxRTO
-	}
-	if c.SynRetries <= 0 {
-		c.SynRetries = DefaultSynRetries
-	}
-	if c.DataRetries <= 0 {
-		c.DataRetries = DefaultDataRetries
-	}
-	if c.DelayedACK == 0 {
+	orDefault(&c.MSL, DefaultMSL)
+	orDefault(&c.InitialRTO, DefaultInitialRTO)
+	orDefault(&c.MinRTO, DefaultMinRTO)
+	orDefault(&c.MaxRTO, DefaultMaxRTO)
+	orDefault(&c.SynRetries, DefaultSynRetries)
+	orDefault(&c.DataRetries, DefaultDataRetries)
+	if c.DelayedACK == 0 { // negative disables delayed ACKs
 		c.DelayedACK = DefaultDelayedACK
 	}
-	if c.KeepIdle <= 0 {
-		c.KeepIdle = DefaultKeepIdle
-	}
-	if c.KeepInterval <= 0 {
-		c.KeepInterval = DefaultKeepInterval
-	}
-	if c.KeepCount <= 0 {
-		c.KeepCount = DefaultKeepCount
-	}
+	orDefault(&c.KeepIdle, DefaultKeepIdle)
+	orDefault(&c.KeepInterval, DefaultKeepInterval)
+	orDefault(&c.KeepCount, DefaultKeepCount)
 	if c.Congestion == "" {
 		c.Congestion = DefaultCongestion
 	}
-	if c.ChallengeACKLimit <= 0 {
-		c.ChallengeACKLimit = DefaultChallengeACKLimit
-	}
+	orDefault(&c.ChallengeACKLimit, DefaultChallengeACKLimit)
 	return c
+}
+
+// orDefault replaces a zero or negative setting with its default.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
