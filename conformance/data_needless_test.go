@@ -1,0 +1,34 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// TestCountNeedless: a resend of a lost segment is needed, a resend of one
+// that arrived is needless (even if it arrived after the resend left), and
+// the wire's own duplicate is not the sender's retransmission.
+func TestCountNeedless(t *testing.T) {
+	ms := time.Millisecond
+	var recs []*harness.Record
+	data := func(seq uint32, fate harness.Fate) {
+		r := dataRec(len(recs), c2s, ms, 11*ms, seq, 1000)
+		r.Fate = fate
+		recs = append(recs, r)
+	}
+	data(1, harness.Delivered)
+	data(1001, harness.Dropped)
+	data(2001, harness.Delivered)
+	data(2001, harness.Duplicated) // the wire's copy
+	data(1001, harness.Delivered)  // needed: the first copy was lost
+	data(2001, harness.Delivered)  // needless
+	data(1, harness.Dropped)       // needless, and lost again
+	recs = append(recs, ackRec(len(recs), s2c, 11*ms, 21*ms, 3001))
+
+	needless, retransmitted, lost := countNeedless(recs, c2s)
+	if needless != 2 || retransmitted != 3 || lost != 2 {
+		t.Errorf("countNeedless = %d needless, %d retransmitted, %d lost; want 2, 3, 2", needless, retransmitted, lost)
+	}
+}
