@@ -31,6 +31,8 @@ type Conn struct {
 
 	forgotten bool // no longer in the demultiplexer
 	closed    bool // Close or Abort was called: the application is done with it
+	// lingerZero: SetLinger(0) was called, so Close is an abort.
+	lingerZero bool
 
 	wake                        waker
 	readDeadline, writeDeadline deadline
@@ -155,9 +157,16 @@ func (c *Conn) CloseWrite() error {
 // Close is CLOSE (RFC 9293 3.10.4): the connection goes on to deliver what
 // was written and exchange FINs, but the application is done with it; a
 // pending or later Read, Write or deadline call fails with net.ErrClosed.
-// With unread data waiting the TCB sends an RST instead (RFC 1122 4.2.2.13).
+// With unread data waiting the TCB sends an RST instead (RFC 1122 4.2.2.13);
+// after SetLinger(0), Close is Abort.
 func (c *Conn) Close() error {
-	return c.end(func(now time.Time) { c.tcb.Close(now) })
+	return c.end(func(now time.Time) {
+		if c.lingerZero {
+			c.tcb.Abort(now)
+			return
+		}
+		c.tcb.Close(now)
+	})
 }
 
 // Abort is ABORT (RFC 9293 3.10.5), like Close after SetLinger(0): an RST
@@ -190,21 +199,6 @@ func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 // RemoteAddr is the peer's *net.TCPAddr.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
-
-// SetNoDelay is *net.TCPConn's: it turns Nagle's algorithm (RFC 9293 3.7.4)
-// off (true) or on for this connection. A short segment Nagle was holding
-// goes out at once when it is turned off.
-func (c *Conn) SetNoDelay(noDelay bool) error {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.closed {
-		return c.opError("set", net.ErrClosed)
-	}
-	c.tcb.SetNoDelay(noDelay)
-	s.afterEvent(c, s.clock.Now())
-	return nil
-}
 
 // State is the connection's RFC 9293 state.
 func (c *Conn) State() tcp.State {

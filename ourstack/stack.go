@@ -6,6 +6,12 @@
 // and the net.Conn face. Every event (a packet, a timer, a user call) runs
 // under the lock and ends in afterEvent, which sends what the TCB queued,
 // re-arms its timer, reports state changes and wakes whoever waits.
+//
+// A Conn offers what a program expects of *net.TCPConn: CloseWrite,
+// SetNoDelay, SetKeepAlive, SetKeepAlivePeriod, SetKeepAliveConfig,
+// SetLinger, SetReadBuffer, SetWriteBuffer and the deadlines (on the
+// Stack's clock), with errors as *net.OpError wrapping the syscall errno
+// or net.ErrClosed the standard library would give.
 package ourstack
 
 import (
