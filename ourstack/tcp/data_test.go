@@ -19,8 +19,13 @@ func tcbEstablishedWith(t *testing.T, cfg Config, synOpts wire.Options, peerWind
 	f := &fixture{t: t, now: epoch}
 	s := wire.Segment{SrcPort: remotePort, DstPort: localPort, Seq: remoteISS, Flags: syn, Window: peerWindow, Options: synOpts}
 	f.tcb = OpenPassive(cfg, testID, &s, localISS, f.now)
-	f.poll()
-	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: int(peerWindow)})
+	synAck := f.poll()
+	third := seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1, win: int(peerWindow)}
+	if len(synAck) == 1 && synAck[0].Options.HasTimestamps {
+		// Both SYNs carried timestamps: every segment must now (RFC 7323 3.2).
+		third.opts = &wire.Options{HasTimestamps: true, TSVal: synOpts.TSVal, TSEcr: synAck[0].Options.TSVal}
+	}
+	f.send(third)
 	f.expectState(Established)
 	return f
 }

@@ -101,6 +101,14 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 		return Handled
 	}
 
+	// RFC 7323 3.2: once both SYNs carried timestamps, "If a non-RST
+	// segment is received without a TSopt, a TCP SHOULD silently drop the
+	// segment". We take it in, as Linux and gVisor do: dropping it would
+	// also silence the answers RFC 9293 and RFC 5961 owe such a segment
+	// (the challenge ACK to a SYN, the ACK of an old duplicate), and PAWS
+	// below still guards the segments that carry timestamps. Tried and
+	// reverted: the catalogue's own injected segments lost those answers.
+
 	// RFC 7323 5.3 R1 (PAWS) runs before the acceptability test: an old
 	// duplicate is acknowledged and dropped.
 	if t.opts.pawsRejects(seg, now) {
