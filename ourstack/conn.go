@@ -139,17 +139,26 @@ func (c *Conn) write(p []byte, block bool) (int, error) {
 // CloseWrite shuts down the sending side (a FIN after the data already
 // written), like *net.TCPConn's. Reading goes on until the peer's FIN.
 func (c *Conn) CloseWrite() error {
+	return c.onOpen("close", c.tcb.CloseWrite)
+}
+
+// onOpen runs call under the lock on a connection not yet closed (op fails
+// with net.ErrClosed otherwise), lets the TCB act on it (send, re-arm its
+// timer, report states) and wakes whoever waits. call's error comes back
+// as op's *net.OpError.
+func (c *Conn) onOpen(op string, call func(now time.Time) error) error {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.closed {
-		return c.opError("close", net.ErrClosed)
+		return c.opError(op, net.ErrClosed)
 	}
 	now := s.clock.Now()
-	err := c.tcb.CloseWrite(now)
+	err := call(now)
 	s.afterEvent(c, now)
+	c.wake.wake()
 	if err != nil {
-		return c.opError("close", err)
+		return c.opError(op, err)
 	}
 	return nil
 }

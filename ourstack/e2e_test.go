@@ -69,6 +69,17 @@ func connected(t testing.TB, n *testNet, client, server *Stack) (*Conn, *Conn) {
 	return c, sc
 }
 
+// newConnectedNet is a test net with a client and a server stack (both
+// modified by mod, which may be nil) and one connection between them.
+func newConnectedNet(t *testing.T, mod func(*Options)) (n *testNet, c, sc *Conn) {
+	t.Helper()
+	n = newTestNet(t)
+	client := n.stack(clientIP, mod)
+	server := n.stack(serverIP, mod)
+	c, sc = connected(t, n, client, server)
+	return n, c, sc
+}
+
 func mustWrite(t *testing.T, c *Conn, s string) {
 	t.Helper()
 	if n, err := c.TryWrite([]byte(s)); n != len(s) || err != nil {

@@ -12,10 +12,7 @@ import (
 // does: a short write held behind an unacknowledged one goes out as soon as
 // Nagle is turned off; after Close the call fails with net.ErrClosed.
 func TestSetNoDelayReleasesHeldSegment(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, sc := connected(t, n, client, server)
+	n, c, sc := newConnectedNet(t, nil)
 	n.link.take()
 	mustWrite(t, c, "a") // goes: nothing is in flight
 	mustWrite(t, c, "b") // Nagle holds it: "a" is unacknowledged

@@ -91,20 +91,9 @@ func (c *Conn) SetWriteBuffer(bytes int) error {
 	return c.setOption(func(time.Time) { c.tcb.SetSendBuffer(bytes) })
 }
 
-// setOption runs set under the lock on a connection not yet closed, then
-// lets the TCB act on it (a window update, a timer).
+// setOption applies a setting through onOpen.
 func (c *Conn) setOption(set func(now time.Time)) error {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.closed {
-		return c.opError("set", net.ErrClosed)
-	}
-	now := s.clock.Now()
-	set(now)
-	s.afterEvent(c, now)
-	c.wake.wake()
-	return nil
+	return c.onOpen("set", func(now time.Time) error { set(now); return nil })
 }
 
 // KeepAliveConfig reports the connection's keep-alive settings.

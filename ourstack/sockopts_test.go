@@ -16,10 +16,7 @@ import (
 // Count unanswered probes the connection ends with ETIMEDOUT (RFC 1122
 // 4.2.3.6). The peer here is gone: nothing the client sends is delivered.
 func TestSetKeepAliveConfigProbesADeadPeer(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, _ := connected(t, n, client, server)
+	n, c, _ := newConnectedNet(t, nil)
 	n.link.take()
 	if err := c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3}); err != nil {
 		t.Fatal(err)
@@ -54,10 +51,7 @@ func TestSetKeepAliveConfigProbesADeadPeer(t *testing.T) {
 // A peer that answers keeps the connection up; SetKeepAlive(false) stops
 // the probes.
 func TestSetKeepAliveAnsweredThenOff(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, _ := connected(t, n, client, server)
+	n, c, _ := newConnectedNet(t, nil)
 	if err := c.SetKeepAlive(true); err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +81,7 @@ func TestSetKeepAliveAnsweredThenOff(t *testing.T) {
 // client is CLOSED at once (no TIME-WAIT), and the server's Read fails with
 // ECONNRESET.
 func TestSetLingerZeroCloseResets(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, sc := connected(t, n, client, server)
+	n, c, sc := newConnectedNet(t, nil)
 	mustWrite(t, c, "unsent maybe")
 	n.link.discard()
 	n.link.take()
@@ -114,10 +105,7 @@ func TestSetLingerZeroCloseResets(t *testing.T) {
 // SetReadBuffer on a live connection: a larger buffer opens the window at
 // once (a window update goes out) and the peer fills it.
 func TestSetReadBufferOpensTheWindow(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, sc := connected(t, n, client, server)
+	n, c, sc := newConnectedNet(t, nil)
 	payload := make([]byte, 64<<10)
 	feed := func() { c.TryWrite(payload) } // as much as the send buffer takes
 	pumpWithTimers(n, feed)
@@ -145,10 +133,7 @@ func TestSetReadBufferOpensTheWindow(t *testing.T) {
 // Bad settings fail with EINVAL and say what was wrong; any setting after
 // Close fails with net.ErrClosed.
 func TestSocketOptionErrors(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, _ := connected(t, n, client, server)
+	_, c, _ := newConnectedNet(t, nil)
 	for name, err := range map[string]error{
 		"SetReadBuffer(0)":   c.SetReadBuffer(0),
 		"SetWriteBuffer(-1)": c.SetWriteBuffer(-1),
@@ -200,10 +185,7 @@ func fromAddr(pkts []wire.Packet, addr string) int {
 // never moves left (RFC 9293 3.8.6.2.2) and no byte sent inside it is
 // thrown away.
 func TestSetReadBufferShrinksWithoutRetreating(t *testing.T) {
-	n := newTestNet(t)
-	client := n.stack(clientIP, nil)
-	server := n.stack(serverIP, nil)
-	c, sc := connected(t, n, client, server)
+	n, c, sc := newConnectedNet(t, nil)
 	var shift uint8
 	for _, p := range n.link.take() {
 		if p.TCP.Flags.Has(wire.FlagSYN) && p.IP.Src.String() == serverIP {
