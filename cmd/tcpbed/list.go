@@ -20,3 +20,13 @@ func list(w io.Writer) int {
 	}
 	return exitPass
 }
+
+// deviations prints the registered peer deviations, a paragraph each.
+func deviations(w io.Writer) int {
+	for _, d := range conformance.KnownDeviations() {
+		if _, err := fmt.Fprintf(w, "%s (%s; %s)\n  the RFC expects: %s\n  %s instead: %s\n\n", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead); err != nil {
+			return exitFail
+		}
+	}
+	return exitPass
+}

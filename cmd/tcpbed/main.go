@@ -1,6 +1,7 @@
 // Command tcpbed runs tcpbed's conformance scenarios one at a time.
 //
 //	tcpbed list
+//	tcpbed deviations
 //	tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
 //
 // run exits 0 when the scenario passes, 1 when it fails (saying what was
@@ -33,6 +34,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 const usage = `usage:
   tcpbed list
       print every scenario: name, section, summary
+  tcpbed deviations
+      print every known departure of a reference peer (gVisor, Linux) from
+      the RFCs that a scenario accepts from that peer only, with the rule
   tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
       run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments,
       3 when it cannot run here (linux needs root: a network namespace and a TUN)
@@ -55,6 +59,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitBadArgs
 		}
 		return list(stdout)
+	case "deviations":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "tcpbed deviations takes no arguments\n%s", usage)
+			return exitBadArgs
+		}
+		return deviations(stdout)
 	case "run":
 		return runScenario(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -39,6 +39,30 @@ func TestList(t *testing.T) {
 	}
 }
 
+// deviations prints every registered deviation with its rule, what the RFC
+// expects and what the peer does.
+func TestDeviations(t *testing.T) {
+	code, out, _ := runCmd("deviations")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	known := conformance.KnownDeviations()
+	if len(known) == 0 {
+		t.Fatal("no deviations registered: the command has nothing to show")
+	}
+	for _, d := range known {
+		if !strings.Contains(out, d.Name+" ("+d.Peer+"; "+d.RFC+")") || !strings.Contains(out, d.Instead) {
+			t.Errorf("deviations lacks %s with its rule and what %s does:\n%s", d.Name, d.Peer, out)
+		}
+	}
+	if got := strings.Count(out, "the RFC expects: "); got != len(known) {
+		t.Errorf("%d entries say what the RFC expects, want %d", got, len(known))
+	}
+	if code, _, _ := runCmd("deviations", "extra"); code != exitBadArgs {
+		t.Errorf("deviations with an argument: exit %d, want %d", code, exitBadArgs)
+	}
+}
+
 func TestRunPassesWithTraceInUnderTwoSeconds(t *testing.T) {
 	start := time.Now()
 	code, out, errOut := runCmd("run", "time-wait", "--client", "gvisor", "--server", "gvisor", "--trace", "--seed", "3")
