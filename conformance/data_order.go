@@ -190,7 +190,7 @@ func runDuplicates(e *Env) error {
 	// Every copy of a data segment the server already had is old data:
 	// "If an incoming segment is not acceptable, an acknowledgment should
 	// be sent in reply" (RFC 9293 3.10.7.4), at once, carrying RCV.NXT.
-	answered, copies := 0, 0
+	answered, copies, dsacked := 0, 0, 0
 	e.replayReceiver(recs, 1, func(ack *harness.Record, held rangeSet, latest *harness.Record) {
 		if nxt := held.runFrom(1); ack.RelAck != nxt {
 			e.Fatalf(fmt.Sprintf("ACK #%d to carry RCV.NXT=%d", ack.Index, nxt), "ack=%d", ack.RelAck)
@@ -213,6 +213,15 @@ func runDuplicates(e *Env) error {
 			e.Fatalf(fmt.Sprintf("an ACK at once (at %v) for the duplicate #%d seq=%d len=%d", r.Arrived, r.Index, r.RelSeq, r.PayloadLen), "none went then")
 		}
 		answered++
+		if blocks := sackBlocks(reply); len(blocks) > 0 && blocks[0] == (seqRange{r.RelSeq, r.RelSeq + uint32(r.PayloadLen)}) {
+			dsacked++
+		}
+	}
+	// RFC 2883 (D-SACK) is optional: report which the receiver does.
+	if dsacked > 0 {
+		e.observe("the server reported %d of %d duplicates in a D-SACK block (RFC 2883)", dsacked, copies)
+	} else if e.sackPermitted() {
+		e.observe("the server reported no duplicate with D-SACK (RFC 2883 is optional)")
 	}
 	if copies == 0 {
 		e.Fail("the wire to duplicate data segments", "it duplicated none")

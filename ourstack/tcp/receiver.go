@@ -25,7 +25,11 @@ type receiver struct {
 	// lastOOO is the start of the most recent out-of-order segment: its
 	// block goes first in our SACK option (RFC 2018 4).
 	lastOOO seqnum.Value
-	deliver func(p []byte)
+	// dsack is a D-SACK block (RFC 2883) owed to the peer: data that
+	// arrived a second time. It goes first in the next ACK, once.
+	dsack        wire.SACKBlock
+	dsackPending bool
+	deliver      func(p []byte)
 
 	// finPending: a FIN arrived at finSeq, possibly ahead of a hole.
 	finPending bool
@@ -227,6 +231,9 @@ func (t *TCB) receiveOutOfOrder(dataSeq seqnum.Value, payload []byte) {
 		// bytes a filled hole made contiguous.
 		r.deliver = func(p []byte) { r.buf.Write(p) }
 	}
+	if dup, _, ok := r.ooo.FirstHeld(dataSeq, len(payload)); ok {
+		t.noteDuplicate(dup.Left, dup.Right)
+	}
 	r.ooo.Insert(dataSeq, payload)
 	r.lastOOO = dataSeq
 	r.enterQuickAck()
@@ -234,18 +241,46 @@ func (t *TCB) receiveOutOfOrder(dataSeq seqnum.Value, payload []byte) {
 	t.ackNow = true
 }
 
-// fillSACKBlocks puts the out-of-order blocks in an ACK (RFC 2018 3, 4):
-// four fit, three beside timestamps.
+// fillSACKBlocks puts the SACK blocks in an ACK (RFC 2018 3, 4): four fit,
+// three beside timestamps. A D-SACK block owed goes first (RFC 2883 4),
+// then the out-of-order blocks, the one holding the latest segment first
+// (after a duplicate above RCV.NXT, that is the block holding it, as RFC
+// 2883 4 asks for the second block).
 func (t *TCB) fillSACKBlocks(seg *wire.Segment) {
 	r := &t.recv
-	if r.ooo == nil || r.ooo.Bytes() == 0 {
-		return
-	}
 	limit := wire.MaxSACKBlocks
 	if seg.Options.HasTimestamps {
 		limit = 3
 	}
-	seg.Options.NumSACKBlocks = r.ooo.SACKBlocks(t.rcvNxt, seg.Options.SACKBlocks[:limit], r.lastOOO)
+	blocks := seg.Options.SACKBlocks[:limit]
+	n := 0
+	if r.dsackPending {
+		blocks[0] = r.dsack
+		r.dsackPending = false
+		n = 1
+	}
+	if r.ooo != nil && r.ooo.Bytes() > 0 {
+		n += r.ooo.SACKBlocks(t.rcvNxt, blocks[n:], r.lastOOO)
+	}
+	seg.Options.NumSACKBlocks = n
+}
+
+// noteDuplicate records that [left, right) arrived again, for a D-SACK
+// block in the next ACK (RFC 2883: "the first block of the SACK option
+// should be a D-SACK block specifying the sequence numbers for the
+// duplicate segment that triggers the acknowledgement"), which goes at
+// once. Only with SACK in use; a second duplicate before that ACK leaves
+// the first one's block.
+func (t *TCB) noteDuplicate(left, right seqnum.Value) {
+	r := &t.recv
+	if !t.opts.sackOK || !left.LessThan(right) {
+		return
+	}
+	if !r.dsackPending {
+		r.dsack = wire.SACKBlock{Left: left, Right: right}
+		r.dsackPending = true
+	}
+	t.ackNow = true
 }
 
 // finArrives is the eighth step of RFC 9293 3.10.7.4: RCV.NXT advances over

@@ -127,6 +127,7 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 		t.ackNow = true
 		if segLen > 0 && seg.Seq.LessThan(t.rcvNxt) {
 			t.recv.enterQuickAck() // the peer retransmits: it is recovering
+			t.noteOldData(seg)
 		}
 		if t.state == TimeWait && f.Has(wire.FlagFIN) && seg.Seq.Add(segLen) == t.rcvNxt {
 			// The peer did not hear our ACK of its FIN and sent the FIN
@@ -218,6 +219,7 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 	// inline like any other.
 
 	// Seventh and eighth: the segment text and the FIN.
+	t.noteOldData(seg)
 	payload, dataSeq, fin := trimToWindow(seg, t.rcvNxt, wnd)
 	if len(payload) > 0 || fin {
 		t.acceptText(now, seg, dataSeq, payload, fin)
@@ -227,6 +229,20 @@ func (t *TCB) synchronizedArrives(now time.Time, seg *wire.Segment) Verdict {
 		t.ackNow = true
 	}
 	return Handled
+}
+
+// noteOldData reports the part of seg's data below RCV.NXT, which we have
+// already, as a duplicate (RFC 2883 4, a D-SACK block below the cumulative
+// ACK).
+func (t *TCB) noteOldData(seg *wire.Segment) {
+	dataSeq := seg.Seq
+	if seg.Flags.Has(wire.FlagSYN) {
+		dataSeq = dataSeq.Add(1)
+	}
+	if len(seg.Payload) == 0 || !dataSeq.LessThan(t.rcvNxt) {
+		return
+	}
+	t.noteDuplicate(dataSeq, seqnum.Min(dataSeq.Add(seqnum.Size(len(seg.Payload))), t.rcvNxt))
 }
 
 // segmentAcceptable is the acceptability test of RFC 9293 3.10.7.4:

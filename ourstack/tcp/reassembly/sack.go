@@ -58,3 +58,21 @@ func (q *Queue) SACKBlocks(rcvNxt seqnum.Value, dst []wire.SACKBlock, mostRecent
 	}
 	return n
 }
+
+// FirstHeld is the first run of bytes in [seq, seq+n) the queue already
+// holds, for a D-SACK block (RFC 2883 4: the duplicate data, then the block
+// that holds it): dup is that run, holder the held range around it.
+func (q *Queue) FirstHeld(seq seqnum.Value, n int) (dup, holder wire.SACKBlock, ok bool) {
+	end := seq.Add(seqnum.Size(n))
+	for _, s := range q.spans {
+		if !s.left.LessThan(end) || !seq.LessThan(s.right) {
+			continue
+		}
+		dup = wire.SACKBlock{Left: seqnum.Max(seq, s.left), Right: s.right}
+		if end.LessThan(s.right) {
+			dup.Right = end
+		}
+		return dup, wire.SACKBlock{Left: s.left, Right: s.right}, true
+	}
+	return dup, holder, false
+}
