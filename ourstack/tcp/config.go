@@ -22,7 +22,7 @@ type Config struct {
 	KeepIdle          time.Duration // default 2 h
 	KeepInterval      time.Duration // default 75 s
 	KeepCount         int           // default 9
-	Congestion        string        // a congestion.New name: "newreno" (default); an unknown name falls back to it
+	Congestion        string        // a congestion.New name: "newreno" (default) or "cubic" (RFC 9438); an unknown name falls back to newreno
 	ChallengeACKLimit int           // challenge ACKs per second (RFC 5961 7); default 10
 }
 

@@ -78,6 +78,9 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		if rec.active {
 			t.recoveryAck(seg, acked)
 		} else {
+			if c, ok := s.cc.(congestion.Clocked); ok {
+				c.Tick(now, t.rto.SRTT())
+			}
 			s.cc.OnAck(dataAcked)
 		}
 		rec.dupAcks = 0

@@ -1,6 +1,7 @@
 // Package congestion holds ourstack's congestion control: the Controller a
 // TCB consults for its congestion window (RFC 5681), NewReno's loss recovery
-// (RFC 6582), and the SACK scoreboard of RFC 6675.
+// (RFC 6582) and CUBIC (RFC 9438) beside it, and the SACK scoreboard of RFC
+// 6675.
 //
 // Everything here is sans-I/O and counts in bytes. The TCB decides when an
 // event happened (new data acknowledged, the third duplicate ACK, a partial
@@ -92,6 +93,7 @@ var (
 	registryMu sync.RWMutex
 	registry   = map[string]Factory{
 		"newreno": func(mss int) Controller { return NewReno(mss) },
+		"cubic":   func(mss int) Controller { return Cubic(mss) },
 	}
 )
 

@@ -6,6 +6,10 @@ type newReno struct {
 	mss      int
 	cwnd     int
 	ssthresh int
+	// beta is the multiplicative decrease: the share of the flight that
+	// ssthresh keeps after a loss (RFC 5681 equation (4): 1/2; CUBIC, which
+	// reuses this recovery, 0.7).
+	beta float64
 
 	// bytesAcked counts bytes acknowledged in congestion avoidance (RFC
 	// 3465 section 2.1, the method RFC 5681 3.1 recommends).
@@ -27,10 +31,14 @@ type newReno struct {
 // is not positive), with cwnd = InitialWindow(mss) and ssthresh =
 // InitialSsthresh.
 func NewReno(mss int) Controller {
+	return newNewReno(mss, 0.5)
+}
+
+func newNewReno(mss int, beta float64) *newReno {
 	if mss <= 0 {
 		mss = DefaultMSS
 	}
-	return &newReno{mss: mss, cwnd: InitialWindow(mss), ssthresh: InitialSsthresh, untouched: true}
+	return &newReno{mss: mss, cwnd: InitialWindow(mss), ssthresh: InitialSsthresh, beta: beta, untouched: true}
 }
 
 func (r *newReno) Name() string  { return "newreno" }
@@ -164,5 +172,8 @@ func (r *newReno) SetMSS(mss int) {
 	}
 }
 
-// halve is RFC 5681 equation (4): max (FlightSize / 2, 2*SMSS).
-func (r *newReno) halve(flightSize int) int { return max(flightSize/2, 2*r.mss) }
+// halve is RFC 5681 equation (4): max (FlightSize / 2, 2*SMSS), with
+// beta in place of the 1/2 (RFC 9438 4.6 for CUBIC: FlightSize * 0.7).
+func (r *newReno) halve(flightSize int) int {
+	return max(int(float64(flightSize)*r.beta), 2*r.mss)
+}

@@ -148,16 +148,19 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("New(%q): %v, %v", name, cc, err)
 		}
 	}
-	_, err := New("cubic", 1460)
+	if cc, err := New("cubic", 1460); err != nil || cc.Name() != "cubic" || cc.Cwnd() != 14600 {
+		t.Errorf("New(cubic): %v, %v", cc, err)
+	}
+	_, err := New("vegas", 1460)
 	if !errors.Is(err, ErrUnknownAlgorithm) {
-		t.Errorf("New(cubic) error %v, want ErrUnknownAlgorithm", err)
+		t.Errorf("New(vegas) error %v, want ErrUnknownAlgorithm", err)
 	}
 	Register("fixed-test", func(mss int) Controller { return NewReno(2 * mss) })
 	cc, err := New("fixed-test", 1000)
 	if err != nil || cc.Cwnd() != InitialWindow(2000) {
 		t.Errorf("registered algorithm: %v %v", cc, err)
 	}
-	if names := Names(); len(names) != 2 || names[0] != "fixed-test" || names[1] != "newreno" {
+	if names := Names(); len(names) != 3 || names[0] != "cubic" || names[1] != "fixed-test" || names[2] != "newreno" {
 		t.Errorf("Names() = %v", names)
 	}
 }
