@@ -5,6 +5,10 @@ import (
 	"slices"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -34,7 +38,31 @@ var congestionResponse = Scenario{
 	Run: runCongestionResponse,
 }
 
-var _ = register(congestionResponse)
+// congestionResponseCUBIC is congestion-response with CUBIC (RFC 9438) as
+// both ends' congestion control: ourstack's "cubic" and gVisor's. The bound
+// is the same, β_cubic = 0.7 being the one it allows; a CUBIC sender meets
+// it with little room, a NewReno one with plenty.
+var congestionResponseCUBIC = func() Scenario {
+	s := congestionResponse
+	s.Name = "congestion-response-cubic"
+	s.Summary = "congestion-response with CUBIC at both ends (ourstack's Congestion \"cubic\", gVisor's CongestionControlOption \"cubic\"): " +
+		"after one loss from a steady flight the sender keeps at most 0.7 of that flight plus 3 SMSS in the first RTT after recovery " +
+		"(RFC 9438 4.6: ssthresh = FlightSize x β_cubic), and grows by at most 2 SMSS per RTT in the two after (4.4: the cubic curve is flat near W_max); the digest matches"
+	s.Setup = func(st *Setup) {
+		congestionResponse.Setup(st)
+		st.Ours.TCP.Congestion = "cubic"
+		st.GVisor.Configure = chainConfigure(st.GVisor.Configure, func(gs *stack.Stack) error {
+			cc := tcpip.CongestionControlOption("cubic")
+			if err := gs.SetTransportProtocolOption(gtcp.ProtocolNumber, &cc); err != nil {
+				return fmt.Errorf("CongestionControlOption(cubic): %s", err)
+			}
+			return nil
+		})
+	}
+	return s
+}()
+
+var _ = register(congestionResponse, congestionResponseCUBIC)
 
 // gvisorNoWindowReduction is gVisor's sender restoring its flight one RTT
 // after a loss recovery.

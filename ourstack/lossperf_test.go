@@ -31,6 +31,9 @@ func lossTransferTime(t *testing.T, scenario, client, server string, seed uint64
 			setup(st)
 		}
 		st.Net.Link = [2]harness.LinkConfig{lossLink, lossLink}
+		// TCPBED_LOSSCC picks ourstack's congestion control ("cubic");
+		// the default is the Config's (newreno).
+		st.Ours.TCP.Congestion = os.Getenv("TCPBED_LOSSCC")
 	}
 	res := conformance.Execute(s, conformance.RunOptions{
 		Pairing: conformance.Pairing{Client: client, Server: server},
@@ -58,7 +61,8 @@ func lossTransferTime(t *testing.T, scenario, client, server string, seed uint64
 // Mbit/s, ourstack sending to gVisor finishes the lossy transfers in no
 // more virtual time than gVisor sending to gVisor. It takes tens of seconds,
 // so it runs only with TCPBED_LOSSPERF set (to the seeds to run, e.g.
-// "1,2,3,4,5"; "1" alone for a quick look).
+// "1,2,3,4,5"; "1" alone for a quick look). TCPBED_LOSSCC=cubic runs
+// ourstack with CUBIC instead of NewReno.
 func TestLossRecoveryAgainstGVisor(t *testing.T) {
 	env := os.Getenv("TCPBED_LOSSPERF")
 	if env == "" {
