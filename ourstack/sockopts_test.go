@@ -223,3 +223,24 @@ func TestSetReadBufferShrinksWithoutRetreating(t *testing.T) {
 		t.Fatal("the server never closed its window")
 	}
 }
+
+// SetWriteBuffer bounds what Write takes from then on, even below the size
+// the send buffer had already grown to.
+func TestSetWriteBufferBoundsWrites(t *testing.T) {
+	n, c, _ := newConnectedNet(t, nil)
+	n.link.discard()
+	if k, err := c.TryWrite(make([]byte, 100<<10)); err != nil || k < 64<<10 {
+		t.Fatalf("TryWrite(100 KiB) with the default buffer = %d, %v", k, err)
+	}
+	n.link.pump() // acknowledged, but for what a delayed ACK still holds
+	if err := c.SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	n.link.discard() // what goes out now stays unacknowledged, so buffered
+	if k, err := c.TryWrite(make([]byte, 64<<10)); err != nil || k == 0 || k > 4096 {
+		t.Fatalf("TryWrite(64 KiB) after SetWriteBuffer(4096) = %d, %v; want 1 to 4096 bytes", k, err)
+	}
+	if k, err := c.TryWrite([]byte("x")); k != 0 || !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("TryWrite on a full 4096-byte buffer = %d, %v; want ErrWouldBlock", k, err)
+	}
+}

@@ -24,6 +24,9 @@ func (t *TCB) Send(now time.Time, p []byte) (int, error) {
 	default:
 		return 0, ErrNotConnected
 	}
+	// The limit, not the ring's size, bounds what is buffered: a limit
+	// lowered by SetSendBuffer leaves a larger ring behind.
+	p = p[:min(len(p), max(t.sendBufferFree(), 0))]
 	if len(p) == 0 {
 		return 0, nil
 	}
