@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
@@ -66,4 +67,37 @@ func TestNoDSACKWithoutSACK(t *testing.T) {
 	f.poll()
 	f.send(seg{flags: ack | psh, seq: r, ack: localISS + 1, win: testWindow, data: "a"})
 	f.expect(seg{flags: ack, seq: localISS + 1, ack: r + 1, win: -1, opts: &wire.Options{}})
+}
+
+// The sequence of Linux's packetdrill test tcp_dsack_mult.pkt (net
+// selftests), its ACKs as Linux sends them: SACK coalescing, three blocks,
+// then D-SACKs for data that an in-order segment brings again, for held
+// data, and for an old segment.
+func TestDSACKLikeLinuxPacketdrill(t *testing.T) {
+	f := dsackFixture(t, true)
+	r := remoteISS + 1
+	data := func(from, to int) seg {
+		return seg{flags: ack | psh, seq: r + seqnum.Value(from), ack: localISS + 1, win: testWindow, data: strings.Repeat("x", to-from)}
+	}
+	blk := func(from, to int) wire.SACKBlock {
+		return wire.SACKBlock{Left: r + seqnum.Value(from), Right: r + seqnum.Value(to)}
+	}
+	want := func(ackTo int, blocks ...wire.SACKBlock) seg {
+		return seg{flags: ack, seq: localISS + 1, ack: r + seqnum.Value(ackTo), win: -1, opts: sackOpts(blocks...)}
+	}
+	for _, step := range []struct {
+		in   seg
+		want seg
+	}{
+		{data(1000, 2000), want(0, blk(1000, 2000))},
+		{data(2000, 3000), want(0, blk(1000, 3000))},
+		{data(4000, 5000), want(0, blk(4000, 5000), blk(1000, 3000))},
+		{data(7000, 8000), want(0, blk(7000, 8000), blk(4000, 5000), blk(1000, 3000))},
+		{data(0, 6000), want(6000, blk(1000, 3000), blk(7000, 8000))},
+		{data(6000, 8000), want(8000, blk(7000, 8000))},
+		{data(0, 1000), want(8000, blk(0, 1000))},
+	} {
+		f.send(step.in)
+		f.expect(step.want)
+	}
 }

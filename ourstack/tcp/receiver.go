@@ -177,6 +177,12 @@ func (t *TCB) acceptText(now time.Time, seg *wire.Segment, dataSeq seqnum.Value,
 // and decides when to ACK.
 func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
 	r := &t.recv
+	if r.ooo != nil && r.ooo.Bytes() > 0 {
+		// Bytes the out-of-order queue already holds, brought again.
+		if dup, _, ok := r.ooo.FirstHeld(t.rcvNxt, len(payload)); ok {
+			t.noteDuplicate(dup.Left, dup.Right)
+		}
+	}
 	n := r.buf.Write(payload)
 	t.rcvNxt = t.rcvNxt.Add(seqnum.Size(n))
 	r.unacked += n
