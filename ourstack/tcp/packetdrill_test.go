@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
@@ -56,4 +57,50 @@ func TestPacketdrillCloseNoRST(t *testing.T) {
 	}
 	f.expect(seg{flags: ack | fin, seq: localISS + 1, ack: r + 1001, win: -1})
 	f.expectState(LastAck)
+}
+
+// tcp_fast_recovery_prr-ss-10pkt-lost-1.pkt, with CUBIC as Linux runs it:
+// ten segments out, the first lost; three SACKs start recovery with
+// ssthresh = 0.7 x 10 segments and the fast retransmit; from then each
+// segment SACKed lets one new one go (RFC 6675's pipe, equal here to PRR's
+// slow-start mode since in-flight stays at ssthresh), and the ACK that ends
+// recovery leaves cwnd = ssthresh = 7 segments with one more sent.
+func TestPacketdrillRecoveryOneLostOfTen(t *testing.T) {
+	cfg := baseConfig()
+	cfg.NoSACK = false
+	cfg.Congestion = "cubic"
+	f := tcbEstablishedWith(t, cfg, wire.Options{HasMSS: true, MSS: 1000, SACKPermitted: true}, 40960)
+	u := localISS + 1
+	at := func(n int) seqnum.Value { return u + seqnum.Value(n) }
+	data := func(from, to int) seg {
+		return seg{flags: ack, seq: at(from), ack: remoteISS + 1, win: -1, data: strings.Repeat("d", to-from)}
+	}
+	sackTo := func(to int) seg {
+		return seg{flags: ack, seq: remoteISS + 1, ack: u, win: 40960, opts: sackOpts(wire.SACKBlock{Left: at(1000), Right: at(to)})}
+	}
+	f.write(strings.Repeat("d", 10000))
+	if got := f.poll(); len(got) != 10 {
+		t.Fatalf("initial window: %d segments, want 10\n%s", len(got), describe(got))
+	}
+	f.send(sackTo(2000))
+	f.send(sackTo(3000))
+	f.expectNothing()
+	f.send(sackTo(4000))
+	f.expect(data(0, 1000)) // the fast retransmit
+	if cw, ss := f.tcb.snd.cc.Cwnd(), f.tcb.snd.cc.Ssthresh(); ss != 7000 {
+		t.Fatalf("in recovery: cwnd %d, ssthresh %d; want ssthresh 7000", cw, ss)
+	}
+	f.write(strings.Repeat("d", 7000))
+	f.expectNothing()
+	for k := 5; k <= 10; k++ {
+		f.send(sackTo(k * 1000))
+		f.expect(data(10000+(k-5)*1000, 11000+(k-5)*1000))
+	}
+	f.send(seg{flags: ack, seq: remoteISS + 1, ack: at(10000), win: 40960}) // Linux: win 320 << wscale 7
+	last := data(16000, 17000)
+	last.flags |= psh // the end of the write, as Linux marks it
+	f.expect(last)
+	if cw, ss := f.tcb.snd.cc.Cwnd(), f.tcb.snd.cc.Ssthresh(); cw != 7000 || ss != 7000 || f.tcb.snd.recovery.active {
+		t.Fatalf("after recovery: cwnd %d, ssthresh %d, recovering %v; want 7000, 7000, false", cw, ss, f.tcb.snd.recovery.active)
+	}
 }
