@@ -39,7 +39,7 @@ type retransmission struct {
 // recovery, replacing an older entry for the same segment.
 func (t *TCB) noteRetransmit(now time.Time, seq seqnum.Value, n seqnum.Size) {
 	rec := &t.snd.recovery
-	t.noteRecoveryRetransmit(now)
+	t.noteRecoveryRetransmit(now, seq, n)
 	r := retransmission{seq: seq, end: seq.Add(n), at: now, sndMax: t.sndMax}
 	for i := range rec.rxts {
 		if rec.rxts[i].seq == seq {

@@ -45,6 +45,7 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 	rec := &s.recovery
 	newSACK := false
 	if t.opts.sackOK {
+		t.noteDSACK(seg)
 		newSACK = t.updateScoreboard(seg)
 	}
 
@@ -52,6 +53,7 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		if rec.active && t.opts.sackOK && len(rec.rxts) > 0 {
 			t.detectLostRetransmits(now)
 		}
+		t.undoIfDSACKed()
 	}()
 
 	switch {
@@ -288,7 +290,7 @@ func (s *sender) rtoFired(t *TCB, now time.Time) {
 	rec.recover, rec.recoverSet = t.sndMax, true
 	rec.scoreboard.Reset(t.sndUna)
 	rec.rxts = rec.rxts[:0]
-	rec.undo.armed = false
+	rec.undo.armed, rec.undo.dsackLive = false, false
 }
 
 // sampleRTT measures the RTT from an ACK of new data: from the timestamp

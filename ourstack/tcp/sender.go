@@ -218,7 +218,7 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 			if rec.active && t.opts.sackOK {
 				t.noteRetransmit(now, t.sndUna, sent)
 			} else if rec.active {
-				t.noteRecoveryRetransmit(now)
+				t.noteRecoveryRetransmit(now, t.sndUna, sent)
 			}
 		}
 	}
