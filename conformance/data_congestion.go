@@ -225,30 +225,13 @@ func flightAtEachSend(recs []*harness.Record, dir harness.Dir) []sendFlight {
 	var out []sendFlight
 	var high, acked seqnum.Value
 	var haveHigh, haveAck bool
-	var onTheWay []*harness.Record
-	for _, r := range recs {
-		if !intact(r) {
-			continue
+	eachSendWithArrivedACKs(recs, dir, func(a *harness.Record) {
+		if !haveAck || acked.LessThan(rel(a.RelAck)) {
+			acked, haveAck = rel(a.RelAck), true
 		}
-		if r.Dir != dir {
-			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
-				onTheWay = append(onTheWay, r)
-			}
-			continue
-		}
-		kept := onTheWay[:0]
-		for _, a := range onTheWay {
-			if a.Arrived > r.At {
-				kept = append(kept, a)
-				continue
-			}
-			if !haveAck || acked.LessThan(rel(a.RelAck)) {
-				acked, haveAck = rel(a.RelAck), true
-			}
-		}
-		onTheWay = kept
+	}, func(r *harness.Record) {
 		if r.PayloadLen == 0 {
-			continue
+			return
 		}
 		if end := rel(r.RelSeq).Add(seqnum.Size(r.PayloadLen)); !haveHigh || high.LessThan(end) {
 			high, haveHigh = end, true
@@ -256,7 +239,7 @@ func flightAtEachSend(recs []*harness.Record, dir harness.Dir) []sendFlight {
 		if haveAck {
 			out = append(out, sendFlight{rec: r, high: high, acked: acked, bytes: int(acked.Size(high))})
 		}
-	}
+	})
 	return out
 }
 

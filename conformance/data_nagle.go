@@ -86,29 +86,12 @@ func runNagle(e *Env) error {
 	isShort := func(r *harness.Record) bool { return r.PayloadLen+tcpOptionBytes(r) < mss-maxTCPOptions }
 	var acked seqnum.Value = 1
 	var outstanding *harness.Record // the last short segment sent
-	var onTheWay []*harness.Record
 	segments := 0
-	for _, r := range recs {
-		if !intact(r) {
-			continue
-		}
-		if r.Dir == harness.ServerToClient {
-			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
-				onTheWay = append(onTheWay, r)
-			}
-			continue
-		}
-		kept := onTheWay[:0]
-		for _, a := range onTheWay {
-			if a.Arrived <= r.At {
-				acked = seqnum.Max(acked, rel(a.RelAck))
-				continue
-			}
-			kept = append(kept, a)
-		}
-		onTheWay = kept
+	eachSendWithArrivedACKs(recs, harness.ClientToServer, func(a *harness.Record) {
+		acked = seqnum.Max(acked, rel(a.RelAck))
+	}, func(r *harness.Record) {
 		if r.PayloadLen == 0 || !isShort(r) {
-			continue
+			return
 		}
 		segments++
 		if outstanding != nil && rel(outstanding.RelSeq+uint32(outstanding.PayloadLen)).GreaterThan(acked) &&
@@ -118,7 +101,7 @@ func runNagle(e *Env) error {
 				r.Index, r.RelSeq, r.PayloadLen, outstanding.Index, outstanding.RelSeq, outstanding.PayloadLen, uint32(acked))
 		}
 		outstanding = r
-	}
+	})
 	if segments >= nagleWrites {
 		e.Fatalf(fmt.Sprintf("the %d small writes coalesced into fewer segments", nagleWrites), "%d short segments", segments)
 	}

@@ -179,3 +179,34 @@ func sacksAbove(r *harness.Record, seq uint32) bool {
 	}
 	return false
 }
+
+// eachSendWithArrivedACKs walks recs in trace order. For each intact
+// segment sent in dir it first hands arrived every intact ACK from the
+// other end that had reached the sender by the time the segment left (each
+// ACK once; ACKs count from when they arrived, not when they were sent: on
+// a link with delay they arrive in another order), then hands sent the
+// segment itself. It is the sender's view of the ACK clock.
+func eachSendWithArrivedACKs(recs []*harness.Record, dir harness.Dir, arrived, sent func(r *harness.Record)) {
+	var onTheWay []*harness.Record
+	for _, r := range recs {
+		if !intact(r) {
+			continue
+		}
+		if r.Dir != dir {
+			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
+				onTheWay = append(onTheWay, r)
+			}
+			continue
+		}
+		kept := onTheWay[:0]
+		for _, a := range onTheWay {
+			if a.Arrived > r.At {
+				kept = append(kept, a)
+				continue
+			}
+			arrived(a)
+		}
+		onTheWay = kept
+		sent(r)
+	}
+}

@@ -76,34 +76,17 @@ func runWindowScaling(e *Env) error {
 func (e *Env) expectWithinAdvertisedWindow(recs []*harness.Record, shift uint) {
 	var edge seqnum.Value
 	haveEdge := false
-	var onTheWay []*harness.Record
-	for _, r := range recs {
-		if !intact(r) {
-			continue
+	eachSendWithArrivedACKs(recs, harness.ClientToServer, func(a *harness.Record) {
+		win := seqnum.Size(a.Packet.TCP.Window)
+		if !a.Packet.TCP.Flags.Has(SYN) {
+			win <<= shift
 		}
-		if r.Dir == harness.ServerToClient {
-			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
-				onTheWay = append(onTheWay, r)
-			}
-			continue
+		if right := rel(a.RelAck).Add(win); !haveEdge || edge.LessThan(right) {
+			edge, haveEdge = right, true
 		}
-		kept := onTheWay[:0]
-		for _, a := range onTheWay {
-			if a.Arrived > r.At {
-				kept = append(kept, a)
-				continue
-			}
-			win := seqnum.Size(a.Packet.TCP.Window)
-			if !a.Packet.TCP.Flags.Has(SYN) {
-				win <<= shift
-			}
-			if right := rel(a.RelAck).Add(win); !haveEdge || edge.LessThan(right) {
-				edge, haveEdge = right, true
-			}
-		}
-		onTheWay = kept
+	}, func(r *harness.Record) {
 		if r.PayloadLen == 0 || !haveEdge {
-			continue
+			return
 		}
 		end := rel(r.RelSeq).Add(seqnum.Size(r.PayloadLen))
 		// A zero-window probe may carry one octet past the edge (RFC 9293
@@ -112,5 +95,5 @@ func (e *Env) expectWithinAdvertisedWindow(recs []*harness.Record, shift uint) {
 			e.Fatalf(fmt.Sprintf("client data within the window the server advertised (right edge %d)", uint32(edge)),
 				"#%d seq=%d len=%d ends at %d", r.Index, r.RelSeq, r.PayloadLen, uint32(end))
 		}
-	}
+	})
 }
