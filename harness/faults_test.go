@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -194,10 +195,10 @@ func TestProbabilityIsSeeded(t *testing.T) {
 	if len(a) < 40 || len(a) > 80 {
 		t.Fatalf("%d of 200 dropped at p=0.3", len(a))
 	}
-	if !equalInts(a, b) {
+	if !slices.Equal(a, b) {
 		t.Fatal("same seed, different drops")
 	}
-	if equalInts(a, c) {
+	if slices.Equal(a, c) {
 		t.Fatal("different seeds, same drops")
 	}
 }
@@ -238,18 +239,6 @@ func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 		t.Fatalf("%v of virtual backoff took %v of real time", n.Now(), took)
 	}
 	t.Logf("SYNs at %v; gave up at %v of virtual time, in %v", at, n.Now(), time.Since(start))
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestFaultsSurviveGarbage: rules meet packets that do not parse (a raw peer

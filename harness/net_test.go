@@ -3,6 +3,7 @@ package harness
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -100,10 +101,10 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 
 	wantClient := []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed}
 	wantServer := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed}
-	if got := n.States(Client, c.ID()); !equalStates(got, wantClient) {
+	if got := n.States(Client, c.ID()); !slices.Equal(got, wantClient) {
 		t.Fatalf("client states %v, want %v", got, wantClient)
 	}
-	if got := n.States(Server, s.ID()); !equalStates(got, wantServer) {
+	if got := n.States(Server, s.ID()); !slices.Equal(got, wantServer) {
 		t.Fatalf("server states %v, want %v", got, wantServer)
 	}
 	// TIME-WAIT lasts 2MSL = 60 s by gVisor's default (RFC 9293 3.4.2).
@@ -142,7 +143,7 @@ func TestDialFromAChosenPort(t *testing.T) {
 			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(wire.FlagSYN) {
 				t.Fatalf("first packet from port %d, flags %v", r.Packet.TCP.SrcPort, r.Packet.TCP.Flags)
 			}
-			if got := n.States(Client, c.ID()); !equalStates(got, []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established}) {
+			if got := n.States(Client, c.ID()); !slices.Equal(got, []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established}) {
 				t.Fatalf("client states %v", got)
 			}
 		})

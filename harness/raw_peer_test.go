@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 		t.Fatalf("server Read = %q, %v", buf[:k], err)
 	}
 	want := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established}
-	if got := n.States(Server, serverID); !equalStates(got, want) {
+	if got := n.States(Server, serverID); !slices.Equal(got, want) {
 		t.Fatalf("server states %v, want %v", got, want)
 	}
 }
@@ -81,18 +82,6 @@ func TestRawGetsRSTForClosedPort(t *testing.T) {
 	if _, err := raw.Expect(time.Second, Flags(wire.FlagRST|wire.FlagACK), AbsSeq(0), AbsAck(6)); err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
-}
-
-func equalStates(a, b []tcp.State) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestExpectNoneLetsTheTimePass: ExpectNone runs the Net for the whole

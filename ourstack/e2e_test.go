@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func TestHandshakeEchoAndCloseThroughTimeWait(t *testing.T) {
 		sc.ID(): {tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed},
 	}
 	for id, states := range want {
-		if got := log[id]; !equalStates(got, states) {
+		if got := log[id]; !slices.Equal(got, states) {
 			t.Errorf("%v went through %v, want %v", id, got, states)
 		}
 	}
@@ -183,18 +184,6 @@ func TestHandshakeEchoAndCloseThroughTimeWait(t *testing.T) {
 	if st.PacketsSent == 0 || st.SegmentsSent != st.PacketsSent || st.ResetsSent != 0 {
 		t.Errorf("client stats: %+v", st)
 	}
-}
-
-func equalStates(a, b []tcp.State) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // RFC 9293 3.10.7.1: to a segment for no connection, an RST.
@@ -516,7 +505,7 @@ func TestSimultaneousOpen(t *testing.T) {
 	want := []tcp.State{tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established}
 	for _, c := range []*Conn{ca, cb} {
 		expectState(t, c, tcp.Established)
-		if got := log[c.ID()]; !equalStates(got, want) {
+		if got := log[c.ID()]; !slices.Equal(got, want) {
 			t.Errorf("%v went through %v, want %v", c.LocalAddr(), got, want)
 		}
 	}

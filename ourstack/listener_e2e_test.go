@@ -3,6 +3,7 @@ package ourstack
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestSYNCookieHandshakeCarriesData(t *testing.T) {
 	}
 	expectState(t, c, tcp.Established)
 	expectState(t, sc, tcp.Established)
-	if got := log[sc.ID()]; !equalStates(got, []tcp.State{tcp.Listen, tcp.Established}) {
+	if got := log[sc.ID()]; !slices.Equal(got, []tcp.State{tcp.Listen, tcp.Established}) {
 		t.Errorf("cookie connection went through %v, want LISTEN, ESTABLISHED", got)
 	}
 	mustWrite(t, c, "through a cookie")
@@ -247,7 +248,7 @@ func TestSYNInTimeWaitReopens(t *testing.T) {
 	// Both incarnations share the four-tuple, so one log holds both: the
 	// old one ends (TIME-WAIT to CLOSED) and the new one enters SYN-RECEIVED.
 	want := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed, tcp.SynReceived}
-	if !equalStates(got, want) {
+	if !slices.Equal(got, want) {
 		t.Errorf("states of the four-tuple: %v, want %v", got, want)
 	}
 }
