@@ -73,7 +73,7 @@ func runListenBacklog(e *Env) error {
 	// (BSD and Linux admit one more than the backlog; so does gVisor).
 	complete := 0
 	for _, c := range clients {
-		if e.Net.State(harness.Server, mirror(c.ID())) == tcp.Established {
+		if e.Net.State(harness.Server, c.ID().Reverse()) == tcp.Established {
 			complete++
 		}
 	}

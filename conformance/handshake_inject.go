@@ -66,11 +66,6 @@ func (e *Env) ExpectOneReply(mark int, side harness.Side, dst netip.AddrPort, wh
 	return got[0]
 }
 
-// mirror is connection id seen from the other end.
-func mirror(id tcp.FourTuple) tcp.FourTuple {
-	return tcp.FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
-}
-
 // expectStatesOf is ExpectStates for a connection the scenario holds no
 // Conn for (one a listener never handed over): id is seen from side.
 func expectStatesOf(e *Env, side harness.Side, id tcp.FourTuple, want ...tcp.State) {

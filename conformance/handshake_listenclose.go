@@ -32,7 +32,7 @@ func runListenClosePending(e *Env) error {
 	e.Net.AddRule(&harness.Rule{Name: "drop c3's ACKs", Dirs: harness.OnlyClientToServer,
 		Match: func(p *wire.Packet) bool { return p.TCP.SrcPort == port3 && !p.TCP.Flags.Has(SYN) }})
 	e.WaitFor("c3 ESTABLISHED at the client", func() bool { return c3.State() == tcp.Established })
-	if st := e.Net.State(harness.Server, mirror(c3.ID())); st != tcp.SynReceived {
+	if st := e.Net.State(harness.Server, c3.ID().Reverse()); st != tcp.SynReceived {
 		e.Fatalf("c3 half-open (SYN-RECEIVED) at the server", "%v", st)
 	}
 
@@ -62,8 +62,8 @@ func runListenClosePending(e *Env) error {
 	// Nothing is left at the server once the closes play out.
 	e.Advance(5 * time.Minute)
 	for _, c := range []harness.Conn{c1, c2, c3} {
-		if st := e.Net.State(harness.Server, mirror(c.ID())); st != tcp.Closed && st != tcp.TimeWait {
-			e.Fatalf("no pending connection left at the server", "%v in %v", mirror(c.ID()), st)
+		if st := e.Net.State(harness.Server, c.ID().Reverse()); st != tcp.Closed && st != tcp.TimeWait {
+			e.Fatalf("no pending connection left at the server", "%v in %v", c.ID().Reverse(), st)
 		}
 	}
 	// The port is closed now.

@@ -78,7 +78,7 @@ func runConnectRefused(e *Env) error {
 		e.Fatalf("client CLOSED when the RST arrived, at "+rst.Arrived.String(), "client CLOSED at %v", at)
 	}
 	// The server keeps no state for a connection it refused.
-	if st := e.Net.States(harness.Server, mirror(c.ID())); len(st) != 0 {
+	if st := e.Net.States(harness.Server, c.ID().Reverse()); len(st) != 0 {
 		e.Fatalf("no server state for a refused connection", "server states %s", formatStates(st))
 	}
 	_, rerr := c.Read(make([]byte, 16))

@@ -325,9 +325,9 @@ func runSynAckRetransmit(e *Env) error {
 	mark := e.Mark()
 	c := e.Dial()
 	e.WaitFor("the server to take the SYN", func() bool {
-		return e.Net.State(harness.Server, mirror(c.ID())) == tcp.SynReceived
+		return e.Net.State(harness.Server, c.ID().Reverse()) == tcp.SynReceived
 	})
-	sid := mirror(c.ID())
+	sid := c.ID().Reverse()
 	e.WaitFor("the server to give the half-open connection up", func() bool {
 		st := e.Net.States(harness.Server, sid)
 		return len(st) > 2

@@ -27,7 +27,7 @@ func runSimultaneousOpen(e *Env) error {
 	e.NoError("client Dial", err)
 	s, err := harness.DialFrom(e.Server, simOpenPort, netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort))
 	e.NoError("server DialFrom", err)
-	if c.ID() != mirror(s.ID()) {
+	if c.ID() != s.ID().Reverse() {
 		e.Fatalf("both ends to open the same four-tuple", "client %v, server %v", c.ID(), s.ID())
 	}
 	e.WaitFor("both ends to reach ESTABLISHED", func() bool {

@@ -37,7 +37,7 @@ func runSynReceivedChecks(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	sid := mirror(c.ID())
+	sid := c.ID().Reverse()
 	e.WaitFor("the server in SYN-RECEIVED", func() bool { return e.Net.State(harness.Server, sid) == tcp.SynReceived })
 	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK), FateIs(harness.Dropped)))
 	x, y := hs[0].Packet.TCP.Seq, hs[1].Packet.TCP.Seq

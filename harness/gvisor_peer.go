@@ -278,7 +278,7 @@ func (p *gvisorPeer) pollStates() {
 		fresh = append(fresh, &gvisorTracked{ep: ep, id: id, last: from})
 	}
 	// The registry is a map; sort so reports come in one order every run.
-	slices.SortFunc(fresh, func(a, b *gvisorTracked) int { return compareFourTuples(a.id, b.id) })
+	slices.SortFunc(fresh, func(a, b *gvisorTracked) int { return a.id.Compare(b.id) })
 	for _, t := range fresh {
 		p.trackedSet[t.ep] = true
 		p.tracked = append(p.tracked, t)

@@ -110,7 +110,7 @@ func (r *Record) ConnID(side Side) tcp.FourTuple {
 		RemoteAddr: r.Packet.IP.Dst, RemotePort: r.Packet.TCP.DstPort,
 	}
 	if side != r.Dir.From() {
-		return reverse(id)
+		return id.Reverse()
 	}
 	return id
 }

@@ -15,7 +15,6 @@
 package ourstack
 
 import (
-	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -126,13 +125,7 @@ func (s *Stack) sortedConns(keep func(*Conn) bool) []*Conn {
 			cs = append(cs, c)
 		}
 	}
-	slices.SortFunc(cs, func(a, b *Conn) int {
-		return cmp.Or(
-			cmp.Compare(a.id.LocalPort, b.id.LocalPort),
-			a.id.RemoteAddr.Compare(b.id.RemoteAddr),
-			cmp.Compare(a.id.RemotePort, b.id.RemotePort),
-		)
-	})
+	slices.SortFunc(cs, func(a, b *Conn) int { return a.id.Compare(b.id) })
 	return cs
 }
 

@@ -245,7 +245,7 @@ func connections(changes []harness.StateChange) int {
 		}
 		id := c.ID
 		if c.Side == harness.Server {
-			id = tcp.FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
+			id = id.Reverse()
 		}
 		seen[id] = true
 	}

@@ -153,7 +153,7 @@ func (p *peer) pollStates(full bool) {
 	}
 	clear(p.touched)
 	// Reports come in one order every run, whatever order maps give.
-	slices.SortFunc(ids, compareFourTuples)
+	slices.SortFunc(ids, tcp.FourTuple.Compare)
 	now := p.env.Clock.Elapsed()
 	for _, id := range ids {
 		s, found, err := p.host.diag.lookup(id)

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"cmp"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -158,18 +157,4 @@ func absDuration(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
-}
-
-// compareFourTuples orders connections so that reports come in one order.
-func compareFourTuples(a, b tcp.FourTuple) int {
-	if c := a.LocalAddr.Compare(b.LocalAddr); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.LocalPort, b.LocalPort); c != 0 {
-		return c
-	}
-	if c := a.RemoteAddr.Compare(b.RemoteAddr); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.RemotePort, b.RemotePort)
 }

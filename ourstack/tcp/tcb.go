@@ -39,6 +39,7 @@
 package tcp
 
 import (
+	"cmp"
 	"net/netip"
 	"syscall"
 	"time"
@@ -66,6 +67,22 @@ type FourTuple struct {
 	LocalPort  uint16
 	RemoteAddr netip.Addr
 	RemotePort uint16
+}
+
+// Reverse is the same connection seen from the other end.
+func (id FourTuple) Reverse() FourTuple {
+	return FourTuple{LocalAddr: id.RemoteAddr, LocalPort: id.RemotePort, RemoteAddr: id.LocalAddr, RemotePort: id.LocalPort}
+}
+
+// Compare orders four-tuples (local address, local port, remote address,
+// remote port), so that connections can be listed in one order every run.
+func (id FourTuple) Compare(o FourTuple) int {
+	return cmp.Or(
+		id.LocalAddr.Compare(o.LocalAddr),
+		cmp.Compare(id.LocalPort, o.LocalPort),
+		id.RemoteAddr.Compare(o.RemoteAddr),
+		cmp.Compare(id.RemotePort, o.RemotePort),
+	)
 }
 
 // Verdict is what HandleSegment tells the Stack it must do beyond the
