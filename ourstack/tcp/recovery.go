@@ -247,9 +247,7 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 			continue
 		}
 		if seq, n, ok := rec.scoreboard.NextLost(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
-			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
-				rec.highRxt = seq.Add(sent)
-				t.noteRetransmit(now, seq, sent)
+			if t.resendInRecovery(now, seq, n, emit) {
 				continue
 			}
 			return
@@ -257,15 +255,25 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 		if t.sndNxt == t.sndMax && t.sendNextSegment(now, emit) {
 			continue
 		}
-		if seq, n, ok := rec.scoreboard.NextSeg(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
-			if sent := t.retransmitSegment(now, seq, n, emit); sent > 0 {
-				rec.highRxt = seq.Add(sent)
-				t.noteRetransmit(now, seq, sent)
-				continue
-			}
+		if seq, n, ok := rec.scoreboard.NextSeg(t.sndUna, t.sndMax, rec.highRxt, mss); ok && t.resendInRecovery(now, seq, n, emit) {
+			continue
 		}
 		return
 	}
+}
+
+// resendInRecovery resends up to n bytes from seq during SACK recovery,
+// moves HighRxt past them (RFC 6675 3) and logs the retransmission for
+// RACK and undo. It reports whether anything went.
+func (t *TCB) resendInRecovery(now time.Time, seq seqnum.Value, n int, emit func(seg *wire.Segment)) bool {
+	sent := t.retransmitSegment(now, seq, n, emit)
+	if sent == 0 {
+		return false
+	}
+	rec := &t.snd.recovery
+	rec.highRxt = seqnum.Max(rec.highRxt, seq.Add(sent))
+	t.noteRetransmit(now, seq, sent)
+	return true
 }
 
 // rtoFired is the congestion side of a retransmission timeout (RFC 5681

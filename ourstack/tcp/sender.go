@@ -213,11 +213,11 @@ func (t *TCB) pollData(now time.Time, emit func(seg *wire.Segment)) {
 		// The fast retransmit (RFC 5681 3.2 step 2, RFC 6675 5 step
 		// (4.3)) or, without SACK, NewReno's answer to a partial ACK.
 		rec.retransmitUna = false
-		if sent := t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit); sent > 0 {
+		if rec.active && t.opts.sackOK {
+			t.resendInRecovery(now, t.sndUna, t.opts.sendMSS, emit)
+		} else if sent := t.retransmitSegment(now, t.sndUna, t.opts.sendMSS, emit); sent > 0 {
 			rec.highRxt = seqnum.Max(rec.highRxt, t.sndUna.Add(sent))
-			if rec.active && t.opts.sackOK {
-				t.noteRetransmit(now, t.sndUna, sent)
-			} else if rec.active {
+			if rec.active {
 				t.noteRecoveryRetransmit(now, t.sndUna, sent)
 			}
 		}
