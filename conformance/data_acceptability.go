@@ -175,25 +175,15 @@ func (e *Env) forgeFromServer(c harness.Conn) injected {
 		},
 		sndNxtRel: sndNxtRel, rcvNxtRel: rcvNxtRel,
 	}
-	if last := lastIntact(e.sentBy(0, harness.Server)); last != nil {
+	if last := lastSegment(e.sentBy(0, harness.Server)); last != nil {
 		in.seg.Window = last.Packet.TCP.Window
 		if o := last.Packet.TCP.Options; o.HasTimestamps {
 			in.seg.Options.HasTimestamps = true
 			in.seg.Options.TSVal = o.TSVal + 1
-			if mine := lastIntact(e.sentBy(0, harness.Client)); mine != nil {
+			if mine := lastSegment(e.sentBy(0, harness.Client)); mine != nil {
 				in.seg.Options.TSEcr = mine.Packet.TCP.Options.TSVal
 			}
 		}
 	}
 	return in
-}
-
-// lastIntact is the last record of recs that is not a corrupted copy.
-func lastIntact(recs []*harness.Record) *harness.Record {
-	for i := len(recs) - 1; i >= 0; i-- {
-		if intact(recs[i]) && !recs[i].Packet.TCP.Flags.Has(RST) {
-			return recs[i]
-		}
-	}
-	return nil
 }

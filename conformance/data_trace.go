@@ -24,6 +24,17 @@ func intact(r *harness.Record) bool { return r.ParseErr == nil }
 // comparison goes through modular arithmetic.
 func rel(v uint32) seqnum.Value { return seqnum.Value(v) }
 
+// lastSegment is the last record of recs that is intact and no RST: the
+// latest a stack sent of its own stream.
+func lastSegment(recs []*harness.Record) *harness.Record {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if intact(recs[i]) && !recs[i].Packet.TCP.Flags.Has(RST) {
+			return recs[i]
+		}
+	}
+	return nil
+}
+
 // synOf is the last intact SYN (or SYN-ACK) sent in dir, or nil.
 func (e *Env) synOf(dir harness.Dir) *harness.Record {
 	recs := e.Net.Trace().Records

@@ -58,17 +58,13 @@ func (e *Env) exchangeSome(c, s harness.Conn) {
 // number after the last segment it sent (relative and absolute), that is
 // its SND.NXT when nothing is in flight.
 func (e *Env) streamEnd(side harness.Side) (relSeq uint32, abs seqnum.Value) {
-	sent := e.sentBy(0, side)
-	for i := len(sent) - 1; i >= 0; i-- {
-		r := sent[i]
-		if r.Packet.TCP.Flags.Has(RST) || !intact(r) {
-			continue
-		}
-		n := uint32(r.SegLen())
-		return r.RelSeq + n, r.Packet.TCP.Seq.Add(seqnum.Size(n))
+	r := lastSegment(e.sentBy(0, side))
+	if r == nil {
+		e.Fail("a segment from the "+side.String(), "none")
+		return 0, 0
 	}
-	e.Fail("a segment from the "+side.String(), "none")
-	return 0, 0
+	n := uint32(r.SegLen())
+	return r.RelSeq + n, r.Packet.TCP.Seq.Add(seqnum.Size(n))
 }
 
 // runAbort: the end at side aborts.
