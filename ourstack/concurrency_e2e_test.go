@@ -19,12 +19,8 @@ func TestManyConnectionsEchoAtOnce(t *testing.T) {
 		t.Skip("runs on real time")
 	}
 	const conns, size = 32, 200 << 10
-	link := newTestLink(t)
-	n := &testNet{t: t, link: link}
-	realTime := func(o *Options) { o.Clock = nil }
-	client := n.stack(clientIP, realTime)
-	server := n.stack(serverIP, realTime)
-	defer link.run()()
+	client, server, stopLink := realTimeStacks(t, nil)
+	defer stopLink()
 
 	l, err := server.Listen(7, conns)
 	if err != nil {

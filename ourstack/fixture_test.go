@@ -21,6 +21,23 @@ func newTestNet(t testing.TB) *testNet {
 	return &testNet{t: t, clock: newVirtualClock(), link: newTestLink(t)}
 }
 
+// realTimeStacks is a client and a server stack on the real clock (mod,
+// which may be nil, adjusts both), joined by a link that delivers from its
+// own goroutine; stop ends the delivery. For tests that block in Dial,
+// Accept, Read or Write as a program would.
+func realTimeStacks(t testing.TB, mod func(*Options)) (client, server *Stack, stop func()) {
+	n := &testNet{t: t, link: newTestLink(t)}
+	realTime := func(o *Options) {
+		o.Clock = nil
+		if mod != nil {
+			mod(o)
+		}
+	}
+	client = n.stack(clientIP, realTime)
+	server = n.stack(serverIP, realTime)
+	return client, server, n.link.run()
+}
+
 // stack adds a stack at addr, its randomness seeded from addr so that every
 // run is the same.
 func (n *testNet) stack(addr string, mod func(*Options)) *Stack {

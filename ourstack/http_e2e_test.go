@@ -20,12 +20,7 @@ func TestHTTPOverOurstack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs on real time")
 	}
-	link := newTestLink(t)
-	n := &testNet{t: t, link: link}
-	realTime := func(o *Options) { o.Clock = nil }
-	client := n.stack(clientIP, realTime)
-	server := n.stack(serverIP, realTime)
-	stopLink := link.run()
+	client, server, stopLink := realTimeStacks(t, nil)
 	defer stopLink()
 
 	l, err := server.Listen(80, 0)

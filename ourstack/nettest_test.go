@@ -16,16 +16,10 @@ func TestNetConn(t *testing.T) {
 		t.Skip("runs on real time (about 2 s)")
 	}
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
-		link := newTestLink(t)
-		realTime := func(o *Options) {
-			o.Clock = nil
+		client, server, stopLink := realTimeStacks(t, func(o *Options) {
 			o.TCP.DelayedACK = -1
 			o.TCP.NoDelay = true
-		}
-		n := &testNet{t: t, link: link}
-		client := n.stack(clientIP, realTime)
-		server := n.stack(serverIP, realTime)
-		stopLink := link.run()
+		})
 		l, err := server.Listen(80, 1)
 		if err != nil {
 			return nil, nil, nil, err
