@@ -12,6 +12,7 @@ import (
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -102,18 +103,18 @@ func runRTOBackoff(e *Env) error {
 		if i == 1 && probed != nil {
 			continue
 		}
-		if gaps[i] != want {
+		if !judge.OnTime(gaps[i], want) {
 			e.Fatalf(fmt.Sprintf("retransmission %d to come %v after the one before (twice %v, capped at %v)", i+1, want, gaps[i-1], rtoBackoffMaxRTO),
 				"it came %v after it; the intervals were %s", gaps[i], formatGaps(gaps))
 		}
 	}
-	if last := gaps[len(gaps)-1]; last != rtoBackoffMaxRTO {
+	if last := gaps[len(gaps)-1]; !judge.OnTime(last, rtoBackoffMaxRTO) {
 		e.Fatalf("the backoff to reach the 60 s cap", "the last interval was %v (intervals %s)", last, formatGaps(gaps))
 	}
 	// The connection is given up when the timer expires after the last
 	// retransmission (RFC 1122 4.2.3.5, R2 reached).
 	lastRTO := min(2*gaps[len(gaps)-1], rtoBackoffMaxRTO)
-	if want := sends[len(sends)-1].At + lastRTO; abortedAt != want {
+	if want := sends[len(sends)-1].At + lastRTO; !judge.OnTime(abortedAt, want) {
 		e.Fatalf(fmt.Sprintf("the client to abort when the timer expired after the last retransmission, at %v", want),
 			"it went CLOSED at %v", abortedAt)
 	}

@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -130,10 +131,10 @@ func runKeepalive(e *Env) error {
 			lastNonProbe = r.Arrived
 		}
 	}
-	switch probe.At {
-	case lastNonProbe + keepIdle:
+	switch {
+	case judge.OnTime(probe.At, lastNonProbe+keepIdle):
 		e.observe("first probe %v after the last segment from the server", keepIdle)
-	case lastHeard + keepIdle:
+	case judge.OnTime(probe.At, lastHeard+keepIdle):
 		e.observe("first probe %v after the server's own probe", keepIdle)
 	default:
 		e.Fatalf(fmt.Sprintf("the first probe %v after the client last heard from the server (at %v, or %v counting only non-probes)", keepIdle, lastHeard, lastNonProbe),
@@ -171,15 +172,15 @@ func runKeepalive(e *Env) error {
 			e.Fatalf("only keepalive probes from the client while the server is gone", "#%d\n%s", r.Index, describeRecords(e.Since(vanish)))
 		}
 	}
-	if want := answer.Arrived + keepIdle; probes[0].At != want {
+	if want := answer.Arrived + keepIdle; !judge.OnTime(probes[0].At, want) {
 		e.Fatalf(fmt.Sprintf("the next probe %v after the ACK of the last, at %v", keepIdle, want), "at %v", probes[0].At)
 	}
 	for i := 1; i < len(probes); i++ {
-		if gap := probes[i].At - probes[i-1].At; gap != keepInterval {
+		if gap := probes[i].At - probes[i-1].At; !judge.OnTime(gap, keepInterval) {
 			e.Fatalf(fmt.Sprintf("unanswered probes every %v", keepInterval), "probe %d came %v after the one before", i+1, gap)
 		}
 	}
-	if want := probes[len(probes)-1].At + keepInterval; deadAt != want {
+	if want := probes[len(probes)-1].At + keepInterval; !judge.OnTime(deadAt, want) {
 		e.Fatalf(fmt.Sprintf("the client to give up %v after its last probe, at %v", keepInterval, want), "at %v", deadAt)
 	}
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)

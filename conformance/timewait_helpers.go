@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -119,7 +120,7 @@ func (e *Env) expectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 		if progressed {
 			continue
 		}
-		e.AdvanceTo(next)
+		e.AdvanceTo(next + judge.TimerSlack)
 		for _, w := range ws {
 			if w.done || w.end != next {
 				continue
@@ -134,7 +135,7 @@ func (e *Env) expectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 			if st := w.c.State(); st != tcp.Closed {
 				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s in %v", w.side, st)
 			}
-			if at := e.EnteredAt(w.c, tcp.Closed); at != w.end {
+			if at := e.EnteredAt(w.c, tcp.Closed); !judge.OnTime(at, w.end) {
 				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s CLOSED at %v", w.side, at)
 			}
 		}

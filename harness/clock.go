@@ -26,6 +26,7 @@ type Clock struct {
 	now     time.Duration // since Epoch
 	nextSeq uint64
 	timers  timerHeap
+	frozen  bool // PeerClock readings stand still with the clock
 }
 
 // NewClock returns a clock standing at Epoch.
@@ -48,7 +49,12 @@ func (c *Clock) Elapsed() time.Duration {
 // AfterFunc arms a timer that calls f once d has elapsed on this clock. A d of
 // zero or less fires at the current instant, on the next Advance.
 func (c *Clock) AfterFunc(d time.Duration, f func()) *Timer {
-	t := &Timer{clock: c, f: f, index: -1}
+	return c.afterFunc(nil, d, f)
+}
+
+// afterFunc arms a timer for view (nil: the clock itself); see armLocked.
+func (c *Clock) afterFunc(view *PeerClock, d time.Duration, f func()) *Timer {
+	t := &Timer{clock: c, view: view, f: f, index: -1}
 	c.mu.Lock()
 	c.armLocked(t, d)
 	c.mu.Unlock()
@@ -102,11 +108,18 @@ func (c *Clock) Pending() int {
 	return len(c.timers)
 }
 
+// armLocked schedules t to fire d after its owner's now: the clock's, or,
+// for a peer's timer, the peer's last reading, which may stand a few ticks
+// past the clock's. A real host's timer fires late, never early.
 func (c *Clock) armLocked(t *Timer, d time.Duration) {
 	if d < 0 {
 		d = 0
 	}
-	t.when = c.now + d
+	base := c.now
+	if t.view != nil {
+		base = max(base, t.view.lastReading())
+	}
+	t.when = base + d
 	t.seq = c.nextSeq
 	c.nextSeq++
 	heap.Push(&c.timers, t)
@@ -116,6 +129,7 @@ func (c *Clock) armLocked(t *Timer, d time.Duration) {
 // tcpip.Timer and ourstack.Timer.
 type Timer struct {
 	clock *Clock
+	view  *PeerClock // the peer that armed it, or nil
 	f     func()
 	when  time.Duration
 	seq   uint64 // arming order: breaks ties between equal deadlines

@@ -80,7 +80,58 @@ func TestClockResetMovesAnArmedTimer(t *testing.T) {
 	if fired != 1 {
 		t.Fatalf("fired %d times, want 1", fired)
 	}
-	if c.Netstack().Now() != Epoch.Add(5*time.Second) || c.Ourstack().Now() != Epoch.Add(5*time.Second) {
+	if c.ForPeer().Netstack().Now() != Epoch.Add(5*time.Second) || c.ForPeer().Ourstack().Now() != Epoch.Add(5*time.Second) {
 		t.Fatal("netstack view disagrees with the clock")
+	}
+}
+
+func TestPeerClockReadingsStrictlyIncrease(t *testing.T) {
+	c := NewClock()
+	a, b := c.ForPeer(), c.ForPeer()
+	var last time.Duration = -1
+	for i := range 5 {
+		r := a.Elapsed()
+		if r <= last {
+			t.Fatalf("reading %d = %v, not after the one before (%v)", i, r, last)
+		}
+		last = r
+	}
+	if last != 4*Tick {
+		t.Fatalf("fifth reading at one instant = %v, want 4 ticks", last)
+	}
+	// Each peer ticks on its own: b's first reading is the instant itself,
+	// whatever a has read, so one peer's readings never depend on the other's.
+	if r := b.Elapsed(); r != 0 {
+		t.Fatalf("another peer's first reading = %v, want 0", r)
+	}
+	c.AdvanceTo(time.Millisecond)
+	if r := a.Elapsed(); r != time.Millisecond {
+		t.Fatalf("first reading after the clock moved = %v, want 1ms", r)
+	}
+}
+
+func TestPeerClockTimerCountsFromTheLastReading(t *testing.T) {
+	c := NewClock()
+	p := c.ForPeer()
+	p.Elapsed()
+	sent := p.Elapsed() // one tick past the instant
+	var firedAt time.Duration
+	p.AfterFunc(time.Second, func() { firedAt = p.Elapsed() })
+	c.AdvanceTo(time.Second)
+	if firedAt != 0 {
+		t.Fatalf("timer fired at %v, before the second it was armed for had passed since %v", firedAt, sent)
+	}
+	c.AdvanceTo(2 * time.Second)
+	if firedAt != sent+time.Second {
+		t.Fatalf("timer fired with the peer reading %v, want %v", firedAt, sent+time.Second)
+	}
+}
+
+func TestFrozenClockGivesOneReadingPerInstant(t *testing.T) {
+	c := NewClock()
+	c.Freeze()
+	p := c.ForPeer()
+	if a, b := p.Elapsed(), p.Elapsed(); a != b {
+		t.Fatalf("frozen clock read %v then %v at one instant", a, b)
 	}
 }

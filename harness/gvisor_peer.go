@@ -86,7 +86,7 @@ func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
 		listenPorts: map[uint16]bool{},
 		trackedSet:  map[tcpip.Endpoint]bool{},
 	}
-	clock := gvisorPeerClock{c: env.Clock, p: p}
+	clock := gvisorPeerClock{c: env.Clock.ForPeer(), p: p}
 
 	oneProcessor.Lock()
 	prev := runtime.GOMAXPROCS(1)
@@ -360,7 +360,7 @@ func gvisorState(s gtcp.EndpointState) tcp.State {
 // gvisorPeerClock is the peer's view of the Net's clock: every timer callback
 // marks the peer as having work for Settle.
 type gvisorPeerClock struct {
-	c *Clock
+	c *PeerClock
 	p *gvisorPeer
 }
 

@@ -48,6 +48,11 @@ type Config struct {
 	Link [2]LinkConfig
 	// Faults are the fault rules in force from the start (AddRule adds more).
 	Faults []*Rule
+	// FrozenClock makes every clock reading a peer takes at one virtual
+	// instant the same, as the clock of no real host does (see PeerClock).
+	// A scenario asks for it to show what a stack does with tied transmit
+	// times; by default each reading is a Tick past the last.
+	FrozenClock bool
 	// Pcap, if set, receives a pcap capture of every packet.
 	Pcap io.Writer
 	// MaxPacketsPerSettle bounds the packets one Settle may deliver before it
@@ -128,6 +133,9 @@ func NewNet(cfg Config) (*Net, error) {
 		faultRand: StreamRand(cfg.Seed, "faults"),
 		rules:     cfg.Faults,
 	}
+	if cfg.FrozenClock {
+		n.clock.Freeze()
+	}
 	for d := range n.links {
 		n.links[d].cfg = cfg.Link[d]
 	}
@@ -192,6 +200,9 @@ func (n *Net) Seed() uint64 { return n.cfg.Seed }
 
 // Clock is the Net's virtual clock.
 func (n *Net) Clock() *Clock { return n.clock }
+
+// FrozenClock reports whether the Net was built with Config.FrozenClock.
+func (n *Net) FrozenClock() bool { return n.cfg.FrozenClock }
 
 // Now is the virtual time since Epoch.
 func (n *Net) Now() time.Duration { return n.clock.Elapsed() }

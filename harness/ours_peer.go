@@ -46,7 +46,7 @@ func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 	}
 	s, err := ourstack.New(ourstack.Options{
 		Addr:     env.Addr,
-		Clock:    env.Clock.Ourstack(),
+		Clock:    env.Clock.ForPeer().Ourstack(),
 		Rand:     StreamReader(env.Seed, env.StreamName("ours")),
 		Send:     env.Transmit,
 		TCP:      opts.TCP,

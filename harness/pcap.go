@@ -10,6 +10,7 @@ import (
 )
 
 // pcapWriter writes each packet that crosses the wire to a classic pcap file
+// with nanosecond timestamps
 // of raw IPv4 (LINKTYPE_RAW), as a capture on the sender's side of the wire
 // would see it: packets the wire later drops are in it, corrupted ones
 // carry their bad checksum. Wireshark and tshark read it.
@@ -19,7 +20,9 @@ type pcapWriter struct {
 }
 
 func newPcapWriter(w io.Writer) (*pcapWriter, error) {
-	pw := pcapgo.NewWriter(w)
+	// Nanosecond timestamps: timers fire a few clock ticks (ns) past an
+	// instant (PeerClock), and the capture shows the times the trace shows.
+	pw := pcapgo.NewWriterNanos(w)
 	if err := pw.WriteFileHeader(65535, layers.LinkTypeRaw); err != nil {
 		return nil, err
 	}

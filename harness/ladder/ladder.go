@@ -339,6 +339,9 @@ func FlagNames(f wire.Flags) string {
 
 // FormatDuration prints a virtual duration the way the diagram labels it.
 func FormatDuration(d time.Duration) string {
+	// To the microsecond, as the trace prints times: below that are only the
+	// clock ticks by which a timer fires late (harness.PeerClock).
+	d = d.Round(time.Microsecond)
 	switch {
 	case d >= time.Second && d%time.Second == 0:
 		return fmt.Sprintf("%d s", d/time.Second)

@@ -1,0 +1,108 @@
+package harness
+
+import (
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/tcpbed/tcpbed/ourstack"
+)
+
+// Tick is how far a peer's clock reading moves past the one before while
+// virtual time stands still.
+const Tick = time.Nanosecond
+
+// PeerClock is one peer's view of a Net's Clock. Its readings strictly
+// increase: a reading taken while virtual time stands still is one Tick
+// past the last, so that segments a stack sends in one burst carry distinct
+// transmit times, as on a real host, whose clock never returns one instant
+// for a whole burst (RACK, RFC 8985 6.2, orders segments by those times).
+// Readings depend only on how many the peer took since virtual time last
+// moved, so one seed still gives one run. Timers the peer arms count from
+// its last reading, so none fires before the deadline the peer computed.
+//
+// A Clock made frozen (Net's Config.FrozenClock) gives every reading at one
+// instant the same value: a scenario asks for it to show what a stack does
+// when it cannot tell a burst's segments apart by time.
+type PeerClock struct {
+	c    *Clock
+	mu   sync.Mutex
+	last time.Duration // the last reading, since Epoch; -1 before the first
+}
+
+// ForPeer returns a new view of c for one peer.
+func (c *Clock) ForPeer() *PeerClock { return &PeerClock{c: c, last: -1} }
+
+// Freeze makes every PeerClock reading at one instant equal that instant
+// (see PeerClock); call it before the peers take readings.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	c.frozen = true
+	c.mu.Unlock()
+}
+
+// Elapsed takes a reading: the virtual time since Epoch, or, if the peer has
+// already read that instant (or later), one Tick past its last reading.
+func (p *PeerClock) Elapsed() time.Duration {
+	c := p.c
+	c.mu.Lock()
+	now, frozen := c.now, c.frozen
+	c.mu.Unlock()
+	if frozen {
+		return now
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now <= p.last {
+		now = p.last + Tick
+	}
+	p.last = now
+	return now
+}
+
+// Now takes a reading as a wall-clock time.
+func (p *PeerClock) Now() time.Time { return Epoch.Add(p.Elapsed()) }
+
+// AfterFunc arms a timer that calls f once d has passed since the peer's
+// last reading (or since now, if virtual time has moved on since).
+func (p *PeerClock) AfterFunc(d time.Duration, f func()) *Timer {
+	return p.c.afterFunc(p, d, f)
+}
+
+func (p *PeerClock) lastReading() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// The two stacks ask for a clock through interfaces that differ only in
+// AfterFunc's result type; these adapters give each its own view.
+
+// Netstack returns p as gVisor's tcpip.Clock.
+func (p *PeerClock) Netstack() tcpip.Clock { return netstackClock{p} }
+
+// Ourstack returns p as ourstack's Clock.
+func (p *PeerClock) Ourstack() ourstack.Clock { return ourstackClock{p} }
+
+type netstackClock struct{ p *PeerClock }
+
+func (n netstackClock) Now() time.Time { return n.p.Now() }
+
+// NowMonotonic counts from the Unix epoch rather than from zero: gVisor reads
+// a zero MonotonicTime as "never", so the clock must never show it.
+func (n netstackClock) NowMonotonic() tcpip.MonotonicTime {
+	return tcpip.MonotonicTime{}.Add(n.p.Now().Sub(time.Unix(0, 0)))
+}
+
+func (n netstackClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
+	return n.p.AfterFunc(d, f)
+}
+
+type ourstackClock struct{ p *PeerClock }
+
+func (o ourstackClock) Now() time.Time { return o.p.Now() }
+
+func (o ourstackClock) AfterFunc(d time.Duration, f func()) ourstack.Timer {
+	return o.p.AfterFunc(d, f)
+}
