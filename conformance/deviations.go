@@ -19,6 +19,11 @@ type Deviation struct {
 	RFC string
 	// Expected is what the RFC asks; Instead is what the peer does.
 	Expected, Instead string
+	// Source is where the peer's code does it: function and file, where
+	// the code is readable.
+	Source string
+	// Shown is the command that shows it: scenario, pairing and seed.
+	Shown string
 }
 
 func (d Deviation) String() string {

@@ -24,7 +24,14 @@ func list(w io.Writer) int {
 // deviations prints the registered peer deviations, a paragraph each.
 func deviations(w io.Writer) int {
 	for _, d := range conformance.KnownDeviations() {
-		if _, err := fmt.Fprintf(w, "%s (%s; %s)\n  the RFC expects: %s\n  %s instead: %s\n\n", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead); err != nil {
+		text := fmt.Sprintf("%s (%s; %s)\n  the RFC expects: %s\n  %s instead: %s\n", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead)
+		if d.Source != "" {
+			text += "  in its code: " + d.Source + "\n"
+		}
+		if d.Shown != "" {
+			text += "  shown by: " + d.Shown + "\n"
+		}
+		if _, err := fmt.Fprintln(w, text); err != nil {
 			return exitFail
 		}
 	}
