@@ -196,13 +196,20 @@ func (t *TCB) receiveInOrder(now time.Time, payload []byte) {
 	}
 	// Delayed ACK: RFC 9293 3.8.6.3 / RFC 5681 4.2, "an ACK SHOULD be
 	// generated for at least every second full-sized segment" and within
-	// 500 ms (ours: at most DelayedACK, see delayedACKTimeout).
+	// 500 ms (ours: at most DelayedACK, see delayedACKTimeout). We ACK once
+	// more than one full segment's worth is unacknowledged, as Linux does
+	// (__tcp_ack_snd_check): in a stream of full-sized segments that is
+	// every second one, and a full segment followed by a short last one is
+	// ACKed at once. Holding that pair would leave the sender two segments
+	// in flight, and RFC 8985 7.2 gives such a flight a loss probe after
+	// 2*SRTT, without the delayed-ACK allowance: a conformant sender would
+	// resend data that had arrived.
 	if r.quickAcks > 0 {
 		r.quickAcks--
 		t.ackNow = true
 		return
 	}
-	if t.cfg.DelayedACK < 0 || r.unacked >= 2*max(r.segSize, 1) {
+	if t.cfg.DelayedACK < 0 || r.unacked > max(r.segSize, 1) {
 		t.ackNow = true
 		return
 	}
