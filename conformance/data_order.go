@@ -132,12 +132,9 @@ func runOutOfOrder(e *Env) error {
 
 // replayReceiver rebuilds, for each ACK the server sent (in order), the
 // client data the server held when it sent it: every intact data segment
-// that reached it by then. Arrivals are spaced by the link's bandwidth, so
-// at most one data segment arrives at any instant; an ACK sent at that
-// very instant is checked against the data with and without it (a timer
-// may have fired just before the arrival was processed), and check sees
-// the view the ACK agrees with. latest is the most recent arrival. rcvNxt
-// is RCV.NXT when recs begin: everything below it counts as held.
+// handed to it before the ACK left (Record.ReachedBefore: exact, even for
+// events at one virtual instant). latest is the most recent arrival.
+// rcvNxt is RCV.NXT when recs begin: everything below it counts as held.
 func (e *Env) replayReceiver(recs []*harness.Record, rcvNxt uint32, check func(ack *harness.Record, held rangeSet, latest *harness.Record)) {
 	var arrivals []*harness.Record
 	for _, r := range dataRecords(recs, harness.ClientToServer) {
@@ -145,7 +142,7 @@ func (e *Env) replayReceiver(recs []*harness.Record, rcvNxt uint32, check func(a
 			arrivals = append(arrivals, r)
 		}
 	}
-	slices.SortStableFunc(arrivals, func(a, b *harness.Record) int { return int(a.Arrived - b.Arrived) })
+	slices.SortFunc(arrivals, harness.CompareArrivals)
 	var held rangeSet
 	held.add(seqRange{1, rcvNxt})
 	var latest *harness.Record
@@ -154,21 +151,10 @@ func (e *Env) replayReceiver(recs []*harness.Record, rcvNxt uint32, check func(a
 		if ack.Dir != harness.ServerToClient || !intact(ack) || !ack.Packet.TCP.Flags.Has(ACK) || ack.Packet.TCP.Flags.Has(RST) {
 			continue
 		}
-		for next < len(arrivals) && arrivals[next].Arrived < ack.At {
+		for next < len(arrivals) && arrivals[next].ReachedBefore(ack) {
 			latest = arrivals[next]
 			held.add(seqRange{latest.RelSeq, latest.RelSeq + uint32(latest.PayloadLen)})
 			next++
-		}
-		if next < len(arrivals) && arrivals[next].Arrived == ack.At {
-			// Which view does the ACK agree with? The one after the arrival
-			// if its acknowledgment number or first SACK block says so.
-			with := slices.Clone(held)
-			a := arrivals[next]
-			with.add(seqRange{a.RelSeq, a.RelSeq + uint32(a.PayloadLen)})
-			if ack.RelAck == with.runFrom(1) && (len(sackBlocks(ack)) == 0 || with.isRun(sackBlocks(ack)[0]) || ack.RelAck != held.runFrom(1)) {
-				held, latest = with, a
-				next++
-			}
 		}
 		check(ack, held, latest)
 	}

@@ -219,6 +219,10 @@ func (n *Net) deliverNext() bool {
 	f := n.due[n.dueHead]
 	n.due[n.dueHead] = nil
 	n.dueHead++
+	// Its place among the trace's events: everything the receiver sends
+	// in answer comes after it.
+	f.rec.arrivedOrder = n.order
+	n.order++
 	n.mu.Unlock()
 
 	to := n.peers[f.dir.To()]

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -85,8 +87,47 @@ type Record struct {
 	// when it was lost). NoState for an end that keeps none (the raw peer).
 	States [2]tcp.State
 
-	order uint64 // place among the trace's records and changes
+	order        uint64 // place among the trace's records and changes, as sent
+	arrivedOrder uint64 // the same, as handed to its receiver (once Reached)
 }
+
+// ReachedBefore reports whether r had been handed to its receiver before s
+// left its sender: exactly, by the order of the Net's events, whatever the
+// virtual times (many events share one instant).
+func (r *Record) ReachedBefore(s *Record) bool { return r.Reached && r.arrivedOrder < s.order }
+
+// Event is one thing that happened to a record: it left its sender, or
+// (Arrival) it was handed to its receiver.
+type Event struct {
+	Rec     *Record
+	Arrival bool
+}
+
+func (e Event) order() uint64 {
+	if e.Arrival {
+		return e.Rec.arrivedOrder
+	}
+	return e.Rec.order
+}
+
+// Events are the sends of recs and the arrivals of those that reached
+// their receiver, in the exact order the Net made them: what each end had
+// been handed when it sent each packet, even at one virtual instant.
+func Events(recs []*Record) []Event {
+	out := make([]Event, 0, 2*len(recs))
+	for _, r := range recs {
+		out = append(out, Event{Rec: r})
+		if r.Reached {
+			out = append(out, Event{Rec: r, Arrival: true})
+		}
+	}
+	slices.SortFunc(out, func(a, b Event) int { return cmp.Compare(a.order(), b.order()) })
+	return out
+}
+
+// CompareArrivals orders two records that reached their receivers by when
+// they were handed over, for slices.SortFunc.
+func CompareArrivals(a, b *Record) int { return cmp.Compare(a.arrivedOrder, b.arrivedOrder) }
 
 // Seg is the packet's TCP segment, for matching.
 func (r *Record) Seg() *wire.Segment { return &r.Packet.TCP }
