@@ -35,6 +35,7 @@ func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg wire.Segment) {
 	if _, err := pkt.Encode(buf, wire.Illegal{}); err != nil {
 		e.Fatalf("an injected segment to encode", "encode %v: %v", seg.Flags, err)
 	}
+	e.injected++
 	e.Net.Peer(side).Deliver(buf)
 	e.Settle()
 }

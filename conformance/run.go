@@ -81,6 +81,9 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
 		MSL: setup.MSL, Port: 80, Patience: setup.Patience}
 	res.Err = e.run()
+	if res.Err == nil {
+		res.Err = e.judgeConduct()
+	}
 	res.Elapsed = n.Now()
 	res.Observations, res.Deviations = e.Observations(), e.DeviationsSeen()
 	return res

@@ -201,6 +201,10 @@ func (n *Net) Seed() uint64 { return n.cfg.Seed }
 // Clock is the Net's virtual clock.
 func (n *Net) Clock() *Clock { return n.clock }
 
+// KeepsNoState reports whether side's peer keeps no TCP state (the raw
+// peer): what it sends is what a test built, not a stack's conduct.
+func (n *Net) KeepsNoState(side Side) bool { return n.stateless[side] }
+
 // FrozenClock reports whether the Net was built with Config.FrozenClock.
 func (n *Net) FrozenClock() bool { return n.cfg.FrozenClock }
 

@@ -1,0 +1,31 @@
+package conformance
+
+import (
+	"fmt"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
+)
+
+// judgeConduct applies the judge's conduct rules to a cell that passed its
+// own checks: a verdict judges how the stacks got there, not only what
+// arrived. On a wire that lost, delayed and duplicated nothing, and into
+// which the scenario injected nothing, no stack sends data twice: a resend
+// there is a retransmission timer that fired or a loss guessed with
+// nothing lost (RFC 6298 5, RFC 5681 3.2, RFC 8985 6.2). Ends that keep no
+// state (the raw peer) send what a test built, and are not judged.
+func (e *Env) judgeConduct() error {
+	recs := e.Net.Trace().Records
+	if e.injected > 0 || e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) || !judge.CleanWire(recs) {
+		return nil
+	}
+	resends := judge.Resends(recs)
+	if len(resends) == 0 {
+		return nil
+	}
+	first := resends[0]
+	return e.failure("on a wire that lost nothing, no data segment sent twice (no retransmission timer fires, no loss is guessed; "+
+		"zero-window probes and keepalives excepted)",
+		fmt.Sprintf("%d data segment(s) resent; the first: #%d, %s sent seq %d:%d again",
+			len(resends), first.Index, first.Dir.From(), first.RelSeq, first.RelSeq+uint32(first.PayloadLen)))
+}
