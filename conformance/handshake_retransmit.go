@@ -12,7 +12,6 @@ import (
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
@@ -145,7 +144,7 @@ func expectBackoff(e *Env, what string, segs []*harness.Record) (lo, hi time.Dur
 	for i := 1; i < len(segs); i++ {
 		got := segs[i].At - segs[i-1].At
 		switch {
-		case judge.OnTime(got, gap):
+		case e.timerOnTime(segs[i].Dir.From(), got, gap):
 		case !capped && i > 1 && got >= rtoCapFloor && got > gap/2 && got < gap:
 			// The doubling met the stack's maximum RTO.
 			capped, gap = true, got

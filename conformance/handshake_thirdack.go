@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
@@ -62,7 +61,7 @@ func runThirdACKLost(e *Env) error {
 		C2S(Flags(ACK), Seq(1), Ack(1), Len(0), FateIs(harness.Delivered)),
 	)
 	recs := e.Since(mark)
-	if gap := recs[3].At - recs[1].At; !judge.OnTime(gap, time.Second) {
+	if gap := recs[3].At - recs[1].At; !e.timerOnTime(harness.Server, gap, time.Second) {
 		e.Fatalf("the SYN-ACK retransmitted one initial RTO (1 s, RFC 6298 2.1) after the first", "it came %v after", gap)
 	}
 	if at := e.EnteredAt(s, tcp.Established); at != recs[4].Arrived {

@@ -236,6 +236,16 @@ func (e *Env) expectReset(c harness.Conn) {
 }
 
 // peerKind is the stack kind at side.
+// timerOnTime reports whether a timer of side's stack fired at got, for
+// want: to the tick on virtual time, to judge.RealTimeSlack for a stack
+// whose timers run on real time (Linux).
+func (e *Env) timerOnTime(side harness.Side, got, want time.Duration) bool {
+	if e.peerKind(side) == Linux {
+		return judge.Within(got, want, judge.RealTimeSlack)
+	}
+	return judge.OnTime(got, want)
+}
+
 func (e *Env) peerKind(side harness.Side) string {
 	if side == harness.Client {
 		return e.Pairing.Client
