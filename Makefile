@@ -11,7 +11,7 @@ BASELINE  ?= conformance/baseline.txt
 CONFORMANCE_FLAGS ?= -p --timeout=10m
 REPORT    ?= $(GO) run ./cmd/conformance-report
 
-.PHONY: test conformance baseline fuzz fuzz-smoke bench gate ladders
+.PHONY: test conformance baseline fuzz fuzz-smoke bench gate ladders flake-hunt
 
 ## test: go vet plus every unit test (which replays every committed fuzz corpus)
 test:
@@ -33,6 +33,18 @@ conformance:
 ## it refuses to record a regression unless ACCEPT_REGRESSIONS=1
 baseline:
 	$(REPORT) update-baseline $(if $(ACCEPT_REGRESSIONS),-accept-regressions) -baseline $(BASELINE) $(OUT)/conformance.json
+
+## flake-hunt: the whole matrix RUNS times back to back (default 30), then
+## every cell whose verdict changed; reports in $(OUT)/flakes/
+RUNS ?= 30
+flake-hunt:
+	@rm -rf $(OUT)/flakes && mkdir -p $(OUT)/flakes; \
+	for i in $$(seq 1 $(RUNS)); do \
+	  echo "== flake hunt: run $$i of $(RUNS)"; \
+	  TCPBED_OUT=$(OUT)/flakes/$$i $(GINKGO) $(CONFORMANCE_FLAGS) --no-color --silence-skips --output-dir=$(OUT)/flakes \
+	    --json-report=run$$i.json ./conformance -- -test.run='^TestConformance$$' > $(OUT)/flakes/run$$i.log 2>&1; \
+	done; \
+	$(REPORT) flakes $$(for i in $$(seq 1 $(RUNS)); do echo $(OUT)/flakes/run$$i.json; done)
 
 ## fuzz: every fuzz target for FUZZTIME each (FUZZTIME=2m make fuzz)
 fuzz:

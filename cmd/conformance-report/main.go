@@ -7,6 +7,8 @@
 //	conformance-report update-baseline [-baseline FILE] [-accept-regressions] REPORT.json
 //	                                                 rewrite the baseline from the report; it refuses to
 //	                                                 record a regression (pass -> fail) unless told to
+//	conformance-report flakes REPORT.json...         compare runs of one matrix; exit 1 if any cell's
+//	                                                 verdict changed from run to run
 //
 // Exit status 2 means the arguments or the files were wrong.
 package main
@@ -34,6 +36,7 @@ const usage = `usage:
   conformance-report summary REPORT.json
   conformance-report gate [-baseline FILE] REPORT.json
   conformance-report update-baseline [-baseline FILE] [-accept-regressions] REPORT.json
+  conformance-report flakes REPORT.json...
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -49,6 +52,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	acceptRegressions := fs.Bool("accept-regressions", false, "update-baseline: record cells that passed in the baseline and fail now as failing")
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitBadArgs
+	}
+	if args[0] == "flakes" {
+		return flakes(fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "conformance-report %s: want one report file, got %d\n%s", args[0], fs.NArg(), usage)
@@ -153,5 +159,31 @@ func updateBaseline(cells []report.Cell, baselinePath string, acceptRegressions 
 	}
 	n := report.Count(cells)
 	fmt.Fprintf(stdout, "wrote %s: %d cells (%d pass, %d fail, %d skip); review it with git diff and commit it\n", baselinePath, len(cells), n.Pass, n.Fail, n.Skip)
+	return exitOK
+}
+
+// flakes compares several runs of the matrix, one report each.
+func flakes(files []string, stdout, stderr io.Writer) int {
+	if len(files) < 2 {
+		fmt.Fprintf(stderr, "conformance-report flakes: want at least two reports, got %d\n%s", len(files), usage)
+		return exitBadArgs
+	}
+	runs := make([][]report.Cell, len(files))
+	for i, f := range files {
+		cells, err := report.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+			return exitBadArgs
+		}
+		runs[i] = cells
+	}
+	found := report.Flakes(runs)
+	if err := report.WriteFlakes(stdout, len(runs), found); err != nil {
+		fmt.Fprintf(stderr, "conformance-report: %v\n", err)
+		return exitBadArgs
+	}
+	if len(found) > 0 {
+		return exitFailed
+	}
 	return exitOK
 }
