@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -15,11 +14,12 @@ import (
 const maxACKDelay = 500 * time.Millisecond
 
 var delayedACK = Scenario{
-	Name:    "delayed-ack",
-	Section: "data",
-	Summary: "a lone small segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40); in a stream of full-sized segments the server acknowledges at least every second one (SHLD-19) and every ACK carries RCV.NXT",
-	Setup:   spacedArrivals,
-	Run:     runDelayedACK,
+	Name:       "delayed-ack",
+	OnProfiles: true,
+	Section:    "data",
+	Summary:    "a lone small segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40); in a stream of full-sized segments the server acknowledges at least every second one (SHLD-19) and every ACK carries RCV.NXT",
+	Setup:      spacedArrivals,
+	Run:        runDelayedACK,
 }
 
 func runDelayedACK(e *Env) error {
@@ -57,33 +57,21 @@ func runDelayedACK(e *Env) error {
 			e.Fatalf(fmt.Sprintf("ACK #%d to carry RCV.NXT=%d", ack.Index, nxt), "ack=%d", ack.RelAck)
 		}
 	})
-	// Walk the full-sized arrivals in time order, counting those since the
-	// server last sent an ACK; an ACK sent at an arrival's instant answers
-	// that arrival.
-	var ackTimes []time.Duration
-	for _, r := range recs {
-		if r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK) {
-			ackTimes = append(ackTimes, r.At)
-		}
-	}
-	var arrivals []*harness.Record
-	for _, r := range dataRecords(recs, harness.ClientToServer) {
-		if !r.Fate.Lost() && r.PayloadLen == full {
-			arrivals = append(arrivals, r)
-		}
-	}
-	slices.SortStableFunc(arrivals, func(a, b *harness.Record) int { return int(a.Arrived - b.Arrived) })
+	// Walk the server's arrivals and sends in the order they happened,
+	// counting the full-sized segments it was handed since it last sent an
+	// ACK.
 	var unacked []*harness.Record
-	next := 0
-	for _, r := range arrivals {
-		for next < len(ackTimes) && ackTimes[next] < r.Arrived {
+	for _, ev := range harness.Events(recs) {
+		r := ev.Rec
+		switch {
+		case !ev.Arrival && r.Dir == harness.ServerToClient && intact(r) && r.Packet.TCP.Flags.Has(ACK):
 			unacked = unacked[:0]
-			next++
-		}
-		unacked = append(unacked, r)
-		if len(unacked) > 2 {
-			e.Fatalf("an ACK for at least every second full-sized segment (RFC 9293 3.8.6.3, SHLD-19)",
-				"segments #%d, #%d and #%d (%d bytes each) arrived with no ACK between them", unacked[0].Index, unacked[1].Index, unacked[2].Index, full)
+		case ev.Arrival && r.Dir == harness.ClientToServer && intact(r) && !r.Fate.Lost() && r.PayloadLen == full:
+			unacked = append(unacked, r)
+			if len(unacked) > 2 {
+				e.Fatalf("an ACK for at least every second full-sized segment (RFC 9293 3.8.6.3, SHLD-19)",
+					"segments #%d, #%d and #%d (%d bytes each) arrived with no ACK between them", unacked[0].Index, unacked[1].Index, unacked[2].Index, full)
+			}
 		}
 	}
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)

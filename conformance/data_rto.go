@@ -28,6 +28,7 @@ const (
 
 var rtoBackoff = Scenario{
 	Name:         "rto-backoff",
+	OnProfiles:   true,
 	RealTime:     TooSlowForRealTime,
 	RealTimeNote: "needs Linux's real-time retransmission timer to back off to 60 s ten times: about 15 minutes of real time",
 	Section:      "data",

@@ -27,6 +27,7 @@ var gvisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
 
 var zeroWindow = Scenario{
 	Name:         "zero-window",
+	OnProfiles:   true,
 	RealTime:     TooSlowForRealTime,
 	RealTimeNote: "the persist timer's growing probe intervals run on Linux's real time: well over 8 s",
 	Section:      "data",

@@ -25,9 +25,10 @@ const configuredSynRetries = 4
 
 var _ = register(
 	Scenario{
-		Name:    "syn-retransmit",
-		Section: "handshake",
-		Summary: fmt.Sprintf("the first %d SYNs are dropped: the SYN is retransmitted 1 s, 3 s, 7 s after the first (initial RTO 1 s, doubling; RFC 6298 2.1, 5.5) and the handshake completes with the one that passes", synsDropped),
+		Name:       "syn-retransmit",
+		OnProfiles: true,
+		Section:    "handshake",
+		Summary:    fmt.Sprintf("the first %d SYNs are dropped: the SYN is retransmitted 1 s, 3 s, 7 s after the first (initial RTO 1 s, doubling; RFC 6298 2.1, 5.5) and the handshake completes with the one that passes", synsDropped),
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN), Times: synsDropped})
 		},

@@ -21,11 +21,12 @@ func dropThirdACK(s *Setup) {
 
 var _ = register(
 	Scenario{
-		Name:    "third-ack-lost",
-		Section: "handshake",
-		Summary: "the client's final ACK is dropped and the client stays idle: the server, still in SYN-RECEIVED, retransmits its SYN-ACK one RTO (1 s) later; the client ACKs it again and the server reaches ESTABLISHED; then data flows both ways, none lost",
-		Setup:   dropThirdACK,
-		Run:     runThirdACKLost,
+		Name:       "third-ack-lost",
+		OnProfiles: true,
+		Section:    "handshake",
+		Summary:    "the client's final ACK is dropped and the client stays idle: the server, still in SYN-RECEIVED, retransmits its SYN-ACK one RTO (1 s) later; the client ACKs it again and the server reaches ESTABLISHED; then data flows both ways, none lost",
+		Setup:      dropThirdACK,
+		Run:        runThirdACKLost,
 	},
 	Scenario{
 		Name:    "third-ack-lost-data",

@@ -37,7 +37,7 @@ var _ = Describe(report.SuiteText, func() {
 				entries := []any{runCell}
 				for _, p := range pairingsOf(s) {
 					entries = append(entries, Entry(report.CellText(s.Name, p.String()),
-						pairingLabels(p), SpecTimeout(cellTimeout), GracePeriod(5*time.Second),
+						pairingLabels(p), Label("profile:"+s.ProfileName()), SpecTimeout(cellTimeout), GracePeriod(5*time.Second),
 						s, order, p))
 				}
 				DescribeTable(s.Name, entries...)

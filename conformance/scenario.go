@@ -31,6 +31,13 @@ type Scenario struct {
 	// may also name Linux pairings outright.
 	RealTime     RealTimeFit
 	RealTimeNote string
+	// Profile is the link profile the scenario runs on (harness.Profile's
+	// name; "" is the LAN of harness.DefaultLink, or the scenario's own
+	// link). OnProfiles asks Register to add a copy of the scenario for
+	// every longer profile, named <name>-<profile>: a rule about time
+	// shows only on a path long enough for it.
+	Profile    string
+	OnProfiles bool
 	// Run drives the Net and checks what happens. It fails through the Env's
 	// helpers (or by returning an error).
 	Run func(e *Env) error
@@ -140,8 +147,38 @@ func Register(ss ...Scenario) bool {
 			panic("conformance: scenario " + s.Name + " registered twice")
 		}
 		catalogue = append(catalogue, s)
+		if s.OnProfiles {
+			for _, p := range harness.Profiles()[1:] {
+				Register(s.onProfile(p))
+			}
+		}
 	}
 	return true
+}
+
+// ProfileName is the name of the link profile s runs on.
+func (s *Scenario) ProfileName() string {
+	if s.Profile == "" {
+		return harness.LAN.Name
+	}
+	return s.Profile
+}
+
+// onProfile is s on the path p, both ways.
+func (s Scenario) onProfile(p harness.Profile) Scenario {
+	v := s
+	v.Name = s.Name + "-" + p.Name
+	v.Profile, v.OnProfiles = p.Name, false
+	v.Summary = s.Summary + "; on the " + p.String() + " path"
+	v.Setup = func(st *Setup) {
+		if s.Setup != nil {
+			s.Setup(st)
+		}
+		st.Net.Link = [2]harness.LinkConfig{p.Link, p.Link}
+	}
+	v.RealTime = TooSlowForRealTime
+	v.RealTimeNote = "the " + p.Name + " path's delays are on virtual time: a kernel on real time would never see them"
+	return v
 }
 
 // All returns every scenario, by section (in SectionOrder, unknown sections

@@ -11,6 +11,7 @@ import (
 var _ = register(
 	Scenario{
 		Name:         "time-wait",
+		OnProfiles:   true,
 		RealTime:     FitsWithObservation,
 		RealTimeNote: linuxTimeWaitObserved,
 		Section:      "time-wait",

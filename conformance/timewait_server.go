@@ -18,6 +18,7 @@ var _ = register(
 	},
 	Scenario{
 		Name:         "time-wait-fin-retransmit",
+		OnProfiles:   true,
 		RealTime:     FitsWithObservation,
 		RealTimeNote: linuxTimeWaitObserved,
 		Section:      "time-wait",

@@ -1,6 +1,9 @@
 package harness
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // Dir is a direction on the wire.
 type Dir int
@@ -38,14 +41,20 @@ type LinkConfig struct {
 	// one more is dropped at the tail (and marked queue-drop in the trace).
 	// Zero means unlimited. It matters only with a Bandwidth.
 	QueueLimit int
+	// Jitter adds to each packet's Delay up to this much more, drawn from
+	// the Net's seed, never so much that a packet overtakes the one before
+	// it: the varying queue of a radio link, not a reordering.
+	Jitter time.Duration
 }
 
 // linkDir is one direction's line: when it is next free, and when each
 // packet in its queue finishes serialization.
 type linkDir struct {
-	cfg       LinkConfig
-	busyUntil time.Duration
-	queue     []time.Duration // txDone of queued packets, in order
+	cfg        LinkConfig
+	busyUntil  time.Duration
+	queue      []time.Duration // txDone of queued packets, in order
+	jitter     *rand.Rand      // draws Jitter; set when the config has one
+	lastArrive time.Duration   // when the last packet admitted arrives
 }
 
 // admit puts an n-byte packet on the line at now. It returns when the packet
@@ -69,5 +78,11 @@ func (l *linkDir) admit(now time.Duration, n int) (arrive time.Duration, ok bool
 		l.busyUntil = done
 		l.queue = append(l.queue, done)
 	}
-	return done + l.cfg.Delay, true
+	arrive = done + l.cfg.Delay
+	if l.cfg.Jitter > 0 {
+		arrive += time.Duration(l.jitter.Int64N(int64(l.cfg.Jitter) + 1))
+		arrive = max(arrive, l.lastArrive)
+	}
+	l.lastArrive = arrive
+	return arrive, true
 }

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,38 @@ func TestLinkDropsWhatExceedsTheMTU(t *testing.T) {
 	recs := n.Trace().Records
 	if server.Pending() != 1 || recs[0].Fate != Delivered || !recs[0].Reached || recs[1].Fate != TooBig || recs[1].Reached {
 		t.Fatalf("server got %d; fates %v %v", server.Pending(), recs[0].Fate, recs[1].Fate)
+	}
+}
+
+func TestLinkJitterVariesDelayWithoutReordering(t *testing.T) {
+	link := LinkConfig{Delay: 50 * time.Millisecond, Jitter: 30 * time.Millisecond}
+	arrivals := func(seed uint64) []time.Duration {
+		n, client, _ := rawPair(t, Config{Seed: seed, Link: [2]LinkConfig{link, link}})
+		sendN(t, client, 50, 100)
+		if err := n.Drain(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		var at []time.Duration
+		for _, r := range n.Trace().Records {
+			at = append(at, r.Arrived-r.At)
+		}
+		return at
+	}
+	got := arrivals(1)
+	distinct := map[time.Duration]bool{}
+	for i, d := range got {
+		if d < link.Delay || d > link.Delay+link.Jitter {
+			t.Fatalf("packet %d took %v, outside %v + [0, %v]", i, d, link.Delay, link.Jitter)
+		}
+		if i > 0 && d < got[i-1] {
+			t.Fatalf("packet %d took %v after packet %d took %v: sent together, it overtook", i, d, i-1, got[i-1])
+		}
+		distinct[d] = true
+	}
+	if len(distinct) < 2 {
+		t.Fatalf("every packet took %v: no jitter", got[0])
+	}
+	if again := arrivals(1); !slices.Equal(again, got) {
+		t.Fatal("the same seed drew other delays")
 	}
 }

@@ -138,6 +138,7 @@ func NewNet(cfg Config) (*Net, error) {
 	}
 	for d := range n.links {
 		n.links[d].cfg = cfg.Link[d]
+		n.links[d].jitter = StreamRand(cfg.Seed, "link/"+Dir(d).String())
 	}
 	for s := range n.states {
 		n.states[s] = map[tcp.FourTuple]tcp.State{}
