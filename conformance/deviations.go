@@ -7,7 +7,7 @@ import (
 )
 
 // Deviation is a named, documented departure of a reference peer from the
-// RFC. Expectations come from the RFCs; where gVisor (or, later, Linux)
+// RFC. Expectations come from the RFCs; where gVisor or Linux
 // does something else, the scenario accepts that peer's behaviour only
 // under a registered Deviation, and the run reports which one it saw.
 type Deviation struct {

@@ -1,8 +1,6 @@
 package conformance
 
 import (
-	"fmt"
-	"net/netip"
 
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
@@ -29,12 +27,3 @@ func gvisorStackOf(p harness.Peer) *stack.Stack {
 	return nil
 }
 
-// DialFromGVisor opens a connection at side from local port lport to raddr
-// (bind, then connect), failing the scenario if it cannot. It is
-// harness.DialFrom, which now serves every peer kind; the name stays for
-// its callers.
-func (e *Env) DialFromGVisor(side harness.Side, lport uint16, raddr netip.AddrPort) harness.Conn {
-	c, err := harness.DialFrom(e.Net.Peer(side), lport, raddr)
-	e.NoError(fmt.Sprintf("%s DialFrom(%d, %v)", side, lport, raddr), err)
-	return c
-}

@@ -38,10 +38,9 @@ var ErrNotSupported = errors.New("harness: operation not supported by this peer"
 
 // Peer is one end of a Net: a TCP stack, or a test's hand on the wire. A peer
 // deals in whole IPv4 packets in and out, and offers its application face
-// through non-blocking calls. A later peer (Linux's TCP behind a TUN device)
-// fits the same shape.
+// through non-blocking calls.
 type Peer interface {
-	// Name is the peer kind: "gvisor", "ours", "raw".
+	// Name is the peer kind: "gvisor", "ours", "linux", "raw".
 	Name() string
 	// Addr is the peer's IPv4 address.
 	Addr() netip.Addr

@@ -7,8 +7,10 @@
 // attention. One file per concept:
 //
 //	tcb.go              the struct, its constructors, its accessors
+//	state.go            the eleven states of RFC 9293 3.3.2 and their names
 //	config.go           Config and its defaults
-//	options.go          SYN option negotiation, timestamps, PAWS, window scale
+//	sockopts.go         what an application changes on a live connection
+//	header_options.go   SYN option negotiation, timestamps, PAWS, window scale
 //	segment_arrives.go  SEGMENT ARRIVES, RFC 9293 3.10.7, every state
 //	user_calls.go       SEND, RECEIVE, CLOSE, ABORT, RFC 9293 3.10.2-3.10.5
 //	sender.go           Poll: segmentation, Nagle, SWS, windows, retransmission
