@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // Each workload runs, small, in every pairing, and does what it says.
@@ -75,7 +75,7 @@ func TestConnRateEveryPairing(t *testing.T) {
 		// Every connection made its handshake: count SYNs from the client.
 		syns := 0
 		for _, r := range n.Trace().Records {
-			if r.Dir == harness.ClientToServer && r.Packet.TCP.Flags&wire.FlagSYN != 0 {
+			if r.Dir == harness.ClientToServer && r.Packet.TCP.Flags&packet.SYN != 0 {
 				syns++
 			}
 		}

@@ -6,9 +6,9 @@ import (
 	"net/netip"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Segments an ESTABLISHED receiver must refuse. Each scenario injects a
@@ -86,7 +86,7 @@ var gvisorTakesDataWithAckOfUnsent = RegisterDeviation(Deviation{
 // connection state it was built from (relative sequence numbers, as
 // expectations take them).
 type injected struct {
-	seg                  wire.Segment
+	seg                  packet.Segment
 	sndNxtRel, rcvNxtRel uint32
 }
 
@@ -168,7 +168,7 @@ func (e *Env) forgeFromServer(c harness.Conn) injected {
 	rcvNxtRel, rcvNxt := e.streamEnd(harness.Server)
 	id := c.ID()
 	in := injected{
-		seg: wire.Segment{
+		seg: packet.Segment{
 			SrcPort: id.RemotePort, DstPort: id.LocalPort,
 			Seq: rcvNxt, Ack: sndNxt, Flags: ACK | PSH,
 			Payload: forgedPayload,

@@ -8,21 +8,21 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // dataRec builds a record of a data segment for the trace helpers' tests.
 func dataRec(i int, dir harness.Dir, at, arrived time.Duration, seq uint32, n int) *harness.Record {
 	r := &harness.Record{Index: i, Dir: dir, At: at, Arrived: arrived, RelSeq: seq, PayloadLen: n}
-	r.Packet.TCP.Flags = wire.FlagACK
+	r.Packet.TCP.Flags = packet.ACK
 	return r
 }
 
 // ackRec builds a pure ACK.
 func ackRec(i int, dir harness.Dir, at, arrived time.Duration, ack uint32) *harness.Record {
 	r := &harness.Record{Index: i, Dir: dir, At: at, Arrived: arrived, RelAck: ack}
-	r.Packet.TCP.Flags = wire.FlagACK
+	r.Packet.TCP.Flags = packet.ACK
 	return r
 }
 
@@ -73,8 +73,8 @@ func TestSACKBlocksAreRelative(t *testing.T) {
 	r.Packet.TCP.Ack = isn.Add(1001)
 	o := &r.Packet.TCP.Options
 	o.NumSACKBlocks = 2
-	o.SACKBlocks[0] = wire.SACKBlock{Left: isn.Add(2001), Right: isn.Add(3001)}
-	o.SACKBlocks[1] = wire.SACKBlock{Left: isn.Add(4001), Right: isn.Add(5001)}
+	o.SACKBlocks[0] = packet.SACKBlock{Left: isn.Add(2001), Right: isn.Add(3001)}
+	o.SACKBlocks[1] = packet.SACKBlock{Left: isn.Add(4001), Right: isn.Add(5001)}
 	got := sackBlocks(r)
 	want := []seqRange{{2001, 3001}, {4001, 5001}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {

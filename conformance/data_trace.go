@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Helpers that read a transfer's story back from the trace: what each end
@@ -74,7 +74,7 @@ func (e *Env) windowShift(dir harness.Dir) uint {
 
 // tcpOptionBytes is how many option bytes r's TCP header carries.
 func tcpOptionBytes(r *harness.Record) int {
-	return int(r.Packet.TCP.DataOffset)*4 - wire.TCPMinHeaderLen
+	return len(r.TCPOptions)
 }
 
 // dataRecords are the intact records sent in dir that carry data.
@@ -175,7 +175,7 @@ func sackBlocks(r *harness.Record) []seqRange {
 	o := &r.Packet.TCP.Options
 	base := uint32(r.Packet.TCP.Ack) - r.RelAck
 	out := make([]seqRange, 0, o.NumSACKBlocks)
-	for _, b := range o.SACKBlocks[:min(o.NumSACKBlocks, wire.MaxSACKBlocks)] {
+	for _, b := range o.SACKBlocks[:min(o.NumSACKBlocks, packet.MaxSACKBlocks)] {
 		out = append(out, seqRange{uint32(b.Left) - base, uint32(b.Right) - base})
 	}
 	return out

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // The segment checks, re-exported so scenarios read without a package
@@ -29,11 +29,11 @@ var (
 
 // Control-bit shorthands.
 const (
-	SYN = wire.FlagSYN
-	ACK = wire.FlagACK
-	FIN = wire.FlagFIN
-	RST = wire.FlagRST
-	PSH = wire.FlagPSH
+	SYN = packet.SYN
+	ACK = packet.ACK
+	FIN = packet.FIN
+	RST = packet.RST
+	PSH = packet.PSH
 )
 
 // Seg is the expectation for one packet: its direction plus field checks.

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // floodSYNs is how many spoofed SYNs syn-flood sends.
@@ -53,7 +53,6 @@ func runSYNFlood(e *Env) error {
 	// wire (see InjectTo); the SYN-ACKs go out on the wire to addresses
 	// nobody has, and the client's stack drops them as not its own.
 	srv := e.Net.Peer(harness.Server)
-	buf := make([]byte, 128)
 	var c harness.Conn
 	for i := range floodSYNs {
 		if i == floodSYNs/2 {
@@ -62,14 +61,12 @@ func runSYNFlood(e *Env) error {
 			c = e.Dial()
 		}
 		src := spoofedSource(i)
-		pkt := wire.Packet{
-			IP: wire.IPv4Fields{Src: src.Addr(), Dst: e.Net.Addr(harness.Server), TTL: 64},
-			TCP: wire.Segment{SrcPort: src.Port(), DstPort: e.Port, Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
-				Options: wire.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}},
+		pkt := packet.Packet{
+			IP: packet.IPv4{Src: src.Addr(), Dst: e.Net.Addr(harness.Server), TTL: 64},
+			TCP: packet.Segment{SrcPort: src.Port(), DstPort: e.Port, Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
+				Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}},
 		}
-		n, err := pkt.Encode(buf, wire.Illegal{})
-		e.NoError("encode a flood SYN", err)
-		srv.Deliver(buf[:n])
+		srv.Deliver(pkt.Encode(packet.Illegal{}))
 		if (i+1)%floodBatch == 0 {
 			e.Advance(floodGap)
 		}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // halfCloseSize is how much the end that did not half-close sends after
@@ -378,7 +378,7 @@ func runCloseWaitDataAfterFIN(e *Env) error {
 	_, sndNxt := e.streamEnd(harness.Server)
 	id := s.ID()
 	mark := e.Mark()
-	e.InjectTo(harness.Server, netip.Addr{}, wire.Segment{
+	e.InjectTo(harness.Server, netip.Addr{}, packet.Segment{
 		SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: rcvNxt, Ack: sndNxt,
 		Flags: ACK | PSH, Window: 1024, Payload: []byte("bytes after the FIN"),
 	})

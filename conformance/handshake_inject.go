@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Injecting segments a stack's own API cannot send.
@@ -23,20 +23,16 @@ import (
 // hands it to side's stack and settles, so that the stack's answer (if any)
 // is on the wire when it returns. An invalid src means the other end's
 // address.
-func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg wire.Segment) {
+func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg packet.Segment) {
 	if !src.IsValid() {
 		src = e.Net.Addr(side.Other())
 	}
-	pkt := wire.Packet{
-		IP:  wire.IPv4Fields{Src: src, Dst: e.Net.Addr(side), TTL: 64},
+	pkt := packet.Packet{
+		IP:  packet.IPv4{Src: src, Dst: e.Net.Addr(side), TTL: 64},
 		TCP: seg,
 	}
-	buf := make([]byte, pkt.Len())
-	if _, err := pkt.Encode(buf, wire.Illegal{}); err != nil {
-		e.Fatalf("an injected segment to encode", "encode %v: %v", seg.Flags, err)
-	}
 	e.injected++
-	e.Net.Peer(side).Deliver(buf)
+	e.Net.Peer(side).Deliver(pkt.Encode(packet.Illegal{}))
 	e.Settle()
 }
 

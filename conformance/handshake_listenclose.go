@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 var _ = register(
@@ -30,7 +30,7 @@ func runListenClosePending(e *Env) error {
 	// c3's third ACK is lost, so the server holds it half-open.
 	port3 := c3.ID().LocalPort
 	e.Net.AddRule(&harness.Rule{Name: "drop c3's ACKs", Dirs: harness.OnlyClientToServer,
-		Match: func(p *wire.Packet) bool { return p.TCP.SrcPort == port3 && !p.TCP.Flags.Has(SYN) }})
+		Match: func(p *packet.Packet) bool { return p.TCP.SrcPort == port3 && !p.TCP.Flags.Has(SYN) }})
 	e.WaitFor("c3 ESTABLISHED at the client", func() bool { return c3.State() == tcp.Established })
 	if st := e.Net.State(harness.Server, c3.ID().Reverse()); st != tcp.SynReceived {
 		e.Fatalf("c3 half-open (SYN-RECEIVED) at the server", "%v", st)

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 var _ = register(
@@ -102,7 +102,7 @@ func runListenACKGetsRST(e *Env) error {
 	probe := netip.AddrPortFrom(e.Net.Addr(harness.Client), listenerProbePort)
 	for _, tc := range []struct {
 		what  string
-		flags wire.Flags
+		flags packet.Flags
 		seq   seqnum.Value
 		ack   seqnum.Value
 	}{
@@ -111,7 +111,7 @@ func runListenACKGetsRST(e *Env) error {
 		{"SYN-ACK", SYN | ACK, 3000, 7777},
 	} {
 		mark := e.Mark()
-		seg := wire.Segment{SrcPort: listenerProbePort, DstPort: e.Port, Seq: tc.seq, Ack: tc.ack, Flags: tc.flags, Window: 8192}
+		seg := packet.Segment{SrcPort: listenerProbePort, DstPort: e.Port, Seq: tc.seq, Ack: tc.ack, Flags: tc.flags, Window: 8192}
 		if tc.flags.Has(PSH) {
 			seg.Payload = []byte("data to nobody")
 		}
@@ -134,7 +134,7 @@ func runListenACKGetsRST(e *Env) error {
 func runListenIgnores(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
-	for _, seg := range []wire.Segment{
+	for _, seg := range []packet.Segment{
 		{Seq: 1000, Flags: RST},
 		{Seq: 1000, Ack: 5000, Flags: RST | ACK},
 		// "Any other control or text-bearing segment (not containing SYN)
@@ -179,8 +179,8 @@ func runSynSentBadACK(e *Env) error {
 	}
 	iss := syns[0].Packet.TCP.Seq
 	client := netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort)
-	from := func(flags wire.Flags, ack seqnum.Value) wire.Segment {
-		return wire.Segment{SrcPort: e.Port, DstPort: client.Port(), Seq: 90000, Ack: ack, Flags: flags, Window: 8192}
+	from := func(flags packet.Flags, ack seqnum.Value) packet.Segment {
+		return packet.Segment{SrcPort: e.Port, DstPort: client.Port(), Seq: 90000, Ack: ack, Flags: flags, Window: 8192}
 	}
 	stillSynSent := func(after string) {
 		if st := c.State(); st != tcp.SynSent {
@@ -195,7 +195,7 @@ func runSynSentBadACK(e *Env) error {
 	// the segment and return."
 	for _, tc := range []struct {
 		what string
-		seg  wire.Segment
+		seg  packet.Segment
 	}{
 		{"a RST without ACK", from(RST, 0)},
 		{"a RST+ACK acknowledging nothing we sent", from(RST|ACK, iss+1000)},

@@ -12,8 +12,8 @@ import (
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // synsDropped is how many of the client's SYNs syn-retransmit loses.
@@ -87,7 +87,7 @@ var _ = register(
 		Summary:      "every SYN-ACK is dropped and only the first SYN arrives: the server retransmits its SYN-ACK 1 s after the first, the gaps doubling (RFC 6298 2.1, 5.5), then gives the half-open connection up (SYN-RECEIVED -> CLOSED) when the last RTO expires; Accept never returns it; the listener then accepts a new dial",
 		Setup: func(s *Setup) {
 			seen := 0
-			firstSYNOnly := func(*wire.Packet) bool { seen++; return seen > 1 }
+			firstSYNOnly := func(*packet.Packet) bool { seen++; return seen > 1 }
 			s.Net.Faults = append(s.Net.Faults,
 				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
 				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), firstSYNOnly)})
@@ -119,7 +119,7 @@ var gvisorSynRetriesIgnored = RegisterDeviation(Deviation{
 })
 
 // recordsFrom is every record since mark from side whose flags are exactly f.
-func recordsFrom(e *Env, mark int, side harness.Side, f wire.Flags) []*harness.Record {
+func recordsFrom(e *Env, mark int, side harness.Side, f packet.Flags) []*harness.Record {
 	var out []*harness.Record
 	for _, r := range e.Since(mark) {
 		if r.Dir.From() == side && r.Packet.TCP.Flags == f {

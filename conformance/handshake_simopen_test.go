@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // TestSimultaneousOpenAgainstRawPeer plays the far end of RFC 9293 figure 7
@@ -43,23 +43,23 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				syn, err := raw.Expect(time.Second, harness.From(harness.Client), harness.Flags(wire.FlagSYN), harness.Len(0))
+				syn, err := raw.Expect(time.Second, harness.From(harness.Client), harness.Flags(packet.SYN), harness.Len(0))
 				if err != nil {
 					fail("%v", err)
 				}
 				iss := syn.Packet.TCP.Seq
 				const peerISS = seqnum.Value(777000)
-				base := wire.Segment{SrcPort: 80, DstPort: c.ID().LocalPort, Window: 65535}
+				base := packet.Segment{SrcPort: 80, DstPort: c.ID().LocalPort, Window: 65535}
 
 				// Our SYN crosses the stack's: it goes SYN-RECEIVED and sends
 				// <SEQ=ISS><ACK=peerISS+1><CTL=SYN,ACK> (figure 7, line 5).
 				ourSYN := base
-				ourSYN.Seq, ourSYN.Flags = peerISS, wire.FlagSYN
-				ourSYN.Options = wire.Options{HasMSS: true, MSS: 1460}
+				ourSYN.Seq, ourSYN.Flags = peerISS, packet.SYN
+				ourSYN.Options = packet.Options{HasMSS: true, MSS: 1460}
 				if err := raw.SendSegment(ourSYN); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := raw.Expect(time.Second, harness.Flags(wire.FlagSYN|wire.FlagACK),
+				if _, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK),
 					harness.AbsSeq(uint32(iss)), harness.AbsAck(uint32(peerISS)+1), harness.Len(0)); err != nil {
 					fail("%v", err)
 				}
@@ -69,9 +69,9 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 
 				done := base
 				done.Seq, done.Ack = peerISS+1, iss+1
-				done.Flags = wire.FlagACK
+				done.Flags = packet.ACK
 				if completion == "syn-ack" {
-					done.Seq, done.Flags = peerISS, wire.FlagSYN|wire.FlagACK
+					done.Seq, done.Flags = peerISS, packet.SYN|packet.ACK
 					done.Options = ourSYN.Options
 				}
 				if err := raw.SendSegment(done); err != nil {
@@ -86,7 +86,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				answered := false
 				for raw.Pending() > 0 {
 					got := raw.Recv()
-					if err := harness.CheckRecord(got.Record, harness.Flags(wire.FlagACK), harness.AbsSeq(uint32(iss)+1),
+					if err := harness.CheckRecord(got.Record, harness.Flags(packet.ACK), harness.AbsSeq(uint32(iss)+1),
 						harness.AbsAck(uint32(peerISS)+1), harness.Len(0)); err != nil || completion == "bare-ack" {
 						fail("after the %s the stack sent #%d (want nothing, or for a SYN-ACK a bare ACK seq=ISS+1 ack=peerISS+1): %v",
 							completion, got.Record.Index, err)
@@ -100,7 +100,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 					// the stack's SYN-ACK, which completes the handshake.
 					t.Logf("%s answered the crossing SYN-ACK with an ACK and waits for the peer's", kind)
 					ack := base
-					ack.Seq, ack.Ack, ack.Flags = peerISS+1, iss+1, wire.FlagACK
+					ack.Seq, ack.Ack, ack.Flags = peerISS+1, iss+1, packet.ACK
 					if err := raw.SendSegment(ack); err != nil {
 						t.Fatal(err)
 					}
@@ -115,12 +115,12 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				}
 
 				data := base
-				data.Seq, data.Ack, data.Flags = peerISS+1, iss+1, wire.FlagACK|wire.FlagPSH
+				data.Seq, data.Ack, data.Flags = peerISS+1, iss+1, packet.ACK|packet.PSH
 				data.Payload = []byte("hello")
 				if err := raw.SendSegment(data); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := raw.Expect(time.Second, harness.FlagsInclude(wire.FlagACK), harness.FlagsExclude(wire.FlagRST|wire.FlagSYN),
+				if _, err := raw.Expect(time.Second, harness.FlagsInclude(packet.ACK), harness.FlagsExclude(packet.RST|packet.SYN),
 					harness.AbsAck(uint32(peerISS)+6)); err != nil {
 					fail("%v", err)
 				}

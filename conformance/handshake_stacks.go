@@ -1,7 +1,6 @@
 package conformance
 
 import (
-
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -26,4 +25,3 @@ func gvisorStackOf(p harness.Peer) *stack.Stack {
 	}
 	return nil
 }
-

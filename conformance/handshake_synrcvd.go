@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 var _ = register(
@@ -24,7 +24,7 @@ var _ = register(
 			// retransmissions, so that only injected segments reach the
 			// half-open connection until the rules are lifted.
 			seen := 0
-			afterFirst := func(*wire.Packet) bool { seen++; return seen > 1 }
+			afterFirst := func(*packet.Packet) bool { seen++; return seen > 1 }
 			s.Net.Faults = append(s.Net.Faults,
 				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
 				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), afterFirst)})
@@ -42,8 +42,8 @@ func runSynReceivedChecks(e *Env) error {
 	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK), FateIs(harness.Dropped)))
 	x, y := hs[0].Packet.TCP.Seq, hs[1].Packet.TCP.Seq
 	client := netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort)
-	seg := func(flags wire.Flags, seq, ack seqnum.Value) wire.Segment {
-		return wire.Segment{SrcPort: client.Port(), DstPort: e.Port, Seq: seq, Ack: ack, Flags: flags, Window: 65535}
+	seg := func(flags packet.Flags, seq, ack seqnum.Value) packet.Segment {
+		return packet.Segment{SrcPort: client.Port(), DstPort: e.Port, Seq: seq, Ack: ack, Flags: flags, Window: 65535}
 	}
 	serverState := func() tcp.State { return e.Net.State(harness.Server, sid) }
 	fromServer := func(m int) []*harness.Record {
@@ -150,8 +150,8 @@ func runSynWithData(e *Env) error {
 	l := e.Listen()
 	text := []byte("text on the SYN")
 	const x = seqnum.Value(5000)
-	syn := wire.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
-		Options: wire.Options{HasMSS: true, MSS: 1460}, Payload: text}
+	syn := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
+		Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text}
 	m := e.Mark()
 	e.InjectTo(harness.Server, synDataSource.Addr(), syn)
 	synAck := e.ExpectOneReply(m, harness.Server, synDataSource, "SYN-ACK", Flags(SYN|ACK), Len(0))
@@ -161,7 +161,7 @@ func runSynWithData(e *Env) error {
 		e.Fatalf(fmt.Sprintf("SYN-ACK ack=%d (the SYN) or %d (SYN and text)", uint32(x)+1, uint32(x)+1+uint32(len(text))),
 			"ack=%d", uint32(synAck.Packet.TCP.Ack))
 	}
-	third := wire.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
+	third := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
 	if queued {
 		third.Seq = x + 1 + seqnum.Value(len(text))
 		e.observe("the server queued the text on the SYN and acknowledged it in the SYN-ACK")
@@ -206,13 +206,13 @@ func runSynWithoutMSS(e *Env) error {
 	l := e.Listen()
 	const x = seqnum.Value(9000)
 	m := e.Mark()
-	e.InjectTo(harness.Server, noMSSSource.Addr(), wire.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
+	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
 	synAck := e.ExpectOneReply(m, harness.Server, noMSSSource, "SYN-ACK", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1), Len(0))
 	if o := optionsOf(synAck); o.ws || o.sack || o.ts {
 		e.Fatalf("a SYN-ACK without WS, SACK-permitted or TS to a SYN that offered none (RFC 7323 2.2, 3.2; RFC 2018 2)", "it carried %s", o)
 	}
 	y := synAck.Packet.TCP.Seq
-	e.InjectTo(harness.Server, noMSSSource.Addr(), wire.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
+	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
 	s := e.Accept(l)
 	m = e.Mark()
 	const size = 4000 // within the window and any initial congestion window of 10 segments
@@ -273,8 +273,8 @@ func runSynAckWithData(e *Env) error {
 	const y = seqnum.Value(123456)
 	text := []byte("text on the SYN-ACK")
 	m := e.Mark()
-	e.InjectTo(harness.Client, nobodysServer.Addr(), wire.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
-		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: wire.Options{HasMSS: true, MSS: 1460}, Payload: text})
+	e.InjectTo(harness.Client, nobodysServer.Addr(), packet.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
+		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text})
 	e.Advance(time.Second) // any delayed ACK is out by now
 	if st := c.State(); st != tcp.Established {
 		e.Fatalf("client ESTABLISHED on an acceptable SYN-ACK", "%v", st)

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // dropThirdACK loses the client's first bare ACK: the handshake's last
@@ -15,7 +15,7 @@ import (
 func dropThirdACK(s *Setup) {
 	s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 		Name: "drop third ACK", Dirs: harness.OnlyClientToServer, Times: 1,
-		Match: func(p *wire.Packet) bool { return p.TCP.Flags == ACK && len(p.TCP.Payload) == 0 },
+		Match: func(p *packet.Packet) bool { return p.TCP.Flags == ACK && len(p.TCP.Payload) == 0 },
 	})
 }
 

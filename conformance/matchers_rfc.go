@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // RFC parses one line of an exchange as RFC 9293 draws it (figures 6 to
@@ -104,7 +104,7 @@ func rfcFieldCheck(name, value string) (harness.SegCheck, error) {
 		}
 		return Window(uint16(v)), nil
 	case "CTL":
-		var f wire.Flags
+		var f packet.Flags
 		for _, bit := range strings.Split(value, ",") {
 			switch strings.ToUpper(strings.TrimSpace(bit)) {
 			case "SYN":

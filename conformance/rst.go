@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 var _ = register(
@@ -122,7 +122,7 @@ func runAbort(e *Env, side harness.Side) error {
 // sequence number seq, as an attacker off the path could.
 func (e *Env) injectRST(c harness.Conn, seq seqnum.Value) {
 	id := c.ID()
-	e.InjectTo(e.Side(c), netip.Addr{}, wire.Segment{
+	e.InjectTo(e.Side(c), netip.Addr{}, packet.Segment{
 		SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: seq, Flags: RST, Window: 0,
 	})
 }
@@ -378,7 +378,7 @@ func runSYNInEstablished(e *Env) error {
 	id := c.ID()
 	for i, seq := range []seqnum.Value{rcvNxt, rcvNxt.Add(1), rcvNxt.Add(1 << 30), rcvNxt - 1000} {
 		mark := e.Mark()
-		e.InjectTo(harness.Client, netip.Addr{}, wire.Segment{
+		e.InjectTo(harness.Client, netip.Addr{}, packet.Segment{
 			SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: seq, Flags: SYN, Window: 1024,
 		})
 		e.Advance(time.Second)

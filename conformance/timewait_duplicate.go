@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 var _ = register(
@@ -46,7 +46,7 @@ func runTimeWaitOldDuplicate(e *Env) error {
 	// The server's first 100 data bytes again, as a duplicate delayed in
 	// the network would bring them.
 	old := rcvNxt - seqnum.Value(rcvNxtRel) + 1 // relative seq 1
-	e.InjectTo(harness.Client, netip.Addr{}, wire.Segment{
+	e.InjectTo(harness.Client, netip.Addr{}, packet.Segment{
 		SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: old, Ack: sndNxt - 1,
 		Flags: ACK | PSH, Window: 1024, Payload: make([]byte, 100),
 	})

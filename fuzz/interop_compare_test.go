@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // FuzzInterop's differential half: the same program runs gvisor<->gvisor,
@@ -99,7 +99,7 @@ var allowedDifferences = []allowedDifference{
 // sawRST reports whether any segment of the run carried RST.
 func (r *interopRun) sawRST() bool {
 	for _, rec := range r.net.Trace().Records {
-		if rec.Packet.TCP.Flags.Has(wire.FlagRST) {
+		if rec.Packet.TCP.Flags.Has(packet.RST) {
 			return true
 		}
 	}

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // The oracle of FuzzInterop. While the program runs, every Read is checked
@@ -87,7 +87,7 @@ func (r *interopRun) checkTimeWait() {
 			if opts.HasTimestamps && (!tsSeen || int32(opts.TSVal-tsRecent) > 0) {
 				tsRecent, tsSeen = opts.TSVal, true
 			}
-			if !rec.Packet.TCP.Flags.Has(wire.FlagFIN) || rec.Arrived < c.At || rec.Arrived >= exit.At {
+			if !rec.Packet.TCP.Flags.Has(packet.FIN) || rec.Arrived < c.At || rec.Arrived >= exit.At {
 				continue
 			}
 			if r.ends[c.Side].kind == "gvisor" && rec.PayloadLen > 0 {
@@ -135,7 +135,7 @@ func arrivals(t *harness.Trace, side harness.Side, id tcp.FourTuple) []*harness.
 // resetAt reports whether side sent an RST at virtual time at.
 func (r *interopRun) resetAt(side harness.Side, at time.Duration) bool {
 	for _, rec := range r.net.Trace().Records {
-		if rec.Dir.From() == side && rec.At == at && rec.Packet.TCP.Flags.Has(wire.FlagRST) {
+		if rec.Dir.From() == side && rec.At == at && rec.Packet.TCP.Flags.Has(packet.RST) {
 			return true
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // An interop program is what FuzzInterop turns its bytes into, in the style
@@ -93,13 +93,13 @@ func (m matchKind) match() harness.Match {
 	case matchData:
 		return harness.WithPayload()
 	case matchSYN:
-		return harness.HasFlags(wire.FlagSYN)
+		return harness.HasFlags(packet.SYN)
 	case matchFIN:
-		return harness.HasFlags(wire.FlagFIN)
+		return harness.HasFlags(packet.FIN)
 	case matchRST:
-		return harness.HasFlags(wire.FlagRST)
+		return harness.HasFlags(packet.RST)
 	case matchPureACK:
-		return harness.And(harness.FlagsAre(wire.FlagACK), harness.Not(harness.WithPayload()))
+		return harness.And(harness.FlagsAre(packet.ACK), harness.Not(harness.WithPayload()))
 	}
 	return nil
 }

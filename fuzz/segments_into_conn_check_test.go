@@ -6,9 +6,9 @@ import (
 	"io"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // FuzzSegmentsIntoConn's invariants, checked from outside ourstack: on the
@@ -36,9 +36,9 @@ func rawByte(side harness.Side, off int) byte {
 }
 
 // checkSent checks one segment ourstack sent and notes what it says.
-func (c *segConn) checkSent(seg *wire.Segment) {
+func (c *segConn) checkSent(seg *packet.Segment) {
 	f := seg.Flags
-	if f.Has(wire.FlagSYN) {
+	if f.Has(packet.SYN) {
 		if !c.sawSYN {
 			c.sawSYN = true
 			c.oursISS, c.oursMax = seg.Seq, seg.Seq+1
@@ -46,7 +46,7 @@ func (c *segConn) checkSent(seg *wire.Segment) {
 				c.oursShift = seg.Options.WindowScale
 			}
 		} else if seg.Seq != c.oursISS {
-			if c.conn == nil && c.listener != nil && c.incarnationEnded() && f.Has(wire.FlagACK) {
+			if c.conn == nil && c.listener != nil && c.incarnationEnded() && f.Has(packet.ACK) {
 				c.newIncarnation(seg)
 			} else {
 				c.violate("SYN with ISS %d; the first said %d", seg.Seq, c.oursISS)
@@ -54,12 +54,12 @@ func (c *segConn) checkSent(seg *wire.Segment) {
 		}
 	}
 	if !c.sawSYN {
-		if !f.Has(wire.FlagRST) {
+		if !f.Has(packet.RST) {
 			c.violate("ourstack sent %v before any SYN", f)
 		}
 		return
 	}
-	if f.Has(wire.FlagRST) {
+	if f.Has(packet.RST) {
 		return // what an RST's numbers may be, segment_arrives' table tests cover
 	}
 
@@ -74,7 +74,7 @@ func (c *segConn) checkSent(seg *wire.Segment) {
 			c.violate("ourstack sent bytes [%d, %d) that are not what its application wrote there", off, off+n)
 		}
 	}
-	if f.Has(wire.FlagFIN) {
+	if f.Has(packet.FIN) {
 		fin := seg.Seq.Add(seqnum.Size(len(seg.Payload)))
 		if !c.oursFIN {
 			c.violate("ourstack sent a FIN its application never asked for")
@@ -87,7 +87,7 @@ func (c *segConn) checkSent(seg *wire.Segment) {
 	}
 
 	// Receiving: RCV.NXT as the ACK field tells it.
-	if !f.Has(wire.FlagACK) {
+	if !f.Has(packet.ACK) {
 		return
 	}
 	switch {
@@ -100,7 +100,7 @@ func (c *segConn) checkSent(seg *wire.Segment) {
 	}
 	c.oursAck, c.oursAcked = seg.Ack, true
 	wnd := uint32(seg.Window)
-	if !f.Has(wire.FlagSYN) {
+	if !f.Has(packet.SYN) {
 		wnd <<= c.oursShift // RFC 7323 2.2: a SYN's window is never scaled
 	}
 	c.oursWnd = wnd
@@ -124,7 +124,7 @@ func (c *segConn) incarnationEnded() bool {
 // newIncarnation starts over with the connection the listener built from
 // the raw peer's latest SYN, whose SYN-ACK synAck is: the raw peer's stream
 // is now numbered from the SYN ourstack acknowledged.
-func (c *segConn) newIncarnation(synAck *wire.Segment) {
+func (c *segConn) newIncarnation(synAck *packet.Segment) {
 	c.oursISS, c.oursMax = synAck.Seq, synAck.Seq+1
 	c.oursAcked, c.rightEdgeSet = false, false
 	c.rawISS = synAck.Ack - 1

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // segConn is an ourstack connection with the raw peer at the other end, for
@@ -96,20 +96,20 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		return nil, fmt.Errorf("reaching %v: "+format, append([]any{state}, args...)...)
 	}
 
-	synOpts := wire.Options{HasMSS: true, MSS: 1000, HasWindowScale: true, WindowScale: rawWindowScale, SACKPermitted: true}
+	synOpts := packet.Options{HasMSS: true, MSS: 1000, HasWindowScale: true, WindowScale: rawWindowScale, SACKPermitted: true}
 	if passive {
 		c.oursPort, c.rawPort = interopPort, 40000
 		if c.listener, err = n.Peer(c.oursSide).Listen(interopPort); err != nil {
 			return fail("listen: %v", err)
 		}
-		c.send(wire.Segment{Seq: c.rawISS, Flags: wire.FlagSYN, Window: 4096, Options: synOpts})
+		c.send(packet.Segment{Seq: c.rawISS, Flags: packet.SYN, Window: 4096, Options: synOpts})
 		if !c.sawSYN {
 			return fail("no SYN-ACK to the raw peer's SYN")
 		}
 		if state == tcp.SynReceived {
 			return c, nil
 		}
-		c.send(wire.Segment{Seq: c.rawISS + 1, Ack: c.oursISS + 1, Flags: wire.FlagACK, Window: 4096})
+		c.send(packet.Segment{Seq: c.rawISS + 1, Ack: c.oursISS + 1, Flags: packet.ACK, Window: 4096})
 		if c.conn, err = c.listener.Accept(); err != nil {
 			return fail("accept: %v", err)
 		}
@@ -132,7 +132,7 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		if state == tcp.SynSent {
 			return c, nil
 		}
-		c.send(wire.Segment{Seq: c.rawISS, Ack: c.oursISS + 1, Flags: wire.FlagSYN | wire.FlagACK, Window: 4096, Options: synOpts})
+		c.send(packet.Segment{Seq: c.rawISS, Ack: c.oursISS + 1, Flags: packet.SYN | packet.ACK, Window: 4096, Options: synOpts})
 	}
 	c.drain()
 	if c.state() != tcp.Established {
@@ -143,13 +143,13 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		if ackOurs {
 			ack = c.oursMax
 		}
-		c.send(wire.Segment{Seq: c.rawISS + 1, Ack: ack, Flags: wire.FlagFIN | wire.FlagACK, Window: 4096})
+		c.send(packet.Segment{Seq: c.rawISS + 1, Ack: ack, Flags: packet.FIN | packet.ACK, Window: 4096})
 	}
 	switch state {
 	case tcp.FinWait1, tcp.FinWait2, tcp.Closing, tcp.TimeWait:
 		c.closeWrite()
 		if state == tcp.FinWait2 || state == tcp.TimeWait {
-			c.send(wire.Segment{Seq: c.rawISS + 1, Ack: c.oursMax, Flags: wire.FlagACK, Window: 4096})
+			c.send(packet.Segment{Seq: c.rawISS + 1, Ack: c.oursMax, Flags: packet.ACK, Window: 4096})
 		}
 		if state == tcp.Closing || state == tcp.TimeWait {
 			finFromRaw(state == tcp.TimeWait)
@@ -185,17 +185,17 @@ func (c *segConn) closeWrite() {
 
 // send puts seg on the wire from the raw peer, filling in the ports, notes
 // what it tells ourstack, and lets ourstack answer.
-func (c *segConn) send(seg wire.Segment) {
+func (c *segConn) send(seg packet.Segment) {
 	seg.SrcPort, seg.DstPort = c.rawPort, c.oursPort
 	if end := seg.Seq.Add(seg.Len()); c.rawMax.LessThan(end) {
 		c.rawMax = end
 	}
-	if seg.Flags.Has(wire.FlagFIN) {
+	if seg.Flags.Has(packet.FIN) {
 		// The FIN's place in the stream: after the SYN, if any, and the data.
 		fin := seg.Seq.Add(seg.Len() - 1)
 		c.rawFINs[int(int32(fin-c.rawISS-1))] = true
 	}
-	if seg.Flags.Has(wire.FlagACK) && seg.Ack.LessThanEq(c.oursMax) && (!c.rawAckSent || c.rawAck.LessThan(seg.Ack)) {
+	if seg.Flags.Has(packet.ACK) && seg.Ack.LessThanEq(c.oursMax) && (!c.rawAckSent || c.rawAck.LessThan(seg.Ack)) {
 		c.rawAck, c.rawAckSent = seg.Ack, true
 	}
 	if err := c.raw.SendSegment(seg); err != nil {
@@ -216,14 +216,14 @@ func (c *segConn) drain() {
 
 // take takes one segment ourstack sent from the raw peer's inbox, checks
 // it, and notes what it says; nil when the inbox is empty.
-func (c *segConn) take() *wire.Segment {
+func (c *segConn) take() *packet.Segment {
 	got := c.raw.Recv()
 	if got == nil {
 		return nil
 	}
 	if got.ParseErr != nil {
 		c.violate("ourstack sent a malformed packet: %v", got.ParseErr)
-		return &wire.Segment{}
+		return &packet.Segment{}
 	}
 	seg := &got.Packet.TCP
 	c.checkSent(seg)

@@ -2,15 +2,16 @@ package fuzz
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // FuzzSegmentsIntoConn drives an ourstack connection, through the Stack and
@@ -44,21 +45,21 @@ import (
 func FuzzSegmentsIntoConn(f *testing.F) {
 	for i := range segConnStates {
 		f.Add([]byte{byte(i)})
-		f.Add([]byte{byte(i + 9), 0, byte(wire.FlagACK), 0, 0, 0, 0, 64, 10, 4, 3, 20})
+		f.Add([]byte{byte(i + 9), 0, byte(packet.ACK), 0, 0, 0, 0, 64, 10, 4, 3, 20})
 		// Data at RCV.NXT, a FIN at the right edge, a SYN in the window,
 		// an RST at SND.NXT, time.
-		f.Add([]byte{byte(i), 0, byte(wire.FlagACK | wire.FlagPSH), 0, 0, 0, 0, 64, 50,
-			1, byte(wire.FlagACK | wire.FlagFIN), 1, 0xff, 0xf0, 0, 64, 0,
-			2, byte(wire.FlagSYN), 0, 0, 10, 0, 64, 0,
-			5, 0, 30, 4, 0, byte(wire.FlagRST | wire.FlagACK), 4, 0, 0, 0, 0, 0, 3, 255})
+		f.Add([]byte{byte(i), 0, byte(packet.ACK | packet.PSH), 0, 0, 0, 0, 64, 50,
+			1, byte(packet.ACK | packet.FIN), 1, 0xff, 0xf0, 0, 64, 0,
+			2, byte(packet.SYN), 0, 0, 10, 0, 64, 0,
+			5, 0, 30, 4, 0, byte(packet.RST | packet.ACK), 4, 0, 0, 0, 0, 0, 3, 255})
 	}
 	// Fill the 4 KiB window at RCV.NXT without reading, then send data
 	// that starts just inside the right edge and runs past it.
 	fill := []byte{0}
 	for range 4 {
-		fill = append(fill, 0, byte(wire.FlagACK|wire.FlagPSH), 0, 0, 0, 0, 64, 255)
+		fill = append(fill, 0, byte(packet.ACK|packet.PSH), 0, 0, 0, 0, 64, 255)
 	}
-	fill = append(fill, 0, byte(wire.FlagACK|wire.FlagPSH), 1, 0xff, 0xe8, 0, 64, 255, 4)
+	fill = append(fill, 0, byte(packet.ACK|packet.PSH), 1, 0xff, 0xe8, 0, 64, 255, 4)
 	for _, st := range []byte{2, 5, 4, 13} { // ESTABLISHED, CLOSE-WAIT, FIN-WAIT-2, ESTABLISHED listening
 		f.Add(append([]byte{st}, fill[1:]...))
 	}
@@ -129,7 +130,7 @@ func runSegConnSteps(c *segConn, in []byte, log *[]string) {
 				return
 			}
 			seg := c.fuzzedSegment(b)
-			*log = append(*log, "send "+seg.String())
+			*log = append(*log, fmt.Sprintf("send Flags [%v], seq %d, ack %d, win %d, length %d", seg.Flags, seg.Seq, seg.Ack, seg.Window, len(seg.Payload)))
 			c.send(seg)
 		case 3:
 			b, ok := next(1)
@@ -160,8 +161,8 @@ func runSegConnSteps(c *segConn, in []byte, log *[]string) {
 
 // fuzzedSegment builds a segment from 7 bytes, near the edges of both
 // windows.
-func (c *segConn) fuzzedSegment(b []byte) wire.Segment {
-	flags := wire.Flags(b[0])
+func (c *segConn) fuzzedSegment(b []byte) packet.Segment {
+	flags := packet.Flags(b[0])
 	seqOff := seqnum.Value(int32(int16(binary.BigEndian.Uint16(b[2:]))))
 	ackOff := seqnum.Value(int32(int8(b[4])))
 	var seq seqnum.Value
@@ -179,7 +180,7 @@ func (c *segConn) fuzzedSegment(b []byte) wire.Segment {
 		seq = c.rawISS
 	}
 	seq += seqOff
-	if flags.Has(wire.FlagSYN) && !c.oursAcked {
+	if flags.Has(packet.SYN) && !c.oursAcked {
 		// The SYN ourstack takes in SYN-SENT fixes the raw peer's ISS;
 		// keep the one the raw stream is numbered from.
 		seq = c.rawISS
@@ -189,13 +190,13 @@ func (c *segConn) fuzzedSegment(b []byte) wire.Segment {
 		ack = c.oursMax // SND.NXT
 	}
 	ack += ackOff
-	seg := wire.Segment{Seq: seq, Ack: ack, Flags: flags, Window: uint16(b[5]) << 6}
-	if flags.Has(wire.FlagSYN) {
-		seg.Options = wire.Options{HasMSS: true, MSS: 1000, HasWindowScale: true, WindowScale: rawWindowScale, SACKPermitted: true}
+	seg := packet.Segment{Seq: seq, Ack: ack, Flags: flags, Window: uint16(b[5]) << 6}
+	if flags.Has(packet.SYN) {
+		seg.Options = packet.Options{HasMSS: true, MSS: 1000, HasWindowScale: true, WindowScale: rawWindowScale, SACKPermitted: true}
 	}
 	if n := int(b[6]) * 4; n > 0 {
 		start := int(int32(seq - c.rawISS - 1))
-		if flags.Has(wire.FlagSYN) {
+		if flags.Has(packet.SYN) {
 			start++ // the data follows the SYN
 		}
 		seg.Payload = make([]byte, n)

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Action is what a fault rule does to a packet.
@@ -65,7 +65,7 @@ func (d Dirs) has(dir Dir) bool {
 
 // Match picks packets by their parsed contents. It is never called for a
 // packet that does not parse.
-type Match func(p *wire.Packet) bool
+type Match func(p *packet.Packet) bool
 
 // Rule is one fault: which packets (direction, a predicate, the Nth of
 // those), how often (Times, Probability) and what happens to them (Action).
@@ -107,7 +107,7 @@ func (r *Rule) label() string {
 
 // decide reports whether the rule acts on p travelling in dir. draw gives
 // the next number of the fault stream in [0, 1).
-func (r *Rule) decide(dir Dir, p *wire.Packet, relSeq uint32, draw func() float64) bool {
+func (r *Rule) decide(dir Dir, p *packet.Packet, relSeq uint32, draw func() float64) bool {
 	if !r.Dirs.has(dir) {
 		return false
 	}
@@ -137,25 +137,25 @@ type SeqRange struct{ First, Last uint32 }
 // Matches for Rule.Match.
 
 // HasFlags matches packets with every flag in f set.
-func HasFlags(f wire.Flags) Match { return func(p *wire.Packet) bool { return p.TCP.Flags.Has(f) } }
+func HasFlags(f packet.Flags) Match { return func(p *packet.Packet) bool { return p.TCP.Flags.Has(f) } }
 
 // FlagsAre matches packets whose flags are exactly f.
-func FlagsAre(f wire.Flags) Match { return func(p *wire.Packet) bool { return p.TCP.Flags == f } }
+func FlagsAre(f packet.Flags) Match { return func(p *packet.Packet) bool { return p.TCP.Flags == f } }
 
 // WithPayload matches segments that carry data.
-func WithPayload() Match { return func(p *wire.Packet) bool { return len(p.TCP.Payload) > 0 } }
+func WithPayload() Match { return func(p *packet.Packet) bool { return len(p.TCP.Payload) > 0 } }
 
 // SeqInRange matches segments whose sequence number lies in [first, last].
 func SeqInRange(first, last seqnum.Value) Match {
-	return func(p *wire.Packet) bool { return p.TCP.Seq.InRange(first, last+1) }
+	return func(p *packet.Packet) bool { return p.TCP.Seq.InRange(first, last+1) }
 }
 
 // ToPort matches packets for destination port port.
-func ToPort(port uint16) Match { return func(p *wire.Packet) bool { return p.TCP.DstPort == port } }
+func ToPort(port uint16) Match { return func(p *packet.Packet) bool { return p.TCP.DstPort == port } }
 
 // And matches packets every m matches.
 func And(ms ...Match) Match {
-	return func(p *wire.Packet) bool {
+	return func(p *packet.Packet) bool {
 		for _, m := range ms {
 			if !m(p) {
 				return false
@@ -167,7 +167,7 @@ func And(ms ...Match) Match {
 
 // Or matches packets some m matches.
 func Or(ms ...Match) Match {
-	return func(p *wire.Packet) bool {
+	return func(p *packet.Packet) bool {
 		for _, m := range ms {
 			if m(p) {
 				return true
@@ -178,7 +178,7 @@ func Or(ms ...Match) Match {
 }
 
 // Not matches packets m does not.
-func Not(m Match) Match { return func(p *wire.Packet) bool { return !m(p) } }
+func Not(m Match) Match { return func(p *packet.Packet) bool { return !m(p) } }
 
 // corrupt flips one bit of pkt past its IP header, chosen by draw. A single
 // flipped bit always changes a ones'-complement sum, so the packet now fails

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // connect dials from the client to a listening server and returns both ends.
@@ -45,15 +45,15 @@ func readAll(t *testing.T, n *Net, c Conn, want int) []byte {
 
 func TestDropFirstSYNThenConnectOnRetransmit(t *testing.T) {
 	n := newTestNet(t, Config{Faults: []*Rule{
-		{Name: "lose the first SYN", Dirs: OnlyClientToServer, Match: HasFlags(wire.FlagSYN), Nth: 1, Action: Drop},
+		{Name: "lose the first SYN", Dirs: OnlyClientToServer, Match: HasFlags(packet.SYN), Nth: 1, Action: Drop},
 	}})
 	c, _ := connect(t, n)
 	recs := n.Trace().Records
-	if recs[0].Fate != Dropped || !recs[0].Packet.TCP.Flags.Has(wire.FlagSYN) {
+	if recs[0].Fate != Dropped || !recs[0].Packet.TCP.Flags.Has(packet.SYN) {
 		t.Fatalf("first packet %v %v, want the dropped SYN", recs[0].Packet.TCP.Flags, recs[0].Fate)
 	}
 	// RFC 6298 2.1: the initial RTO is 1 s.
-	if !recs[1].Packet.TCP.Flags.Has(wire.FlagSYN) || recs[1].At != time.Second || recs[1].Fate != Delivered {
+	if !recs[1].Packet.TCP.Flags.Has(packet.SYN) || recs[1].At != time.Second || recs[1].Fate != Delivered {
 		t.Fatalf("second packet %v at %v %v, want the SYN retransmitted at 1s", recs[1].Packet.TCP.Flags, recs[1].At, recs[1].Fate)
 	}
 	if c.State() != tcp.Established {
@@ -208,7 +208,7 @@ func TestProbabilityIsSeeded(t *testing.T) {
 // takes milliseconds.
 func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 	start := time.Now()
-	n := newTestNet(t, Config{Faults: []*Rule{{Match: HasFlags(wire.FlagSYN), Action: Drop}}})
+	n := newTestNet(t, Config{Faults: []*Rule{{Match: HasFlags(packet.SYN), Action: Drop}}})
 	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(Server), 80))
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 // may send anything), and neither they nor the trace panic.
 func TestFaultsSurviveGarbage(t *testing.T) {
 	n, client, server := rawPair(t, Config{Faults: []*Rule{
-		{Action: Corrupt}, {Action: Duplicate}, {Match: HasFlags(wire.FlagSYN), Action: Drop},
+		{Action: Corrupt}, {Action: Duplicate}, {Match: HasFlags(packet.SYN), Action: Drop},
 	}})
 	for _, b := range [][]byte{nil, {0x45}, {0x4f, 0, 0, 1}, make([]byte, 40)} {
 		client.SendBytes(b)

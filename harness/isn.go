@@ -3,8 +3,8 @@ package harness
 import (
 	"net/netip"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // isnTable remembers each direction's initial sequence number, so that
@@ -16,14 +16,14 @@ type isnTable map[dirKey]seqnum.Value
 // ISNs of its direction and of the reverse one. With learn, p may teach the
 // table its direction's ISN; a corrupted packet must not (its SYN bit may be
 // a flipped one).
-func (t *isnTable) relative(p *wire.Packet, learn bool) (seq, ack uint32) {
+func (t *isnTable) relative(p *packet.Packet, learn bool) (seq, ack uint32) {
 	if *t == nil {
 		*t = isnTable{}
 	}
 	fwd := dirKey{netip.AddrPortFrom(p.IP.Src, p.TCP.SrcPort), netip.AddrPortFrom(p.IP.Dst, p.TCP.DstPort)}
 	back := dirKey{fwd.dst, fwd.src}
 	isn, ok := (*t)[fwd]
-	if !ok || p.TCP.Flags.Has(wire.FlagSYN) {
+	if !ok || p.TCP.Flags.Has(packet.SYN) {
 		isn = p.TCP.Seq
 		if learn {
 			(*t)[fwd] = isn

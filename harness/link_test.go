@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // rawPair is two raw peers: a wire with nothing but the link model between.
@@ -20,7 +20,7 @@ func rawPair(t *testing.T, cfg Config) (*Net, *Raw, *Raw) {
 func sendN(t *testing.T, from *Raw, count, payload int) {
 	t.Helper()
 	for i := range count {
-		seg := wire.Segment{SrcPort: 1000, DstPort: 2000, Seq: seqnum.Value(1 + 100000*i), Flags: wire.FlagACK, Window: 1000,
+		seg := packet.Segment{SrcPort: 1000, DstPort: 2000, Seq: seqnum.Value(1 + 100000*i), Flags: packet.ACK, Window: 1000,
 			Payload: make([]byte, payload)}
 		if err := from.SendSegment(seg); err != nil {
 			t.Fatal(err)

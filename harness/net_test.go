@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 func newTestNet(t *testing.T, cfg Config) *Net {
@@ -58,15 +58,15 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 
 	type seg struct {
 		dir      Dir
-		flags    wire.Flags
+		flags    packet.Flags
 		seq, ack uint32
 		len      int
 	}
 	const (
-		S = wire.FlagSYN
-		A = wire.FlagACK
-		F = wire.FlagFIN
-		P = wire.FlagPSH
+		S = packet.SYN
+		A = packet.ACK
+		F = packet.FIN
+		P = packet.PSH
 	)
 	want := []seg{
 		{ClientToServer, S, 0, 0, 0},
@@ -141,7 +141,7 @@ func TestDialFromAChosenPort(t *testing.T) {
 			if err := n.RunUntil("accept", time.Second, func() bool { _, err = l.Accept(); return err == nil }); err != nil {
 				t.Fatal(err)
 			}
-			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(wire.FlagSYN) {
+			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(packet.SYN) {
 				t.Fatalf("first packet from port %d, flags %v", r.Packet.TCP.SrcPort, r.Packet.TCP.Flags)
 			}
 			if got := n.States(Client, c.ID()); !slices.Equal(got, []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established}) {

@@ -2,9 +2,10 @@ package harness
 
 import (
 	"errors"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"time"
 
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // defaultReorderHold is how long a Reorder rule holds a packet when no other
@@ -23,8 +24,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
 	copy(f.pkt, pkt)
 
-	parsed, err := wire.Parse(f.pkt)
-	var match *wire.Packet
+	parsed, err := packet.Parse(f.pkt)
+	var match *packet.Packet
 	var relSeq uint32
 	if err == nil {
 		match = &parsed
@@ -156,15 +157,14 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	r.Len = len(f.pkt)
 	r.Fate = f.fate
 	r.Notes = f.notes
-	p, err := wire.Parse(f.pkt)
-	if err != nil && !errors.Is(err, wire.ErrTCPChecksum) && !errors.Is(err, wire.ErrIPChecksum) {
+	p, err := packet.Parse(f.pkt)
+	if err != nil && !errors.Is(err, packet.ErrTCPChecksum) && !errors.Is(err, packet.ErrIPChecksum) {
 		// Parse stopped early; keep only what it filled in reliably.
-		p.TCP = wire.Segment{}
+		p.TCP = packet.Segment{}
 	}
 	r.ParseErr = err
 	r.PayloadLen = len(p.TCP.Payload)
 	p.TCP.Payload = nil
-	p.IP.Options = nil
 	r.Packet = p
 	if err == nil || r.Packet.TCP.SrcPort != 0 {
 		if opts := rawTCPOptions(f.pkt); len(opts) > 0 {
@@ -196,11 +196,11 @@ func ipHeaderLen(pkt []byte) int {
 // do not hold together.
 func rawTCPOptions(pkt []byte) []byte {
 	ihl := ipHeaderLen(pkt)
-	if ihl < wire.IPv4MinHeaderLen || len(pkt) < ihl+wire.TCPMinHeaderLen {
+	if ihl < header.IPv4MinimumSize || len(pkt) < ihl+header.TCPMinimumSize {
 		return nil
 	}
-	t := wire.TCP(pkt[ihl:])
-	if hl := t.HeaderLen(); hl < wire.TCPMinHeaderLen || hl > len(t) {
+	t := header.TCP(pkt[ihl:])
+	if hl := int(t.DataOffset()); hl < header.TCPMinimumSize || hl > len(t) {
 		return nil
 	}
 	return t.Options()

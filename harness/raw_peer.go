@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // RawPeer builds a peer with no TCP at all: a test's hand on the wire, in the
@@ -56,7 +56,7 @@ func (r *Raw) Close() error                      { return nil }
 // Send builds p and puts it on the wire. Unset addresses default to this
 // peer's and the other end's, a zero TTL to 64; the checksums and lengths
 // are computed unless ill says to keep p's.
-func (r *Raw) Send(p wire.Packet, ill wire.Illegal) error {
+func (r *Raw) Send(p packet.Packet, ill packet.Illegal) error {
 	if !p.IP.Src.IsValid() {
 		p.IP.Src = r.env.Addr
 	}
@@ -66,17 +66,16 @@ func (r *Raw) Send(p wire.Packet, ill wire.Illegal) error {
 	if p.IP.TTL == 0 {
 		p.IP.TTL = 64
 	}
-	n, err := p.Encode(r.buf, ill)
-	if err != nil {
-		return fmt.Errorf("harness: raw send: %w", err)
+	if n := packet.Len(p); n > 0xffff {
+		return fmt.Errorf("harness: raw send: a packet of %d bytes: %w", n, packet.ErrTooLong)
 	}
-	r.env.Transmit(r.buf[:n])
+	r.env.Transmit(p.Encode(ill))
 	return nil
 }
 
 // SendSegment sends seg from this peer to the other end in a plain IPv4 packet.
-func (r *Raw) SendSegment(seg wire.Segment) error {
-	return r.Send(wire.Packet{TCP: seg}, wire.Illegal{})
+func (r *Raw) SendSegment(seg packet.Segment) error {
+	return r.Send(packet.Packet{TCP: seg}, packet.Illegal{})
 }
 
 // SendBytes puts pkt on the wire as it is.
@@ -93,14 +92,14 @@ func (r *Raw) Recv() *Received {
 	}
 	in := r.inbox[0]
 	r.inbox = r.inbox[1:]
-	p, err := wire.Parse(in.bytes)
+	p, err := packet.Parse(in.bytes)
 	return &Received{Packet: p, Bytes: in.bytes, ParseErr: err, Record: in.rec}
 }
 
 // Received is a packet the raw peer took from its inbox.
 type Received struct {
 	// Packet is the parsed packet; its Payload aliases Bytes.
-	Packet   wire.Packet
+	Packet   packet.Packet
 	Bytes    []byte
 	ParseErr error
 	// Record is the packet's line in the Net's trace.

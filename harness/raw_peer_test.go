@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // TestRawDrivesGVisorThroughAHandshake plays the client by hand, segment by
@@ -20,12 +20,12 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	const iss = seqnum.Value(1000)
-	syn := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: wire.FlagSYN, Window: 65535,
-		Options: wire.Options{HasMSS: true, MSS: 1460}}
+	syn := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: packet.SYN, Window: 65535,
+		Options: packet.Options{HasMSS: true, MSS: 1460}}
 	if err := raw.SendSegment(syn); err != nil {
 		t.Fatal(err)
 	}
-	synAck, err := raw.Expect(time.Second, From(Server), Flags(wire.FlagSYN|wire.FlagACK), AbsAck(uint32(iss)+1), Len(0), HasMSS())
+	synAck, err := raw.Expect(time.Second, From(Server), Flags(packet.SYN|packet.ACK), AbsAck(uint32(iss)+1), Len(0), HasMSS())
 	if err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
@@ -37,7 +37,7 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 		t.Fatalf("Accept before the third ACK = %v, want ErrWouldBlock", err)
 	}
 	irs := synAck.Packet.TCP.Seq
-	ack := wire.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: irs + 1, Flags: wire.FlagACK, Window: 65535}
+	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: irs + 1, Flags: packet.ACK, Window: 65535}
 	if err := raw.SendSegment(ack); err != nil {
 		t.Fatal(err)
 	}
@@ -53,12 +53,12 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 	}
 
 	data := ack
-	data.Flags = wire.FlagACK | wire.FlagPSH
+	data.Flags = packet.ACK | packet.PSH
 	data.Payload = []byte("ping")
 	if err := raw.SendSegment(data); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Expect(time.Second, Flags(wire.FlagACK), Seq(1), Ack(5), Len(0)); err != nil {
+	if _, err := raw.Expect(time.Second, Flags(packet.ACK), Seq(1), Ack(5), Len(0)); err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
 	buf := make([]byte, 10)
@@ -76,10 +76,10 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 func TestRawGetsRSTForClosedPort(t *testing.T) {
 	n := newTestNet(t, Config{Seed: 7, Client: RawPeer()})
 	raw := RawOf(n, Client)
-	if err := raw.SendSegment(wire.Segment{SrcPort: 40000, DstPort: 81, Seq: 5, Flags: wire.FlagSYN, Window: 1000}); err != nil {
+	if err := raw.SendSegment(packet.Segment{SrcPort: 40000, DstPort: 81, Seq: 5, Flags: packet.SYN, Window: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Expect(time.Second, Flags(wire.FlagRST|wire.FlagACK), AbsSeq(0), AbsAck(6)); err != nil {
+	if _, err := raw.Expect(time.Second, Flags(packet.RST|packet.ACK), AbsSeq(0), AbsAck(6)); err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
 }

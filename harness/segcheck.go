@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // SegCheck is one expectation about a packet on the wire, in the spirit of
@@ -68,21 +68,21 @@ func From(side Side) SegCheck {
 }
 
 // Flags checks that the control bits are exactly f.
-func Flags(f wire.Flags) SegCheck {
+func Flags(f packet.Flags) SegCheck {
 	return SegCheck{Field: "flags", Want: "[" + f.String() + "]", Got: func(r *Record) (string, bool) {
 		return "[" + r.Packet.TCP.Flags.String() + "]", r.Packet.TCP.Flags == f
 	}}
 }
 
 // FlagsInclude checks that every bit of f is set (others may be too).
-func FlagsInclude(f wire.Flags) SegCheck {
+func FlagsInclude(f packet.Flags) SegCheck {
 	return SegCheck{Field: "flags", Want: "[" + f.String() + "+...]", Got: func(r *Record) (string, bool) {
 		return "[" + r.Packet.TCP.Flags.String() + "]", r.Packet.TCP.Flags.Has(f)
 	}}
 }
 
 // FlagsExclude checks that no bit of f is set.
-func FlagsExclude(f wire.Flags) SegCheck {
+func FlagsExclude(f packet.Flags) SegCheck {
 	return SegCheck{Field: "flags", Want: "without [" + f.String() + "]", Got: func(r *Record) (string, bool) {
 		return "[" + r.Packet.TCP.Flags.String() + "]", r.Packet.TCP.Flags&f == 0
 	}}

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Fate is what became of a packet on the wire.
@@ -65,7 +65,7 @@ type Record struct {
 	Dir         Dir
 	// Packet is the parsed packet. Its TCP.Payload and IP.Options are nil:
 	// the trace keeps headers, not data; PayloadLen is the data's length.
-	Packet     wire.Packet
+	Packet     packet.Packet
 	PayloadLen int
 	// RelSeq is the sequence number relative to the sender's ISN (the
 	// sequence number of the last SYN it sent on this connection; the first
@@ -130,15 +130,15 @@ func Events(recs []*Record) []Event {
 func CompareArrivals(a, b *Record) int { return cmp.Compare(a.arrivedOrder, b.arrivedOrder) }
 
 // Seg is the packet's TCP segment, for matching.
-func (r *Record) Seg() *wire.Segment { return &r.Packet.TCP }
+func (r *Record) Seg() *packet.Segment { return &r.Packet.TCP }
 
 // SegLen is the sequence space the segment occupies (data + SYN + FIN).
 func (r *Record) SegLen() int {
 	n := r.PayloadLen
-	if r.Packet.TCP.Flags.Has(wire.FlagSYN) {
+	if r.Packet.TCP.Flags.Has(packet.SYN) {
 		n++
 	}
-	if r.Packet.TCP.Flags.Has(wire.FlagFIN) {
+	if r.Packet.TCP.Flags.Has(packet.FIN) {
 		n++
 	}
 	return n

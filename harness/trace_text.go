@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // FormatOptions choose how a trace prints.
@@ -155,7 +155,7 @@ func formatPacket(r *Record, seqs *seqBases) string {
 	seq, ack := uint32(seg.Seq), uint32(seg.Ack)
 	if !seqs.absolute {
 		base, known := seqs.base[fwd]
-		if seg.Flags.Has(wire.FlagSYN) && known && base != seg.Seq {
+		if seg.Flags.Has(packet.SYN) && known && base != seg.Seq {
 			known = false // a new incarnation of the connection
 		}
 		if known {
@@ -169,17 +169,17 @@ func formatPacket(r *Record, seqs *seqBases) string {
 			seqs.base[fwd] = seg.Seq
 		}
 	}
-	if r.PayloadLen > 0 || seg.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) != 0 {
+	if r.PayloadLen > 0 || seg.Flags&(packet.SYN|packet.FIN|packet.RST) != 0 {
 		b.WriteString(", seq " + strconv.FormatUint(uint64(seq), 10))
 		if r.PayloadLen > 0 {
 			b.WriteString(":" + strconv.FormatUint(uint64(seq+uint32(r.PayloadLen)), 10))
 		}
 	}
-	if seg.Flags.Has(wire.FlagACK) {
+	if seg.Flags.Has(packet.ACK) {
 		b.WriteString(", ack " + strconv.FormatUint(uint64(ack), 10))
 	}
 	b.WriteString(", win " + strconv.Itoa(int(seg.Window)))
-	if seg.Flags.Has(wire.FlagURG) {
+	if seg.Flags.Has(packet.URG) {
 		b.WriteString(", urg " + strconv.Itoa(int(seg.Urgent)))
 	}
 	if len(r.TCPOptions) > 0 {

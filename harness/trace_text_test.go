@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"io"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,17 +12,17 @@ import (
 
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // handshakeTrace builds the records of a handshake and one data segment by
 // hand, as a Net would hold them.
 func handshakeTrace() *Trace {
-	c, s := wire.Addr4(192, 0, 2, 1), wire.Addr4(192, 0, 2, 2)
-	pkt := func(from, sport, dport int, seq, ack uint32, f wire.Flags, opts []byte) wire.Packet {
-		p := wire.Packet{TCP: wire.Segment{SrcPort: uint16(sport), DstPort: uint16(dport), Seq: 0, Flags: f, Window: 64240}}
+	c, s := netip.AddrFrom4([4]byte{192, 0, 2, 1}), netip.AddrFrom4([4]byte{192, 0, 2, 2})
+	pkt := func(from, sport, dport int, seq, ack uint32, f packet.Flags, opts []byte) packet.Packet {
+		p := packet.Packet{TCP: packet.Segment{SrcPort: uint16(sport), DstPort: uint16(dport), Seq: 0, Flags: f, Window: 64240}}
 		p.TCP.Seq, p.TCP.Ack = seqnumV(seq), seqnumV(ack)
 		if from == 1 {
 			p.IP.Src, p.IP.Dst = c, s
@@ -32,13 +33,13 @@ func handshakeTrace() *Trace {
 	}
 	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
 	recs := []*Record{
-		{At: 12*time.Second + 100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, wire.FlagSYN, nil), TCPOptions: synOpts,
+		{At: 12*time.Second + 100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, packet.SYN, nil), TCPOptions: synOpts,
 			States: [2]tcp.State{tcp.SynSent, tcp.SynReceived}},
-		{At: 12*time.Second + 1100*time.Microsecond, Dir: ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, wire.FlagSYN|wire.FlagACK, nil), TCPOptions: synOpts,
+		{At: 12*time.Second + 1100*time.Microsecond, Dir: ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, packet.SYN|packet.ACK, nil), TCPOptions: synOpts,
 			States: [2]tcp.State{tcp.Established, tcp.SynReceived}},
-		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, wire.FlagACK, nil),
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK, nil),
 			States: [2]tcp.State{tcp.Established, tcp.Established}},
-		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, wire.FlagACK|wire.FlagPSH, nil), PayloadLen: 5,
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK|packet.PSH, nil), PayloadLen: 5,
 			Fate: Dropped, Notes: []string{"loss"}, States: [2]tcp.State{tcp.Established, tcp.Established}},
 	}
 	return &Trace{Records: recs}
@@ -102,7 +103,7 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 		if !ci.Timestamp.Equal(Epoch.Add(recs[i].At)) || len(data) != recs[i].Len {
 			t.Fatalf("packet %d: pcap %v %d bytes, trace %v %d bytes", i, ci.Timestamp, len(data), Epoch.Add(recs[i].At), recs[i].Len)
 		}
-		p, err := wire.Parse(data)
+		p, err := packet.Parse(data)
 		if err != nil || p.TCP.Seq != recs[i].Packet.TCP.Seq {
 			t.Fatalf("packet %d does not parse as the trace's: %v", i, err)
 		}

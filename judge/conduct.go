@@ -2,9 +2,9 @@ package judge
 
 import (
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // CleanWire reports whether the wire did nothing to recs but carry them:
@@ -62,7 +62,7 @@ func Resends(recs []*harness.Record) []*harness.Record {
 			}
 			// What the receiving end, as a sender, now knows of its peer.
 			s := get(flow{conn, 1 - r.Dir})
-			if seg.Flags.Has(wire.FlagACK) {
+			if seg.Flags.Has(packet.ACK) {
 				if ack := seqnum.Value(r.RelAck); !s.heard || s.acked.LessThan(ack) {
 					s.acked, s.heard = ack, true
 				}
@@ -72,7 +72,7 @@ func Resends(recs []*harness.Record) []*harness.Record {
 		}
 		f := flow{conn, r.Dir}
 		s := get(f)
-		if seg.Flags.Has(wire.FlagSYN) {
+		if seg.Flags.Has(packet.SYN) {
 			*s = sender{}
 		}
 		if r.PayloadLen == 0 {

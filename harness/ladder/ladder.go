@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // DefaultMaxPackets bounds how many segments a diagram draws: a 16 MiB
@@ -122,7 +122,7 @@ func keep(all []*harness.Record, max int) []bool {
 	mark(0, max/3)
 	mark(len(all)-max/6, len(all))
 	for i, r := range all {
-		if r.Packet.TCP.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) != 0 {
+		if r.Packet.TCP.Flags&(packet.SYN|packet.FIN|packet.RST) != 0 {
 			mark(i-2, i+4)
 		}
 	}
@@ -286,12 +286,12 @@ func Label(r *harness.Record, absolute bool) string {
 	}
 	if absolute {
 		fmt.Fprintf(&b, " seq=%d", uint32(seg.Seq))
-		if seg.Flags.Has(wire.FlagACK) {
+		if seg.Flags.Has(packet.ACK) {
 			fmt.Fprintf(&b, " ack=%d", uint32(seg.Ack))
 		}
 	} else {
 		fmt.Fprintf(&b, " seq=%s", symbolic(own, r.RelSeq))
-		if seg.Flags.Has(wire.FlagACK) {
+		if seg.Flags.Has(packet.ACK) {
 			fmt.Fprintf(&b, " ack=%s", symbolic(other, r.RelAck))
 		}
 	}
@@ -317,13 +317,13 @@ func symbolic(base string, rel uint32) string {
 }
 
 // FlagNames spells the control bits as RFC drawings do: "SYN,ACK".
-func FlagNames(f wire.Flags) string {
+func FlagNames(f packet.Flags) string {
 	names := []struct {
-		flag wire.Flags
+		flag packet.Flags
 		name string
 	}{
-		{wire.FlagSYN, "SYN"}, {wire.FlagFIN, "FIN"}, {wire.FlagRST, "RST"}, {wire.FlagPSH, "PSH"},
-		{wire.FlagACK, "ACK"}, {wire.FlagURG, "URG"}, {wire.FlagECE, "ECE"}, {wire.FlagCWR, "CWR"},
+		{packet.SYN, "SYN"}, {packet.FIN, "FIN"}, {packet.RST, "RST"}, {packet.PSH, "PSH"},
+		{packet.ACK, "ACK"}, {packet.URG, "URG"}, {packet.ECE, "ECE"}, {packet.CWR, "CWR"},
 	}
 	var parts []string
 	for _, n := range names {

@@ -14,7 +14,7 @@ import (
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/ladder"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // runTrace runs a catalogue scenario gVisor to gVisor and returns its trace.
@@ -210,7 +210,7 @@ func TestLongTraceKeepsItsOpeningAndClose(t *testing.T) {
 		drawn[a.Record] = true
 	}
 	for _, r := range trace.Records {
-		if r.Packet.TCP.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) != 0 && !drawn[r] {
+		if r.Packet.TCP.Flags&(packet.SYN|packet.FIN|packet.RST) != 0 && !drawn[r] {
 			t.Errorf("segment #%d (%s) carries SYN, FIN or RST and is not drawn", r.Index, ladder.Label(r, false))
 		}
 	}

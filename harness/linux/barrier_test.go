@@ -3,7 +3,7 @@ package linux
 import (
 	"testing"
 
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // immediateACKs sends n one-byte segments on an established connection and
@@ -20,11 +20,11 @@ func immediateACKs(t *testing.T, cfg Config, n int) int {
 			t.Fatal(err)
 		}
 		for _, b := range pkts {
-			p, err := wire.Parse(b)
+			p, err := packet.Parse(b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.TCP.Flags == wire.FlagACK && p.TCP.Ack == e.sndNxt {
+			if p.TCP.Flags == packet.ACK && p.TCP.Ack == e.sndNxt {
 				acked++
 			}
 		}

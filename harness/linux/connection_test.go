@@ -7,9 +7,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // rawEnd is the test's end of one connection with a Linux socket: the
@@ -28,10 +28,10 @@ func establish(t *testing.T, h *Host, port uint16) (*Conn, *rawEnd) {
 		t.Fatal(err)
 	}
 	e := &rawEnd{port: 41000, linuxPort: port, sndNxt: 1 << 31}
-	send(t, h, segment(t, h, e.port, port, e.sndNxt, 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
+	send(t, h, segment(t, h, e.port, port, e.sndNxt, 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
 	e.sndNxt++
 	synack := expect(t, h).TCP
-	if synack.Flags != wire.FlagSYN|wire.FlagACK {
+	if synack.Flags != packet.SYN|packet.ACK {
 		t.Fatalf("got %v, want SYN-ACK", &synack)
 	}
 	e.rcvNxt = synack.Seq + 1
@@ -46,24 +46,24 @@ func establish(t *testing.T, h *Host, port uint16) (*Conn, *rawEnd) {
 // ack sends a bare ACK of everything received.
 func (e *rawEnd) ack(t *testing.T, h *Host) {
 	t.Helper()
-	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, e.rcvNxt, wire.FlagACK, wire.Options{}, nil))
+	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, e.rcvNxt, packet.ACK, packet.Options{}, nil))
 }
 
 // sendData sends payload (with FIN if fin) and advances sndNxt.
 func (e *rawEnd) sendData(t *testing.T, h *Host, payload []byte, fin bool) {
 	t.Helper()
-	flags := wire.FlagACK | wire.FlagPSH
+	flags := packet.ACK | packet.PSH
 	if fin {
-		flags |= wire.FlagFIN
+		flags |= packet.FIN
 	}
-	seg := wire.Segment{Payload: payload, Flags: flags}
-	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, e.rcvNxt, flags, wire.Options{}, payload))
+	seg := packet.Segment{Payload: payload, Flags: flags}
+	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, e.rcvNxt, flags, packet.Options{}, payload))
 	e.sndNxt = e.sndNxt.Add(seg.Len())
 }
 
 // expectSegment reads the next segment and checks its flags, seq (against
 // rcvNxt) and ack (against sndNxt), then advances rcvNxt past it.
-func (e *rawEnd) expectSegment(t *testing.T, h *Host, flags wire.Flags) wire.Segment {
+func (e *rawEnd) expectSegment(t *testing.T, h *Host, flags packet.Flags) packet.Segment {
 	t.Helper()
 	seg := expect(t, h).TCP
 	if seg.Flags != flags || seg.Seq != e.rcvNxt || seg.Ack != e.sndNxt {
@@ -89,7 +89,7 @@ func TestDataThenActiveClose(t *testing.T) {
 	if n, err := c.TryWrite([]byte("hello")); n != 5 || err != nil {
 		t.Fatalf("TryWrite: %d, %v", n, err)
 	}
-	if seg := e.expectSegment(t, h, wire.FlagACK|wire.FlagPSH); string(seg.Payload) != "hello" {
+	if seg := e.expectSegment(t, h, packet.ACK|packet.PSH); string(seg.Payload) != "hello" {
 		t.Fatalf("payload %q", seg.Payload)
 	}
 	e.ack(t, h)
@@ -99,7 +99,7 @@ func TestDataThenActiveClose(t *testing.T) {
 		t.Fatalf("TryRead with nothing received: %v, want ErrWouldBlock", err)
 	}
 	e.sendData(t, h, []byte("world"), false)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	if n, err := c.TryRead(buf); err != nil || string(buf[:n]) != "world" {
 		t.Fatalf("TryRead: %q, %v", buf[:n], err)
 	}
@@ -107,14 +107,14 @@ func TestDataThenActiveClose(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	st, err := c.State()
 	wantState(t, "after Close", st, err, tcp.FinWait1)
 	e.ack(t, h)
 	st, err = c.State()
 	wantState(t, "after our ACK of its FIN", st, err, tcp.FinWait2)
 	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	st, err = c.State()
 	wantState(t, "after our FIN", st, err, tcp.TimeWait)
 }
@@ -127,13 +127,13 @@ func TestCloseWriteThenRead(t *testing.T) {
 	if err := c.CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	e.ack(t, h)
 	st, err := c.State()
 	wantState(t, "after CloseWrite and our ACK", st, err, tcp.FinWait2)
 
 	e.sendData(t, h, []byte("more"), true)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	buf := make([]byte, 64)
 	if n, err := c.TryRead(buf); err != nil || string(buf[:n]) != "more" {
 		t.Fatalf("TryRead: %q, %v", buf[:n], err)
@@ -157,7 +157,7 @@ func TestAbortSendsRST(t *testing.T) {
 		t.Fatal(err)
 	}
 	rst := expect(t, h).TCP
-	if !rst.Flags.Has(wire.FlagRST) || rst.Seq != e.rcvNxt {
+	if !rst.Flags.Has(packet.RST) || rst.Seq != e.rcvNxt {
 		t.Fatalf("got %v, want RST seq %d", &rst, e.rcvNxt)
 	}
 	st, err := h.State(id)
@@ -172,7 +172,7 @@ func TestAbortSendsRST(t *testing.T) {
 func TestPeerReset(t *testing.T) {
 	h := openHost(t, Config{})
 	c, e := establish(t, h, 8084)
-	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, 0, wire.FlagRST, wire.Options{}, nil))
+	send(t, h, segment(t, h, e.port, e.linuxPort, e.sndNxt, 0, packet.RST, packet.Options{}, nil))
 	if _, err := c.TryRead(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("TryRead after RST: %v, want ECONNRESET", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // A segment with a bad checksum is counted by the namespace's TCP (InErrs,
@@ -23,7 +23,7 @@ func TestBadChecksumCounted(t *testing.T) {
 	if before["Tcp.InErrs"] != 0 || before["Tcp.InSegs"] != 0 {
 		t.Fatalf("a new namespace's counters are not zero: %v", before)
 	}
-	pkt := segment(t, h, 40003, 81, 1, 0, wire.FlagSYN, wire.Options{}, nil)
+	pkt := segment(t, h, 40003, 81, 1, 0, packet.SYN, packet.Options{}, nil)
 	pkt[len(pkt)-1] ^= 0x10 // the urgent pointer's low byte: the TCP checksum no longer holds
 	send(t, h, pkt)
 	expectNothing(t, h, 0)

@@ -6,9 +6,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // Every socket the slow dump lists, the exact lookup finds with the same
@@ -22,13 +22,13 @@ func TestLookupAgreesWithDump(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	// ESTABLISHED, on another listener.
 	establishedConn, _ := establish(t, h, 8092)
 	// SYN-RECEIVED: a SYN to the second listener, never completed.
-	send(t, h, segment(t, h, 41001, 8092, seqnum.Value(5), 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
+	send(t, h, segment(t, h, 41001, 8092, seqnum.Value(5), 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
 	expect(t, h)
 
 	all, err := h.diag.dump()
@@ -71,7 +71,7 @@ func TestLookupReadsBytesAcked(t *testing.T) {
 	if _, err := c.TryWrite([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagPSH)
+	e.expectSegment(t, h, packet.ACK|packet.PSH)
 	sent, _, _ := h.diag.lookup(c.ID())
 	if sent.Timer != diagTimerRetrans || sent.BytesAcked != before.BytesAcked {
 		t.Fatalf("after sending: timer %d, bytes acked %d; want the retransmission timer and %d", sent.Timer, sent.BytesAcked, before.BytesAcked)

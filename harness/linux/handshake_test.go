@@ -6,9 +6,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // A SYN to a Linux listener: SYN-ACK with ack = our ISN + 1 and an MSS
@@ -25,12 +25,12 @@ func TestPassiveOpen(t *testing.T) {
 	}
 	const iss = seqnum.Value(1000)
 	const sport = 40000
-	send(t, h, segment(t, h, sport, 8080, iss, 0, wire.FlagSYN,
-		wire.Options{HasMSS: true, MSS: 1460}, nil))
+	send(t, h, segment(t, h, sport, 8080, iss, 0, packet.SYN,
+		packet.Options{HasMSS: true, MSS: 1460}, nil))
 
 	synack := expect(t, h)
 	seg := synack.TCP
-	if seg.Flags != wire.FlagSYN|wire.FlagACK {
+	if seg.Flags != packet.SYN|packet.ACK {
 		t.Fatalf("got %v, want SYN-ACK", &seg)
 	}
 	if seg.Ack != iss+1 {
@@ -54,7 +54,7 @@ func TestPassiveOpen(t *testing.T) {
 		t.Fatalf("TryAccept before the handshake completed: %v, want ErrWouldBlock", err)
 	}
 
-	send(t, h, segment(t, h, sport, 8080, iss+1, seg.Seq+1, wire.FlagACK, wire.Options{}, nil))
+	send(t, h, segment(t, h, sport, 8080, iss+1, seg.Seq+1, packet.ACK, packet.Options{}, nil))
 	c, err := l.TryAccept()
 	if err != nil {
 		t.Fatalf("TryAccept after the third ACK: %v", err)
@@ -79,7 +79,7 @@ func TestActiveOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	syn := expect(t, h).TCP
-	if syn.Flags != wire.FlagSYN {
+	if syn.Flags != packet.SYN {
 		t.Fatalf("got %v, want SYN", &syn)
 	}
 	if syn.DstPort != 9000 || syn.SrcPort != c.ID().LocalPort {
@@ -96,10 +96,10 @@ func TestActiveOpen(t *testing.T) {
 	}
 
 	const iss = seqnum.Value(5000)
-	send(t, h, segment(t, h, 9000, syn.SrcPort, iss, syn.Seq+1, wire.FlagSYN|wire.FlagACK,
-		wire.Options{HasMSS: true, MSS: 1460}, nil))
+	send(t, h, segment(t, h, 9000, syn.SrcPort, iss, syn.Seq+1, packet.SYN|packet.ACK,
+		packet.Options{HasMSS: true, MSS: 1460}, nil))
 	ack := expect(t, h).TCP
-	if ack.Flags != wire.FlagACK || ack.Seq != syn.Seq+1 || ack.Ack != iss+1 {
+	if ack.Flags != packet.ACK || ack.Seq != syn.Seq+1 || ack.Ack != iss+1 {
 		t.Fatalf("got %v, want ACK seq %d ack %d", &ack, syn.Seq+1, iss+1)
 	}
 	if err := c.Connected(); err != nil {
@@ -115,9 +115,9 @@ func TestActiveOpen(t *testing.T) {
 func TestSYNToClosedPort(t *testing.T) {
 	h := openHost(t, Config{})
 	const iss = seqnum.Value(77)
-	send(t, h, segment(t, h, 40001, 81, iss, 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
+	send(t, h, segment(t, h, 40001, 81, iss, 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
 	rst := expect(t, h).TCP
-	if rst.Flags != wire.FlagRST|wire.FlagACK || rst.Seq != 0 || rst.Ack != iss+1 {
+	if rst.Flags != packet.RST|packet.ACK || rst.Seq != 0 || rst.Ack != iss+1 {
 		t.Fatalf("got %v, want RST+ACK seq 0 ack %d", &rst, iss+1)
 	}
 	if rst.SrcPort != 81 || rst.DstPort != 40001 {
@@ -133,7 +133,7 @@ func TestConnectRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	syn := expect(t, h).TCP
-	send(t, h, segment(t, h, 9001, syn.SrcPort, 0, syn.Seq+1, wire.FlagRST|wire.FlagACK, wire.Options{}, nil))
+	send(t, h, segment(t, h, 9001, syn.SrcPort, 0, syn.Seq+1, packet.RST|packet.ACK, packet.Options{}, nil))
 	if err := c.Connected(); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("Connected after RST: %v, want connection refused", err)
 	}
@@ -150,8 +150,8 @@ func TestSYNFromOutsideThePrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	far := netip.MustParseAddr("198.51.100.7") // TEST-NET-2
-	send(t, h, segmentFrom(t, far, h, 40002, 8085, 9, 0, wire.FlagSYN, wire.Options{HasMSS: true, MSS: 1460}, nil))
-	if seg := expectTo(t, h, far).TCP; seg.Flags != wire.FlagSYN|wire.FlagACK || seg.Ack != 10 {
+	send(t, h, segmentFrom(t, far, h, 40002, 8085, 9, 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
+	if seg := expectTo(t, h, far).TCP; seg.Flags != packet.SYN|packet.ACK || seg.Ack != 10 {
 		t.Fatalf("got %v, want SYN-ACK ack 10", &seg)
 	}
 }

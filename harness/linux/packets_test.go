@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // harnessAddr is the harness's end of the TUN in these tests.
@@ -53,27 +53,22 @@ func checkNoGoroutineLeak(t *testing.T, before int) {
 }
 
 // segment builds an IPv4+TCP packet from the harness to the Host.
-func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags wire.Flags, opts wire.Options, payload []byte) []byte {
+func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags packet.Flags, opts packet.Options, payload []byte) []byte {
 	t.Helper()
 	return segmentFrom(t, harnessAddr, h, sport, dport, seq, ack, flags, opts, payload)
 }
 
 // segmentFrom is segment from any source address.
-func segmentFrom(t *testing.T, src netip.Addr, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags wire.Flags, opts wire.Options, payload []byte) []byte {
+func segmentFrom(t *testing.T, src netip.Addr, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags packet.Flags, opts packet.Options, payload []byte) []byte {
 	t.Helper()
-	p := wire.Packet{
-		IP: wire.IPv4Fields{TTL: 64, Flags: wire.IPv4DontFragment, Src: src, Dst: h.Addr()},
-		TCP: wire.Segment{
+	p := packet.Packet{
+		IP: packet.IPv4{TTL: 64, DontFragment: true, Src: src, Dst: h.Addr()},
+		TCP: packet.Segment{
 			SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack,
 			Flags: flags, Window: 65535, Options: opts, Payload: payload,
 		},
 	}
-	buf := make([]byte, p.Len())
-	n, err := p.Encode(buf, wire.Illegal{})
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-	return buf[:n]
+	return p.Encode(packet.Illegal{})
 }
 
 // send writes pkt to the TUN.
@@ -90,19 +85,19 @@ const expectTimeout = 5 * time.Second
 
 // expect reads the next packet from the kernel and parses it; Parse checks
 // both checksums, so a packet with a bad one fails here.
-func expect(t *testing.T, h *Host) wire.Packet {
+func expect(t *testing.T, h *Host) packet.Packet {
 	t.Helper()
 	return expectTo(t, h, harnessAddr)
 }
 
 // expectTo is expect for a packet to dst.
-func expectTo(t *testing.T, h *Host, dst netip.Addr) wire.Packet {
+func expectTo(t *testing.T, h *Host, dst netip.Addr) packet.Packet {
 	t.Helper()
 	b, err := h.ReadPacket(expectTimeout)
 	if err != nil {
 		t.Fatalf("ReadPacket: %v", err)
 	}
-	p, err := wire.Parse(b)
+	p, err := packet.Parse(b)
 	if err != nil {
 		t.Fatalf("the kernel sent a packet Parse rejects: %v (% x)", err, b)
 	}
@@ -117,7 +112,7 @@ func expectTo(t *testing.T, h *Host, dst netip.Addr) wire.Packet {
 func expectNothing(t *testing.T, h *Host, d time.Duration) {
 	t.Helper()
 	if b, err := h.ReadPacket(d); err == nil {
-		p, _ := wire.Parse(b)
+		p, _ := packet.Parse(b)
 		t.Fatalf("unexpected packet from the kernel: %v", &p.TCP)
 	}
 }

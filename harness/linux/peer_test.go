@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
 
 // newNet builds a Net, skipping the test when a Linux peer is unavailable.
@@ -99,13 +99,13 @@ func checkHandshake(t *testing.T, recs []*harness.Record) {
 		t.Fatalf("%d packets after accept, want the three of a handshake", len(recs))
 	}
 	syn, synack, ack := recs[0].Seg(), recs[1].Seg(), recs[2].Seg()
-	if syn.Flags != wire.FlagSYN || recs[0].Dir != harness.ClientToServer || !syn.Options.HasMSS {
+	if syn.Flags != packet.SYN || recs[0].Dir != harness.ClientToServer || !syn.Options.HasMSS {
 		t.Errorf("first packet %v %v, want the client's SYN with MSS", recs[0].Dir, syn)
 	}
-	if synack.Flags != wire.FlagSYN|wire.FlagACK || synack.Ack != syn.Seq+1 || !synack.Options.HasMSS {
+	if synack.Flags != packet.SYN|packet.ACK || synack.Ack != syn.Seq+1 || !synack.Options.HasMSS {
 		t.Errorf("second packet %v, want SYN-ACK ack %d with MSS", synack, syn.Seq+1)
 	}
-	if ack.Flags != wire.FlagACK || ack.Seq != syn.Seq+1 || ack.Ack != synack.Seq+1 {
+	if ack.Flags != packet.ACK || ack.Seq != syn.Seq+1 || ack.Ack != synack.Seq+1 {
 		t.Errorf("third packet %v, want ACK seq %d ack %d", ack, syn.Seq+1, synack.Seq+1)
 	}
 }
@@ -162,7 +162,7 @@ func TestPeerReportsNothingForUnknownConnection(t *testing.T) {
 	if _, err := p.Listen(8094); err != nil {
 		t.Fatal(err)
 	}
-	p.Deliver(segment(t, p.host, 41002, 8094, 1, 1, wire.FlagACK, wire.Options{}, nil))
+	p.Deliver(segment(t, p.host, 41002, 8094, 1, 1, packet.ACK, packet.Options{}, nil))
 	p.Settle()
 	if len(changes) != 1 || changes[0].From != tcp.Closed || changes[0].To != tcp.Listen || changes[0].ID.RemotePort != 0 {
 		t.Fatalf("state changes %+v, want only the listener's CLOSED -> LISTEN", changes)

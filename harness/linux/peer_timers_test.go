@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/wire"
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // Linux's first two SYNs are lost. Its retransmission timer (1 s, RFC 6298
@@ -24,7 +24,7 @@ func TestMirroredSYNRetransmission(t *testing.T) {
 		Server: harness.GVisor(harness.GVisorOptions{}),
 		Faults: []*harness.Rule{{
 			Name: "lose two SYNs", Dirs: harness.OnlyClientToServer,
-			Match: harness.FlagsAre(wire.FlagSYN), Times: 2, Action: harness.Drop,
+			Match: harness.FlagsAre(packet.SYN), Times: 2, Action: harness.Drop,
 		}},
 	})
 	l, err := n.Server().Listen(80)
@@ -43,7 +43,7 @@ func TestMirroredSYNRetransmission(t *testing.T) {
 	}
 	var syns []*harness.Record
 	for _, r := range n.Trace().Records {
-		if r.Seg().Flags == wire.FlagSYN {
+		if r.Seg().Flags == packet.SYN {
 			syns = append(syns, r)
 		}
 	}
@@ -102,9 +102,9 @@ func TestTimeWaitMirroredOnlyWhenAsked(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	s, found, err := h.diag.lookup(c.ID())
 	if err != nil || !found || s.Timer != diagTimerTimeWait {
 		t.Fatalf("lookup: %+v, found %v, %v; want a TIME-WAIT timer", s, found, err)
@@ -137,7 +137,7 @@ func TestReArmedTimerMirroredFromNow(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e.expectSegment(t, h, wire.FlagACK|wire.FlagFIN)
+	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	e.ack(t, h)
 	clock := harness.NewClock()
 	var k kernelTimers
@@ -155,7 +155,7 @@ func TestReArmedTimerMirroredFromNow(t *testing.T) {
 	}
 	clock.AdvanceTo(time.Second)
 	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, wire.FlagACK)
+	e.expectSegment(t, h, packet.ACK)
 	if s := observe(); s.State != linuxTimeWait {
 		t.Fatalf("after our FIN: state %d, want TIME-WAIT", s.State)
 	}

@@ -1,0 +1,130 @@
+package packet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+)
+
+// What Parse reports about a packet it cannot describe, or one whose
+// checksum is wrong (then the Packet is filled in all the same).
+var (
+	ErrMalformed   = errors.New("not a readable IPv4/TCP packet")
+	ErrIPChecksum  = errors.New("bad IPv4 header checksum")
+	ErrTCPChecksum = errors.New("bad TCP checksum")
+)
+
+// Parse reads an IPv4 packet carrying a TCP segment with gVisor's header
+// package. A packet it cannot read (truncated, not IPv4, not TCP, a
+// fragment, a data offset or an option length past the end) fails with an
+// error wrapping ErrMalformed. A bad checksum fails with ErrIPChecksum or
+// ErrTCPChecksum, with the Packet filled in, so that a trace can print the
+// corrupted packet. Payload aliases b.
+func Parse(b []byte) (Packet, error) {
+	var p Packet
+	ip := header.IPv4(b)
+	if !ip.IsValid(len(b)) {
+		return p, fmt.Errorf("%w: not a whole IPv4 header and payload (%d bytes)", ErrMalformed, len(b))
+	}
+	if int(ip.TotalLength()) != len(b) {
+		return p, fmt.Errorf("%w: IPv4 total length %d, packet %d bytes", ErrMalformed, ip.TotalLength(), len(b))
+	}
+	if ip.Protocol() != uint8(header.TCPProtocolNumber) {
+		return p, fmt.Errorf("%w: IP protocol %d, not TCP", ErrMalformed, ip.Protocol())
+	}
+	if ip.FragmentOffset() != 0 || ip.Flags()&header.IPv4FlagMoreFragments != 0 {
+		return p, fmt.Errorf("%w: an IPv4 fragment", ErrMalformed)
+	}
+	p.IP = IPv4{
+		TOS: tos(ip), ID: ip.ID(), DontFragment: ip.Flags()&header.IPv4FlagDontFragment != 0, TTL: ip.TTL(), Checksum: ip.Checksum(),
+		Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress()),
+	}
+	t := header.TCP(ip.Payload())
+	if len(t) < header.TCPMinimumSize {
+		return p, fmt.Errorf("%w: TCP header truncated (%d bytes)", ErrMalformed, len(t))
+	}
+	off := int(t.DataOffset())
+	if off < header.TCPMinimumSize || off > len(t) {
+		return p, fmt.Errorf("%w: TCP data offset %d in a %d-byte segment", ErrMalformed, off, len(t))
+	}
+	p.TCP = Segment{
+		SrcPort: t.SourcePort(), DstPort: t.DestinationPort(),
+		Seq: seqnum.Value(t.SequenceNumber()), Ack: seqnum.Value(t.AckNumber()),
+		DataOffset: uint8(off / 4), Flags: Flags(t.Flags()), Window: t.WindowSize(),
+		Checksum: t.Checksum(), Urgent: t.UrgentPointer(), Payload: t[off:],
+	}
+	if err := parseOptions(t[header.TCPMinimumSize:off], &p.TCP.Options); err != nil {
+		return p, err
+	}
+	if !ip.IsChecksumValid() {
+		return p, ErrIPChecksum
+	}
+	payload := p.TCP.Payload
+	if !t.IsChecksumValid(ip.SourceAddress(), ip.DestinationAddress(), checksum.Checksum(payload, 0), uint16(len(payload))) {
+		return p, ErrTCPChecksum
+	}
+	return p, nil
+}
+
+func tos(ip header.IPv4) uint8 {
+	t, _ := ip.TOS()
+	return t
+}
+
+func addr(a tcpip.Address) netip.Addr {
+	if a.Len() != 4 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4(a.As4())
+}
+
+// parseOptions walks the option list (RFC 9293 3.1: kind, length, data;
+// End of Option List and No-Operation are one byte) and keeps the options
+// Options names, with whether each was present. An unknown option is
+// skipped by its length, as a receiver must (RFC 9293 3.1, MUST-68).
+func parseOptions(b []byte, o *Options) error {
+	for i := 0; i < len(b); {
+		kind := b[i]
+		switch kind {
+		case header.TCPOptionEOL:
+			return nil
+		case header.TCPOptionNOP:
+			i++
+			continue
+		}
+		if i+1 >= len(b) || int(b[i+1]) < 2 || i+int(b[i+1]) > len(b) {
+			return fmt.Errorf("%w: TCP option %d at byte %d runs past the header", ErrMalformed, kind, i)
+		}
+		data := b[i+2 : i+int(b[i+1])]
+		switch {
+		case kind == header.TCPOptionMSS && len(data) == 2:
+			o.HasMSS, o.MSS = true, binary.BigEndian.Uint16(data)
+		case kind == header.TCPOptionWS && len(data) == 1:
+			o.HasWindowScale, o.WindowScale = true, data[0]
+		case kind == header.TCPOptionSACKPermitted && len(data) == 0:
+			o.SACKPermitted = true
+		case kind == header.TCPOptionTS && len(data) == 8:
+			o.HasTimestamps = true
+			o.TSVal, o.TSEcr = binary.BigEndian.Uint32(data), binary.BigEndian.Uint32(data[4:])
+		case kind == header.TCPOptionSACK && len(data)%8 == 0:
+			o.NumSACKBlocks = min(len(data)/8, MaxSACKBlocks)
+			for k := range o.NumSACKBlocks {
+				o.SACKBlocks[k] = SACKBlock{
+					Left:  seqnum.Value(binary.BigEndian.Uint32(data[8*k:])),
+					Right: seqnum.Value(binary.BigEndian.Uint32(data[8*k+4:])),
+				}
+			}
+		case kind <= header.TCPOptionSACK || kind == header.TCPOptionTS:
+			return fmt.Errorf("%w: TCP option %d with length %d", ErrMalformed, kind, len(data)+2)
+		}
+		i += len(data) + 2
+	}
+	return nil
+}
