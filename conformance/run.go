@@ -82,7 +82,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 		MSL: setup.MSL, Port: 80, Patience: setup.Patience}
 	res.Err = e.run()
 	if res.Err == nil {
-		res.Err = e.judgeConduct()
+		res.Err = e.judgeCell()
 	}
 	res.Elapsed = n.Now()
 	res.Observations, res.Deviations = e.Observations(), e.DeviationsSeen()

@@ -149,7 +149,7 @@ func (r *interopRun) checkOurPaths() {
 		if r.ends[s].kind != "ours" {
 			continue
 		}
-		if bad := checkChanges(r.net.Trace().Changes, s); bad != "" {
+		if bad := judge.StatePaths(r.net.Trace().Changes, s); bad != "" {
 			r.violate("ourstack (%s): %s", s, bad)
 		}
 	}

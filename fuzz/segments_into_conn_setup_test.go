@@ -8,6 +8,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
@@ -252,7 +253,7 @@ func TestSegConnReachesEachState(t *testing.T) {
 			if len(c.violations) > 0 {
 				t.Errorf("%v passive=%v: %v", st, passive, c.violations)
 			}
-			if bad := checkChanges(c.net.Trace().Changes, c.oursSide); bad != "" {
+			if bad := judge.StatePaths(c.net.Trace().Changes, c.oursSide); bad != "" {
 				t.Errorf("%v passive=%v: %s", st, passive, bad)
 			}
 			c.net.Close()

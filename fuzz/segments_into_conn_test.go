@@ -10,6 +10,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
@@ -88,7 +89,7 @@ func FuzzSegmentsIntoConn(f *testing.F) {
 		if st := c.state(); needsTimer(st) || st == tcp.TimeWait {
 			c.violate("after 30 minutes of silence ourstack is still in %v", st)
 		}
-		if bad := checkChanges(c.net.Trace().Changes, c.oursSide); bad != "" {
+		if bad := judge.StatePaths(c.net.Trace().Changes, c.oursSide); bad != "" {
 			c.violate("%s", bad)
 		}
 		if len(c.violations) > 0 {

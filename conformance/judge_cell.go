@@ -7,15 +7,26 @@ import (
 	"github.com/tcpbed/tcpbed/judge"
 )
 
-// judgeConduct applies the judge's conduct rules to a cell that passed its
-// own checks: a verdict judges how the stacks got there, not only what
-// arrived. On a wire that lost, delayed and duplicated nothing, and into
+// judgeCell applies the judge's rules to every cell that passed its own
+// checks: a verdict judges how the stacks got there, not only what
+// arrived. Each stack's connections moved along the state diagram. On a wire that lost, delayed and duplicated nothing, and into
 // which the scenario injected nothing, no stack sends data twice: a resend
 // there is a retransmission timer that fired or a loss guessed with
 // nothing lost (RFC 6298 5, RFC 5681 3.2, RFC 8985 6.2). Ends that keep no
 // state (the raw peer) send what a test built, and are not judged; a
 // Linux end's resends are noted, not judged (see below).
-func (e *Env) judgeConduct() error {
+func (e *Env) judgeCell() error {
+	// Every stack's connections went along RFC 9293's state diagram. A
+	// Linux end's states are read from sock_diag on real time, and may
+	// skip a state between two readings: its paths are not judged.
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		if e.Net.KeepsNoState(side) || e.peerKind(side) == Linux {
+			continue
+		}
+		if bad := judge.StatePaths(e.Net.Trace().Changes, side); bad != "" {
+			return e.failure(fmt.Sprintf("the %s (%s) to move along RFC 9293's state diagram (figure 5, 3.10)", side, e.peerKind(side)), bad)
+		}
+	}
 	recs := e.Net.Trace().Records
 	if e.injected > 0 || e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) || !judge.CleanWire(recs) {
 		return nil

@@ -1,25 +1,25 @@
-package fuzz
+package judge
 
 import (
 	"fmt"
-	"testing"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
-// stateEdge is one transition a connection may make.
-type stateEdge struct{ from, to tcp.State }
+// edge is one transition a connection may make.
+type edge struct{ from, to tcp.State }
 
-// diagramEdges are the transitions of RFC 9293's state diagram (figure 5,
-// section 3.3.2) as one connection's OnStateChange reports them, each with
-// its reason, plus the ones section 3.10 adds that the figure leaves out.
+// DiagramEdges are the transitions of RFC 9293's state diagram (figure 5,
+// section 3.3.2) as a peer reports one connection's changes, each with its
+// reason, plus the ones section 3.10 adds that the figure leaves out.
 //
-// ourstack reports a state change once per event (a segment, a timer, a user
-// call), comparing the state before and after. One segment can carry two
-// events of the diagram (a SYN-ACK with a FIN, an ACK of our FIN with the
-// peer's FIN), and then the report skips the state between: those compound
-// edges are listed too, each naming the two it is made of.
+// A peer reports a state change once per event (ourstack: a segment, a
+// timer, a user call; gVisor: polled after each packet and call), comparing
+// the state before and after. One segment can carry two events of the
+// diagram (a SYN-ACK with a FIN, an ACK of our FIN with the peer's FIN),
+// and then the report skips the state between: those compound edges are
+// listed too, each naming the two it is made of.
 //
 // A connection born at a listener starts at LISTEN (the listener's state;
 // per connection, CLOSED -> LISTEN is the passive OPEN and is not
@@ -27,7 +27,7 @@ type stateEdge struct{ from, to tcp.State }
 // connection, 3.10.7.4 first "return this connection to LISTEN") is the
 // connection ending while its listener goes on: per connection it reads
 // SYN-RECEIVED -> CLOSED.
-var diagramEdges = map[stateEdge]string{
+var DiagramEdges = map[edge]string{
 	// Figure 5.
 	{tcp.Closed, tcp.SynSent}:          "active OPEN: create TCB, snd SYN",
 	{tcp.Listen, tcp.SynReceived}:      "rcv SYN: snd SYN,ACK",
@@ -79,12 +79,12 @@ var diagramEdges = map[stateEdge]string{
 	{tcp.SynReceived, tcp.LastAck}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
 }
 
-// checkChanges checks side's state changes of every connection (listeners
-// aside): each must be an edge of diagramEdges, and each must start where
+// StatePaths checks side's state changes of every connection (listeners
+// aside): each must be an edge of DiagramEdges, and each must start where
 // the one before it on the same four-tuple ended, unless that one ended in
 // CLOSED (a new incarnation of the four-tuple starts over, from LISTEN or
 // CLOSED). It returns the first that is not, or "".
-func checkChanges(changes []harness.StateChange, side harness.Side) string {
+func StatePaths(changes []harness.StateChange, side harness.Side) string {
 	last := map[tcp.FourTuple]tcp.State{}
 	for _, c := range changes {
 		if c.Side != side || c.ID.RemotePort == 0 {
@@ -94,43 +94,9 @@ func checkChanges(changes []harness.StateChange, side harness.Side) string {
 			return fmt.Sprintf("%v:%d went %v -> %v at %v, but it was in %v", c.ID.RemoteAddr, c.ID.RemotePort, c.From, c.To, c.At, prev)
 		}
 		last[c.ID] = c.To
-		if _, ok := diagramEdges[stateEdge{c.From, c.To}]; !ok {
+		if _, ok := DiagramEdges[edge{c.From, c.To}]; !ok {
 			return fmt.Sprintf("%v:%d went %v -> %v at %v: not an edge of RFC 9293's state diagram", c.ID.RemoteAddr, c.ID.RemotePort, c.From, c.To, c.At)
 		}
 	}
 	return ""
-}
-
-// TestCheckChanges: the diagram check takes the paths of figure 5 and the
-// additions 3.10 makes, and refuses jumps the diagram does not have.
-func TestCheckChanges(t *testing.T) {
-	id := tcp.FourTuple{RemotePort: 80}
-	path := func(states ...tcp.State) []harness.StateChange {
-		var cs []harness.StateChange
-		for i := 1; i < len(states); i++ {
-			cs = append(cs, harness.StateChange{Side: harness.Client, ID: id, From: states[i-1], To: states[i]})
-		}
-		return cs
-	}
-	for _, tc := range []struct {
-		name    string
-		changes []harness.StateChange
-		ok      bool
-	}{
-		{"active close", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed), true},
-		{"passive close", path(tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed), true},
-		{"simultaneous close", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed), true},
-		{"FIN with the ACK of ours", path(tcp.Established, tcp.FinWait1, tcp.TimeWait, tcp.Closed), true},
-		{"reset", path(tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed), true},
-		{"two incarnations", append(path(tcp.Listen, tcp.SynReceived, tcp.Closed), path(tcp.Listen, tcp.SynReceived, tcp.Established)...), true},
-		{"ESTABLISHED straight to TIME-WAIT", path(tcp.Established, tcp.TimeWait), false},
-		{"CLOSED straight to ESTABLISHED", path(tcp.Closed, tcp.Established), false},
-		{"LAST-ACK back to CLOSE-WAIT", path(tcp.CloseWait, tcp.LastAck, tcp.CloseWait), false},
-		{"FIN-WAIT-2 to CLOSING", path(tcp.FinWait1, tcp.FinWait2, tcp.Closing), false},
-		{"a change that does not start where the last ended", append(path(tcp.Closed, tcp.SynSent), path(tcp.Established, tcp.FinWait1)...), false},
-	} {
-		if got := checkChanges(tc.changes, harness.Client); (got == "") != tc.ok {
-			t.Errorf("%s: checkChanges = %q, want ok=%v", tc.name, got, tc.ok)
-		}
-	}
 }
