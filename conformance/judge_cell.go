@@ -9,12 +9,13 @@ import (
 
 // judgeCell applies the judge's rules to every cell that passed its own
 // checks: a verdict judges how the stacks got there, not only what
-// arrived. Each stack's connections moved along the state diagram. On a wire that lost, delayed and duplicated nothing, and into
-// which the scenario injected nothing, no stack sends data twice: a resend
-// there is a retransmission timer that fired or a loss guessed with
-// nothing lost (RFC 6298 5, RFC 5681 3.2, RFC 8985 6.2). Ends that keep no
-// state (the raw peer) send what a test built, and are not judged; a
-// Linux end's resends are noted, not judged (see below).
+// arrived. Each stack's connections moved along the state diagram. On a
+// wire that lost, delayed and duplicated nothing, and into which the
+// scenario injected nothing, no stack sends data twice: a resend there is
+// a retransmission timer that fired or a loss guessed with nothing lost
+// (RFC 6298 5, RFC 5681 3.2, RFC 8985 6.2). Ends that keep no state (the
+// raw peer) send what a test built, and are not judged; a Linux end's
+// resends are noted, not judged (see below).
 func (e *Env) judgeCell() error {
 	// Every stack's connections went along RFC 9293's state diagram. A
 	// Linux end's states are read from sock_diag on real time, and may
