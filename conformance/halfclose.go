@@ -90,8 +90,8 @@ func runHalfClose(e *Env, closer harness.Side) error {
 	// Let a delayed ACK of the FIN (at most 0.5 s, RFC 9293 3.8.6.3) go.
 	e.Advance(delayedACKWait)
 	e.ExpectExactly(mark,
-		From(aSide, Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
-		From(bSide, Flags(ACK), Seq(1), Ack(2), Len(0)),
+		SentBy(aSide, Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+		SentBy(bSide, Flags(ACK), Seq(1), Ack(2), Len(0)),
 	)
 	e.ExpectState(a, tcp.FinWait2)
 	e.ExpectState(b, tcp.CloseWait)
@@ -120,8 +120,8 @@ func runHalfClose(e *Env, closer harness.Side) error {
 		}
 	}
 	e.ExpectInOrder(dataMark,
-		From(bSide, FlagsInclude(FIN|ACK), Seq(finSeq), Ack(2), Len(0)),
-		From(aSide, Flags(ACK), Seq(2), Ack(finSeq+1), Len(0)),
+		SentBy(bSide, FlagsInclude(FIN|ACK), Seq(finSeq), Ack(2), Len(0)),
+		SentBy(aSide, Flags(ACK), Seq(2), Ack(finSeq+1), Len(0)),
 	)
 
 	e.ExpectStates(b, statesOf(bSide, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)...)
@@ -386,7 +386,7 @@ func runCloseWaitDataAfterFIN(e *Env) error {
 	// A reply, if any, is a bare ACK that acknowledges the FIN and nothing
 	// after it.
 	for _, r := range e.Since(mark) {
-		if err := harness.CheckRecord(r, From(harness.Server, Flags(ACK), Ack(finEndRel), Len(0))...); err != nil {
+		if err := harness.CheckRecord(r, SentBy(harness.Server, Flags(ACK), Ack(finEndRel), Len(0))...); err != nil {
 			e.Fatalf(fmt.Sprintf("nothing, or a bare ACK of the FIN (ack=%d), from the server", finEndRel), "#%d: %v\n%s", r.Index, err, describeRecords(e.Since(mark)))
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // Helpers shared by the closing half of the catalogue: half-close,
 // simultaneous close, TIME-WAIT, RST and keepalive.
 
-// From expects a packet sent by side.
-func From(side harness.Side, checks ...harness.SegCheck) Seg {
+// SentBy expects a packet sent by side.
+func SentBy(side harness.Side, checks ...harness.SegCheck) Seg {
 	if side == harness.Client {
 		return C2S(checks...)
 	}
