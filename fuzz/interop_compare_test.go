@@ -141,7 +141,7 @@ func compareOutcomes(a, b *interopRun) (diff, allowed string) {
 // TestCompareOutcomes: a difference in what an application read fails
 // the comparison unless an allowed difference explains it.
 func TestCompareOutcomes(t *testing.T) {
-	n, err := harness.NewNet(harness.Config{})
+	n, err := harness.NewNet(harness.Config{Client: harness.GVisor(harness.GVisorOptions{}), Server: harness.GVisor(harness.GVisorOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 func TestCloseReleasesGVisorGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for range 10 {
-		n, err := NewNet(Config{})
+		n, err := NewNet(Config{Client: GVisor(GVisorOptions{}), Server: GVisor(GVisorOptions{})})
 		if err != nil {
 			t.Fatal(err)
 		}

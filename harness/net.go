@@ -26,14 +26,14 @@ const DefaultMTU = 1500
 // limit.
 var DefaultLink = LinkConfig{Delay: time.Millisecond}
 
-// Config builds a Net. The zero Config joins two gVisor peers over an ideal
-// wire with seed 0.
+// Config builds a Net. Client and Server are required; the rest defaults
+// to DefaultLink each way, MTU 1500 and seed 0.
 type Config struct {
 	// Seed fixes every random choice of the run: both stacks' ISNs and
 	// ephemeral ports, and every fault decision.
 	Seed uint64
-	// Client and Server build the two ends; nil means gVisor with its
-	// defaults.
+	// Client and Server build the two ends; both are required (GVisor(...),
+	// Ours(...), RawPeer(), a Linux peer, or a stack of your own).
 	Client, Server PeerMaker
 	// ClientAddr and ServerAddr default to 192.0.2.1 and 192.0.2.2.
 	ClientAddr, ServerAddr netip.Addr
@@ -59,6 +59,10 @@ type Config struct {
 	// reports ErrLivelock (default 1,000,000).
 	MaxPacketsPerSettle int
 }
+
+// ErrNoPeer: a Config left an end without a PeerMaker. A Net never picks a
+// stack for you.
+var ErrNoPeer = errors.New("no peer given for this end")
 
 // ErrLivelock: the two ends kept exchanging packets at one virtual instant
 // (an ACK war, say) and Settle gave up.
@@ -155,7 +159,8 @@ func NewNet(cfg Config) (*Net, error) {
 	for _, side := range []Side{Client, Server} {
 		mk := makers[side]
 		if mk == nil {
-			mk = GVisor(GVisorOptions{})
+			n.Close()
+			return nil, fmt.Errorf("harness: Config.%s is nil: %w", []string{"Client", "Server"}[side], ErrNoPeer)
 		}
 		p, err := mk(PeerEnv{
 			Side:         side,

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"io"
 	"net/netip"
 	"slices"
@@ -11,8 +12,15 @@ import (
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
+// newTestNet builds a Net from cfg, with gVisor at each end cfg leaves
+// empty, and closes it when the test ends.
 func newTestNet(t *testing.T, cfg Config) *Net {
 	t.Helper()
+	for _, mk := range []*PeerMaker{&cfg.Client, &cfg.Server} {
+		if *mk == nil {
+			*mk = GVisor(GVisorOptions{})
+		}
+	}
 	n, err := NewNet(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -152,5 +160,17 @@ func TestDialFromAChosenPort(t *testing.T) {
 	n := newTestNet(t, Config{Client: RawPeer()})
 	if _, err := DialFrom(n.Client(), 1, netip.AddrPort{}); err != ErrNotSupported {
 		t.Fatalf("raw DialFrom = %v, want ErrNotSupported", err)
+	}
+}
+
+func TestNewNetRequiresBothPeers(t *testing.T) {
+	for _, cfg := range []Config{{}, {Client: GVisor(GVisorOptions{})}, {Server: GVisor(GVisorOptions{})}} {
+		n, err := NewNet(cfg)
+		if !errors.Is(err, ErrNoPeer) {
+			if n != nil {
+				n.Close()
+			}
+			t.Fatalf("NewNet with a peer missing: err = %v, want ErrNoPeer", err)
+		}
 	}
 }
