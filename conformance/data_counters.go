@@ -1,28 +1,15 @@
 package conformance
 
 import (
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
-
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack"
 )
 
 // malformedDropped is how many inbound packets side's stack threw away as
-// malformed (a bad checksum or a header that does not hold together), read
-// from the stack's own counters; ok is false for a peer that keeps none.
+// malformed, by its own count (harness.Counters); ok is false for a peer
+// that keeps none.
 func (e *Env) malformedDropped(side harness.Side) (n uint64, ok bool) {
-	switch p := e.Net.Peer(side).(type) {
-	case interface{ Stack() *ourstack.Stack }:
-		return p.Stack().Stats().MalformedPackets, true
-	case interface{ Stack() *stack.Stack }:
-		st := p.Stack().Stats()
-		// A bad checksum on a segment for a connection; a header gVisor
-		// could not parse; and a segment whose flipped bit sent it to no
-		// endpoint at all, which gVisor checksums before it would answer.
-		return st.TCP.ChecksumErrors.Value() + st.TCP.InvalidSegmentsReceived.Value() +
-			st.NICs.MalformedL4RcvdPackets.Value(), true
-	}
-	return 0, false
+	c, ok := e.Net.Peer(side).Counters()
+	return c.MalformedDropped, ok
 }
 
 // corruptedArrivals counts the packets the wire delivered to side with a

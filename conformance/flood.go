@@ -141,21 +141,13 @@ func serverConnections(e *Env) map[tcp.FourTuple]bool {
 	return out
 }
 
-// synCookiesSent is the server stack's own count of SYN cookies sent:
-// ourstack's Stats().SYNCookiesSent, gVisor's
-// TCP.ListenOverflowSynCookieSent, Linux's TcpExt.SyncookiesSent.
+// synCookiesSent is the server stack's own count of SYN cookies sent
+// (harness.Counters).
 func synCookiesSent(e *Env) uint64 {
 	p := e.Net.Peer(harness.Server)
-	if s := ourStackOf(p); s != nil {
-		return s.Stats().SYNCookiesSent
+	c, ok := p.Counters()
+	if !ok {
+		e.Fail("a server stack that counts SYN cookies", p.Name()+" keeps no counters")
 	}
-	if s := gvisorStackOf(p); s != nil {
-		return s.Stats().TCP.ListenOverflowSynCookieSent.Value()
-	}
-	// Linux: TcpExt.SyncookiesSent of the peer's namespace (harness/linux).
-	if s, ok := p.(interface{ SYNCookiesSent() uint64 }); ok {
-		return s.SYNCookiesSent()
-	}
-	e.Fail("a server stack that counts SYN cookies", p.Name())
-	return 0
+	return c.SYNCookiesSent
 }

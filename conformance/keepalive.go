@@ -3,11 +3,9 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"net"
 	"syscall"
 	"time"
-
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
@@ -28,57 +26,15 @@ var _ = register(
 		Name:         "keepalive",
 		OnProfiles:   true,
 		RealTime:     TooSlowForRealTime,
-		RealTimeNote: "needs 60 s idle plus 3 probes 10 s apart of Linux's real-time keepalive timer (and the scenario enables keepalive through gVisor's and ourstack's options only)",
+		RealTimeNote: "needs 60 s idle plus 3 probes 10 s apart of Linux's real-time keepalive timer",
 		Section:      "keepalive",
 		Summary:      "idle connection, keepalive on at the client (idle 60 s, interval 10 s, count 3): the first probe goes 60 s after the client last heard from the server, <SEQ=SND.NXT-1> with no data (or one garbage octet) (RFC 1122 4.2.3.6), and the server ACKs it; then the server vanishes (everything dropped both ways): probes 60 s after the last ACK and every 10 s after, 3 in all; 10 s after the third the client gives up: CLOSED, Read returns ETIMEDOUT",
 		Setup: func(s *Setup) {
-			// ourstack's keepalive is a Stack-wide setting: when ours is the
-			// server it probes too, which the checks allow for.
-			s.Ours.TCP.KeepAlive = true
-			s.Ours.TCP.KeepIdle = keepIdle
-			s.Ours.TCP.KeepInterval = keepInterval
-			s.Ours.TCP.KeepCount = keepCount
 			s.Patience = 10 * time.Minute
 		},
 		Run: runKeepalive,
 	},
 )
-
-// enableGVisorKeepalive turns keepalive on for c's endpoint when c's end is
-// gVisor, where it is a per-socket option (SO_KEEPALIVE, TCP_KEEPIDLE,
-// TCP_KEEPINTVL, TCP_KEEPCNT) the harness does not wrap. It reports whether
-// it did.
-func (e *Env) enableGVisorKeepalive(c harness.Conn) bool {
-	st := gvisorStackOf(e.Net.Peer(e.Side(c)))
-	if st == nil {
-		return false
-	}
-	want := c.ID()
-	for _, te := range st.RegisteredEndpoints() {
-		ep, ok := te.(tcpip.Endpoint)
-		if !ok {
-			continue
-		}
-		info, ok := ep.Info().(*stack.TransportEndpointInfo)
-		if !ok || info.ID.LocalPort != want.LocalPort || info.ID.RemotePort != want.RemotePort ||
-			info.ID.RemoteAddress != tcpip.AddrFrom4(want.RemoteAddr.As4()) {
-			continue
-		}
-		idle, intvl := tcpip.KeepaliveIdleOption(keepIdle), tcpip.KeepaliveIntervalOption(keepInterval)
-		for _, opt := range []tcpip.SettableSocketOption{&idle, &intvl} {
-			if err := ep.SetSockOpt(opt); err != nil {
-				e.Fatalf(fmt.Sprintf("gVisor to take keepalive option %T", opt), "%s", err)
-			}
-		}
-		if err := ep.SetSockOptInt(tcpip.KeepaliveCountOption, keepCount); err != nil {
-			e.Fatalf("gVisor to take TCP_KEEPCNT", "%s", err)
-		}
-		ep.SocketOptions().SetKeepAlive(true)
-		return true
-	}
-	e.Fatalf("the gVisor endpoint of "+fmt.Sprint(want), "none registered")
-	return false
-}
 
 // isProbe reports whether r, sent by its end, is a keepalive probe of a
 // stream whose next sequence number is sndNxt (relative): an ACK at
@@ -89,9 +45,8 @@ func isProbe(r *harness.Record, sndNxt uint32) bool {
 
 func runKeepalive(e *Env) error {
 	c, s := e.Connect()
-	if e.enableGVisorKeepalive(c) {
-		e.observe("gVisor client: keepalive set on its endpoint")
-	}
+	e.NoError(fmt.Sprintf("SetKeepAliveConfig on the client (idle %v, interval %v, count %d)", keepIdle, keepInterval, keepCount),
+		harness.SetKeepAlive(c, net.KeepAliveConfig{Enable: true, Idle: keepIdle, Interval: keepInterval, Count: keepCount}))
 	e.exchangeSome(c, s)
 	cNxt, _ := e.streamEnd(harness.Client)
 	sNxt, _ := e.streamEnd(harness.Server)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"syscall"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -120,4 +121,30 @@ func gvisorError(op string, err tcpip.Error) error {
 		return syscall.EINVAL
 	}
 	return fmt.Errorf("gvisor %s: %s", op, err)
+}
+
+// SetKeepAliveConfig sets SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and
+// TCP_KEEPCNT on the endpoint, as *net.TCPConn's does on a socket. Zero
+// leaves gVisor's default; negative leaves the setting unchanged.
+func (c *gvisorConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	c.peer.dirty = true
+	if cfg.Idle > 0 {
+		opt := tcpip.KeepaliveIdleOption(cfg.Idle)
+		if err := c.ep.SetSockOpt(&opt); err != nil {
+			return gvisorError("setsockopt TCP_KEEPIDLE", err)
+		}
+	}
+	if cfg.Interval > 0 {
+		opt := tcpip.KeepaliveIntervalOption(cfg.Interval)
+		if err := c.ep.SetSockOpt(&opt); err != nil {
+			return gvisorError("setsockopt TCP_KEEPINTVL", err)
+		}
+	}
+	if cfg.Count > 0 {
+		if err := c.ep.SetSockOptInt(tcpip.KeepaliveCountOption, cfg.Count); err != nil {
+			return gvisorError("setsockopt TCP_KEEPCNT", err)
+		}
+	}
+	c.ep.SocketOptions().SetKeepAlive(cfg.Enable)
+	return nil
 }

@@ -167,6 +167,18 @@ func (p *gvisorPeer) Settle() {
 	p.pollStates()
 }
 
+func (p *gvisorPeer) Counters() (Counters, bool) {
+	st := p.stack.Stats()
+	return Counters{
+		// A bad checksum on a segment for a connection; a header gVisor
+		// could not parse; and a segment whose flipped bit sent it to no
+		// endpoint at all, which gVisor checksums before it would answer.
+		MalformedDropped: st.TCP.ChecksumErrors.Value() + st.TCP.InvalidSegmentsReceived.Value() +
+			st.NICs.MalformedL4RcvdPackets.Value(),
+		SYNCookiesSent: st.TCP.ListenOverflowSynCookieSent.Value(),
+	}, true
+}
+
 func (p *gvisorPeer) pause() {
 	if !p.paused {
 		p.tcp.Pause()

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 
@@ -78,6 +79,11 @@ func (p *oursPeer) Stack() *ourstack.Stack { return p.stack }
 func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
 func (p *oursPeer) Settle()            {}
 func (p *oursPeer) Close() error       { return p.stack.Close() }
+
+func (p *oursPeer) Counters() (Counters, bool) {
+	st := p.stack.Stats()
+	return Counters{MalformedDropped: st.MalformedPackets, SYNCookiesSent: st.SYNCookiesSent}, true
+}
 
 func (p *oursPeer) Listen(port uint16) (Listener, error) {
 	l, err := p.stack.Listen(port, p.backlog)
@@ -156,4 +162,8 @@ func oursError(err error) error {
 		return ErrWouldBlock
 	}
 	return err
+}
+
+func (c *oursConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	return c.c.SetKeepAliveConfig(cfg)
 }

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"time"
 
@@ -57,8 +58,21 @@ type Peer interface {
 	// Dial starts an active open to raddr and returns at once, with the
 	// handshake under way (the SYN goes out at the next Settle).
 	Dial(raddr netip.AddrPort) (Conn, error)
+	// Counters are the stack's own counts; ok is false for a peer that
+	// keeps none (the raw peer).
+	Counters() (c Counters, ok bool)
 	// Close tears the peer down, releasing its goroutines.
 	Close() error
+}
+
+// Counters are what a stack counted of its own doing, read from the stack
+// (not from the wire): a check compares them with what the trace shows.
+type Counters struct {
+	// MalformedDropped is how many inbound packets the stack threw away as
+	// malformed: a bad checksum, a header that does not hold together.
+	MalformedDropped uint64
+	// SYNCookiesSent is how many SYN-ACKs carried a SYN cookie (RFC 4987).
+	SYNCookiesSent uint64
 }
 
 // PortDialer is a Peer that can dial from a local port of the caller's
@@ -143,3 +157,18 @@ type StateChange struct {
 
 // NoState stands for "this end keeps no TCP state" (the raw peer) in traces.
 const NoState tcp.State = -1
+
+// KeepAliver is a Conn whose keep-alive (RFC 1122 4.2.3.6) an application
+// can set, as with *net.TCPConn's SetKeepAliveConfig.
+type KeepAliver interface {
+	SetKeepAliveConfig(cfg net.KeepAliveConfig) error
+}
+
+// SetKeepAlive sets c's keep-alive, or fails with ErrNotSupported if c's
+// peer has no such socket option.
+func SetKeepAlive(c Conn, cfg net.KeepAliveConfig) error {
+	if k, ok := c.(KeepAliver); ok {
+		return k.SetKeepAliveConfig(cfg)
+	}
+	return ErrNotSupported
+}

@@ -49,6 +49,9 @@ func (r *Raw) Deliver(pkt []byte) {
 
 func (r *Raw) Settle() {}
 
+// Counters: the raw peer keeps none.
+func (r *Raw) Counters() (Counters, bool) { return Counters{}, false }
+
 func (r *Raw) Listen(uint16) (Listener, error)   { return nil, ErrNotSupported }
 func (r *Raw) Dial(netip.AddrPort) (Conn, error) { return nil, ErrNotSupported }
 func (r *Raw) Close() error                      { return nil }

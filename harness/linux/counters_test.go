@@ -35,8 +35,8 @@ func TestBadChecksumCounted(t *testing.T) {
 		t.Errorf("InErrs %d, InCsumErrors %d; want 1 and 1", after["Tcp.InErrs"], after["Tcp.InCsumErrors"])
 	}
 	p := &peer{host: h}
-	if got := p.MalformedDropped(); got != 1 {
-		t.Errorf("MalformedDropped %d, want 1", got)
+	if got, _ := p.Counters(); got.MalformedDropped != 1 {
+		t.Errorf("MalformedDropped %d, want 1", got.MalformedDropped)
 	}
 }
 

@@ -219,25 +219,18 @@ func (p *peer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error
 	return &peerConn{p: p, c: c}, nil
 }
 
-// MalformedDropped is how many inbound segments the kernel threw away as
-// malformed: TCP's InErrs (bad checksums included) plus IP's header errors,
-// from the namespace's own counters.
-func (p *peer) MalformedDropped() uint64 {
+// Counters are the kernel's own counts, from the namespace's SNMP
+// counters: TCP's InErrs (bad checksums included) plus IP's header errors,
+// and TcpExt.SyncookiesSent.
+func (p *peer) Counters() (harness.Counters, bool) {
 	c, err := p.host.Counters()
 	if err != nil {
-		return 0
+		return harness.Counters{}, false
 	}
-	return c["Tcp.InErrs"] + c["Ip.InHdrErrors"]
-}
-
-// SYNCookiesSent is how many SYN cookies (RFC 4987) the kernel has answered
-// SYNs with since the peer was built.
-func (p *peer) SYNCookiesSent() uint64 {
-	c, err := p.host.Counters()
-	if err != nil {
-		return 0
-	}
-	return c["TcpExt.SyncookiesSent"]
+	return harness.Counters{
+		MalformedDropped: c["Tcp.InErrs"] + c["Ip.InHdrErrors"],
+		SYNCookiesSent:   c["TcpExt.SyncookiesSent"],
+	}, true
 }
 
 // Close closes the Host: every socket, the TUN, the namespace.

@@ -1,6 +1,12 @@
 package linux
 
 import (
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
@@ -72,4 +78,31 @@ func (c *peerConn) State() tcp.State {
 		return tcp.Closed
 	}
 	return st
+}
+
+// SetKeepAliveConfig sets TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (each
+// only if positive) and SO_KEEPALIVE on the socket, as *net.TCPConn's does.
+func (c *peerConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	return c.c.s.use(func(fd int) error {
+		for _, o := range []struct {
+			name       string
+			opt, value int
+		}{
+			{"TCP_KEEPIDLE", unix.TCP_KEEPIDLE, int(cfg.Idle / time.Second)},
+			{"TCP_KEEPINTVL", unix.TCP_KEEPINTVL, int(cfg.Interval / time.Second)},
+			{"TCP_KEEPCNT", unix.TCP_KEEPCNT, cfg.Count},
+		} {
+			if o.value <= 0 {
+				continue
+			}
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, o.opt, o.value); err != nil {
+				return os.NewSyscallError("setsockopt("+o.name+")", err)
+			}
+		}
+		on := 0
+		if cfg.Enable {
+			on = 1
+		}
+		return os.NewSyscallError("setsockopt(SO_KEEPALIVE)", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, on))
+	})
 }
