@@ -32,8 +32,7 @@ var fastRetransmitNoSACK = Scenario{
 	Summary: "fast-retransmit with SACK off at both ends: plain duplicate-ACK counting (RFC 5681 3.2) triggers the retransmission of the lost segment on the third duplicate ACK",
 	Setup: func(s *Setup) {
 		spacedArrivals(s)
-		s.Ours.TCP.NoSACK = true
-		s.GVisor.NoSACK = true
+		s.TCP.NoSACK = true
 	},
 	Run: runFastRetransmit,
 }

@@ -24,8 +24,7 @@ var outOfOrderNoSACK = Scenario{
 	Summary: "out-of-order with SACK off at both ends: the server still queues and delivers in order, every ACK carries RCV.NXT, and no ACK carries a SACK block",
 	Setup: func(s *Setup) {
 		spacedArrivals(s)
-		s.Ours.TCP.NoSACK = true
-		s.GVisor.NoSACK = true
+		s.TCP.NoSACK = true
 	},
 	Run: runOutOfOrder,
 }

@@ -92,7 +92,7 @@ func pairingList(ps []Pairing) string {
 // real time.)
 func linuxPeer(setup *Setup) harness.PeerMaker {
 	cfg := setup.Linux
-	if setup.GVisor.NoSACK {
+	if setup.TCP.NoSACK || setup.GVisor.NoSACK { // Linux may run in gVisor's place
 		sysctls := map[string]string{"net/ipv4/tcp_sack": "0"}
 		for k, v := range cfg.Sysctls {
 			sysctls[k] = v

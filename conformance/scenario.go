@@ -51,7 +51,12 @@ type Setup struct {
 	// MSL is the maximum segment lifetime both stacks use: TIME-WAIT lasts
 	// 2*MSL (RFC 9293 3.4.2). Default 30 s, gVisor's and ourstack's.
 	MSL time.Duration
-	// Ours and GVisor are the stacks' options, for whichever end runs them.
+	// TCP is what the scenario asks of every stack, whichever runs at an
+	// end: each peer kind translates it into its own options (a PeerMaker
+	// of your own reads it from the Setup it is given).
+	TCP StackSettings
+	// Ours and GVisor are the stacks' own options, for what only one kind
+	// has (or a scenario about one kind), for whichever end runs them.
 	Ours   harness.OursOptions
 	GVisor harness.GVisorOptions
 	// Linux configures a Linux end (sysctls inside its namespace; the zero
@@ -60,6 +65,12 @@ type Setup struct {
 	// Patience is how much virtual time an Env helper waits for something
 	// to happen (default 2 minutes).
 	Patience time.Duration
+}
+
+// StackSettings are the settings every stack kind offers in some form.
+type StackSettings struct {
+	// NoSACK turns SACK off (RFC 2018): no SACK-permitted in the SYN.
+	NoSACK bool
 }
 
 // Pairing names the stacks at the two ends: Client dials, Server listens.
