@@ -79,7 +79,7 @@ var gvisorRenoAvoidanceGrowth = RegisterDeviation(Deviation{
 		"ourstack's delayed ACKs hide most of it",
 	Source: "renoState.updateCongestionAvoidance in pkg/tcpip/transport/tcp/reno.go: SndCAAckCount % SndCwnd is taken after " +
 		"SndCwnd has grown, so the count stays one short of the new cwnd and the next one-segment ACK grows it again",
-	Shown: "tcpbed run congestion-avoidance-growth --client gvisor --server gvisor --seed 1",
+	Shown: "go run ./cmd/tcpbed run congestion-avoidance-growth --client gvisor --server gvisor --seed 1",
 })
 
 // congestionLink is each direction of the wire: 20 ms of round trip and a

@@ -72,7 +72,7 @@ var gvisorRACKTieBreak = RegisterDeviation(Deviation{
 		"against 31-37 the wire lost; on a clock that ticks (retransmit-only-lost, seeds 1-5) it resends 0-1 of 22-35",
 	Source: "rackControl.detectLoss in pkg/tcpip/transport/tcp/rack.go: " +
 		"seg.xmitTime == rc.XmitTime && rc.EndSequence.LessThan(endSeq) takes the tie for the segment with the higher end sequence",
-	Shown: "tcpbed run retransmit-only-lost-tied-clock --client gvisor --server gvisor --seed 1",
+	Shown: "go run ./cmd/tcpbed run retransmit-only-lost-tied-clock --client gvisor --server gvisor --seed 1",
 })
 
 const (

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"github.com/tcpbed/tcpbed/conformance/report"
 	"strings"
 )
 
@@ -32,10 +33,10 @@ func (f *Failure) Error() string {
 	return b.String()
 }
 
-// ReplayCommand is the tcpbed command line that runs scenario name in
-// pairing p with seed.
+// ReplayCommand is the command line that runs scenario name in pairing p
+// with seed (report.ReplayCommand).
 func ReplayCommand(name string, p Pairing, seed uint64) string {
-	return fmt.Sprintf("tcpbed run %s --client %s --server %s --seed %d --trace", name, p.Client, p.Server, seed)
+	return report.ReplayCommand(name, p.Client, p.Server, seed)
 }
 
 // failNow is what an Env helper panics with to stop a scenario; Execute

@@ -35,7 +35,7 @@ func TestFailureSaysWhatWhyAndHowToReplay(t *testing.T) {
 		"2. server>client flags=[S.] ack=2", // what was expected
 		"packet 2 (#1): ack: got 1, want 2", // what came
 		"Flags [S.]",                        // the trace
-		"tcpbed run wrong-ack --client gvisor --server gvisor --seed 42", // the replay
+		"go run ./cmd/tcpbed run wrong-ack --client gvisor --server gvisor --seed 42", // the replay
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("failure report lacks %q:\n%s", want, msg)

@@ -158,7 +158,7 @@ func TestPassScenarioShowsFailureTraceReplayAndNotes(t *testing.T) {
 		"scenario matcher-probe (gvisor->gvisor, seed 7) failed",
 		"expected: something the probe wants", "got:      something else",
 		"Flags [S]", "client SYN-SENT",
-		"replay:   tcpbed run matcher-probe --client gvisor --server gvisor --seed 7 --trace",
+		"replay:   go run ./cmd/tcpbed run matcher-probe --client gvisor --server gvisor --seed 7 --trace",
 		"\npcap:     out/pcap/x.pcap",
 	} {
 		if !strings.Contains(msg, want) {
@@ -204,7 +204,7 @@ func TestPassScenarioCutsLongTraces(t *testing.T) {
 	if n := strings.Count(msg, "\n"); n > 320 {
 		t.Errorf("message has %d lines, want the trace cut to about 300", n)
 	}
-	for _, want := range []string{"lines left out; the whole trace: tcpbed run matcher-long", "Flags [S]", "replay:   tcpbed run matcher-long"} {
+	for _, want := range []string{"lines left out; the whole trace: go run ./cmd/tcpbed run matcher-long", "Flags [S]", "replay:   go run ./cmd/tcpbed run matcher-long"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q", want)
 		}

@@ -46,7 +46,7 @@ func runCmd(args ...string) (int, string, string) {
 func TestSummaryExitsOneOnAFailingCell(t *testing.T) {
 	rep := writeReport(t, t.TempDir())
 	code, out, _ := runCmd("summary", rep)
-	if code != exitFailed || !strings.Contains(out, "handshake  FAIL") || !strings.Contains(out, "replay: tcpbed run handshake --client ours --server ours") {
+	if code != exitFailed || !strings.Contains(out, "handshake  FAIL") || !strings.Contains(out, "replay: go run ./cmd/tcpbed run handshake --client ours --server ours") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }

@@ -83,7 +83,7 @@ func TestRunFailureExitsOneAndSaysHowToReplay(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
 	for _, s := range []string{"FAIL test-always-fails", "expected: the impossible", "got:      the possible",
-		"tcpbed run test-always-fails --client gvisor --server gvisor --seed 9"} {
+		"go run ./cmd/tcpbed run test-always-fails --client gvisor --server gvisor --seed 9"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("output lacks %q:\n%s", s, out)
 		}

@@ -15,7 +15,7 @@ func spec(scenario, section, pairing string, order int, state types.SpecState, m
 	}
 	client, server := splitPairing(pairing)
 	info := CellInfo{Scenario: scenario, Section: section, Pairing: pairing, Seed: 1, Order: order,
-		Replay: "tcpbed run " + scenario + " --client " + client + " --server " + server + " --seed 1 --trace"}
+		Replay: "go run ./cmd/tcpbed run " + scenario + " --client " + client + " --server " + server + " --seed 1 --trace"}
 	if state.Is(types.SpecStateFailureStates) {
 		info.Pcap = "out/pcap/" + scenario + "_" + client + "-" + server + "_1.pcap"
 	}

@@ -50,7 +50,7 @@ func TestGateRegressionFailsNamingCellAndReplay(t *testing.T) {
 	for _, want := range []string{
 		"REGRESSIONS: 1 cell(s) passed in conformance/baseline.txt and do not now:",
 		"handshake gvisor->gvisor: was pass, now fail (failed: scenario handshake failed)",
-		"replay: tcpbed run handshake --client gvisor --server gvisor --seed 1 --trace",
+		"replay: go run ./cmd/tcpbed run handshake --client gvisor --server gvisor --seed 1 --trace",
 		"pcap:   out/pcap/handshake_gvisor-gvisor_1.pcap",
 		"gate: FAIL (1 regression(s), 0 vanished cell(s), 0 failure(s) outside the matrix)",
 	} {

@@ -36,7 +36,7 @@ func TestCellsReadsOutcomesAndInfo(t *testing.T) {
 	if tw.Outcome != Fail || tw.Section != "time-wait" || tw.Order != 1 || !strings.HasPrefix(tw.Reason, "failed: scenario time-wait failed") {
 		t.Errorf("failing cell read as %+v", tw)
 	}
-	if tw.Pcap != "out/pcap/time-wait_ours-gvisor_1.pcap" || !strings.HasPrefix(tw.Replay, "tcpbed run time-wait --client ours --server gvisor") {
+	if tw.Pcap != "out/pcap/time-wait_ours-gvisor_1.pcap" || !strings.HasPrefix(tw.Replay, "go run ./cmd/tcpbed run time-wait --client ours --server gvisor") {
 		t.Errorf("failing cell's pcap %q, replay %q", tw.Pcap, tw.Replay)
 	}
 	if hs := got["handshake ours->gvisor"]; hs.Outcome != Skip || hs.Reason != "gVisor's API cannot express it" {
@@ -141,7 +141,7 @@ skipped:
 
 failed:
   time-wait ours->gvisor: failed: scenario time-wait failed
-    replay: tcpbed run time-wait --client ours --server gvisor --seed 1 --trace
+    replay: go run ./cmd/tcpbed run time-wait --client ours --server gvisor --seed 1 --trace
     pcap:   out/pcap/time-wait_ours-gvisor_1.pcap
 
 `

@@ -106,7 +106,13 @@ func replayOf(c Cell) string {
 		return c.Replay
 	}
 	client, server, _ := strings.Cut(c.Pairing, "->")
-	return fmt.Sprintf("tcpbed run %s --client %s --server %s --seed 1 --trace", c.Scenario, client, server)
+	return ReplayCommand(c.Scenario, client, server, 1)
+}
+
+// ReplayCommand is the command line that runs one cell again, with its
+// trace: from the repository's root, as it is, with nothing installed.
+func ReplayCommand(scenario, client, server string, seed uint64) string {
+	return fmt.Sprintf("go run ./cmd/tcpbed run %s --client %s --server %s --seed %d --trace", scenario, client, server, seed)
 }
 
 // rowsAndColumns orders scenarios as the catalogue does (by the Order the
