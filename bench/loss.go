@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios it measures
+
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 )

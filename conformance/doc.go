@@ -1,9 +1,13 @@
-// Package conformance is tcpbed's scenario catalogue: each scenario is data
-// (a name, a section, a summary, the pairings it runs in) plus a small Go
-// function that drives a harness.Net through one part of a TCP connection's
-// life and checks it on the wire, in both ends' states and at the
-// application. The tcpbed command and the Ginkgo suites run the same
-// scenarios.
+// Package conformance is tcpbed's scenario library: what a scenario is
+// (data: a name, a section, a summary, the pairings it runs in; plus a small
+// Go function that drives a harness.Net through one part of a TCP
+// connection's life), the Env it runs in with its checks on the wire, in
+// both ends' states and at the application, the runner, the deviation
+// registry (deviations_gvisor.go, deviations_linux.go) and the judge run
+// after every cell. The scenarios themselves are in conformance/catalogue,
+// which registers them; this package never imports it (the compiler holds
+// the line), so a private catalogue can use the same library. The tcpbed
+// command and the Ginkgo matrix run the same scenarios.
 //
 // A scenario reads as a story:
 //
@@ -12,8 +16,8 @@
 //	e.Close(c)
 //	e.ReadEOF(s)
 //	e.ExpectExactly(mark,
-//		C2S(Flags(wire.FlagFIN|wire.FlagACK), Seq(1), Ack(1), Len(0)),
-//		S2C(Flags(wire.FlagACK), Seq(1), Ack(2), Len(0)))
+//		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+//		S2C(Flags(ACK), Seq(1), Ack(2), Len(0)))
 //	e.ExpectStates(c, tcp.Established, tcp.FinWait1, tcp.FinWait2)
 //
 // Every Env helper that checks something fails the scenario at once (as

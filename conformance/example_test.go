@@ -3,6 +3,8 @@ package conformance_test
 import (
 	"fmt"
 
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 )

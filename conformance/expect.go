@@ -78,7 +78,7 @@ func (e *Env) ExpectExactly(mark int, segs ...Seg) {
 		problem = fmt.Sprintf("%d more packet(s) than expected", len(got)-len(segs))
 	}
 	if problem != "" {
-		e.Fail(describeSegs("exactly these packets since #"+fmt.Sprint(mark), segs), problem+"\n"+describeRecords(got))
+		e.Fail(DescribeSegs("exactly these packets since #"+fmt.Sprint(mark), segs), problem+"\n"+DescribeRecords(got))
 	}
 }
 
@@ -97,8 +97,8 @@ func (e *Env) ExpectInOrder(mark int, segs ...Seg) []*harness.Record {
 		}
 	}
 	if i < len(segs) {
-		e.Fail(describeSegs("these packets in order since #"+fmt.Sprint(mark), segs),
-			fmt.Sprintf("no packet matched %d: %s\n%s", i+1, segs[i], describeRecords(got)))
+		e.Fail(DescribeSegs("these packets in order since #"+fmt.Sprint(mark), segs),
+			fmt.Sprintf("no packet matched %d: %s\n%s", i+1, segs[i], DescribeRecords(got)))
 	}
 	return matched
 }
@@ -106,7 +106,7 @@ func (e *Env) ExpectInOrder(mark int, segs ...Seg) []*harness.Record {
 // ExpectNoPackets checks that nothing crossed since mark.
 func (e *Env) ExpectNoPackets(mark int, why string) {
 	if got := e.Since(mark); len(got) > 0 {
-		e.Fail("no packets ("+why+")", describeRecords(got))
+		e.Fail("no packets ("+why+")", DescribeRecords(got))
 	}
 }
 
@@ -122,7 +122,7 @@ func (e *Env) ExpectCleanStreams(mark int) {
 		next    uint32
 		started bool
 		lastAck uint32
-		acked   bool
+		Acked   bool
 	}
 	var dirs [2]stream
 	for _, r := range recs {
@@ -132,19 +132,19 @@ func (e *Env) ExpectCleanStreams(mark int) {
 		}
 		if d.started && r.RelSeq != d.next {
 			e.Fail("each segment to start where the last ended",
-				fmt.Sprintf("#%d %s starts at seq %d, the stream was at %d\n%s", r.Index, r.Dir, r.RelSeq, d.next, describeRecords(recs)))
+				fmt.Sprintf("#%d %s starts at seq %d, the stream was at %d\n%s", r.Index, r.Dir, r.RelSeq, d.next, DescribeRecords(recs)))
 		}
 		d.started = true
 		d.next = r.RelSeq + uint32(r.SegLen())
 		if r.Packet.TCP.Flags.Has(ACK) {
-			d.lastAck, d.acked = r.RelAck, true
+			d.lastAck, d.Acked = r.RelAck, true
 		}
 	}
 	for dir := range dirs {
 		other := &dirs[1-dir]
-		if other.started && dirs[dir].acked && dirs[dir].lastAck != other.next {
+		if other.started && dirs[dir].Acked && dirs[dir].lastAck != other.next {
 			e.Fail(fmt.Sprintf("%s to acknowledge everything up to %d", harness.Dir(dir), other.next),
-				fmt.Sprintf("its last ack was %d\n%s", dirs[dir].lastAck, describeRecords(recs)))
+				fmt.Sprintf("its last ack was %d\n%s", dirs[dir].lastAck, DescribeRecords(recs)))
 		}
 	}
 }
@@ -158,8 +158,8 @@ func (e *Env) ExpectStates(c harness.Conn, want ...tcp.State) {
 	want = e.timeWaitUnfinished(c, want)
 	got := e.Net.States(side, c.ID())
 	if !slices.Equal(got, want) {
-		e.Fail(fmt.Sprintf("%s states %s", side, formatStates(want)),
-			fmt.Sprintf("%s states %s\n%s", side, formatStates(got), formatHistory(e.Net.History(side, c.ID()))))
+		e.Fail(fmt.Sprintf("%s states %s", side, FormatStates(want)),
+			fmt.Sprintf("%s states %s\n%s", side, FormatStates(got), formatHistory(e.Net.History(side, c.ID()))))
 	}
 }
 
@@ -180,11 +180,11 @@ func (e *Env) EnteredAt(c harness.Conn, st tcp.State) time.Duration {
 			return h[i].At
 		}
 	}
-	e.Fail(fmt.Sprintf("%s to enter %v", side, st), fmt.Sprintf("%s went %s", side, formatStates(e.Net.States(side, c.ID()))))
+	e.Fail(fmt.Sprintf("%s to enter %v", side, st), fmt.Sprintf("%s went %s", side, FormatStates(e.Net.States(side, c.ID()))))
 	return 0
 }
 
-func formatStates(s []tcp.State) string {
+func FormatStates(s []tcp.State) string {
 	if len(s) == 0 {
 		return "(none reported)"
 	}
@@ -203,7 +203,7 @@ func formatHistory(h []harness.StateChange) string {
 	return b.String()
 }
 
-func describeSegs(title string, segs []Seg) string {
+func DescribeSegs(title string, segs []Seg) string {
 	var b strings.Builder
 	b.WriteString(title + ":")
 	for i, s := range segs {
@@ -214,7 +214,7 @@ func describeSegs(title string, segs []Seg) string {
 
 // describeRecords lists records as the trace prints them, with relative
 // sequence numbers counted from each direction's ISN.
-func describeRecords(recs []*harness.Record) string {
+func DescribeRecords(recs []*harness.Record) string {
 	if len(recs) == 0 {
 		return "(no packets)"
 	}

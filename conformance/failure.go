@@ -2,8 +2,9 @@ package conformance
 
 import (
 	"fmt"
-	"github.com/tcpbed/tcpbed/conformance/report"
 	"strings"
+
+	"github.com/tcpbed/tcpbed/conformance/report"
 )
 
 // Failure is a failed scenario run: what was expected, what came, the trace
@@ -58,4 +59,21 @@ func indent(s string) string {
 // indentRest indents every line after the first to line up under "expected: ".
 func indentRest(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n          ")
+}
+
+// Catch runs check, which fails the way a scenario's checks do (Env.Fail,
+// Env.Fatalf), and returns that failure, or nil if it passed: for testing
+// a check on a trace made by hand.
+func Catch(check func()) (f *Failure) {
+	defer func() {
+		if r := recover(); r != nil {
+			fn, ok := r.(failNow)
+			if !ok {
+				panic(r)
+			}
+			f = &Failure{Expected: fn.expected, Got: fn.got}
+		}
+	}()
+	check()
+	return nil
 }

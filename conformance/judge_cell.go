@@ -21,11 +21,11 @@ func (e *Env) judgeCell() error {
 	// Linux end's states are read from sock_diag on real time, and may
 	// skip a state between two readings: its paths are not judged.
 	for _, side := range []harness.Side{harness.Client, harness.Server} {
-		if e.Net.KeepsNoState(side) || e.peerKind(side) == Linux {
+		if e.Net.KeepsNoState(side) || e.PeerKind(side) == Linux {
 			continue
 		}
 		if bad := judge.StatePaths(e.Net.Trace().Changes, side); bad != "" {
-			return e.failure(fmt.Sprintf("the %s (%s) to move along RFC 9293's state diagram (figure 5, 3.10)", side, e.peerKind(side)), bad)
+			return e.failure(fmt.Sprintf("the %s (%s) to move along RFC 9293's state diagram (figure 5, 3.10)", side, e.PeerKind(side)), bad)
 		}
 	}
 	recs := e.Net.Trace().Records
@@ -34,12 +34,12 @@ func (e *Env) judgeCell() error {
 	}
 	var resends []*harness.Record
 	for _, r := range judge.Resends(recs) {
-		if e.peerKind(r.Dir.From()) == Linux {
+		if e.PeerKind(r.Dir.From()) == Linux {
 			// Linux's timers run on real time, and a loss probe's is a
 			// few real milliseconds: a pause of the harness (a busy
 			// machine) lets it fire before the ACK is handed over. The
 			// harness, not Linux, made that resend.
-			e.observe("linux resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", r.Index, r.RelSeq)
+			e.Observe("linux resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", r.Index, r.RelSeq)
 			continue
 		}
 		resends = append(resends, r)

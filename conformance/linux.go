@@ -2,9 +2,11 @@ package conformance
 
 import (
 	"slices"
+	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/linux"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Linux is the peer kind of the Linux kernel's TCP (harness/linux): a
@@ -47,12 +49,12 @@ const (
 	TooSlowForRealTime
 )
 
-// isLinuxPairing reports whether p has a Linux end.
-func isLinuxPairing(p Pairing) bool { return p.Client == Linux || p.Server == Linux }
+// IsLinuxPairing reports whether p has a Linux end.
+func IsLinuxPairing(p Pairing) bool { return p.Client == Linux || p.Server == Linux }
 
-// asGVisor is p with Linux replaced by gVisor: a scenario runs with Linux
+// AsGVisor is p with Linux replaced by gVisor: a scenario runs with Linux
 // where it runs with gVisor, the other reference stack.
-func asGVisor(p Pairing) Pairing {
+func AsGVisor(p Pairing) Pairing {
 	if p.Client == Linux {
 		p.Client = GVisor
 	}
@@ -67,7 +69,7 @@ func (s *Scenario) SkipReason(p Pairing) string {
 	if s.RunsIn(p) {
 		return ""
 	}
-	if isLinuxPairing(p) && s.RealTime == TooSlowForRealTime && (s.Pairings == nil || slices.Contains(s.PairingsOrAll(), asGVisor(p))) {
+	if IsLinuxPairing(p) && s.RealTime == TooSlowForRealTime && (s.Pairings == nil || slices.Contains(s.PairingsOrAll(), AsGVisor(p))) {
 		return s.Name + " does not run with Linux (real time): " + s.RealTimeNote
 	}
 	return s.Name + " runs only in " + pairingList(s.PairingsOrAll()) + ": " + s.Summary
@@ -100,4 +102,29 @@ func linuxPeer(setup *Setup) harness.PeerMaker {
 		cfg.Sysctls = sysctls
 	}
 	return linux.NewPeer(cfg)
+}
+
+// linearSYNGaps reports whether syns left 1 s apart each (to a jiffy:
+// Linux's timers fire on its own clock, mirrored onto the virtual one),
+// Linux's tcp_syn_linear_timeouts.
+func LinearSYNGaps(syns []*harness.Record) bool {
+	for i := 1; i < len(syns); i++ {
+		if d := syns[i].At - syns[i-1].At; d < time.Second-20*time.Millisecond || d > time.Second+20*time.Millisecond {
+			return false
+		}
+	}
+	return len(syns) > 1
+}
+
+// rstEndedLinuxTimeWait reports whether c's end is Linux and a RST has just
+// ended its TIME-WAIT (LinuxRSTEndsTimeWait): CLOSED straight from
+// TIME-WAIT, at once. Any other end must hold TIME-WAIT (RFC 1337).
+func (e *Env) RSTEndedLinuxTimeWait(c harness.Conn) bool {
+	side := e.Side(c)
+	if e.PeerKind(side) != Linux || c.State() != tcp.Closed {
+		return false
+	}
+	e.Deviates(LinuxRSTEndsTimeWait)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	return true
 }

@@ -14,11 +14,11 @@ import (
 
 // timeWaitObservedOnly reports whether side is a Linux end, whose TIME-WAIT
 // is observed rather than waited out, and notes it.
-func (e *Env) timeWaitObservedOnly(side harness.Side) bool {
-	if e.peerKind(side) != Linux {
+func (e *Env) TimeWaitObservedOnly(side harness.Side) bool {
+	if e.PeerKind(side) != Linux {
 		return false
 	}
-	e.observe("%s (linux): TIME-WAIT seen in the kernel's socket table through the virtual 2MSL; its end (Linux's fixed 60 s, on real time) not waited out", side)
+	e.Observe("%s (linux): TIME-WAIT seen in the kernel's socket table through the virtual 2MSL; its end (Linux's fixed 60 s, on real time) not waited out", side)
 	return true
 }
 
@@ -27,7 +27,7 @@ func (e *Env) timeWaitObservedOnly(side harness.Side) bool {
 // timeWaitObservedOnly).
 func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
 	n := len(want)
-	if n >= 2 && want[n-2] == tcp.TimeWait && want[n-1] == tcp.Closed && c.State() == tcp.TimeWait && e.timeWaitObservedOnly(e.Side(c)) {
+	if n >= 2 && want[n-2] == tcp.TimeWait && want[n-1] == tcp.Closed && c.State() == tcp.TimeWait && e.TimeWaitObservedOnly(e.Side(c)) {
 		return want[:n-1]
 	}
 	return want
@@ -35,8 +35,8 @@ func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
 
 // expectClosedAfterTimeWait checks that c's end is CLOSED once its 2MSL
 // has run, or, at a Linux end, still in TIME-WAIT (not waited out).
-func (e *Env) expectClosedAfterTimeWait(c harness.Conn) {
-	if e.timeWaitObservedOnly(e.Side(c)) {
+func (e *Env) ExpectClosedAfterTimeWait(c harness.Conn) {
+	if e.TimeWaitObservedOnly(e.Side(c)) {
 		e.ExpectState(c, tcp.TimeWait)
 		return
 	}
@@ -45,4 +45,4 @@ func (e *Env) expectClosedAfterTimeWait(c harness.Conn) {
 
 // linuxTimeWaitObserved is the RealTimeNote of every scenario that waits
 // out a TIME-WAIT a Linux end may hold.
-const linuxTimeWaitObserved = "TIME-WAIT at a Linux end is seen in the kernel's socket table through the virtual 2MSL instead of waited out (Linux holds it a fixed 60 s of real time)"
+const LinuxTimeWaitObserved = "TIME-WAIT at a Linux end is seen in the kernel's socket table through the virtual 2MSL instead of waited out (Linux holds it a fixed 60 s of real time)"

@@ -212,7 +212,7 @@ func HaveStates(want ...tcp.State) types.GomegaMatcher {
 		tw.Flush()
 		msg.s = strings.TrimRight(b.String(), "\n")
 		return slices.Equal(got, want), nil
-	}).WithTemplate("Expected the states {{.To}} be "+formatStates(want)+":\n{{.Data}}", msg)
+	}).WithTemplate("Expected the states {{.To}} be "+FormatStates(want)+":\n{{.Data}}", msg)
 }
 
 // exchangeRow is one line of a side-by-side exchange: an expected segment,
@@ -261,7 +261,7 @@ func sideBySide(rows []exchangeRow) string {
 // describeRecord is one packet as describeRecords prints it, plus both
 // ends' states.
 func describeRecord(r *harness.Record) string {
-	return strings.TrimSpace(describeRecords([]*harness.Record{r})) +
+	return strings.TrimSpace(DescribeRecords([]*harness.Record{r})) +
 		fmt.Sprintf("  client %s, server %s", stateText(r.States[harness.Client]), stateText(r.States[harness.Server]))
 }
 

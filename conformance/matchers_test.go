@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+
 	"github.com/onsi/gomega/types"
 
 	"github.com/tcpbed/tcpbed/conformance"

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/tcpbed/tcpbed/conformance"

@@ -16,7 +16,7 @@ type notes struct {
 }
 
 // observe notes which of the allowed behaviours this run saw.
-func (e *Env) observe(format string, args ...any) {
+func (e *Env) Observe(format string, args ...any) {
 	if note := fmt.Sprintf(format, args...); !slices.Contains(e.notes.observations, note) {
 		e.notes.observations = append(e.notes.observations, note)
 	}

@@ -1,8 +1,10 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -106,10 +108,10 @@ func (s *Scenario) RunsIn(p Pairing) bool {
 	} else if slices.Contains(s.Pairings, p) {
 		return true
 	}
-	if !isLinuxPairing(p) || s.RealTime == TooSlowForRealTime {
+	if !IsLinuxPairing(p) || s.RealTime == TooSlowForRealTime {
 		return false
 	}
-	g := asGVisor(p)
+	g := AsGVisor(p)
 	if s.Pairings == nil {
 		return slices.Contains(AllPairings, g)
 	}
@@ -192,17 +194,45 @@ func (s Scenario) onProfile(p harness.Profile) Scenario {
 	return v
 }
 
+// listed is the catalogue's explicit order (List), by scenario name.
+var listed = map[string]int{}
+
+// List sets the order in which All returns the scenarios: a catalogue
+// names every scenario it registers once, in the order a reader should
+// meet them. Scenarios it does not name come after, in the order they were
+// registered; a profile's copy of a scenario comes right after it.
+func List(names ...string) {
+	for i, n := range names {
+		listed[n] = i
+	}
+}
+
 // All returns every scenario, by section (in SectionOrder, unknown sections
-// last) and then in the order each section's file lists them.
+// last) and then in the catalogue's order (List).
 func All() []Scenario {
 	out := slices.Clone(catalogue)
-	rank := func(section string) int {
-		if i := slices.Index(SectionOrder, section); i >= 0 {
+	section := func(s Scenario) int {
+		if i := slices.Index(SectionOrder, s.Section); i >= 0 {
 			return i
 		}
 		return len(SectionOrder)
 	}
-	slices.SortStableFunc(out, func(a, b Scenario) int { return rank(a.Section) - rank(b.Section) })
+	place := func(s Scenario) int {
+		name := s.Name
+		if s.Profile != "" {
+			name = strings.TrimSuffix(name, "-"+s.Profile)
+		}
+		if i, ok := listed[name]; ok {
+			return i
+		}
+		return len(listed)
+	}
+	slices.SortStableFunc(out, func(a, b Scenario) int {
+		if c := cmp.Compare(section(a), section(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(place(a), place(b))
+	})
 	return out
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )

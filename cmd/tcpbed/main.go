@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
 )
 
 // Exit codes.

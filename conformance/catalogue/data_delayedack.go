@@ -1,0 +1,82 @@
+package catalogue
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// maxACKDelay is RFC 9293 3.8.6.3's bound: "in no case should the delay
+// for an ACK exceed 0.5 seconds" ... "the delay MUST be less than 0.5
+// seconds (MUST-40)".
+const maxACKDelay = 500 * time.Millisecond
+
+var delayedACK = Scenario{
+	Name:       "delayed-ack",
+	OnProfiles: true,
+	Section:    "data",
+	Summary:    "a lone small segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40); in a stream of full-sized segments the server acknowledges at least every second one (SHLD-19) and every ACK carries RCV.NXT",
+	Setup:      spacedArrivals,
+	Run:        runDelayedACK,
+}
+
+func runDelayedACK(e *Env) error {
+	c, s := e.Connect()
+	e.Advance(DelayedACKWait)
+
+	// A lone segment, with nothing for the server to send back.
+	mark := e.Mark()
+	msg := []byte("a lone segment")
+	e.WriteAll(c, msg)
+	e.ExpectRead(s, msg)
+	e.Advance(DelayedACKWait)
+	e.ExpectExactly(mark,
+		C2S(FlagsInclude(ACK), FlagsExclude(SYN|FIN|RST), Seq(1), Len(len(msg))),
+		S2C(Flags(ACK), Ack(uint32(1+len(msg))), Len(0)),
+	)
+	lone := e.Since(mark)
+	if delay := lone[1].At - lone[0].Arrived; delay >= maxACKDelay {
+		e.Fatalf(fmt.Sprintf("the ACK of a lone segment within %v", maxACKDelay), "it came %v after the segment", delay)
+	} else {
+		e.Observe("a lone segment was ACKed %v after it arrived", delay)
+	}
+
+	// A stream of full-sized segments.
+	mark = e.Mark()
+	e.NewTransfer(c, s, 256<<10).Run()
+	e.Advance(DelayedACKWait)
+	recs := e.Since(mark)
+	full := 0
+	for _, r := range DataRecords(recs, harness.ClientToServer) {
+		full = max(full, r.PayloadLen)
+	}
+	replayReceiver(e, recs, uint32(1+len(msg)), func(ack *harness.Record, held RangeSet, _ *harness.Record) {
+		if nxt := held.RunFrom(1); ack.RelAck != nxt {
+			e.Fatalf(fmt.Sprintf("ACK #%d to carry RCV.NXT=%d", ack.Index, nxt), "ack=%d", ack.RelAck)
+		}
+	})
+	// Walk the server's arrivals and sends in the order they happened,
+	// counting the full-sized segments it was handed since it last sent an
+	// ACK.
+	var unacked []*harness.Record
+	for _, ev := range harness.Events(recs) {
+		r := ev.Rec
+		switch {
+		case !ev.Arrival && r.Dir == harness.ServerToClient && IsIntact(r) && r.Packet.TCP.Flags.Has(ACK):
+			unacked = unacked[:0]
+		case ev.Arrival && r.Dir == harness.ClientToServer && IsIntact(r) && !r.Fate.Lost() && r.PayloadLen == full:
+			unacked = append(unacked, r)
+			if len(unacked) > 2 {
+				e.Fatalf("an ACK for at least every second full-sized segment (RFC 9293 3.8.6.3, SHLD-19)",
+					"segments #%d, #%d and #%d (%d bytes each) arrived with no ACK between them", unacked[0].Index, unacked[1].Index, unacked[2].Index, full)
+			}
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}

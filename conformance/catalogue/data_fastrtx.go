@@ -1,0 +1,139 @@
+package catalogue
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// fastRetransmitLost is which data segment fast-retransmit loses: far
+// enough in that the window holds many more behind it to draw duplicate
+// ACKs.
+const fastRetransmitLost = 30
+
+// minRTOFloor is the smallest RTO either stack ever arms (both use 200 ms;
+// RFC 6298 2.4 recommends 1 s). A retransmission sooner than this after
+// the original cannot have been the retransmission timer's.
+const minRTOFloor = 200 * time.Millisecond
+
+var fastRetransmit = Scenario{
+	Name:    "fast-retransmit",
+	Section: "data",
+	Summary: "one data segment mid-stream is lost: the receiver sends a duplicate ACK for each later segment, and the sender retransmits the lost one when the third duplicate ACK arrives, long before its RTO (RFC 5681 3.2); the digest matches",
+	Setup:   spacedArrivals,
+	Run:     runFastRetransmit,
+}
+
+var fastRetransmitNoSACK = Scenario{
+	Name:    "fast-retransmit-nosack",
+	Section: "data",
+	Summary: "fast-retransmit with SACK off at both ends: plain duplicate-ACK counting (RFC 5681 3.2) triggers the retransmission of the lost segment on the third duplicate ACK",
+	Setup: func(s *Setup) {
+		spacedArrivals(s)
+		s.TCP.NoSACK = true
+	},
+	Run: runFastRetransmit,
+}
+
+// spacedArrivals gives the client-to-server direction a bandwidth, so that
+// data segments reach the server one at a time, each at its own instant,
+// and the trace tells which data the server had when it sent each ACK.
+func spacedArrivals(s *Setup) {
+	s.Net.Link = [2]harness.LinkConfig{
+		harness.ClientToServer: {Delay: time.Millisecond, Bandwidth: 100_000_000},
+		harness.ServerToClient: {Delay: time.Millisecond},
+	}
+}
+
+func runFastRetransmit(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	e.Net.AddRule(&harness.Rule{
+		Name: "lose one", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
+		Nth: fastRetransmitLost, Action: harness.Drop,
+	})
+	e.NewTransfer(c, s, 256<<10).Run()
+	recs := e.Since(mark)
+
+	var lost *harness.Record
+	for _, r := range recs {
+		if r.Fate == harness.Dropped {
+			lost = r
+			break
+		}
+	}
+	if lost == nil {
+		e.Fail(fmt.Sprintf("data segment %d to be dropped", fastRetransmitLost), "nothing was dropped:\n"+DescribeRecords(recs))
+	}
+	var rtx *harness.Record
+	for _, r := range Retransmissions(recs, harness.ClientToServer) {
+		if r.RelSeq == lost.RelSeq {
+			rtx = r
+			break
+		}
+	}
+	if rtx == nil {
+		e.Fatalf(fmt.Sprintf("the lost segment seq=%d to be retransmitted", lost.RelSeq), "it never was:\n%s", DescribeRecords(recs))
+	}
+
+	// RFC 5681 2: a duplicate ACK acknowledges the same data as the one
+	// before, carries no data, SYN or FIN. Those for the lost segment are
+	// the ACKs of its sequence number sent once data above the hole had
+	// reached the receiver (arrivals are spaced out by the link's
+	// bandwidth, so "once" is exact).
+	var above *harness.Record
+	for _, r := range DataRecords(recs, harness.ClientToServer) {
+		if Rel(lost.RelSeq).LessThan(Rel(r.RelSeq)) && !r.Fate.Lost() {
+			above = r
+			break
+		}
+	}
+	if above == nil {
+		e.Fail("data above the lost segment to reach the server", "none did:\n"+DescribeRecords(recs))
+	}
+	var dups []*harness.Record
+	for _, r := range recs {
+		if r.Dir == harness.ServerToClient && IsIntact(r) && r.RelAck == lost.RelSeq && r.PayloadLen == 0 &&
+			r.Packet.TCP.Flags&(SYN|FIN|RST) == 0 && r.At >= above.Arrived {
+			dups = append(dups, r)
+		}
+	}
+	var before []*harness.Record
+	for _, d := range dups {
+		if d.Arrived != 0 && d.Arrived <= rtx.At {
+			before = append(before, d)
+		}
+	}
+	// The retransmission is ACK-clocked: it goes at the instant a
+	// duplicate ACK arrives, not on a timer.
+	if len(before) == 0 || before[len(before)-1].Arrived != rtx.At {
+		e.Fatalf(fmt.Sprintf("the retransmission of seq=%d to go when a duplicate ACK arrived", lost.RelSeq),
+			"it went at %v, after %d duplicate ACKs, none arriving then\n%s", rtx.At, len(before), DescribeRecords(recs))
+	}
+	trigger := before[len(before)-1]
+	switch {
+	case len(before) >= 3:
+		// RFC 5681 3.2 step 4 (and RFC 6675 5 with SACK): on the third
+		// duplicate ACK.
+		e.Observe("retransmitted on duplicate ACK %d (RFC 5681 3.2)", len(before))
+	case e.SACKPermitted() && SACKsAbove(trigger, lost.RelSeq):
+		// RFC 8985 6.2 (RACK), an alternative to the duplicate-ACK count
+		// that RFC 8985 3.4 allows with SACK: a segment is lost once data
+		// sent after it has been selectively acknowledged and a reordering
+		// window has passed, which can be before the third duplicate.
+		e.Observe("retransmitted on duplicate ACK %d, which SACKed later data (RACK, RFC 8985 6.2)", len(before))
+	default:
+		e.Fatalf(fmt.Sprintf("the retransmission of seq=%d to wait for the third duplicate ACK (RFC 5681 3.2), or with SACK for one that SACKs later data (RFC 8985 6.2)", lost.RelSeq),
+			"it went at %v, when duplicate ACK #%d arrived, after %d\n%s", rtx.At, trigger.Index, len(before), DescribeRecords(recs))
+	}
+	if wait := rtx.At - lost.At; wait >= minRTOFloor {
+		e.Fatalf(fmt.Sprintf("the fast retransmission to come long before an RTO (%v)", minRTOFloor), "it came %v after the original", wait)
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}

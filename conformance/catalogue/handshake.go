@@ -1,0 +1,35 @@
+package catalogue
+
+import (
+	. "github.com/tcpbed/tcpbed/conformance"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+var _ = Register(
+	Scenario{
+		Name:    "handshake",
+		Section: "handshake",
+		Summary: "client dials a listening server: SYN, SYN-ACK, ACK (RFC 9293 3.5 figure 6), MSS in both SYNs",
+		Run:     runHandshake,
+	},
+)
+
+func runHandshake(e *Env) error {
+	l := e.Listen()
+	mark := e.Mark()
+	c := e.Dial()
+	e.ExpectState(c, tcp.SynSent)
+	s := e.Accept(l)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+
+	// SYN seq=x (no data); SYN-ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1.
+	e.ExpectExactly(mark,
+		C2S(Flags(SYN), Seq(0), Len(0), HasMSS()),
+		S2C(Flags(SYN|ACK), Seq(0), Ack(1), Len(0), HasMSS()),
+		C2S(Flags(ACK), Seq(1), Ack(1), Len(0)),
+	)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectState(s, tcp.Established)
+	return nil
+}

@@ -1,0 +1,299 @@
+package catalogue
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+var _ = Register(
+	Scenario{
+		Name:         "syn-received-checks",
+		RealTime:     TooSlowForRealTime,
+		RealTimeNote: "waits on Linux's real-time SYN-ACK and SYN retransmission timers: about 7 s of real time",
+		Section:      "handshake",
+		Summary:      "a server in SYN-RECEIVED (its SYN-ACKs lost) gets, from the client's address: an ACK acknowledging nothing it sent -> <SEQ=SEG.ACK><CTL=RST>, stays SYN-RECEIVED; a RST outside the window -> dropped; a RST in the window but not at RCV.NXT -> challenge ACK (RFC 5961 3.2) or reset; a RST at RCV.NXT -> the half-open connection goes back to LISTEN, silently (RFC 9293 3.10.7.4); the client's retransmitted SYN then connects",
+		Setup: func(s *Setup) {
+			// The server's SYN-ACKs are lost, and so are the client's SYN
+			// retransmissions, so that only injected segments reach the
+			// half-open connection until the rules are lifted.
+			seen := 0
+			afterFirst := func(*packet.Packet) bool { seen++; return seen > 1 }
+			s.Net.Faults = append(s.Net.Faults,
+				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
+				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), afterFirst)})
+		},
+		Run: runSynReceivedChecks,
+	},
+)
+
+func runSynReceivedChecks(e *Env) error {
+	l := e.Listen()
+	mark := e.Mark()
+	c := e.Dial()
+	sid := c.ID().Reverse()
+	e.WaitFor("the server in SYN-RECEIVED", func() bool { return e.Net.State(harness.Server, sid) == tcp.SynReceived })
+	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK), FateIs(harness.Dropped)))
+	x, y := hs[0].Packet.TCP.Seq, hs[1].Packet.TCP.Seq
+	client := netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort)
+	seg := func(flags packet.Flags, seq, ack seqnum.Value) packet.Segment {
+		return packet.Segment{SrcPort: client.Port(), DstPort: e.Port, Seq: seq, Ack: ack, Flags: flags, Window: 65535}
+	}
+	serverState := func() tcp.State { return e.Net.State(harness.Server, sid) }
+	fromServer := func(m int) []*harness.Record {
+		var out []*harness.Record
+		for _, r := range e.Since(m) {
+			if r.Dir == harness.ServerToClient && !(r.Packet.TCP.Flags == SYN|ACK && r.Fate == harness.Dropped) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	// Fifth check, SYN-RECEIVED: "If the segment acknowledgment is not
+	// acceptable, form a reset segment <SEQ=SEG.ACK><CTL=RST> and send it."
+	m := e.Mark()
+	bad := y + 1000
+	e.InjectTo(harness.Server, netip.Addr{}, seg(ACK, x+1, bad))
+	got := fromServer(m)
+	if len(got) != 1 || harness.CheckRecord(got[0], Flags(RST), harness.AbsSeq(uint32(bad)), Len(0)) != nil {
+		e.Fail(fmt.Sprintf("one RST <SEQ=%d> for an ACK of data never sent", uint32(bad)), DescribeRecords(e.Since(m)))
+	}
+	if st := serverState(); st != tcp.SynReceived {
+		e.Fatalf("server still SYN-RECEIVED after an unacceptable ACK", "%v", st)
+	}
+
+	// Second check with RFC 5961 3.2: a RST outside the window is dropped.
+	m = e.Mark()
+	e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+1+0x40000000, 0))
+	if got := fromServer(m); len(got) > 0 || serverState() != tcp.SynReceived {
+		e.Fail("a RST outside the window dropped, silently", fmt.Sprintf("server %v\n%s", serverState(), DescribeRecords(got)))
+	}
+
+	// In the window but not RCV.NXT: RFC 5961 3.2's challenge ACK
+	// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, or (without that mitigation,
+	// which RFC 9293 makes optional) the reset of RFC 793.
+	m = e.Mark()
+	e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+100, 0))
+	reset := false
+	switch got := fromServer(m); {
+	case len(got) == 1 && harness.CheckRecord(got[0], Flags(ACK), harness.AbsSeq(uint32(y)+1), harness.AbsAck(uint32(x)+1)) == nil:
+		if serverState() != tcp.SynReceived {
+			e.Fatalf("server still SYN-RECEIVED after a challenge ACK", "%v", serverState())
+		}
+		e.Observe("an in-window RST not at RCV.NXT got a challenge ACK (RFC 5961 3.2)")
+	case len(got) == 0 && serverState() != tcp.SynReceived:
+		reset = true
+		e.Observe("an in-window RST not at RCV.NXT reset the half-open connection (no RFC 5961 check in SYN-RECEIVED)")
+	default:
+		e.Fail("a challenge ACK seq=ISS+1 ack=IRS+1 (staying SYN-RECEIVED), or a silent reset, for an in-window RST",
+			fmt.Sprintf("server %v\n%s", serverState(), DescribeRecords(got)))
+	}
+
+	// Exactly RCV.NXT: "If this connection was initiated with a passive
+	// OPEN (i.e., came from the LISTEN state), then return this connection
+	// to LISTEN state and return. The user need not be informed."
+	if !reset {
+		m = e.Mark()
+		e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+1, 0))
+		if got := fromServer(m); len(got) > 0 {
+			e.Fail("a RST at RCV.NXT taken silently", DescribeRecords(got))
+		}
+	}
+	if st := serverState(); st != tcp.Listen && st != tcp.Closed {
+		e.Fatalf("the half-open connection gone (back to LISTEN) after the RST", "server %v", st)
+	}
+	if _, err := l.Accept(); !errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("nothing to accept from a reset handshake", "Accept: %v", err)
+	}
+	// Nothing more for the reset connection: no SYN-ACK retransmissions
+	// (they would have come at 1 s and 3 s).
+	m = e.Mark()
+	e.Advance(5 * time.Second)
+	for _, r := range e.Since(m) {
+		if r.Dir == harness.ServerToClient {
+			e.Fail("no SYN-ACK retransmission for a reset half-open connection", DescribeRecords(e.Since(m)))
+		}
+	}
+
+	// The client never saw any of it; its SYN retransmission starts over.
+	e.Net.ClearRules()
+	s := e.Accept(l)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.WriteAll(c, []byte("second try"))
+	e.ExpectRead(s, []byte("second try"))
+	return nil
+}
+
+var _ = Register(
+	Scenario{
+		Name:    "syn-with-data",
+		Section: "handshake",
+		Summary: "a SYN carrying data reaches a listener (injected from an address of its own): the server either queues the text for after the handshake (RFC 9293 3.10.7.2: SYN-ACK ack=x+1+len) or acknowledges only the SYN (ack=x+1) and takes the text when it is sent again; either way the application reads it once, after Accept",
+		Run:     runSynWithData,
+	},
+)
+
+// synDataSource is where syn-with-data's segments come from: not the
+// client's address, so that the client's stack drops the server's answers
+// instead of resetting them.
+var synDataSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 7}), 40000)
+
+func runSynWithData(e *Env) error {
+	l := e.Listen()
+	text := []byte("text on the SYN")
+	const x = seqnum.Value(5000)
+	syn := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
+		Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text}
+	m := e.Mark()
+	e.InjectTo(harness.Server, synDataSource.Addr(), syn)
+	synAck := e.ExpectOneReply(m, harness.Server, synDataSource, "SYN-ACK", Flags(SYN|ACK), Len(0))
+	y := synAck.Packet.TCP.Seq
+	queued := synAck.Packet.TCP.Ack == x+1+seqnum.Value(len(text))
+	if !queued && synAck.Packet.TCP.Ack != x+1 {
+		e.Fatalf(fmt.Sprintf("SYN-ACK ack=%d (the SYN) or %d (SYN and text)", uint32(x)+1, uint32(x)+1+uint32(len(text))),
+			"ack=%d", uint32(synAck.Packet.TCP.Ack))
+	}
+	third := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
+	if queued {
+		third.Seq = x + 1 + seqnum.Value(len(text))
+		e.Observe("the server queued the text on the SYN and acknowledged it in the SYN-ACK")
+	} else {
+		e.Observe("the server acknowledged only the SYN; the text was taken when sent again")
+		// The text was not acknowledged: send it again on the third ACK.
+		third.Flags |= PSH
+		third.Payload = text
+	}
+	e.InjectTo(harness.Server, synDataSource.Addr(), third)
+	s := e.Accept(l)
+	e.ExpectRead(s, text)
+	e.Advance(time.Second)
+	buf := make([]byte, 64)
+	if k, err := s.Read(buf); k > 0 || !errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("the text delivered once", "a further Read gave %q, %v", buf[:k], err)
+	}
+	// The server acknowledged everything.
+	var last *harness.Record
+	for _, r := range e.RepliesTo(m, harness.Server, synDataSource) {
+		last = r
+	}
+	if want := uint32(x) + 1 + uint32(len(text)); last == nil || uint32(last.Packet.TCP.Ack) != want {
+		e.Fail(fmt.Sprintf("the server's last segment to acknowledge %d", want), DescribeRecords(e.Since(m)))
+	}
+	return nil
+}
+
+var _ = Register(
+	Scenario{
+		Name:    "syn-without-mss",
+		Section: "handshake",
+		Summary: "a SYN with no options reaches a listener (injected from an address of its own): the server's SYN-ACK offers no window scale, SACK-permitted or timestamps, and every data segment it sends carries at most 536 bytes, the default send MSS (RFC 9293 3.7.1 MUST-15, RFC 7323, RFC 2018)",
+		Run:     runSynWithoutMSS,
+	},
+)
+
+// noMSSSource is where syn-without-mss's segments come from.
+var noMSSSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 8}), 40001)
+
+func runSynWithoutMSS(e *Env) error {
+	l := e.Listen()
+	const x = seqnum.Value(9000)
+	m := e.Mark()
+	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
+	synAck := e.ExpectOneReply(m, harness.Server, noMSSSource, "SYN-ACK", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1), Len(0))
+	if o := optionsOf(synAck); o.ws || o.sack || o.ts {
+		e.Fatalf("a SYN-ACK without WS, SACK-permitted or TS to a SYN that offered none (RFC 7323 2.2, 3.2; RFC 2018 2)", "it carried %s", o)
+	}
+	y := synAck.Packet.TCP.Seq
+	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
+	s := e.Accept(l)
+	m = e.Mark()
+	const size = 4000 // within the window and any initial congestion window of 10 segments
+	n, err := s.Write(make([]byte, size))
+	if err != nil || n != size {
+		e.Fatalf(fmt.Sprintf("the server to take %d bytes", size), "Write: %d, %v", n, err)
+	}
+	e.Advance(10 * time.Millisecond)
+	total := 0
+	for _, r := range e.RepliesTo(m, harness.Server, noMSSSource) {
+		if r.PayloadLen == 0 {
+			continue
+		}
+		// RFC 9293 3.7.1: SendMSS is 536 without an MSS option, and the
+		// TCP options a segment carries count against it.
+		if r.PayloadLen+len(r.TCPOptions) > 536 {
+			e.Fatalf("data segments of at most 536 bytes, options included, to a peer that sent no MSS option",
+				"#%d: %d bytes of data and %d of options", r.Index, r.PayloadLen, len(r.TCPOptions))
+		}
+		total += r.PayloadLen
+	}
+	if total != size {
+		e.Fatalf(fmt.Sprintf("all %d bytes sent in segments of at most 536", size), "%d bytes sent\n%s", total, DescribeRecords(e.Since(m)))
+	}
+	return nil
+}
+
+var _ = Register(
+	Scenario{
+		Name:    "synack-with-data",
+		Section: "handshake",
+		Summary: "the client dials an address no stack holds and gets, injected, a SYN-ACK carrying text: it reaches ESTABLISHED, acknowledges SYN and text together (ack=y+1+len) and delivers the text (RFC 9293 3.10.7.3: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
+		Run:     runSynAckWithData,
+	},
+)
+
+// nobodysServer is an address neither stack holds: what the client sends
+// there, the server's stack drops as not its own.
+var nobodysServer = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), 80)
+
+func runSynAckWithData(e *Env) error {
+	mark := e.Mark()
+	c, err := e.Client.Dial(nobodysServer)
+	e.NoError("client Dial", err)
+	e.Settle()
+	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Len(0)))[0]
+	x := syn.Packet.TCP.Seq
+	const y = seqnum.Value(123456)
+	text := []byte("text on the SYN-ACK")
+	m := e.Mark()
+	e.InjectTo(harness.Client, nobodysServer.Addr(), packet.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
+		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text})
+	e.Advance(time.Second) // any delayed ACK is out by now
+	if st := c.State(); st != tcp.Established {
+		e.Fatalf("client ESTABLISHED on an acceptable SYN-ACK", "%v", st)
+	}
+	acks := e.RepliesTo(m, harness.Client, nobodysServer)
+	if len(acks) == 0 {
+		e.Fail("an ACK of the SYN-ACK", DescribeRecords(e.Since(m)))
+	}
+	last := acks[len(acks)-1]
+	buf := make([]byte, 64)
+	k, rerr := c.Read(buf)
+	took := uint32(last.Packet.TCP.Ack) == uint32(y)+1+uint32(len(text)) && string(buf[:k]) == string(text)
+	switch {
+	case took:
+	case e.Pairing.Client == GVisor && uint32(last.Packet.TCP.Ack) == uint32(y)+1 && k == 0:
+		e.Deviates(GVisorSYNACKTextDropped)
+	case e.Pairing.Client == Linux && uint32(last.Packet.TCP.Ack) == uint32(y)+1 && k == 0:
+		e.Deviates(LinuxSYNACKTextDropped)
+	default:
+		e.Fatalf(fmt.Sprintf("the text acknowledged (ack=%d) and delivered", uint32(y)+1+uint32(len(text))),
+			"last ACK ack=%d; Read %q, %v\n%s", uint32(last.Packet.TCP.Ack), buf[:k], rerr, DescribeRecords(e.Since(m)))
+	}
+	for _, r := range acks {
+		if err := harness.CheckRecord(r, FlagsInclude(ACK), FlagsExclude(SYN|RST|FIN), harness.AbsSeq(uint32(x)+1)); err != nil {
+			e.Fatalf("ACKs seq=ISS+1 from the client", "#%d: %v", r.Index, err)
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	return nil
+}

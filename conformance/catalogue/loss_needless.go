@@ -1,0 +1,131 @@
+package catalogue
+
+import (
+	"fmt"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+// retransmit-only-lost: does a sender resend only what the wire lost?
+// RFC 6675 4 lets a SACK sender retransmit a segment only once IsLost()
+// holds for it (DupThresh segments SACKed above it), and RFC 8985 6.2 marks
+// a segment lost only when one sent after it has been delivered and a
+// reordering window has passed. On a wire that neither reorders nor
+// duplicates, a segment sent later cannot arrive first: a sender following
+// either rule resends a segment that arrived only when the ACK stream hid
+// its arrival from it (a lost ACK), when a timeout's go-back resends what
+// was in flight (RFC 6298 5.4) or when a tail loss probe repeats the last
+// segment (RFC 8985 7.3). Everything else resent is needless: it costs the
+// link what it carries, and shows the loss detection guessing.
+
+var retransmitOnlyLost = Scenario{
+	Name:     "retransmit-only-lost",
+	Section:  "loss",
+	RealTime: TooSlowForRealTime,
+	RealTimeNote: "it counts the segments the wire lost, which needs the link model; " +
+		"a real-time kernel's own queue would lose others unseen",
+	Summary: fmt.Sprintf("4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay that loses 1%% of packets each way and never reorders: "+
+		"the client's retransmissions of data whose earlier copy had arrived number at most a quarter of the data segments the wire lost "+
+		"(at least %d allowed: lost ACKs, a timeout, a tail loss probe; RFC 6675 4 IsLost, RFC 8985 6.2: only a segment shown lost is resent); "+
+		"the digest matches", needlessFloor),
+	Setup: func(s *Setup) {
+		s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
+	},
+	Run: runRetransmitOnlyLost,
+}
+
+// retransmit-only-lost-tied-clock is retransmit-only-lost on a frozen clock:
+// every reading a stack takes at one virtual instant is the same, so the
+// segments of one burst carry one transmit time. No real host's clock
+// does that (the harness's ticks by default); the scenario asks for it to
+// show how a sender's loss detection orders segments it cannot tell apart
+// by time. RFC 8985 6.2 breaks the tie by end sequence number
+// (RACK_sent_after: "t1 > t2 or (t1 == t2 and seq1 > seq2)"), so a sender
+// following it still marks lost only what was sent before a delivered
+// segment.
+var retransmitOnlyLostTiedClock = func() Scenario {
+	s := retransmitOnlyLost
+	s.Name = "retransmit-only-lost-tied-clock"
+	s.Summary = "retransmit-only-lost with a frozen clock: a burst's segments share one transmit time; " +
+		"a sender breaking RACK's ties by end sequence (RFC 8985 6.2) still resends only what the wire lost"
+	s.Setup = func(st *Setup) {
+		retransmitOnlyLost.Setup(st)
+		st.Net.FrozenClock = true
+	}
+	return s
+}()
+
+var _ = Register(retransmitOnlyLost, retransmitOnlyLostTiedClock)
+
+const (
+	// needlessSize is the stream: long enough for a few dozen losses.
+	needlessSize = 4 << 20
+	// needlessLoss is the wire's loss each way.
+	needlessLoss = 0.01
+	// needlessShare and needlessFloor bound the needless retransmissions
+	// against the segments the wire lost: lost ACKs, a timeout's go-back
+	// and a tail loss probe may each resend a segment that had arrived.
+	needlessShare = 4
+	needlessFloor = 4
+)
+
+func runRetransmitOnlyLost(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	for _, r := range (faultMix{loss: needlessLoss}).rules() {
+		e.Net.AddRule(r)
+	}
+	t := e.NewTransfer(c, s, needlessSize)
+	t.Run()
+
+	needless, retransmitted, lost := countNeedless(e.Since(mark), harness.ClientToServer)
+	e.Observe("%d of %d retransmissions resent data that had arrived; the wire lost %d data segments", needless, retransmitted, lost)
+	if lost == 0 {
+		e.Fail(fmt.Sprintf("the wire to lose some data segments (%g%% of them)", needlessLoss*100), "it lost none: the check below would prove nothing")
+	}
+	if bound := max(needlessFloor, lost/needlessShare); needless > bound {
+		if e.Pairing.Client == GVisor && e.Net.FrozenClock() {
+			e.Deviates(GVisorRACKTieBreak)
+		} else {
+			e.Fatalf(fmt.Sprintf("at most %d retransmissions of data that had already arrived (a quarter of the %d data segments the wire lost, at least %d; "+
+				"RFC 6675 4, RFC 8985 6.2: resend only what the ACKs show lost)", bound, lost, needlessFloor),
+				"%d of the client's %d retransmissions resent data whose earlier copy had arrived", needless, retransmitted)
+		}
+	}
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	return nil
+}
+
+// countNeedless walks dir's data segments in the order they were sent and
+// counts the retransmissions (data sent before), those among them whose
+// every byte an earlier copy had delivered (whenever it arrived), and the
+// data segments the wire lost.
+func countNeedless(recs []*harness.Record, dir harness.Dir) (needless, retransmitted, lost int) {
+	var sent, delivered RangeSet
+	for _, r := range recs {
+		if r.Dir != dir || r.PayloadLen == 0 {
+			continue
+		}
+		if r.Fate == harness.Duplicated {
+			continue // the wire's extra copy, not the sender's
+		}
+		seg := SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}
+		if sent.RunFrom(seg.Left) >= seg.Right {
+			retransmitted++
+			if delivered.RunFrom(seg.Left) >= seg.Right {
+				needless++
+			}
+		}
+		sent.Add(seg)
+		if r.Fate.Lost() {
+			lost++
+		} else {
+			delivered.Add(seg)
+		}
+	}
+	return needless, retransmitted, lost
+}

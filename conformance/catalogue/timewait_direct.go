@@ -1,0 +1,55 @@
+package catalogue
+
+import (
+	"time"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+var _ = Register(
+	Scenario{
+		Name:         "time-wait-from-fin-wait-1",
+		RealTime:     FitsWithObservation,
+		RealTimeNote: LinuxTimeWaitObserved,
+		Section:      "time-wait",
+		Summary:      "the server's bare ACK of the client's FIN is lost and the server closes 10 ms later, so the first thing the client hears is the server's FIN that also ACKs its own: the client goes FIN-WAIT-1 -> TIME-WAIT directly (RFC 9293 3.10.7.4, FIN in FIN-WAIT-1: \"If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT\"), ACKs the FIN at seq=2 ack=2, and goes CLOSED 2MSL later; nothing is retransmitted",
+		Setup: func(s *Setup) {
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
+				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Times: 1,
+				Match: harness.FlagsAre(ACK), Action: harness.Drop,
+			})
+		},
+		Run: runTimeWaitFromFinWait1,
+	},
+)
+
+func runTimeWaitFromFinWait1(e *Env) error {
+	c, s := e.Connect()
+	mark := e.Mark()
+	e.Close(c)
+	e.ReadEOF(s)
+	// Well before the client's RTO (at least 200 ms), so its FIN is not
+	// sent again first.
+	e.Advance(10 * time.Millisecond)
+	e.Close(s)
+	e.Drain()
+	e.ExpectExactly(mark,
+		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
+		S2C(Flags(ACK), Seq(1), Ack(2), Len(0), FateIs(harness.Dropped)),
+		S2C(Flags(FIN|ACK), Seq(1), Ack(2), Len(0)),
+		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),
+	)
+	fin := e.Since(mark)[2]
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.TimeWait)
+	if at := e.EnteredAt(c, tcp.TimeWait); at != fin.Arrived {
+		e.Fatalf("client in TIME-WAIT when the FIN+ACK arrived, at "+fin.Arrived.String(), "at %v", at)
+	}
+	e.ExpectTimeWaitLasts2MSL(c)
+	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectNoPackets(mark+4, "nothing retransmitted, nothing during TIME-WAIT")
+	return nil
+}

@@ -1,0 +1,130 @@
+package catalogue
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	. "github.com/tcpbed/tcpbed/conformance"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/ourstack/tcp"
+)
+
+var _ = Register(
+	Scenario{
+		Name:    "time-wait-reuse",
+		Section: "time-wait",
+		Summary: "the server closes first and holds TIME-WAIT; a second later the client dials again from the same port, so a new SYN for the same four-tuple reaches the TIME-WAIT end. RFC 9293 3.10.7.4 / RFC 1122 4.2.2.13 / RFC 6191 allow it to accept the SYN (new ISN above the old stream) or to answer it with an ACK of the old connection (RFC 5961 4) or a RST; whichever (the run notes which), the new connection either works (fresh sequence numbers, bytes both ways intact) or Dial fails cleanly; never does the old connection come back",
+		Setup:   func(s *Setup) { s.Patience = 3 * time.Minute },
+		Run:     runTimeWaitReuse,
+	},
+)
+
+func runTimeWaitReuse(e *Env) error {
+	l := e.Listen()
+	c := e.Dial()
+	s := e.Accept(l)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.ExchangeSome(c, s)
+	// Where the old client stream ended (its FIN comes later, +1).
+	_, oldClientEnd := e.StreamEnd(harness.Client)
+
+	// The server closes first and keeps TIME-WAIT; the client ends CLOSED.
+	e.Close(s)
+	e.ReadEOF(c)
+	e.Advance(time.Second)
+	e.Close(c)
+	e.Drain()
+	e.ExpectState(s, tcp.TimeWait)
+	e.ExpectState(c, tcp.Closed)
+	e.Advance(time.Second)
+
+	mark := e.Mark()
+	lport := c.ID().LocalPort
+	c2, err := harness.DialFrom(e.Client, lport, e.ServerAddr())
+	e.NoError(fmt.Sprintf("client Dial from port %d", lport), err)
+	if c2.ID() != c.ID() {
+		e.Fatalf("the new connection on the old four-tuple "+fmt.Sprint(c.ID()), "%v", c2.ID())
+	}
+	e.WaitFor("the new connection to be established or refused", func() bool {
+		st := c2.State()
+		return st == tcp.Established || st == tcp.Closed
+	})
+	e.Drain()
+	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Seq(0), Len(0)))[0]
+
+	// What the TIME-WAIT end answered the first SYN with.
+	var answer *harness.Record
+	for _, r := range e.SentBy(mark, harness.Server) {
+		if r.Index > syn.Index {
+			answer = r
+			break
+		}
+	}
+	if answer == nil {
+		e.Fail("an answer from the server to the new SYN", DescribeRecords(e.Since(mark)))
+	}
+	flags := answer.Packet.TCP.Flags
+	switch {
+	case flags == SYN|ACK:
+		// RFC 1122 4.2.2.13 allows it when the new ISN is above the old
+		// stream's end; RFC 6191 also when the timestamps say the SYN is new.
+		above := oldClientEnd.Add(1).LessThan(syn.Packet.TCP.Seq)
+		e.Observe("the TIME-WAIT end accepted the new SYN at once (new ISN above the old stream: %v)", above)
+	case flags.Has(RST):
+		e.Observe("the TIME-WAIT end refused the new SYN with a RST")
+	case flags == ACK:
+		// RFC 5961 4.2 / RFC 9293 3.10.7.4, SYN in a synchronized state:
+		// a challenge ACK of the old connection; it must acknowledge
+		// the old stream, not the new SYN.
+		if answer.Packet.TCP.Ack == syn.Packet.TCP.Seq+1 {
+			e.Fatalf("a challenge ACK of the old stream", "#%d acknowledges the new SYN: ack=%d", answer.Index, answer.Packet.TCP.Ack)
+		}
+		e.Observe("the TIME-WAIT end answered the new SYN with an ACK of the old connection (challenge ACK)")
+	default:
+		e.Fail("a SYN-ACK, an ACK or a RST in answer to the new SYN", fmt.Sprintf("#%d [%s]\n%s", answer.Index, flags, DescribeRecords(e.Since(mark))))
+	}
+
+	// Never a SYN-ACK for anything but the newest SYN, and never data or
+	// a FIN of the old connection.
+	for _, r := range e.SentBy(mark, harness.Server) {
+		f := r.Packet.TCP.Flags
+		if f.Has(SYN) && r.RelAck != 1 {
+			e.Fatalf("every SYN-ACK to acknowledge the new SYN (relative ack 1)", "#%d ack=%d\n%s", r.Index, r.RelAck, DescribeRecords(e.Since(mark)))
+		}
+		if r.PayloadLen > 0 || f.Has(FIN) {
+			e.Fatalf("no data or FIN from the server's old connection", "#%d\n%s", r.Index, DescribeRecords(e.Since(mark)))
+		}
+	}
+
+	if c2.State() == tcp.Closed {
+		// Refused: Dial's error says so.
+		_, err := c2.Read(make([]byte, 1))
+		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.ETIMEDOUT) {
+			e.Fatalf("the refused Dial to report connection refused, reset or timeout", "Read returned %v", err)
+		}
+		e.Observe("the new Dial failed: %v", err)
+		return nil
+	}
+	e.Observe("the new connection came up %v after the first new SYN", e.EnteredAt(c2, tcp.Established)-syn.At)
+
+	// The new connection works, with its own numbers and bytes.
+	s2 := e.Accept(l)
+	if s2.ID() != s.ID() {
+		e.Fatalf("the server's new connection on the old four-tuple", "%v", s2.ID())
+	}
+	dataMark := e.Mark()
+	req, resp := []byte("request on the new connection"), []byte("response on the new connection")
+	e.WriteAll(c2, req)
+	e.ExpectRead(s2, req)
+	e.WriteAll(s2, resp)
+	e.ExpectRead(c2, resp)
+	e.Advance(DelayedACKWait)
+	// The new stream starts at relative 1 (from the new SYN), not where
+	// the old one ended.
+	e.ExpectInOrder(dataMark, C2S(FlagsInclude(ACK), Seq(1), Len(len(req))), S2C(FlagsInclude(ACK), Seq(1), Ack(uint32(1+len(req))), Len(len(resp))))
+	e.ExpectCleanStreams(dataMark)
+	return nil
+}

@@ -1,0 +1,151 @@
+package conformance
+
+// The known departures of gVisor's netstack from the RFCs, each with the
+// rule, what gVisor does instead, where its code does it and the run that
+// shows it. A scenario accepts one only at a gVisor end (Env.Deviates).
+
+// GVisorNoPAWS: gVisor's receiver does not implement PAWS (rcv.go: "As we
+// do not yet support PAWS").
+var GVisorNoPAWS = RegisterDeviation(Deviation{
+	Name:     "gvisor-no-paws",
+	Peer:     GVisor,
+	RFC:      "RFC 7323 5.3 R1",
+	Expected: "a non-RST segment whose TSval is older than TS.Recent to be dropped with an ACK in reply",
+	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: a segment at RCV.NXT with TSval 2^20 below TS.Recent is delivered to the application)",
+})
+
+// GVisorTakesDataWithAckOfUnsent: in ESTABLISHED gVisor skips the ACK check
+// ("Just as on Linux, we do not apply this behavior when state is
+// ESTABLISHED", rcv.go) and goes on to the segment's text.
+var GVisorTakesDataWithAckOfUnsent = RegisterDeviation(Deviation{
+	Name:     "gvisor-takes-data-with-ack-of-unsent",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (fifth check, ESTABLISHED), RFC 5961 5.2",
+	Expected: "a segment whose ACK acknowledges data not yet sent (SEG.ACK > SND.NXT) to draw an ACK and be dropped, text and all",
+	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: 38 forged bytes at RCV.NXT with SEG.ACK = SND.NXT + 1000 are delivered to the application)",
+})
+
+// GVisorRenoAvoidanceGrowth is gVisor's Reno growing its window in
+// congestion avoidance as fast as in slow start.
+var GVisorRenoAvoidanceGrowth = RegisterDeviation(Deviation{
+	Name: "gvisor-reno-avoidance-grows-per-ack",
+	Peer: GVisor,
+	RFC:  "RFC 5681 3.1 (congestion avoidance: cwnd grows by about one SMSS per RTT)",
+	Expected: "once cwnd exceeds ssthresh, cwnd to grow by at most about one full-sized segment per round trip, " +
+		"however the receiver spaces its ACKs",
+	Instead: "it cuts ssthresh and cwnd on loss as the RFC says, but in congestion avoidance, once the first window's worth of ACKs is " +
+		"counted, every ACK of one segment adds a whole segment: slow-start speed. It shows where the receiver ACKs every segment " +
+		"(gvisor->gvisor, seed 1, congestion-avoidance-growth: 36.6, 73.9, 147.5, 286.5 SMSS in the first four RTTs after recovery, " +
+		"where ourstack's sender goes 34.7, 35.7, 36.7, 37.7); " +
+		"ourstack's delayed ACKs hide most of it",
+	Source: "renoState.updateCongestionAvoidance in pkg/tcpip/transport/tcp/reno.go: SndCAAckCount % SndCwnd is taken after " +
+		"SndCwnd has grown, so the count stays one short of the new cwnd and the next one-segment ACK grows it again",
+	Shown: "go run ./cmd/tcpbed run congestion-avoidance-growth --client gvisor --server gvisor --seed 1",
+})
+
+// GVisorRACKTieBreak is gVisor's RACK ordering segments with one transmit
+// time the wrong way round.
+var GVisorRACKTieBreak = RegisterDeviation(Deviation{
+	Name: "gvisor-rack-tie-break-reversed",
+	Peer: GVisor,
+	RFC:  "RFC 8985 6.2 (RACK_sent_after: t1 > t2 or (t1 == t2 and seq1 > seq2))",
+	Expected: "a segment sent at the same time as the most recently delivered one to count as sent before it only if its end sequence " +
+		"is lower; only segments sent before a delivered one may be marked lost",
+	Instead: "it counts a segment with a higher end sequence and the same transmit time as sent before the delivered one, so once the " +
+		"reordering window passes it marks delivered segments lost and resends them: on retransmit-only-lost-tied-clock " +
+		"(4 MiB, 1% loss each way, 10 ms, 100 Mbit/s, frozen clock), gvisor->gvisor resends 278-365 segments that had arrived " +
+		"against 31-37 the wire lost; on a clock that ticks (retransmit-only-lost, seeds 1-5) it resends 0-1 of 22-35",
+	Source: "rackControl.detectLoss in pkg/tcpip/transport/tcp/rack.go: " +
+		"seg.xmitTime == rc.XmitTime && rc.EndSequence.LessThan(endSeq) takes the tie for the segment with the higher end sequence",
+	Shown: "go run ./cmd/tcpbed run retransmit-only-lost-tied-clock --client gvisor --server gvisor --seed 1",
+})
+
+// GVisorNoSenderSWS: gVisor's sender splits a segment to whatever the
+// peer's window allows and sends it at once (transport/tcp/snd.go,
+// maybeSendSegment); only Nagle or TCP_CORK, both off by default, hold a
+// short segment back.
+var GVisorNoSenderSWS = RegisterDeviation(Deviation{
+	Name:     "gvisor-no-sender-sws-avoidance",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
+	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
+	Instead:  "sends a segment of whatever the usable window holds (640, 768 bytes ...) as soon as an ACK opens it",
+})
+
+// GVisorReceiverSWSOnlyFromZero: gVisor applies receiver SWS avoidance
+// only while reopening a zero window (transport/tcp/rcv.go, "Apply
+// silly-window avoidance when recovering from zero-window situation");
+// otherwise it moves the right edge by whatever the reader freed.
+var GVisorReceiverSWSOnlyFromZero = RegisterDeviation(Deviation{
+	Name:     "gvisor-receiver-sws-only-from-zero-window",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.6.2.2 (MUST-39)",
+	Expected: "the right window edge moves only in steps of at least min(RCV.BUFF/2, Eff.snd.MSS)",
+	Instead:  "moves it by smaller steps (a few hundred bytes) when the window was not zero",
+})
+
+// GVisorZeroWindowProbeOldOctet: gVisor probes a zero window by re-sending
+// the last acknowledged octet (sequence number SND.UNA-1, as Linux does)
+// instead of the next octet of new data. Its own source says so
+// (transport/tcp/snd.go, sendZeroWindowProbe). The probe still draws the
+// ACK that reports the window, so it works; it is not what the RFC says.
+var GVisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
+	Name:     "gvisor-zero-window-probe-old-octet",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.6.1",
+	Expected: "a zero-window probe that carries at least one octet of new data (the next in the stream) when data is waiting",
+	Instead:  "a probe that re-sends an already acknowledged octet, sequence number SND.UNA-1",
+})
+
+// GVisorSYNTimerAfterBadACK: gVisor answers a bad ACK in SYN-SENT with the
+// right RST, then re-arms its SYN retransmission timer at 2 µs (its
+// tcpMinTimeout) and doubles from there: about ten SYNs within a
+// millisecond.
+var GVisorSYNTimerAfterBadACK = RegisterDeviation(Deviation{
+	Name:     "gvisor-syn-timer-reset-by-bad-ack",
+	Peer:     GVisor,
+	RFC:      "RFC 6298 2.1, 5.5",
+	Expected: "the SYN is retransmitted when its RTO (1 s initially, doubling) expires; an unacceptable ACK in SYN-SENT is answered with a RST and otherwise discarded (RFC 9293 3.10.7.3)",
+	Instead:  "re-arms the SYN retransmission timer at 2 µs after sending the RST and doubles from there, sending a burst of SYNs within the first millisecond",
+})
+
+// GVisorSynRetriesIgnored: gVisor's active and passive handshakes stop on
+// their backoff timer's 120 s MaxRTO, not on the SYN retry limit.
+var GVisorSynRetriesIgnored = RegisterDeviation(Deviation{
+	Name:     "gvisor-syn-retries-ignored",
+	Peer:     GVisor,
+	RFC:      "RFC 1122 4.2.3.5, RFC 9293 3.8.3",
+	Expected: "the application's SYN retry limit (TCPSynRetriesOption, which syn-retransmit-exhausted sets to 4) ends the connection attempt",
+	Instead:  "ignores the option in the handshake: retransmits the SYN 6 times (1, 3, 7, 15, 31, 63 s) and fails at 127 s, when the doubled RTO would pass its 120 s MaxRTO",
+})
+
+// GVisorSYNACKTextDropped: gVisor completes the handshake on a SYN-ACK that
+// carries data but does not take the data.
+var GVisorSYNACKTextDropped = RegisterDeviation(Deviation{
+	Name:     "gvisor-synack-text-dropped",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.3",
+	Expected: "text on an acceptable SYN-ACK is processed (\"continue processing at the sixth step\"): acknowledged at once (ack=IRS+1+len) and delivered",
+	Instead:  "acknowledges only the SYN (ack=IRS+1) and discards the text, which the peer must send again",
+})
+
+// GVisorCloseWaitRSTIsEPIPE: gVisor follows Linux (tcp_reset sets EPIPE
+// for CLOSE-WAIT), not the RFC's "reset" response.
+var GVisorCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
+	Name:     "gvisor-close-wait-rst-reports-epipe",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
+	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
+	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)",
+})
+
+// GVisorResetsOnEmptyAckBeyondRcvNxt: with its socket closed, gVisor treats
+// any segment whose end lies beyond RCV.NXT as new data after CLOSE and
+// aborts, even a bare ACK that carries none.
+var GVisorResetsOnEmptyAckBeyondRcvNxt = RegisterDeviation(Deviation{
+	Name:     "gvisor-closed-socket-resets-on-empty-segment-beyond-rcv-nxt",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (first check: a zero-length segment with RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND is acceptable); RFC 1122 4.2.2.13 (RST only when data is lost)",
+	Expected: "in FIN-WAIT-1 after CLOSE, a bare ACK at seq RCV.NXT+1 (the peer's ACK that overtook its lost FIN) is acceptable: its ACK is processed (-> FIN-WAIT-2) or the segment is held; no data is lost, so no RST",
+	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)",
+})

@@ -1,0 +1,67 @@
+package conformance
+
+// The known departures of Linux's TCP from the RFCs, each with the rule,
+// what Linux does instead and the run that shows it. A scenario accepts one
+// only at a Linux end (Env.Deviates).
+
+// LinuxRSTEndsTimeWait: net.ipv4.tcp_rfc1337 defaults to 0, and
+// tcp_timewait_state_process then kills the TIME-WAIT socket on a RST.
+var LinuxRSTEndsTimeWait = RegisterDeviation(Deviation{
+	Name:     "linux-rst-ends-time-wait",
+	Peer:     Linux,
+	RFC:      "RFC 1337 3 (fix 1: ignore RST segments in TIME-WAIT)",
+	Expected: "a RST in TIME-WAIT is ignored; the connection holds TIME-WAIT for 2MSL",
+	Instead:  "ends TIME-WAIT at once: CLOSED on the RST (net.ipv4.tcp_rfc1337=0, the default; RFC 9293 3.10.7.4's own text for TIME-WAIT)",
+})
+
+// LinuxCloseWaitRSTIsEPIPE: tcp_reset sets EPIPE, not ECONNRESET, for a
+// socket in CLOSE-WAIT.
+var LinuxCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
+	Name:     "linux-close-wait-rst-reports-epipe",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
+	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
+	Instead:  "reports a broken pipe (EPIPE) on Write (tcp_reset: sk_err = EPIPE in CLOSE-WAIT)",
+})
+
+// LinuxSYNLinearBackoff: net.ipv4.tcp_syn_linear_timeouts (4 by default in
+// recent kernels) keeps the first SYN retransmissions 1 s apart.
+var LinuxSYNLinearBackoff = RegisterDeviation(Deviation{
+	Name:     "linux-syn-linear-backoff",
+	Peer:     Linux,
+	RFC:      "RFC 6298 5.5 (back off the timer: RTO = RTO * 2)",
+	Expected: "SYN retransmissions 1 s, 2 s, 4 s ... apart",
+	Instead:  "retransmits the SYN at 1 s intervals for the first retries (tcp_syn_linear_timeouts), doubling only after",
+})
+
+// LinuxSYNAfterBadACK: Linux answers an unacceptable ACK in SYN-SENT with
+// the RST and then retransmits its SYN at once (tcp_rcv_synsent_state_process
+// resets the retransmission timer to TCP_TIMEOUT_MIN).
+var LinuxSYNAfterBadACK = RegisterDeviation(Deviation{
+	Name:     "linux-syn-resent-after-bad-ack",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT, bad ACK: send a reset, discard the segment) and RFC 6298 5 (retransmit when the timer expires)",
+	Expected: "the SYN retransmission timer untouched: the next SYN one initial RTO (1 s) after the first",
+	Instead:  "retransmits the SYN within a few milliseconds of the unacceptable ACK",
+})
+
+// LinuxSYNACKTextDropped: Linux's SYN-SENT processing drops the text of a
+// SYN-ACK (it acknowledges only the SYN; the peer sends the text again).
+var LinuxSYNACKTextDropped = RegisterDeviation(Deviation{
+	Name:     "linux-synack-text-dropped",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
+	Expected: "the text in a SYN-ACK is queued and acknowledged: ack = y+1+len",
+	Instead:  "acknowledges only the SYN (ack = y+1) and delivers nothing until the text comes again",
+})
+
+// LinuxNoSenderSWS: Linux splits its queue at the edge of the usable window
+// (tcp_write_xmit, tcp_mss_split_point), and Nagle with Minshall's rule lets
+// one small segment be outstanding, so the window's remainder goes at once.
+var LinuxNoSenderSWS = RegisterDeviation(Deviation{
+	Name:     "linux-no-sender-sws-avoidance",
+	Peer:     Linux,
+	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
+	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
+	Instead:  "fills the window's remainder: a full-sized segment and then a small one (56, 48 bytes) as soon as an ACK opens the window by a little more than one MSS",
+})
