@@ -175,7 +175,7 @@ func runOptions(e *Env, clientOffers, serverOffers optionSet) error {
 			e.Fatalf(fmt.Sprintf("segments of at most the peer's MSS %d, options included", peerMSS[r.Dir]), "%s with %d option bytes", what, len(r.TCPOptions))
 		}
 	}
-	inFlightMax := [2]int64{
+	use := [2]windowUse{
 		checkWindowUse(e, recs, harness.ClientToServer, shift[harness.ServerToClient]),
 		checkWindowUse(e, recs, harness.ServerToClient, shift[harness.ClientToServer]),
 	}
@@ -183,46 +183,40 @@ func runOptions(e *Env, clientOffers, serverOffers optionSet) error {
 		// A scaled window is put to use only if the receiver opens it: a
 		// receiver sizing its buffer as the application reads (Linux's
 		// autotuning, on real time) may keep it near 64 KiB through a
-		// short transfer. Twice 64 KiB advertised leaves a sender that
-		// reads the shift right no reason to stay under 64 KiB.
-		opened := maxAdvertised(recs, 1-d, shift[1-d])
+		// short transfer, or open it only for the last few segments.
+		// Twice 64 KiB offered while more than that was still to send
+		// leaves a sender that reads the shift right no reason to stay
+		// under 64 KiB.
 		switch {
-		case negotiated.ws && shift[1-d] > 0 && opened <= 2*0xffff:
-			e.Observe("the %s receiver advertised at most %d bytes of window: the scaled window was not put to use", (1 - d).From(), opened)
-		case negotiated.ws && shift[1-d] > 0 && inFlightMax[d] <= 0xffff:
+		case negotiated.ws && shift[1-d] > 0 && use[d].offered <= 2*0xffff:
+			e.Observe("the %s receiver offered at most %d bytes of window while more than 64 KiB was left to send: the scaled window was not put to use", (1 - d).From(), use[d].offered)
+		case negotiated.ws && shift[1-d] > 0 && use[d].inFlight <= 0xffff:
 			e.Fatalf(fmt.Sprintf("more than 64 KiB in flight %s with the receiver's window scaled by %d", d, shift[1-d]),
-				"at most %d bytes in flight", inFlightMax[d])
-		case !negotiated.ws && inFlightMax[d] > 0xffff:
-			e.Fatalf(fmt.Sprintf("at most 65535 bytes in flight %s: window scale not negotiated", d), "%d bytes in flight", inFlightMax[d])
+				"at most %d bytes in flight, with up to %d offered", use[d].inFlight, use[d].offered)
+		case !negotiated.ws && use[d].inFlight > 0xffff:
+			e.Fatalf(fmt.Sprintf("at most 65535 bytes in flight %s: window scale not negotiated", d), "%d bytes in flight", use[d].inFlight)
 		}
 	}
 	return nil
 }
 
-// maxAdvertised is the largest window, scaled by shift, that a segment sent
-// in dir offered (a SYN's window is never scaled, RFC 7323 2.2).
-func maxAdvertised(recs []*harness.Record, dir harness.Dir, shift uint8) int64 {
-	var most int64
-	for _, r := range recs {
-		if r.Dir != dir || !IsIntact(r) || !r.Packet.TCP.Flags.Has(ACK) {
-			continue
-		}
-		sh := shift
-		if r.Packet.TCP.Flags.Has(SYN) {
-			sh = 0
-		}
-		most = max(most, int64(r.Packet.TCP.Window)<<sh)
-	}
-	return most
+// windowUse is how a sender used the window its receiver offered.
+type windowUse struct {
+	// inFlight is the most data ever in flight: the highest sequence sent
+	// minus the highest acknowledgment the sender had.
+	inFlight int64
+	// offered is the largest usable window (right edge less the highest
+	// acknowledgment) the sender knew as it sent a segment that left more
+	// than 64 KiB of its stream still to send.
+	offered int64
 }
 
 // checkWindowUse checks the data flowing in dir against the windows its
 // receiver advertised, as the sender heard them: no segment ends past the
 // highest right edge SEG.ACK + SEG.WND << shift (RFC 7323 2.3; a SYN's
 // window is never scaled, 2.2) of the ACKs that had reached the sender when
-// it sent. It returns the most data ever in flight: the highest sequence
-// sent minus the highest acknowledgment the sender had.
-func checkWindowUse(e *Env, recs []*harness.Record, dir harness.Dir, shift uint8) int64 {
+// it sent. It returns how the sender used the window.
+func checkWindowUse(e *Env, recs []*harness.Record, dir harness.Dir, shift uint8) windowUse {
 	var acks []*harness.Record
 	for _, r := range recs {
 		if r.Dir != dir && r.Packet.TCP.Flags.Has(ACK) && r.Fate == harness.Delivered {
@@ -233,7 +227,13 @@ func checkWindowUse(e *Env, recs []*harness.Record, dir harness.Dir, shift uint8
 	var edge seqnum.Value
 	var highAck, highSent uint32
 	known := false
-	var most int64
+	var use windowUse
+	var streamEnd uint32
+	for _, r := range recs {
+		if r.Dir == dir && r.PayloadLen > 0 {
+			streamEnd = max(streamEnd, r.RelSeq+uint32(r.PayloadLen))
+		}
+	}
 	next := 0
 	for _, r := range recs {
 		if r.Dir != dir || r.PayloadLen == 0 {
@@ -261,7 +261,10 @@ func checkWindowUse(e *Env, recs []*harness.Record, dir harness.Dir, shift uint8
 		if seqnum.Value(highSent).LessThan(end) {
 			highSent = uint32(end)
 		}
-		most = max(most, int64(highSent-highAck))
+		use.inFlight = max(use.inFlight, int64(highSent-highAck))
+		if known && streamEnd-highSent > 0xffff {
+			use.offered = max(use.offered, int64(uint32(edge)-highAck))
+		}
 	}
-	return most
+	return use
 }
