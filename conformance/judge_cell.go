@@ -15,7 +15,8 @@ import (
 // a retransmission timer that fired or a loss guessed with nothing lost
 // (RFC 6298 5, RFC 5681 3.2, RFC 8985 6.2). Ends that keep no state (the
 // raw peer) send what a test built, and are not judged; a Linux end's
-// resends are noted, not judged (see below).
+// resends are noted, not judged (see below). On a wire that lost packets
+// but kept their order, resends of data that had arrived are bounded.
 func (e *Env) judgeCell() error {
 	// Every stack's connections went along RFC 9293's state diagram. A
 	// Linux end's states are read from sock_diag on real time, and may
@@ -29,11 +30,19 @@ func (e *Env) judgeCell() error {
 		}
 	}
 	recs := e.Net.Trace().Records
-	if e.injected > 0 || e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) || !judge.CleanWire(recs) {
+	if e.injected > 0 || e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) {
 		return nil
 	}
+	if !judge.CleanWire(recs) {
+		return e.judgeResendsOnALossyWire(recs)
+	}
 	var resends []*harness.Record
-	for _, r := range judge.Resends(recs) {
+	all, _ := judge.Resends(recs)
+	for _, resend := range all {
+		r := resend.Rec
+		if !resend.Delivered {
+			continue // the receiving stack discarded the first copy (a full accept queue)
+		}
 		if e.PeerKind(r.Dir.From()) == Linux {
 			// Linux's timers run on real time, and a loss probe's is a
 			// few real milliseconds: a pause of the harness (a busy
@@ -48,8 +57,36 @@ func (e *Env) judgeCell() error {
 		return nil
 	}
 	first := resends[0]
-	return e.failure("on a wire that lost nothing, no data segment sent twice (no retransmission timer fires, no loss is guessed; "+
+	return e.failure("on a wire that lost nothing, no data sent twice once it had reached its connection (no retransmission timer fires, no loss is guessed; "+
 		"zero-window probes and keepalives excepted)",
 		fmt.Sprintf("%d data segment(s) resent; the first: #%d, %s sent seq %d:%d again",
 			len(resends), first.Index, first.Dir.From(), first.RelSeq, first.RelSeq+uint32(first.PayloadLen)))
+}
+
+// judgeResendsOnALossyWire: on a wire that lost packets but kept their
+// order and made no copies, a stack resends data that had arrived only a
+// few times (judge.Needless, judge.NeedlessBound). A Linux end's sending is
+// not judged (its timers run on real time), nor a run on a frozen clock,
+// which retransmit-only-lost-tied-clock judges itself, nor one where a
+// receiver closed its window (RFC 6675 NextSeg rule (3) then lets a
+// sender resend unSACKed data it has not seen lost).
+func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
+	if !judge.NoReorderingOrCopies(recs) || judge.ReceiverWindowClosed(recs) || e.Net.FrozenClock() {
+		return nil
+	}
+	resends, lost := judge.Resends(recs)
+	var needless []*harness.Record
+	for _, r := range resends {
+		if r.Delivered && e.PeerKind(r.Rec.Dir.From()) != Linux {
+			needless = append(needless, r.Rec)
+		}
+	}
+	if bound := judge.NeedlessBound(lost); len(needless) > bound {
+		return e.failure(fmt.Sprintf("on a wire that loses but never reorders or copies, at most %d resends of data that had arrived "+
+			"(a quarter of the %d data segments lost, at least %d: lost ACKs, a timeout, a tail loss probe; RFC 6675 4, RFC 8985 6.2)",
+			bound, lost, judge.NeedlessFloor),
+			fmt.Sprintf("%d of %d retransmissions resent data whose earlier copy had arrived; the first: #%d, %s seq %d:%d",
+				len(needless), len(resends), needless[0].Index, needless[0].Dir.From(), needless[0].RelSeq, needless[0].RelSeq+uint32(needless[0].PayloadLen)))
+	}
+	return nil
 }

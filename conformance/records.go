@@ -5,6 +5,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 )
 
@@ -165,8 +166,12 @@ func (e *Env) SACKPermitted() bool {
 	return a != nil && b != nil && a.Packet.TCP.Options.SACKPermitted && b.Packet.TCP.Options.SACKPermitted
 }
 
-// seqRange is [Left, Right) in relative sequence numbers.
-type SeqRange struct{ Left, Right uint32 }
+// RangeSet and SeqRange are the judge's: what a receiver held, rebuilt
+// from the trace.
+type (
+	RangeSet = judge.RangeSet
+	SeqRange = judge.SeqRange
+)
 
 // sackBlocks returns r's SACK blocks in relative sequence numbers of the
 // data they acknowledge. The relative base is the data sender's ISN, which
@@ -176,7 +181,7 @@ func SACKBlocks(r *harness.Record) []SeqRange {
 	base := uint32(r.Packet.TCP.Ack) - r.RelAck
 	out := make([]SeqRange, 0, o.NumSACKBlocks)
 	for _, b := range o.SACKBlocks[:min(o.NumSACKBlocks, packet.MaxSACKBlocks)] {
-		out = append(out, SeqRange{uint32(b.Left) - base, uint32(b.Right) - base})
+		out = append(out, SeqRange{Left: uint32(b.Left) - base, Right: uint32(b.Right) - base})
 	}
 	return out
 }

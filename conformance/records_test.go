@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpbed/tcpbed/conformance/internal/tracetest"
+	"github.com/tcpbed/tcpbed/harness/tracetest"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
@@ -61,7 +61,7 @@ func TestSACKBlocksAreRelative(t *testing.T) {
 	o.SACKBlocks[0] = packet.SACKBlock{Left: isn.Add(2001), Right: isn.Add(3001)}
 	o.SACKBlocks[1] = packet.SACKBlock{Left: isn.Add(4001), Right: isn.Add(5001)}
 	got := SACKBlocks(r)
-	want := []SeqRange{{2001, 3001}, {4001, 5001}}
+	want := []SeqRange{{Left: 2001, Right: 3001}, {Left: 4001, Right: 5001}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("sackBlocks = %v, want %v", got, want)
 	}

@@ -103,12 +103,13 @@ type Net struct {
 
 // inFlight is a packet on its way.
 type inFlight struct {
-	dir   Dir
-	pkt   []byte
-	rec   *Record
-	extra time.Duration // extra delay from fault rules
-	notes []string
-	fate  Fate
+	dir      Dir
+	pkt      []byte
+	rec      *Record
+	extra    time.Duration // extra delay from fault rules
+	heldBack bool          // a Delay or Reorder rule acted on it
+	notes    []string
+	fate     Fate
 }
 
 // stateless is implemented by peers that keep no TCP state (the raw peer).

@@ -47,11 +47,13 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			duplicate = true
 		case Delay:
 			f.extra += r.Delay
+			f.heldBack = true
 		case Reorder:
 			hold = r.Delay
 			if hold <= 0 {
 				hold = defaultReorderHold
 			}
+			f.heldBack = true
 		case Corrupt:
 			// At most one flipped bit per packet: a second flip could
 			// cancel the first in the ones'-complement checksum and let
@@ -157,6 +159,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	r.Len = len(f.pkt)
 	r.Fate = f.fate
 	r.Notes = f.notes
+	r.HeldBack = f.heldBack
 	p, err := packet.Parse(f.pkt)
 	if err != nil && !errors.Is(err, packet.ErrTCPChecksum) && !errors.Is(err, packet.ErrIPChecksum) {
 		// Parse stopped early; keep only what it filled in reliably.

@@ -80,6 +80,9 @@ type Record struct {
 	// TCPOptions are the raw option bytes, for printing them in wire order.
 	TCPOptions []byte
 	Fate       Fate
+	// HeldBack is set when a Delay or Reorder rule held the packet back:
+	// it may arrive after packets sent later.
+	HeldBack bool
 	// Notes are the fault rules that touched the packet ("delay 5ms: hold").
 	Notes []string
 	// States are the client's and the server's state of this packet's

@@ -8,36 +8,49 @@ import (
 )
 
 // CleanWire reports whether the wire did nothing to recs but carry them:
-// every packet delivered as sent, and no fault rule touched one (a delay
-// or a hold is a fault too: it reorders).
+// every packet delivered as sent (or still on its way when the run ended),
+// and no fault rule touched one (a delay or a hold is a fault too: it
+// reorders).
 func CleanWire(recs []*harness.Record) bool {
 	for _, r := range recs {
-		if r.Fate != harness.Delivered || len(r.Notes) > 0 {
+		if (r.Fate != harness.Delivered && r.Fate != harness.InFlight) || len(r.Notes) > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// Resends are the data segments in recs whose every byte their sender had
-// sent before on that connection, other than the probes that must repeat
+// Resend is a data segment whose every byte its sender had sent before on
+// that connection.
+type Resend struct {
+	Rec *harness.Record
+	// Delivered: an earlier copy of every byte had reached the receiver,
+	// and the receiver held the connection synchronized (ESTABLISHED or
+	// later) when it took it; a segment a stack itself dropped (a full
+	// accept queue) does not count.
+	Delivered bool
+}
+
+// Resends are the resends in recs, other than the probes that must repeat
 // data: a zero-window probe (RFC 9293 3.8.6.1), sent while the last window
 // that had reached the sender was zero, and a keepalive (RFC 1122
 // 4.2.3.6), at most one octet the receiver had already acknowledged. On a
-// wire that lost nothing (CleanWire), every other resend is a timer that
-// fired, or a loss guessed, when nothing was lost: conduct to explain.
+// wire that lost nothing (CleanWire), every resend is a timer that fired,
+// or a loss guessed, when nothing was lost: conduct to explain. lost counts
+// the data segments the wire lost.
 //
 // Sequence numbers are the records' relative ones; a SYN starts a new
 // incarnation of the connection and forgets what was sent before it.
-func Resends(recs []*harness.Record) []*harness.Record {
+func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 	type flow struct {
 		conn tcp.FourTuple // seen from the client
 		dir  harness.Dir
 	}
 	type sender struct {
-		high, acked seqnum.Value
-		sent, heard bool // high and acked are set
-		windowZero  bool // the last window that reached it was 0
+		sent, delivered RangeSet
+		acked           seqnum.Value
+		heard           bool // acked is set
+		windowZero      bool // the last window that reached it was 0
 	}
 	senders := map[flow]*sender{}
 	get := func(f flow) *sender {
@@ -48,17 +61,19 @@ func Resends(recs []*harness.Record) []*harness.Record {
 		}
 		return s
 	}
-	var out []*harness.Record
 	for _, ev := range harness.Events(recs) {
 		r := ev.Rec
-		if r.ParseErr != nil {
-			continue
+		if r.ParseErr != nil && r.Fate != harness.Corrupted {
+			continue // no segment to speak of
 		}
 		seg := &r.Packet.TCP
 		conn := r.ConnID(harness.Client)
 		if ev.Arrival {
 			if r.Fate == harness.Corrupted {
 				continue // the receiver dropped it
+			}
+			if r.PayloadLen > 0 && synchronized(r.States[r.Dir.To()]) {
+				get(flow{conn, r.Dir}).delivered.Add(SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)})
 			}
 			// What the receiving end, as a sender, now knows of its peer.
 			s := get(flow{conn, 1 - r.Dir})
@@ -70,26 +85,39 @@ func Resends(recs []*harness.Record) []*harness.Record {
 			}
 			continue
 		}
-		f := flow{conn, r.Dir}
-		s := get(f)
+		s := get(flow{conn, r.Dir})
 		if seg.Flags.Has(packet.SYN) {
 			*s = sender{}
 		}
-		if r.PayloadLen == 0 {
+		if r.PayloadLen == 0 || r.Fate == harness.Duplicated {
+			continue // no data, or the wire's extra copy, not the sender's
+		}
+		if r.Fate.Lost() {
+			lost++
+		}
+		bytes := SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}
+		again := s.sent.RunFrom(bytes.Left) >= bytes.Right
+		s.sent.Add(bytes)
+		if !again {
 			continue
 		}
-		start := seqnum.Value(r.RelSeq)
-		end := start.Add(seqnum.Size(r.PayloadLen))
-		if s.sent && !s.high.LessThan(end) && r.Fate != harness.Duplicated {
-			probe := s.windowZero
-			keepalive := r.PayloadLen <= 1 && s.heard && !s.acked.LessThan(end)
-			if !probe && !keepalive {
-				out = append(out, r)
-			}
-		}
-		if !s.sent || s.high.LessThan(end) {
-			s.high, s.sent = end, true
+		probe := s.windowZero
+		keepalive := r.PayloadLen <= 1 && s.heard && !s.acked.LessThan(seqnum.Value(bytes.Right))
+		if !probe && !keepalive {
+			resends = append(resends, Resend{Rec: r, Delivered: s.delivered.RunFrom(bytes.Left) >= bytes.Right})
 		}
 	}
-	return out
+	return resends, lost
+}
+
+// synchronized reports whether st is a state that takes data (RFC 9293
+// 3.3.2: ESTABLISHED and the closing states), or unknown (a peer that
+// reports none): a segment that reached a connection in any other state
+// did not reach one that could take it.
+func synchronized(st tcp.State) bool {
+	switch st {
+	case tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.CloseWait, tcp.Closing, tcp.LastAck, tcp.TimeWait, harness.NoState:
+		return true
+	}
+	return false
 }

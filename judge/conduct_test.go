@@ -60,8 +60,8 @@ func TestResendsNoneOnACleanWire(t *testing.T) {
 	if !CleanWire(recs) {
 		t.Fatal("a wire with no fault rules is not clean")
 	}
-	if got := Resends(recs); len(got) != 0 {
-		t.Fatalf("%d resends on a clean wire, the first #%d", len(got), got[0].Index)
+	if got, _ := Resends(recs); len(got) != 0 {
+		t.Fatalf("%d resends on a clean wire, the first #%d", len(got), got[0].Rec.Index)
 	}
 }
 
@@ -76,9 +76,9 @@ func TestResendsFindsTheRetransmissionOfALostSegment(t *testing.T) {
 			lost = r
 		}
 	}
-	got := Resends(recs)
-	if len(got) == 0 || got[0].RelSeq != lost.RelSeq {
-		t.Fatalf("resends %v, want the retransmission of #%d (seq %d) first", got, lost.Index, lost.RelSeq)
+	got, lostCount := Resends(recs)
+	if len(got) == 0 || got[0].Rec.RelSeq != lost.RelSeq || got[0].Delivered || lostCount != 1 {
+		t.Fatalf("resends %+v (%d lost), want the retransmission of #%d (seq %d) first, not delivered before, one lost", got, lostCount, lost.Index, lost.RelSeq)
 	}
 }
 
@@ -95,7 +95,7 @@ func TestResendsLeavesZeroWindowProbesOut(t *testing.T) {
 	if probes == 0 {
 		t.Fatal("the client sent no zero-window probes: the test proves nothing")
 	}
-	if got := Resends(recs); len(got) != 0 {
-		t.Fatalf("%d zero-window probes counted as resends, the first #%d", len(got), got[0].Index)
+	if got, _ := Resends(recs); len(got) != 0 {
+		t.Fatalf("%d zero-window probes counted as resends, the first #%d", len(got), got[0].Rec.Index)
 	}
 }

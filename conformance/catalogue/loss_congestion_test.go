@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpbed/tcpbed/conformance/internal/tracetest"
+	"github.com/tcpbed/tcpbed/harness/tracetest"
 
 	. "github.com/tcpbed/tcpbed/conformance"
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/tcpbed/tcpbed/conformance"
+	"github.com/tcpbed/tcpbed/judge"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -30,7 +31,7 @@ var retransmitOnlyLost = Scenario{
 	Summary: fmt.Sprintf("4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay that loses 1%% of packets each way and never reorders: "+
 		"the client's retransmissions of data whose earlier copy had arrived number at most a quarter of the data segments the wire lost "+
 		"(at least %d allowed: lost ACKs, a timeout, a tail loss probe; RFC 6675 4 IsLost, RFC 8985 6.2: only a segment shown lost is resent); "+
-		"the digest matches", needlessFloor),
+		"the digest matches", judge.NeedlessFloor),
 	Setup: func(s *Setup) {
 		s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
 	},
@@ -65,11 +66,6 @@ const (
 	needlessSize = 4 << 20
 	// needlessLoss is the wire's loss each way.
 	needlessLoss = 0.01
-	// needlessShare and needlessFloor bound the needless retransmissions
-	// against the segments the wire lost: lost ACKs, a timeout's go-back
-	// and a tail loss probe may each resend a segment that had arrived.
-	needlessShare = 4
-	needlessFloor = 4
 )
 
 func runRetransmitOnlyLost(e *Env) error {
@@ -81,51 +77,21 @@ func runRetransmitOnlyLost(e *Env) error {
 	t := e.NewTransfer(c, s, needlessSize)
 	t.Run()
 
-	needless, retransmitted, lost := countNeedless(e.Since(mark), harness.ClientToServer)
+	needless, retransmitted, lost := judge.Needless(e.Since(mark))
 	e.Observe("%d of %d retransmissions resent data that had arrived; the wire lost %d data segments", needless, retransmitted, lost)
 	if lost == 0 {
 		e.Fail(fmt.Sprintf("the wire to lose some data segments (%g%% of them)", needlessLoss*100), "it lost none: the check below would prove nothing")
 	}
-	if bound := max(needlessFloor, lost/needlessShare); needless > bound {
+	if bound := judge.NeedlessBound(lost); needless > bound {
 		if e.Pairing.Client == GVisor && e.Net.FrozenClock() {
 			e.Deviates(GVisorRACKTieBreak)
 		} else {
 			e.Fatalf(fmt.Sprintf("at most %d retransmissions of data that had already arrived (a quarter of the %d data segments the wire lost, at least %d; "+
-				"RFC 6675 4, RFC 8985 6.2: resend only what the ACKs show lost)", bound, lost, needlessFloor),
+				"RFC 6675 4, RFC 8985 6.2: resend only what the ACKs show lost)", bound, lost, judge.NeedlessFloor),
 				"%d of the client's %d retransmissions resent data whose earlier copy had arrived", needless, retransmitted)
 		}
 	}
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
 	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
 	return nil
-}
-
-// countNeedless walks dir's data segments in the order they were sent and
-// counts the retransmissions (data sent before), those among them whose
-// every byte an earlier copy had delivered (whenever it arrived), and the
-// data segments the wire lost.
-func countNeedless(recs []*harness.Record, dir harness.Dir) (needless, retransmitted, lost int) {
-	var sent, delivered RangeSet
-	for _, r := range recs {
-		if r.Dir != dir || r.PayloadLen == 0 {
-			continue
-		}
-		if r.Fate == harness.Duplicated {
-			continue // the wire's extra copy, not the sender's
-		}
-		seg := SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}
-		if sent.RunFrom(seg.Left) >= seg.Right {
-			retransmitted++
-			if delivered.RunFrom(seg.Left) >= seg.Right {
-				needless++
-			}
-		}
-		sent.Add(seg)
-		if r.Fate.Lost() {
-			lost++
-		} else {
-			delivered.Add(seg)
-		}
-	}
-	return needless, retransmitted, lost
 }

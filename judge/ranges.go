@@ -1,4 +1,4 @@
-package conformance
+package judge
 
 import (
 	"fmt"
@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// rangeSet is a set of relative sequence numbers kept as sorted, disjoint,
+// RangeSet is a set of relative sequence numbers kept as sorted, disjoint,
 // non-adjacent ranges: what a receiver holds, rebuilt from the trace. The
 // transfers it serves stay far below 2^31 bytes, so relative numbers
 // compare as plain integers.
 type RangeSet []SeqRange
 
-// add puts [r.Left, r.Right) into the set, merging neighbours.
+// Add puts [r.Left, r.Right) into the set, merging neighbours.
 func (s *RangeSet) Add(r SeqRange) {
 	if r.Right <= r.Left {
 		return
@@ -77,3 +77,6 @@ func (s RangeSet) String() string {
 }
 
 func (r SeqRange) String() string { return fmt.Sprintf("%d:%d", r.Left, r.Right) }
+
+// SeqRange is [Left, Right) in relative sequence numbers.
+type SeqRange struct{ Left, Right uint32 }

@@ -1,0 +1,65 @@
+package judge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+)
+
+// TestNeedless: a resend of a lost segment is needed, a resend of one
+// that arrived is needless (even if it arrived after the resend left), and
+// the wire's own duplicate is not the sender's retransmission. A raw
+// client sends the segments by hand over a real wire.
+func TestNeedless(t *testing.T) {
+	data := harness.WithPayload()
+	n, err := harness.NewNet(harness.Config{
+		Client: harness.RawPeer(), Server: harness.RawPeer(),
+		// Rules after a Drop do not see the dropped packet, so each counts
+		// the data segments that reach it.
+		Faults: []*harness.Rule{
+			{Dirs: harness.OnlyClientToServer, Match: data, Nth: 2, Action: harness.Drop},
+			{Dirs: harness.OnlyClientToServer, Match: data, Nth: 2, Action: harness.Duplicate},
+			{Dirs: harness.OnlyClientToServer, Match: data, Nth: 5, Action: harness.Drop},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	client := harness.RawOf(n, harness.Client)
+	// Sequence numbers count from the SYN (ISN 0), so data starts at 1.
+	send := func(seg packet.Segment) {
+		seg.SrcPort, seg.DstPort, seg.Window = 40000, 80, 65535
+		if err := client.SendSegment(seg); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Advance(time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(packet.Segment{Flags: packet.SYN})
+	for _, seq := range []uint32{1, 1001, 2001, 1001, 2001, 1} {
+		send(packet.Segment{Seq: seqnum.Value(seq), Flags: packet.ACK, Payload: make([]byte, 1000)})
+	}
+	if err := n.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// 1001 was lost, 2001 copied by the wire; then 1001 again (needed),
+	// 2001 again (needless), 1 again (needless, and lost this time).
+	needless, resent, lost := Needless(n.Trace().Records)
+	if needless != 2 || resent != 3 || lost != 2 {
+		t.Errorf("Needless = %d needless, %d resent, %d lost; want 2, 3, 2\n%s", needless, resent, lost, n.Trace())
+	}
+}
+
+func TestReceiverWindowClosed(t *testing.T) {
+	if !ReceiverWindowClosed(run(t, 4<<20, time.Minute)) {
+		t.Error("a receiver that stopped reading for a minute never closed its window")
+	}
+	if ReceiverWindowClosed(run(t, 64<<10, 0)) {
+		t.Error("a receiver reading 64 KiB as it came closed its window")
+	}
+}
