@@ -11,7 +11,8 @@ var GVisorNoPAWS = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 7323 5.3 R1",
 	Expected: "a non-RST segment whose TSval is older than TS.Recent to be dropped with an ACK in reply",
-	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: a segment at RCV.NXT with TSval 2^20 below TS.Recent is delivered to the application)",
+	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: a segment at RCV.NXT with TSval 2^20 below TS.Recent is delivered to the application)", Source: "receiver.handleRcvdSegment and handleTimeWaitSegment in pkg/tcpip/transport/tcp/rcv.go: no test of SEG.TSval against TS.Recent (\"As we do not yet support PAWS\", rcv.go)",
+	Shown: "go run ./cmd/tcpbed run paws-old-duplicate --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorTakesDataWithAckOfUnsent: in ESTABLISHED gVisor skips the ACK check
@@ -22,7 +23,8 @@ var GVisorTakesDataWithAckOfUnsent = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.4 (fifth check, ESTABLISHED), RFC 5961 5.2",
 	Expected: "a segment whose ACK acknowledges data not yet sent (SEG.ACK > SND.NXT) to draw an ACK and be dropped, text and all",
-	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: 38 forged bytes at RCV.NXT with SEG.ACK = SND.NXT + 1000 are delivered to the application)",
+	Instead:  "takes in its data and acknowledges it (gvisor->gvisor: 38 forged bytes at RCV.NXT with SEG.ACK = SND.NXT + 1000 are delivered to the application)", Source: "sender.handleRcvdSegment in pkg/tcpip/transport/tcp/snd.go and receiver.handleRcvdSegment in rcv.go: an ACK above SND.NXT is ignored for the ACK alone; the segment's text is still taken",
+	Shown: "go run ./cmd/tcpbed run ack-of-unsent-data --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorRenoAvoidanceGrowth is gVisor's Reno growing its window in
@@ -69,7 +71,8 @@ var GVisorNoSenderSWS = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
 	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
-	Instead:  "sends a segment of whatever the usable window holds (640, 768 bytes ...) as soon as an ACK opens it",
+	Instead:  "sends a segment of whatever the usable window holds (640, 768 bytes ...) as soon as an ACK opens it", Source: "sender.maybeSendSegment in pkg/tcpip/transport/tcp/snd.go: a segment goes with whatever the usable window holds, with no full-segment or half-window test",
+	Shown: "go run ./cmd/tcpbed run sws-avoidance --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorReceiverSWSOnlyFromZero: gVisor applies receiver SWS avoidance
@@ -81,7 +84,8 @@ var GVisorReceiverSWSOnlyFromZero = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.8.6.2.2 (MUST-39)",
 	Expected: "the right window edge moves only in steps of at least min(RCV.BUFF/2, Eff.snd.MSS)",
-	Instead:  "moves it by smaller steps (a few hundred bytes) when the window was not zero",
+	Instead:  "moves it by smaller steps (a few hundred bytes) when the window was not zero", Source: "receiver.getSendParams in pkg/tcpip/transport/tcp/rcv.go: a small window increase is held back only while the advertised window is zero",
+	Shown: "go run ./cmd/tcpbed run sws-avoidance --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorZeroWindowProbeOldOctet: gVisor probes a zero window by re-sending
@@ -94,7 +98,8 @@ var GVisorZeroWindowProbeOldOctet = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.8.6.1",
 	Expected: "a zero-window probe that carries at least one octet of new data (the next in the stream) when data is waiting",
-	Instead:  "a probe that re-sends an already acknowledged octet, sequence number SND.UNA-1",
+	Instead:  "a probe that re-sends an already acknowledged octet, sequence number SND.UNA-1", Source: "sender.sendZeroWindowProbe in pkg/tcpip/transport/tcp/snd.go: a junk octet at SND.UNA-1, \"like Linux\"",
+	Shown: "go run ./cmd/tcpbed run zero-window --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorSYNTimerAfterBadACK: gVisor answers a bad ACK in SYN-SENT with the
@@ -106,7 +111,8 @@ var GVisorSYNTimerAfterBadACK = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 6298 2.1, 5.5",
 	Expected: "the SYN is retransmitted when its RTO (1 s initially, doubling) expires; an unacceptable ACK in SYN-SENT is answered with a RST and otherwise discarded (RFC 9293 3.10.7.3)",
-	Instead:  "re-arms the SYN retransmission timer at 2 µs after sending the RST and doubles from there, sending a burst of SYNs within the first millisecond",
+	Instead:  "re-arms the SYN retransmission timer at 2 µs after sending the RST and doubles from there, sending a burst of SYNs within the first millisecond", Source: "handshake.synSentState in pkg/tcpip/transport/tcp/connect.go: an unacceptable ACK in SYN-SENT is answered with a RST and the handshake's retransmit timer armed afresh",
+	Shown: "go run ./cmd/tcpbed run syn-sent-bad-ack --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorSynRetriesIgnored: gVisor's active and passive handshakes stop on
@@ -116,7 +122,8 @@ var GVisorSynRetriesIgnored = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 1122 4.2.3.5, RFC 9293 3.8.3",
 	Expected: "the application's SYN retry limit (TCPSynRetriesOption, which syn-retransmit-exhausted sets to 4) ends the connection attempt",
-	Instead:  "ignores the option in the handshake: retransmits the SYN 6 times (1, 3, 7, 15, 31, 63 s) and fails at 127 s, when the doubled RTO would pass its 120 s MaxRTO",
+	Instead:  "ignores the option in the handshake: retransmits the SYN 6 times (1, 3, 7, 15, 31, 63 s) and fails at 127 s, when the doubled RTO would pass its 120 s MaxRTO", Source: "handshake.retransmitHandlerLocked in pkg/tcpip/transport/tcp/connect.go: the handshake stops on its backoff timer reaching MaxRTO (snd.go), not on maxSynRetries (endpoint.go)",
+	Shown: "go run ./cmd/tcpbed run syn-retransmit-exhausted --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorSYNACKTextDropped: gVisor completes the handshake on a SYN-ACK that
@@ -126,7 +133,8 @@ var GVisorSYNACKTextDropped = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.3",
 	Expected: "text on an acceptable SYN-ACK is processed (\"continue processing at the sixth step\"): acknowledged at once (ack=IRS+1+len) and delivered",
-	Instead:  "acknowledges only the SYN (ack=IRS+1) and discards the text, which the peer must send again",
+	Instead:  "acknowledges only the SYN (ack=IRS+1) and discards the text, which the peer must send again", Source: "handshake.synSentState in pkg/tcpip/transport/tcp/connect.go: the ACK of a SYN-ACK is ack = IRS+1, the SYN-ACK's text not queued",
+	Shown: "go run ./cmd/tcpbed run synack-with-data --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorCloseWaitRSTIsEPIPE: gVisor follows Linux (tcp_reset sets EPIPE
@@ -136,7 +144,8 @@ var GVisorCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
 	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
-	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)",
+	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)", Source: "endpoint.handleReset in pkg/tcpip/transport/tcp/connect.go: a RST in CLOSE-WAIT ends the endpoint with ErrClosedForSend (EPIPE), as Linux's tcp_reset does",
+	Shown: "go run ./cmd/tcpbed run data-after-close --client gvisor --server gvisor --seed 1",
 })
 
 // GVisorResetsOnEmptyAckBeyondRcvNxt: with its socket closed, gVisor treats
@@ -147,5 +156,6 @@ var GVisorResetsOnEmptyAckBeyondRcvNxt = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.4 (first check: a zero-length segment with RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND is acceptable); RFC 1122 4.2.2.13 (RST only when data is lost)",
 	Expected: "in FIN-WAIT-1 after CLOSE, a bare ACK at seq RCV.NXT+1 (the peer's ACK that overtook its lost FIN) is acceptable: its ACK is processed (-> FIN-WAIT-2) or the segment is held; no data is lost, so no RST",
-	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)",
+	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)", Source: "the segment handling of an endpoint in StateClose in pkg/tcpip/transport/tcp/connect.go and endpoint.go (no TIME-WAIT check of SEG.SEQ against RCV.NXT before the RST)",
+	Shown: "go run ./cmd/tcpbed run simultaneous-close-loss --client gvisor --server gvisor --seed 1",
 })

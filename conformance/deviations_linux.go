@@ -11,7 +11,8 @@ var LinuxRSTEndsTimeWait = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 1337 3 (fix 1: ignore RST segments in TIME-WAIT)",
 	Expected: "a RST in TIME-WAIT is ignored; the connection holds TIME-WAIT for 2MSL",
-	Instead:  "ends TIME-WAIT at once: CLOSED on the RST (net.ipv4.tcp_rfc1337=0, the default; RFC 9293 3.10.7.4's own text for TIME-WAIT)",
+	Instead:  "ends TIME-WAIT at once: CLOSED on the RST (net.ipv4.tcp_rfc1337=0, the default; RFC 9293 3.10.7.4's own text for TIME-WAIT)", Source: "tcp_timewait_state_process in net/ipv4/tcp_minisocks.c: with net.ipv4.tcp_rfc1337 = 0 (the default) a RST kills the TIME-WAIT socket",
+	Shown: "go run ./cmd/tcpbed run time-wait-old-duplicate --client linux --server gvisor --seed 1",
 })
 
 // LinuxCloseWaitRSTIsEPIPE: tcp_reset sets EPIPE, not ECONNRESET, for a
@@ -21,7 +22,8 @@ var LinuxCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
 	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
-	Instead:  "reports a broken pipe (EPIPE) on Write (tcp_reset: sk_err = EPIPE in CLOSE-WAIT)",
+	Instead:  "reports a broken pipe (EPIPE) on Write (tcp_reset: sk_err = EPIPE in CLOSE-WAIT)", Source: "tcp_reset in net/ipv4/tcp_input.c: sk_err = EPIPE for a socket in CLOSE_WAIT",
+	Shown: "go run ./cmd/tcpbed run data-after-close --client gvisor --server linux --seed 1",
 })
 
 // LinuxSYNLinearBackoff: net.ipv4.tcp_syn_linear_timeouts (4 by default in
@@ -31,7 +33,8 @@ var LinuxSYNLinearBackoff = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 6298 5.5 (back off the timer: RTO = RTO * 2)",
 	Expected: "SYN retransmissions 1 s, 2 s, 4 s ... apart",
-	Instead:  "retransmits the SYN at 1 s intervals for the first retries (tcp_syn_linear_timeouts), doubling only after",
+	Instead:  "retransmits the SYN at 1 s intervals for the first retries (tcp_syn_linear_timeouts), doubling only after", Source: "tcp_retransmit_timer and the net.ipv4.tcp_syn_linear_timeouts sysctl (net/ipv4/tcp_timer.c): the first SYN retransmissions keep the initial RTO",
+	Shown: "go run ./cmd/tcpbed run syn-retransmit --client linux --server gvisor --seed 1",
 })
 
 // LinuxSYNAfterBadACK: Linux answers an unacceptable ACK in SYN-SENT with
@@ -42,7 +45,8 @@ var LinuxSYNAfterBadACK = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT, bad ACK: send a reset, discard the segment) and RFC 6298 5 (retransmit when the timer expires)",
 	Expected: "the SYN retransmission timer untouched: the next SYN one initial RTO (1 s) after the first",
-	Instead:  "retransmits the SYN within a few milliseconds of the unacceptable ACK",
+	Instead:  "retransmits the SYN within a few milliseconds of the unacceptable ACK", Source: "tcp_rcv_synsent_state_process in net/ipv4/tcp_input.c: after the RST for an unacceptable ACK the SYN is sent again at once",
+	Shown: "go run ./cmd/tcpbed run syn-sent-bad-ack --client linux --server gvisor --seed 1",
 })
 
 // LinuxSYNACKTextDropped: Linux's SYN-SENT processing drops the text of a
@@ -52,7 +56,8 @@ var LinuxSYNACKTextDropped = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 9293 3.10.7.3 (SYN-SENT: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
 	Expected: "the text in a SYN-ACK is queued and acknowledged: ack = y+1+len",
-	Instead:  "acknowledges only the SYN (ack = y+1) and delivers nothing until the text comes again",
+	Instead:  "acknowledges only the SYN (ack = y+1) and delivers nothing until the text comes again", Source: "tcp_rcv_synsent_state_process in net/ipv4/tcp_input.c: without TCP Fast Open a SYN-ACK's text is discarded and only the SYN acknowledged",
+	Shown: "go run ./cmd/tcpbed run synack-with-data --client linux --server gvisor --seed 1",
 })
 
 // LinuxNoSenderSWS: Linux splits its queue at the edge of the usable window
@@ -63,5 +68,6 @@ var LinuxNoSenderSWS = RegisterDeviation(Deviation{
 	Peer:     Linux,
 	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
 	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
-	Instead:  "fills the window's remainder: a full-sized segment and then a small one (56, 48 bytes) as soon as an ACK opens the window by a little more than one MSS",
+	Instead:  "fills the window's remainder: a full-sized segment and then a small one (56, 48 bytes) as soon as an ACK opens the window by a little more than one MSS", Source: "tcp_write_xmit and tcp_snd_wnd_test in net/ipv4/tcp_output.c: a segment goes with what the send window allows when Nagle does not hold it",
+	Shown: "go run ./cmd/tcpbed run sws-avoidance --client linux --server gvisor --seed 1",
 })
