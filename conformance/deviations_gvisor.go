@@ -159,3 +159,24 @@ var GVisorResetsOnEmptyAckBeyondRcvNxt = RegisterDeviation(Deviation{
 	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)", Source: "the segment handling of an endpoint in StateClose in pkg/tcpip/transport/tcp/connect.go and endpoint.go (no TIME-WAIT check of SEG.SEQ against RCV.NXT before the RST)",
 	Shown: "go run ./cmd/tcpbed run simultaneous-close-loss --client gvisor --server gvisor --seed 1",
 })
+
+// GVisorSYNGiveUpBefore3Min: gVisor abandons an unanswered SYN at 127 s.
+var GVisorSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
+	Name:     "gvisor-syn-give-up-before-3-minutes",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.8.3 (MUST-23), RFC 1122 4.2.3.5",
+	Expected: "the SYN retransmitted for at least 3 minutes before the open attempt is given up",
+	Instead:  "gives up 127 s after the first SYN (6 retransmissions; its handshake stops when the doubled RTO would pass 120 s), as Linux's default tcp_syn_retries=6 does", Source: "handshake.retransmitHandlerLocked in pkg/tcpip/transport/tcp/connect.go: the handshake's backoff timer (InitialRTO 1 s, MaxRTO 120 s, snd.go) gives up when the doubled RTO would pass MaxRTO, at 127 s",
+	Shown: "go run ./cmd/tcpbed run syn-retransmit-3min --client gvisor --server gvisor --seed 1",
+})
+
+// GVisorNoRTO3sAfterSYNTimeout: gVisor keeps the RTO it had (or measured)
+// when data transmission begins after a SYN timeout.
+var GVisorNoRTO3sAfterSYNTimeout = RegisterDeviation(Deviation{
+	Name:     "gvisor-no-3s-rto-after-syn-timeout",
+	Peer:     GVisor,
+	RFC:      "RFC 6298 5.7",
+	Expected: "after the SYN's timer expired, the RTO is re-initialized to 3 s when data transmission begins",
+	Instead:  "retransmits the first lost data segment sooner than 3 s after it was sent", Source: "newSender in pkg/tcpip/transport/tcp/snd.go: the connection's RTO starts from the handshake's RTT sample or InitialRTO (1 s); nothing resets it to 3 s after a SYN timeout",
+	Shown: "go run ./cmd/tcpbed run syn-timeout-rto-3s --client gvisor --server gvisor --seed 1",
+})

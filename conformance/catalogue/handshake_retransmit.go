@@ -238,15 +238,6 @@ func runSynRetransmitExhausted(e *Env) error {
 // for at least 3 minutes (MUST-23)."
 const synR2 = 3 * time.Minute
 
-// gvisorSYNGiveUpBefore3Min: gVisor abandons an unanswered SYN at 127 s.
-var GVisorSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
-	Name:     "gvisor-syn-give-up-before-3-minutes",
-	Peer:     GVisor,
-	RFC:      "RFC 9293 3.8.3 (MUST-23), RFC 1122 4.2.3.5",
-	Expected: "the SYN retransmitted for at least 3 minutes before the open attempt is given up",
-	Instead:  "gives up 127 s after the first SYN (6 retransmissions; its handshake stops when the doubled RTO would pass 120 s), as Linux's default tcp_syn_retries=6 does",
-})
-
 func runSynRetransmit3Min(e *Env) error {
 	e.Listen()
 	mark := e.Mark()
@@ -269,16 +260,6 @@ func runSynRetransmit3Min(e *Env) error {
 	}
 	return nil
 }
-
-// gvisorNoRTO3sAfterSYNTimeout: gVisor keeps the RTO it had (or measured)
-// when data transmission begins after a SYN timeout.
-var GVisorNoRTO3sAfterSYNTimeout = RegisterDeviation(Deviation{
-	Name:     "gvisor-no-3s-rto-after-syn-timeout",
-	Peer:     GVisor,
-	RFC:      "RFC 6298 5.7",
-	Expected: "after the SYN's timer expired, the RTO is re-initialized to 3 s when data transmission begins",
-	Instead:  "retransmits the first lost data segment sooner than 3 s after it was sent",
-})
 
 func runSynTimeoutRTO3s(e *Env) error {
 	l := e.Listen()
