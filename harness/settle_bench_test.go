@@ -5,7 +5,7 @@ import "testing"
 // BenchmarkGVisorBarrier is the cost of one settle barrier on an idle gVisor
 // stack: resume its processor and pause it again.
 func BenchmarkGVisorBarrier(b *testing.B) {
-	n, err := NewNet(Config{})
+	n, err := NewNet(Config{Client: GVisor(GVisorOptions{}), Server: GVisor(GVisorOptions{})})
 	if err != nil {
 		b.Fatal(err)
 	}
