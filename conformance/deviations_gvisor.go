@@ -144,7 +144,7 @@ var GVisorCloseWaitRSTIsEPIPE = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.4 (RST in CLOSE-WAIT: SENDs \"should receive \"reset\" responses\")",
 	Expected: "after a RST in CLOSE-WAIT, Write reports connection reset (ECONNRESET)",
-	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)", Source: "endpoint.handleReset in pkg/tcpip/transport/tcp/connect.go: a RST in CLOSE-WAIT ends the endpoint with ErrClosedForSend (EPIPE), as Linux's tcp_reset does",
+	Instead:  "goes CLOSED with ErrAborted as its hard error and reports a broken pipe (EPIPE) on Write, as Linux does (connect.go handleReset)", Source: "endpoint.isEndpointWritableLocked in pkg/tcpip/transport/tcp/endpoint.go: once a RST has closed the endpoint in CLOSE-WAIT, a write reports ErrClosedForSend (EPIPE); handleReset in connect.go only closes it",
 	Shown: "go run ./cmd/tcpbed run data-after-close --client gvisor --server gvisor --seed 1",
 })
 
@@ -156,7 +156,7 @@ var GVisorResetsOnEmptyAckBeyondRcvNxt = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 9293 3.10.7.4 (first check: a zero-length segment with RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND is acceptable); RFC 1122 4.2.2.13 (RST only when data is lost)",
 	Expected: "in FIN-WAIT-1 after CLOSE, a bare ACK at seq RCV.NXT+1 (the peer's ACK that overtook its lost FIN) is acceptable: its ACK is processed (-> FIN-WAIT-2) or the segment is held; no data is lost, so no RST",
-	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)", Source: "the segment handling of an endpoint in StateClose in pkg/tcpip/transport/tcp/connect.go and endpoint.go (no TIME-WAIT check of SEG.SEQ against RCV.NXT before the RST)",
+	Instead:  "sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> and goes CLOSED (rcv.go handleRcvdSegmentClosing compares the segment's end with RCV.NXT although it carries no data; Linux checks for payload first)", Source: "receiver.handleRcvdSegmentClosing in pkg/tcpip/transport/tcp/rcv.go: after Close it compares a segment's end with RCV.NXT even when the segment carries no data and returns an abort error, on which resetConnectionLocked sends the RST",
 	Shown: "go run ./cmd/tcpbed run simultaneous-close-loss --client gvisor --server gvisor --seed 1",
 })
 
@@ -177,6 +177,6 @@ var GVisorNoRTO3sAfterSYNTimeout = RegisterDeviation(Deviation{
 	Peer:     GVisor,
 	RFC:      "RFC 6298 5.7",
 	Expected: "after the SYN's timer expired, the RTO is re-initialized to 3 s when data transmission begins",
-	Instead:  "retransmits the first lost data segment sooner than 3 s after it was sent", Source: "newSender in pkg/tcpip/transport/tcp/snd.go: the connection's RTO starts from the handshake's RTT sample or InitialRTO (1 s); nothing resets it to 3 s after a SYN timeout",
+	Instead:  "retransmits the first lost data segment sooner than 3 s after it was sent", Source: "initSender in pkg/tcpip/transport/tcp/snd.go: the connection's RTO starts at 1 s (or the handshake's RTT sample); nothing resets it to 3 s after a SYN timeout",
 	Shown: "go run ./cmd/tcpbed run syn-timeout-rto-3s --client gvisor --server gvisor --seed 1",
 })
