@@ -31,8 +31,6 @@ type Env struct {
 	Patience time.Duration
 
 	notes notes
-	// injected counts the segments InjectTo handed a stack past the wire.
-	injected int
 }
 
 // Fatalf fails the scenario now: format describes what was expected, got

@@ -55,8 +55,19 @@ func (s Seg) String() string { return harness.DescribeChecks(s) }
 // take it.
 func (e *Env) Mark() int { return len(e.Net.Trace().Records) }
 
-// Since is every record from mark on.
-func (e *Env) Since(mark int) []*harness.Record { return e.Net.Trace().Since(mark) }
+// Since is every record from mark on that a stack sent: the packets a
+// scenario injected (Record.Injected) are in the trace and the capture,
+// not among what the stacks did.
+func (e *Env) Since(mark int) []*harness.Record {
+	all := e.Net.Trace().Since(mark)
+	out := make([]*harness.Record, 0, len(all))
+	for _, r := range all {
+		if !r.Injected {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // ExpectExactly drains the wire, then checks that the packets that crossed
 // since mark are exactly segs, one for one, in order.

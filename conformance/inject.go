@@ -15,9 +15,9 @@ import (
 // A scenario's two ends are real stacks, so neither can be asked to send a
 // bare ACK to a listener, a RST out of the blue or a SYN from a spoofed
 // address. InjectTo hands such a segment straight to one end, as if it had
-// come from the far side of the wire. The injected packet is not a trace
-// record (the Net has no public way to put a packet on the wire for a side
-// that is not a raw peer); everything the receiving stack sends back is.
+// come from the far side of the wire. The injected packet is a trace record
+// marked INJECTED (Net.Inject), in the capture too, so that the replies to
+// it have their cause beside them.
 
 // InjectTo builds an IPv4 packet carrying seg from src to side's address,
 // hands it to side's stack and settles, so that the stack's answer (if any)
@@ -31,8 +31,7 @@ func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg packet.Segment) {
 		IP:  packet.IPv4{Src: src, Dst: e.Net.Addr(side), TTL: 64},
 		TCP: seg,
 	}
-	e.injected++
-	e.Net.Peer(side).Deliver(pkt.Encode(packet.Illegal{}))
+	e.Net.Inject(side, pkt.Encode(packet.Illegal{}))
 	e.Settle()
 }
 

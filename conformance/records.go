@@ -38,7 +38,7 @@ func LastSegment(recs []*harness.Record) *harness.Record {
 
 // synOf is the last intact SYN (or SYN-ACK) sent in dir, or nil.
 func (e *Env) SynOf(dir harness.Dir) *harness.Record {
-	recs := e.Net.Trace().Records
+	recs := e.Since(0)
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		if r.Dir == dir && IsIntact(r) && r.Packet.TCP.Flags.Has(SYN) {

@@ -108,6 +108,7 @@ type inFlight struct {
 	rec      *Record
 	extra    time.Duration // extra delay from fault rules
 	heldBack bool          // a Delay or Reorder rule acted on it
+	injected bool          // a test handed it to its receiver (Net.Inject)
 	notes    []string
 	fate     Fate
 }

@@ -29,7 +29,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	var relSeq uint32
 	if err == nil {
 		match = &parsed
-		relSeq, _ = n.isns.relative(match, false)
+		relSeq, _ = n.isns.relative(match, neverLearn)
 	}
 	hold := time.Duration(0)
 	duplicate := false
@@ -159,6 +159,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	r.Len = len(f.pkt)
 	r.Fate = f.fate
 	r.Notes = f.notes
+	r.Injected = f.injected
 	r.HeldBack = f.heldBack
 	p, err := packet.Parse(f.pkt)
 	if err != nil && !errors.Is(err, packet.ErrTCPChecksum) && !errors.Is(err, packet.ErrIPChecksum) {
@@ -181,7 +182,14 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		}
 	}
 	if r.Packet.TCP.SrcPort != 0 || r.Packet.TCP.DstPort != 0 {
-		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, err == nil)
+		learn := neverLearn
+		switch {
+		case err == nil && f.injected:
+			learn = learnIfNew
+		case err == nil:
+			learn = alwaysLearn
+		}
+		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, learn)
 	}
 	n.trace.Records = append(n.trace.Records, r)
 	return r
@@ -263,4 +271,34 @@ func (n *Net) putBuf(b []byte) {
 	if len(n.bufs) < 4096 {
 		n.bufs = append(n.bufs, b)
 	}
+}
+
+// Inject hands pkt straight to side's stack, as if the other end had sent
+// it, and lets the stack process it: for the segments a test forges (a RST
+// out of the blue, a SYN from a spoofed address) that neither stack would
+// send. The packet is recorded in the trace (Record.Injected) and the
+// capture like any other, so that a capture shows everything that reached
+// a stack; no fault rule acts on it.
+func (n *Net) Inject(side Side, pkt []byte) {
+	n.mu.Lock()
+	f := &inFlight{dir: dirFrom(side.Other()), pkt: append(n.getBuf(len(pkt))[:0], pkt...), injected: true}
+	now := n.clock.Elapsed()
+	f.rec = n.newRecord(now, f)
+	if n.pcap != nil {
+		n.pcap.write(now, f.pkt)
+	}
+	f.rec.arrivedOrder = n.order
+	n.order++
+	n.mu.Unlock()
+
+	to := n.peers[side]
+	to.Deliver(f.pkt)
+	to.Settle()
+
+	n.mu.Lock()
+	f.rec.Reached = true
+	f.rec.Arrived = now
+	n.fillStates(f.rec)
+	n.putBuf(f.pkt)
+	n.mu.Unlock()
 }

@@ -80,6 +80,9 @@ type Record struct {
 	// TCPOptions are the raw option bytes, for printing them in wire order.
 	TCPOptions []byte
 	Fate       Fate
+	// Injected is set for a packet a test handed straight to its receiver
+	// (Net.Inject) as if from the other end: no stack sent it.
+	Injected bool
 	// HeldBack is set when a Delay or Reorder rule held the packet back:
 	// it may arrive after packets sent later.
 	HeldBack bool

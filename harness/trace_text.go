@@ -93,6 +93,9 @@ func formatChange(c StateChange) string {
 // recordTail is the fate, the rules that touched the packet, and the states.
 func recordTail(r *Record, opts FormatOptions) string {
 	var parts []string
+	if r.Injected {
+		parts = append(parts, "INJECTED")
+	}
 	if r.Fate != Delivered {
 		fate := strings.ToUpper(r.Fate.String())
 		parts = append(parts, fate)

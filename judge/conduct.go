@@ -66,6 +66,9 @@ func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 		if r.ParseErr != nil && r.Fate != harness.Corrupted {
 			continue // no segment to speak of
 		}
+		if r.Injected {
+			continue // a test's forgery, no stack's sending
+		}
 		seg := &r.Packet.TCP
 		conn := r.ConnID(harness.Client)
 		if ev.Arrival {

@@ -54,7 +54,6 @@ func runSYNFlood(e *Env) error {
 	// The flood: SYNs straight into the server's stack, as if from the
 	// wire (see InjectTo); the SYN-ACKs go out on the wire to addresses
 	// nobody has, and the client's stack drops them as not its own.
-	srv := e.Net.Peer(harness.Server)
 	var c harness.Conn
 	for i := range floodSYNs {
 		if i == floodSYNs/2 {
@@ -68,7 +67,7 @@ func runSYNFlood(e *Env) error {
 			TCP: packet.Segment{SrcPort: src.Port(), DstPort: e.Port, Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
 				Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}},
 		}
-		srv.Deliver(pkt.Encode(packet.Illegal{}))
+		e.Net.Inject(harness.Server, pkt.Encode(packet.Illegal{}))
 		if (i+1)%floodBatch == 0 {
 			e.Advance(floodGap)
 		}

@@ -63,7 +63,7 @@ func runTimeWaitOldDuplicate(e *Env) error {
 		S2C(Flags(RST), Seq(rcvNxtRel), Len(0)),
 	)
 	if e.RSTEndedLinuxTimeWait(c) {
-		e.ExpectNoPackets(mark+2, "nothing else crosses after the RST")
+		e.ExpectNoPackets(mark+3, "nothing else crosses after the RST") // after the injected duplicate, the ACK and the RST
 		return nil
 	}
 	e.ExpectState(c, tcp.TimeWait)
@@ -83,6 +83,6 @@ func runTimeWaitOldDuplicate(e *Env) error {
 		e.Fatalf(fmt.Sprintf("client CLOSED at %v", end), "at %v", at)
 	}
 	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
-	e.ExpectNoPackets(mark+2, "nothing else crosses during TIME-WAIT")
+	e.ExpectNoPackets(mark+3, "nothing else crosses during TIME-WAIT") // after the injected duplicate, the ACK and the RST
 	return nil
 }
