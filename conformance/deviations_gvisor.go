@@ -180,3 +180,31 @@ var GVisorNoRTO3sAfterSYNTimeout = RegisterDeviation(Deviation{
 	Instead:  "retransmits the first lost data segment sooner than 3 s after it was sent", Source: "initSender in pkg/tcpip/transport/tcp/snd.go: the connection's RTO starts at 1 s (or the handshake's RTT sample); nothing resets it to 3 s after a SYN timeout",
 	Shown: "go run ./cmd/tcpbed run syn-timeout-rto-3s --client gvisor --server gvisor --seed 1",
 })
+
+// The two below were found by FuzzInterop (fuzz/), which accepts them at a
+// gVisor end by these registered names.
+
+// GVisorTimeWaitIgnoresFINWithData: gVisor restarts TIME-WAIT only for a
+// bare FIN.
+var GVisorTimeWaitIgnoresFINWithData = RegisterDeviation(Deviation{
+	Name:     "gvisor-time-wait-ignores-fin-with-data",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (TIME-WAIT: \"The only thing that can arrive in this state is a retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout\")",
+	Expected: "a retransmitted FIN restarts the 2MSL wait, also when it comes with the data before it",
+	Instead:  "restarts the wait only for a bare FIN (SEG.SEQ+1 = RCV.NXT); the peer's FIN retransmitted together with its last data does not restart it",
+	Source:   "receiver.handleTimeWaitSegment in pkg/tcpip/transport/tcp/rcv.go: the restart is taken only for a segment whose sequence number plus one is RCV.NXT",
+	Shown:    "go test ./fuzz -run 'FuzzInterop/47edbe5a99dd6a05' -v",
+})
+
+// GVisorStuckWithoutTimer: gVisor waits for an ACK of its SYN or FIN with
+// no timer running.
+var GVisorStuckWithoutTimer = RegisterDeviation(Deviation{
+	Name:     "gvisor-stuck-without-timer",
+	Peer:     GVisor,
+	RFC:      "RFC 6298 5.1, RFC 9293 3.8.1 (an unacknowledged SYN or FIN is retransmitted), 3.10.7.4 (CLOSING: an ACK of our FIN moves to TIME-WAIT)",
+	Expected: "an end in SYN-SENT, SYN-RECEIVED, FIN-WAIT-1, CLOSING or LAST-ACK keeps a retransmission timer running until its SYN or FIN is acknowledged",
+	Instead: "ends a run with nothing on the wire and no timer armed while in one of those states: in a simultaneous close whose ACK overtakes the peer's FIN it takes the ACK " +
+		"(SND.UNA moves, the timer stops) but changes state only on in-order segments, and sits in CLOSING; or its one FIN is lost and never retransmitted",
+	Source: "endpoint.handleSegmentsLocked and the state handling in pkg/tcpip/transport/tcp/rcv.go (receiver.handleRcvdSegmentClosing): the state moves only on in-order segments, while snd.go's handleRcvdSegment has already stopped the retransmission timer",
+	Shown:  "go test ./fuzz -run 'FuzzInterop/(c3916cb4b5f44c9e|c97bd82493c6ce0d)' -v",
+})

@@ -94,7 +94,7 @@ func (r *interopRun) checkTimeWait() {
 				// gVisor restarts the wait only for a bare FIN
 				// (rcv.go handleTimeWaitSegment: SEG.SEQ+1 = RCV.NXT),
 				// not for a FIN retransmitted with the data before it
-				// (deviation gvisor-time-wait-ignores-fin-with-data).
+				// (conformance.GVisorTimeWaitIgnoresFINWithData).
 				continue
 			}
 			maybe = append(maybe, rec.Arrived)
