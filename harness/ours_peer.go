@@ -47,7 +47,7 @@ func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 	}
 	s, err := ourstack.New(ourstack.Options{
 		Addr:     env.Addr,
-		Clock:    env.Clock.ForPeer().Ourstack(),
+		Clock:    oursClock{env.Clock.ForPeer()},
 		Rand:     StreamReader(env.Seed, env.StreamName("ours")),
 		Send:     env.Transmit,
 		TCP:      opts.TCP,
@@ -166,4 +166,14 @@ func oursError(err error) error {
 
 func (c *oursConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 	return c.c.SetKeepAliveConfig(cfg)
+}
+
+// oursClock is a PeerClock as ourstack's Clock: the two differ only in
+// AfterFunc's result type.
+type oursClock struct{ p *PeerClock }
+
+func (o oursClock) Now() time.Time { return o.p.Now() }
+
+func (o oursClock) AfterFunc(d time.Duration, f func()) ourstack.Timer {
+	return o.p.AfterFunc(d, f)
 }

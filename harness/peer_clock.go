@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
-
-	"github.com/tcpbed/tcpbed/ourstack"
 )
 
 // Tick is how far a peer's clock reading moves past the one before while
@@ -76,14 +74,11 @@ func (p *PeerClock) lastReading() time.Duration {
 	return p.last
 }
 
-// The two stacks ask for a clock through interfaces that differ only in
-// AfterFunc's result type; these adapters give each its own view.
+// gVisor asks for a clock as a tcpip.Clock (ourstack's adapter is in
+// ours_peer.go, the one file that knows ourstack).
 
 // Netstack returns p as gVisor's tcpip.Clock.
 func (p *PeerClock) Netstack() tcpip.Clock { return netstackClock{p} }
-
-// Ourstack returns p as ourstack's Clock.
-func (p *PeerClock) Ourstack() ourstack.Clock { return ourstackClock{p} }
 
 type netstackClock struct{ p *PeerClock }
 
@@ -97,12 +92,4 @@ func (n netstackClock) NowMonotonic() tcpip.MonotonicTime {
 
 func (n netstackClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
 	return n.p.AfterFunc(d, f)
-}
-
-type ourstackClock struct{ p *PeerClock }
-
-func (o ourstackClock) Now() time.Time { return o.p.Now() }
-
-func (o ourstackClock) AfterFunc(d time.Duration, f func()) ourstack.Timer {
-	return o.p.AfterFunc(d, f)
 }
