@@ -95,3 +95,11 @@ ladders:
 	@for s in $(LADDERS); do \
 	  $(GO) run ./cmd/tcpbed run $$s --client ours --server gvisor --ladder docs/ladders/$$s.svg || exit 1; \
 	done
+
+## mutants: each ourstack bug in mutants/*.patch applied to a scratch copy, then the
+## conformance matrix alone (no unit tests; Linux cells filtered out): which cells
+## caught it, and the kill rate; table in $(OUT)/mutants/report.txt, exit 1 below 95%
+## (MUTANTS=mutants/05-delayed-ack-600ms.patch tries some only)
+.PHONY: mutants
+mutants:
+	$(GO) run ./cmd/mutants -out $(OUT)/mutants $(MUTANTS)
