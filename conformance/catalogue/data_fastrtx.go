@@ -95,17 +95,32 @@ func runFastRetransmit(e *Env) error {
 	if above == nil {
 		e.Fail("data above the lost segment to reach the server", "none did:\n"+DescribeRecords(recs))
 	}
-	var dups []*harness.Record
-	for _, r := range recs {
-		if r.Dir == harness.ServerToClient && IsIntact(r) && r.RelAck == lost.RelSeq && r.PayloadLen == 0 &&
-			r.Packet.TCP.Flags&(SYN|FIN|RST) == 0 && r.At >= above.Arrived {
-			dups = append(dups, r)
-		}
-	}
+	// RFC 5681 2: a duplicate ACK carries no data, no SYN or FIN,
+	// acknowledges what the highest ACK the sender had already received
+	// did, and (without SACK) advertises the same window. The first ACK of lost.RelSeq can be the one that moved SND.UNA
+	// there (the receiver's delayed ACK of the segment before the loss,
+	// sent when the next one arrived out of order): that one is new, not a
+	// duplicate. Walk the ACKs in the order they reached the sender.
 	var before []*harness.Record
-	for _, d := range dups {
-		if d.Arrived != 0 && d.Arrived <= rtx.At {
-			before = append(before, d)
+	sack := e.SACKPermitted()
+	highest, window, heard := uint32(0), uint16(0), false
+	for _, ev := range harness.Events(recs) {
+		r := ev.Rec
+		if !ev.Arrival || r.Dir != harness.ServerToClient || !IsIntact(r) || !r.Packet.TCP.Flags.Has(ACK) {
+			continue
+		}
+		if !r.ReachedBefore(rtx) {
+			break
+		}
+		// With SACK, RFC 6675 2 counts an ACK that SACKs new data whatever
+		// its window; without, RFC 5681 2 wants the same window.
+		sameWindow := sack || r.Packet.TCP.Window == window
+		dup := heard && r.RelAck == highest && sameWindow && r.PayloadLen == 0 && r.Packet.TCP.Flags&(SYN|FIN|RST) == 0
+		if dup && r.RelAck == lost.RelSeq && r.At >= above.Arrived {
+			before = append(before, r)
+		}
+		if !heard || !Rel(r.RelAck).LessThan(Rel(highest)) {
+			highest, window, heard = r.RelAck, r.Packet.TCP.Window, true
 		}
 	}
 	// The retransmission is ACK-clocked: it goes at the instant a
@@ -116,18 +131,19 @@ func runFastRetransmit(e *Env) error {
 	}
 	trigger := before[len(before)-1]
 	switch {
-	case len(before) >= 3:
+	case len(before) == 3 || (len(before) > 3 && sack):
 		// RFC 5681 3.2 step 4 (and RFC 6675 5 with SACK): on the third
-		// duplicate ACK.
+		// duplicate ACK; without SACK, exactly then ("the arrival of 3
+		// duplicate ACKs"), not on the fourth or fifth.
 		e.Observe("retransmitted on duplicate ACK %d (RFC 5681 3.2)", len(before))
-	case e.SACKPermitted() && SACKsAbove(trigger, lost.RelSeq):
+	case sack && SACKsAbove(trigger, lost.RelSeq):
 		// RFC 8985 6.2 (RACK), an alternative to the duplicate-ACK count
 		// that RFC 8985 3.4 allows with SACK: a segment is lost once data
 		// sent after it has been selectively acknowledged and a reordering
 		// window has passed, which can be before the third duplicate.
 		e.Observe("retransmitted on duplicate ACK %d, which SACKed later data (RACK, RFC 8985 6.2)", len(before))
 	default:
-		e.Fatalf(fmt.Sprintf("the retransmission of seq=%d to wait for the third duplicate ACK (RFC 5681 3.2), or with SACK for one that SACKs later data (RFC 8985 6.2)", lost.RelSeq),
+		e.Fatalf(fmt.Sprintf("the retransmission of seq=%d on the third duplicate ACK (RFC 5681 3.2), or with SACK on one that SACKs later data (RFC 8985 6.2)", lost.RelSeq),
 			"it went at %v, when duplicate ACK #%d arrived, after %d\n%s", rtx.At, trigger.Index, len(before), DescribeRecords(recs))
 	}
 	if wait := rtx.At - lost.At; wait >= minRTOFloor {
