@@ -226,8 +226,16 @@ func runDuplicates(e *Env) error {
 			e.Fatalf(fmt.Sprintf("an ACK at once (at %v) for the duplicate #%d seq=%d len=%d", r.Arrived, r.Index, r.RelSeq, r.PayloadLen), "none went then")
 		}
 		answered++
-		if blocks := SACKBlocks(reply); len(blocks) > 0 && blocks[0] == (SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}) {
+		dup := SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}
+		blocks := SACKBlocks(reply)
+		switch {
+		case len(blocks) > 0 && blocks[0] == dup:
 			dsacked++
+		case len(blocks) > 0 && Rel(blocks[0].Left).LessThan(Rel(reply.RelAck)):
+			// RFC 2883 4: a first block below the cumulative ACK reports a
+			// duplicate, and reports exactly its octets.
+			e.Fatalf(fmt.Sprintf("the D-SACK block of ACK #%d to be the duplicate's octets %v (RFC 2883 4)", reply.Index, dup),
+				"it was %v", blocks[0])
 		}
 	}
 	// RFC 2883 (D-SACK) is optional: report which the receiver does.
