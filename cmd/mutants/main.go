@@ -187,14 +187,14 @@ func runAll(o options) error {
 // every cell that does not pass in the control run: in the working tree it
 // fails already, or it was filtered out.
 func dropFailing(reference map[string]bool, control []report.Cell) {
-	passing := map[string]bool{}
+	outcome := map[string]report.Outcome{}
 	for _, c := range control {
-		passing[c.Key()] = c.Outcome == report.Pass
+		outcome[c.Key()] = c.Outcome
 	}
 	for k := range reference {
-		if reference[k] && !passing[k] {
+		if reference[k] && outcome[k] != report.Pass {
 			reference[k] = false
-			if _, ran := passing[k]; ran {
+			if outcome[k] == report.Fail {
 				fmt.Printf("   %s passes in the baseline but fails in the control run: it catches nothing\n", k)
 			}
 		}
