@@ -111,6 +111,14 @@ func runRTOBackoff(e *Env) error {
 				"it came %v after it; the intervals were %s", gaps[i], formatGaps(gaps))
 		}
 	}
+	// RFC 5681 3.1: after a timeout "cwnd MUST be set to no more than the
+	// loss window, LW, which equals 1 full-sized segment". On a silent path
+	// no ACK opens it again, so the first timeout's retransmission must go
+	// alone until the next timeout.
+	if extra := sentBetween(e.Since(mark), sends[1], sends[2]); len(extra) > 0 {
+		e.Fatalf("only the first segment to go out after the first timeout, until the next (RFC 5681 3.1: cwnd = LW = 1 SMSS)",
+			"%d more data segment(s) went with it, the first seq=%d len=%d\n%s", len(extra), extra[0].RelSeq, extra[0].SegLen(), DescribeRecords(e.Since(mark)))
+	}
 	if last := gaps[len(gaps)-1]; !judge.OnTime(last, rtoBackoffMaxRTO) {
 		e.Fatalf("the backoff to reach the 60 s cap", "the last interval was %v (intervals %s)", last, formatGaps(gaps))
 	}
@@ -153,6 +161,18 @@ func tailLossProbe(recs []*harness.Record, first, second *harness.Record) *harne
 		}
 	}
 	return nil
+}
+
+// sentBetween returns the data segments sent in first's direction after
+// first and before second, other than first itself.
+func sentBetween(recs []*harness.Record, first, second *harness.Record) []*harness.Record {
+	var out []*harness.Record
+	for _, r := range DataRecords(recs, first.Dir) {
+		if r.Index > first.Index && r.Index < second.Index {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func formatGaps(gaps []time.Duration) string {
