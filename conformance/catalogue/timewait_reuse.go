@@ -55,6 +55,17 @@ func runTimeWaitReuse(e *Env) error {
 	e.Drain()
 	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Seq(0), Len(0)))[0]
 
+	// RFC 9293 3.4.1 (MUST-8) and RFC 6528 3: ISN = M + F(four-tuple,
+	// secret), M a clock of about 4 us. F is the same for the same
+	// four-tuple, so two seconds later the clock alone puts the new ISN
+	// far above where the old stream ended (its FIN is the +1); an ISN
+	// without the clock would start the new incarnation inside the old
+	// one's sequence space, where old duplicates still belong.
+	if above := oldClientEnd.Add(1).LessThan(syn.Packet.TCP.Seq); !above {
+		e.Fatalf(fmt.Sprintf("the new SYN's ISN above the old client stream's end %d (RFC 9293 3.4.1 MUST-8: clock-driven ISN)", oldClientEnd.Add(1)),
+			"#%d seq=%d", syn.Index, syn.Packet.TCP.Seq)
+	}
+
 	// What the TIME-WAIT end answered the first SYN with.
 	var answer *harness.Record
 	for _, r := range e.SentBy(mark, harness.Server) {
@@ -70,9 +81,9 @@ func runTimeWaitReuse(e *Env) error {
 	switch {
 	case flags == SYN|ACK:
 		// RFC 1122 4.2.2.13 allows it when the new ISN is above the old
-		// stream's end; RFC 6191 also when the timestamps say the SYN is new.
-		above := oldClientEnd.Add(1).LessThan(syn.Packet.TCP.Seq)
-		e.Observe("the TIME-WAIT end accepted the new SYN at once (new ISN above the old stream: %v)", above)
+		// stream's end (checked above); RFC 6191 also when the timestamps
+		// say the SYN is new.
+		e.Observe("the TIME-WAIT end accepted the new SYN at once")
 	case flags.Has(RST):
 		e.Observe("the TIME-WAIT end refused the new SYN with a RST")
 	case flags == ACK:
