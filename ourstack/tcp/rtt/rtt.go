@@ -77,7 +77,8 @@ func New(initial, min, max time.Duration) *Estimator {
 //	RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|
 //	SRTT <- (1 - alpha) * SRTT + alpha * R'
 //
-// The result is clamped to [min, max] (RFC 6298 2.4, 2.5).
+// K*RTTVAR is floored at min as well as G (see the body), and the result
+// is clamped to [min, max] (RFC 6298 2.4, 2.5).
 //
 // A valid sample also clears the backoff: RFC 6298 section 5 (Karn's
 // algorithm) keeps the backed-off RTO only "until an acknowledgment is
@@ -102,10 +103,15 @@ func (e *Estimator) Sample(r time.Duration) {
 		e.rttvar = e.rttvar - e.rttvar/4 + delta/4
 		e.srtt = e.srtt - e.srtt/8 + r/8
 	}
-	variance := K * e.rttvar
-	if variance < ClockGranularity {
-		variance = ClockGranularity
-	}
+	// RFC 6298 2.3 floors K*RTTVAR at G only; we floor it at the minimum
+	// RTO as well, as Linux does (tcp_rtt_estimator keeps mdev_max_us at
+	// least tcp_rto_min). The receiver may hold the ACK of a lone segment
+	// for its delayed-ACK timer (200 ms on Linux, gVisor and ourselves)
+	// on top of the path's RTT; after a steady stream RTTVAR is tiny, and
+	// an RTO of SRTT + 4*RTTVAR would expire before that ACK on any path
+	// whose RTT exceeds the minimum RTO, resending data that arrived.
+	// A larger RTO is always allowed (2.4 rounds up to a whole second).
+	variance := max(K*e.rttvar, ClockGranularity, e.minRTO)
 	e.baseRTO = e.clamp(e.srtt + variance)
 	e.ResetBackoff()
 }

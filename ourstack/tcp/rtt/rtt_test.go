@@ -8,7 +8,8 @@ import (
 const ms = time.Millisecond
 
 // The expected values below were computed by hand from the formulas of RFC
-// 6298 sections 2.2 and 2.3 (alpha = 1/8, beta = 1/4, K = 4, G = 1 ms).
+// 6298 sections 2.2 and 2.3 (alpha = 1/8, beta = 1/4, K = 4, G = 1 ms), with
+// K*RTTVAR floored at the minimum RTO as Linux floors it.
 func TestSampleSequence(t *testing.T) {
 	type step struct {
 		sample            time.Duration
@@ -31,12 +32,13 @@ func TestSampleSequence(t *testing.T) {
 			},
 		},
 		{
-			name: "2.4 minimum applies", initial: time.Second, min: 200 * ms, max: 60 * time.Second,
-			steps: []step{{10 * ms, 10 * ms, 5 * ms, 200 * ms}},
+			// 4*5 ms is below the 200 ms floor: RTO = 10 + 200.
+			name: "the minimum floors K*RTTVAR", initial: time.Second, min: 200 * ms, max: 60 * time.Second,
+			steps: []step{{10 * ms, 10 * ms, 5 * ms, 210 * ms}},
 		},
 		{
 			name: "RFC 6298 one-second minimum", initial: time.Second, min: time.Second, max: 60 * time.Second,
-			steps: []step{{100 * ms, 100 * ms, 50 * ms, time.Second}},
+			steps: []step{{100 * ms, 100 * ms, 50 * ms, 1100 * ms}},
 		},
 		{
 			name: "G floors K*RTTVAR", initial: time.Second, min: 0, max: 60 * time.Second,
@@ -101,9 +103,9 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("300ms backed off twice = %v, want 1.2s", e.RTO())
 	}
 	// A valid sample replaces the backed-off RTO (Karn, RFC 6298 section 5).
-	e.Sample(100 * ms) // RTTVAR = 37.5 ms, SRTT 100 ms: RTO = 250 ms
-	if e.RTO() != 250*ms || e.Backoffs() != 0 {
-		t.Errorf("after sample RTO=%v backoffs=%d, want 250ms 0", e.RTO(), e.Backoffs())
+	e.Sample(100 * ms) // RTTVAR = 37.5 ms (4x is below the floor), SRTT 100 ms: RTO = 300 ms
+	if e.RTO() != 300*ms || e.Backoffs() != 0 {
+		t.Errorf("after sample RTO=%v backoffs=%d, want 300ms 0", e.RTO(), e.Backoffs())
 	}
 }
 
