@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // ConnRateMSL is the MSL both stacks get in the connection-rate workload.
@@ -65,7 +64,7 @@ func ConnRate(n *harness.Net, count int) (Cost, error) {
 		}
 		if err := n.RunUntil("both ends closed", time.Minute, func() bool {
 			cs := c.State()
-			return (cs == tcp.TimeWait || cs == tcp.Closed) && s.State() == tcp.Closed
+			return (cs == harness.TimeWait || cs == harness.Closed) && s.State() == harness.Closed
 		}); err != nil {
 			return fail("close", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // dialBatch is how many connections IdleHeap opens at a time: fewer than
@@ -80,7 +79,7 @@ func IdleHeap(kind string, count int) (perEnd float64, err error) {
 		return 0, err
 	}
 	for i, c := range conns {
-		if st := c.State(); st != tcp.Established {
+		if st := c.State(); st != harness.Established {
 			return 0, fmt.Errorf("connection end %d is %v, not ESTABLISHED", i, st)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Helpers shared by the closing half of the catalogue: half-close,
@@ -77,10 +76,10 @@ func (e *Env) ExpectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 	ws := make([]*wait, len(conns))
 	for i, c := range conns {
 		side := e.Side(c)
-		if !slices.Contains(e.Net.States(side, c.ID()), tcp.TimeWait) {
-			e.WaitFor(side.String()+" to enter TIME-WAIT", func() bool { return c.State() == tcp.TimeWait })
+		if !slices.Contains(e.Net.States(side, c.ID()), harness.TimeWait) {
+			e.WaitFor(side.String()+" to enter TIME-WAIT", func() bool { return c.State() == harness.TimeWait })
 		}
-		entered := e.EnteredAt(c, tcp.TimeWait)
+		entered := e.EnteredAt(c, harness.TimeWait)
 		ws[i] = &wait{c: c, side: side, entered: entered, end: entered + 2*e.MSL}
 	}
 	for {
@@ -112,7 +111,7 @@ func (e *Env) ExpectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 				progressed = true // a FIN came meanwhile: look again
 				continue
 			}
-			if st := w.c.State(); st != tcp.TimeWait {
+			if st := w.c.State(); st != harness.TimeWait {
 				e.Fatalf(fmt.Sprintf("%s in TIME-WAIT until %v (2MSL after %v)", w.side, w.end, w.end-2*e.MSL),
 					"%s went %v at %v", w.side, st, e.LastChangeAt(w.c))
 			}
@@ -127,15 +126,15 @@ func (e *Env) ExpectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 			}
 			w.done = true
 			if e.TimeWaitObservedOnly(w.side) {
-				if st := w.c.State(); st != tcp.TimeWait {
+				if st := w.c.State(); st != harness.TimeWait {
 					e.Fatalf(fmt.Sprintf("%s (linux) in TIME-WAIT at %v, 2MSL after %v (Linux holds it 60 s of real time)", w.side, w.end, w.end-2*e.MSL), "%s in %v", w.side, st)
 				}
 				continue
 			}
-			if st := w.c.State(); st != tcp.Closed {
+			if st := w.c.State(); st != harness.Closed {
 				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s in %v", w.side, st)
 			}
-			if at := e.EnteredAt(w.c, tcp.Closed); !judge.OnTime(at, w.end) {
+			if at := e.EnteredAt(w.c, harness.Closed); !judge.OnTime(at, w.end) {
 				e.Fatalf(fmt.Sprintf("%s CLOSED at %v, 2MSL after %v", w.side, w.end, w.end-2*e.MSL), "%s CLOSED at %v", w.side, at)
 			}
 		}
@@ -179,7 +178,7 @@ func (e *Env) ExpectStreamWithoutHoles(mark int, side harness.Side, end uint32) 
 
 // lastFINArrival is when the last FIN for connection id reached side after
 // since, or 0.
-func (e *Env) lastFINArrival(side harness.Side, id tcp.FourTuple, since time.Duration) time.Duration {
+func (e *Env) lastFINArrival(side harness.Side, id harness.FourTuple, since time.Duration) time.Duration {
 	var last time.Duration
 	for _, r := range e.Since(0) {
 		if r.Dir.To() == side && r.Arrived > since && r.Fate == harness.Delivered &&

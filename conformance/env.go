@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Env is what a scenario works with: the Net, its two peers, and helpers
@@ -117,7 +116,7 @@ func (e *Env) Connect() (client, server harness.Conn) {
 	l := e.Listen()
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	return c, s
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // The segment checks, re-exported so scenarios read without a package
@@ -162,7 +161,7 @@ func (e *Env) ExpectCleanStreams(mark int) {
 
 // ExpectStates checks the whole sequence of states c's end went through, as
 // the stack reported them: the state it started from, then each it entered.
-func (e *Env) ExpectStates(c harness.Conn, want ...tcp.State) {
+func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 	side := e.Side(c)
 	e.Settle()
 	// A Linux end's TIME-WAIT is observed, not waited out (linux_timewait.go).
@@ -175,7 +174,7 @@ func (e *Env) ExpectStates(c harness.Conn, want ...tcp.State) {
 }
 
 // ExpectState checks c's current state, read from the stack.
-func (e *Env) ExpectState(c harness.Conn, want tcp.State) {
+func (e *Env) ExpectState(c harness.Conn, want harness.State) {
 	if got := c.State(); got != want {
 		e.Fail(fmt.Sprintf("%s in %v", e.Side(c), want), fmt.Sprintf("%s in %v", e.Side(c), got))
 	}
@@ -183,7 +182,7 @@ func (e *Env) ExpectState(c harness.Conn, want tcp.State) {
 
 // EnteredAt is the virtual time c's end last entered state st; it fails if
 // c never did.
-func (e *Env) EnteredAt(c harness.Conn, st tcp.State) time.Duration {
+func (e *Env) EnteredAt(c harness.Conn, st harness.State) time.Duration {
 	side := e.Side(c)
 	h := e.Net.History(side, c.ID())
 	for i := len(h) - 1; i >= 0; i-- {
@@ -195,7 +194,7 @@ func (e *Env) EnteredAt(c harness.Conn, st tcp.State) time.Duration {
 	return 0
 }
 
-func FormatStates(s []tcp.State) string {
+func FormatStates(s []harness.State) string {
 	if len(s) == 0 {
 		return "(none reported)"
 	}

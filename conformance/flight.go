@@ -2,7 +2,7 @@ package conformance
 
 import (
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // The flight a sender kept, read from the trace: what the congestion,

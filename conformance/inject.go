@@ -7,7 +7,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Injecting segments a stack's own API cannot send.
@@ -64,7 +63,7 @@ func (e *Env) ExpectOneReply(mark int, side harness.Side, dst netip.AddrPort, wh
 
 // expectStatesOf is ExpectStates for a connection the scenario holds no
 // Conn for (one a listener never handed over): id is seen from side.
-func ExpectStatesOf(e *Env, side harness.Side, id tcp.FourTuple, want ...tcp.State) {
+func ExpectStatesOf(e *Env, side harness.Side, id harness.FourTuple, want ...harness.State) {
 	e.Settle()
 	got := e.Net.States(side, id)
 	if !slices.Equal(got, want) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/linux"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Linux is the peer kind of the Linux kernel's TCP (harness/linux): a
@@ -86,21 +85,12 @@ func pairingList(ps []Pairing) string {
 	return out + "]"
 }
 
-// linuxPeer builds a Linux peer from setup's Linux configuration, with the
-// reference-stack tuning a scenario gave gVisor carried over where Linux
-// has the same switch: GVisorOptions.NoSACK is net.ipv4.tcp_sack = 0 in the
-// peer's namespace. (The Configure hooks the catalogue uses, Nagle on and
-// retry counts, are Linux's defaults or belong to scenarios that do not fit
-// real time.)
+// linuxPeer builds a Linux peer from setup's Linux configuration and the
+// settings the scenario asks of every stack. Linux often runs in gVisor's
+// place, so the settings a scenario gave gVisor alone apply to it too.
 func linuxPeer(setup *Setup) harness.PeerMaker {
 	cfg := setup.Linux
-	if setup.TCP.NoSACK || setup.GVisor.NoSACK { // Linux may run in gVisor's place
-		sysctls := map[string]string{"net/ipv4/tcp_sack": "0"}
-		for k, v := range cfg.Sysctls {
-			sysctls[k] = v
-		}
-		cfg.Sysctls = sysctls
-	}
+	cfg.TCP = setup.TCP.With(setup.GVisor.Settings).With(cfg.TCP)
 	return linux.NewPeer(cfg)
 }
 
@@ -121,10 +111,10 @@ func LinearSYNGaps(syns []*harness.Record) bool {
 // TIME-WAIT, at once. Any other end must hold TIME-WAIT (RFC 1337).
 func (e *Env) RSTEndedLinuxTimeWait(c harness.Conn) bool {
 	side := e.Side(c)
-	if e.PeerKind(side) != Linux || c.State() != tcp.Closed {
+	if e.PeerKind(side) != Linux || c.State() != harness.Closed {
 		return false
 	}
 	e.Deviates(LinuxRSTEndsTimeWait)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	return true
 }

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // TIME-WAIT at a Linux end lasts Linux's fixed 60 s (TCP_TIMEWAIT_LEN) of
@@ -25,9 +24,9 @@ func (e *Env) TimeWaitObservedOnly(side harness.Side) bool {
 // timeWaitUnfinished trims a state sequence that ends TIME-WAIT, CLOSED to
 // end at TIME-WAIT when c's end is Linux and still holds it (see
 // timeWaitObservedOnly).
-func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
+func (e *Env) timeWaitUnfinished(c harness.Conn, want []harness.State) []harness.State {
 	n := len(want)
-	if n >= 2 && want[n-2] == tcp.TimeWait && want[n-1] == tcp.Closed && c.State() == tcp.TimeWait && e.TimeWaitObservedOnly(e.Side(c)) {
+	if n >= 2 && want[n-2] == harness.TimeWait && want[n-1] == harness.Closed && c.State() == harness.TimeWait && e.TimeWaitObservedOnly(e.Side(c)) {
 		return want[:n-1]
 	}
 	return want
@@ -37,10 +36,10 @@ func (e *Env) timeWaitUnfinished(c harness.Conn, want []tcp.State) []tcp.State {
 // has run, or, at a Linux end, still in TIME-WAIT (not waited out).
 func (e *Env) ExpectClosedAfterTimeWait(c harness.Conn) {
 	if e.TimeWaitObservedOnly(e.Side(c)) {
-		e.ExpectState(c, tcp.TimeWait)
+		e.ExpectState(c, harness.TimeWait)
 		return
 	}
-	e.ExpectState(c, tcp.Closed)
+	e.ExpectState(c, harness.Closed)
 }
 
 // linuxTimeWaitObserved is the RealTimeNote of every scenario that waits

@@ -10,7 +10,6 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Gomega matchers for segments, exchanges and state sequences, for specs
@@ -169,15 +168,15 @@ func ContainExchange(segs ...Seg) types.GomegaMatcher {
 }
 
 // HaveStates succeeds when a state sequence is exactly want. The actual
-// value is a []tcp.State (Net.States) or a []harness.StateChange
+// value is a []harness.State (Net.States) or a []harness.StateChange
 // (Net.History: the first change's From, then every To).
-func HaveStates(want ...tcp.State) types.GomegaMatcher {
+func HaveStates(want ...harness.State) types.GomegaMatcher {
 	msg := &lazyText{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		var got []tcp.State
+		var got []harness.State
 		var history []harness.StateChange
 		switch a := actual.(type) {
-		case []tcp.State:
+		case []harness.State:
 			got = a
 		case []harness.StateChange:
 			history = a
@@ -188,7 +187,7 @@ func HaveStates(want ...tcp.State) types.GomegaMatcher {
 				got = append(got, c.To)
 			}
 		default:
-			return false, fmt.Errorf("HaveStates: want []tcp.State or []harness.StateChange, got %T", actual)
+			return false, fmt.Errorf("HaveStates: want []harness.State or []harness.StateChange, got %T", actual)
 		}
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -265,7 +264,7 @@ func describeRecord(r *harness.Record) string {
 		fmt.Sprintf("  client %s, server %s", stateText(r.States[harness.Client]), stateText(r.States[harness.Server]))
 }
 
-func stateText(s tcp.State) string {
+func stateText(s harness.State) string {
 	if s == harness.NoState {
 		return "-"
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // RFC parses one line of an exchange as RFC 9293 draws it (figures 6 to
@@ -137,15 +136,15 @@ func HasData() harness.SegCheck {
 
 // StateIs checks side's state right after the receiver processed the
 // packet, as the trace recorded it.
-func StateIs(side harness.Side, want tcp.State) harness.SegCheck {
+func StateIs(side harness.Side, want harness.State) harness.SegCheck {
 	return harness.SegCheck{Field: side.String() + " state", Want: want.String(), Got: func(r *harness.Record) (string, bool) {
 		got := r.States[side]
 		return stateText(got), got == want
 	}}
 }
 
-func parseState(name string) (tcp.State, bool) {
-	for s := tcp.Closed; s <= tcp.TimeWait; s++ {
+func parseState(name string) (harness.State, bool) {
+	for s := harness.Closed; s <= harness.TimeWait; s++ {
 		if strings.EqualFold(s.String(), name) || strings.EqualFold(strings.ReplaceAll(s.String(), "-", "_"), name) {
 			return s, true
 		}

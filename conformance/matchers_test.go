@@ -10,7 +10,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // handshakeRun is the catalogue's handshake in the gVisor control pairing.
@@ -123,17 +122,17 @@ func TestMatchSegment(t *testing.T) {
 
 func TestHaveStates(t *testing.T) {
 	res := handshakeRun(t)
-	var id tcp.FourTuple
+	var id harness.FourTuple
 	for _, c := range res.Net.Trace().Changes {
 		if c.Side == harness.Client {
 			id = c.ID
 		}
 	}
 	states := res.Net.States(harness.Client, id)
-	if ok, msg := match(t, conformance.HaveStates(tcp.Closed, tcp.SynSent, tcp.Established), states); !ok {
+	if ok, msg := match(t, conformance.HaveStates(harness.Closed, harness.SynSent, harness.Established), states); !ok {
 		t.Fatal(msg)
 	}
-	ok, msg := match(t, conformance.HaveStates(tcp.Closed, tcp.SynReceived, tcp.Established, tcp.FinWait1), res.Net.History(harness.Client, id))
+	ok, msg := match(t, conformance.HaveStates(harness.Closed, harness.SynReceived, harness.Established, harness.FinWait1), res.Net.History(harness.Client, id))
 	if ok {
 		t.Fatal("wrong states matched")
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Helpers that read a transfer's story back from the trace: what each end

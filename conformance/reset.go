@@ -7,7 +7,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Resets: injecting one, and what an end in CLOSE-WAIT must make of one.

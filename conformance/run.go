@@ -132,14 +132,14 @@ func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.Pee
 	switch kind {
 	case Ours:
 		opts := setup.Ours
-		opts.TCP.NoSACK = opts.TCP.NoSACK || setup.TCP.NoSACK
+		opts.Settings = setup.TCP.With(opts.Settings)
 		if opts.TCP.MSL == 0 {
 			opts.TCP.MSL = setup.MSL
 		}
 		return harness.Ours(opts), nil
 	case GVisor:
 		opts := setup.GVisor
-		opts.NoSACK = opts.NoSACK || setup.TCP.NoSACK
+		opts.Settings = setup.TCP.With(opts.Settings)
 		if opts.TimeWait == 0 {
 			opts.TimeWait = 2 * setup.MSL
 		}

@@ -56,7 +56,7 @@ type Setup struct {
 	// TCP is what the scenario asks of every stack, whichever runs at an
 	// end: each peer kind translates it into its own options (a PeerMaker
 	// of your own reads it from the Setup it is given).
-	TCP StackSettings
+	TCP harness.TCPSettings
 	// Ours and GVisor are the stacks' own options, for what only one kind
 	// has (or a scenario about one kind), for whichever end runs them.
 	Ours   harness.OursOptions
@@ -67,12 +67,6 @@ type Setup struct {
 	// Patience is how much virtual time an Env helper waits for something
 	// to happen (default 2 minutes).
 	Patience time.Duration
-}
-
-// StackSettings are the settings every stack kind offers in some form.
-type StackSettings struct {
-	// NoSACK turns SACK off (RFC 2018): no SACK-permitted in the SYN.
-	NoSACK bool
 }
 
 // Pairing names the stacks at the two ends: Client dials, Server listens.

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Helpers that drive one connection's streams: a short exchange, the end
@@ -83,10 +82,10 @@ const DelayedACKWait = time.Second
 // statesOf is the state sequence of side's end: the states before
 // ESTABLISHED of its open (active for the client, passive for the server),
 // then the states given.
-func StatesOf(side harness.Side, then ...tcp.State) []tcp.State {
-	open := []tcp.State{tcp.Closed, tcp.SynSent}
+func StatesOf(side harness.Side, then ...harness.State) []harness.State {
+	open := []harness.State{harness.Closed, harness.SynSent}
 	if side == harness.Server {
-		open = []tcp.State{tcp.Listen, tcp.SynReceived}
+		open = []harness.State{harness.Listen, harness.SynReceived}
 	}
 	return append(open, then...)
 }

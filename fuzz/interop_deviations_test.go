@@ -2,7 +2,7 @@ package fuzz
 
 import (
 	"github.com/tcpbed/tcpbed/conformance"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // Known gVisor deviations the oracle excuses, registered with the others
@@ -18,9 +18,9 @@ var gvisorStuckWithoutTimer = conformance.GVisorStuckWithoutTimer.Name
 
 // needsTimer: in these states an end waits for the ACK of a SYN or a FIN
 // it sent, and must keep a retransmission timer running until it comes.
-func needsTimer(st tcp.State) bool {
+func needsTimer(st harness.State) bool {
 	switch st {
-	case tcp.SynSent, tcp.SynReceived, tcp.FinWait1, tcp.Closing, tcp.LastAck:
+	case harness.SynSent, harness.SynReceived, harness.FinWait1, harness.Closing, harness.LastAck:
 		return true
 	}
 	return false

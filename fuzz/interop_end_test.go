@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // interopPatterns are the bytes each side writes: side s's stream byte i is
@@ -99,11 +98,11 @@ func (e *interopEnd) pump(other *interopEnd) {
 	if !e.ready {
 		// A blocking Dial returns once the handshake is over, either way.
 		st := e.conn.State()
-		if st == tcp.SynSent || st == tcp.SynReceived {
+		if st == harness.SynSent || st == harness.SynReceived {
 			return
 		}
 		e.ready = true
-		if st == tcp.Closed {
+		if st == harness.Closed {
 			// Dial failed (or the connection is already over): a blocking
 			// Dial would return the error; Read tells it.
 			e.read(other, 1)

@@ -8,7 +8,6 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // The oracle of FuzzInterop. While the program runs, every Read is checked
@@ -36,7 +35,7 @@ func (r *interopRun) checkFinalStates() {
 		last[[2]any{c.Side, c.ID}] = c
 	}
 	for _, c := range last {
-		if c.To != tcp.Closed {
+		if c.To != harness.Closed {
 			r.violate("stuck: the %s's connection %v:%d ended the run in %v (since %v), not CLOSED",
 				c.Side, c.ID.RemoteAddr, c.ID.RemotePort, c.To, c.At)
 		}
@@ -50,7 +49,7 @@ func (r *interopRun) checkFinalStates() {
 func (r *interopRun) checkTimeWait() {
 	t := r.net.Trace()
 	for i, c := range t.Changes {
-		if c.To != tcp.TimeWait {
+		if c.To != harness.TimeWait {
 			continue
 		}
 		var exit *harness.StateChange
@@ -121,7 +120,7 @@ func (r *interopRun) checkTimeWait() {
 // arrivals are the packets of connection id (seen from side) that reached
 // side intact, in the order they arrived (a delayed one after those that
 // overtook it).
-func arrivals(t *harness.Trace, side harness.Side, id tcp.FourTuple) []*harness.Record {
+func arrivals(t *harness.Trace, side harness.Side, id harness.FourTuple) []*harness.Record {
 	var in []*harness.Record
 	for _, rec := range t.Records {
 		if rec.Dir.To() == side && !rec.Fate.Lost() && rec.Fate != harness.InFlight && rec.ConnID(side) == id {

@@ -50,7 +50,7 @@ type interopRun struct {
 	prog    *interopProgram
 	net     *harness.Net
 	ends    [2]*interopEnd
-	id      tcp.FourTuple // the connection, from the client's side
+	id      harness.FourTuple // the connection, from the client's side
 	// aborts are when each side's application aborted (-1: never).
 	abortAt [2]time.Duration
 	// fatal is a run that could not go on (livelock, a harness error).
@@ -62,7 +62,7 @@ type interopRun struct {
 	// finalStates are the connection's states at both ends when the run
 	// was over, before Net.Close; timersLeft, whether any timer was armed
 	// then.
-	finalStates [2]tcp.State
+	finalStates [2]harness.State
 	timersLeft  bool
 	// deviation names a known gVisor deviation (interop_deviations_test.go)
 	// that excused what the oracle would otherwise have failed.
@@ -228,7 +228,7 @@ func (r *interopRun) halfOpen() bool {
 		if e.conn == nil || e.done() {
 			continue
 		}
-		if r.net.State(s.Other(), r.ourID(s.Other())) != tcp.Closed {
+		if r.net.State(s.Other(), r.ourID(s.Other())) != harness.Closed {
 			return false
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var writeInteropCorpus = flag.Bool("write-interop-corpus", false, "rewrite testdata/fuzz/FuzzInterop/seed-* from interopSeeds()")
@@ -24,7 +23,7 @@ type interopSeed struct {
 	prog *interopProgram
 	// client and server are states ourstack must reach, in order (not
 	// necessarily one after the other), when it plays that side.
-	client, server []tcp.State
+	client, server []harness.State
 	// reACK: the client's TIME-WAIT took a retransmitted FIN and so lasted
 	// longer than 2MSL from its start.
 	reACK bool
@@ -56,8 +55,8 @@ func interopSeeds() []interopSeed {
 			prog: &interopProgram{seed: 1, steps: []interopStep{
 				stepWrite(cli, 4097), stepAdvance(50 * time.Millisecond), stepRead(srv, 4), stepCloseWrite(cli), stepAdvance(time.Second),
 			}},
-			client: []tcp.State{tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed},
-			server: []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed},
+			client: []harness.State{harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed},
+			server: []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed},
 		},
 		{
 			// RFC 9293 3.6: the client half-closes; the server goes on
@@ -69,8 +68,8 @@ func interopSeeds() []interopSeed {
 				stepWrite(srv, 3001), stepAdvance(time.Second), stepRead(cli, 4), stepClose(srv), stepAdvance(10 * time.Millisecond), stepClose(cli),
 				stepAdvance(2 * time.Minute),
 			}},
-			client: []tcp.State{tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed},
-			server: []tcp.State{tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed},
+			client: []harness.State{harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed},
+			server: []harness.State{harness.Established, harness.CloseWait, harness.LastAck, harness.Closed},
 		},
 		{
 			// RFC 9293 figure 13: both FINs cross on the wire.
@@ -79,8 +78,8 @@ func interopSeeds() []interopSeed {
 				stepAdvance(10 * time.Millisecond), stepWrite(cli, 101), stepWrite(srv, 201), stepAdvance(500 * time.Millisecond),
 				stepRead(cli, 1), stepRead(srv, 1), stepClose(cli), stepClose(srv), stepAdvance(3 * time.Minute),
 			}},
-			client: []tcp.State{tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed},
-			server: []tcp.State{tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed},
+			client: []harness.State{harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait, harness.Closed},
+			server: []harness.State{harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait, harness.Closed},
 		},
 		{
 			// The client's ACK of the server's FIN is lost: the server
@@ -92,8 +91,8 @@ func interopSeeds() []interopSeed {
 				stepFault(interopRule{action: harness.Drop, dirs: harness.OnlyClientToServer, match: matchPureACK, times: 1}),
 				stepClose(srv), stepAdvance(10 * time.Second), stepHeal(), stepAdvance(2 * time.Minute),
 			}},
-			client: []tcp.State{tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed},
-			server: []tcp.State{tcp.CloseWait, tcp.LastAck, tcp.Closed},
+			client: []harness.State{harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed},
+			server: []harness.State{harness.CloseWait, harness.LastAck, harness.Closed},
 			reACK:  true,
 		},
 		{
@@ -104,8 +103,8 @@ func interopSeeds() []interopSeed {
 				stepAdvance(10 * time.Millisecond), stepWrite(cli, 16001), stepWrite(srv, 8001), stepAdvance(2 * time.Second),
 				stepRead(srv, 16), stepRead(cli, 8), stepWrite(cli, 16001), stepCloseWrite(cli), stepAdvance(5 * time.Second), stepRead(srv, 16),
 			}},
-			client: []tcp.State{tcp.Established, tcp.FinWait1},
-			server: []tcp.State{tcp.Established, tcp.CloseWait},
+			client: []harness.State{harness.Established, harness.FinWait1},
+			server: []harness.State{harness.Established, harness.CloseWait},
 		},
 		{
 			name: "reorder-corrupt",
@@ -115,8 +114,8 @@ func interopSeeds() []interopSeed {
 				stepFault(interopRule{action: harness.Delay, dirs: harness.OnlyServerToClient, match: matchPureACK, times: 3, delay: 100 * time.Millisecond}),
 				stepAdvance(10 * time.Millisecond), stepWrite(cli, 12001), stepAdvance(time.Second), stepRead(srv, 16), stepClose(cli), stepAdvance(time.Second),
 			}},
-			client: []tcp.State{tcp.Established, tcp.FinWait1},
-			server: []tcp.State{tcp.Established, tcp.CloseWait},
+			client: []harness.State{harness.Established, harness.FinWait1},
+			server: []harness.State{harness.Established, harness.CloseWait},
 		},
 		{
 			// ABORT mid-transfer (RFC 9293 3.10.5): RST, both ends CLOSED.
@@ -124,8 +123,8 @@ func interopSeeds() []interopSeed {
 			prog: &interopProgram{seed: 7, steps: []interopStep{
 				stepAdvance(10 * time.Millisecond), stepWrite(cli, 8001), stepAdvance(5 * time.Millisecond), stepAbort(cli), stepAdvance(time.Second),
 			}},
-			client: []tcp.State{tcp.Established, tcp.Closed},
-			server: []tcp.State{tcp.Established, tcp.Closed},
+			client: []harness.State{harness.Established, harness.Closed},
+			server: []harness.State{harness.Established, harness.Closed},
 		},
 		{
 			// CLOSE with unread data resets (RFC 1122 4.2.2.13).
@@ -133,8 +132,8 @@ func interopSeeds() []interopSeed {
 			prog: &interopProgram{seed: 8, steps: []interopStep{
 				stepAdvance(10 * time.Millisecond), stepWrite(cli, 2001), stepAdvance(50 * time.Millisecond), stepClose(srv), stepAdvance(time.Second),
 			}},
-			client: []tcp.State{tcp.Established, tcp.Closed},
-			server: []tcp.State{tcp.Established, tcp.Closed},
+			client: []harness.State{harness.Established, harness.Closed},
+			server: []harness.State{harness.Established, harness.Closed},
 		},
 		{
 			// The SYN is lost twice: the handshake completes on the
@@ -144,8 +143,8 @@ func interopSeeds() []interopSeed {
 				stepFault(interopRule{action: harness.Drop, match: matchSYN, times: 2}),
 				stepWrite(cli, 501), stepWrite(srv, 501), stepAdvance(5 * time.Second), stepRead(cli, 1), stepRead(srv, 1),
 			}},
-			client: []tcp.State{tcp.SynSent, tcp.Established},
-			server: []tcp.State{tcp.SynReceived, tcp.Established},
+			client: []harness.State{harness.SynSent, harness.Established},
+			server: []harness.State{harness.SynReceived, harness.Established},
 		},
 	}
 }
@@ -205,15 +204,15 @@ func TestInteropSeedsReachTheirStates(t *testing.T) {
 }
 
 // ourID is the connection's four-tuple seen from side.
-func (r *interopRun) ourID(side harness.Side) tcp.FourTuple {
+func (r *interopRun) ourID(side harness.Side) harness.FourTuple {
 	if side == harness.Client {
 		return r.id
 	}
-	return tcp.FourTuple{LocalAddr: r.id.RemoteAddr, LocalPort: r.id.RemotePort, RemoteAddr: r.id.LocalAddr, RemotePort: r.id.LocalPort}
+	return harness.FourTuple{LocalAddr: r.id.RemoteAddr, LocalPort: r.id.RemotePort, RemoteAddr: r.id.LocalAddr, RemotePort: r.id.LocalPort}
 }
 
 // containsInOrder reports whether want is a subsequence of got.
-func containsInOrder(got, want []tcp.State) bool {
+func containsInOrder(got, want []harness.State) bool {
 	for _, w := range want {
 		i := slices.Index(got, w)
 		if i < 0 {
@@ -228,7 +227,7 @@ func containsInOrder(got, want []tcp.State) bool {
 // ended).
 func timeWaitLength(h []harness.StateChange) time.Duration {
 	for i, c := range h {
-		if c.To == tcp.TimeWait && i+1 < len(h) {
+		if c.To == harness.TimeWait && i+1 < len(h) {
 			return h[i+1].At - c.At
 		}
 	}

@@ -7,8 +7,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // FuzzSegmentsIntoConn's invariants, checked from outside ourstack: on the
@@ -114,7 +113,7 @@ func (c *segConn) checkSent(seg *packet.Segment) {
 // back to LISTEN (RFC 9293 3.10.7.4), and the next SYN starts another.
 func (c *segConn) incarnationEnded() bool {
 	for _, ch := range c.net.Trace().Changes {
-		if ch.Side == c.oursSide && ch.ID.RemotePort != 0 && ch.To == tcp.Closed {
+		if ch.Side == c.oursSide && ch.ID.RemotePort != 0 && ch.To == harness.Closed {
 			return true
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // segConn is an ourstack connection with the raw peer at the other end, for
@@ -57,9 +57,9 @@ type segConn struct {
 }
 
 // The states FuzzSegmentsIntoConn starts from, and how to get there.
-var segConnStates = []tcp.State{
-	tcp.SynSent, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.FinWait2,
-	tcp.CloseWait, tcp.Closing, tcp.LastAck, tcp.TimeWait,
+var segConnStates = []harness.State{
+	harness.SynSent, harness.SynReceived, harness.Established, harness.FinWait1, harness.FinWait2,
+	harness.CloseWait, harness.Closing, harness.LastAck, harness.TimeWait,
 }
 
 // rawWindowScale is the window scale the raw peer offers: its windows go
@@ -68,11 +68,11 @@ const rawWindowScale = 2
 
 // segConnSetup builds the Net and drives the connection into state. passive
 // puts ourstack at the listening end (SYN-RECEIVED always does).
-func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) {
-	if state == tcp.SynReceived {
+func segConnSetup(state harness.State, passive bool, seed uint64) (*segConn, error) {
+	if state == harness.SynReceived {
 		passive = true
 	}
-	if state == tcp.SynSent {
+	if state == harness.SynSent {
 		passive = false
 	}
 	cfg := harness.Config{Seed: seed}
@@ -107,7 +107,7 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		if !c.sawSYN {
 			return fail("no SYN-ACK to the raw peer's SYN")
 		}
-		if state == tcp.SynReceived {
+		if state == harness.SynReceived {
 			return c, nil
 		}
 		c.send(packet.Segment{Seq: c.rawISS + 1, Ack: c.oursISS + 1, Flags: packet.ACK, Window: 4096})
@@ -130,13 +130,13 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		if !c.sawSYN {
 			return fail("no SYN from ourstack")
 		}
-		if state == tcp.SynSent {
+		if state == harness.SynSent {
 			return c, nil
 		}
 		c.send(packet.Segment{Seq: c.rawISS, Ack: c.oursISS + 1, Flags: packet.SYN | packet.ACK, Window: 4096, Options: synOpts})
 	}
 	c.drain()
-	if c.state() != tcp.Established {
+	if c.state() != harness.Established {
 		return fail("ourstack is in %v after the handshake", c.state())
 	}
 	finFromRaw := func(ackOurs bool) {
@@ -147,17 +147,17 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 		c.send(packet.Segment{Seq: c.rawISS + 1, Ack: ack, Flags: packet.FIN | packet.ACK, Window: 4096})
 	}
 	switch state {
-	case tcp.FinWait1, tcp.FinWait2, tcp.Closing, tcp.TimeWait:
+	case harness.FinWait1, harness.FinWait2, harness.Closing, harness.TimeWait:
 		c.closeWrite()
-		if state == tcp.FinWait2 || state == tcp.TimeWait {
+		if state == harness.FinWait2 || state == harness.TimeWait {
 			c.send(packet.Segment{Seq: c.rawISS + 1, Ack: c.oursMax, Flags: packet.ACK, Window: 4096})
 		}
-		if state == tcp.Closing || state == tcp.TimeWait {
-			finFromRaw(state == tcp.TimeWait)
+		if state == harness.Closing || state == harness.TimeWait {
+			finFromRaw(state == harness.TimeWait)
 		}
-	case tcp.CloseWait, tcp.LastAck:
+	case harness.CloseWait, harness.LastAck:
 		finFromRaw(false)
-		if state == tcp.LastAck {
+		if state == harness.LastAck {
 			c.conn.Close()
 			c.oursFIN = true
 			c.drain()
@@ -170,8 +170,8 @@ func segConnSetup(state tcp.State, passive bool, seed uint64) (*segConn, error) 
 }
 
 // state is ourstack's state of the connection.
-func (c *segConn) state() tcp.State {
-	id := tcp.FourTuple{
+func (c *segConn) state() harness.State {
+	id := harness.FourTuple{
 		LocalAddr: c.net.Addr(c.oursSide), LocalPort: c.oursPort,
 		RemoteAddr: c.net.Addr(c.oursSide.Other()), RemotePort: c.rawPort,
 	}

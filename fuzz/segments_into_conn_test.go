@@ -11,8 +11,7 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // FuzzSegmentsIntoConn drives an ourstack connection, through the Stack and
@@ -86,7 +85,7 @@ func FuzzSegmentsIntoConn(f *testing.F) {
 			c.violate("advance: %v", err)
 		}
 		c.drain()
-		if st := c.state(); needsTimer(st) || st == tcp.TimeWait {
+		if st := c.state(); needsTimer(st) || st == harness.TimeWait {
 			c.violate("after 30 minutes of silence ourstack is still in %v", st)
 		}
 		if bad := judge.StatePaths(c.net.Trace().Changes, c.oursSide); bad != "" {

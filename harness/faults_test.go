@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // connect dials from the client to a listening server and returns both ends.
@@ -56,7 +55,7 @@ func TestDropFirstSYNThenConnectOnRetransmit(t *testing.T) {
 	if !recs[1].Packet.TCP.Flags.Has(packet.SYN) || recs[1].At != time.Second || recs[1].Fate != Delivered {
 		t.Fatalf("second packet %v at %v %v, want the SYN retransmitted at 1s", recs[1].Packet.TCP.Flags, recs[1].At, recs[1].Fate)
 	}
-	if c.State() != tcp.Established {
+	if c.State() != Established {
 		t.Fatalf("client %v", c.State())
 	}
 }
@@ -229,7 +228,7 @@ func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 	if len(at) < 5 || n.Now() < time.Minute {
 		t.Fatalf("SYNs at %v, gave up at %v", at, n.Now())
 	}
-	if c.State() != tcp.Closed {
+	if c.State() != Closed {
 		t.Fatalf("client in %v after giving up", c.State())
 	}
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ETIMEDOUT) {

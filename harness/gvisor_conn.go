@@ -9,8 +9,6 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // gvisorListener is a listening gVisor endpoint.
@@ -28,7 +26,7 @@ func (l *gvisorListener) Accept() (Conn, error) {
 	if err != nil {
 		return nil, gvisorError("accept", err)
 	}
-	l.peer.track(ep, tcp.Listen)
+	l.peer.track(ep, Listen)
 	return &gvisorConn{peer: l.peer, ep: ep, id: l.peer.endpointID(ep)}, nil
 }
 
@@ -44,12 +42,12 @@ func (l *gvisorListener) Close() error {
 type gvisorConn struct {
 	peer   *gvisorPeer
 	ep     tcpip.Endpoint
-	id     tcp.FourTuple
+	id     FourTuple
 	closed bool
 }
 
-func (c *gvisorConn) ID() tcp.FourTuple { return c.id }
-func (c *gvisorConn) State() tcp.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
+func (c *gvisorConn) ID() FourTuple { return c.id }
+func (c *gvisorConn) State() State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
 
 func (c *gvisorConn) Read(p []byte) (int, error) {
 	c.peer.dirty = true

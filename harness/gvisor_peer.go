@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +15,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // GVisorOptions tune the gVisor peer. The zero value is gVisor's defaults
@@ -24,8 +23,8 @@ type GVisorOptions struct {
 	// TimeWait is how long TIME-WAIT lasts (gVisor's default: 60 s = 2MSL
 	// with an MSL of 30 s).
 	TimeWait time.Duration
-	// NoSACK turns SACK off.
-	NoSACK bool
+	// Settings are the scenario's wishes of every stack.
+	Settings TCPSettings
 	// Configure, if set, is called with the stack before any endpoint
 	// exists, for any other option a scenario needs.
 	Configure func(*stack.Stack) error
@@ -72,8 +71,8 @@ type gvisorPeer struct {
 // gvisorTracked is an endpoint whose state the peer reports.
 type gvisorTracked struct {
 	ep   tcpip.Endpoint
-	id   tcp.FourTuple
-	last tcp.State
+	id   FourTuple
+	last State
 }
 
 // oneProcessor serializes building gVisor stacks: gVisor sizes its TCP
@@ -125,10 +124,9 @@ func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
 			return fail("TCPTimeWaitTimeoutOption", err)
 		}
 	}
-	if opts.NoSACK {
-		sack := tcpip.TCPSACKEnabled(false)
-		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, &sack); err != nil {
-			return fail("TCPSACKEnabled", err)
+	for _, opt := range opts.Settings.gvisorOptions() {
+		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
+			return fail(fmt.Sprintf("%T", opt), err)
 		}
 	}
 	if opts.Configure != nil {
@@ -231,7 +229,7 @@ func (p *gvisorPeer) Listen(port uint16) (Listener, error) {
 		return nil, gvisorError("listen", err)
 	}
 	p.listenPorts[port] = true
-	p.track(ep, tcp.Closed)
+	p.track(ep, Closed)
 	return &gvisorListener{peer: p, ep: ep, port: port}, nil
 }
 
@@ -258,13 +256,13 @@ func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) 
 		ep.Close()
 		return nil, gvisorError("connect", err)
 	}
-	p.track(ep, tcp.Closed)
+	p.track(ep, Closed)
 	return &gvisorConn{peer: p, ep: ep, id: p.endpointID(ep)}, nil
 }
 
 // track starts reporting ep's state changes, from the state it was in before
 // it was seen.
-func (p *gvisorPeer) track(ep tcpip.Endpoint, from tcp.State) {
+func (p *gvisorPeer) track(ep tcpip.Endpoint, from State) {
 	if p.trackedSet[ep] {
 		return
 	}
@@ -283,9 +281,9 @@ func (p *gvisorPeer) pollStates() {
 			continue
 		}
 		id := p.endpointID(ep)
-		from := tcp.Closed
+		from := Closed
 		if p.listenPorts[id.LocalPort] && id.RemotePort != 0 {
-			from = tcp.Listen
+			from = Listen
 		}
 		fresh = append(fresh, &gvisorTracked{ep: ep, id: id, last: from})
 	}
@@ -317,16 +315,16 @@ func (p *gvisorPeer) pollStates() {
 
 // endpointID is ep's four-tuple. A listener bound to no address in
 // particular gets the peer's one address, so that it reads like the others.
-func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) tcp.FourTuple {
+func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) FourTuple {
 	info, ok := ep.Info().(*stack.TransportEndpointInfo)
 	if !ok {
-		return tcp.FourTuple{}
+		return FourTuple{}
 	}
 	local := addrFromTCPIP(info.ID.LocalAddress)
 	if !local.IsValid() {
 		local = p.env.Addr
 	}
-	return tcp.FourTuple{
+	return FourTuple{
 		LocalAddr:  local,
 		LocalPort:  info.ID.LocalPort,
 		RemoteAddr: addrFromTCPIP(info.ID.RemoteAddress),
@@ -342,30 +340,30 @@ func addrFromTCPIP(a tcpip.Address) netip.Addr {
 }
 
 // gvisorState maps gVisor's endpoint state onto RFC 9293's.
-func gvisorState(s gtcp.EndpointState) tcp.State {
+func gvisorState(s gtcp.EndpointState) State {
 	switch s {
 	case gtcp.StateConnecting, gtcp.StateSynSent:
-		return tcp.SynSent
+		return SynSent
 	case gtcp.StateSynRecv:
-		return tcp.SynReceived
+		return SynReceived
 	case gtcp.StateEstablished:
-		return tcp.Established
+		return Established
 	case gtcp.StateFinWait1:
-		return tcp.FinWait1
+		return FinWait1
 	case gtcp.StateFinWait2:
-		return tcp.FinWait2
+		return FinWait2
 	case gtcp.StateTimeWait:
-		return tcp.TimeWait
+		return TimeWait
 	case gtcp.StateCloseWait:
-		return tcp.CloseWait
+		return CloseWait
 	case gtcp.StateLastAck:
-		return tcp.LastAck
+		return LastAck
 	case gtcp.StateListen:
-		return tcp.Listen
+		return Listen
 	case gtcp.StateClosing:
-		return tcp.Closing
+		return Closing
 	default: // Initial, Bound, Close, Error
-		return tcp.Closed
+		return Closed
 	}
 }
 
@@ -386,4 +384,34 @@ func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
 		p.dirty = true
 		f()
 	})
+}
+
+// gvisorOptions translates the settings into gVisor's TCP protocol options.
+func (w TCPSettings) gvisorOptions() []tcpip.SettableTransportProtocolOption {
+	var opts []tcpip.SettableTransportProtocolOption
+	if w.NoSACK {
+		sack := tcpip.TCPSACKEnabled(false)
+		opts = append(opts, &sack)
+	}
+	if w.Nagle {
+		delay := tcpip.TCPDelayEnabled(true)
+		opts = append(opts, &delay)
+	}
+	if w.MaxRTO != 0 {
+		maxRTO := tcpip.TCPMaxRTOOption(w.MaxRTO)
+		opts = append(opts, &maxRTO)
+	}
+	if w.SynRetries != 0 {
+		syn := tcpip.TCPSynRetriesOption(w.SynRetries)
+		opts = append(opts, &syn)
+	}
+	if w.DataRetries != 0 {
+		retries := tcpip.TCPMaxRetriesOption(w.DataRetries)
+		opts = append(opts, &retries)
+	}
+	if w.Congestion != "" {
+		cc := tcpip.CongestionControlOption(strings.Replace(w.Congestion, "newreno", "reno", 1))
+		opts = append(opts, &cc)
+	}
+	return opts
 }

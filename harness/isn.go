@@ -4,7 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // isnTable remembers each direction's initial sequence number, so that

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // rawPair is two raw peers: a wire with nothing but the link model between.

@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // The addresses of a Net's two ends, from TEST-NET-1 (RFC 5737).
@@ -94,7 +92,7 @@ type Net struct {
 	closed   bool
 	order    uint64 // counts records and state changes, to interleave them
 	trace    Trace
-	states   [2]map[tcp.FourTuple]tcp.State
+	states   [2]map[FourTuple]State
 	bufs     [][]byte // free packet buffers
 	isns     isnTable
 	recChunk []Record
@@ -147,7 +145,7 @@ func NewNet(cfg Config) (*Net, error) {
 		n.links[d].jitter = StreamRand(cfg.Seed, "link/"+Dir(d).String())
 	}
 	for s := range n.states {
-		n.states[s] = map[tcp.FourTuple]tcp.State{}
+		n.states[s] = map[FourTuple]State{}
 	}
 	if cfg.Pcap != nil {
 		pw, err := newPcapWriter(cfg.Pcap)

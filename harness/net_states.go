@@ -2,8 +2,6 @@ package harness
 
 import (
 	"net/netip"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // stateChanged is PeerEnv.StateChanged.
@@ -19,13 +17,13 @@ func (n *Net) stateChanged(c StateChange) {
 // State is the state of connection id (local side first) at side, as the
 // stack last reported it: CLOSED for one it never reported, NoState for a
 // peer that keeps none.
-func (n *Net) State(side Side, id tcp.FourTuple) tcp.State {
+func (n *Net) State(side Side, id FourTuple) State {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.stateLocked(side, id)
 }
 
-func (n *Net) stateLocked(side Side, id tcp.FourTuple) tcp.State {
+func (n *Net) stateLocked(side Side, id FourTuple) State {
 	if n.stateless[side] {
 		return NoState
 	}
@@ -33,22 +31,22 @@ func (n *Net) stateLocked(side Side, id tcp.FourTuple) tcp.State {
 		return st
 	}
 	// No such connection: a listener on the port stands for it.
-	for _, l := range []tcp.FourTuple{
+	for _, l := range []FourTuple{
 		{LocalAddr: id.LocalAddr, LocalPort: id.LocalPort},
 		{LocalAddr: netip.Addr{}, LocalPort: id.LocalPort},
 	} {
-		if st, ok := n.states[side][l]; ok && st == tcp.Listen {
+		if st, ok := n.states[side][l]; ok && st == Listen {
 			return st
 		}
 	}
-	return tcp.Closed
+	return Closed
 }
 
 // fillStates notes in r the states of r's connection at both ends. Called
 // with n.mu held.
 func (n *Net) fillStates(r *Record) {
 	if r.Packet.TCP.SrcPort == 0 && r.Packet.TCP.DstPort == 0 {
-		r.States = [2]tcp.State{n.anyState(Client), n.anyState(Server)}
+		r.States = [2]State{n.anyState(Client), n.anyState(Server)}
 		return
 	}
 	for _, s := range []Side{Client, Server} {
@@ -58,16 +56,16 @@ func (n *Net) fillStates(r *Record) {
 
 // anyState is what a trace line shows for a packet it cannot tie to a
 // connection.
-func (n *Net) anyState(s Side) tcp.State {
+func (n *Net) anyState(s Side) State {
 	if n.stateless[s] {
 		return NoState
 	}
-	return tcp.Closed
+	return Closed
 }
 
 // History is every state change of connection id (local side first) at
 // side, in order.
-func (n *Net) History(side Side, id tcp.FourTuple) []StateChange {
+func (n *Net) History(side Side, id FourTuple) []StateChange {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var h []StateChange
@@ -82,12 +80,12 @@ func (n *Net) History(side Side, id tcp.FourTuple) []StateChange {
 // States is the sequence of states connection id went through at side: the
 // state it started from, then each it entered ([CLOSED SYN-SENT
 // ESTABLISHED ...]). Empty if it never changed.
-func (n *Net) States(side Side, id tcp.FourTuple) []tcp.State {
+func (n *Net) States(side Side, id FourTuple) []State {
 	h := n.History(side, id)
 	if len(h) == 0 {
 		return nil
 	}
-	seq := []tcp.State{h[0].From}
+	seq := []State{h[0].From}
 	for _, c := range h {
 		seq = append(seq, c.To)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // newTestNet builds a Net from cfg, with gVisor at each end cfg leaves
@@ -107,8 +106,8 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 		}
 	}
 
-	wantClient := []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed}
-	wantServer := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed}
+	wantClient := []State{Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed}
+	wantServer := []State{Listen, SynReceived, Established, CloseWait, LastAck, Closed}
 	if got := n.States(Client, c.ID()); !slices.Equal(got, wantClient) {
 		t.Fatalf("client states %v, want %v", got, wantClient)
 	}
@@ -118,10 +117,10 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 	// TIME-WAIT lasts 2MSL = 60 s by gVisor's default (RFC 9293 3.4.2), to
 	// within the few clock ticks a timer fires late (PeerClock).
 	h := n.History(Client, c.ID())
-	if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != tcp.TimeWait || tw < time.Minute || tw > time.Minute+time.Microsecond {
+	if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != TimeWait || tw < time.Minute || tw > time.Minute+time.Microsecond {
 		t.Fatalf("TIME-WAIT lasted %v, want 1m", tw)
 	}
-	if c.State() != tcp.Closed || s.State() != tcp.Closed {
+	if c.State() != Closed || s.State() != Closed {
 		t.Fatalf("end states %v %v", c.State(), s.State())
 	}
 }
@@ -152,7 +151,7 @@ func TestDialFromAChosenPort(t *testing.T) {
 			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(packet.SYN) {
 				t.Fatalf("first packet from port %d, flags %v", r.Packet.TCP.SrcPort, r.Packet.TCP.Flags)
 			}
-			if got := n.States(Client, c.ID()); !slices.Equal(got, []tcp.State{tcp.Closed, tcp.SynSent, tcp.Established}) {
+			if got := n.States(Client, c.ID()); !slices.Equal(got, []State{Closed, SynSent, Established}) {
 				t.Fatalf("client states %v", got)
 			}
 		})

@@ -13,7 +13,10 @@ import (
 
 // OursOptions tune the ourstack peer.
 type OursOptions struct {
-	// TCP are the connection defaults (zero fields take ourstack's).
+	// Settings are the scenario's wishes of every stack; they override TCP.
+	Settings TCPSettings
+	// TCP are the connection defaults (zero fields take ourstack's), for
+	// what only ourstack has a switch for.
 	TCP tcp.Config
 	// SYNQueue bounds half-open connections per listener.
 	SYNQueue int
@@ -37,6 +40,7 @@ type oursPeer struct {
 
 func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 	p := &oursPeer{env: env, backlog: opts.Backlog}
+	opts.TCP = opts.Settings.applyToOurs(opts.TCP)
 	if opts.TCP.MSS == 0 && env.MTU > 40 {
 		// RFC 9293 3.7.1: the MSS is the MTU less the fixed IPv4 and TCP
 		// headers.
@@ -52,7 +56,8 @@ func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 		Send:     env.Transmit,
 		TCP:      opts.TCP,
 		SYNQueue: opts.SYNQueue,
-		OnStateChange: func(id tcp.FourTuple, from, to tcp.State, at time.Time) {
+		OnStateChange: func(ourID tcp.FourTuple, ourFrom, ourTo tcp.State, at time.Time) {
+			id, from, to := FourTuple(ourID), oursStates[ourFrom], oursStates[ourTo]
 			env.StateChanged(StateChange{At: at.Sub(Epoch), Side: env.Side, ID: id, From: from, To: to})
 		},
 	})
@@ -137,8 +142,23 @@ func (l *oursListener) Accept() (Conn, error) {
 
 type oursConn struct{ c *ourstack.Conn }
 
-func (c *oursConn) ID() tcp.FourTuple { return c.c.ID() }
-func (c *oursConn) State() tcp.State  { return c.c.State() }
+func (c *oursConn) ID() FourTuple { return FourTuple(c.c.ID()) }
+func (c *oursConn) State() State  { return oursStates[c.c.State()] }
+
+// oursStates translates ourstack's states, name by name.
+var oursStates = [...]State{
+	tcp.Closed:      Closed,
+	tcp.Listen:      Listen,
+	tcp.SynSent:     SynSent,
+	tcp.SynReceived: SynReceived,
+	tcp.Established: Established,
+	tcp.FinWait1:    FinWait1,
+	tcp.FinWait2:    FinWait2,
+	tcp.CloseWait:   CloseWait,
+	tcp.Closing:     Closing,
+	tcp.LastAck:     LastAck,
+	tcp.TimeWait:    TimeWait,
+}
 
 func (c *oursConn) Read(p []byte) (int, error) {
 	n, err := c.c.TryRead(p)
@@ -176,4 +196,25 @@ func (o oursClock) Now() time.Time { return o.p.Now() }
 
 func (o oursClock) AfterFunc(d time.Duration, f func()) ourstack.Timer {
 	return o.p.AfterFunc(d, f)
+}
+
+// applyToOurs translates the settings into ourstack's connection defaults.
+func (w TCPSettings) applyToOurs(c tcp.Config) tcp.Config {
+	c.NoSACK = c.NoSACK || w.NoSACK
+	if w.Nagle {
+		c.NoDelay = false
+	}
+	if w.MaxRTO != 0 {
+		c.MaxRTO = w.MaxRTO
+	}
+	if w.SynRetries != 0 {
+		c.SynRetries = w.SynRetries
+	}
+	if w.DataRetries != 0 {
+		c.DataRetries = w.DataRetries
+	}
+	if w.Congestion != "" {
+		c.Congestion = w.Congestion
+	}
+	return c
 }

@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"time"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Side names an end of a Net. The client is the end that dials (or, in the
@@ -103,7 +101,7 @@ type Listener interface {
 // Conn is one connection's application face. Every call returns at once.
 type Conn interface {
 	// ID is the connection's four-tuple, local side first.
-	ID() tcp.FourTuple
+	ID() FourTuple
 	// Read copies received bytes into p. It returns ErrWouldBlock when none
 	// are ready, io.EOF after the peer's FIN, and the error that ended the
 	// connection (syscall.ECONNRESET, ...) after a reset or abort.
@@ -118,7 +116,7 @@ type Conn interface {
 	// Abort resets the connection (RFC 9293 3.10.5, linger 0).
 	Abort() error
 	// State is the connection's current RFC 9293 state, read from the stack.
-	State() tcp.State
+	State() State
 }
 
 // PeerEnv is what a Net gives each peer it builds.
@@ -149,14 +147,14 @@ type PeerMaker func(env PeerEnv) (Peer, error)
 type StateChange struct {
 	At       time.Duration // virtual time since Epoch
 	Side     Side
-	ID       tcp.FourTuple // local side first
-	From, To tcp.State
+	ID       FourTuple // local side first
+	From, To State
 
 	order uint64 // place among the trace's records and changes
 }
 
 // NoState stands for "this end keeps no TCP state" (the raw peer) in traces.
-const NoState tcp.State = -1
+const NoState State = -1
 
 // KeepAliver is a Conn whose keep-alive (RFC 1122 4.2.3.6) an application
 // can set, as with *net.TCPConn's SetKeepAliveConfig.

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // TestRawDrivesGVisorThroughAHandshake plays the client by hand, segment by
@@ -29,8 +28,8 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
-	serverID := tcp.FourTuple{LocalAddr: n.Addr(Server), LocalPort: 80, RemoteAddr: n.Addr(Client), RemotePort: 40000}
-	if st := n.State(Server, serverID); st != tcp.SynReceived {
+	serverID := FourTuple{LocalAddr: n.Addr(Server), LocalPort: 80, RemoteAddr: n.Addr(Client), RemotePort: 40000}
+	if st := n.State(Server, serverID); st != SynReceived {
 		t.Fatalf("server state after SYN = %v, want SYN-RECEIVED", st)
 	}
 	if _, err := l.Accept(); err != ErrWouldBlock {
@@ -48,7 +47,7 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Accept after the third ACK: %v", err)
 	}
-	if s.State() != tcp.Established {
+	if s.State() != Established {
 		t.Fatalf("accepted conn in %v", s.State())
 	}
 
@@ -65,7 +64,7 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 	if k, err := s.Read(buf); err != nil || string(buf[:k]) != "ping" {
 		t.Fatalf("server Read = %q, %v", buf[:k], err)
 	}
-	want := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established}
+	want := []State{Listen, SynReceived, Established}
 	if got := n.States(Server, serverID); !slices.Equal(got, want) {
 		t.Fatalf("server states %v, want %v", got, want)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Fate is what became of a packet on the wire.
@@ -91,7 +90,7 @@ type Record struct {
 	// States are the client's and the server's state of this packet's
 	// connection right after the receiver processed it (for a lost packet:
 	// when it was lost). NoState for an end that keeps none (the raw peer).
-	States [2]tcp.State
+	States [2]State
 
 	order        uint64 // place among the trace's records and changes, as sent
 	arrivedOrder uint64 // the same, as handed to its receiver (once Reached)
@@ -151,8 +150,8 @@ func (r *Record) SegLen() int {
 }
 
 // ConnID is the four-tuple of the packet's connection seen from side.
-func (r *Record) ConnID(side Side) tcp.FourTuple {
-	id := tcp.FourTuple{
+func (r *Record) ConnID(side Side) FourTuple {
+	id := FourTuple{
 		LocalAddr: r.Packet.IP.Src, LocalPort: r.Packet.TCP.SrcPort,
 		RemoteAddr: r.Packet.IP.Dst, RemotePort: r.Packet.TCP.DstPort,
 	}

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // FormatOptions choose how a trace prints.
@@ -109,7 +108,7 @@ func recordTail(r *Record, opts FormatOptions) string {
 	return strings.Join(parts, "  ")
 }
 
-func stateName(s tcp.State) string {
+func stateName(s State) string {
 	if s == NoState {
 		return "-"
 	}

@@ -13,8 +13,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // handshakeTrace builds the records of a handshake and one data segment by
@@ -34,13 +33,13 @@ func handshakeTrace() *Trace {
 	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
 	recs := []*Record{
 		{At: 12*time.Second + 100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, packet.SYN, nil), TCPOptions: synOpts,
-			States: [2]tcp.State{tcp.SynSent, tcp.SynReceived}},
+			States: [2]State{SynSent, SynReceived}},
 		{At: 12*time.Second + 1100*time.Microsecond, Dir: ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, packet.SYN|packet.ACK, nil), TCPOptions: synOpts,
-			States: [2]tcp.State{tcp.Established, tcp.SynReceived}},
+			States: [2]State{Established, SynReceived}},
 		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK, nil),
-			States: [2]tcp.State{tcp.Established, tcp.Established}},
+			States: [2]State{Established, Established}},
 		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK|packet.PSH, nil), PayloadLen: 5,
-			Fate: Dropped, Notes: []string{"loss"}, States: [2]tcp.State{tcp.Established, tcp.Established}},
+			Fate: Dropped, Notes: []string{"loss"}, States: [2]State{Established, Established}},
 	}
 	return &Trace{Records: recs}
 }

@@ -3,8 +3,7 @@ package judge
 import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // CleanWire reports whether the wire did nothing to recs but carry them:
@@ -43,7 +42,7 @@ type Resend struct {
 // incarnation of the connection and forgets what was sent before it.
 func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 	type flow struct {
-		conn tcp.FourTuple // seen from the client
+		conn harness.FourTuple // seen from the client
 		dir  harness.Dir
 	}
 	type sender struct {
@@ -117,9 +116,9 @@ func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 // 3.3.2: ESTABLISHED and the closing states), or unknown (a peer that
 // reports none): a segment that reached a connection in any other state
 // did not reach one that could take it.
-func synchronized(st tcp.State) bool {
+func synchronized(st harness.State) bool {
 	switch st {
-	case tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.CloseWait, tcp.Closing, tcp.LastAck, tcp.TimeWait, harness.NoState:
+	case harness.Established, harness.FinWait1, harness.FinWait2, harness.CloseWait, harness.Closing, harness.LastAck, harness.TimeWait, harness.NoState:
 		return true
 	}
 	return false

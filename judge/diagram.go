@@ -4,11 +4,10 @@ import (
 	"fmt"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // edge is one transition a connection may make.
-type edge struct{ from, to tcp.State }
+type edge struct{ from, to harness.State }
 
 // DiagramEdges are the transitions of RFC 9293's state diagram (figure 5,
 // section 3.3.2) as a peer reports one connection's changes, each with its
@@ -29,54 +28,54 @@ type edge struct{ from, to tcp.State }
 // SYN-RECEIVED -> CLOSED.
 var DiagramEdges = map[edge]string{
 	// Figure 5.
-	{tcp.Closed, tcp.SynSent}:          "active OPEN: create TCB, snd SYN",
-	{tcp.Listen, tcp.SynReceived}:      "rcv SYN: snd SYN,ACK",
-	{tcp.Listen, tcp.SynSent}:          "SEND on a LISTEN: snd SYN (3.10.2)",
-	{tcp.SynSent, tcp.SynReceived}:     "rcv SYN (simultaneous open): snd SYN,ACK (figure 7)",
-	{tcp.SynSent, tcp.Established}:     "rcv SYN,ACK: snd ACK",
-	{tcp.SynReceived, tcp.Established}: "rcv ACK of SYN",
-	{tcp.SynReceived, tcp.FinWait1}:    "CLOSE: snd FIN",
-	{tcp.Established, tcp.FinWait1}:    "CLOSE: snd FIN",
-	{tcp.Established, tcp.CloseWait}:   "rcv FIN: snd ACK",
-	{tcp.FinWait1, tcp.FinWait2}:       "rcv ACK of FIN",
-	{tcp.FinWait1, tcp.Closing}:        "rcv FIN: snd ACK (simultaneous close, figure 13)",
-	{tcp.FinWait2, tcp.TimeWait}:       "rcv FIN: snd ACK",
-	{tcp.Closing, tcp.TimeWait}:        "rcv ACK of FIN",
-	{tcp.CloseWait, tcp.LastAck}:       "CLOSE: snd FIN",
-	{tcp.LastAck, tcp.Closed}:          "rcv ACK of FIN: delete TCB",
-	{tcp.TimeWait, tcp.Closed}:         "timeout=2MSL: delete TCB",
-	{tcp.SynSent, tcp.Closed}:          "CLOSE: delete TCB",
-	{tcp.SynReceived, tcp.Closed}:      "rcv RST (figure 5's SYN-RECEIVED -> LISTEN, per connection)",
-	{tcp.Listen, tcp.Closed}:           "CLOSE of the listener: delete TCB",
+	{harness.Closed, harness.SynSent}:          "active OPEN: create TCB, snd SYN",
+	{harness.Listen, harness.SynReceived}:      "rcv SYN: snd SYN,ACK",
+	{harness.Listen, harness.SynSent}:          "SEND on a LISTEN: snd SYN (3.10.2)",
+	{harness.SynSent, harness.SynReceived}:     "rcv SYN (simultaneous open): snd SYN,ACK (figure 7)",
+	{harness.SynSent, harness.Established}:     "rcv SYN,ACK: snd ACK",
+	{harness.SynReceived, harness.Established}: "rcv ACK of SYN",
+	{harness.SynReceived, harness.FinWait1}:    "CLOSE: snd FIN",
+	{harness.Established, harness.FinWait1}:    "CLOSE: snd FIN",
+	{harness.Established, harness.CloseWait}:   "rcv FIN: snd ACK",
+	{harness.FinWait1, harness.FinWait2}:       "rcv ACK of FIN",
+	{harness.FinWait1, harness.Closing}:        "rcv FIN: snd ACK (simultaneous close, figure 13)",
+	{harness.FinWait2, harness.TimeWait}:       "rcv FIN: snd ACK",
+	{harness.Closing, harness.TimeWait}:        "rcv ACK of FIN",
+	{harness.CloseWait, harness.LastAck}:       "CLOSE: snd FIN",
+	{harness.LastAck, harness.Closed}:          "rcv ACK of FIN: delete TCB",
+	{harness.TimeWait, harness.Closed}:         "timeout=2MSL: delete TCB",
+	{harness.SynSent, harness.Closed}:          "CLOSE: delete TCB",
+	{harness.SynReceived, harness.Closed}:      "rcv RST (figure 5's SYN-RECEIVED -> LISTEN, per connection)",
+	{harness.Listen, harness.Closed}:           "CLOSE of the listener: delete TCB",
 	// Section 3.10: any state goes to CLOSED on an acceptable RST (3.10.7.4
 	// second), ABORT (3.10.5), a user timeout or too many retransmissions
 	// (3.10.8, RFC 1122 4.2.3.5), or CLOSE with unread data (RFC 1122
 	// 4.2.2.13, RFC 2525 2.17). (SYN-SENT, SYN-RECEIVED, LAST-ACK and
 	// TIME-WAIT -> CLOSED are already above.)
-	{tcp.Established, tcp.Closed}: "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
-	{tcp.FinWait1, tcp.Closed}:    "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
-	{tcp.FinWait2, tcp.Closed}:    "RST, ABORT, or the FIN-WAIT-2 timeout Linux adds (tcp_fin_timeout; RFC 9293 leaves it open)",
-	{tcp.CloseWait, tcp.Closed}:   "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
-	{tcp.Closing, tcp.Closed}:     "RST, ABORT or timeout (3.10.5, 3.10.7.4, 3.10.8)",
+	{harness.Established, harness.Closed}: "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{harness.FinWait1, harness.Closed}:    "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{harness.FinWait2, harness.Closed}:    "RST, ABORT, or the FIN-WAIT-2 timeout Linux adds (tcp_fin_timeout; RFC 9293 leaves it open)",
+	{harness.CloseWait, harness.Closed}:   "RST, ABORT, timeout or CLOSE with unread data (3.10.5, 3.10.7.4, 3.10.8)",
+	{harness.Closing, harness.Closed}:     "RST, ABORT or timeout (3.10.5, 3.10.7.4, 3.10.8)",
 	// 3.10.7.4 eighth, FIN-WAIT-1: "If our FIN has been ACKed (perhaps in
 	// this segment), then enter TIME-WAIT": figure 5 draws it as two
 	// arrows through FIN-WAIT-2 or CLOSING, one segment takes both.
-	{tcp.FinWait1, tcp.TimeWait}: "rcv FIN with the ACK of our FIN (3.10.7.4 eighth)",
+	{harness.FinWait1, harness.TimeWait}: "rcv FIN with the ACK of our FIN (3.10.7.4 eighth)",
 	// RFC 4987 SYN cookies: the connection is born from the returning ACK,
 	// so it goes from the listener straight to ESTABLISHED.
-	{tcp.Listen, tcp.Established}: "rcv ACK carrying a valid SYN cookie (RFC 4987 3.6)",
+	{harness.Listen, harness.Established}: "rcv ACK carrying a valid SYN cookie (RFC 4987 3.6)",
 	// Compound edges: one segment, two events of figure 5.
-	{tcp.SynSent, tcp.CloseWait}:     "rcv SYN,ACK,FIN: SYN-SENT -> ESTABLISHED -> CLOSE-WAIT (3.10.7.3 then eighth)",
-	{tcp.SynReceived, tcp.CloseWait}: "rcv ACK of SYN with FIN: SYN-RECEIVED -> ESTABLISHED -> CLOSE-WAIT (3.10.7.4 fifth then eighth)",
+	{harness.SynSent, harness.CloseWait}:     "rcv SYN,ACK,FIN: SYN-SENT -> ESTABLISHED -> CLOSE-WAIT (3.10.7.3 then eighth)",
+	{harness.SynReceived, harness.CloseWait}: "rcv ACK of SYN with FIN: SYN-RECEIVED -> ESTABLISHED -> CLOSE-WAIT (3.10.7.4 fifth then eighth)",
 	// A half-close (CloseWrite) before ESTABLISHED queues the FIN "for
 	// processing after entering ESTABLISHED state" (3.10.4, SYN-RECEIVED;
 	// ourstack does the same in SYN-SENT, as for SEND in 3.10.2); the
 	// segment that establishes the connection then also releases it.
-	{tcp.SynSent, tcp.FinWait1}:    "queued FIN, rcv SYN,ACK: -> ESTABLISHED -> FIN-WAIT-1",
-	{tcp.SynSent, tcp.Closing}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
-	{tcp.SynSent, tcp.LastAck}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
-	{tcp.SynReceived, tcp.Closing}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
-	{tcp.SynReceived, tcp.LastAck}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
+	{harness.SynSent, harness.FinWait1}:    "queued FIN, rcv SYN,ACK: -> ESTABLISHED -> FIN-WAIT-1",
+	{harness.SynSent, harness.Closing}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
+	{harness.SynSent, harness.LastAck}:     "queued FIN, rcv SYN,ACK,FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
+	{harness.SynReceived, harness.Closing}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> FIN-WAIT-1 -> CLOSING",
+	{harness.SynReceived, harness.LastAck}: "queued FIN, rcv ACK of SYN with FIN: -> ESTABLISHED -> CLOSE-WAIT -> LAST-ACK",
 }
 
 // StatePaths checks side's state changes of every connection (listeners
@@ -85,12 +84,12 @@ var DiagramEdges = map[edge]string{
 // CLOSED (a new incarnation of the four-tuple starts over, from LISTEN or
 // CLOSED). It returns the first that is not, or "".
 func StatePaths(changes []harness.StateChange, side harness.Side) string {
-	last := map[tcp.FourTuple]tcp.State{}
+	last := map[harness.FourTuple]harness.State{}
 	for _, c := range changes {
 		if c.Side != side || c.ID.RemotePort == 0 {
 			continue
 		}
-		if prev, ok := last[c.ID]; ok && prev != tcp.Closed && prev != c.From {
+		if prev, ok := last[c.ID]; ok && prev != harness.Closed && prev != c.From {
 			return fmt.Sprintf("%v:%d went %v -> %v at %v, but it was in %v", c.ID.RemoteAddr, c.ID.RemotePort, c.From, c.To, c.At, prev)
 		}
 		last[c.ID] = c.To

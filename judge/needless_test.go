@@ -6,7 +6,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // TestNeedless: a resend of a lost segment is needed, a resend of one

@@ -9,8 +9,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Segments an ESTABLISHED receiver must refuse. Each scenario injects a
@@ -94,8 +93,8 @@ func runRefusedSegments(e *Env, spoilings ...spoiling) error {
 			return nil // a deviation took the forged bytes: the stream is theirs now
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -118,7 +117,7 @@ func refuseOnce(e *Env, c, s harness.Conn, sp spoiling) bool {
 	took := n > 0
 	replies := e.SentBy(mark, harness.Client)
 	for _, r := range replies {
-		took = took || Rel(r.RelAck).GreaterThan(Rel(in.rcvNxtRel))
+		took = took || Rel(in.rcvNxtRel).LessThan(Rel(r.RelAck))
 	}
 	kind := e.PeerKind(harness.Client)
 	switch {
@@ -133,7 +132,7 @@ func refuseOnce(e *Env, c, s harness.Conn, sp spoiling) bool {
 	default:
 		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(in.sndNxtRel), Ack(in.rcvNxtRel), Len(0))) // the RFCs: one ACK, nothing else
 	}
-	e.ExpectState(c, tcp.Established)
+	e.ExpectState(c, harness.Established)
 	real := []byte(fmt.Sprintf("the server's own bytes after the segment with %s", what))
 	e.WriteAll(s, real)
 	e.ExpectRead(c, real)

@@ -6,7 +6,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // bulkSize is the catalogue's bulk transfer: 16 MiB one way.
@@ -30,8 +29,8 @@ func runBulkTransfer(e *Env) error {
 	e.ExpectCumulativeAcks(mark, harness.ServerToClient, nil)
 	expectAllAcked(e, mark, harness.ClientToServer, bulkSize)
 
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -94,8 +93,8 @@ func runBulkTransferBothWays(e *Env) error {
 	if piggy == 0 {
 		e.Fail("data segments to carry ACKs of the other direction's data", "none acknowledged anything new")
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -134,7 +133,7 @@ func runSmallMSS(e *Env) error {
 	e.ExpectCumulativeAcks(mark, harness.ServerToClient, nil)
 	expectAllAcked(e, mark, harness.ClientToServer, 1<<20)
 	e.Observe("largest data segment %d bytes", largest)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // maxACKDelay is RFC 9293 3.8.6.3's bound: "in no case should the delay
@@ -69,8 +68,8 @@ func runDelayedACK(e *Env) error {
 	// past any quick ACKs: its delayed-ACK timer decides, and on a long
 	// path (satellite) no RTT cap hides a timer set past 0.5 s.
 	expectLoneSegmentACKed(e, c, s, uint32(1+len(msg)+256<<10), []byte("another lone segment"))
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

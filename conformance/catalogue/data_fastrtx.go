@@ -7,7 +7,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // fastRetransmitLost is which data segment fast-retransmit loses: far
@@ -149,7 +148,7 @@ func runFastRetransmit(e *Env) error {
 	if wait := rtx.At - lost.At; wait >= minRTOFloor {
 		e.Fatalf(fmt.Sprintf("the fast retransmission to come long before an RTO (%v)", minRTOFloor), "it came %v after the original", wait)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

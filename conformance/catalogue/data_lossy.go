@@ -8,7 +8,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var bulkTransferLossy = Scenario{
@@ -117,8 +116,8 @@ func runLossyTransfer(e *Env, size int, mix faultMix) error {
 			e.Fatalf(fmt.Sprintf("the transfer to take at least %v on a %d bit/s link", floor, mix.bandwidth), "it took %v", took)
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

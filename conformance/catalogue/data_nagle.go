@@ -7,13 +7,8 @@ import (
 
 	. "github.com/tcpbed/tcpbed/conformance"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
-	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // The application of the nagle scenario: many small writes, close
@@ -32,16 +27,8 @@ var nagle = Scenario{
 	Name:    "nagle",
 	Section: "data",
 	Summary: "the client writes 20 bytes every 0.5 ms with Nagle's algorithm on (ourstack's default; gVisor's is off, so it is turned on here): it never has two short segments unacknowledged at once (RFC 9293 3.7.4, SHLD-7; classic Nagle and Minshall's variant both keep this), so the writes are coalesced, and the server reads every byte in order",
-	Setup: func(s *Setup) {
-		s.GVisor.Configure = chainConfigure(s.GVisor.Configure, func(st *stack.Stack) error {
-			on := tcpip.TCPDelayEnabled(true)
-			if err := st.SetTransportProtocolOption(gtcp.ProtocolNumber, &on); err != nil {
-				return fmt.Errorf("TCPDelayEnabled: %s", err)
-			}
-			return nil
-		})
-	},
-	Run: runNagle,
+	Setup:   func(s *Setup) { s.TCP.Nagle = true },
+	Run:     runNagle,
 }
 
 func runNagle(e *Env) error {
@@ -90,14 +77,16 @@ func runNagle(e *Env) error {
 	var outstanding *harness.Record // the last short segment sent
 	segments := 0
 	EachSendWithArrivedACKs(recs, harness.ClientToServer, func(a *harness.Record) {
-		acked = seqnum.Max(acked, Rel(a.RelAck))
+		if acked.LessThan(Rel(a.RelAck)) {
+			acked = Rel(a.RelAck)
+		}
 	}, func(r *harness.Record) {
 		if r.PayloadLen == 0 || !isShort(r) {
 			return
 		}
 		segments++
-		if outstanding != nil && Rel(outstanding.RelSeq+uint32(outstanding.PayloadLen)).GreaterThan(acked) &&
-			Rel(r.RelSeq).GreaterThan(Rel(outstanding.RelSeq)) {
+		if outstanding != nil && acked.LessThan(Rel(outstanding.RelSeq+uint32(outstanding.PayloadLen))) &&
+			Rel(outstanding.RelSeq).LessThan(Rel(r.RelSeq)) {
 			e.Fatalf("no short segment sent while another is unacknowledged (Nagle, RFC 9293 3.7.4)",
 				"#%d seq=%d len=%d went while #%d seq=%d len=%d was unacknowledged (acked up to %d)",
 				r.Index, r.RelSeq, r.PayloadLen, outstanding.Index, outstanding.RelSeq, outstanding.PayloadLen, uint32(acked))
@@ -108,7 +97,7 @@ func runNagle(e *Env) error {
 		e.Fatalf(fmt.Sprintf("the %d small writes coalesced into fewer segments", nagleWrites), "%d short segments", segments)
 	}
 	e.Observe("%d writes of %d bytes went in %d short segments", nagleWrites, nagleWriteSize, segments)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

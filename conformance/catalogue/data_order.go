@@ -9,7 +9,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var outOfOrder = Scenario{
@@ -126,8 +125,8 @@ func runOutOfOrder(e *Env) error {
 	if holes == 0 || maxRuns < 2 {
 		e.Fatalf("the wire's reordering to open several holes at once at the server", "%d ACKs went while a hole existed; at most %d runs were held above RCV.NXT", holes, maxRuns)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -248,7 +247,7 @@ func runDuplicates(e *Env) error {
 		e.Fail("the wire to duplicate data segments", "it duplicated none")
 	}
 	e.ExpectCumulativeAcks(mark, harness.ServerToClient, nil)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

@@ -9,13 +9,8 @@ import (
 
 	. "github.com/tcpbed/tcpbed/conformance"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
-	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // The limits rto-backoff gives both stacks. RFC 6298 2.5: "A maximum value
@@ -36,34 +31,11 @@ var rtoBackoff = Scenario{
 	Section:      "data",
 	Summary:      "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
 	Setup: func(s *Setup) {
-		s.Ours.TCP.MaxRTO = rtoBackoffMaxRTO
-		s.Ours.TCP.DataRetries = rtoBackoffRetries
-		s.GVisor.Configure = chainConfigure(s.GVisor.Configure, func(st *stack.Stack) error {
-			maxRTO := tcpip.TCPMaxRTOOption(rtoBackoffMaxRTO)
-			retries := tcpip.TCPMaxRetriesOption(rtoBackoffRetries)
-			for _, opt := range []tcpip.SettableTransportProtocolOption{&maxRTO, &retries} {
-				if err := st.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
-					return fmt.Errorf("%T: %s", opt, err)
-				}
-			}
-			return nil
-		})
+		s.TCP.MaxRTO = rtoBackoffMaxRTO
+		s.TCP.DataRetries = rtoBackoffRetries
 		s.Patience = 10 * time.Minute
 	},
 	Run: runRTOBackoff,
-}
-
-// chainConfigure runs a gVisor Configure hook after one already set.
-func chainConfigure(first, then func(*stack.Stack) error) func(*stack.Stack) error {
-	if first == nil {
-		return then
-	}
-	return func(s *stack.Stack) error {
-		if err := first(s); err != nil {
-			return err
-		}
-		return then(s)
-	}
 }
 
 func runRTOBackoff(e *Env) error {
@@ -76,8 +48,8 @@ func runRTOBackoff(e *Env) error {
 	e.WriteAll(c, make([]byte, size))
 
 	// Run until the client gives up.
-	e.WaitFor("client to abort after its retries", func() bool { return c.State() == tcp.Closed })
-	abortedAt := e.EnteredAt(c, tcp.Closed)
+	e.WaitFor("client to abort after its retries", func() bool { return c.State() == harness.Closed })
+	abortedAt := e.EnteredAt(c, harness.Closed)
 
 	// Every transmission of the first segment (relative seq 1): the
 	// original, then each retransmission.
@@ -145,9 +117,9 @@ func runRTOBackoff(e *Env) error {
 		e.Observe("a tail-loss probe (RFC 8985 7) seq=%d went %v after the data, before the first RTO", probed.RelSeq, probed.At-sends[0].At)
 	}
 	e.Observe("retransmission intervals %s; aborted %v after the last", formatGaps(gaps), lastRTO)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.Closed)
 	// The server never heard of any of it.
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

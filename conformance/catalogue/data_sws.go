@@ -7,8 +7,7 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // The slow reader of sws-avoidance: a few bytes at a time, often.
@@ -123,8 +122,8 @@ func runSWSAvoidance(e *Env) error {
 		e.Fatalf(fmt.Sprintf("no small client segments while the window dribbles open: full-sized (%d), or at least half the largest window (%d), or a one-octet probe (RFC 9293 3.8.6.2.1)", full, largestWindow/2),
 			"#%d seq=%d len=%d", r.Index, r.RelSeq, r.PayloadLen)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

@@ -6,8 +6,7 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // windowScalingBuffer is the receive buffer window-scaling gives ourstack:
@@ -72,8 +71,8 @@ func runWindowScaling(e *Env) error {
 	// reached the client by then advertised (a generous bound: the client
 	// may not send past it).
 	expectWithinAdvertisedWindow(e, e.Net.Trace().Records, shift)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // zeroWindowWatch is how long zero-window keeps the reader stopped once
@@ -31,8 +30,8 @@ func runZeroWindow(e *Env) error {
 	// Fill the pipe until the server says its window is shut.
 	c, s, t, _, zero := stallOnZeroWindow(e, 8<<20)
 	e.Advance(zeroWindowWatch)
-	e.ExpectState(c, tcp.Established)
-	e.ExpectState(s, tcp.Established)
+	e.ExpectState(c, harness.Established)
+	e.ExpectState(s, harness.Established)
 	stopped := e.Mark()
 
 	// The probes: what the client sent while the window was shut.
@@ -103,8 +102,8 @@ func runZeroWindow(e *Env) error {
 	if resumed == nil {
 		e.Fail("client data to resume after the window opened", "none came")
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -182,7 +181,7 @@ func runZeroWindowUpdateLost(e *Env) error {
 		e.Fatalf("data to resume once the probe's answer reached the client", "it did not\n%s", DescribeRecords(recs[:min(len(recs), 20)]))
 	}
 	e.Observe("window update lost at %v; probe at %v; data resumed at %v", lost.At, probe.At, resumed.At)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

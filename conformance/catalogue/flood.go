@@ -10,8 +10,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // floodSYNs is how many spoofed SYNs syn-flood sends.
@@ -102,7 +101,7 @@ func runSYNFlood(e *Env) error {
 
 	// The legitimate client got through, and moves data both ways.
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	up := bytes.Repeat([]byte("legitimate "), 256<<10/11+1)[:256<<10]
 	e.Pump(c, s, up)
 	e.Pump(s, c, up)
@@ -111,7 +110,7 @@ func runSYNFlood(e *Env) error {
 	// retransmissions give up) and the wire goes quiet.
 	e.WaitFor("every half-open connection of the flood to expire", func() bool {
 		for id := range halfOpen {
-			if st := e.Net.State(harness.Server, id); st != tcp.Closed && st != tcp.Listen {
+			if st := e.Net.State(harness.Server, id); st != harness.Closed && st != harness.Listen {
 				return false
 			}
 		}
@@ -131,8 +130,8 @@ func runSYNFlood(e *Env) error {
 
 // serverConnections is every connection the server's stack reported a state
 // for, other than with the client: the flood's half-open ones.
-func serverConnections(e *Env) map[tcp.FourTuple]bool {
-	out := map[tcp.FourTuple]bool{}
+func serverConnections(e *Env) map[harness.FourTuple]bool {
+	out := map[harness.FourTuple]bool{}
 	client := e.Net.Addr(harness.Client)
 	for _, ch := range e.Net.Trace().Changes {
 		if ch.Side == harness.Server && ch.ID.RemoteAddr.IsValid() && ch.ID.RemoteAddr != client {

@@ -10,8 +10,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // halfCloseSize is how much the end that did not half-close sends after
@@ -95,8 +94,8 @@ func runHalfClose(e *Env, closer harness.Side) error {
 		SentBy(aSide, Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
 		SentBy(bSide, Flags(ACK), Seq(1), Ack(2), Len(0)),
 	)
-	e.ExpectState(a, tcp.FinWait2)
-	e.ExpectState(b, tcp.CloseWait)
+	e.ExpectState(a, harness.FinWait2)
+	e.ExpectState(b, harness.CloseWait)
 	// The half-closed end may no longer send (RFC 9293 3.10.2, SEND in
 	// FIN-WAIT-2: "error: connection closing").
 	if _, err := a.Write([]byte("x")); err == nil || errors.Is(err, harness.ErrWouldBlock) {
@@ -126,9 +125,9 @@ func runHalfClose(e *Env, closer harness.Side) error {
 		SentBy(aSide, Flags(ACK), Seq(2), Ack(finSeq+1), Len(0)),
 	)
 
-	e.ExpectStates(b, StatesOf(bSide, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)...)
+	e.ExpectStates(b, StatesOf(bSide, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)...)
 	e.ExpectTimeWaitLasts2MSL(a)
-	e.ExpectStates(a, StatesOf(aSide, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)...)
+	e.ExpectStates(a, StatesOf(aSide, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)...)
 	return nil
 }
 
@@ -202,8 +201,8 @@ func runFINWithData(e *Env) error {
 	if finAck == nil || finAck.At < fin.Arrived {
 		e.Fail(fmt.Sprintf("the server to ACK the FIN at %d (seq 1 + 110 bytes + FIN)", dataEnd+1), DescribeRecords(e.Since(mark)))
 	}
-	e.ExpectState(c, tcp.FinWait2)
-	e.ExpectState(s, tcp.CloseWait)
+	e.ExpectState(c, harness.FinWait2)
+	e.ExpectState(s, harness.CloseWait)
 
 	e.Close(s)
 	e.ExpectInOrder(mark,
@@ -211,9 +210,9 @@ func runFINWithData(e *Env) error {
 		C2S(Flags(ACK), Seq(dataEnd+1), Ack(2), Len(0)),
 	)
 	e.ExpectCleanStreams(mark)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectTimeWaitLasts2MSL(c)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	return nil
 }
 
@@ -258,9 +257,9 @@ func runCloseUnread(e *Env, side harness.Side) error {
 	if after := e.SentBy(mark, other); len(after) != 0 {
 		e.Fail("no answer from the "+other.String()+" to the RST", DescribeRecords(e.Since(mark)))
 	}
-	e.ExpectStates(closer, StatesOf(side, tcp.Established, tcp.Closed)...)
-	e.ExpectStates(peer, StatesOf(other, tcp.Established, tcp.Closed)...)
-	if at, want := e.EnteredAt(peer, tcp.Closed), sent[0].Arrived; at != want {
+	e.ExpectStates(closer, StatesOf(side, harness.Established, harness.Closed)...)
+	e.ExpectStates(peer, StatesOf(other, harness.Established, harness.Closed)...)
+	if at, want := e.EnteredAt(peer, harness.Closed), sent[0].Arrived; at != want {
 		e.Fatalf(other.String()+" CLOSED when the RST arrived, at "+want.String(), "at %v", at)
 	}
 	e.ExpectReset(peer)
@@ -297,8 +296,8 @@ func runCloseWaitFINAgain(e *Env) error {
 		S2C(Flags(ACK), Seq(1), Ack(2), Len(0)),
 	)
 	// Still CLOSE-WAIT; still just one EOF's worth of stream.
-	e.ExpectState(s, tcp.CloseWait)
-	e.ExpectState(c, tcp.FinWait2)
+	e.ExpectState(s, harness.CloseWait)
+	e.ExpectState(c, harness.FinWait2)
 	n, err := s.Read(make([]byte, 8))
 	if n != 0 || err == nil || errors.Is(err, harness.ErrWouldBlock) {
 		e.Fatalf("server Read to keep returning EOF", "%d bytes, %v", n, err)
@@ -310,9 +309,9 @@ func runCloseWaitFINAgain(e *Env) error {
 		S2C(Flags(FIN|ACK), Seq(1), Ack(2), Len(0)),
 		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),
 	)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectTimeWaitLasts2MSL(c)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	return nil
 }
 
@@ -338,7 +337,7 @@ func runDataAfterClose(e *Env) error {
 	e.Close(c)
 	e.ReadEOF(s)
 	e.Advance(DelayedACKWait)
-	e.ExpectState(c, tcp.FinWait2)
+	e.ExpectState(c, harness.FinWait2)
 	mark := e.Mark()
 	msg := []byte("data for a client that has closed")
 	e.WriteAll(s, msg)
@@ -353,8 +352,8 @@ func runDataAfterClose(e *Env) error {
 			e.Fatalf("a RST, not an ACK, for data that arrives after CLOSE (RFC 1122 4.2.2.13)", "#%d [%s]\n%s", r.Index, r.Packet.TCP.Flags, DescribeRecords(e.Since(mark)))
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.Closed)
 	e.ExpectResetInCloseWait(s)
 	return nil
 }
@@ -364,7 +363,7 @@ func runCloseWaitDataAfterFIN(e *Env) error {
 	e.CloseWrite(c)
 	e.ReadEOF(s)
 	e.Advance(DelayedACKWait)
-	e.ExpectState(s, tcp.CloseWait)
+	e.ExpectState(s, harness.CloseWait)
 	finEndRel, rcvNxt := e.StreamEnd(harness.Client) // one past the FIN
 	_, sndNxt := e.StreamEnd(harness.Server)
 	id := s.ID()
@@ -384,7 +383,7 @@ func runCloseWaitDataAfterFIN(e *Env) error {
 	if len(e.Since(mark)) > 0 {
 		e.Observe("the server ACKed the stray segment")
 	}
-	e.ExpectState(s, tcp.CloseWait)
+	e.ExpectState(s, harness.CloseWait)
 	n, err := s.Read(make([]byte, 64))
 	if n != 0 || err == nil || errors.Is(err, harness.ErrWouldBlock) {
 		e.Fatalf("server Read to return EOF, no bytes", "%d bytes, %v", n, err)
@@ -395,7 +394,7 @@ func runCloseWaitDataAfterFIN(e *Env) error {
 		S2C(FlagsInclude(FIN|ACK), Seq(1), Ack(finEndRel), Len(0)),
 		C2S(Flags(ACK), Seq(finEndRel), Ack(2), Len(0)),
 	)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectTimeWaitLasts2MSL(c)
 	return nil
 }

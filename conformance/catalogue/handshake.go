@@ -2,7 +2,7 @@ package catalogue
 
 import (
 	. "github.com/tcpbed/tcpbed/conformance"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 var _ = Register(
@@ -18,9 +18,9 @@ func runHandshake(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	e.ExpectState(c, tcp.SynSent)
+	e.ExpectState(c, harness.SynSent)
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 
 	// SYN seq=x (no data); SYN-ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1.
 	e.ExpectExactly(mark,
@@ -28,8 +28,8 @@ func runHandshake(e *Env) error {
 		S2C(Flags(SYN|ACK), Seq(0), Ack(1), Len(0), HasMSS()),
 		C2S(Flags(ACK), Seq(1), Ack(1), Len(0)),
 	)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
-	e.ExpectState(s, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
+	e.ExpectState(s, harness.Established)
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // acceptBacklog is the listen backlog of listen-backlog: the harness's
@@ -75,7 +74,7 @@ func runListenBacklog(e *Env) error {
 	// (BSD and Linux admit one more than the backlog; so does gVisor).
 	complete := 0
 	for _, c := range clients {
-		if e.Net.State(harness.Server, c.ID().Reverse()) == tcp.Established {
+		if e.Net.State(harness.Server, c.ID().Reverse()) == harness.Established {
 			complete++
 		}
 	}
@@ -130,7 +129,7 @@ func runListenBacklog(e *Env) error {
 		return len(accepted)+len(refused) == dials && len(pending) == 0
 	})
 	for i, c := range clients {
-		if _, was := refused[i]; !was && c.State() != tcp.Established {
+		if _, was := refused[i]; !was && c.State() != harness.Established {
 			e.Fatalf(fmt.Sprintf("client %d ESTABLISHED once accepted", i), "%v", c.State())
 		}
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -26,15 +25,15 @@ func runListenClosePending(e *Env) error {
 	l := e.Listen()
 	c1, c2 := e.Dial(), e.Dial()
 	e.WaitFor("two clients ESTABLISHED", func() bool {
-		return c1.State() == tcp.Established && c2.State() == tcp.Established
+		return c1.State() == harness.Established && c2.State() == harness.Established
 	})
 	c3 := e.Dial()
 	// c3's third ACK is lost, so the server holds it half-open.
 	port3 := c3.ID().LocalPort
 	e.Net.AddRule(&harness.Rule{Name: "drop c3's ACKs", Dirs: harness.OnlyClientToServer,
 		Match: func(p *packet.Packet) bool { return p.TCP.SrcPort == port3 && !p.TCP.Flags.Has(SYN) }})
-	e.WaitFor("c3 ESTABLISHED at the client", func() bool { return c3.State() == tcp.Established })
-	if st := e.Net.State(harness.Server, c3.ID().Reverse()); st != tcp.SynReceived {
+	e.WaitFor("c3 ESTABLISHED at the client", func() bool { return c3.State() == harness.Established })
+	if st := e.Net.State(harness.Server, c3.ID().Reverse()); st != harness.SynReceived {
 		e.Fatalf("c3 half-open (SYN-RECEIVED) at the server", "%v", st)
 	}
 
@@ -64,14 +63,14 @@ func runListenClosePending(e *Env) error {
 	// Nothing is left at the server once the closes play out.
 	e.Advance(5 * time.Minute)
 	for _, c := range []harness.Conn{c1, c2, c3} {
-		if st := e.Net.State(harness.Server, c.ID().Reverse()); st != tcp.Closed && st != tcp.TimeWait {
+		if st := e.Net.State(harness.Server, c.ID().Reverse()); st != harness.Closed && st != harness.TimeWait {
 			e.Fatalf("no pending connection left at the server", "%v in %v", c.ID().Reverse(), st)
 		}
 	}
 	// The port is closed now.
 	m := e.Mark()
 	c4 := e.Dial()
-	e.WaitFor("a new dial to end", func() bool { return c4.State() != tcp.SynSent })
+	e.WaitFor("a new dial to end", func() bool { return c4.State() != harness.SynSent })
 	e.ExpectInOrder(m, C2S(Flags(SYN), Seq(0)), S2C(Flags(RST|ACK), harness.AbsSeq(0), Ack(1)))
 	if _, err := c4.Read(buf); !errors.Is(err, syscall.ECONNREFUSED) {
 		e.Fatalf("a dial to a closed listener's port refused (ECONNREFUSED)", "Read: %v", err)

@@ -10,8 +10,7 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // optionsTransfer is how much each end sends in the handshake-options
@@ -46,8 +45,8 @@ var _ = Register(
 	Scenario{
 		Name:    "handshake-options-gvisor-no-sack",
 		Section: "handshake",
-		Summary: "gVisor offers no SACK-permitted (GVisorOptions.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
-		Setup:   func(s *Setup) { s.GVisor.NoSACK = true },
+		Summary: "gVisor offers no SACK-permitted (GVisorOptions.Settings.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
+		Setup:   func(s *Setup) { s.GVisor.Settings.NoSACK = true },
 		// With Linux in gVisor's place, Linux offers no SACK-permitted
 		// either (net.ipv4.tcp_sack = 0, linuxPeer).
 		Run: func(e *Env) error {
@@ -98,7 +97,7 @@ func runOptions(e *Env, clientOffers, serverOffers optionSet) error {
 	mark := e.Mark()
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK)))
 	syn, synAck := hs[0], hs[1]
 	offered, answered := optionsOf(syn), optionsOf(synAck)

@@ -12,8 +12,7 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 var _ = Register(
@@ -55,7 +54,7 @@ func runConnectRefused(e *Env) error {
 	mark := e.Mark()
 	c, err := e.Client.Dial(netip.AddrPortFrom(e.Net.Addr(harness.Server), closedPort))
 	e.NoError("client Dial", err)
-	e.WaitFor("client to leave SYN-SENT", func() bool { return c.State() != tcp.SynSent })
+	e.WaitFor("client to leave SYN-SENT", func() bool { return c.State() != harness.SynSent })
 
 	// RFC 9293 3.10.7.1, CLOSED: "If the ACK bit is off, sequence number
 	// zero is used, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>".
@@ -64,8 +63,8 @@ func runConnectRefused(e *Env) error {
 		S2C(Flags(RST|ACK), harness.AbsSeq(0), Ack(1), Len(0)),
 	)
 	rst := e.Since(mark)[1]
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Closed)
-	if at := e.EnteredAt(c, tcp.Closed); at != rst.Arrived {
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Closed)
+	if at := e.EnteredAt(c, harness.Closed); at != rst.Arrived {
 		e.Fatalf("client CLOSED when the RST arrived, at "+rst.Arrived.String(), "client CLOSED at %v", at)
 	}
 	// The server keeps no state for a connection it refused.
@@ -150,8 +149,8 @@ func runListenIgnores(e *Env) error {
 func expectListenerStillWorks(e *Env, l harness.Listener) {
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	e.WriteAll(c, []byte("still listening?"))
 	e.ExpectRead(s, []byte("still listening?"))
 	e.WriteAll(s, []byte("yes"))
@@ -173,7 +172,7 @@ func runSynSentBadACK(e *Env) error {
 		return packet.Segment{SrcPort: e.Port, DstPort: client.Port(), Seq: 90000, Ack: ack, Flags: flags, Window: 8192}
 	}
 	stillSynSent := func(after string) {
-		if st := c.State(); st != tcp.SynSent {
+		if st := c.State(); st != harness.SynSent {
 			e.Fatalf("client still in SYN-SENT after "+after, "client in %v", st)
 		}
 	}
@@ -238,8 +237,8 @@ func runSynSentBadACK(e *Env) error {
 			e.Fatalf("the SYN retransmitted 1 s (the initial RTO) after the first", "it went %v after", gap)
 		}
 	}
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
 	e.WriteAll(c, []byte("hello"))
 	e.ExpectRead(s, []byte("hello"))
 	return nil

@@ -9,13 +9,8 @@ import (
 
 	. "github.com/tcpbed/tcpbed/conformance"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
-	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // synsDropped is how many of the client's SYNs syn-retransmit loses.
@@ -44,8 +39,7 @@ var _ = Register(
 		Summary:      fmt.Sprintf("every SYN is dropped, SYN retries set to %d: SYNs at 0, 1, 3, 7, 15 s; the attempt fails with a timeout (ETIMEDOUT) when the last RTO expires, at 31 s", configuredSynRetries),
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN)})
-			s.Ours.TCP.SynRetries = configuredSynRetries
-			s.GVisor.Configure = setGVisorSynRetries(configuredSynRetries)
+			s.TCP.SynRetries = configuredSynRetries
 			s.Patience = 4 * time.Minute
 		},
 		Run: runSynRetransmitExhausted,
@@ -98,17 +92,6 @@ var _ = Register(
 		Run: runSynAckRetransmit,
 	},
 )
-
-// setGVisorSynRetries sets gVisor's SYN retry limit (TCP_SYNCNT).
-func setGVisorSynRetries(n int) func(*stack.Stack) error {
-	return func(s *stack.Stack) error {
-		opt := tcpip.TCPSynRetriesOption(n)
-		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, &opt); err != nil {
-			return fmt.Errorf("TCPSynRetriesOption: %s", err)
-		}
-		return nil
-	}
-}
 
 // recordsFrom is every record since mark from side whose flags are exactly f.
 func recordsFrom(e *Env, mark int, side harness.Side, f packet.Flags) []*harness.Record {
@@ -169,7 +152,7 @@ func runSynRetransmit(e *Env) error {
 	mark := e.Mark()
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 
 	var segs []Seg
 	for i := range synsDropped + 1 {
@@ -190,8 +173,8 @@ func runSynRetransmit(e *Env) error {
 		expectBackoff(e, "the SYN", syns)
 	}
 
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	e.WriteAll(c, []byte("after three lost SYNs"))
 	e.ExpectRead(s, []byte("after three lost SYNs"))
 	return nil
@@ -201,8 +184,8 @@ func runSynRetransmitExhausted(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	e.WaitFor("client to give up", func() bool { return c.State() == tcp.Closed })
-	gaveUp := e.EnteredAt(c, tcp.Closed)
+	e.WaitFor("client to give up", func() bool { return c.State() == harness.Closed })
+	gaveUp := e.EnteredAt(c, harness.Closed)
 
 	syns := recordsFrom(e, mark, harness.Client, SYN)
 	if len(syns) == 0 {
@@ -218,7 +201,7 @@ func runSynRetransmitExhausted(e *Env) error {
 				"%d SYNs at %s; given up at %v (the last RTO expired between %v and %v)", len(syns), formatTimes(syns), gaveUp, endLo, endHi)
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Closed)
 	_, rerr := c.Read(make([]byte, 8))
 	if !errors.Is(rerr, syscall.ETIMEDOUT) {
 		e.Fatalf("client Read to report the timeout (ETIMEDOUT)", "Read: %v", rerr)
@@ -242,10 +225,10 @@ func runSynRetransmit3Min(e *Env) error {
 	e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	e.WaitFor("client to give up", func() bool { return c.State() == tcp.Closed })
+	e.WaitFor("client to give up", func() bool { return c.State() == harness.Closed })
 	syns := recordsFrom(e, mark, harness.Client, SYN)
 	expectBackoff(e, "the SYN", syns)
-	gaveUp := e.EnteredAt(c, tcp.Closed) - syns[0].At
+	gaveUp := e.EnteredAt(c, harness.Closed) - syns[0].At
 	if gaveUp < synR2 {
 		if e.Pairing.Client == GVisor && gaveUp == 127*time.Second {
 			e.Deviates(GVisorSYNGiveUpBefore3Min)
@@ -265,7 +248,7 @@ func runSynTimeoutRTO3s(e *Env) error {
 	l := e.Listen()
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	mark := e.Mark()
 	msg := []byte("the first data after a SYN timeout")
 	e.WriteAll(c, msg)
@@ -299,7 +282,7 @@ func runSynAckRetransmit(e *Env) error {
 	mark := e.Mark()
 	c := e.Dial()
 	e.WaitFor("the server to take the SYN", func() bool {
-		return e.Net.State(harness.Server, c.ID().Reverse()) == tcp.SynReceived
+		return e.Net.State(harness.Server, c.ID().Reverse()) == harness.SynReceived
 	})
 	sid := c.ID().Reverse()
 	e.WaitFor("the server to give the half-open connection up", func() bool {
@@ -327,7 +310,7 @@ func runSynAckRetransmit(e *Env) error {
 	}
 	// RFC 9293 3.10.7.4 and 3.8.3: a connection from a passive OPEN that
 	// fails goes away (CLOSED); its listener is unaffected.
-	ExpectStatesOf(e, harness.Server, sid, tcp.Listen, tcp.SynReceived, tcp.Closed)
+	ExpectStatesOf(e, harness.Server, sid, harness.Listen, harness.SynReceived, harness.Closed)
 	quiet := e.Mark()
 	e.Advance(time.Minute)
 	for _, r := range e.Since(quiet) {
@@ -338,7 +321,7 @@ func runSynAckRetransmit(e *Env) error {
 
 	// The listener still works, once the client's own attempt is over
 	// (a SYN of it arriving now would start the same connection again).
-	e.WaitFor("the client to give up", func() bool { return c.State() == tcp.Closed })
+	e.WaitFor("the client to give up", func() bool { return c.State() == harness.Closed })
 	e.Net.ClearRules()
 	expectListenerStillWorks(e, l)
 	return nil

@@ -10,8 +10,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 var _ = Register(
@@ -40,14 +39,14 @@ func runSynReceivedChecks(e *Env) error {
 	mark := e.Mark()
 	c := e.Dial()
 	sid := c.ID().Reverse()
-	e.WaitFor("the server in SYN-RECEIVED", func() bool { return e.Net.State(harness.Server, sid) == tcp.SynReceived })
+	e.WaitFor("the server in SYN-RECEIVED", func() bool { return e.Net.State(harness.Server, sid) == harness.SynReceived })
 	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK), FateIs(harness.Dropped)))
 	x, y := hs[0].Packet.TCP.Seq, hs[1].Packet.TCP.Seq
 	client := netip.AddrPortFrom(e.Net.Addr(harness.Client), c.ID().LocalPort)
 	seg := func(flags packet.Flags, seq, ack seqnum.Value) packet.Segment {
 		return packet.Segment{SrcPort: client.Port(), DstPort: e.Port, Seq: seq, Ack: ack, Flags: flags, Window: 65535}
 	}
-	serverState := func() tcp.State { return e.Net.State(harness.Server, sid) }
+	serverState := func() harness.State { return e.Net.State(harness.Server, sid) }
 	fromServer := func(m int) []*harness.Record {
 		var out []*harness.Record
 		for _, r := range e.Since(m) {
@@ -67,14 +66,14 @@ func runSynReceivedChecks(e *Env) error {
 	if len(got) != 1 || harness.CheckRecord(got[0], Flags(RST), harness.AbsSeq(uint32(bad)), Len(0)) != nil {
 		e.Fail(fmt.Sprintf("one RST <SEQ=%d> for an ACK of data never sent", uint32(bad)), DescribeRecords(e.Since(m)))
 	}
-	if st := serverState(); st != tcp.SynReceived {
+	if st := serverState(); st != harness.SynReceived {
 		e.Fatalf("server still SYN-RECEIVED after an unacceptable ACK", "%v", st)
 	}
 
 	// Second check with RFC 5961 3.2: a RST outside the window is dropped.
 	m = e.Mark()
 	e.InjectTo(harness.Server, netip.Addr{}, seg(RST, x+1+0x40000000, 0))
-	if got := fromServer(m); len(got) > 0 || serverState() != tcp.SynReceived {
+	if got := fromServer(m); len(got) > 0 || serverState() != harness.SynReceived {
 		e.Fail("a RST outside the window dropped, silently", fmt.Sprintf("server %v\n%s", serverState(), DescribeRecords(got)))
 	}
 
@@ -86,11 +85,11 @@ func runSynReceivedChecks(e *Env) error {
 	reset := false
 	switch got := fromServer(m); {
 	case len(got) == 1 && harness.CheckRecord(got[0], Flags(ACK), harness.AbsSeq(uint32(y)+1), harness.AbsAck(uint32(x)+1)) == nil:
-		if serverState() != tcp.SynReceived {
+		if serverState() != harness.SynReceived {
 			e.Fatalf("server still SYN-RECEIVED after a challenge ACK", "%v", serverState())
 		}
 		e.Observe("an in-window RST not at RCV.NXT got a challenge ACK (RFC 5961 3.2)")
-	case len(got) == 0 && serverState() != tcp.SynReceived:
+	case len(got) == 0 && serverState() != harness.SynReceived:
 		reset = true
 		e.Observe("an in-window RST not at RCV.NXT reset the half-open connection (no RFC 5961 check in SYN-RECEIVED)")
 	default:
@@ -108,7 +107,7 @@ func runSynReceivedChecks(e *Env) error {
 			e.Fail("a RST at RCV.NXT taken silently", DescribeRecords(got))
 		}
 	}
-	if st := serverState(); st != tcp.Listen && st != tcp.Closed {
+	if st := serverState(); st != harness.Listen && st != harness.Closed {
 		e.Fatalf("the half-open connection gone (back to LISTEN) after the RST", "server %v", st)
 	}
 	if _, err := l.Accept(); !errors.Is(err, harness.ErrWouldBlock) {
@@ -127,8 +126,8 @@ func runSynReceivedChecks(e *Env) error {
 	// The client never saw any of it; its SYN retransmission starts over.
 	e.Net.ClearRules()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
 	e.WriteAll(c, []byte("second try"))
 	e.ExpectRead(s, []byte("second try"))
 	return nil
@@ -268,7 +267,7 @@ func runSynAckWithData(e *Env) error {
 	e.InjectTo(harness.Client, nobodysServer.Addr(), packet.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
 		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text})
 	e.Advance(time.Second) // any delayed ACK is out by now
-	if st := c.State(); st != tcp.Established {
+	if st := c.State(); st != harness.Established {
 		e.Fatalf("client ESTABLISHED on an acceptable SYN-ACK", "%v", st)
 	}
 	acks := e.RepliesTo(m, harness.Client, nobodysServer)
@@ -294,6 +293,6 @@ func runSynAckWithData(e *Env) error {
 			e.Fatalf("ACKs seq=ISS+1 from the client", "#%d: %v", r.Index, err)
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
 	return nil
 }

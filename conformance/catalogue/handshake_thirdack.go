@@ -9,7 +9,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // dropThirdACK loses the client's first bare ACK: the handshake's last
@@ -49,7 +48,7 @@ func runThirdACKLost(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	s := e.Accept(l)
 
 	// RFC 9293 3.10.7.4 (SYN-RECEIVED) and 3.8.1: the unacknowledged SYN-ACK
@@ -67,11 +66,11 @@ func runThirdACKLost(e *Env) error {
 	if gap := recs[3].At - recs[1].At; !e.TimerOnTime(harness.Server, gap, time.Second) {
 		e.Fatalf("the SYN-ACK retransmitted one initial RTO (1 s, RFC 6298 2.1) after the first", "it came %v after", gap)
 	}
-	if at := e.EnteredAt(s, tcp.Established); at != recs[4].Arrived {
+	if at := e.EnteredAt(s, harness.Established); at != recs[4].Arrived {
 		e.Fatalf("server ESTABLISHED when the second ACK arrived, at "+recs[4].Arrived.String(), "at %v", at)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 
 	data := mark + len(recs)
 	e.WriteAll(c, []byte("client to server"))
@@ -87,7 +86,7 @@ func runThirdACKLostData(e *Env) error {
 	l := e.Listen()
 	mark := e.Mark()
 	c := e.Dial()
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	msg := bytes.Repeat([]byte("early data "), 300) // 3300 bytes: several segments
 	e.WriteAll(c, msg)
 	s := e.Accept(l)
@@ -110,7 +109,7 @@ func runThirdACKLostData(e *Env) error {
 	if completer == nil {
 		e.Fail("a client segment to complete the handshake", DescribeRecords(e.Since(mark)))
 	}
-	if at := e.EnteredAt(s, tcp.Established); at != completer.Arrived {
+	if at := e.EnteredAt(s, harness.Established); at != completer.Arrived {
 		e.Fatalf(fmt.Sprintf("server ESTABLISHED when #%d arrived, at %v", completer.Index, completer.Arrived), "at %v", at)
 	}
 	if completer.PayloadLen > 0 {
@@ -128,7 +127,7 @@ func runThirdACKLostData(e *Env) error {
 		}
 		e.Observe("the server's SYN-ACK retransmission came first; the client's second ACK completed the handshake")
 	}
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	e.WriteAll(s, []byte("got it"))
 	e.ExpectRead(c, []byte("got it"))
 	return nil
@@ -179,8 +178,8 @@ func runDataOnThirdACK(e *Env) error {
 	if dataSeg.At != synAck.Arrived {
 		e.Fatalf("the data sent the instant the SYN-ACK arrived ("+synAck.Arrived.String()+")", "sent at %v", dataSeg.At)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	e.Advance(time.Second)
 	e.ExpectCleanStreams(mark)
 	return nil

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // The keepalive settings the scenario gives the client (RFC 1122 4.2.3.6:
@@ -108,12 +107,12 @@ func runKeepalive(e *Env) error {
 		return false
 	})
 	e.WaitFor("the ACK to reach the client", func() bool { return answer.Arrived > 0 })
-	e.ExpectState(c, tcp.Established)
+	e.ExpectState(c, harness.Established)
 
 	// Phase 2: the server vanishes.
 	vanish := e.Mark()
 	e.Net.AddRule(&harness.Rule{Name: "server vanished", Action: harness.Drop})
-	e.WaitFor("the client to give up on the vanished server", func() bool { return c.State() != tcp.Established })
+	e.WaitFor("the client to give up on the vanished server", func() bool { return c.State() != harness.Established })
 	deadAt := e.LastChangeAt(c)
 	probes := clientProbes(vanish)
 	if len(probes) != keepCount {
@@ -135,7 +134,7 @@ func runKeepalive(e *Env) error {
 	if want := probes[len(probes)-1].At + keepInterval; !judge.OnTime(deadAt, want) {
 		e.Fatalf(fmt.Sprintf("the client to give up %v after its last probe, at %v", keepInterval, want), "at %v", deadAt)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.Closed)
 
 	buf := make([]byte, 8)
 	if _, err := c.Read(buf); !errors.Is(err, syscall.ETIMEDOUT) {
@@ -159,8 +158,8 @@ func runKeepaliveOffByDefault(e *Env) error {
 	mark := e.Mark()
 	e.Advance(3 * time.Hour)
 	e.ExpectNoPackets(mark, "keepalive is off by default")
-	e.ExpectState(c, tcp.Established)
-	e.ExpectState(s, tcp.Established)
+	e.ExpectState(c, harness.Established)
+	e.ExpectState(s, harness.Established)
 	// Still a working connection.
 	e.WriteAll(c, []byte("after three hours"))
 	e.ExpectRead(s, []byte("after three hours"))

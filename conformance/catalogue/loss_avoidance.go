@@ -8,7 +8,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // congestion-avoidance-growth: once a loss has set ssthresh, how fast does
@@ -100,8 +99,8 @@ func runCongestionAvoidanceGrowth(e *Env) error {
 			"(RFC 5681 3.1: congestion avoidance grows cwnd by about 1 SMSS per RTT)", k, bound, peaks[0], reductionSlackSegments, growthPerRTT, k),
 			"%d bytes; per RTT: %s", peaks[k], formatPeaks(peaks, mss))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

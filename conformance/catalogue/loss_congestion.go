@@ -7,13 +7,8 @@ import (
 
 	. "github.com/tcpbed/tcpbed/conformance"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/stack"
-	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
-
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // congestion-response: does a sender cut its sending rate when it learns
@@ -47,19 +42,12 @@ var congestionResponse = Scenario{
 var congestionResponseCUBIC = func() Scenario {
 	s := congestionResponse
 	s.Name = "congestion-response-cubic"
-	s.Summary = "congestion-response with CUBIC at both ends (ourstack's Congestion \"cubic\", gVisor's CongestionControlOption \"cubic\"): " +
+	s.Summary = "congestion-response with CUBIC at both ends (Setup.TCP.Congestion \"cubic\"): " +
 		"after one loss from a steady flight the sender keeps at most 0.7 of that flight plus 3 SMSS in the first RTT after recovery " +
 		"(RFC 9438 4.6: ssthresh = FlightSize x β_cubic), and grows by at most 2 SMSS per RTT in the two after (4.4: the cubic curve is flat near W_max); the digest matches"
 	s.Setup = func(st *Setup) {
 		congestionResponse.Setup(st)
-		st.Ours.TCP.Congestion = "cubic"
-		st.GVisor.Configure = chainConfigure(st.GVisor.Configure, func(gs *stack.Stack) error {
-			cc := tcpip.CongestionControlOption("cubic")
-			if err := gs.SetTransportProtocolOption(gtcp.ProtocolNumber, &cc); err != nil {
-				return fmt.Errorf("CongestionControlOption(cubic): %s", err)
-			}
-			return nil
-		})
+		st.TCP.Congestion = "cubic"
 	}
 	return s
 }()
@@ -181,8 +169,8 @@ func runCongestionResponse(e *Env) error {
 			detect.Bytes, rtx.Index, rtx.At, recoveryEnd.Index, uint32(recoveryPoint), from, m.rtt,
 			k, f.Rec.Index, f.Rec.At, f.Bytes, bound, float64(f.Bytes)/float64(detect.Bytes))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/tcpbed/tcpbed/judge"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // retransmit-only-lost: does a sender resend only what the wire lost?
@@ -91,7 +90,7 @@ func runRetransmitOnlyLost(e *Env) error {
 				"%d of the client's %d retransmissions resent data whose earlier copy had arrived", needless, retransmitted)
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

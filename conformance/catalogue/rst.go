@@ -9,8 +9,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 var _ = Register(
@@ -76,9 +75,9 @@ func runAbort(e *Env, side harness.Side) error {
 	if len(e.SentBy(mark, other)) != 0 {
 		e.Fail("no answer to a RST (RFC 9293 3.10.7.4)", DescribeRecords(e.Since(mark)))
 	}
-	e.ExpectStates(a, StatesOf(side, tcp.Established, tcp.Closed)...)
-	e.ExpectStates(peer, StatesOf(other, tcp.Established, tcp.Closed)...)
-	if at := e.EnteredAt(peer, tcp.Closed); at != rst.Arrived {
+	e.ExpectStates(a, StatesOf(side, harness.Established, harness.Closed)...)
+	e.ExpectStates(peer, StatesOf(other, harness.Established, harness.Closed)...)
+	if at := e.EnteredAt(peer, harness.Closed); at != rst.Arrived {
 		e.Fatalf(other.String()+" CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
 	}
 	e.ExpectReset(peer)
@@ -124,7 +123,7 @@ func runRSTValidation(e *Env) error {
 		if got := e.Since(mark); len(got) != 0 {
 			e.Fail(fmt.Sprintf("no reply to a RST at RCV.NXT%+d, outside the window %d", int32(seq-rcvNxt), wnd()), DescribeRecords(got))
 		}
-		e.ExpectState(c, tcp.Established)
+		e.ExpectState(c, harness.Established)
 		alive(i + 1)
 	}
 
@@ -142,7 +141,7 @@ func runRSTValidation(e *Env) error {
 		e.InjectRST(c, rcvNxt.Add(seqnum.Size(off())))
 		e.Advance(time.Second)
 		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0)))
-		e.ExpectState(c, tcp.Established)
+		e.ExpectState(c, harness.Established)
 		alive(4 + i)
 	}
 
@@ -155,9 +154,9 @@ func runRSTValidation(e *Env) error {
 	if got := e.Since(mark); len(got) != 0 {
 		e.Fail("no reply to the exact RST", DescribeRecords(got))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.Closed)
 	e.ExpectReset(c)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }
 
@@ -172,14 +171,14 @@ func runHalfOpen(e *Env) error {
 	e.NoError("server Abort", s.Abort())
 	e.Settle()
 	e.Drain()
-	e.ExpectState(s, tcp.Closed)
+	e.ExpectState(s, harness.Closed)
 	for _, r := range e.Since(forgetMark) {
 		if r.Fate != harness.Dropped {
 			e.Fail("every packet from the forgetting server lost", DescribeRecords(e.Since(forgetMark)))
 		}
 	}
 	e.Net.ClearRules()
-	e.ExpectState(c, tcp.Established)
+	e.ExpectState(c, harness.Established)
 
 	mark := e.Mark()
 	msg := []byte("anyone there?")
@@ -188,7 +187,7 @@ func runHalfOpen(e *Env) error {
 		e.Fatalf("client Write to take the data", "%d, %v", n, err)
 	}
 	e.Settle()
-	e.WaitFor("the client to leave ESTABLISHED", func() bool { return c.State() != tcp.Established })
+	e.WaitFor("the client to leave ESTABLISHED", func() bool { return c.State() != harness.Established })
 	e.Drain()
 
 	// RFC 9293 3.10.7.1 (the connection does not exist) and 3.10.7.2 (a
@@ -203,12 +202,12 @@ func runHalfOpen(e *Env) error {
 	if rst.Packet.TCP.Seq != data.Packet.TCP.Ack {
 		e.Fatalf(fmt.Sprintf("the RST's seq to be the data segment's ack, %d", data.Packet.TCP.Ack), "seq %d", rst.Packet.TCP.Seq)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.Closed)
-	if at := e.EnteredAt(c, tcp.Closed); at != rst.Arrived {
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.Closed)
+	if at := e.EnteredAt(c, harness.Closed); at != rst.Arrived {
 		e.Fatalf("client CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
 	}
 	e.ExpectReset(c)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.Closed)
 	return nil
 }
 
@@ -244,8 +243,8 @@ func runRSTInHalfClosed(e *Env, side harness.Side) error {
 	e.CloseWrite(c)
 	e.ReadEOF(s)
 	e.Advance(DelayedACKWait)
-	e.ExpectState(c, tcp.FinWait2)
-	e.ExpectState(s, tcp.CloseWait)
+	e.ExpectState(c, harness.FinWait2)
+	e.ExpectState(s, harness.CloseWait)
 	target := c
 	if side == harness.Server {
 		target = s
@@ -258,14 +257,14 @@ func runRSTInHalfClosed(e *Env, side harness.Side) error {
 		e.Fail("no reply to the RST", DescribeRecords(got))
 	}
 	if side == harness.Client {
-		e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.Closed)
+		e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.Closed)
 		e.ExpectReset(c)
 	} else {
-		e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.Closed)
+		e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.Closed)
 		e.ExpectResetInCloseWait(s)
 	}
 	e.Advance(2 * e.MSL)
-	if st := target.State(); st != tcp.Closed {
+	if st := target.State(); st != harness.Closed {
 		e.Fatalf(side.String()+" CLOSED", "%v", st)
 	}
 	return nil
@@ -280,17 +279,17 @@ func runRSTInLastAck(e *Env) error {
 	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(ACK), Action: harness.Drop})
 	e.Close(s)
 	e.Drain()
-	e.ExpectState(s, tcp.LastAck)
+	e.ExpectState(s, harness.LastAck)
 	_, rcvNxt := e.StreamEnd(harness.Client) // after the client's FIN
 	mark := e.Mark()
 	e.InjectRST(s, rcvNxt)
 	e.Settle()
-	e.ExpectState(s, tcp.Closed)
+	e.ExpectState(s, harness.Closed)
 	e.Advance(2 * e.MSL)
 	for _, r := range e.SentBy(mark, harness.Server) {
 		e.Fatalf("nothing more from the server after the RST in LAST-ACK", "#%d [%s]\n%s", r.Index, r.Packet.TCP.Flags, DescribeRecords(e.Since(mark)))
 	}
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	return nil
 }
 
@@ -316,14 +315,14 @@ func runSYNInEstablished(e *Env) error {
 		})
 		e.Advance(time.Second)
 		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0)))
-		e.ExpectState(c, tcp.Established)
+		e.ExpectState(c, harness.Established)
 		msg := []byte(fmt.Sprintf("still alive after SYN %d", i+1))
 		e.WriteAll(c, msg)
 		e.ExpectRead(s, msg)
 		e.Advance(DelayedACKWait)
 		sndNxt += uint32(len(msg))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established)
 	return nil
 }

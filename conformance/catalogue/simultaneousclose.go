@@ -7,7 +7,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -52,11 +51,11 @@ func runSimultaneousClose(e *Env) error {
 	)
 	// Each end was in CLOSING (not FIN-WAIT-2) when the other's ACK came:
 	// its FIN arrived first.
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait)
 	e.ExpectTimeWaitLasts2MSL(c, s)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait, harness.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait, harness.Closed)
 	e.ExpectNoPackets(mark+4, "nothing crosses during TIME-WAIT")
 	return nil
 }
@@ -68,7 +67,7 @@ func runSimultaneousCloseLoss(e *Env) error {
 	e.Close(s)
 	e.Settle()
 	e.WaitFor("both ends in TIME-WAIT, or one reset", func() bool {
-		both := c.State() == tcp.TimeWait && s.State() == tcp.TimeWait
+		both := c.State() == harness.TimeWait && s.State() == harness.TimeWait
 		return both || len(resetsSince(e, mark)) > 0
 	})
 	e.Drain()
@@ -100,7 +99,7 @@ func runSimultaneousCloseLoss(e *Env) error {
 			}
 		}
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait)
 	// The server got the client's ACK (seq=2 ack=2) before the client's
 	// FIN: a segment beyond RCV.NXT, acceptable (RFC 9293 3.10.7.4, first
 	// check). It may process its ACK at once (FIN-WAIT-1 -> FIN-WAIT-2) or
@@ -108,8 +107,8 @@ func runSimultaneousCloseLoss(e *Env) error {
 	// sequence numbers may be held for later processing"), and then see
 	// the FIN first (-> CLOSING).
 	got := e.Net.States(harness.Server, s.ID())
-	viaFW2 := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait}
-	viaClosing := []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.TimeWait}
+	viaFW2 := []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait}
+	viaClosing := []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.Closing, harness.TimeWait}
 	switch {
 	case slices.Equal(got, viaFW2):
 		e.Observe("the server took the ACK beyond RCV.NXT at once: FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT")
@@ -150,9 +149,9 @@ func simCloseLossReset(e *Env, c, s harness.Conn, mark int, rst *harness.Record)
 		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),
 		S2C(FlagsInclude(RST), Seq(2)),
 	)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.Closed)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.Closing, tcp.Closed)
-	if at := e.EnteredAt(c, tcp.Closed); at != rst.Arrived {
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.Closing, harness.Closed)
+	if at := e.EnteredAt(c, harness.Closed); at != rst.Arrived {
 		e.Fatalf("client CLOSED when the RST arrived, at "+rst.Arrived.String(), "at %v", at)
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // simOpenPort is the well-known port one end of simultaneous-open binds.
@@ -33,7 +32,7 @@ func runSimultaneousOpen(e *Env) error {
 		e.Fatalf("both ends to open the same four-tuple", "client %v, server %v", c.ID(), s.ID())
 	}
 	e.WaitFor("both ends to reach ESTABLISHED", func() bool {
-		return c.State() == tcp.Established && s.State() == tcp.Established
+		return c.State() == harness.Established && s.State() == harness.Established
 	})
 
 	// Figure 7: each SYN leaves before the other arrives; each end then
@@ -78,8 +77,8 @@ func runSimultaneousOpen(e *Env) error {
 	if cSYN.Arrived < sSYN.At || sSYN.Arrived < cSYN.At {
 		e.Fail("the two SYNs to cross on the wire", DescribeRecords(recs))
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established)
-	e.ExpectStates(s, tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.SynReceived, harness.Established)
+	e.ExpectStates(s, harness.Closed, harness.SynSent, harness.SynReceived, harness.Established)
 	// Which completion each end chose: ESTABLISHED when the other's SYN-ACK
 	// arrived, or only when the other's ACK did.
 	for _, end := range []struct {
@@ -90,7 +89,7 @@ func runSimultaneousOpen(e *Env) error {
 		{s, e.ExpectInOrder(mark, C2S(Flags(SYN|ACK)))[0]},
 	} {
 		side := e.Side(end.conn)
-		if e.EnteredAt(end.conn, tcp.Established) == end.othersSynAck.Arrived {
+		if e.EnteredAt(end.conn, harness.Established) == end.othersSynAck.Arrived {
 			e.Observe("the %s (%s) took the crossing SYN-ACK as the ACK of its SYN (figure 7)", side, e.PeerKind(side))
 		} else {
 			e.Observe("the %s (%s) took the crossing SYN-ACK as an old duplicate and reached ESTABLISHED on the peer's ACK", side, e.PeerKind(side))

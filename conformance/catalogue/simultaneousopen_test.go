@@ -10,8 +10,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // TestSimultaneousOpenAgainstRawPeer plays the far end of RFC 9293 figure 7
@@ -65,7 +64,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 					harness.AbsSeq(uint32(iss)), harness.AbsAck(uint32(peerISS)+1), harness.Len(0)); err != nil {
 					fail("%v", err)
 				}
-				if st := c.State(); st != tcp.SynReceived {
+				if st := c.State(); st != harness.SynReceived {
 					fail("after crossing SYNs the stack is in %v, want SYN-RECEIVED", st)
 				}
 
@@ -95,7 +94,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 					}
 					answered = true
 				}
-				if completion == "syn-ack" && answered && c.State() == tcp.SynReceived {
+				if completion == "syn-ack" && answered && c.State() == harness.SynReceived {
 					// The stack took our SYN-ACK as an old duplicate (its
 					// sequence number is below RCV.NXT: RFC 9293 3.10.7.4,
 					// first check) and ACKed it; a peer doing the same ACKs
@@ -112,7 +111,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				} else if completion == "syn-ack" {
 					t.Logf("%s took the crossing SYN-ACK as the ACK of its SYN (figure 7)", kind)
 				}
-				if st := c.State(); st != tcp.Established {
+				if st := c.State(); st != harness.Established {
 					fail("after the %s the stack is in %v, want ESTABLISHED", completion, st)
 				}
 
@@ -130,7 +129,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				if k, err := c.Read(buf); err != nil || string(buf[:k]) != "hello" {
 					fail("Read = %q, %v; want \"hello\"", buf[:k], err)
 				}
-				want := []tcp.State{tcp.Closed, tcp.SynSent, tcp.SynReceived, tcp.Established}
+				want := []harness.State{harness.Closed, harness.SynSent, harness.SynReceived, harness.Established}
 				if got := n.States(harness.Client, c.ID()); !slices.Equal(got, want) {
 					fail("states %v, want %v", got, want)
 				}

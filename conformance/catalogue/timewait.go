@@ -7,7 +7,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -44,31 +43,31 @@ func runTimeWait(e *Env) error {
 	lastACK := e.Since(mark)[3]
 
 	// The server leaves LAST-ACK when the ACK of its FIN arrives.
-	e.ExpectState(s, tcp.Closed)
-	if at := e.EnteredAt(s, tcp.Closed); at != lastACK.Arrived {
+	e.ExpectState(s, harness.Closed)
+	if at := e.EnteredAt(s, harness.Closed); at != lastACK.Arrived {
 		e.Fatalf("server CLOSED when the last ACK arrived, at "+lastACK.Arrived.String(), "server CLOSED at %v", at)
 	}
 
 	// RFC 9293 3.10.7.4: in TIME-WAIT, "remain ... restart the 2 MSL
 	// time-wait timeout"; the connection is deleted when it expires.
-	e.ExpectState(c, tcp.TimeWait)
-	twStart := e.EnteredAt(c, tcp.TimeWait)
+	e.ExpectState(c, harness.TimeWait)
+	twStart := e.EnteredAt(c, harness.TimeWait)
 	twEnd := twStart + 2*e.MSL
 	e.AdvanceTo(twEnd - time.Millisecond)
-	e.ExpectState(c, tcp.TimeWait)
+	e.ExpectState(c, harness.TimeWait)
 	e.AdvanceTo(twEnd + judge.TimerSlack)
 	if e.TimeWaitObservedOnly(harness.Client) {
 		// Linux's 60 s run on real time: still TIME-WAIT, not timed further
-		e.ExpectState(c, tcp.TimeWait)
+		e.ExpectState(c, harness.TimeWait)
 	} else {
-		e.ExpectState(c, tcp.Closed)
-		if at := e.EnteredAt(c, tcp.Closed); !judge.OnTime(at-twStart, 2*e.MSL) {
+		e.ExpectState(c, harness.Closed)
+		if at := e.EnteredAt(c, harness.Closed); !judge.OnTime(at-twStart, 2*e.MSL) {
 			e.Fatalf("TIME-WAIT to last 2MSL = "+(2*e.MSL).String(), "it lasted %v", at-twStart)
 		}
 	}
 
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectNoPackets(mark+4, "nothing crosses during TIME-WAIT")
 	return nil
 }

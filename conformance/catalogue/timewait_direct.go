@@ -6,7 +6,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -43,13 +42,13 @@ func runTimeWaitFromFinWait1(e *Env) error {
 		C2S(Flags(ACK), Seq(2), Ack(2), Len(0)),
 	)
 	fin := e.Since(mark)[2]
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.TimeWait)
-	if at := e.EnteredAt(c, tcp.TimeWait); at != fin.Arrived {
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.TimeWait)
+	if at := e.EnteredAt(c, harness.TimeWait); at != fin.Arrived {
 		e.Fatalf("client in TIME-WAIT when the FIN+ACK arrived, at "+fin.Arrived.String(), "at %v", at)
 	}
 	e.ExpectTimeWaitLasts2MSL(c)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.TimeWait, tcp.Closed)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.TimeWait, harness.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectNoPackets(mark+4, "nothing retransmitted, nothing during TIME-WAIT")
 	return nil
 }

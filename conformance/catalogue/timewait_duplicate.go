@@ -10,8 +10,7 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 var _ = Register(
@@ -37,8 +36,8 @@ func runTimeWaitOldDuplicate(e *Env) error {
 	e.Advance(DelayedACKWait)
 	e.Close(s)
 	e.Drain()
-	e.ExpectState(c, tcp.TimeWait)
-	entered := e.EnteredAt(c, tcp.TimeWait)
+	e.ExpectState(c, harness.TimeWait)
+	entered := e.EnteredAt(c, harness.TimeWait)
 	e.Advance(10 * time.Second)
 
 	sndNxtRel, sndNxt := e.StreamEnd(harness.Client) // after the client's FIN
@@ -66,23 +65,23 @@ func runTimeWaitOldDuplicate(e *Env) error {
 		e.ExpectNoPackets(mark+3, "nothing else crosses after the RST") // after the injected duplicate, the ACK and the RST
 		return nil
 	}
-	e.ExpectState(c, tcp.TimeWait)
+	e.ExpectState(c, harness.TimeWait)
 
 	// TIME-WAIT ends 2MSL after it began, not 2MSL after the duplicate.
 	end := entered + 2*e.MSL
 	e.AdvanceTo(end + judge.TimerSlack)
 	if e.TimeWaitObservedOnly(harness.Client) {
-		e.ExpectState(c, tcp.TimeWait) // Linux's 60 s run on real time
-	} else if st := c.State(); st != tcp.Closed {
+		e.ExpectState(c, harness.TimeWait) // Linux's 60 s run on real time
+	} else if st := c.State(); st != harness.Closed {
 		e.Fatalf(fmt.Sprintf("client CLOSED at %v, 2MSL after entering TIME-WAIT; the old duplicate (at %v) does not restart the timer", end, dupAt),
 			"client in %v (since %v)", st, e.LastChangeAt(c))
 	}
 	if e.PeerKind(harness.Client) == Linux {
 		// its TIME-WAIT is observed, not timed (linux_timewait.go)
-	} else if at := e.EnteredAt(c, tcp.Closed); !judge.OnTime(at, end) {
+	} else if at := e.EnteredAt(c, harness.Closed); !judge.OnTime(at, end) {
 		e.Fatalf(fmt.Sprintf("client CLOSED at %v", end), "at %v", at)
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	e.ExpectNoPackets(mark+3, "nothing else crosses during TIME-WAIT") // after the injected duplicate, the ACK and the RST
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -26,7 +25,7 @@ func runTimeWaitReuse(e *Env) error {
 	l := e.Listen()
 	c := e.Dial()
 	s := e.Accept(l)
-	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == tcp.Established })
+	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	e.ExchangeSome(c, s)
 	// Where the old client stream ended (its FIN comes later, +1).
 	_, oldClientEnd := e.StreamEnd(harness.Client)
@@ -37,8 +36,8 @@ func runTimeWaitReuse(e *Env) error {
 	e.Advance(time.Second)
 	e.Close(c)
 	e.Drain()
-	e.ExpectState(s, tcp.TimeWait)
-	e.ExpectState(c, tcp.Closed)
+	e.ExpectState(s, harness.TimeWait)
+	e.ExpectState(c, harness.Closed)
 	e.Advance(time.Second)
 
 	mark := e.Mark()
@@ -50,7 +49,7 @@ func runTimeWaitReuse(e *Env) error {
 	}
 	e.WaitFor("the new connection to be established or refused", func() bool {
 		st := c2.State()
-		return st == tcp.Established || st == tcp.Closed
+		return st == harness.Established || st == harness.Closed
 	})
 	e.Drain()
 	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Seq(0), Len(0)))[0]
@@ -110,7 +109,7 @@ func runTimeWaitReuse(e *Env) error {
 		}
 	}
 
-	if c2.State() == tcp.Closed {
+	if c2.State() == harness.Closed {
 		// Refused: Dial's error says so.
 		_, err := c2.Read(make([]byte, 1))
 		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.ETIMEDOUT) {
@@ -119,7 +118,7 @@ func runTimeWaitReuse(e *Env) error {
 		e.Observe("the new Dial failed: %v", err)
 		return nil
 	}
-	e.Observe("the new connection came up %v after the first new SYN", e.EnteredAt(c2, tcp.Established)-syn.At)
+	e.Observe("the new connection came up %v after the first new SYN", e.EnteredAt(c2, harness.Established)-syn.At)
 
 	// The new connection works, with its own numbers and bytes.
 	s2 := e.Accept(l)

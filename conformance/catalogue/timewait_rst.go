@@ -6,7 +6,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -32,8 +31,8 @@ func runTimeWaitRST(e *Env) error {
 	e.Advance(time.Second)
 	e.Close(s)
 	e.Drain()
-	e.ExpectState(c, tcp.TimeWait)
-	entered := e.EnteredAt(c, tcp.TimeWait)
+	e.ExpectState(c, harness.TimeWait)
+	entered := e.EnteredAt(c, harness.TimeWait)
 	e.Advance(10 * time.Second)
 
 	_, rcvNxt := e.StreamEnd(harness.Server) // after the server's FIN
@@ -47,14 +46,14 @@ func runTimeWaitRST(e *Env) error {
 		e.ExpectNoPackets(mark, "no reply to the RST")
 		return nil
 	}
-	if st := c.State(); st != tcp.TimeWait {
+	if st := c.State(); st != harness.TimeWait {
 		e.Fatalf("client to stay in TIME-WAIT after the RST (RFC 1337)", "client in %v since %v", st, e.LastChangeAt(c))
 	}
 	starts := e.ExpectTimeWaitLasts2MSL(c)
 	if starts[0] != entered {
 		e.Fatalf("the 2MSL wait to run from "+entered.String()+", unchanged by the RST", "it ran from %v", starts[0])
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	e.ExpectNoPackets(mark, "nothing crosses during TIME-WAIT")
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 var _ = Register(
@@ -44,13 +43,13 @@ func runTimeWaitServer(e *Env) error {
 		S2C(Flags(ACK), Seq(2), Ack(2), Len(0)),
 	)
 	lastACK := e.Since(mark)[3]
-	e.ExpectState(c, tcp.Closed)
-	if at := e.EnteredAt(c, tcp.Closed); at != lastACK.Arrived {
+	e.ExpectState(c, harness.Closed)
+	if at := e.EnteredAt(c, harness.Closed); at != lastACK.Arrived {
 		e.Fatalf("client CLOSED when the last ACK arrived, at "+lastACK.Arrived.String(), "client CLOSED at %v", at)
 	}
 	e.ExpectTimeWaitLasts2MSL(s)
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 	e.ExpectNoPackets(mark+4, "nothing crosses during TIME-WAIT")
 	return nil
 }
@@ -66,7 +65,7 @@ func runTimeWaitFINRetransmit(e *Env) error {
 	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Times: 1,
 		Match: harness.FlagsAre(ACK), Action: harness.Drop})
 	e.Close(s)
-	e.WaitFor("the server to leave LAST-ACK", func() bool { return s.State() != tcp.LastAck })
+	e.WaitFor("the server to leave LAST-ACK", func() bool { return s.State() != harness.LastAck })
 	e.ExpectExactly(mark,
 		C2S(Flags(FIN|ACK), Seq(1), Ack(1), Len(0)),
 		S2C(Flags(ACK), Seq(1), Ack(2), Len(0)),
@@ -77,26 +76,26 @@ func runTimeWaitFINRetransmit(e *Env) error {
 	)
 	recs := e.Since(mark)
 	firstACK, secondACK := recs[3], recs[5]
-	e.ExpectState(s, tcp.Closed)
-	if at := e.EnteredAt(s, tcp.Closed); at != secondACK.Arrived {
+	e.ExpectState(s, harness.Closed)
+	if at := e.EnteredAt(s, harness.Closed); at != secondACK.Arrived {
 		e.Fatalf("server CLOSED when the second ACK arrived, at "+secondACK.Arrived.String(), "at %v", at)
 	}
-	e.ExpectStates(s, tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+	e.ExpectStates(s, harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 
 	// The client entered TIME-WAIT when it sent the first ACK; the FIN that
 	// came again restarted the 2MSL timer when it sent the second.
-	if at := e.EnteredAt(c, tcp.TimeWait); at != firstACK.At {
+	if at := e.EnteredAt(c, harness.TimeWait); at != firstACK.At {
 		e.Fatalf("client in TIME-WAIT from the first ACK, at "+firstACK.At.String(), "from %v", at)
 	}
 	e.AdvanceTo(firstACK.At + 2*e.MSL)
-	if st := c.State(); st != tcp.TimeWait {
+	if st := c.State(); st != harness.TimeWait {
 		e.Fatalf("client still in TIME-WAIT 2MSL after the first ACK ("+(firstACK.At+2*e.MSL).String()+"): the retransmitted FIN restarted the timer", "client in %v since %v", st, e.LastChangeAt(c))
 	}
 	starts := e.ExpectTimeWaitLasts2MSL(c)
 	if starts[0] != secondACK.At {
 		e.Fatalf("the 2MSL wait to restart at the second ACK, "+secondACK.At.String(), "it ran from %v", starts[0])
 	}
-	e.ExpectStates(c, tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait, tcp.Closed)
+	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed)
 	e.ExpectNoPackets(mark+6, "nothing crosses after the second ACK")
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // DefaultMaxPackets bounds how many segments a diagram draws: a 16 MiB
@@ -48,7 +47,7 @@ type Arrow struct {
 type StateMark struct {
 	Side  harness.Side
 	Row   int
-	State tcp.State
+	State harness.State
 	// Conn names the connection when the trace holds more than one.
 	Conn string
 }
@@ -238,7 +237,7 @@ func arrived(r *harness.Record) bool {
 }
 
 func connections(changes []harness.StateChange) int {
-	seen := map[tcp.FourTuple]bool{}
+	seen := map[harness.FourTuple]bool{}
 	for _, c := range changes {
 		if c.ID.RemotePort == 0 {
 			continue // a listener, not a connection
@@ -257,7 +256,7 @@ func connections(changes []harness.StateChange) int {
 func timeWaitBrackets(d *Diagram) []Bracket {
 	var out []Bracket
 	for i, s := range d.States {
-		if s.State != tcp.TimeWait {
+		if s.State != harness.TimeWait {
 			continue
 		}
 		b := Bracket{Side: s.Side, FromRow: s.Row, ToRow: len(d.RowTimes) - 1, Open: true}

@@ -7,9 +7,8 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"golang.org/x/sys/unix"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Conn is one Linux TCP connection's socket: non-blocking, so every call
@@ -148,8 +147,8 @@ func (c *Conn) Abort() error {
 }
 
 // ID is the connection's four-tuple, Linux's end as Local.
-func (c *Conn) ID() tcp.FourTuple {
-	return tcp.FourTuple{
+func (c *Conn) ID() harness.FourTuple {
+	return harness.FourTuple{
 		LocalAddr: c.local.Addr(), LocalPort: c.local.Port(),
 		RemoteAddr: c.remote.Addr(), RemotePort: c.remote.Port(),
 	}
@@ -162,7 +161,7 @@ func (c *Conn) RemoteAddr() net.Addr { return tcpAddr(c.remote) }
 // State reads the connection's state from the kernel: TCP_INFO while the
 // socket is open, sock_diag by four-tuple after Close or once TCP_INFO says
 // CLOSE (CLOSED when the kernel no longer has the connection).
-func (c *Conn) State() (tcp.State, error) {
+func (c *Conn) State() (harness.State, error) {
 	var st uint8
 	err := c.s.use(func(fd int) error {
 		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
@@ -176,7 +175,7 @@ func (c *Conn) State() (tcp.State, error) {
 		return c.s.h.State(c.ID())
 	}
 	if err != nil {
-		return tcp.Closed, err
+		return harness.Closed, err
 	}
 	if st == linuxClose && c.remote.Port() != 0 {
 		// A connection that reaches TIME-WAIT while its fd is still open
@@ -218,10 +217,10 @@ func (c *Conn) opError(op string, err error) error {
 // sock_diag: any connection, open, orphaned or in TIME-WAIT, and SYN-RECEIVED
 // request sockets a listener has not yet turned into connections. CLOSED when
 // the kernel has nothing for id.
-func (h *Host) State(id tcp.FourTuple) (tcp.State, error) {
+func (h *Host) State(id harness.FourTuple) (harness.State, error) {
 	s, found, err := h.diag.lookup(id)
 	if err != nil || !found {
-		return tcp.Closed, err
+		return harness.Closed, err
 	}
 	return stateFromLinux(s.State)
 }

@@ -7,9 +7,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // rawEnd is the test's end of one connection with a Linux socket: the
@@ -73,7 +73,7 @@ func (e *rawEnd) expectSegment(t *testing.T, h *Host, flags packet.Flags) packet
 	return seg
 }
 
-func wantState(t *testing.T, what string, got tcp.State, err error, want tcp.State) {
+func wantState(t *testing.T, what string, got harness.State, err error, want harness.State) {
 	t.Helper()
 	if err != nil || got != want {
 		t.Fatalf("%s: state %v (err %v), want %v", what, got, err, want)
@@ -109,14 +109,14 @@ func TestDataThenActiveClose(t *testing.T) {
 	}
 	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	st, err := c.State()
-	wantState(t, "after Close", st, err, tcp.FinWait1)
+	wantState(t, "after Close", st, err, harness.FinWait1)
 	e.ack(t, h)
 	st, err = c.State()
-	wantState(t, "after our ACK of its FIN", st, err, tcp.FinWait2)
+	wantState(t, "after our ACK of its FIN", st, err, harness.FinWait2)
 	e.sendData(t, h, nil, true)
 	e.expectSegment(t, h, packet.ACK)
 	st, err = c.State()
-	wantState(t, "after our FIN", st, err, tcp.TimeWait)
+	wantState(t, "after our FIN", st, err, harness.TimeWait)
 }
 
 // Linux half-closes (shutdown(SHUT_WR)) and still reads; our FIN then
@@ -130,7 +130,7 @@ func TestCloseWriteThenRead(t *testing.T) {
 	e.expectSegment(t, h, packet.ACK|packet.FIN)
 	e.ack(t, h)
 	st, err := c.State()
-	wantState(t, "after CloseWrite and our ACK", st, err, tcp.FinWait2)
+	wantState(t, "after CloseWrite and our ACK", st, err, harness.FinWait2)
 
 	e.sendData(t, h, []byte("more"), true)
 	e.expectSegment(t, h, packet.ACK)
@@ -145,7 +145,7 @@ func TestCloseWriteThenRead(t *testing.T) {
 		t.Fatalf("TryWrite after CloseWrite: %v, want EPIPE", err)
 	}
 	st, err = c.State()
-	wantState(t, "after both FINs", st, err, tcp.TimeWait)
+	wantState(t, "after both FINs", st, err, harness.TimeWait)
 }
 
 // Abort sends RST at SND.NXT and leaves nothing behind: no TIME-WAIT.
@@ -161,7 +161,7 @@ func TestAbortSendsRST(t *testing.T) {
 		t.Fatalf("got %v, want RST seq %d", &rst, e.rcvNxt)
 	}
 	st, err := h.State(id)
-	wantState(t, "after Abort", st, err, tcp.Closed)
+	wantState(t, "after Abort", st, err, harness.Closed)
 	if _, err := c.TryRead(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("TryRead after Abort: %v, want net.ErrClosed", err)
 	}
@@ -177,5 +177,5 @@ func TestPeerReset(t *testing.T) {
 		t.Fatalf("TryRead after RST: %v, want ECONNRESET", err)
 	}
 	st, err := c.State()
-	wantState(t, "after RST", st, err, tcp.Closed)
+	wantState(t, "after RST", st, err, harness.Closed)
 }

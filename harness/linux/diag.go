@@ -9,9 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"golang.org/x/sys/unix"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // diag asks the kernel, over netlink sock_diag (inet_diag), for the TCP
@@ -51,8 +50,8 @@ func (d *diag) close() error { return unix.Close(d.fd) }
 
 // diagSocket is one socket sock_diag reported.
 type diagSocket struct {
-	ID    tcp.FourTuple // Local is the namespace's end
-	State uint8         // Linux state (state.go)
+	ID    harness.FourTuple // Local is the namespace's end
+	State uint8             // Linux state (state.go)
 	// Timer is what sock_diag says is pending (diagTimer*), and Expires
 	// how long until it fires (0 when it is already due).
 	Timer   uint8
@@ -104,14 +103,14 @@ const (
 // 750 us on a machine with a large table), so the peer looks connections up
 // one by one instead (lookup).
 func (d *diag) dump() ([]diagSocket, error) {
-	return d.request(unix.NLM_F_DUMP, tcp.FourTuple{})
+	return d.request(unix.NLM_F_DUMP, harness.FourTuple{})
 }
 
 // lookup returns the socket of the connection id (Local is the namespace's
 // end) and false if the namespace has none. It is one hash lookup in the
 // kernel (inet_diag_find_one_icsk), for connections, request sockets and
 // TIME-WAIT ones alike. A tuple with RemotePort 0 names a listener.
-func (d *diag) lookup(id tcp.FourTuple) (diagSocket, bool, error) {
+func (d *diag) lookup(id harness.FourTuple) (diagSocket, bool, error) {
 	socks, err := d.request(0, id)
 	if errors.Is(err, unix.ENOENT) {
 		return diagSocket{}, false, nil
@@ -131,7 +130,7 @@ func (d *diag) lookup(id tcp.FourTuple) (diagSocket, bool, error) {
 
 // request sends one SOCK_DIAG_BY_FAMILY request for IPv4 TCP sockets in
 // every state: a dump when flags has NLM_F_DUMP, else an exact lookup of id.
-func (d *diag) request(flags uint16, id tcp.FourTuple) ([]diagSocket, error) {
+func (d *diag) request(flags uint16, id harness.FourTuple) ([]diagSocket, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seq++
@@ -192,7 +191,7 @@ func (d *diag) request(flags uint16, id tcp.FourTuple) ([]diagSocket, error) {
 // putDiagSockID writes struct inet_diag_sockid for an exact lookup: ports
 // and addresses in network byte order, any interface, and the cookie
 // INET_DIAG_NOCOOKIE (all ones), which matches any socket.
-func putDiagSockID(b []byte, id tcp.FourTuple) {
+func putDiagSockID(b []byte, id harness.FourTuple) {
 	binary.BigEndian.PutUint16(b[0:], id.LocalPort)
 	binary.BigEndian.PutUint16(b[2:], id.RemotePort)
 	if id.LocalAddr.Is4() {
@@ -244,8 +243,8 @@ func parseInetDiagMsg(b []byte) (diagSocket, error) {
 // diagFourTuple reads struct inet_diag_sockid. A listener's remote end is
 // all zeros; it comes back as the zero netip.Addr, as the harness names a
 // listener ({LocalAddr, LocalPort} and nothing else).
-func diagFourTuple(id []byte) tcp.FourTuple {
-	ft := tcp.FourTuple{
+func diagFourTuple(id []byte) harness.FourTuple {
+	ft := harness.FourTuple{
 		LocalPort:  binary.BigEndian.Uint16(id[0:]),
 		RemotePort: binary.BigEndian.Uint16(id[2:]),
 		LocalAddr:  netip.AddrFrom4([4]byte(id[4:8])),

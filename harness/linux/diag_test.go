@@ -6,9 +6,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Every socket the slow dump lists, the exact lookup finds with the same
@@ -35,7 +35,7 @@ func TestLookupAgreesWithDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[tcp.State]int{}
+	seen := map[harness.State]int{}
 	for _, s := range all {
 		got, found, err := h.diag.lookup(s.ID)
 		if err != nil || !found || got.State != s.State {
@@ -44,7 +44,7 @@ func TestLookupAgreesWithDump(t *testing.T) {
 		st, _ := stateFromLinux(s.State)
 		seen[st]++
 	}
-	for _, want := range []tcp.State{tcp.Listen, tcp.SynReceived, tcp.Established, tcp.TimeWait} {
+	for _, want := range []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.TimeWait} {
 		if seen[want] == 0 {
 			t.Errorf("dump has no %v socket: %v", want, seen)
 		}

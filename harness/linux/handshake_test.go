@@ -6,9 +6,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // A SYN to a Linux listener: SYN-ACK with ack = our ISN + 1 and an MSS
@@ -20,7 +20,7 @@ func TestPassiveOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := l.State(); err != nil || st != tcp.Listen {
+	if st, err := l.State(); err != nil || st != harness.Listen {
 		t.Fatalf("listener state %v, %v; want LISTEN", st, err)
 	}
 	const iss = seqnum.Value(1000)
@@ -46,8 +46,8 @@ func TestPassiveOpen(t *testing.T) {
 		t.Errorf("SYN-ACK carries %d bytes", len(seg.Payload))
 	}
 
-	id := tcp.FourTuple{LocalAddr: h.Addr(), LocalPort: 8080, RemoteAddr: harnessAddr, RemotePort: sport}
-	if st, err := h.State(id); err != nil || st != tcp.SynReceived {
+	id := harness.FourTuple{LocalAddr: h.Addr(), LocalPort: 8080, RemoteAddr: harnessAddr, RemotePort: sport}
+	if st, err := h.State(id); err != nil || st != harness.SynReceived {
 		t.Fatalf("state after SYN-ACK %v, %v; want SYN-RECEIVED (sock_diag)", st, err)
 	}
 	if _, err := l.TryAccept(); err != ErrWouldBlock {
@@ -62,10 +62,10 @@ func TestPassiveOpen(t *testing.T) {
 	if c.ID() != id {
 		t.Errorf("accepted %+v, want %+v", c.ID(), id)
 	}
-	if st, err := c.State(); err != nil || st != tcp.Established {
+	if st, err := c.State(); err != nil || st != harness.Established {
 		t.Fatalf("state %v, %v; want ESTABLISHED (TCP_INFO)", st, err)
 	}
-	if st, err := h.State(id); err != nil || st != tcp.Established {
+	if st, err := h.State(id); err != nil || st != harness.Established {
 		t.Fatalf("state %v, %v; want ESTABLISHED (sock_diag)", st, err)
 	}
 }
@@ -88,7 +88,7 @@ func TestActiveOpen(t *testing.T) {
 	if !syn.Options.HasMSS || !syn.Options.SACKPermitted || !syn.Options.HasTimestamps || !syn.Options.HasWindowScale {
 		t.Errorf("SYN options %v, want mss, sackOK, TS and wscale (the namespace's sysctls)", &syn.Options)
 	}
-	if st, err := c.State(); err != nil || st != tcp.SynSent {
+	if st, err := c.State(); err != nil || st != harness.SynSent {
 		t.Fatalf("state %v, %v; want SYN-SENT", st, err)
 	}
 	if err := c.Connected(); err != ErrWouldBlock {
@@ -105,7 +105,7 @@ func TestActiveOpen(t *testing.T) {
 	if err := c.Connected(); err != nil {
 		t.Fatalf("Connected: %v", err)
 	}
-	if st, err := c.State(); err != nil || st != tcp.Established {
+	if st, err := c.State(); err != nil || st != harness.Established {
 		t.Fatalf("state %v, %v; want ESTABLISHED", st, err)
 	}
 }
@@ -137,7 +137,7 @@ func TestConnectRefused(t *testing.T) {
 	if err := c.Connected(); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("Connected after RST: %v, want connection refused", err)
 	}
-	if st, err := c.State(); err != nil || st != tcp.Closed {
+	if st, err := c.State(); err != nil || st != harness.Closed {
 		t.Fatalf("state %v, %v; want CLOSED", st, err)
 	}
 }

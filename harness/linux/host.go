@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // Defaults for Config's zero fields.
@@ -40,6 +42,9 @@ type Config struct {
 	// TxQueueLen is how many packets the TUN holds for the harness to read
 	// (default 8192); the kernel drops what it sends past that.
 	TxQueueLen int
+	// TCP are the scenario's wishes of every stack, translated into
+	// sysctls (peers only; see tcpSysctls).
+	TCP harness.TCPSettings
 	// Sysctls are written inside the namespace after namespaceSysctls,
 	// keys as paths below /proc/sys ("net/ipv4/tcp_sack": "0").
 	Sysctls map[string]string

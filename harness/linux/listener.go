@@ -5,9 +5,8 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"golang.org/x/sys/unix"
-
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // Listener is a listening Linux socket, non-blocking.
@@ -87,15 +86,15 @@ func (l *Listener) Close() error { return l.s.close(nil) }
 func (l *Listener) Addr() net.Addr { return tcpAddr(l.addr) }
 
 // id names the listener as the harness does: local end only.
-func (l *Listener) id() tcp.FourTuple {
-	return tcp.FourTuple{LocalAddr: l.addr.Addr(), LocalPort: l.addr.Port()}
+func (l *Listener) id() harness.FourTuple {
+	return harness.FourTuple{LocalAddr: l.addr.Addr(), LocalPort: l.addr.Port()}
 }
 
 // Port is the listening port (useful after Listen(0, ...)).
 func (l *Listener) Port() uint16 { return l.addr.Port() }
 
 // State is LISTEN while open, CLOSED after Close, read from TCP_INFO.
-func (l *Listener) State() (tcp.State, error) {
+func (l *Listener) State() (harness.State, error) {
 	var st uint8
 	err := l.s.use(func(fd int) error {
 		info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
@@ -106,10 +105,10 @@ func (l *Listener) State() (tcp.State, error) {
 		return nil
 	})
 	if err == net.ErrClosed {
-		return tcp.Closed, nil
+		return harness.Closed, nil
 	}
 	if err != nil {
-		return tcp.Closed, err
+		return harness.Closed, err
 	}
 	return stateFromLinux(st)
 }

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 func TestPacketFourTuple(t *testing.T) {
@@ -15,10 +15,10 @@ func TestPacketFourTuple(t *testing.T) {
 		0x04, 0xd2, 0, 80,
 	}
 	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
-	if id, ok := packetFourTuple(pkt, false); !ok || id != (tcp.FourTuple{LocalAddr: b, LocalPort: 80, RemoteAddr: a, RemotePort: 1234}) {
+	if id, ok := packetFourTuple(pkt, false); !ok || id != (harness.FourTuple{LocalAddr: b, LocalPort: 80, RemoteAddr: a, RemotePort: 1234}) {
 		t.Errorf("inbound: %+v, %v", id, ok)
 	}
-	if id, ok := packetFourTuple(pkt, true); !ok || id != (tcp.FourTuple{LocalAddr: a, LocalPort: 1234, RemoteAddr: b, RemotePort: 80}) {
+	if id, ok := packetFourTuple(pkt, true); !ok || id != (harness.FourTuple{LocalAddr: a, LocalPort: 1234, RemoteAddr: b, RemotePort: 80}) {
 		t.Errorf("outbound: %+v, %v", id, ok)
 	}
 	bad := map[string][]byte{

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // harnessAddr is the harness's end of the TUN in these tests.

@@ -1,12 +1,14 @@
 package linux
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // NewPeer returns a harness.PeerMaker that builds Linux peers: each a Host
@@ -35,8 +37,8 @@ type peer struct {
 	// states is the last state reported for every connection the peer
 	// knows and has not seen end; touched, those a packet or a call
 	// concerned since the last poll.
-	states       map[tcp.FourTuple]tcp.State
-	touched      map[tcp.FourTuple]bool
+	states       map[harness.FourTuple]harness.State
+	touched      map[harness.FourTuple]bool
 	lastFullPoll time.Time
 	fullPollCost time.Duration // real time the last full poll took
 	timers       kernelTimers
@@ -49,6 +51,14 @@ func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 	if cfg.MTU == 0 {
 		cfg.MTU = env.MTU
 	}
+	sysctls, err := tcpSysctls(cfg.TCP)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range cfg.Sysctls { // the Config's own sysctls win
+		sysctls[k] = v
+	}
+	cfg.Sysctls = sysctls
 	h, err := Open(cfg)
 	if err != nil {
 		return nil, err
@@ -57,8 +67,8 @@ func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 		env:         env,
 		host:        h,
 		listenPorts: map[uint16]bool{},
-		states:      map[tcp.FourTuple]tcp.State{},
-		touched:     map[tcp.FourTuple]bool{},
+		states:      map[harness.FourTuple]harness.State{},
+		touched:     map[harness.FourTuple]bool{},
 	}
 	p.timers.init(env.Clock, h.cfg.QuietPeriod, cfg.MirrorTimeWait)
 	return p, nil
@@ -81,7 +91,7 @@ func (p *peer) Deliver(pkt []byte) {
 }
 
 // touch marks a connection for the next state poll.
-func (p *peer) touch(id tcp.FourTuple) { p.touched[id] = true }
+func (p *peer) touch(id harness.FourTuple) { p.touched[id] = true }
 
 // Settle passes on everything the kernel has sent, and the state changes
 // that go with it, and waits for a kernel timer only when the virtual clock
@@ -135,7 +145,7 @@ const statePollEvery = 10 * time.Millisecond
 // pollStates looks up the touched connections (all known ones if full),
 // reports every state change, and re-mirrors their kernel timers.
 func (p *peer) pollStates(full bool) {
-	ids := make([]tcp.FourTuple, 0, len(p.touched))
+	ids := make([]harness.FourTuple, 0, len(p.touched))
 	for id := range p.touched {
 		ids = append(ids, id)
 	}
@@ -153,14 +163,14 @@ func (p *peer) pollStates(full bool) {
 	}
 	clear(p.touched)
 	// Reports come in one order every run, whatever order maps give.
-	slices.SortFunc(ids, tcp.FourTuple.Compare)
+	slices.SortFunc(ids, harness.FourTuple.Compare)
 	now := p.env.Clock.Elapsed()
 	for _, id := range ids {
 		s, found, err := p.host.diag.lookup(id)
 		if err != nil {
 			continue
 		}
-		st := tcp.Closed
+		st := harness.Closed
 		if found {
 			if st, err = stateFromLinux(s.State); err != nil {
 				continue
@@ -171,15 +181,15 @@ func (p *peer) pollStates(full bool) {
 			continue // never seen alive: nothing to report (an RST's target)
 		}
 		if !known {
-			last = tcp.Closed
+			last = harness.Closed
 			if id.RemotePort != 0 && p.listenPorts[id.LocalPort] {
-				last = tcp.Listen // a listener's new connection
+				last = harness.Listen // a listener's new connection
 			}
 		}
 		if st != last {
 			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: id, From: last, To: st})
 		}
-		if st == tcp.Closed {
+		if st == harness.Closed {
 			delete(p.states, id)
 		} else {
 			p.states[id] = st
@@ -237,4 +247,30 @@ func (p *peer) Counters() (harness.Counters, bool) {
 func (p *peer) Close() error {
 	p.timers.stopAll()
 	return p.host.Close()
+}
+
+// tcpSysctls translates the settings into sysctls of the peer's namespace.
+// Nagle is Linux's default. Linux has no switch for the RTO's cap
+// (TCP_RTO_MAX is a constant, 120 s, in include/net/tcp.h).
+func tcpSysctls(w harness.TCPSettings) (map[string]string, error) {
+	s := map[string]string{}
+	if w.NoSACK {
+		s["net/ipv4/tcp_sack"] = "0"
+	}
+	if w.SynRetries != 0 {
+		s["net/ipv4/tcp_syn_retries"] = strconv.Itoa(w.SynRetries)
+	}
+	if w.DataRetries != 0 {
+		// tcp_retries2 counts retransmissions, but Linux turns it into a
+		// time limit computed as if the RTO started at 200 ms
+		// (retransmits_timed_out in net/ipv4/tcp_timer.c).
+		s["net/ipv4/tcp_retries2"] = strconv.Itoa(w.DataRetries)
+	}
+	if w.Congestion != "" {
+		s["net/ipv4/tcp_congestion_control"] = strings.Replace(w.Congestion, "newreno", "reno", 1)
+	}
+	if w.MaxRTO != 0 {
+		return nil, fmt.Errorf("linux peer: a maximum RTO of %v: %w (TCP_RTO_MAX is fixed at 120 s)", w.MaxRTO, harness.ErrUnsupported)
+	}
+	return s, nil
 }

@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // peerListener is a Listener as a harness.Listener.
@@ -43,7 +42,7 @@ type peerConn struct {
 // Linux is the underlying Conn (TCP_INFO, Control for socket options).
 func (c *peerConn) Linux() *Conn { return c.c }
 
-func (c *peerConn) ID() tcp.FourTuple { return c.c.ID() }
+func (c *peerConn) ID() harness.FourTuple { return c.c.ID() }
 
 func (c *peerConn) Read(b []byte) (int, error) {
 	c.p.touch(c.c.ID())
@@ -72,10 +71,10 @@ func (c *peerConn) Abort() error {
 
 // State reads the kernel's state now (TCP_INFO, or sock_diag once closed);
 // CLOSED if the kernel cannot be asked.
-func (c *peerConn) State() tcp.State {
+func (c *peerConn) State() harness.State {
 	st, err := c.c.State()
 	if err != nil {
-		return tcp.Closed
+		return harness.Closed
 	}
 	return st
 }

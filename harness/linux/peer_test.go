@@ -11,7 +11,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // newNet builds a Net, skipping the test when a Linux peer is unavailable.
@@ -74,17 +73,17 @@ func TestPeerHandshakeEchoClose(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := n.RunUntil("server CLOSED", time.Second, func() bool {
-				return s.State() == tcp.Closed
+				return s.State() == harness.Closed
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if st := c.State(); st != tcp.TimeWait {
+			if st := c.State(); st != harness.TimeWait {
 				t.Errorf("client state %v, want TIME-WAIT", st)
 			}
 			wantStates(t, "client", n.States(harness.Client, c.ID()),
-				tcp.Closed, tcp.SynSent, tcp.Established, tcp.FinWait1, tcp.FinWait2, tcp.TimeWait)
+				harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait)
 			wantStates(t, "server", n.States(harness.Server, s.ID()),
-				tcp.Listen, tcp.SynReceived, tcp.Established, tcp.CloseWait, tcp.LastAck, tcp.Closed)
+				harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
 			if t.Failed() || testing.Verbose() {
 				t.Logf("\n%s", n.Trace())
 			}
@@ -133,7 +132,7 @@ func echo(t *testing.T, n *harness.Net, from, to harness.Conn, msg string) {
 	}
 }
 
-func wantStates(t *testing.T, who string, got []tcp.State, want ...tcp.State) {
+func wantStates(t *testing.T, who string, got []harness.State, want ...harness.State) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Errorf("%s went through %v, want %v", who, got, want)
@@ -164,7 +163,7 @@ func TestPeerReportsNothingForUnknownConnection(t *testing.T) {
 	}
 	p.Deliver(segment(t, p.host, 41002, 8094, 1, 1, packet.ACK, packet.Options{}, nil))
 	p.Settle()
-	if len(changes) != 1 || changes[0].From != tcp.Closed || changes[0].To != tcp.Listen || changes[0].ID.RemotePort != 0 {
+	if len(changes) != 1 || changes[0].From != harness.Closed || changes[0].To != harness.Listen || changes[0].ID.RemotePort != 0 {
 		t.Fatalf("state changes %+v, want only the listener's CLOSED -> LISTEN", changes)
 	}
 }

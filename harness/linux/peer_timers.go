@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // kernelTimers mirrors Linux's pending TCP timers onto the Net's virtual
@@ -22,13 +21,13 @@ type kernelTimers struct {
 	clock    *harness.Clock
 	quiet    time.Duration
 	timeWait bool // mirror TIME-WAIT's timer too
-	mirrors  map[tcp.FourTuple]*timerMirror
+	mirrors  map[harness.FourTuple]*timerMirror
 	fired    []*timerMirror
 }
 
 // timerMirror is one socket's kernel timer and its virtual twin.
 type timerMirror struct {
-	id       tcp.FourTuple
+	id       harness.FourTuple
 	kind     uint8         // diagTimer*
 	sig      diagSignature // the socket as it was when mirrored
 	deadline time.Time     // when the kernel's timer fires, real time
@@ -44,7 +43,7 @@ const sameDeadline = 5 * time.Millisecond
 
 func (k *kernelTimers) init(clock *harness.Clock, quiet time.Duration, timeWait bool) {
 	k.clock, k.quiet, k.timeWait = clock, quiet, timeWait
-	k.mirrors = map[tcp.FourTuple]*timerMirror{}
+	k.mirrors = map[harness.FourTuple]*timerMirror{}
 }
 
 // mirrored reports whether a sock_diag timer is one the harness waits for.
@@ -62,7 +61,7 @@ func (k *kernelTimers) mirrored(kind uint8) bool {
 // observe brings id's mirror in line with what sock_diag reported for it
 // at polledAt: a new timer armed, a moved one re-armed, a vanished one
 // stopped.
-func (k *kernelTimers) observe(id tcp.FourTuple, s diagSocket, found bool, polledAt time.Time) {
+func (k *kernelTimers) observe(id harness.FourTuple, s diagSocket, found bool, polledAt time.Time) {
 	m := k.mirrors[id]
 	if !found || !k.mirrored(s.Timer) {
 		if m != nil {

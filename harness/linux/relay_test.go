@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // Two Linux Hosts joined TUN to TUN by the test, as a Net joins two peers:
@@ -133,9 +133,9 @@ func TestTwoHostsRelayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := client.State()
-	wantState(t, "client", st, err, tcp.TimeWait)
+	wantState(t, "client", st, err, harness.TimeWait)
 	st, err = server.State()
-	wantState(t, "server", st, err, tcp.Closed)
+	wantState(t, "server", st, err, harness.Closed)
 	for _, h := range []*Host{ha, hb} {
 		if err := h.Settle(expectTimeout); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // ErrNotQuiet is Settle's error when the TUN never fell quiet in time.
@@ -52,7 +52,7 @@ const pollInterval = time.Millisecond
 // WaitState polls state until it returns want, an error, or timeout of real
 // time passes; it returns the last state read. It is how a test observes the
 // kernel rather than sleeping a fixed time and hoping.
-func WaitState(state func() (tcp.State, error), want tcp.State, timeout time.Duration) (tcp.State, error) {
+func WaitState(state func() (harness.State, error), want harness.State, timeout time.Duration) (harness.State, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		got, err := state()

@@ -3,7 +3,7 @@ package linux
 import (
 	"fmt"
 
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // Linux's TCP states (include/net/tcp_states.h), as TCP_INFO's tcpi_state
@@ -32,30 +32,30 @@ const (
 // stateFromLinux maps a Linux TCP state onto RFC 9293's. Linux's TCP_CLOSE
 // covers both a socket never connected and one whose connection ended; both
 // are CLOSED.
-func stateFromLinux(s uint8) (tcp.State, error) {
+func stateFromLinux(s uint8) (harness.State, error) {
 	switch s {
 	case linuxEstablished:
-		return tcp.Established, nil
+		return harness.Established, nil
 	case linuxSynSent:
-		return tcp.SynSent, nil
+		return harness.SynSent, nil
 	case linuxSynRecv, linuxNewSynRecv:
-		return tcp.SynReceived, nil
+		return harness.SynReceived, nil
 	case linuxFinWait1:
-		return tcp.FinWait1, nil
+		return harness.FinWait1, nil
 	case linuxFinWait2:
-		return tcp.FinWait2, nil
+		return harness.FinWait2, nil
 	case linuxTimeWait:
-		return tcp.TimeWait, nil
+		return harness.TimeWait, nil
 	case linuxClose, linuxBoundInactive:
-		return tcp.Closed, nil
+		return harness.Closed, nil
 	case linuxCloseWait:
-		return tcp.CloseWait, nil
+		return harness.CloseWait, nil
 	case linuxLastAck:
-		return tcp.LastAck, nil
+		return harness.LastAck, nil
 	case linuxListen:
-		return tcp.Listen, nil
+		return harness.Listen, nil
 	case linuxClosing:
-		return tcp.Closing, nil
+		return harness.Closing, nil
 	}
-	return tcp.Closed, fmt.Errorf("unknown Linux TCP state %d", s)
+	return harness.Closed, fmt.Errorf("unknown Linux TCP state %d", s)
 }

@@ -8,7 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	gseqnum "gvisor.dev/gvisor/pkg/tcpip/seqnum"
 
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // ErrTooLong: the packet would be longer than IPv4's 65535 bytes.

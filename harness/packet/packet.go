@@ -12,7 +12,7 @@ package packet
 import (
 	"net/netip"
 
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Flags are the TCP control bits (RFC 9293 3.1, RFC 3168 for ECE and CWR).

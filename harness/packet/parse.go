@@ -10,7 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
-	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // What Parse reports about a packet it cannot describe, or one whose
