@@ -17,7 +17,7 @@ const dialBatch = 64
 // idle-memory figure opens when ourstack's opens conns: a fifth, at most
 // 2,000. The harness polls every gVisor endpoint it tracks, and asks gVisor
 // for every registered endpoint, after each packet it delivers
-// (gvisorPeer.pollStates), so opening n gVisor connections costs O(n^2):
+// (pollStates in harness/gvisor), so opening n gVisor connections costs O(n^2):
 // 10,000 took 338 s, 2,000 take 3 s. gVisor's cost per connection hardly
 // moves with the count (6,090 B at 1,000, 6,033 at 2,000, 5,853 at
 // 10,000).

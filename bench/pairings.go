@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
+	"github.com/tcpbed/tcpbed/harness/ours"
 )
 
 // Stack kinds, as the harness names its peers.
@@ -48,11 +50,11 @@ type StackOptions struct {
 // maker builds the peer of kind.
 func maker(kind string, o StackOptions) harness.PeerMaker {
 	if kind == Ours {
-		opts := harness.OursOptions{Backlog: o.Backlog}
+		opts := ours.Options{Backlog: o.Backlog}
 		opts.TCP.MSL = o.MSL
-		return harness.Ours(opts)
+		return ours.NewPeer(opts)
 	}
-	return harness.GVisor(harness.GVisorOptions{TimeWait: 2 * o.MSL})
+	return gvisor.NewPeer(gvisor.Options{TimeWait: 2 * o.MSL})
 }
 
 // NetConfig is a harness configuration for pairing p over link (both

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+	"github.com/tcpbed/tcpbed/harness/ours"
 
 	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
@@ -22,7 +23,7 @@ func ExampleExecute_yourOwnStack() {
 		}
 		opts := setup.Ours
 		opts.TCP.Congestion = "cubic"
-		return harness.Ours(opts)
+		return ours.NewPeer(opts)
 	}
 	for _, name := range []string{"handshake", "half-close", "time-wait", "congestion-response"} {
 		s, _ := conformance.Lookup(name)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
+	"github.com/tcpbed/tcpbed/harness/ours"
 )
 
 // DefaultMSL is the maximum segment lifetime of both stacks (RFC 9293 3.4.2
@@ -136,14 +138,14 @@ func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.Pee
 		if opts.TCP.MSL == 0 {
 			opts.TCP.MSL = setup.MSL
 		}
-		return harness.Ours(opts), nil
+		return ours.NewPeer(opts), nil
 	case GVisor:
 		opts := setup.GVisor
 		opts.Settings = setup.TCP.With(opts.Settings)
 		if opts.TimeWait == 0 {
 			opts.TimeWait = 2 * setup.MSL
 		}
-		return harness.GVisor(opts), nil
+		return gvisor.NewPeer(opts), nil
 	case Linux:
 		return linuxPeer(setup), nil
 	}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/linux"
+	"github.com/tcpbed/tcpbed/harness/ours"
 )
 
 // Scenario is one entry of the catalogue.
@@ -59,8 +61,8 @@ type Setup struct {
 	TCP harness.TCPSettings
 	// Ours and GVisor are the stacks' own options, for what only one kind
 	// has (or a scenario about one kind), for whichever end runs them.
-	Ours   harness.OursOptions
-	GVisor harness.GVisorOptions
+	Ours   ours.Options
+	GVisor gvisor.Options
 	// Linux configures a Linux end (sysctls inside its namespace; the zero
 	// Config is the usual one).
 	Linux linux.Config

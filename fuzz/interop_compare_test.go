@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
@@ -141,7 +142,7 @@ func compareOutcomes(a, b *interopRun) (diff, allowed string) {
 // TestCompareOutcomes: a difference in what an application read fails
 // the comparison unless an allowed difference explains it.
 func TestCompareOutcomes(t *testing.T) {
-	n, err := harness.NewNet(harness.Config{Client: harness.GVisor(harness.GVisorOptions{}), Server: harness.GVisor(harness.GVisorOptions{})})
+	n, err := harness.NewNet(harness.Config{Client: gvisor.NewPeer(gvisor.Options{}), Server: gvisor.NewPeer(gvisor.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
+	"github.com/tcpbed/tcpbed/harness/ours"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -39,9 +41,9 @@ var (
 
 func interopPeer(kind string) harness.PeerMaker {
 	if kind == "ours" {
-		return harness.Ours(harness.OursOptions{TCP: tcp.Config{MSL: interopMSL}})
+		return ours.NewPeer(ours.Options{TCP: tcp.Config{MSL: interopMSL}})
 	}
-	return harness.GVisor(harness.GVisorOptions{TimeWait: 2 * interopMSL})
+	return gvisor.NewPeer(gvisor.Options{TimeWait: 2 * interopMSL})
 }
 
 // interopRun is one program run in one pairing.

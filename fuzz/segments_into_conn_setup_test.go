@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/ours"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
@@ -76,7 +77,7 @@ func segConnSetup(state harness.State, passive bool, seed uint64) (*segConn, err
 		passive = false
 	}
 	cfg := harness.Config{Seed: seed}
-	ours := harness.Ours(harness.OursOptions{TCP: tcp.Config{MSL: interopMSL, MSS: 536, ReceiveBuffer: 4 << 10, SendBuffer: 16 << 10}})
+	ours := ours.NewPeer(ours.Options{TCP: tcp.Config{MSL: interopMSL, MSS: 536, ReceiveBuffer: 4 << 10, SendBuffer: 16 << 10}})
 	c := &segConn{oursSide: harness.Client, rawFINs: map[int]bool{}, readBuf: make([]byte, 4096)}
 	if passive {
 		c.oursSide = harness.Server

@@ -1,4 +1,4 @@
-package harness
+package harness_test
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // transfer moves size bytes from client to server over n and returns both
 // digests and how many bytes the server read.
-func transfer(t testing.TB, n *Net, size int) (sent, got [32]byte) {
+func transfer(t testing.TB, n *harness.Net, size int) (sent, got [32]byte) {
 	t.Helper()
 	c, s := connect(t, n)
 	data := make([]byte, size)
@@ -33,7 +35,7 @@ func transfer(t testing.TB, n *Net, size int) (sent, got [32]byte) {
 			h.Write(buf[:k])
 			read += k
 			if err != nil || k == 0 {
-				if err != nil && !errors.Is(err, ErrWouldBlock) {
+				if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 					t.Fatalf("server Read: %v", err)
 				}
 				break
@@ -52,7 +54,7 @@ func TestBulkTransferGVisor(t *testing.T) {
 	if testing.Short() {
 		size = 256 << 10
 	}
-	n := newTestNet(t, Config{Seed: 5, MaxPacketsPerSettle: 10000})
+	n := newTestNet(t, harness.Config{Seed: 5, MaxPacketsPerSettle: 10000})
 	defer func() {
 		if t.Failed() {
 			t.Log(n.Trace())

@@ -1,9 +1,12 @@
-package harness
+package harness_test
 
 import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 )
 
 // TestCloseReleasesGVisorGoroutines: a Net's gVisor peers stop their
@@ -11,7 +14,7 @@ import (
 func TestCloseReleasesGVisorGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for range 10 {
-		n, err := NewNet(Config{Client: GVisor(GVisorOptions{}), Server: GVisor(GVisorOptions{})})
+		n, err := harness.NewNet(harness.Config{Client: gvisor.NewPeer(gvisor.Options{}), Server: gvisor.NewPeer(gvisor.Options{})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,11 @@
-package harness
+package harness_test
 
 import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // lossyRun runs one connection (handshake, data both ways, close) over a
@@ -12,20 +14,20 @@ import (
 func lossyRun(t *testing.T, seed uint64) (trace string, pcap []byte) {
 	t.Helper()
 	var capture bytes.Buffer
-	n := newTestNet(t, Config{
+	n := newTestNet(t, harness.Config{
 		Seed: seed,
 		Pcap: &capture,
-		Faults: []*Rule{
-			{Name: "loss", Probability: 0.1, Action: Drop},
-			{Name: "dup", Probability: 0.05, Action: Duplicate},
-			{Name: "reorder", Probability: 0.05, Action: Reorder},
-			{Name: "jitter", Probability: 0.1, Action: Delay, Delay: 3 * time.Millisecond},
-			{Name: "bitflip", Probability: 0.02, Action: Corrupt},
+		Faults: []*harness.Rule{
+			{Name: "loss", Probability: 0.1, Action: harness.Drop},
+			{Name: "dup", Probability: 0.05, Action: harness.Duplicate},
+			{Name: "reorder", Probability: 0.05, Action: harness.Reorder},
+			{Name: "jitter", Probability: 0.1, Action: harness.Delay, Delay: 3 * time.Millisecond},
+			{Name: "bitflip", Probability: 0.02, Action: harness.Corrupt},
 		},
 	})
 	c, s := connect(t, n)
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
-	for _, pair := range [][2]Conn{{c, s}, {s, c}} {
+	for _, pair := range [][2]harness.Conn{{c, s}, {s, c}} {
 		from, to := pair[0], pair[1]
 		off, got := 0, 0
 		buf := make([]byte, 8192)

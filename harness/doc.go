@@ -2,11 +2,14 @@
 // carries whole IPv4 packets, on one virtual clock, and records everything
 // that crosses.
 //
-// A Net joins a client and a server. Each end is a Peer: gVisor's netstack
-// (GVisor), tcpbed's own stack (Ours), or a raw peer (RawPeer) through which a
-// test sends any segment it builds with the wire codec and reads every
-// segment sent back, in the style of gVisor's packetimpact. A peer behind a
-// TUN device (Linux's TCP, in harness/linux) fits the same interface.
+// A Net joins a client and a server. Each end is a Peer, each kind in its own
+// package with a NewPeer constructor: gVisor's netstack (harness/gvisor),
+// tcpbed's own stack (harness/ours), Linux's TCP behind a TUN device
+// (harness/linux). A raw peer (RawPeer) lets a test send any segment it
+// builds and read every segment sent back, in the style of gVisor's
+// packetimpact. Peers report in this package's vocabulary (State, FourTuple,
+// Counters) and take a scenario's wishes as TCPSettings, so nothing above
+// the peers imports a stack.
 //
 // A run is one deterministic loop:
 //
@@ -14,7 +17,7 @@
 //     Write, CloseWrite, Close, Abort), all non-blocking;
 //   - Settle: deliver every packet due now, one at a time, and let its
 //     receiver finish processing it before the next; no real-time sleep
-//     decides anything (for gVisor, see gvisorPeer on how its processor
+//     decides anything (for gVisor, see harness/gvisor on how its processor
 //     goroutine is paused and resumed as a barrier);
 //   - Advance / Step / RunUntil: move the virtual Clock to the next timer or
 //     packet arrival, fire it, settle again. TIME-WAIT's 2MSL or two minutes

@@ -18,7 +18,7 @@ import (
 // in TCPSettings, and each peer translates it.
 func TestOnlyTheOurstackPeerImportsOurstack(t *testing.T) {
 	const ourstack = "github.com/tcpbed/tcpbed/ourstack"
-	allowed := map[string]bool{"ours_peer.go": true}
+	allowed := map[string]bool{"ours/peer.go": true}
 	for _, root := range []string{".", "../judge", "../conformance"} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || allowed[path] {
@@ -31,7 +31,7 @@ func TestOnlyTheOurstackPeerImportsOurstack(t *testing.T) {
 			for _, imp := range f.Imports {
 				p, _ := strconv.Unquote(imp.Path.Value)
 				if p == ourstack || strings.HasPrefix(p, ourstack+"/") {
-					t.Errorf("%s imports %s; only harness/ours_peer.go may", path, p)
+					t.Errorf("%s imports %s; only harness/ours/peer.go may", path, p)
 				}
 			}
 			return nil

@@ -1,4 +1,4 @@
-package harness
+package harness_test
 
 import (
 	"slices"
@@ -6,18 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // rawPair is two raw peers: a wire with nothing but the link model between.
-func rawPair(t *testing.T, cfg Config) (*Net, *Raw, *Raw) {
-	cfg.Client, cfg.Server = RawPeer(), RawPeer()
+func rawPair(t *testing.T, cfg harness.Config) (*harness.Net, *harness.Raw, *harness.Raw) {
+	cfg.Client, cfg.Server = harness.RawPeer(), harness.RawPeer()
 	n := newTestNet(t, cfg)
-	return n, RawOf(n, Client), RawOf(n, Server)
+	return n, harness.RawOf(n, harness.Client), harness.RawOf(n, harness.Server)
 }
 
-func sendN(t *testing.T, from *Raw, count, payload int) {
+func sendN(t *testing.T, from *harness.Raw, count, payload int) {
 	t.Helper()
 	for i := range count {
 		seg := packet.Segment{SrcPort: 1000, DstPort: 2000, Seq: seqnum.Value(1 + 100000*i), Flags: packet.ACK, Window: 1000,
@@ -31,8 +32,8 @@ func sendN(t *testing.T, from *Raw, count, payload int) {
 func TestLinkDelayAndSerialization(t *testing.T) {
 	// 1460 bytes of payload + 40 of headers = 1500 bytes = 12000 bits, which
 	// take 12 ms at 1 Mbit/s; then 5 ms of propagation.
-	link := LinkConfig{Delay: 5 * time.Millisecond, Bandwidth: 1_000_000}
-	n, client, server := rawPair(t, Config{Link: [2]LinkConfig{link, link}})
+	link := harness.LinkConfig{Delay: 5 * time.Millisecond, Bandwidth: 1_000_000}
+	n, client, server := rawPair(t, harness.Config{Link: [2]harness.LinkConfig{link, link}})
 	sendN(t, client, 3, 1460)
 	if err := n.Drain(time.Second); err != nil {
 		t.Fatal(err)
@@ -42,24 +43,24 @@ func TestLinkDelayAndSerialization(t *testing.T) {
 	}
 	for i, r := range n.Trace().Records {
 		want := time.Duration(i+1)*12*time.Millisecond + 5*time.Millisecond
-		if r.At != 0 || r.Arrived != want || r.Fate != Delivered {
+		if r.At != 0 || r.Arrived != want || r.Fate != harness.Delivered {
 			t.Errorf("packet %d: sent %v, arrived %v, %v; want sent 0, arrived %v, delivered", i, r.At, r.Arrived, r.Fate, want)
 		}
 	}
 }
 
 func TestLinkQueueLimitDropsAtTheTail(t *testing.T) {
-	link := LinkConfig{Delay: time.Millisecond, Bandwidth: 1_000_000, QueueLimit: 3}
-	n, client, server := rawPair(t, Config{Link: [2]LinkConfig{link, link}})
+	link := harness.LinkConfig{Delay: time.Millisecond, Bandwidth: 1_000_000, QueueLimit: 3}
+	n, client, server := rawPair(t, harness.Config{Link: [2]harness.LinkConfig{link, link}})
 	sendN(t, client, 5, 1460)
 	if err := n.Drain(time.Second); err != nil {
 		t.Fatal(err)
 	}
-	var fates []Fate
+	var fates []harness.Fate
 	for _, r := range n.Trace().Records {
 		fates = append(fates, r.Fate)
 	}
-	want := []Fate{Delivered, Delivered, Delivered, QueueDropped, QueueDropped}
+	want := []harness.Fate{harness.Delivered, harness.Delivered, harness.Delivered, harness.QueueDropped, harness.QueueDropped}
 	if len(fates) != len(want) {
 		t.Fatalf("fates %v, want %v", fates, want)
 	}
@@ -82,7 +83,7 @@ func TestLinkQueueLimitDropsAtTheTail(t *testing.T) {
 	if err := n.Drain(time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if last := n.Trace().Records[5]; last.Fate != Delivered {
+	if last := n.Trace().Records[5]; last.Fate != harness.Delivered {
 		t.Fatalf("packet after the queue drained: %v", last.Fate)
 	}
 }
@@ -92,22 +93,22 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 // TestLinkDropsWhatExceedsTheMTU: the wire carries no packet longer than
 // its MTU.
 func TestLinkDropsWhatExceedsTheMTU(t *testing.T) {
-	n, client, server := rawPair(t, Config{MTU: 576})
+	n, client, server := rawPair(t, harness.Config{MTU: 576})
 	sendN(t, client, 1, 536) // 576 bytes: fits
 	sendN(t, client, 1, 537) // 577 bytes: does not
 	if err := n.Drain(time.Second); err != nil {
 		t.Fatal(err)
 	}
 	recs := n.Trace().Records
-	if server.Pending() != 1 || recs[0].Fate != Delivered || !recs[0].Reached || recs[1].Fate != TooBig || recs[1].Reached {
+	if server.Pending() != 1 || recs[0].Fate != harness.Delivered || !recs[0].Reached || recs[1].Fate != harness.TooBig || recs[1].Reached {
 		t.Fatalf("server got %d; fates %v %v", server.Pending(), recs[0].Fate, recs[1].Fate)
 	}
 }
 
 func TestLinkJitterVariesDelayWithoutReordering(t *testing.T) {
-	link := LinkConfig{Delay: 50 * time.Millisecond, Jitter: 30 * time.Millisecond}
+	link := harness.LinkConfig{Delay: 50 * time.Millisecond, Jitter: 30 * time.Millisecond}
 	arrivals := func(seed uint64) []time.Duration {
-		n, client, _ := rawPair(t, Config{Seed: seed, Link: [2]LinkConfig{link, link}})
+		n, client, _ := rawPair(t, harness.Config{Seed: seed, Link: [2]harness.LinkConfig{link, link}})
 		sendN(t, client, 50, 100)
 		if err := n.Drain(time.Second); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package harness
+package harness_test
 
 import (
 	"errors"
@@ -8,19 +8,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
+	"github.com/tcpbed/tcpbed/harness/ours"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // newTestNet builds a Net from cfg, with gVisor at each end cfg leaves
 // empty, and closes it when the test ends.
-func newTestNet(t *testing.T, cfg Config) *Net {
+func newTestNet(t *testing.T, cfg harness.Config) *harness.Net {
 	t.Helper()
-	for _, mk := range []*PeerMaker{&cfg.Client, &cfg.Server} {
+	for _, mk := range []*harness.PeerMaker{&cfg.Client, &cfg.Server} {
 		if *mk == nil {
-			*mk = GVisor(GVisorOptions{})
+			*mk = gvisor.NewPeer(gvisor.Options{})
 		}
 	}
-	n, err := NewNet(cfg)
+	n, err := harness.NewNet(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func newTestNet(t *testing.T, cfg Config) *Net {
 // connection and checks it at all three levels: the wire, both ends' state
 // sequences, and what the application calls return.
 func TestGVisorHandshakeEchoClose(t *testing.T) {
-	n := newTestNet(t, Config{Seed: 1})
+	n := newTestNet(t, harness.Config{Seed: 1})
 	c, s := connect(t, n)
 	if _, err := c.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
@@ -64,7 +67,7 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 	}
 
 	type seg struct {
-		dir      Dir
+		dir      harness.Dir
 		flags    packet.Flags
 		seq, ack uint32
 		len      int
@@ -76,17 +79,17 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 		P = packet.PSH
 	)
 	want := []seg{
-		{ClientToServer, S, 0, 0, 0},
-		{ServerToClient, S | A, 0, 1, 0},
-		{ClientToServer, A, 1, 1, 0},
-		{ClientToServer, P | A, 1, 1, 5},
-		{ServerToClient, A, 1, 6, 0},
-		{ServerToClient, P | A, 1, 6, 6},
-		{ClientToServer, A, 6, 7, 0},
-		{ClientToServer, F | A, 6, 7, 0},
-		{ServerToClient, A, 7, 7, 0},
-		{ServerToClient, F | A, 7, 7, 0},
-		{ClientToServer, A, 7, 8, 0},
+		{harness.ClientToServer, S, 0, 0, 0},
+		{harness.ServerToClient, S | A, 0, 1, 0},
+		{harness.ClientToServer, A, 1, 1, 0},
+		{harness.ClientToServer, P | A, 1, 1, 5},
+		{harness.ServerToClient, A, 1, 6, 0},
+		{harness.ServerToClient, P | A, 1, 6, 6},
+		{harness.ClientToServer, A, 6, 7, 0},
+		{harness.ClientToServer, F | A, 6, 7, 0},
+		{harness.ServerToClient, A, 7, 7, 0},
+		{harness.ServerToClient, F | A, 7, 7, 0},
+		{harness.ClientToServer, A, 7, 8, 0},
 	}
 	recs := n.Trace().Records
 	var got []seg
@@ -106,21 +109,21 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 		}
 	}
 
-	wantClient := []State{Closed, SynSent, Established, FinWait1, FinWait2, TimeWait, Closed}
-	wantServer := []State{Listen, SynReceived, Established, CloseWait, LastAck, Closed}
-	if got := n.States(Client, c.ID()); !slices.Equal(got, wantClient) {
+	wantClient := []harness.State{harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait, harness.Closed}
+	wantServer := []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed}
+	if got := n.States(harness.Client, c.ID()); !slices.Equal(got, wantClient) {
 		t.Fatalf("client states %v, want %v", got, wantClient)
 	}
-	if got := n.States(Server, s.ID()); !slices.Equal(got, wantServer) {
+	if got := n.States(harness.Server, s.ID()); !slices.Equal(got, wantServer) {
 		t.Fatalf("server states %v, want %v", got, wantServer)
 	}
 	// TIME-WAIT lasts 2MSL = 60 s by gVisor's default (RFC 9293 3.4.2), to
 	// within the few clock ticks a timer fires late (PeerClock).
-	h := n.History(Client, c.ID())
-	if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != TimeWait || tw < time.Minute || tw > time.Minute+time.Microsecond {
+	h := n.History(harness.Client, c.ID())
+	if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != harness.TimeWait || tw < time.Minute || tw > time.Minute+time.Microsecond {
 		t.Fatalf("TIME-WAIT lasted %v, want 1m", tw)
 	}
-	if c.State() != Closed || s.State() != Closed {
+	if c.State() != harness.Closed || s.State() != harness.Closed {
 		t.Fatalf("end states %v %v", c.State(), s.State())
 	}
 }
@@ -129,16 +132,16 @@ func TestGVisorHandshakeEchoClose(t *testing.T) {
 func TestDialFromAChosenPort(t *testing.T) {
 	for _, client := range []struct {
 		name string
-		mk   PeerMaker
-	}{{"gvisor", GVisor(GVisorOptions{})}, {"ours", Ours(OursOptions{})}} {
+		mk   harness.PeerMaker
+	}{{"gvisor", gvisor.NewPeer(gvisor.Options{})}, {"ours", ours.NewPeer(ours.Options{})}} {
 		t.Run(client.name, func(t *testing.T) {
-			n := newTestNet(t, Config{Client: client.mk})
+			n := newTestNet(t, harness.Config{Client: client.mk})
 			l, err := n.Server().Listen(80)
 			if err != nil {
 				t.Fatal(err)
 			}
-			raddr := netip.AddrPortFrom(n.Addr(Server), 80)
-			c, err := DialFrom(n.Client(), 40404, raddr)
+			raddr := netip.AddrPortFrom(n.Addr(harness.Server), 80)
+			c, err := harness.DialFrom(n.Client(), 40404, raddr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,21 +154,21 @@ func TestDialFromAChosenPort(t *testing.T) {
 			if r := n.Trace().Records[0]; r.Packet.TCP.SrcPort != 40404 || !r.Packet.TCP.Flags.Has(packet.SYN) {
 				t.Fatalf("first packet from port %d, flags %v", r.Packet.TCP.SrcPort, r.Packet.TCP.Flags)
 			}
-			if got := n.States(Client, c.ID()); !slices.Equal(got, []State{Closed, SynSent, Established}) {
+			if got := n.States(harness.Client, c.ID()); !slices.Equal(got, []harness.State{harness.Closed, harness.SynSent, harness.Established}) {
 				t.Fatalf("client states %v", got)
 			}
 		})
 	}
-	n := newTestNet(t, Config{Client: RawPeer()})
-	if _, err := DialFrom(n.Client(), 1, netip.AddrPort{}); err != ErrNotSupported {
+	n := newTestNet(t, harness.Config{Client: harness.RawPeer()})
+	if _, err := harness.DialFrom(n.Client(), 1, netip.AddrPort{}); err != harness.ErrNotSupported {
 		t.Fatalf("raw DialFrom = %v, want ErrNotSupported", err)
 	}
 }
 
 func TestNewNetRequiresBothPeers(t *testing.T) {
-	for _, cfg := range []Config{{}, {Client: GVisor(GVisorOptions{})}, {Server: GVisor(GVisorOptions{})}} {
-		n, err := NewNet(cfg)
-		if !errors.Is(err, ErrNoPeer) {
+	for _, cfg := range []harness.Config{{}, {Client: gvisor.NewPeer(gvisor.Options{})}, {Server: gvisor.NewPeer(gvisor.Options{})}} {
+		n, err := harness.NewNet(cfg)
+		if !errors.Is(err, harness.ErrNoPeer) {
 			if n != nil {
 				n.Close()
 			}

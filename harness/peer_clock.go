@@ -3,8 +3,6 @@ package harness
 import (
 	"sync"
 	"time"
-
-	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
 // Tick is how far a peer's clock reading moves past the one before while
@@ -72,24 +70,4 @@ func (p *PeerClock) lastReading() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.last
-}
-
-// gVisor asks for a clock as a tcpip.Clock (ourstack's adapter is in
-// ours_peer.go, the one file that knows ourstack).
-
-// Netstack returns p as gVisor's tcpip.Clock.
-func (p *PeerClock) Netstack() tcpip.Clock { return netstackClock{p} }
-
-type netstackClock struct{ p *PeerClock }
-
-func (n netstackClock) Now() time.Time { return n.p.Now() }
-
-// NowMonotonic counts from the Unix epoch rather than from zero: gVisor reads
-// a zero MonotonicTime as "never", so the clock must never show it.
-func (n netstackClock) NowMonotonic() tcpip.MonotonicTime {
-	return tcpip.MonotonicTime{}.Add(n.p.Now().Sub(time.Unix(0, 0)))
-}
-
-func (n netstackClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
-	return n.p.AfterFunc(d, f)
 }

@@ -45,19 +45,3 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.r.Read(p)
 }
-
-// v1Source adapts a PCG stream to math/rand's Source (gVisor's RandSource),
-// which must be safe for concurrent use.
-type v1Source struct {
-	mu  sync.Mutex
-	pcg *rand.PCG
-}
-
-func (s *v1Source) Int63() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int64(s.pcg.Uint64() >> 1)
-}
-
-// Seed is part of math/rand's Source; a stream is fixed by the Net's seed.
-func (s *v1Source) Seed(int64) {}

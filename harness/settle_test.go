@@ -1,16 +1,18 @@
-package harness
+package harness_test
 
 import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // TestSettleIsABarrier: once Step (or Settle) returns, gVisor does nothing
 // more on its own goroutines: no packet appears and no state changes until
 // the harness acts again, however long real time runs on.
 func TestSettleIsABarrier(t *testing.T) {
-	n := newTestNet(t, Config{Seed: 3, Faults: []*Rule{{Probability: 0.05, Action: Drop}}})
+	n := newTestNet(t, harness.Config{Seed: 3, Faults: []*harness.Rule{{Probability: 0.05, Action: harness.Drop}}})
 	c, _ := connect(t, n)
 	if _, err := c.Write(bytes.Repeat([]byte("b"), 200_000)); err != nil {
 		t.Fatal(err)

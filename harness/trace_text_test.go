@@ -1,4 +1,4 @@
-package harness
+package harness_test
 
 import (
 	"bytes"
@@ -12,13 +12,14 @@ import (
 
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // handshakeTrace builds the records of a handshake and one data segment by
 // hand, as a Net would hold them.
-func handshakeTrace() *Trace {
+func handshakeTrace() *harness.Trace {
 	c, s := netip.AddrFrom4([4]byte{192, 0, 2, 1}), netip.AddrFrom4([4]byte{192, 0, 2, 2})
 	pkt := func(from, sport, dport int, seq, ack uint32, f packet.Flags, opts []byte) packet.Packet {
 		p := packet.Packet{TCP: packet.Segment{SrcPort: uint16(sport), DstPort: uint16(dport), Seq: 0, Flags: f, Window: 64240}}
@@ -31,24 +32,24 @@ func handshakeTrace() *Trace {
 		return p
 	}
 	synOpts := []byte{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}
-	recs := []*Record{
-		{At: 12*time.Second + 100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, packet.SYN, nil), TCPOptions: synOpts,
-			States: [2]State{SynSent, SynReceived}},
-		{At: 12*time.Second + 1100*time.Microsecond, Dir: ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, packet.SYN|packet.ACK, nil), TCPOptions: synOpts,
-			States: [2]State{Established, SynReceived}},
-		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK, nil),
-			States: [2]State{Established, Established}},
-		{At: 12*time.Second + 2100*time.Microsecond, Dir: ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK|packet.PSH, nil), PayloadLen: 5,
-			Fate: Dropped, Notes: []string{"loss"}, States: [2]State{Established, Established}},
+	recs := []*harness.Record{
+		{At: 12*time.Second + 100*time.Microsecond, Dir: harness.ClientToServer, Packet: pkt(1, 49152, 80, 1893430205, 0, packet.SYN, nil), TCPOptions: synOpts,
+			States: [2]harness.State{harness.SynSent, harness.SynReceived}},
+		{At: 12*time.Second + 1100*time.Microsecond, Dir: harness.ServerToClient, Packet: pkt(2, 80, 49152, 84689409, 1893430206, packet.SYN|packet.ACK, nil), TCPOptions: synOpts,
+			States: [2]harness.State{harness.Established, harness.SynReceived}},
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: harness.ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK, nil),
+			States: [2]harness.State{harness.Established, harness.Established}},
+		{At: 12*time.Second + 2100*time.Microsecond, Dir: harness.ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK|packet.PSH, nil), PayloadLen: 5,
+			Fate: harness.Dropped, Notes: []string{"loss"}, States: [2]harness.State{harness.Established, harness.Established}},
 	}
-	return &Trace{Records: recs}
+	return &harness.Trace{Records: recs}
 }
 
 func seqnumV(v uint32) seqnum.Value { return seqnum.Value(v) }
 
 func TestTraceLinesReadLikeTcpdump(t *testing.T) {
 	var b strings.Builder
-	if err := handshakeTrace().Format(&b, FormatOptions{NoStates: true}); err != nil {
+	if err := handshakeTrace().Format(&b, harness.FormatOptions{NoStates: true}); err != nil {
 		t.Fatal(err)
 	}
 	want := `12.000100 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
@@ -63,7 +64,7 @@ func TestTraceLinesReadLikeTcpdump(t *testing.T) {
 	}
 
 	b.Reset()
-	handshakeTrace().Format(&b, FormatOptions{Absolute: true})
+	handshakeTrace().Format(&b, harness.FormatOptions{Absolute: true})
 	lines := strings.Split(b.String(), "\n")
 	if !strings.Contains(lines[2], "ack 84689410,") || !strings.Contains(lines[3], "seq 1893430206:1893430211") {
 		t.Fatalf("absolute numbers not printed:\n%s", b.String())
@@ -76,7 +77,7 @@ func TestTraceLinesReadLikeTcpdump(t *testing.T) {
 // TestPcapHoldsEveryPacketOnceInOrder reads the capture back.
 func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 	var capture bytes.Buffer
-	n := newTestNet(t, Config{Pcap: &capture, Faults: []*Rule{{Nth: 3, Action: Drop}}})
+	n := newTestNet(t, harness.Config{Pcap: &capture, Faults: []*harness.Rule{{Nth: 3, Action: harness.Drop}}})
 	c, s := connect(t, n)
 	c.Write([]byte("hello"))
 	readAll(t, n, s, 5)
@@ -99,8 +100,8 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ci.Timestamp.Equal(Epoch.Add(recs[i].At)) || len(data) != recs[i].Len {
-			t.Fatalf("packet %d: pcap %v %d bytes, trace %v %d bytes", i, ci.Timestamp, len(data), Epoch.Add(recs[i].At), recs[i].Len)
+		if !ci.Timestamp.Equal(harness.Epoch.Add(recs[i].At)) || len(data) != recs[i].Len {
+			t.Fatalf("packet %d: pcap %v %d bytes, trace %v %d bytes", i, ci.Timestamp, len(data), harness.Epoch.Add(recs[i].At), recs[i].Len)
 		}
 		p, err := packet.Parse(data)
 		if err != nil || p.TCP.Seq != recs[i].Packet.TCP.Seq {
@@ -112,7 +113,7 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 // TestStateChangeLinesInterleave: with StateChanges, each change is a line
 // among the packets, where it happened, up to the end of TIME-WAIT.
 func TestStateChangeLinesInterleave(t *testing.T) {
-	n := newTestNet(t, Config{})
+	n := newTestNet(t, harness.Config{})
 	c, s := connect(t, n)
 	c.Close()
 	if err := n.RunUntil("EOF", time.Second, func() bool { _, err := s.Read(make([]byte, 1)); return err == io.EOF }); err != nil {
@@ -123,7 +124,7 @@ func TestStateChangeLinesInterleave(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	n.Trace().Format(&b, FormatOptions{StateChanges: true, NoStates: true})
+	n.Trace().Format(&b, harness.FormatOptions{StateChanges: true, NoStates: true})
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if got, want := len(lines), len(n.Trace().Records)+len(n.Trace().Changes); got != want {
 		t.Fatalf("%d lines, want %d:\n%s", got, want, b.String())

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 )
 
 // run moves size bytes client to server over a fresh gVisor pair (the real
@@ -16,7 +17,7 @@ func run(t *testing.T, size int, stall time.Duration, rules ...*harness.Rule) []
 	t.Helper()
 	n, err := harness.NewNet(harness.Config{
 		Seed:   1,
-		Client: harness.GVisor(harness.GVisorOptions{}), Server: harness.GVisor(harness.GVisorOptions{}),
+		Client: gvisor.NewPeer(gvisor.Options{}), Server: gvisor.NewPeer(gvisor.Options{}),
 		Faults: rules,
 	})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
+	"github.com/tcpbed/tcpbed/harness/ours"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
@@ -23,8 +25,8 @@ import (
 // each stack.
 func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 	makers := map[string]func() harness.PeerMaker{
-		Ours:   func() harness.PeerMaker { return harness.Ours(harness.OursOptions{}) },
-		GVisor: func() harness.PeerMaker { return harness.GVisor(harness.GVisorOptions{}) },
+		Ours:   func() harness.PeerMaker { return ours.NewPeer(ours.Options{}) },
+		GVisor: func() harness.PeerMaker { return gvisor.NewPeer(gvisor.Options{}) },
 	}
 	for _, kind := range []string{Ours, GVisor} {
 		for _, completion := range []string{"syn-ack", "bare-ack"} {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
@@ -42,7 +43,7 @@ func TestBadChecksumCounted(t *testing.T) {
 
 // DialFrom binds the local port asked for (harness.PortDialer).
 func TestPeerDialFrom(t *testing.T) {
-	n := newNet(t, harness.Config{Seed: 1, Client: NewPeer(Config{}), Server: harness.GVisor(harness.GVisorOptions{})})
+	n := newNet(t, harness.Config{Seed: 1, Client: NewPeer(Config{}), Server: gvisor.NewPeer(gvisor.Options{})})
 	c, err := harness.DialFrom(n.Client(), 40123, netip.AddrPortFrom(n.Addr(harness.Server), 80))
 	if err != nil {
 		t.Fatal(err)

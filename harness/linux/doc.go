@@ -18,7 +18,7 @@
 //
 //	n, err := harness.NewNet(harness.Config{
 //		Client: linux.NewPeer(linux.Config{}),
-//		Server: harness.GVisor(harness.GVisorOptions{}),
+//		Server: gvisor.NewPeer(gvisor.Options{}),
 //	})
 //	if errors.Is(err, linux.ErrUnavailable) { /* skip, err says why */ }
 //

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
@@ -37,8 +38,8 @@ var pairings = []struct {
 	name           string
 	client, server harness.PeerMaker
 }{
-	{"linux->gvisor", NewPeer(Config{}), harness.GVisor(harness.GVisorOptions{})},
-	{"gvisor->linux", harness.GVisor(harness.GVisorOptions{}), NewPeer(Config{})},
+	{"linux->gvisor", NewPeer(Config{}), gvisor.NewPeer(gvisor.Options{})},
+	{"gvisor->linux", gvisor.NewPeer(gvisor.Options{}), NewPeer(Config{})},
 	{"linux<->linux", NewPeer(Config{}), NewPeer(Config{})},
 }
 

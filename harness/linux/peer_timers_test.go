@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
@@ -21,7 +22,7 @@ func TestMirroredSYNRetransmission(t *testing.T) {
 	n := newNet(t, harness.Config{
 		Seed:   1,
 		Client: NewPeer(Config{}),
-		Server: harness.GVisor(harness.GVisorOptions{}),
+		Server: gvisor.NewPeer(gvisor.Options{}),
 		Faults: []*harness.Rule{{
 			Name: "lose two SYNs", Dirs: harness.OnlyClientToServer,
 			Match: harness.FlagsAre(packet.SYN), Times: 2, Action: harness.Drop,
@@ -68,7 +69,7 @@ func TestMirroredDataRetransmission(t *testing.T) {
 	n := newNet(t, harness.Config{
 		Seed:   1,
 		Client: NewPeer(Config{}),
-		Server: harness.GVisor(harness.GVisorOptions{}),
+		Server: gvisor.NewPeer(gvisor.Options{}),
 		Faults: []*harness.Rule{{
 			Name: "lose the first data segment", Dirs: harness.OnlyClientToServer,
 			Match: harness.WithPayload(), Times: 1, Action: harness.Drop,

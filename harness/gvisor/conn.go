@@ -1,4 +1,4 @@
-package harness
+package gvisor
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 )
@@ -20,13 +21,13 @@ type gvisorListener struct {
 
 func (l *gvisorListener) Port() uint16 { return l.port }
 
-func (l *gvisorListener) Accept() (Conn, error) {
+func (l *gvisorListener) Accept() (harness.Conn, error) {
 	l.peer.dirty = true
 	ep, _, err := l.ep.Accept(nil)
 	if err != nil {
 		return nil, gvisorError("accept", err)
 	}
-	l.peer.track(ep, Listen)
+	l.peer.track(ep, harness.Listen)
 	return &gvisorConn{peer: l.peer, ep: ep, id: l.peer.endpointID(ep)}, nil
 }
 
@@ -42,12 +43,12 @@ func (l *gvisorListener) Close() error {
 type gvisorConn struct {
 	peer   *gvisorPeer
 	ep     tcpip.Endpoint
-	id     FourTuple
+	id     harness.FourTuple
 	closed bool
 }
 
-func (c *gvisorConn) ID() FourTuple { return c.id }
-func (c *gvisorConn) State() State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
+func (c *gvisorConn) ID() harness.FourTuple { return c.id }
+func (c *gvisorConn) State() harness.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
 
 func (c *gvisorConn) Read(p []byte) (int, error) {
 	c.peer.dirty = true
@@ -98,7 +99,7 @@ func (c *gvisorConn) Abort() error {
 func gvisorError(op string, err tcpip.Error) error {
 	switch err.(type) {
 	case *tcpip.ErrWouldBlock:
-		return ErrWouldBlock
+		return harness.ErrWouldBlock
 	case *tcpip.ErrClosedForReceive:
 		return io.EOF
 	case *tcpip.ErrConnectionReset:

@@ -1,4 +1,7 @@
-package harness
+// Package gvisor is gVisor's netstack (gvisor.dev/gvisor/pkg/tcpip) as a
+// harness peer: the reference stack every scenario runs against, on the
+// Net's virtual clock, with its processor goroutine paused between steps.
+package gvisor
 
 import (
 	"fmt"
@@ -9,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -17,22 +21,22 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
-// GVisorOptions tune the gVisor peer. The zero value is gVisor's defaults
+// Options tune the gVisor peer. The zero value is gVisor's defaults
 // (SACK on, TIME-WAIT 60 s, Reno).
-type GVisorOptions struct {
+type Options struct {
 	// TimeWait is how long TIME-WAIT lasts (gVisor's default: 60 s = 2MSL
 	// with an MSL of 30 s).
 	TimeWait time.Duration
 	// Settings are the scenario's wishes of every stack.
-	Settings TCPSettings
+	Settings harness.TCPSettings
 	// Configure, if set, is called with the stack before any endpoint
 	// exists, for any other option a scenario needs.
 	Configure func(*stack.Stack) error
 }
 
-// GVisor builds gVisor netstack peers.
-func GVisor(opts GVisorOptions) PeerMaker {
-	return func(env PeerEnv) (Peer, error) { return newGVisorPeer(env, opts) }
+// NewPeer builds gVisor netstack peers.
+func NewPeer(opts Options) harness.PeerMaker {
+	return func(env harness.PeerEnv) (harness.Peer, error) { return newGVisorPeer(env, opts) }
 }
 
 // gvisorNIC is the one NIC of a gVisor peer.
@@ -55,7 +59,7 @@ const gvisorNIC tcpip.NICID = 1
 // real-time sleep decides. A barrier costs about a microsecond
 // (BenchmarkGVisorBarrier).
 type gvisorPeer struct {
-	env   PeerEnv
+	env   harness.PeerEnv
 	stack *stack.Stack
 	link  *gvisorLink
 	tcp   stack.TransportProtocol
@@ -71,15 +75,15 @@ type gvisorPeer struct {
 // gvisorTracked is an endpoint whose state the peer reports.
 type gvisorTracked struct {
 	ep   tcpip.Endpoint
-	id   FourTuple
-	last State
+	id   harness.FourTuple
+	last harness.State
 }
 
 // oneProcessor serializes building gVisor stacks: gVisor sizes its TCP
 // dispatcher by GOMAXPROCS at construction, and we want exactly one.
 var oneProcessor sync.Mutex
 
-func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
+func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	p := &gvisorPeer{
 		env:         env,
 		listenPorts: map[uint16]bool{},
@@ -93,8 +97,8 @@ func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocol},
 		Clock:              clock,
-		RandSource:         &v1Source{pcg: streamPCG(env.Seed, env.StreamName("gvisor/rand"))},
-		SecureRNG:          StreamReader(env.Seed, env.StreamName("gvisor/secure")),
+		RandSource:         &v1Source{r: harness.StreamRand(env.Seed, env.StreamName("gvisor/rand"))},
+		SecureRNG:          harness.StreamReader(env.Seed, env.StreamName("gvisor/secure")),
 	})
 	runtime.GOMAXPROCS(prev)
 	oneProcessor.Unlock()
@@ -102,7 +106,7 @@ func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
 	p.tcp = s.TransportProtocolInstance(gtcp.ProtocolNumber)
 	p.pause()
 
-	fail := func(what string, err tcpip.Error) (Peer, error) {
+	fail := func(what string, err tcpip.Error) (harness.Peer, error) {
 		p.Close()
 		return nil, fmt.Errorf("harness: gvisor peer: %s: %s", what, err)
 	}
@@ -124,7 +128,7 @@ func newGVisorPeer(env PeerEnv, opts GVisorOptions) (Peer, error) {
 			return fail("TCPTimeWaitTimeoutOption", err)
 		}
 	}
-	for _, opt := range opts.Settings.gvisorOptions() {
+	for _, opt := range protocolOptions(opts.Settings) {
 		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
 			return fail(fmt.Sprintf("%T", opt), err)
 		}
@@ -165,9 +169,9 @@ func (p *gvisorPeer) Settle() {
 	p.pollStates()
 }
 
-func (p *gvisorPeer) Counters() (Counters, bool) {
+func (p *gvisorPeer) Counters() (harness.Counters, bool) {
 	st := p.stack.Stats()
-	return Counters{
+	return harness.Counters{
 		// A bad checksum on a segment for a connection; a header gVisor
 		// could not parse; and a segment whose flipped bit sent it to no
 		// endpoint at all, which gVisor checksums before it would answer.
@@ -214,7 +218,7 @@ func (p *gvisorPeer) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
 	return ep, &wq, nil
 }
 
-func (p *gvisorPeer) Listen(port uint16) (Listener, error) {
+func (p *gvisorPeer) Listen(port uint16) (harness.Listener, error) {
 	p.dirty = true
 	ep, _, err := p.newEndpoint()
 	if err != nil {
@@ -229,15 +233,15 @@ func (p *gvisorPeer) Listen(port uint16) (Listener, error) {
 		return nil, gvisorError("listen", err)
 	}
 	p.listenPorts[port] = true
-	p.track(ep, Closed)
+	p.track(ep, harness.Closed)
 	return &gvisorListener{peer: p, ep: ep, port: port}, nil
 }
 
-func (p *gvisorPeer) Dial(raddr netip.AddrPort) (Conn, error) { return p.DialFrom(0, raddr) }
+func (p *gvisorPeer) Dial(raddr netip.AddrPort) (harness.Conn, error) { return p.DialFrom(0, raddr) }
 
 // DialFrom is Dial from local port lport (0: an ephemeral one), as bind(2)
 // then connect(2).
-func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) {
+func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error) {
 	p.dirty = true
 	ep, _, err := p.newEndpoint()
 	if err != nil {
@@ -256,13 +260,13 @@ func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) 
 		ep.Close()
 		return nil, gvisorError("connect", err)
 	}
-	p.track(ep, Closed)
+	p.track(ep, harness.Closed)
 	return &gvisorConn{peer: p, ep: ep, id: p.endpointID(ep)}, nil
 }
 
 // track starts reporting ep's state changes, from the state it was in before
 // it was seen.
-func (p *gvisorPeer) track(ep tcpip.Endpoint, from State) {
+func (p *gvisorPeer) track(ep tcpip.Endpoint, from harness.State) {
 	if p.trackedSet[ep] {
 		return
 	}
@@ -281,9 +285,9 @@ func (p *gvisorPeer) pollStates() {
 			continue
 		}
 		id := p.endpointID(ep)
-		from := Closed
+		from := harness.Closed
 		if p.listenPorts[id.LocalPort] && id.RemotePort != 0 {
-			from = Listen
+			from = harness.Listen
 		}
 		fresh = append(fresh, &gvisorTracked{ep: ep, id: id, last: from})
 	}
@@ -299,7 +303,7 @@ func (p *gvisorPeer) pollStates() {
 	for _, t := range p.tracked {
 		raw := gtcp.EndpointState(t.ep.State())
 		if st := gvisorState(raw); st != t.last {
-			p.env.StateChanged(StateChange{At: now, Side: p.env.Side, ID: t.id, From: t.last, To: st})
+			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: t.id, From: t.last, To: st})
 			t.last = st
 		}
 		if raw == gtcp.StateClose || raw == gtcp.StateError {
@@ -315,16 +319,16 @@ func (p *gvisorPeer) pollStates() {
 
 // endpointID is ep's four-tuple. A listener bound to no address in
 // particular gets the peer's one address, so that it reads like the others.
-func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) FourTuple {
+func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) harness.FourTuple {
 	info, ok := ep.Info().(*stack.TransportEndpointInfo)
 	if !ok {
-		return FourTuple{}
+		return harness.FourTuple{}
 	}
 	local := addrFromTCPIP(info.ID.LocalAddress)
 	if !local.IsValid() {
 		local = p.env.Addr
 	}
-	return FourTuple{
+	return harness.FourTuple{
 		LocalAddr:  local,
 		LocalPort:  info.ID.LocalPort,
 		RemoteAddr: addrFromTCPIP(info.ID.RemoteAddress),
@@ -340,43 +344,46 @@ func addrFromTCPIP(a tcpip.Address) netip.Addr {
 }
 
 // gvisorState maps gVisor's endpoint state onto RFC 9293's.
-func gvisorState(s gtcp.EndpointState) State {
+func gvisorState(s gtcp.EndpointState) harness.State {
 	switch s {
 	case gtcp.StateConnecting, gtcp.StateSynSent:
-		return SynSent
+		return harness.SynSent
 	case gtcp.StateSynRecv:
-		return SynReceived
+		return harness.SynReceived
 	case gtcp.StateEstablished:
-		return Established
+		return harness.Established
 	case gtcp.StateFinWait1:
-		return FinWait1
+		return harness.FinWait1
 	case gtcp.StateFinWait2:
-		return FinWait2
+		return harness.FinWait2
 	case gtcp.StateTimeWait:
-		return TimeWait
+		return harness.TimeWait
 	case gtcp.StateCloseWait:
-		return CloseWait
+		return harness.CloseWait
 	case gtcp.StateLastAck:
-		return LastAck
+		return harness.LastAck
 	case gtcp.StateListen:
-		return Listen
+		return harness.Listen
 	case gtcp.StateClosing:
-		return Closing
+		return harness.Closing
 	default: // Initial, Bound, Close, Error
-		return Closed
+		return harness.Closed
 	}
 }
 
 // gvisorPeerClock is the peer's view of the Net's clock: every timer callback
 // marks the peer as having work for Settle.
 type gvisorPeerClock struct {
-	c *PeerClock
+	c *harness.PeerClock
 	p *gvisorPeer
 }
 
 func (g gvisorPeerClock) Now() time.Time { return g.c.Now() }
+
+// NowMonotonic counts from the Unix epoch rather than from zero: gVisor reads
+// a zero MonotonicTime as "never", so the clock must never show it.
 func (g gvisorPeerClock) NowMonotonic() tcpip.MonotonicTime {
-	return g.c.Netstack().NowMonotonic()
+	return tcpip.MonotonicTime{}.Add(g.c.Now().Sub(time.Unix(0, 0)))
 }
 func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
 	p := g.p
@@ -386,8 +393,8 @@ func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
 	})
 }
 
-// gvisorOptions translates the settings into gVisor's TCP protocol options.
-func (w TCPSettings) gvisorOptions() []tcpip.SettableTransportProtocolOption {
+// protocolOptions translates the settings into gVisor's TCP protocol options.
+func protocolOptions(w harness.TCPSettings) []tcpip.SettableTransportProtocolOption {
 	var opts []tcpip.SettableTransportProtocolOption
 	if w.NoSACK {
 		sack := tcpip.TCPSACKEnabled(false)

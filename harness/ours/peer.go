@@ -1,4 +1,7 @@
-package harness
+// Package ours is tcpbed's own stack (ourstack) as a harness peer. It is the
+// one package outside ourstack that imports it: it translates ourstack's
+// states, four-tuples and options into the harness's vocabulary.
+package ours
 
 import (
 	"errors"
@@ -7,14 +10,15 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/ourstack"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
-// OursOptions tune the ourstack peer.
-type OursOptions struct {
+// Options tune the ourstack peer.
+type Options struct {
 	// Settings are the scenario's wishes of every stack; they override TCP.
-	Settings TCPSettings
+	Settings harness.TCPSettings
 	// TCP are the connection defaults (zero fields take ourstack's), for
 	// what only ourstack has a switch for.
 	TCP tcp.Config
@@ -24,23 +28,23 @@ type OursOptions struct {
 	Backlog int
 }
 
-// Ours builds ourstack peers.
-func Ours(opts OursOptions) PeerMaker {
-	return func(env PeerEnv) (Peer, error) { return newOursPeer(env, opts) }
+// NewPeer builds ourstack peers.
+func NewPeer(opts Options) harness.PeerMaker {
+	return func(env harness.PeerEnv) (harness.Peer, error) { return newOursPeer(env, opts) }
 }
 
 // oursPeer is ourstack as a peer. ourstack processes every packet and every
 // timer synchronously, on the caller's goroutine, so Settle has nothing to
 // wait for.
 type oursPeer struct {
-	env     PeerEnv
+	env     harness.PeerEnv
 	stack   *ourstack.Stack
 	backlog int
 }
 
-func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
+func newOursPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	p := &oursPeer{env: env, backlog: opts.Backlog}
-	opts.TCP = opts.Settings.applyToOurs(opts.TCP)
+	opts.TCP = configWith(opts.TCP, opts.Settings)
 	if opts.TCP.MSS == 0 && env.MTU > 40 {
 		// RFC 9293 3.7.1: the MSS is the MTU less the fixed IPv4 and TCP
 		// headers.
@@ -52,13 +56,13 @@ func newOursPeer(env PeerEnv, opts OursOptions) (Peer, error) {
 	s, err := ourstack.New(ourstack.Options{
 		Addr:     env.Addr,
 		Clock:    oursClock{env.Clock.ForPeer()},
-		Rand:     StreamReader(env.Seed, env.StreamName("ours")),
+		Rand:     harness.StreamReader(env.Seed, env.StreamName("ours")),
 		Send:     env.Transmit,
 		TCP:      opts.TCP,
 		SYNQueue: opts.SYNQueue,
 		OnStateChange: func(ourID tcp.FourTuple, ourFrom, ourTo tcp.State, at time.Time) {
-			id, from, to := FourTuple(ourID), oursStates[ourFrom], oursStates[ourTo]
-			env.StateChanged(StateChange{At: at.Sub(Epoch), Side: env.Side, ID: id, From: from, To: to})
+			id, from, to := harness.FourTuple(ourID), oursStates[ourFrom], oursStates[ourTo]
+			env.StateChanged(harness.StateChange{At: at.Sub(harness.Epoch), Side: env.Side, ID: id, From: from, To: to})
 		},
 	})
 	if err != nil {
@@ -85,12 +89,12 @@ func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
 func (p *oursPeer) Settle()            {}
 func (p *oursPeer) Close() error       { return p.stack.Close() }
 
-func (p *oursPeer) Counters() (Counters, bool) {
+func (p *oursPeer) Counters() (harness.Counters, bool) {
 	st := p.stack.Stats()
-	return Counters{MalformedDropped: st.MalformedPackets, SYNCookiesSent: st.SYNCookiesSent}, true
+	return harness.Counters{MalformedDropped: st.MalformedPackets, SYNCookiesSent: st.SYNCookiesSent}, true
 }
 
-func (p *oursPeer) Listen(port uint16) (Listener, error) {
+func (p *oursPeer) Listen(port uint16) (harness.Listener, error) {
 	l, err := p.stack.Listen(port, p.backlog)
 	if err != nil {
 		return nil, err
@@ -101,10 +105,10 @@ func (p *oursPeer) Listen(port uint16) (Listener, error) {
 	return &oursListener{l: l, port: port}, nil
 }
 
-func (p *oursPeer) Dial(raddr netip.AddrPort) (Conn, error) { return p.DialFrom(0, raddr) }
+func (p *oursPeer) Dial(raddr netip.AddrPort) (harness.Conn, error) { return p.DialFrom(0, raddr) }
 
 // DialFrom is Dial from local port lport (0: an ephemeral one).
-func (p *oursPeer) DialFrom(lport uint16, raddr netip.AddrPort) (Conn, error) {
+func (p *oursPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error) {
 	var c *ourstack.Conn
 	var err error
 	if lport == 0 {
@@ -129,7 +133,7 @@ type oursListener struct {
 func (l *oursListener) Port() uint16 { return l.port }
 func (l *oursListener) Close() error { return l.l.Close() }
 
-func (l *oursListener) Accept() (Conn, error) {
+func (l *oursListener) Accept() (harness.Conn, error) {
 	c, err := l.l.TryAccept()
 	if err != nil {
 		return nil, oursError(err)
@@ -142,22 +146,22 @@ func (l *oursListener) Accept() (Conn, error) {
 
 type oursConn struct{ c *ourstack.Conn }
 
-func (c *oursConn) ID() FourTuple { return FourTuple(c.c.ID()) }
-func (c *oursConn) State() State  { return oursStates[c.c.State()] }
+func (c *oursConn) ID() harness.FourTuple { return harness.FourTuple(c.c.ID()) }
+func (c *oursConn) State() harness.State  { return oursStates[c.c.State()] }
 
 // oursStates translates ourstack's states, name by name.
-var oursStates = [...]State{
-	tcp.Closed:      Closed,
-	tcp.Listen:      Listen,
-	tcp.SynSent:     SynSent,
-	tcp.SynReceived: SynReceived,
-	tcp.Established: Established,
-	tcp.FinWait1:    FinWait1,
-	tcp.FinWait2:    FinWait2,
-	tcp.CloseWait:   CloseWait,
-	tcp.Closing:     Closing,
-	tcp.LastAck:     LastAck,
-	tcp.TimeWait:    TimeWait,
+var oursStates = [...]harness.State{
+	tcp.Closed:      harness.Closed,
+	tcp.Listen:      harness.Listen,
+	tcp.SynSent:     harness.SynSent,
+	tcp.SynReceived: harness.SynReceived,
+	tcp.Established: harness.Established,
+	tcp.FinWait1:    harness.FinWait1,
+	tcp.FinWait2:    harness.FinWait2,
+	tcp.CloseWait:   harness.CloseWait,
+	tcp.Closing:     harness.Closing,
+	tcp.LastAck:     harness.LastAck,
+	tcp.TimeWait:    harness.TimeWait,
 }
 
 func (c *oursConn) Read(p []byte) (int, error) {
@@ -179,7 +183,7 @@ func (c *oursConn) Abort() error      { return c.c.Abort() }
 // syscall.ECONNRESET) and so on).
 func oursError(err error) error {
 	if errors.Is(err, ourstack.ErrWouldBlock) {
-		return ErrWouldBlock
+		return harness.ErrWouldBlock
 	}
 	return err
 }
@@ -190,7 +194,7 @@ func (c *oursConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
 
 // oursClock is a PeerClock as ourstack's Clock: the two differ only in
 // AfterFunc's result type.
-type oursClock struct{ p *PeerClock }
+type oursClock struct{ p *harness.PeerClock }
 
 func (o oursClock) Now() time.Time { return o.p.Now() }
 
@@ -198,8 +202,8 @@ func (o oursClock) AfterFunc(d time.Duration, f func()) ourstack.Timer {
 	return o.p.AfterFunc(d, f)
 }
 
-// applyToOurs translates the settings into ourstack's connection defaults.
-func (w TCPSettings) applyToOurs(c tcp.Config) tcp.Config {
+// configWith translates the settings into ourstack's connection defaults.
+func configWith(c tcp.Config, w harness.TCPSettings) tcp.Config {
 	c.NoSACK = c.NoSACK || w.NoSACK
 	if w.Nagle {
 		c.NoDelay = false

@@ -1,11 +1,15 @@
-package harness
+package gvisor
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
 
 // BenchmarkGVisorBarrier is the cost of one settle barrier on an idle gVisor
 // stack: resume its processor and pause it again.
 func BenchmarkGVisorBarrier(b *testing.B) {
-	n, err := NewNet(Config{Client: GVisor(GVisorOptions{}), Server: GVisor(GVisorOptions{})})
+	n, err := harness.NewNet(harness.Config{Client: NewPeer(Options{}), Server: NewPeer(Options{})})
 	if err != nil {
 		b.Fatal(err)
 	}
