@@ -89,7 +89,7 @@ func (e *Env) ExpectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 				continue
 			}
 			// A FIN that arrived in TIME-WAIT restarts the timer.
-			if restart := e.lastFINArrival(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
+			if restart := e.lastTimeWaitRestart(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
 				w.end = restart + 2*e.MSL
 			}
 			if next < 0 || w.end < next {
@@ -107,7 +107,7 @@ func (e *Env) ExpectTimeWaitLasts2MSL(conns ...harness.Conn) (starts []time.Dura
 			if w.done {
 				continue
 			}
-			if restart := e.lastFINArrival(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
+			if restart := e.lastTimeWaitRestart(w.side, w.c.ID(), w.entered); restart+2*e.MSL > w.end {
 				progressed = true // a FIN came meanwhile: look again
 				continue
 			}
@@ -176,17 +176,18 @@ func (e *Env) ExpectStreamWithoutHoles(mark int, side harness.Side, end uint32) 
 	}
 }
 
-// lastFINArrival is when the last FIN for connection id reached side after
-// since, or 0.
-func (e *Env) lastFINArrival(side harness.Side, id harness.FourTuple, since time.Duration) time.Duration {
-	var last time.Duration
-	for _, r := range e.Since(0) {
-		if r.Dir.To() == side && r.Arrived > since && r.Fate == harness.Delivered &&
-			r.Packet.TCP.Flags.Has(FIN) && r.ConnID(side) == id {
-			last = r.Arrived
+// lastTimeWaitRestart is when the stay in TIME-WAIT that side's end of id
+// began at entered last had to restart, by the judge's rule
+// (judge.TimeWaitStay.Restarts).
+func (e *Env) lastTimeWaitRestart(side harness.Side, id harness.FourTuple, entered time.Duration) time.Duration {
+	t := e.Net.Trace()
+	for _, stay := range judge.TimeWaitStays(t) {
+		if stay.Side == side && stay.ID == id && stay.Entered == entered {
+			last, _ := stay.Restarts(t, e.Net.Now()+1, judge.EveryFINRestarts)
+			return last
 		}
 	}
-	return last
+	return entered
 }
 
 // lastChangeAt is when c's end last changed state.

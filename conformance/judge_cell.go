@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 )
 
@@ -28,6 +29,9 @@ func (e *Env) judgeCell() error {
 		if bad := judge.StatePaths(e.Net.Trace().Changes, side); bad != "" {
 			return e.failure(fmt.Sprintf("the %s (%s) to move along RFC 9293's state diagram (figure 5, 3.10)", side, e.PeerKind(side)), bad)
 		}
+	}
+	if err := e.judgeTimeWaits(); err != nil {
+		return err
 	}
 	recs := e.Net.Trace().Records
 	if e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) {
@@ -89,4 +93,39 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 				len(needless), len(resends), needless[0].Index, needless[0].Dir.From(), needless[0].RelSeq, needless[0].RelSeq+uint32(needless[0].PayloadLen)))
 	}
 	return nil
+}
+
+// judgeTimeWaits: every stay in TIME-WAIT that ended by its timer lasted
+// 2MSL from its last restart (RFC 9293 3.10.7.4), by the rule the fuzzers
+// apply too (judge.TimeWaitStay.Lasted2MSL). A stay that a segment ended
+// (a SYN that opens a new incarnation, a RST) or the end itself ended with
+// a RST (an ABORT, or unread data at CLOSE) is judged by the scenario that
+// sent it; a Linux end's TIME-WAIT runs on real time.
+func (e *Env) judgeTimeWaits() error {
+	t := e.Net.Trace()
+	for _, stay := range judge.TimeWaitStays(t) {
+		if stay.Exit == nil || e.Net.KeepsNoState(stay.Side) || e.PeerKind(stay.Side) == Linux || endedBySegment(t, stay) {
+			continue
+		}
+		if bad := stay.Lasted2MSL(t, e.MSL, judge.EveryFINRestarts); bad != "" {
+			return e.failure(fmt.Sprintf("the %s (%s) to hold TIME-WAIT for 2MSL (%v) from its last restart (RFC 9293 3.10.7.4)", stay.Side, e.PeerKind(stay.Side), 2*e.MSL), bad)
+		}
+	}
+	return nil
+}
+
+// endedBySegment reports whether a SYN or RST reached the stay's end, or
+// the end sent a RST, at the moment the stay ended.
+func endedBySegment(t *harness.Trace, stay judge.TimeWaitStay) bool {
+	for _, r := range t.Records {
+		f := r.Packet.TCP.Flags
+		if !f.Has(packet.SYN) && !f.Has(packet.RST) {
+			continue
+		}
+		if (r.Dir.To() == stay.Side && r.Arrived == stay.Exit.At && !r.Fate.Lost()) ||
+			(r.Dir.From() == stay.Side && r.At == stay.Exit.At && f.Has(packet.RST)) {
+			return true
+		}
+	}
+	return false
 }

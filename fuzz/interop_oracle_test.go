@@ -1,8 +1,6 @@
 package fuzz
 
 import (
-	"cmp"
-	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -48,87 +46,44 @@ func (r *interopRun) checkFinalStates() {
 // unread data (see resetAt's use).
 func (r *interopRun) checkTimeWait() {
 	t := r.net.Trace()
-	for i, c := range t.Changes {
-		if c.To != harness.TimeWait {
-			continue
-		}
-		var exit *harness.StateChange
-		for j := i + 1; j < len(t.Changes); j++ {
-			if t.Changes[j].Side == c.Side && t.Changes[j].ID == c.ID {
-				exit = &t.Changes[j]
-				break
-			}
-		}
-		if exit == nil {
+	for _, stay := range judge.TimeWaitStays(t) {
+		if stay.Exit == nil {
 			continue // checkFinalStates reports it
 		}
-		if at := r.abortAt[c.Side]; at >= c.At && at <= exit.At {
+		if at := r.abortAt[stay.Side]; at >= stay.Entered && at <= stay.Exit.At {
 			continue
 		}
-		if r.resetAt(c.Side, exit.At) {
+		if r.resetAt(stay.Side, stay.Exit.At) {
 			// The application closed with unread data and the end reset
 			// the connection as it left TIME-WAIT (RFC 1122 4.2.2.13:
 			// "SHOULD send a RST to show that data was lost"). gVisor does,
 			// as Linux does; ourstack flushes the data and keeps waiting.
 			continue
 		}
-		// The last FIN from the peer that reached this end intact while
-		// it was in TIME-WAIT restarts the wait.
-		// start is the latest restart that must have happened; maybe are
-		// the FINs that may or may not restart the wait.
-		start := c.At
-		maybe := []time.Duration{c.At}
-		var tsRecent uint32
-		tsSeen := false
-		for _, rec := range arrivals(t, c.Side, c.ID) {
-			opts := &rec.Packet.TCP.Options
-			older := opts.HasTimestamps && tsSeen && int32(opts.TSVal-tsRecent) < 0
-			if opts.HasTimestamps && (!tsSeen || int32(opts.TSVal-tsRecent) > 0) {
-				tsRecent, tsSeen = opts.TSVal, true
-			}
-			if !rec.Packet.TCP.Flags.Has(packet.FIN) || rec.Arrived < c.At || rec.Arrived >= exit.At {
-				continue
-			}
-			if r.ends[c.Side].kind == "gvisor" && rec.PayloadLen > 0 {
+		kind := r.ends[stay.Side].kind
+		rule := func(fin *harness.Record, older bool) judge.Restart {
+			switch {
+			case kind == "gvisor" && fin.PayloadLen > 0:
 				// gVisor restarts the wait only for a bare FIN
 				// (rcv.go handleTimeWaitSegment: SEG.SEQ+1 = RCV.NXT),
 				// not for a FIN retransmitted with the data before it
-				// (conformance.GVisorTimeWaitIgnoresFINWithData).
-				continue
-			}
-			maybe = append(maybe, rec.Arrived)
-			if older && r.ends[c.Side].kind == "ours" {
+				// (gvisor-time-wait-ignores-fin-with-data).
+				return judge.NoRestart
+			case older && kind == "ours":
 				// An old duplicate of the FIN, overtaken by its
 				// retransmission: PAWS rejects it before the TIME-WAIT
 				// processing (RFC 7323 5.3 R1: ACK and drop) if
 				// TS.Recent took the newer TSval, which it did only if
 				// that segment covered Last.ACK.sent (4.3): it may or may
 				// not restart the wait. gVisor has no PAWS.
-				continue
+				return judge.MayRestart
 			}
-			start = max(start, rec.Arrived)
+			return judge.Restarts
 		}
-		// To within the few clock ticks a timer fires late (harness.PeerClock).
-		restart := exit.At - 2*interopMSL
-		if restart < start-judge.TimerSlack || !slices.ContainsFunc(maybe, func(m time.Duration) bool { return judge.OnTime(restart, m) }) {
-			r.violate("the %s (%s) left TIME-WAIT for %v %v after entering it at %v (last restart at %v); 2MSL is %v",
-				c.Side, r.ends[c.Side].kind, exit.To, exit.At-c.At, c.At, start, 2*interopMSL)
+		if bad := stay.Lasted2MSL(t, interopMSL, rule); bad != "" {
+			r.violate("%s (%s)", bad, kind)
 		}
 	}
-}
-
-// arrivals are the packets of connection id (seen from side) that reached
-// side intact, in the order they arrived (a delayed one after those that
-// overtook it).
-func arrivals(t *harness.Trace, side harness.Side, id harness.FourTuple) []*harness.Record {
-	var in []*harness.Record
-	for _, rec := range t.Records {
-		if rec.Dir.To() == side && !rec.Fate.Lost() && rec.Fate != harness.InFlight && rec.ConnID(side) == id {
-			in = append(in, rec)
-		}
-	}
-	slices.SortStableFunc(in, func(a, b *harness.Record) int { return cmp.Compare(a.Arrived, b.Arrived) })
-	return in
 }
 
 // resetAt reports whether side sent an RST at virtual time at.
