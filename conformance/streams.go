@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
@@ -60,6 +61,9 @@ func (e *Env) Pump(from, to harness.Conn, data []byte) {
 		}
 		for {
 			k, err := to.Read(buf)
+			if bad := judge.ReadContinues(data, sent, len(got), buf[:k], e.Side(from).String()); bad != "" {
+				e.Fatalf(who+", each byte exactly once and in order", "%s", bad)
+			}
 			got = append(got, buf[:k]...)
 			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 				e.Fatalf(who, "Read after %d bytes: %v", len(got), err)

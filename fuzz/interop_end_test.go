@@ -1,7 +1,6 @@
 package fuzz
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/judge"
 )
 
 // interopPatterns are the bytes each side writes: side s's stream byte i is
@@ -199,15 +199,8 @@ func (e *interopEnd) check(other *interopEnd, got []byte) {
 	if e.end != endOpen {
 		e.violate("read %d bytes after Read had returned %v (%v)", len(got), e.end, e.endErr)
 	}
-	want := interopPatterns[other.side]
-	if e.readN+len(got) > other.written {
-		e.violate("read bytes [%d, %d) but the %s wrote only %d", e.readN, e.readN+len(got), other.side, other.written)
-	} else if !bytes.Equal(got, want[e.readN:e.readN+len(got)]) {
-		i := 0
-		for i < len(got) && got[i] == want[e.readN+i] {
-			i++
-		}
-		e.violate("byte %d of the stream read is not the byte the %s wrote there", e.readN+i, other.side)
+	if bad := judge.ReadContinues(interopPatterns[other.side], other.written, e.readN, got, other.side.String()); bad != "" {
+		e.violate("%s", bad)
 	}
 	e.readN += len(got)
 }
@@ -234,11 +227,8 @@ func (e *interopEnd) ended(other *interopEnd, err error) {
 	if kind != endEOF {
 		return
 	}
-	if !other.writeClosed {
-		e.violate("Read returned EOF but the %s never closed its sending side", other.side)
-	}
-	if e.readN != other.written {
-		e.violate("Read returned EOF after %d bytes; the %s wrote %d", e.readN, other.side, other.written)
+	if bad := judge.EOFAfterAll(e.readN, other.written, other.writeClosed, other.side.String()); bad != "" {
+		e.violate("%s", bad)
 	}
 }
 
