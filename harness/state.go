@@ -9,7 +9,9 @@ import (
 // State is a connection state of RFC 9293 figure 5, as every peer reports
 // it. Each peer translates its own stack's states into these (ourstack's,
 // gVisor's endpoint states, Linux's sock_diag states), so that the checks
-// speak one vocabulary and import no stack.
+// speak one vocabulary and import no stack. ourstack has its own State with
+// the same names on purpose: the judge keeps nothing of the stack under
+// test, as harness/packet keeps none of its codec.
 type State int
 
 // The eleven states of RFC 9293 section 3.3.2.
