@@ -24,7 +24,7 @@ type Env struct {
 	Client, Server harness.Peer
 	// MSL both stacks were given; TIME-WAIT lasts 2*MSL.
 	MSL time.Duration
-	// Port is the server's listening port (80).
+	// Port is the server's listening port (ServerPort).
 	Port uint16
 	// Patience is how much virtual time a waiting helper allows.
 	Patience time.Duration

@@ -49,6 +49,13 @@ type Result struct {
 	Observations, Deviations []string
 }
 
+// ServerPort is the port every scenario's server listens on. No Wireshark
+// or tshark dissector claims it by default (tshark -G decodes lists none
+// for tcp.port 7357), so a capture's payload is not decoded as some
+// protocol it is not: on port 80 Wireshark raised HTTP errors on the
+// scenarios' bytes.
+const ServerPort = 7357
+
 // ErrUnknownPeer: a pairing names a peer kind nobody can build.
 var ErrUnknownPeer = errors.New("unknown peer")
 
@@ -81,7 +88,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	res.Net = n
 	defer n.Close()
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
-		MSL: setup.MSL, Port: 80, Patience: setup.Patience}
+		MSL: setup.MSL, Port: ServerPort, Patience: setup.Patience}
 	res.Err = e.run()
 	if res.Err == nil {
 		res.Err = e.judgeCell()

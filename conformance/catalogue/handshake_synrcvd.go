@@ -252,7 +252,7 @@ var _ = Register(
 
 // nobodysServer is an address neither stack holds: what the client sends
 // there, the server's stack drops as not its own.
-var nobodysServer = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), 80)
+var nobodysServer = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), ServerPort)
 
 func runSynAckWithData(e *Env) error {
 	mark := e.Mark()

@@ -42,7 +42,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 					t.Fatalf(format+"\ntrace:\n%s", append(args, n.Trace())...)
 				}
 
-				c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
+				c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), ServerPort))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -52,7 +52,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				}
 				iss := syn.Packet.TCP.Seq
 				const peerISS = seqnum.Value(777000)
-				base := packet.Segment{SrcPort: 80, DstPort: c.ID().LocalPort, Window: 65535}
+				base := packet.Segment{SrcPort: ServerPort, DstPort: c.ID().LocalPort, Window: 65535}
 
 				// Our SYN crosses the stack's: it goes SYN-RECEIVED and sends
 				// <SEQ=ISS><ACK=peerISS+1><CTL=SYN,ACK> (figure 7, line 5).
