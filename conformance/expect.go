@@ -40,12 +40,12 @@ type Seg []harness.SegCheck
 
 // C2S expects a packet from the client to the server.
 func C2S(checks ...harness.SegCheck) Seg {
-	return append(Seg{harness.From(harness.Client)}, checks...)
+	return append(Seg{harness.SentBy(harness.Client)}, checks...)
 }
 
 // S2C expects a packet from the server to the client.
 func S2C(checks ...harness.SegCheck) Seg {
-	return append(Seg{harness.From(harness.Server)}, checks...)
+	return append(Seg{harness.SentBy(harness.Server)}, checks...)
 }
 
 func (s Seg) String() string { return harness.DescribeChecks(s) }

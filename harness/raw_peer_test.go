@@ -25,7 +25,7 @@ func TestRawDrivesGVisorThroughAHandshake(t *testing.T) {
 	if err := raw.SendSegment(syn); err != nil {
 		t.Fatal(err)
 	}
-	synAck, err := raw.Expect(time.Second, harness.From(harness.Server), harness.Flags(packet.SYN|packet.ACK), harness.AbsAck(uint32(iss)+1), harness.Len(0), harness.HasMSS())
+	synAck, err := raw.Expect(time.Second, harness.SentBy(harness.Server), harness.Flags(packet.SYN|packet.ACK), harness.AbsAck(uint32(iss)+1), harness.Len(0), harness.HasMSS())
 	if err != nil {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}

@@ -59,8 +59,8 @@ func uintCheck(field string, want uint64, get func(r *Record) uint64) SegCheck {
 	}}
 }
 
-// From checks the packet's direction: sent by side.
-func From(side Side) SegCheck {
+// SentBy checks the packet's direction: sent by side.
+func SentBy(side Side) SegCheck {
 	want := dirFrom(side)
 	return SegCheck{Field: "dir", Want: want.String(), Got: func(r *Record) (string, bool) {
 		return r.Dir.String(), r.Dir == want

@@ -46,7 +46,7 @@ func TestSimultaneousOpenAgainstRawPeer(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				syn, err := raw.Expect(time.Second, harness.From(harness.Client), harness.Flags(packet.SYN), harness.Len(0))
+				syn, err := raw.Expect(time.Second, harness.SentBy(harness.Client), harness.Flags(packet.SYN), harness.Len(0))
 				if err != nil {
 					fail("%v", err)
 				}
