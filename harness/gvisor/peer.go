@@ -145,14 +145,6 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 func (p *gvisorPeer) Name() string     { return "gvisor" }
 func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
 
-// Stack is the underlying gVisor stack, for scenarios that need an option
-// the harness does not wrap.
-func (p *gvisorPeer) Stack() *stack.Stack { return p.stack }
-
-// Kick tells the peer that something outside the harness acted on its stack
-// (an endpoint made through Stack()), so that the next Settle lets the
-// stack run and reports the states of every endpoint it holds.
-func (p *gvisorPeer) Kick() { p.dirty = true }
 
 func (p *gvisorPeer) Deliver(pkt []byte) {
 	p.dirty = true

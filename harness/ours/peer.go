@@ -82,8 +82,6 @@ var errNotImplemented = errors.New("harness: ourstack returned nothing (not impl
 func (p *oursPeer) Name() string     { return "ours" }
 func (p *oursPeer) Addr() netip.Addr { return p.env.Addr }
 
-// Stack is the underlying ourstack Stack, for its counters.
-func (p *oursPeer) Stack() *ourstack.Stack { return p.stack }
 
 func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
 func (p *oursPeer) Settle()            {}
