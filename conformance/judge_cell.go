@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 )
 
@@ -104,7 +103,7 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 func (e *Env) judgeTimeWaits() error {
 	t := e.Net.Trace()
 	for _, stay := range judge.TimeWaitStays(t) {
-		if stay.Exit == nil || e.Net.KeepsNoState(stay.Side) || e.PeerKind(stay.Side) == Linux || endedBySegment(t, stay) {
+		if stay.Exit == nil || e.Net.KeepsNoState(stay.Side) || e.PeerKind(stay.Side) == Linux || stay.EndedByArrival(t) || stay.ResetAsItLeft(t) {
 			continue
 		}
 		if bad := stay.Lasted2MSL(t, e.MSL, judge.EveryFINRestarts); bad != "" {
@@ -112,20 +111,4 @@ func (e *Env) judgeTimeWaits() error {
 		}
 	}
 	return nil
-}
-
-// endedBySegment reports whether a SYN or RST reached the stay's end, or
-// the end sent a RST, at the moment the stay ended.
-func endedBySegment(t *harness.Trace, stay judge.TimeWaitStay) bool {
-	for _, r := range t.Records {
-		f := r.Packet.TCP.Flags
-		if !f.Has(packet.SYN) && !f.Has(packet.RST) {
-			continue
-		}
-		if (r.Dir.To() == stay.Side && r.Arrived == stay.Exit.At && !r.Fate.Lost()) ||
-			(r.Dir.From() == stay.Side && r.At == stay.Exit.At && f.Has(packet.RST)) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,10 +1,7 @@
 package fuzz
 
 import (
-	"time"
-
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 )
 
@@ -43,7 +40,7 @@ func (r *interopRun) checkFinalStates() {
 // checkTimeWait: each stay in TIME-WAIT, at either end, lasted 2MSL from
 // its last restart. The exceptions: an application's ABORT in TIME-WAIT
 // deletes the TCB at once (RFC 9293 3.10.5), and so may a CLOSE with
-// unread data (see resetAt's use).
+// unread data (TimeWaitStay.ResetAsItLeft).
 func (r *interopRun) checkTimeWait() {
 	t := r.net.Trace()
 	for _, stay := range judge.TimeWaitStays(t) {
@@ -53,7 +50,7 @@ func (r *interopRun) checkTimeWait() {
 		if at := r.abortAt[stay.Side]; at >= stay.Entered && at <= stay.Exit.At {
 			continue
 		}
-		if r.resetAt(stay.Side, stay.Exit.At) {
+		if stay.ResetAsItLeft(t) {
 			// The application closed with unread data and the end reset
 			// the connection as it left TIME-WAIT (RFC 1122 4.2.2.13:
 			// "SHOULD send a RST to show that data was lost"). gVisor does,
@@ -84,16 +81,6 @@ func (r *interopRun) checkTimeWait() {
 			r.violate("%s (%s)", bad, kind)
 		}
 	}
-}
-
-// resetAt reports whether side sent an RST at virtual time at.
-func (r *interopRun) resetAt(side harness.Side, at time.Duration) bool {
-	for _, rec := range r.net.Trace().Records {
-		if rec.Dir.From() == side && rec.At == at && rec.Packet.TCP.Flags.Has(packet.RST) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkOurPaths: every connection ourstack had went along the diagram's

@@ -1,7 +1,6 @@
 package judge
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -107,8 +106,8 @@ func (s TimeWaitStay) Lasted2MSL(t *harness.Trace, msl time.Duration, rule FINRu
 }
 
 // arrivals are the packets of connection id (seen from side) that reached
-// side intact, in the order they arrived (a delayed one after those that
-// overtook it).
+// side intact, in the order they were handed over (a delayed one after
+// those that overtook it).
 func arrivals(t *harness.Trace, side harness.Side, id harness.FourTuple) []*harness.Record {
 	var in []*harness.Record
 	for _, rec := range t.Records {
@@ -116,6 +115,25 @@ func arrivals(t *harness.Trace, side harness.Side, id harness.FourTuple) []*harn
 			in = append(in, rec)
 		}
 	}
-	slices.SortStableFunc(in, func(a, b *harness.Record) int { return cmp.Compare(a.Arrived, b.Arrived) })
+	slices.SortFunc(in, harness.CompareArrivals)
 	return in
+}
+
+// ResetAsItLeft reports whether the end sent a RST at the moment the stay
+// ended: an application's ABORT, or a CLOSE with unread data (RFC 1122
+// 4.2.2.13: "SHOULD send a RST to show that data was lost").
+func (s TimeWaitStay) ResetAsItLeft(t *harness.Trace) bool {
+	return s.Exit != nil && slices.ContainsFunc(t.Records, func(r *harness.Record) bool {
+		return r.Dir.From() == s.Side && r.At == s.Exit.At && r.Packet.TCP.Flags.Has(packet.RST)
+	})
+}
+
+// EndedByArrival reports whether a SYN or a RST reached the end at the
+// moment the stay ended: a new incarnation (RFC 9293 3.10.7.4, RFC 6191) or
+// a reset, which the scenario that sent it judges.
+func (s TimeWaitStay) EndedByArrival(t *harness.Trace) bool {
+	return s.Exit != nil && slices.ContainsFunc(t.Records, func(r *harness.Record) bool {
+		f := r.Packet.TCP.Flags
+		return r.Dir.To() == s.Side && r.Arrived == s.Exit.At && !r.Fate.Lost() && (f.Has(packet.SYN) || f.Has(packet.RST))
+	})
 }
