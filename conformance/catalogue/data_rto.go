@@ -127,8 +127,8 @@ func runRTOBackoff(e *Env) error {
 // second that is not the first segment again: a tail-loss probe (RFC 8985
 // 7.3: new data or the last segment, sent before the RTO), or nil.
 func tailLossProbe(recs []*harness.Record, first, second *harness.Record) *harness.Record {
-	for _, r := range DataRecords(recs, first.Dir) {
-		if r.Index > first.Index && r.Index < second.Index && r.RelSeq != first.RelSeq && r.At > first.At {
+	for _, r := range sentBetween(recs, first, second) {
+		if r.RelSeq != first.RelSeq && r.At > first.At {
 			return r
 		}
 	}
