@@ -49,12 +49,11 @@ type StackOptions struct {
 
 // maker builds the peer of kind.
 func maker(kind string, o StackOptions) harness.PeerMaker {
+	settings := harness.TCPSettings{MSL: o.MSL}
 	if kind == Ours {
-		opts := ours.Options{Backlog: o.Backlog}
-		opts.TCP.MSL = o.MSL
-		return ours.NewPeer(opts)
+		return ours.NewPeer(ours.Options{Settings: settings, Backlog: o.Backlog})
 	}
-	return gvisor.NewPeer(gvisor.Options{TimeWait: 2 * o.MSL})
+	return gvisor.NewPeer(gvisor.Options{Settings: settings})
 }
 
 // NetConfig is a harness configuration for pairing p over link (both

@@ -62,7 +62,7 @@ var ErrUnknownPeer = errors.New("unknown peer")
 // Execute runs scenario s once.
 func Execute(s Scenario, opts RunOptions) *Result {
 	res := &Result{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed}
-	setup := &Setup{MSL: DefaultMSL, Patience: 2 * time.Minute}
+	setup := &Setup{TCP: harness.TCPSettings{MSL: DefaultMSL}, Patience: 2 * time.Minute}
 	setup.Net = harness.Config{Seed: opts.Seed, MTU: opts.MTU, Pcap: opts.Pcap}
 	if s.Setup != nil {
 		s.Setup(setup)
@@ -88,7 +88,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	res.Net = n
 	defer n.Close()
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
-		MSL: setup.MSL, Port: ServerPort, Patience: setup.Patience}
+		MSL: setup.TCP.MSL, Port: ServerPort, Patience: setup.Patience}
 	res.Err = e.run()
 	if res.Err == nil {
 		res.Err = e.judgeCell()
@@ -142,16 +142,10 @@ func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.Pee
 	case Ours:
 		opts := setup.Ours
 		opts.Settings = setup.TCP.With(opts.Settings)
-		if opts.TCP.MSL == 0 {
-			opts.TCP.MSL = setup.MSL
-		}
 		return ours.NewPeer(opts), nil
 	case GVisor:
 		opts := setup.GVisor
 		opts.Settings = setup.TCP.With(opts.Settings)
-		if opts.TimeWait == 0 {
-			opts.TimeWait = 2 * setup.MSL
-		}
 		return gvisor.NewPeer(opts), nil
 	case Linux:
 		return linuxPeer(setup), nil

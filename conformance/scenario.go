@@ -26,7 +26,7 @@ type Scenario struct {
 	// every pairing of the stacks (AllPairings).
 	Pairings []Pairing
 	// Setup, if set, adjusts the run before the Net is built: link model,
-	// fault rules, stack options, MSL.
+	// fault rules, stack options and settings (MSL among them).
 	Setup func(*Setup)
 	// RealTime says whether the scenario fits a peer on real time (Linux),
 	// and RealTimeNote why not, or what observation replaces the wait.
@@ -52,11 +52,8 @@ type Setup struct {
 	// Net is the harness configuration. The runner fills in the seed, peers,
 	// MTU and capture; a scenario sets Link and Faults.
 	Net harness.Config
-	// MSL is the maximum segment lifetime both stacks use: TIME-WAIT lasts
-	// 2*MSL (RFC 9293 3.4.2). Default 30 s, gVisor's and ourstack's.
-	MSL time.Duration
 	// TCP is what the scenario asks of every stack, whichever runs at an
-	// end: each peer kind translates it into its own options (a PeerMaker
+	// end (its MSL defaults to DefaultMSL): each peer kind translates it into its own options (a PeerMaker
 	// of your own reads it from the Setup it is given).
 	TCP harness.TCPSettings
 	// Ours and GVisor are the stacks' own options, for what only one kind

@@ -11,7 +11,6 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/gvisor"
 	"github.com/tcpbed/tcpbed/harness/ours"
-	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
 // interopMSL is both stacks' maximum segment lifetime: TIME-WAIT lasts
@@ -41,9 +40,9 @@ var (
 
 func interopPeer(kind string) harness.PeerMaker {
 	if kind == "ours" {
-		return ours.NewPeer(ours.Options{TCP: tcp.Config{MSL: interopMSL}})
+		return ours.NewPeer(ours.Options{Settings: harness.TCPSettings{MSL: interopMSL}})
 	}
-	return gvisor.NewPeer(gvisor.Options{TimeWait: 2 * interopMSL})
+	return gvisor.NewPeer(gvisor.Options{Settings: harness.TCPSettings{MSL: interopMSL}})
 }
 
 // interopRun is one program run in one pairing.

@@ -176,3 +176,38 @@ func TestNewNetRequiresBothPeers(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPeerTakesTheMSL: TCPSettings.MSL reaches each stack, so that the
+// client's TIME-WAIT lasts 2*MSL (RFC 9293 3.4.2) whichever stack it is.
+func TestEveryPeerTakesTheMSL(t *testing.T) {
+	const msl = 5 * time.Second
+	settings := harness.TCPSettings{MSL: msl}
+	for _, client := range []struct {
+		name string
+		mk   harness.PeerMaker
+	}{{"gvisor", gvisor.NewPeer(gvisor.Options{Settings: settings})}, {"ours", ours.NewPeer(ours.Options{Settings: settings})}} {
+		t.Run(client.name, func(t *testing.T) {
+			n := newTestNet(t, harness.Config{Client: client.mk})
+			c, s := connect(t, n)
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.RunUntil("the server to see EOF", time.Second, func() bool {
+				_, err := s.Read(make([]byte, 1))
+				return err == io.EOF
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.RunUntil("the client to leave TIME-WAIT", time.Minute, func() bool { return c.State() == harness.Closed }); err != nil {
+				t.Fatal(err)
+			}
+			h := n.History(harness.Client, c.ID())
+			if tw := h[len(h)-1].At - h[len(h)-2].At; h[len(h)-2].To != harness.TimeWait || tw < 2*msl || tw > 2*msl+time.Microsecond {
+				t.Fatalf("TIME-WAIT lasted %v (states %v), want %v", tw, n.States(harness.Client, c.ID()), 2*msl)
+			}
+		})
+	}
+}

@@ -24,6 +24,9 @@ type TCPSettings struct {
 	// DataRetries is how many times data is retransmitted before the
 	// connection is given up (RFC 1122 4.2.3.5, R2).
 	DataRetries int
+	// MSL is the maximum segment lifetime: TIME-WAIT lasts 2*MSL (RFC
+	// 9293 3.4.2).
+	MSL time.Duration
 	// Congestion names the congestion control: "newreno" (RFC 5681 with
 	// RFC 6582) or "cubic" (RFC 9438). gVisor and Linux call NewReno "reno".
 	Congestion string
@@ -46,6 +49,9 @@ func (w TCPSettings) With(more TCPSettings) TCPSettings {
 	}
 	if more.DataRetries != 0 {
 		w.DataRetries = more.DataRetries
+	}
+	if more.MSL != 0 {
+		w.MSL = more.MSL
 	}
 	if more.Congestion != "" {
 		w.Congestion = more.Congestion

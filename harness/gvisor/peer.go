@@ -22,11 +22,8 @@ import (
 )
 
 // Options tune the gVisor peer. The zero value is gVisor's defaults
-// (SACK on, TIME-WAIT 60 s, Reno).
+// (SACK on, TIME-WAIT 60 s = 2MSL with an MSL of 30 s, Reno).
 type Options struct {
-	// TimeWait is how long TIME-WAIT lasts (gVisor's default: 60 s = 2MSL
-	// with an MSL of 30 s).
-	TimeWait time.Duration
 	// Settings are the scenario's wishes of every stack.
 	Settings harness.TCPSettings
 	// Configure, if set, is called with the stack before any endpoint
@@ -122,12 +119,6 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 		return fail("AddProtocolAddress", err)
 	}
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: gvisorNIC}})
-	if opts.TimeWait > 0 {
-		tw := tcpip.TCPTimeWaitTimeoutOption(opts.TimeWait)
-		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, &tw); err != nil {
-			return fail("TCPTimeWaitTimeoutOption", err)
-		}
-	}
 	for _, opt := range protocolOptions(opts.Settings) {
 		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
 			return fail(fmt.Sprintf("%T", opt), err)
@@ -144,7 +135,6 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 
 func (p *gvisorPeer) Name() string     { return "gvisor" }
 func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
-
 
 func (p *gvisorPeer) Deliver(pkt []byte) {
 	p.dirty = true
@@ -407,6 +397,10 @@ func protocolOptions(w harness.TCPSettings) []tcpip.SettableTransportProtocolOpt
 	if w.DataRetries != 0 {
 		retries := tcpip.TCPMaxRetriesOption(w.DataRetries)
 		opts = append(opts, &retries)
+	}
+	if w.MSL != 0 {
+		tw := tcpip.TCPTimeWaitTimeoutOption(2 * w.MSL)
+		opts = append(opts, &tw)
 	}
 	if w.Congestion != "" {
 		cc := tcpip.CongestionControlOption(strings.Replace(w.Congestion, "newreno", "reno", 1))

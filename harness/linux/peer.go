@@ -251,7 +251,8 @@ func (p *peer) Close() error {
 
 // tcpSysctls translates the settings into sysctls of the peer's namespace.
 // Nagle is Linux's default. Linux has no switch for the RTO's cap
-// (TCP_RTO_MAX is a constant, 120 s, in include/net/tcp.h).
+// (TCP_RTO_MAX is a constant, 120 s, in include/net/tcp.h), nor for the MSL:
+// TIME-WAIT lasts TCP_TIMEWAIT_LEN, 60 s, so only an MSL of 30 s fits.
 func tcpSysctls(w harness.TCPSettings) (map[string]string, error) {
 	s := map[string]string{}
 	if w.NoSACK {
@@ -269,8 +270,14 @@ func tcpSysctls(w harness.TCPSettings) (map[string]string, error) {
 	if w.Congestion != "" {
 		s["net/ipv4/tcp_congestion_control"] = strings.Replace(w.Congestion, "newreno", "reno", 1)
 	}
+	if w.MSL != 0 && w.MSL != linuxMSL {
+		return nil, fmt.Errorf("linux peer: an MSL of %v: %w (TIME-WAIT is fixed at %v)", w.MSL, harness.ErrUnsupported, 2*linuxMSL)
+	}
 	if w.MaxRTO != 0 {
 		return nil, fmt.Errorf("linux peer: a maximum RTO of %v: %w (TCP_RTO_MAX is fixed at 120 s)", w.MaxRTO, harness.ErrUnsupported)
 	}
 	return s, nil
 }
+
+// linuxMSL is the MSL Linux's fixed TIME-WAIT (TCP_TIMEWAIT_LEN) implies.
+const linuxMSL = 30 * time.Second

@@ -82,7 +82,6 @@ var errNotImplemented = errors.New("harness: ourstack returned nothing (not impl
 func (p *oursPeer) Name() string     { return "ours" }
 func (p *oursPeer) Addr() netip.Addr { return p.env.Addr }
 
-
 func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
 func (p *oursPeer) Settle()            {}
 func (p *oursPeer) Close() error       { return p.stack.Close() }
@@ -214,6 +213,9 @@ func configWith(c tcp.Config, w harness.TCPSettings) tcp.Config {
 	}
 	if w.DataRetries != 0 {
 		c.DataRetries = w.DataRetries
+	}
+	if w.MSL != 0 {
+		c.MSL = w.MSL
 	}
 	if w.Congestion != "" {
 		c.Congestion = w.Congestion
