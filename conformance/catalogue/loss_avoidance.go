@@ -40,13 +40,7 @@ var _ = Register(congestionAvoidanceGrowth)
 const avoidanceRTTs = 6
 
 func runCongestionAvoidanceGrowth(e *Env) error {
-	c, s := e.Connect()
-	mark := e.Mark()
-	e.Net.AddRule(&harness.Rule{
-		Name: slowStartLossRule, Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
-		Nth: slowStartLoss, Action: harness.Drop,
-	})
-	t := e.NewTransfer(c, s, congestionSize)
+	c, s, t, mark := startCongestionTransfer(e)
 	t.Run()
 	recs := e.Since(mark)
 

@@ -87,14 +87,21 @@ const (
 	growthPerRTT = 2
 )
 
-func runCongestionResponse(e *Env) error {
-	c, s := e.Connect()
-	mark := e.Mark()
+// startCongestionTransfer connects, arms the rule that loses one data
+// segment to end slow start, and sets up the congestionSize transfer; mark
+// is where its records begin.
+func startCongestionTransfer(e *Env) (c, s harness.Conn, t *Transfer, mark int) {
+	c, s = e.Connect()
+	mark = e.Mark()
 	e.Net.AddRule(&harness.Rule{
 		Name: slowStartLossRule, Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
 		Nth: slowStartLoss, Action: harness.Drop,
 	})
-	t := e.NewTransfer(c, s, congestionSize)
+	return c, s, e.NewTransfer(c, s, congestionSize), mark
+}
+
+func runCongestionResponse(e *Env) error {
+	c, s, t, mark := startCongestionTransfer(e)
 	start := e.Now()
 	e.WaitFor(fmt.Sprintf("%v of steady transfer", steadyFlightWait), func() bool {
 		return t.Pump() || e.Now() >= start+steadyFlightWait
