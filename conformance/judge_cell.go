@@ -77,19 +77,13 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 	if !judge.NoReorderingOrCopies(recs) || judge.ReceiverWindowClosed(recs) || e.Net.FrozenClock() {
 		return nil
 	}
-	resends, lost := judge.Resends(recs)
-	var needless []*harness.Record
-	for _, r := range resends {
-		if r.Delivered && e.PeerKind(r.Rec.Dir.From()) != Linux {
-			needless = append(needless, r.Rec)
-		}
-	}
+	needless, resent, lost := judge.Needless(recs, func(sender harness.Side) bool { return e.PeerKind(sender) != Linux })
 	if bound := judge.NeedlessBound(lost); len(needless) > bound {
 		return e.failure(fmt.Sprintf("on a wire that loses but never reorders or copies, at most %d resends of data that had arrived "+
 			"(a quarter of the %d data segments lost, at least %d: lost ACKs, a timeout, a tail loss probe; RFC 6675 4, RFC 8985 6.2)",
 			bound, lost, judge.NeedlessFloor),
 			fmt.Sprintf("%d of %d retransmissions resent data whose earlier copy had arrived; the first: #%d, %s seq %d:%d",
-				len(needless), len(resends), needless[0].Index, needless[0].Dir.From(), needless[0].RelSeq, needless[0].RelSeq+uint32(needless[0].PayloadLen)))
+				len(needless), resent, needless[0].Index, needless[0].Dir.From(), needless[0].RelSeq, needless[0].RelSeq+uint32(needless[0].PayloadLen)))
 	}
 	return nil
 }

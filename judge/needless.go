@@ -18,19 +18,20 @@ func NoReorderingOrCopies(recs []*harness.Record) bool {
 	return true
 }
 
-// Needless counts the resends in recs (Resends), those among them of data
-// that had been delivered, and the data segments the wire lost. RFC 6675 4
+// Needless returns the resends in recs (Resends) of data that had been
+// delivered, sent by an end judged accepts (nil: every end), with how many
+// resends there were in all and how many data segments the wire lost. RFC 6675 4
 // lets a SACK sender resend a segment once IsLost() holds for it, and RFC
 // 8985 6.2 marks a segment lost only when one sent after it was delivered
 // and a reordering window passed; on a wire that neither reorders nor
 // copies (NoReorderingOrCopies), a resend of delivered data is then a lost
 // ACK hiding its arrival, a timeout's go-back (RFC 6298 5.4) or a tail loss
 // probe (RFC 8985 7.3): a few of each at most (NeedlessBound).
-func Needless(recs []*harness.Record) (needless, resent, lost int) {
+func Needless(recs []*harness.Record, judged func(sender harness.Side) bool) (needless []*harness.Record, resent, lost int) {
 	resends, lost := Resends(recs)
 	for _, r := range resends {
-		if r.Delivered {
-			needless++
+		if r.Delivered && (judged == nil || judged(r.Rec.Dir.From())) {
+			needless = append(needless, r.Rec)
 		}
 	}
 	return needless, len(resends), lost

@@ -49,9 +49,18 @@ func TestNeedless(t *testing.T) {
 	}
 	// 1001 was lost, 2001 copied by the wire; then 1001 again (needed),
 	// 2001 again (needless), 1 again (needless, and lost this time).
-	needless, resent, lost := Needless(n.Trace().Records)
-	if needless != 2 || resent != 3 || lost != 2 {
-		t.Errorf("Needless = %d needless, %d resent, %d lost; want 2, 3, 2\n%s", needless, resent, lost, n.Trace())
+	needless, resent, lost := Needless(n.Trace().Records, nil)
+	if len(needless) != 2 || resent != 3 || lost != 2 {
+		t.Errorf("Needless = %d needless, %d resent, %d lost; want 2, 3, 2\n%s", len(needless), resent, lost, n.Trace())
+	}
+	if needless[0].RelSeq != 2001 || needless[1].RelSeq != 1 {
+		t.Errorf("needless resends seq %d and %d, want 2001 and 1", needless[0].RelSeq, needless[1].RelSeq)
+	}
+	// A sender the caller does not judge has no needless resends, and the
+	// totals stay.
+	needless, resent, lost = Needless(n.Trace().Records, func(s harness.Side) bool { return s != harness.Client })
+	if len(needless) != 0 || resent != 3 || lost != 2 {
+		t.Errorf("Needless without the client = %d needless, %d resent, %d lost; want 0, 3, 2", len(needless), resent, lost)
 	}
 }
 

@@ -76,18 +76,18 @@ func runRetransmitOnlyLost(e *Env) error {
 	t := e.NewTransfer(c, s, needlessSize)
 	t.Run()
 
-	needless, retransmitted, lost := judge.Needless(e.Since(mark))
-	e.Observe("%d of %d retransmissions resent data that had arrived; the wire lost %d data segments", needless, retransmitted, lost)
+	needless, retransmitted, lost := judge.Needless(e.Since(mark), nil)
+	e.Observe("%d of %d retransmissions resent data that had arrived; the wire lost %d data segments", len(needless), retransmitted, lost)
 	if lost == 0 {
 		e.Fail(fmt.Sprintf("the wire to lose some data segments (%g%% of them)", needlessLoss*100), "it lost none: the check below would prove nothing")
 	}
-	if bound := judge.NeedlessBound(lost); needless > bound {
+	if bound := judge.NeedlessBound(lost); len(needless) > bound {
 		if e.Pairing.Client == GVisor && e.Net.FrozenClock() {
 			e.Deviates(GVisorRACKTieBreak)
 		} else {
 			e.Fatalf(fmt.Sprintf("at most %d retransmissions of data that had already arrived (a quarter of the %d data segments the wire lost, at least %d; "+
 				"RFC 6675 4, RFC 8985 6.2: resend only what the ACKs show lost)", bound, lost, judge.NeedlessFloor),
-				"%d of the client's %d retransmissions resent data whose earlier copy had arrived", needless, retransmitted)
+				"%d of the client's %d retransmissions resent data whose earlier copy had arrived", len(needless), retransmitted)
 		}
 	}
 	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
