@@ -196,33 +196,21 @@ func SACKsAbove(r *harness.Record, seq uint32) bool {
 	return false
 }
 
-// eachSendWithArrivedACKs walks recs in trace order. For each intact
-// segment sent in dir it first hands arrived every intact ACK from the
-// other end that had reached the sender by the time the segment left (each
-// ACK once; ACKs count from when they arrived, not when they were sent: on
-// a link with delay they arrive in another order), then hands sent the
-// segment itself. It is the sender's view of the ACK clock.
+// EachSendWithArrivedACKs walks the sends and arrivals of recs in the exact
+// order the Net made them (harness.Events). Each intact ACK from the other
+// end goes to arrived as it reaches the sender, each intact segment sent in
+// dir to sent as it leaves: the sender's view of the ACK clock, with an ACK
+// handed over at the same virtual instant as a send counted on the side of
+// it that it really fell.
 func EachSendWithArrivedACKs(recs []*harness.Record, dir harness.Dir, arrived, sent func(r *harness.Record)) {
-	var onTheWay []*harness.Record
-	for _, r := range recs {
-		if !IsIntact(r) {
-			continue
+	for _, ev := range harness.Events(recs) {
+		r := ev.Rec
+		switch {
+		case !IsIntact(r):
+		case ev.Arrival && r.Dir != dir && r.Packet.TCP.Flags.Has(ACK) && !r.Fate.Lost():
+			arrived(r)
+		case !ev.Arrival && r.Dir == dir:
+			sent(r)
 		}
-		if r.Dir != dir {
-			if r.Packet.TCP.Flags.Has(ACK) && r.Arrived != 0 {
-				onTheWay = append(onTheWay, r)
-			}
-			continue
-		}
-		kept := onTheWay[:0]
-		for _, a := range onTheWay {
-			if a.Arrived > r.At {
-				kept = append(kept, a)
-				continue
-			}
-			arrived(a)
-		}
-		onTheWay = kept
-		sent(r)
 	}
 }

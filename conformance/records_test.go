@@ -45,6 +45,7 @@ func TestMaxInFlight(t *testing.T) {
 	// stream as unacknowledged until the first real arrival.
 	recs[1].Arrived = time.Nanosecond
 	recs[0].At, recs[2].At = time.Nanosecond, time.Nanosecond
+	harness.OrderByTime(recs)
 	most, at := MaxInFlight(recs, tracetest.C2S)
 	// At #4 (1 ms) the ACK of 2001 is still on its way: 1..3000 in flight.
 	if most != 3000 || at.Index != 4 {

@@ -130,6 +130,44 @@ func Events(recs []*Record) []Event {
 	return out
 }
 
+// OrderByTime gives records built by hand (package tracetest) the event
+// order a Net gives the records it makes, so that Events and
+// CompareArrivals read them too: by virtual time, at one instant an arrival
+// before a send, then by index. A record that arrived (Arrived > 0, a fate
+// that delivers) is marked Reached.
+func OrderByTime(recs []*Record) {
+	type ev struct {
+		at      time.Duration
+		arrival bool
+		r       *Record
+	}
+	var evs []ev
+	for _, r := range recs {
+		evs = append(evs, ev{at: r.At, r: r})
+		if r.Arrived > 0 && !r.Fate.Lost() && r.Fate != InFlight {
+			r.Reached = true
+			evs = append(evs, ev{at: r.Arrived, arrival: true, r: r})
+		}
+	}
+	slices.SortStableFunc(evs, func(a, b ev) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), -cmp.Compare(boolInt(a.arrival), boolInt(b.arrival)), cmp.Compare(a.r.Index, b.r.Index))
+	})
+	for i, e := range evs {
+		if e.arrival {
+			e.r.arrivedOrder = uint64(i + 1)
+		} else {
+			e.r.order = uint64(i + 1)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // CompareArrivals orders two records that reached their receivers by when
 // they were handed over, for slices.SortFunc.
 func CompareArrivals(a, b *Record) int { return cmp.Compare(a.arrivedOrder, b.arrivedOrder) }

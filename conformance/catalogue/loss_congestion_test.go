@@ -38,7 +38,9 @@ func lossResponseTrace() []*harness.Record {
 	for _, seq := range []uint32{10001, 11001} {
 		recs = append(recs, tracetest.Data(len(recs), tracetest.C2S, 61*ms, 71*ms, seq, 1000))
 	}
-	return append(recs, tracetest.Data(len(recs), tracetest.C2S, 200*ms, 210*ms, 12001, 1000))
+	recs = append(recs, tracetest.Data(len(recs), tracetest.C2S, 200*ms, 210*ms, 12001, 1000))
+	harness.OrderByTime(recs)
+	return recs
 }
 
 func TestFlightAtEachSend(t *testing.T) {
