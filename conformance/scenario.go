@@ -136,14 +136,11 @@ var SectionOrder = []string{
 
 var catalogue []Scenario
 
-// register adds scenarios to the catalogue; each section's file calls it
-// from a package-level var. It panics on a duplicate or malformed entry,
-// which is a programming error caught by the first test run.
-func register(ss ...Scenario) bool { return Register(ss...) }
-
-// Register adds scenarios to the catalogue from outside this package (a
-// test's own scenario, a private catalogue). Call it before All or Lookup
-// is used; it is not safe for concurrent use.
+// Register adds scenarios to the catalogue (conformance/catalogue's files,
+// a test's own scenario, a private catalogue) from a package-level var. Call
+// it before All or Lookup is used; it is not safe for concurrent use. It
+// panics on a duplicate or malformed entry, a programming error the first
+// test run catches.
 func Register(ss ...Scenario) bool {
 	for _, s := range ss {
 		if s.Name == "" || s.Section == "" || s.Run == nil {

@@ -44,7 +44,6 @@ type segConn struct {
 	oursRightEdge    seqnum.Value
 	oursWritten      int  // bytes ourstack's application wrote
 	oursFIN          bool // ourstack's application closed its sending side
-	oursFINSeq       seqnum.Value
 	sawSYN           bool
 	rightEdgeSet     bool
 

@@ -23,10 +23,9 @@ import (
 // blur the barrier (a packet taken off the ring but not yet queued looks like
 // no packet).
 type tunDevice struct {
-	mu     sync.Mutex
-	fd     int // -1 once closed
-	buf    []byte
-	closed bool
+	mu  sync.Mutex
+	fd  int // -1 once closed
+	buf []byte
 }
 
 func newTUNDevice(fd int) *tunDevice { return &tunDevice{fd: fd, buf: make([]byte, maxPacket)} }
