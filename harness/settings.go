@@ -7,7 +7,7 @@ import (
 
 // TCPSettings are what a scenario asks of whichever stack runs at an end,
 // stated once. Each peer kind translates them into its own stack's switches
-// (OursOptions, GVisorOptions, linux.Config all carry them); a peer with no
+// (ours.Options, gvisor.Options and linux.Config all carry them); a peer with no
 // switch for one fails to build with an error wrapping ErrUnsupported, and
 // the matrix skips that cell with the error as its reason. The zero value
 // of each field leaves the stack's own default.

@@ -45,7 +45,7 @@ var _ = Register(
 	Scenario{
 		Name:    "handshake-options-gvisor-no-sack",
 		Section: "handshake",
-		Summary: "gVisor offers no SACK-permitted (GVisorOptions.Settings.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
+		Summary: "gVisor offers no SACK-permitted (gvisor.Options.Settings.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
 		Setup:   func(s *Setup) { s.GVisor.Settings.NoSACK = true },
 		// With Linux in gVisor's place, Linux offers no SACK-permitted
 		// either (net.ipv4.tcp_sack = 0, linuxPeer).
