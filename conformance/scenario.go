@@ -20,8 +20,13 @@ type Scenario struct {
 	// Section is the Ginkgo label and the catalogue heading ("handshake",
 	// "data", "half-close", ...).
 	Section string
-	// Summary says in one line what happens and what is expected.
+	// Summary says in one short line what happens; the whole expectation
+	// is the doc comment above the scenario's Register.
 	Summary string
+	// RFCs are the rules the scenario checks, most specific section first
+	// where one applies ("RFC 9293 3.10.7.4", "RFC 7323 2.3"): tcpbed list
+	// --rfc filters on them.
+	RFCs []string
 	// Pairings restricts the pairings the scenario makes sense in; nil means
 	// every pairing of the stacks (AllPairings).
 	Pairings []Pairing
@@ -157,6 +162,20 @@ func Register(ss ...Scenario) bool {
 		}
 	}
 	return true
+}
+
+// Checks says whether s checks a rule of the RFC section rfc: "9293",
+// "RFC 9293 3.10" and "9293 3.10.7.4" all match a scenario citing RFC 9293
+// 3.10.7.4, and "9293 3.1" does not (a section number is matched whole).
+func (s *Scenario) Checks(rfc string) bool {
+	want := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(rfc), "RFC "))
+	for _, r := range s.RFCs {
+		have := strings.TrimPrefix(r, "RFC ")
+		if have == want || strings.HasPrefix(have, want+" ") || strings.HasPrefix(have, want+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // ProfileName is the name of the link profile s runs on.

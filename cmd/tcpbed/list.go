@@ -3,17 +3,22 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/tcpbed/tcpbed/conformance"
 )
 
-// list prints the catalogue, one scenario a line.
-func list(w io.Writer) int {
+// list prints the catalogue, one scenario a line: those that check a rule
+// of the RFC section rfc, or all when rfc is "".
+func list(w io.Writer, rfc string) int {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSECTION\tSUMMARY")
+	fmt.Fprintln(tw, "NAME\tSECTION\tSUMMARY\tRFC")
 	for _, s := range conformance.All() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Section, s.Summary)
+		if rfc != "" && !s.Checks(rfc) {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Section, s.Summary, strings.Join(s.RFCs, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return exitFail

@@ -1,6 +1,6 @@
 // Command tcpbed runs tcpbed's conformance scenarios one at a time.
 //
-//	tcpbed list
+//	tcpbed list [--rfc SECTION]
 //	tcpbed deviations
 //	tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
 //
@@ -34,8 +34,10 @@ const (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `usage:
-  tcpbed list
-      print every scenario: name, section, summary
+  tcpbed list [--rfc SECTION]
+      print every scenario: name, section, summary and the RFC sections it
+      checks; --rfc "9293 3.10" lists only those checking RFC 9293 3.10
+      or a subsection of it
   tcpbed deviations
       print every known departure of a reference peer (gVisor, Linux) from
       the RFCs that a scenario accepts from that peer only, with the rule
@@ -56,11 +58,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "list":
-		if len(args) > 1 {
-			fmt.Fprintf(stderr, "tcpbed list takes no arguments\n%s", usage)
-			return exitBadArgs
+		switch {
+		case len(args) == 1:
+			return list(stdout, "")
+		case len(args) == 3 && args[1] == "--rfc" && args[2] != "":
+			return list(stdout, args[2])
 		}
-		return list(stdout)
+		fmt.Fprintf(stderr, "tcpbed list takes only --rfc SECTION\n%s", usage)
+		return exitBadArgs
 	case "deviations":
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "tcpbed deviations takes no arguments\n%s", usage)
