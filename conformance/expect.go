@@ -24,6 +24,7 @@ var (
 	HasMSS       = harness.HasMSS
 	Intact       = harness.Intact
 	FateIs       = harness.FateIs
+	HasData      = harness.HasData
 )
 
 // Control-bit shorthands.

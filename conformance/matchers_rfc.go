@@ -127,13 +127,6 @@ func rfcFieldCheck(name, value string) (harness.SegCheck, error) {
 	return harness.SegCheck{}, fmt.Errorf("<%s>: want SEQ, ACK, CTL, LEN, DATA or WND", name)
 }
 
-// HasData checks the packet carries payload.
-func HasData() harness.SegCheck {
-	return harness.SegCheck{Field: "len", Want: ">0", Got: func(r *harness.Record) (string, bool) {
-		return strconv.Itoa(r.PayloadLen), r.PayloadLen > 0
-	}}
-}
-
 // StateIs checks side's state right after the receiver processed the
 // packet, as the trace recorded it.
 func StateIs(side harness.Side, want harness.State) harness.SegCheck {

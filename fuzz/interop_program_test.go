@@ -88,18 +88,18 @@ const (
 
 var matchNames = [...]string{"any", "data", "syn", "fin", "rst", "pure-ack"}
 
-func (m matchKind) match() harness.Match {
+func (m matchKind) match() []harness.SegCheck {
 	switch m {
 	case matchData:
-		return harness.WithPayload()
+		return []harness.SegCheck{harness.HasData()}
 	case matchSYN:
-		return harness.HasFlags(packet.SYN)
+		return []harness.SegCheck{harness.FlagsInclude(packet.SYN)}
 	case matchFIN:
-		return harness.HasFlags(packet.FIN)
+		return []harness.SegCheck{harness.FlagsInclude(packet.FIN)}
 	case matchRST:
-		return harness.HasFlags(packet.RST)
+		return []harness.SegCheck{harness.FlagsInclude(packet.RST)}
 	case matchPureACK:
-		return harness.And(harness.FlagsAre(packet.ACK), harness.Not(harness.WithPayload()))
+		return []harness.SegCheck{harness.Flags(packet.ACK), harness.Len(0)}
 	}
 	return nil
 }

@@ -3,9 +3,6 @@ package harness
 import (
 	"fmt"
 	"time"
-
-	"github.com/tcpbed/tcpbed/harness/packet"
-	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
 // Action is what a fault rule does to a packet.
@@ -63,10 +60,6 @@ func (d Dirs) has(dir Dir) bool {
 	return true
 }
 
-// Match picks packets by their parsed contents. It is never called for a
-// packet that does not parse.
-type Match func(p *packet.Packet) bool
-
 // Rule is one fault: which packets (direction, a predicate, the Nth of
 // those), how often (Times, Probability) and what happens to them (Action).
 // Rules apply in the order they were added; every rule that matches acts,
@@ -77,15 +70,16 @@ type Rule struct {
 	// Name appears in the trace beside the packets the rule touched.
 	Name string
 	Dirs Dirs
-	// Match, if set, must accept the packet.
-	Match Match
-	// RelSeq, if set, must hold the segment's sequence number relative to
-	// its sender's ISN (a SYN is 0, the first data byte 1): "the segment
-	// carrying bytes 1..1460" is RelSeq: &SeqRange{1, 1}.
-	RelSeq *SeqRange
+	// Match, if set, are checks the packet must pass, in the vocabulary of
+	// the expectations (Flags, HasData, SeqBetween, Where, ...): a rule
+	// sees the packet as sent, before the wire decides its fate, with its
+	// sequence numbers relative to the ISNs. A packet that does not parse
+	// matches no rule that has checks.
+	Match []SegCheck
 	// Nth, if positive, restricts the rule to the Nth packet (counting from
-	// 1) that passes Dirs and Match.
-	Nth int
+	// 1) that passes Dirs and Match; Skip, if positive, lets the first Skip
+	// of them pass untouched ("every SYN after the first" is Skip: 1).
+	Nth, Skip int
 	// Times, if positive, is how many packets the rule acts on at most.
 	Times int
 	// Probability, if strictly between 0 and 1, is the chance the rule acts
@@ -99,26 +93,28 @@ type Rule struct {
 }
 
 func (r *Rule) label() string {
-	if r.Name != "" {
+	switch {
+	case r.Name != "":
 		return r.Name
+	case len(r.Match) > 0:
+		return r.Action.String() + " " + DescribeChecks(r.Match)
 	}
 	return r.Action.String()
 }
 
-// decide reports whether the rule acts on p travelling in dir. draw gives
-// the next number of the fault stream in [0, 1).
-func (r *Rule) decide(dir Dir, p *packet.Packet, relSeq uint32, draw func() float64) bool {
+// decide reports whether the rule acts on the packet rec travelling in its
+// Dir (rec is nil when the packet does not parse, or a partial Record:
+// no fate, states or index yet). draw gives the next number of the fault
+// stream in [0, 1).
+func (r *Rule) decide(dir Dir, rec *Record, draw func() float64) bool {
 	if !r.Dirs.has(dir) {
 		return false
 	}
-	if r.Match != nil && (p == nil || !r.Match(p)) {
-		return false
-	}
-	if r.RelSeq != nil && (p == nil || relSeq < r.RelSeq.First || relSeq > r.RelSeq.Last) {
+	if len(r.Match) > 0 && (rec == nil || !Matches(rec, r.Match...)) {
 		return false
 	}
 	r.seen++
-	if r.Nth > 0 && r.seen != r.Nth {
+	if (r.Nth > 0 && r.seen != r.Nth) || r.seen <= r.Skip {
 		return false
 	}
 	if r.Times > 0 && r.acted >= r.Times {
@@ -130,55 +126,6 @@ func (r *Rule) decide(dir Dir, p *packet.Packet, relSeq uint32, draw func() floa
 	r.acted++
 	return true
 }
-
-// SeqRange is an inclusive range of relative sequence numbers.
-type SeqRange struct{ First, Last uint32 }
-
-// Matches for Rule.Match.
-
-// HasFlags matches packets with every flag in f set.
-func HasFlags(f packet.Flags) Match { return func(p *packet.Packet) bool { return p.TCP.Flags.Has(f) } }
-
-// FlagsAre matches packets whose flags are exactly f.
-func FlagsAre(f packet.Flags) Match { return func(p *packet.Packet) bool { return p.TCP.Flags == f } }
-
-// WithPayload matches segments that carry data.
-func WithPayload() Match { return func(p *packet.Packet) bool { return len(p.TCP.Payload) > 0 } }
-
-// SeqInRange matches segments whose sequence number lies in [first, last].
-func SeqInRange(first, last seqnum.Value) Match {
-	return func(p *packet.Packet) bool { return p.TCP.Seq.InRange(first, last+1) }
-}
-
-// ToPort matches packets for destination port port.
-func ToPort(port uint16) Match { return func(p *packet.Packet) bool { return p.TCP.DstPort == port } }
-
-// And matches packets every m matches.
-func And(ms ...Match) Match {
-	return func(p *packet.Packet) bool {
-		for _, m := range ms {
-			if !m(p) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-// Or matches packets some m matches.
-func Or(ms ...Match) Match {
-	return func(p *packet.Packet) bool {
-		for _, m := range ms {
-			if m(p) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// Not matches packets m does not.
-func Not(m Match) Match { return func(p *packet.Packet) bool { return !m(p) } }
 
 // corrupt flips one bit of pkt past its IP header, chosen by draw. A single
 // flipped bit always changes a ones'-complement sum, so the packet now fails

@@ -45,7 +45,7 @@ func readAll(t *testing.T, n *harness.Net, c harness.Conn, want int) []byte {
 
 func TestDropFirstSYNThenConnectOnRetransmit(t *testing.T) {
 	n := newTestNet(t, harness.Config{Faults: []*harness.Rule{
-		{Name: "lose the first SYN", Dirs: harness.OnlyClientToServer, Match: harness.HasFlags(packet.SYN), Nth: 1, Action: harness.Drop},
+		{Name: "lose the first SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.FlagsInclude(packet.SYN)}, Nth: 1, Action: harness.Drop},
 	}})
 	c, _ := connect(t, n)
 	recs := n.Trace().Records
@@ -63,7 +63,7 @@ func TestDropFirstSYNThenConnectOnRetransmit(t *testing.T) {
 
 func TestCorruptedSegmentIsDroppedByTheReceiverAndResent(t *testing.T) {
 	n := newTestNet(t, harness.Config{Faults: []*harness.Rule{
-		{Name: "flip a bit", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(), Nth: 1, Action: harness.Corrupt},
+		{Name: "flip a bit", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()}, Nth: 1, Action: harness.Corrupt},
 	}})
 	c, s := connect(t, n)
 	msg := []byte("a message that must arrive intact")
@@ -208,7 +208,7 @@ func TestProbabilityIsSeeded(t *testing.T) {
 // takes milliseconds.
 func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 	start := time.Now()
-	n := newTestNet(t, harness.Config{Faults: []*harness.Rule{{Match: harness.HasFlags(packet.SYN), Action: harness.Drop}}})
+	n := newTestNet(t, harness.Config{Faults: []*harness.Rule{{Match: []harness.SegCheck{harness.FlagsInclude(packet.SYN)}, Action: harness.Drop}}})
 	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80))
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestTwoMinutesOfBackoffInMilliseconds(t *testing.T) {
 // may send anything), and neither they nor the trace panic.
 func TestFaultsSurviveGarbage(t *testing.T) {
 	n, client, server := rawPair(t, harness.Config{Faults: []*harness.Rule{
-		{Action: harness.Corrupt}, {Action: harness.Duplicate}, {Match: harness.HasFlags(packet.SYN), Action: harness.Drop},
+		{Action: harness.Corrupt}, {Action: harness.Duplicate}, {Match: []harness.SegCheck{harness.FlagsInclude(packet.SYN)}, Action: harness.Drop},
 	}})
 	for _, b := range [][]byte{nil, {0x45}, {0x4f, 0, 0, 1}, make([]byte, 40)} {
 		client.SendBytes(b)
@@ -268,7 +268,7 @@ func TestRelSeqPicksASegmentByItsPlaceInTheStream(t *testing.T) {
 	n := newTestNet(t, harness.Config{})
 	c, s := connect(t, n)
 	// Data starts at relative 1; lose the first segment that starts later.
-	n.AddRule(&harness.Rule{Name: "second segment", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(), RelSeq: &harness.SeqRange{2, 1 << 20}, Times: 1, Action: harness.Drop})
+	n.AddRule(&harness.Rule{Name: "second segment", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData(), harness.SeqBetween(2, 1<<20)}, Times: 1, Action: harness.Drop})
 	msg := bytes.Repeat([]byte("x"), 8000)
 	if _, err := c.Write(msg); err != nil {
 		t.Fatal(err)
@@ -298,7 +298,7 @@ func TestRelSeqPicksASegmentByItsPlaceInTheStream(t *testing.T) {
 func TestTwoCorruptRulesFlipOneBit(t *testing.T) {
 	var rules []*harness.Rule
 	for i := 0; i < 8; i++ {
-		rules = append(rules, &harness.Rule{Name: fmt.Sprintf("flip %d", i), Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(), Nth: 1, Action: harness.Corrupt})
+		rules = append(rules, &harness.Rule{Name: fmt.Sprintf("flip %d", i), Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()}, Nth: 1, Action: harness.Corrupt})
 	}
 	n := newTestNet(t, harness.Config{Faults: rules})
 	c, s := connect(t, n)
@@ -313,5 +313,36 @@ func TestTwoCorruptRulesFlipOneBit(t *testing.T) {
 		if r.Fate == harness.Corrupted && r.ParseErr == nil {
 			t.Fatalf("packet #%d matched %d Corrupt rules and parses cleanly: %v", r.Index, len(r.Notes), r.Notes)
 		}
+	}
+}
+
+// Skip lets the first matching packets through: with every SYN-ACK lost,
+// "drop every SYN after the first" delivers the first SYN and loses its
+// retransmission.
+func TestSkipLetsTheFirstMatchesThrough(t *testing.T) {
+	n := newTestNet(t, harness.Config{Faults: []*harness.Rule{
+		{Dirs: harness.OnlyServerToClient, Match: []harness.SegCheck{harness.Flags(packet.SYN | packet.ACK)}, Action: harness.Drop},
+		{Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(packet.SYN)}, Skip: 1, Action: harness.Drop},
+	}})
+	if _, err := n.Server().Listen(80); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 80)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Advance(1500 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var syns []*harness.Record
+	for _, r := range n.Trace().Records {
+		if r.Packet.TCP.Flags == packet.SYN {
+			syns = append(syns, r)
+		}
+	}
+	if len(syns) != 2 || syns[0].Fate != harness.Delivered || syns[1].Fate != harness.Dropped {
+		t.Fatalf("want the first SYN delivered and its retransmission dropped, got:\n%s", n.Trace())
+	}
+	if want := "drop flags=[S]"; len(syns[1].Notes) != 1 || syns[1].Notes[0] != want {
+		t.Errorf("dropped SYN's notes %q, want the unnamed rule labelled %q", syns[1].Notes, want)
 	}
 }

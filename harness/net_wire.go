@@ -24,17 +24,15 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
 	copy(f.pkt, pkt)
 
-	parsed, err := packet.Parse(f.pkt)
-	var match *packet.Packet
-	var relSeq uint32
-	if err == nil {
-		match = &parsed
-		relSeq, _ = n.isns.relative(match, neverLearn)
+	var sent *Record // the packet as the rules see it
+	if parsed, err := packet.Parse(f.pkt); err == nil {
+		sent = &Record{Dir: dir, Packet: parsed, PayloadLen: len(parsed.TCP.Payload), Len: len(f.pkt)}
+		sent.RelSeq, sent.RelAck = n.isns.relative(&parsed, neverLearn)
 	}
 	hold := time.Duration(0)
 	duplicate := false
 	for _, r := range n.rules {
-		if !r.decide(dir, match, relSeq, n.faultRand.Float64) {
+		if !r.decide(dir, sent, n.faultRand.Float64) {
 			continue
 		}
 		f.notes = append(f.notes, r.label())

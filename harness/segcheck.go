@@ -8,9 +8,11 @@ import (
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
-// SegCheck is one expectation about a packet on the wire, in the spirit of
+// SegCheck is one predicate over a packet on the wire, in the spirit of
 // gVisor's checker package: checks compose, and a mismatch names every field
-// that differs. A field no check mentions is "don't care".
+// that differs. A field no check mentions is "don't care". The same checks
+// state what a scenario expects of a packet (CheckRecord) and which packets
+// a fault rule acts on (Rule.Match).
 type SegCheck struct {
 	// Field names what is checked ("flags", "seq").
 	Field string
@@ -33,6 +35,16 @@ func CheckRecord(r *Record, checks ...SegCheck) error {
 		return nil
 	}
 	return fmt.Errorf("%s", strings.Join(bad, "; "))
+}
+
+// Matches reports whether r passes every check.
+func Matches(r *Record, checks ...SegCheck) bool {
+	for _, c := range checks {
+		if _, ok := c.Got(r); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // DescribeChecks prints checks as one readable expectation:
@@ -151,4 +163,69 @@ func FateIs(f Fate) SegCheck {
 	return SegCheck{Field: "fate", Want: f.String(), Got: func(r *Record) (string, bool) {
 		return r.Fate.String(), r.Fate == f
 	}}
+}
+
+// HasData checks the packet carries payload.
+func HasData() SegCheck {
+	return SegCheck{Field: "len", Want: ">0", Got: func(r *Record) (string, bool) {
+		return strconv.Itoa(r.PayloadLen), r.PayloadLen > 0
+	}}
+}
+
+// SeqBetween checks the sequence number relative to the sender's ISN lies in
+// [first, last]: "the segment carrying bytes 1..1460" is SeqBetween(1, 1).
+func SeqBetween(first, last uint32) SegCheck {
+	return SegCheck{Field: "seq", Want: fmt.Sprintf("%d..%d", first, last), Got: func(r *Record) (string, bool) {
+		return strconv.FormatUint(uint64(r.RelSeq), 10), first <= r.RelSeq && r.RelSeq <= last
+	}}
+}
+
+// SrcPort checks the source port.
+func SrcPort(port uint16) SegCheck {
+	return uintCheck("src port", uint64(port), func(r *Record) uint64 { return uint64(r.Packet.TCP.SrcPort) })
+}
+
+// DstPort checks the destination port.
+func DstPort(port uint16) SegCheck {
+	return uintCheck("dst port", uint64(port), func(r *Record) uint64 { return uint64(r.Packet.TCP.DstPort) })
+}
+
+// Where checks a property no other check names: desc says what (it is
+// printed as the expectation), holds decides it.
+func Where(desc string, holds func(r *Record) bool) SegCheck {
+	return SegCheck{Field: desc, Want: "true", Got: func(r *Record) (string, bool) {
+		ok := holds(r)
+		return strconv.FormatBool(ok), ok
+	}}
+}
+
+// Not checks that c does not hold.
+func Not(c SegCheck) SegCheck {
+	return SegCheck{Field: c.Field, Want: "not " + c.Want, Got: func(r *Record) (string, bool) {
+		got, ok := c.Got(r)
+		return got, !ok
+	}}
+}
+
+// AnyOf checks that at least one of checks holds.
+func AnyOf(checks ...SegCheck) SegCheck {
+	return SegCheck{Field: "any of", Want: "(" + strings.Join(describeEach(checks), " | ") + ")", Got: func(r *Record) (string, bool) {
+		var got []string
+		for _, c := range checks {
+			g, ok := c.Got(r)
+			if ok {
+				return g, true
+			}
+			got = append(got, c.Field+"="+g)
+		}
+		return strings.Join(got, " "), false
+	}}
+}
+
+func describeEach(checks []SegCheck) []string {
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = DescribeChecks([]SegCheck{c})
+	}
+	return out
 }

@@ -14,7 +14,7 @@ import (
 // the wire's own duplicate is not the sender's retransmission. A raw
 // client sends the segments by hand over a real wire.
 func TestNeedless(t *testing.T) {
-	data := harness.WithPayload()
+	data := []harness.SegCheck{harness.HasData()}
 	n, err := harness.NewNet(harness.Config{
 		Client: harness.RawPeer(), Server: harness.RawPeer(),
 		// Rules after a Drop do not see the dropped packet, so each counts

@@ -52,7 +52,7 @@ func runFastRetransmit(e *Env) error {
 	c, s := e.Connect()
 	mark := e.Mark()
 	e.Net.AddRule(&harness.Rule{
-		Name: "lose one", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
+		Name: "lose one", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()},
 		Nth: fastRetransmitLost, Action: harness.Drop,
 	})
 	e.NewTransfer(c, s, 256<<10).Run()

@@ -48,11 +48,11 @@ func runOutOfOrder(e *Env) error {
 	// segments late (a segment takes about 120 us on the 100 Mbit/s line),
 	// so that several holes are open at once.
 	e.Net.AddRule(&harness.Rule{
-		Name: reorderRule, Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
+		Name: reorderRule, Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()},
 		Probability: 0.15, Action: harness.Reorder,
 	})
 	e.Net.AddRule(&harness.Rule{
-		Name: "late", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
+		Name: "late", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()},
 		Probability: 0.15, Action: harness.Delay, Delay: 700 * time.Microsecond,
 	})
 	e.NewTransfer(c, s, outOfOrderSize).Run()

@@ -9,7 +9,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 var _ = Register(
@@ -31,7 +30,7 @@ func runListenClosePending(e *Env) error {
 	// c3's third ACK is lost, so the server holds it half-open.
 	port3 := c3.ID().LocalPort
 	e.Net.AddRule(&harness.Rule{Name: "drop c3's ACKs", Dirs: harness.OnlyClientToServer,
-		Match: func(p *packet.Packet) bool { return p.TCP.SrcPort == port3 && !p.TCP.Flags.Has(SYN) }})
+		Match: []harness.SegCheck{harness.SrcPort(port3), harness.FlagsExclude(SYN)}})
 	e.WaitFor("c3 ESTABLISHED at the client", func() bool { return c3.State() == harness.Established })
 	if st := e.Net.State(harness.Server, c3.ID().Reverse()); st != harness.SynReceived {
 		e.Fatalf("c3 half-open (SYN-RECEIVED) at the server", "%v", st)

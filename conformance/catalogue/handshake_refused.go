@@ -41,7 +41,7 @@ var _ = Register(
 		Setup: func(s *Setup) {
 			// Keep the server from answering while the client is probed:
 			// every SYN the client sends is lost until the rule is lifted.
-			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN)})
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}})
 		},
 		Run: runSynSentBadACK,
 	},

@@ -27,7 +27,7 @@ var _ = Register(
 		Section:    "handshake",
 		Summary:    fmt.Sprintf("the first %d SYNs are dropped: the SYN is retransmitted 1 s, 3 s, 7 s after the first (initial RTO 1 s, doubling; RFC 6298 2.1, 5.5) and the handshake completes with the one that passes", synsDropped),
 		Setup: func(s *Setup) {
-			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN), Times: synsDropped})
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}, Times: synsDropped})
 		},
 		Run: runSynRetransmit,
 	},
@@ -38,7 +38,7 @@ var _ = Register(
 		Section:      "handshake",
 		Summary:      fmt.Sprintf("every SYN is dropped, SYN retries set to %d: SYNs at 0, 1, 3, 7, 15 s; the attempt fails with a timeout (ETIMEDOUT) when the last RTO expires, at 31 s", configuredSynRetries),
 		Setup: func(s *Setup) {
-			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN)})
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}})
 			s.TCP.SynRetries = configuredSynRetries
 			s.Patience = 4 * time.Minute
 		},
@@ -51,7 +51,7 @@ var _ = Register(
 		Section:      "handshake",
 		Summary:      "every SYN is dropped and nothing is configured: the stack keeps retransmitting the SYN for at least 3 minutes before it gives the attempt up (RFC 9293 3.8.3 MUST-23, RFC 1122 4.2.3.5), with RFC 6298 backoff",
 		Setup: func(s *Setup) {
-			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN)})
+			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}})
 			s.Patience = 20 * time.Minute
 		},
 		Run: runSynRetransmit3Min,
@@ -70,8 +70,8 @@ var _ = Register(
 			// plainly. gVisor cannot turn timestamps off.
 			s.Ours.TCP.NoTimestamps = true
 			s.Net.Faults = append(s.Net.Faults,
-				&harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(SYN), Times: 1},
-				&harness.Rule{Name: "drop data", Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(), Times: 1})
+				&harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}, Times: 1},
+				&harness.Rule{Name: "drop data", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()}, Times: 1})
 		},
 		Run: runSynTimeoutRTO3s,
 	},
@@ -82,11 +82,9 @@ var _ = Register(
 		Section:      "handshake",
 		Summary:      "every SYN-ACK is dropped and only the first SYN arrives: the server retransmits its SYN-ACK 1 s after the first, the gaps doubling (RFC 6298 2.1, 5.5), then gives the half-open connection up (SYN-RECEIVED -> CLOSED) when the last RTO expires; Accept never returns it; the listener then accepts a new dial",
 		Setup: func(s *Setup) {
-			seen := 0
-			firstSYNOnly := func(*packet.Packet) bool { seen++; return seen > 1 }
 			s.Net.Faults = append(s.Net.Faults,
-				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
-				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), firstSYNOnly)})
+				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: []harness.SegCheck{harness.Flags(SYN | ACK)}},
+				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}, Skip: 1})
 			s.Patience = 4 * time.Minute
 		},
 		Run: runSynAckRetransmit,

@@ -24,11 +24,9 @@ var _ = Register(
 			// The server's SYN-ACKs are lost, and so are the client's SYN
 			// retransmissions, so that only injected segments reach the
 			// half-open connection until the rules are lifted.
-			seen := 0
-			afterFirst := func(*packet.Packet) bool { seen++; return seen > 1 }
 			s.Net.Faults = append(s.Net.Faults,
-				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: harness.FlagsAre(SYN | ACK)},
-				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: harness.And(harness.FlagsAre(SYN), afterFirst)})
+				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: []harness.SegCheck{harness.Flags(SYN | ACK)}},
+				&harness.Rule{Name: "drop SYN after the first", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}, Skip: 1})
 		},
 		Run: runSynReceivedChecks,
 	},

@@ -8,7 +8,6 @@ import (
 	. "github.com/tcpbed/tcpbed/conformance"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // dropThirdACK loses the client's first bare ACK: the handshake's last
@@ -16,7 +15,7 @@ import (
 func dropThirdACK(s *Setup) {
 	s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 		Name: "drop third ACK", Dirs: harness.OnlyClientToServer, Times: 1,
-		Match: func(p *packet.Packet) bool { return p.TCP.Flags == ACK && len(p.TCP.Payload) == 0 },
+		Match: []harness.SegCheck{harness.Flags(ACK), harness.Len(0)},
 	})
 }
 

@@ -94,7 +94,7 @@ func startCongestionTransfer(e *Env) (c, s harness.Conn, t *Transfer, mark int) 
 	c, s = e.Connect()
 	mark = e.Mark()
 	e.Net.AddRule(&harness.Rule{
-		Name: slowStartLossRule, Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
+		Name: slowStartLossRule, Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()},
 		Nth: slowStartLoss, Action: harness.Drop,
 	})
 	return c, s, e.NewTransfer(c, s, congestionSize), mark
@@ -113,9 +113,9 @@ func runCongestionResponse(e *Env) error {
 	// never a retransmission.
 	high := highestSent(e.Since(mark), harness.ClientToServer)
 	e.Net.AddRule(&harness.Rule{
-		Name: measuredLossRule, Dirs: harness.OnlyClientToServer, Match: harness.WithPayload(),
-		RelSeq: &harness.SeqRange{First: uint32(high), Last: uint32(high.Add(1 << 30))},
-		Nth:    1, Action: harness.Drop,
+		Name: measuredLossRule, Dirs: harness.OnlyClientToServer,
+		Match: []harness.SegCheck{harness.HasData(), harness.SeqBetween(uint32(high), uint32(high.Add(1<<30)))},
+		Nth:   1, Action: harness.Drop,
 	})
 	e.WaitFor(fmt.Sprintf("server to read the %d bytes client wrote", congestionSize), t.Pump)
 	t.Check()

@@ -276,7 +276,7 @@ func runRSTInLastAck(e *Env) error {
 	e.Close(c)
 	e.ReadEOF(s)
 	e.Advance(DelayedACKWait)
-	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Match: harness.FlagsAre(ACK), Action: harness.Drop})
+	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(ACK)}, Action: harness.Drop})
 	e.Close(s)
 	e.Drain()
 	e.ExpectState(s, harness.LastAck)

@@ -27,7 +27,7 @@ var _ = Register(
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the client's first FIN", Dirs: harness.OnlyClientToServer, Times: 1,
-				Match: harness.HasFlags(FIN), Action: harness.Drop,
+				Match: []harness.SegCheck{harness.FlagsInclude(FIN)}, Action: harness.Drop,
 			})
 		},
 		Run: runSimultaneousCloseLoss,

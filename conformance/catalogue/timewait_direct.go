@@ -18,7 +18,7 @@ var _ = Register(
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Times: 1,
-				Match: harness.FlagsAre(ACK), Action: harness.Drop,
+				Match: []harness.SegCheck{harness.Flags(ACK)}, Action: harness.Drop,
 			})
 		},
 		Run: runTimeWaitFromFinWait1,

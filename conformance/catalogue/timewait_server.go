@@ -63,7 +63,7 @@ func runTimeWaitFINRetransmit(e *Env) error {
 	// From now on the client's first bare ACK, the ACK of the server's FIN,
 	// is lost.
 	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Times: 1,
-		Match: harness.FlagsAre(ACK), Action: harness.Drop})
+		Match: []harness.SegCheck{harness.Flags(ACK)}, Action: harness.Drop})
 	e.Close(s)
 	e.WaitFor("the server to leave LAST-ACK", func() bool { return s.State() != harness.LastAck })
 	e.ExpectExactly(mark,

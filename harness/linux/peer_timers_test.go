@@ -25,7 +25,7 @@ func TestMirroredSYNRetransmission(t *testing.T) {
 		Server: gvisor.NewPeer(gvisor.Options{}),
 		Faults: []*harness.Rule{{
 			Name: "lose two SYNs", Dirs: harness.OnlyClientToServer,
-			Match: harness.FlagsAre(packet.SYN), Times: 2, Action: harness.Drop,
+			Match: []harness.SegCheck{harness.Flags(packet.SYN)}, Times: 2, Action: harness.Drop,
 		}},
 	})
 	l, err := n.Server().Listen(80)
@@ -72,7 +72,7 @@ func TestMirroredDataRetransmission(t *testing.T) {
 		Server: gvisor.NewPeer(gvisor.Options{}),
 		Faults: []*harness.Rule{{
 			Name: "lose the first data segment", Dirs: harness.OnlyClientToServer,
-			Match: harness.WithPayload(), Times: 1, Action: harness.Drop,
+			Match: []harness.SegCheck{harness.HasData()}, Times: 1, Action: harness.Drop,
 		}},
 	})
 	c, s, _, err := n.Connect(80, time.Second)
