@@ -11,6 +11,7 @@ import (
 	"time"
 
 	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+	"github.com/tcpbed/tcpbed/conformance/matchers"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -76,7 +77,7 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 		if res.Net != nil {
 			notes = append(notes, "ladder:   "+writeLadder(s.Name, p, seed, res.Net.Trace()))
 		}
-		Expect(res).To(conformance.PassScenario(notes...))
+		Expect(res).To(matchers.PassScenario(notes...))
 	}
 	if res.Net != nil {
 		Expect(res.Net.PcapErr()).NotTo(HaveOccurred(), "writing the capture")

@@ -1,4 +1,15 @@
-package conformance
+// Package matchers holds Gomega matchers for scenario runs, segments,
+// exchanges and state sequences, for specs written with Ginkgo. Each checks
+// through the same harness.CheckRecord the Env helpers use, so a Seg means
+// the same thing in a scenario and in a spec; each failure message shows the expectation beside what happened,
+// with both ends' states.
+//
+//	Expect(res.Net.Trace()).To(MatchExchange(
+//		RFC("SYN-SENT    --> <SEQ=0><CTL=SYN>                --> SYN-RECEIVED"),
+//		RFC("ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>     <-- SYN-RECEIVED"),
+//		RFC("ESTABLISHED --> <SEQ=1><ACK=1><CTL=ACK>         --> ESTABLISHED"),
+//	))
+package matchers
 
 import (
 	"fmt"
@@ -9,20 +20,9 @@ import (
 	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"
 
+	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 )
-
-// Gomega matchers for segments, exchanges and state sequences, for specs
-// written with Ginkgo. Each checks through the same harness.CheckRecord the
-// Env helpers use, so a Seg means the same thing in a scenario and in a
-// spec; each failure message shows the expectation beside what happened,
-// with both ends' states.
-//
-//	Expect(res.Net.Trace()).To(MatchExchange(
-//		RFC("SYN-SENT    --> <SEQ=0><CTL=SYN>                --> SYN-RECEIVED"),
-//		RFC("ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>     <-- SYN-RECEIVED"),
-//		RFC("ESTABLISHED --> <SEQ=1><ACK=1><CTL=ACK>         --> ESTABLISHED"),
-//	))
 
 // lazyText is a failure message the match function writes and the
 // matcher's template prints when Gomega asks for it.
@@ -36,7 +36,7 @@ func (t *lazyText) String() string { return t.s }
 // of the run's pcap).
 func PassScenario(notes ...string) types.GomegaMatcher {
 	msg := &lazyText{}
-	return gcustom.MakeMatcher(func(res *Result) (bool, error) {
+	return gcustom.MakeMatcher(func(res *conformance.Result) (bool, error) {
 		if res == nil {
 			return false, fmt.Errorf("PassScenario: nil *Result")
 		}
@@ -45,11 +45,11 @@ func PassScenario(notes ...string) types.GomegaMatcher {
 			return true, nil
 		}
 		msg.s = res.Err.Error()
-		if f, ok := res.Err.(*Failure); ok {
+		if f, ok := res.Err.(*conformance.Failure); ok {
 			msg.s = elidedFailure(f)
 		} else {
 			msg.s = fmt.Sprintf("scenario %s (%s, seed %d) could not run: %v\nreplay:   %s",
-				res.Scenario.Name, res.Pairing, res.Seed, res.Err, ReplayCommand(res.Scenario.Name, res.Pairing, res.Seed))
+				res.Scenario.Name, res.Pairing, res.Seed, res.Err, conformance.ReplayCommand(res.Scenario.Name, res.Pairing, res.Seed))
 		}
 		for _, n := range notes {
 			msg.s = strings.TrimRight(msg.s, "\n") + "\n" + n
@@ -68,7 +68,7 @@ const (
 )
 
 // elidedFailure is f.Error() with its trace and got cut to a readable size.
-func elidedFailure(f *Failure) string {
+func elidedFailure(f *conformance.Failure) string {
 	short := *f
 	short.Got = elideLines(f.Got, gotMaxLines/4, gotMaxLines*3/4, "")
 	short.Trace = elideLines(f.Trace, traceHeadLines, traceTailLines, "; the whole trace: "+f.Replay)
@@ -92,7 +92,7 @@ func elideLines(s string, head, tail int, where string) string {
 // MatchSegment succeeds when one packet (*harness.Record) passes every
 // check; a check not given is "don't care".
 func MatchSegment(checks ...harness.SegCheck) types.GomegaMatcher {
-	want := Seg(checks)
+	want := conformance.Seg(checks)
 	msg := &lazyText{}
 	return gcustom.MakeMatcher(func(r *harness.Record) (bool, error) {
 		if r == nil {
@@ -110,7 +110,7 @@ func MatchSegment(checks ...harness.SegCheck) types.GomegaMatcher {
 // MatchExchange succeeds when the packets are exactly segs, one for one, in
 // order. The actual value is a *harness.Trace, a []*harness.Record (a
 // trace's Since(mark)), or a *Result (its whole trace).
-func MatchExchange(segs ...Seg) types.GomegaMatcher {
+func MatchExchange(segs ...conformance.Seg) types.GomegaMatcher {
 	msg := &lazyText{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
 		recs, err := recordsOf(actual)
@@ -136,7 +136,7 @@ func MatchExchange(segs ...Seg) types.GomegaMatcher {
 
 // ContainExchange succeeds when segs appear among the packets in order,
 // other packets allowed between them (as Env.ExpectInOrder).
-func ContainExchange(segs ...Seg) types.GomegaMatcher {
+func ContainExchange(segs ...conformance.Seg) types.GomegaMatcher {
 	msg := &lazyText{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
 		recs, err := recordsOf(actual)
@@ -211,13 +211,13 @@ func HaveStates(want ...harness.State) types.GomegaMatcher {
 		tw.Flush()
 		msg.s = strings.TrimRight(b.String(), "\n")
 		return slices.Equal(got, want), nil
-	}).WithTemplate("Expected the states {{.To}} be "+FormatStates(want)+":\n{{.Data}}", msg)
+	}).WithTemplate("Expected the states {{.To}} be "+conformance.FormatStates(want)+":\n{{.Data}}", msg)
 }
 
 // exchangeRow is one line of a side-by-side exchange: an expected segment,
 // the packet set against it, and what differs.
 type exchangeRow struct {
-	want    Seg
+	want    conformance.Seg
 	got     *harness.Record
 	verdict string
 }
@@ -260,7 +260,7 @@ func sideBySide(rows []exchangeRow) string {
 // describeRecord is one packet as describeRecords prints it, plus both
 // ends' states.
 func describeRecord(r *harness.Record) string {
-	return strings.TrimSpace(DescribeRecords([]*harness.Record{r})) +
+	return strings.TrimSpace(conformance.DescribeRecords([]*harness.Record{r})) +
 		fmt.Sprintf("  client %s, server %s", stateText(r.States[harness.Client]), stateText(r.States[harness.Server]))
 }
 
@@ -277,7 +277,7 @@ func recordsOf(actual any) ([]*harness.Record, error) {
 		return a, nil
 	case *harness.Trace:
 		return a.Records, nil
-	case *Result:
+	case *conformance.Result:
 		if a.Net == nil {
 			return nil, fmt.Errorf("the run has no Net (it did not start: %v)", a.Err)
 		}

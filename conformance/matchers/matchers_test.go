@@ -1,10 +1,11 @@
-package conformance_test
+package matchers_test
 
 import (
 	"strings"
 	"testing"
 
 	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
+	"github.com/tcpbed/tcpbed/conformance/matchers"
 
 	"github.com/onsi/gomega/types"
 
@@ -51,7 +52,7 @@ var figure6 = []string{
 func rfcSegs(lines ...string) []conformance.Seg {
 	segs := make([]conformance.Seg, len(lines))
 	for i, l := range lines {
-		segs[i] = conformance.RFC(l)
+		segs[i] = matchers.RFC(l)
 	}
 	return segs
 }
@@ -59,11 +60,11 @@ func rfcSegs(lines ...string) []conformance.Seg {
 func TestMatchExchangeRFCFigure6(t *testing.T) {
 	res := handshakeRun(t)
 	recs := res.Net.Trace().Records
-	if ok, msg := match(t, conformance.MatchExchange(rfcSegs(figure6...)...), recs[:3]); !ok {
+	if ok, msg := match(t, matchers.MatchExchange(rfcSegs(figure6...)...), recs[:3]); !ok {
 		t.Fatalf("the handshake does not match figure 6:\n%s", msg)
 	}
 	// Don't care: states and fields left out.
-	if ok, msg := match(t, conformance.MatchExchange(rfcSegs("--> <CTL=SYN>", "<-- <CTL=SYN,ACK>", "* --> <ACK=1> *")...), recs[:3]); !ok {
+	if ok, msg := match(t, matchers.MatchExchange(rfcSegs("--> <CTL=SYN>", "<-- <CTL=SYN,ACK>", "* --> <ACK=1> *")...), recs[:3]); !ok {
 		t.Fatalf("loose expectation:\n%s", msg)
 	}
 }
@@ -72,7 +73,7 @@ func TestMatchExchangeFailureShowsBothSides(t *testing.T) {
 	res := handshakeRun(t)
 	wrong := append([]string{}, figure6...)
 	wrong[2] = "ESTABLISHED --> <SEQ=1><ACK=2><CTL=ACK>      --> ESTABLISHED"
-	ok, msg := match(t, conformance.MatchExchange(rfcSegs(append(wrong, "--> <CTL=FIN,ACK>")...)...), res)
+	ok, msg := match(t, matchers.MatchExchange(rfcSegs(append(wrong, "--> <CTL=FIN,ACK>")...)...), res)
 	if ok {
 		t.Fatal("a wrong ack matched")
 	}
@@ -99,10 +100,10 @@ func TestMatchExchangeFailureShowsBothSides(t *testing.T) {
 
 func TestContainExchange(t *testing.T) {
 	res := handshakeRun(t)
-	if ok, msg := match(t, conformance.ContainExchange(conformance.RFC("--> <CTL=SYN>"), conformance.RFC("--> <CTL=ACK>")), res.Net.Trace()); !ok {
+	if ok, msg := match(t, matchers.ContainExchange(matchers.RFC("--> <CTL=SYN>"), matchers.RFC("--> <CTL=ACK>")), res.Net.Trace()); !ok {
 		t.Fatalf("SYN then ACK not found in order:\n%s", msg)
 	}
-	ok, msg := match(t, conformance.ContainExchange(conformance.RFC("--> <CTL=ACK>"), conformance.RFC("--> <CTL=SYN>")), res.Net.Trace())
+	ok, msg := match(t, matchers.ContainExchange(matchers.RFC("--> <CTL=ACK>"), matchers.RFC("--> <CTL=SYN>")), res.Net.Trace())
 	if ok || !strings.Contains(msg, "<- missing") || !strings.Contains(msg, "(between)") {
 		t.Fatalf("ACK then SYN matched=%v:\n%s", ok, msg)
 	}
@@ -111,10 +112,10 @@ func TestContainExchange(t *testing.T) {
 func TestMatchSegment(t *testing.T) {
 	res := handshakeRun(t)
 	synack := res.Net.Trace().Records[1]
-	if ok, msg := match(t, conformance.MatchSegment(conformance.Flags(conformance.SYN|conformance.ACK), conformance.Ack(1), conformance.HasMSS()), synack); !ok {
+	if ok, msg := match(t, matchers.MatchSegment(conformance.Flags(conformance.SYN|conformance.ACK), conformance.Ack(1), conformance.HasMSS()), synack); !ok {
 		t.Fatal(msg)
 	}
-	ok, msg := match(t, conformance.MatchSegment(conformance.Seq(5), conformance.Len(3)), synack)
+	ok, msg := match(t, matchers.MatchSegment(conformance.Seq(5), conformance.Len(3)), synack)
 	if ok || !strings.Contains(msg, "seq: got 0, want 5; len: got 0, want 3") || !strings.Contains(msg, "server>client [S.]") {
 		t.Fatalf("matched=%v:\n%s", ok, msg)
 	}
@@ -129,10 +130,10 @@ func TestHaveStates(t *testing.T) {
 		}
 	}
 	states := res.Net.States(harness.Client, id)
-	if ok, msg := match(t, conformance.HaveStates(harness.Closed, harness.SynSent, harness.Established), states); !ok {
+	if ok, msg := match(t, matchers.HaveStates(harness.Closed, harness.SynSent, harness.Established), states); !ok {
 		t.Fatal(msg)
 	}
-	ok, msg := match(t, conformance.HaveStates(harness.Closed, harness.SynReceived, harness.Established, harness.FinWait1), res.Net.History(harness.Client, id))
+	ok, msg := match(t, matchers.HaveStates(harness.Closed, harness.SynReceived, harness.Established, harness.FinWait1), res.Net.History(harness.Client, id))
 	if ok {
 		t.Fatal("wrong states matched")
 	}
@@ -151,7 +152,7 @@ func TestPassScenarioShowsFailureTraceReplayAndNotes(t *testing.T) {
 	}}
 	p := conformance.Pairing{Client: conformance.GVisor, Server: conformance.GVisor}
 	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: 7})
-	ok, msg := match(t, conformance.PassScenario("pcap:     out/pcap/x.pcap"), res)
+	ok, msg := match(t, matchers.PassScenario("pcap:     out/pcap/x.pcap"), res)
 	if ok {
 		t.Fatal("a failed run passed")
 	}
@@ -166,7 +167,7 @@ func TestPassScenarioShowsFailureTraceReplayAndNotes(t *testing.T) {
 			t.Errorf("failure message lacks %q:\n%s", want, msg)
 		}
 	}
-	if ok, _ := match(t, conformance.PassScenario(), handshakeRun(t)); !ok {
+	if ok, _ := match(t, matchers.PassScenario(), handshakeRun(t)); !ok {
 		t.Error("a passing run failed PassScenario")
 	}
 }
@@ -180,7 +181,7 @@ func TestParseRFCRejectsMalformedLines(t *testing.T) {
 		{"--> <CTL=SYN> <-- LISTEN", "disagree"},
 		{"SYN-SEEN --> <CTL=SYN>", "not an RFC 9293 state"},
 	} {
-		if _, err := conformance.ParseRFC(tc.line); err == nil || !strings.Contains(err.Error(), tc.err) {
+		if _, err := matchers.ParseRFC(tc.line); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%q: err %v, want one containing %q", tc.line, err, tc.err)
 		}
 	}
@@ -198,7 +199,7 @@ func TestPassScenarioCutsLongTraces(t *testing.T) {
 	}}
 	res := conformance.Execute(s, conformance.RunOptions{Pairing: conformance.Pairing{Client: conformance.GVisor, Server: conformance.GVisor}, Seed: 1})
 	full := res.Err.Error()
-	_, msg := match(t, conformance.PassScenario(), res)
+	_, msg := match(t, matchers.PassScenario(), res)
 	if strings.Count(full, "\n") < 600 {
 		t.Fatalf("the run's trace is too short to test cutting: %d lines", strings.Count(full, "\n"))
 	}

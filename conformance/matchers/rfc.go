@@ -1,4 +1,4 @@
-package conformance
+package matchers
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcpbed/tcpbed/conformance"
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
@@ -24,7 +25,7 @@ import (
 // LEN the payload length, DATA a non-empty payload, WND the window field.
 // A field not written is don't care. RFC panics on a malformed line: it is
 // a mistake in the spec, as with regexp.MustCompile.
-func RFC(line string) Seg {
+func RFC(line string) conformance.Seg {
 	s, err := ParseRFC(line)
 	if err != nil {
 		panic(err)
@@ -38,7 +39,7 @@ var (
 )
 
 // ParseRFC is RFC returning an error instead of panicking.
-func ParseRFC(line string) (Seg, error) {
+func ParseRFC(line string) (conformance.Seg, error) {
 	m := rfcLine.FindStringSubmatch(line)
 	if m == nil {
 		return nil, fmt.Errorf("RFC notation %q: want \"[STATE] --> <SEQ=n><CTL=SYN,ACK>... [--> STATE]\"", line)
@@ -47,11 +48,11 @@ func ParseRFC(line string) (Seg, error) {
 	if arrow2 != "" && arrow2 != arrow {
 		return nil, fmt.Errorf("RFC notation %q: arrows %s and %s disagree", line, arrow, arrow2)
 	}
-	var seg Seg
+	var seg conformance.Seg
 	if arrow == "-->" {
-		seg = C2S()
+		seg = conformance.C2S()
 	} else {
-		seg = S2C()
+		seg = conformance.S2C()
 	}
 	for _, f := range rfcField.FindAllStringSubmatch(fields, -1) {
 		check, err := rfcFieldCheck(strings.ToUpper(strings.TrimSpace(f[1])), strings.TrimSpace(f[2]))
@@ -92,37 +93,37 @@ func rfcFieldCheck(name, value string) (harness.SegCheck, error) {
 		}
 		switch name {
 		case "SEQ":
-			return Seq(uint32(v)), nil
+			return conformance.Seq(uint32(v)), nil
 		case "ACK":
-			return Ack(uint32(v)), nil
+			return conformance.Ack(uint32(v)), nil
 		case "LEN":
-			return Len(int(v)), nil
+			return conformance.Len(int(v)), nil
 		}
 		if v > 0xffff {
 			return harness.SegCheck{}, fmt.Errorf("<WND=%s>: over 65535", value)
 		}
-		return Window(uint16(v)), nil
+		return conformance.Window(uint16(v)), nil
 	case "CTL":
 		var f packet.Flags
 		for _, bit := range strings.Split(value, ",") {
 			switch strings.ToUpper(strings.TrimSpace(bit)) {
 			case "SYN":
-				f |= SYN
+				f |= conformance.SYN
 			case "ACK":
-				f |= ACK
+				f |= conformance.ACK
 			case "FIN":
-				f |= FIN
+				f |= conformance.FIN
 			case "RST":
-				f |= RST
+				f |= conformance.RST
 			case "PSH":
-				f |= PSH
+				f |= conformance.PSH
 			default:
 				return harness.SegCheck{}, fmt.Errorf("<CTL=%s>: %q is not SYN, ACK, FIN, RST or PSH", value, bit)
 			}
 		}
-		return Flags(f), nil
+		return conformance.Flags(f), nil
 	case "DATA":
-		return HasData(), nil
+		return conformance.HasData(), nil
 	}
 	return harness.SegCheck{}, fmt.Errorf("<%s>: want SEQ, ACK, CTL, LEN, DATA or WND", name)
 }
