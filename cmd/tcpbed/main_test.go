@@ -39,6 +39,32 @@ func TestList(t *testing.T) {
 	}
 }
 
+// TestListByRFC: list --rfc shows only the scenarios that check a rule of
+// that RFC. handshake-options checks RFC 7323's window scale and timestamps;
+// the plain handshake checks the SYN, SYN-ACK, ACK exchange and the MSS
+// option (RFC 9293), nothing of RFC 7323.
+func TestListByRFC(t *testing.T) {
+	code, out, errOut := runCmd("list", "--rfc", "7323")
+	if code != 0 {
+		t.Fatalf("list --rfc 7323: exit %d\n%s", code, errOut)
+	}
+	var options bool
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "handshake-options ") {
+			options = true
+		}
+		if strings.HasPrefix(line, "handshake ") {
+			t.Errorf("list --rfc 7323 lists the plain handshake, which checks nothing of RFC 7323:\n%s", out)
+		}
+	}
+	if !options {
+		t.Errorf("list --rfc 7323 lacks handshake-options:\n%s", out)
+	}
+	if code, _, _ := runCmd("list", "--rfc"); code != exitBadArgs {
+		t.Errorf("list --rfc without a section: exit %d, want %d", code, exitBadArgs)
+	}
+}
+
 // deviations prints every registered deviation with its rule, what the RFC
 // expects and what the peer does.
 func TestDeviations(t *testing.T) {

@@ -5,9 +5,11 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	. "github.com/tcpbed/tcpbed/conformance"
 )
@@ -96,5 +98,43 @@ func TestEachScenarioLivesInItsSectionsFile(t *testing.T) {
 	}
 	if found < len(All())/4 {
 		t.Fatalf("found %d scenario definitions: the check saw too few to prove anything", found)
+	}
+}
+
+// rfcEntry is the form of a Scenario's RFCs entry: "RFC 9293" or "RFC 9293
+// 3.10.7.4", a section as dotted digits and nothing more.
+var rfcEntry = regexp.MustCompile(`^RFC \d{3,4}( \d+(\.\d+)*)?$`)
+
+// TestSummariesAreOneShortLineAndCiteRFCs: tcpbed list prints a summary on
+// one line, so it says in brief what happens and what is expected (the
+// whole expectation is the scenario's comment); the rules it checks are in
+// RFCs, one section an entry, for list --rfc to filter on.
+func TestSummariesAreOneShortLineAndCiteRFCs(t *testing.T) {
+	const maxSummary = 90
+	for _, s := range All() {
+		if s.Profile != "" {
+			continue // a profile's copy extends its scenario's summary
+		}
+		switch {
+		case s.Summary == "":
+			t.Errorf("scenario %s: want a one-line summary, found none", s.Name)
+		case strings.Contains(s.Summary, "\n"):
+			t.Errorf("scenario %s: want a summary on one line, found a newline in %q", s.Name, s.Summary)
+		case utf8.RuneCountInString(s.Summary) > maxSummary:
+			t.Errorf("scenario %s: want a summary of at most %d characters, found %d: %q", s.Name, maxSummary, utf8.RuneCountInString(s.Summary), s.Summary)
+		}
+		if len(s.RFCs) == 0 {
+			t.Errorf("scenario %s: want the RFC sections it checks in RFCs, found none", s.Name)
+		}
+		seen := map[string]bool{}
+		for _, r := range s.RFCs {
+			if !rfcEntry.MatchString(r) {
+				t.Errorf("scenario %s: want each RFCs entry as \"RFC <number> [<section>]\" (%s), found %q", s.Name, rfcEntry, r)
+			}
+			if seen[r] {
+				t.Errorf("scenario %s: want each RFCs entry once, found %q twice in %q", s.Name, r, s.RFCs)
+			}
+			seen[r] = true
+		}
 	}
 }

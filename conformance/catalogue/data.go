@@ -8,10 +8,14 @@ import (
 )
 
 var _ = Register(
+	// echo: request and response, three times each way. Expected: the bytes
+	// arrive equal, every segment starts where the last ended, and pure ACKs
+	// consume no sequence numbers.
 	Scenario{
 		Name:    "echo",
 		Section: "data",
-		Summary: "request / response three times each way: bytes arrive equal, every segment starts where the last ended, pure ACKs consume no sequence numbers",
+		Summary: "request / response three times each way: bytes arrive equal, sequence numbers contiguous",
+		RFCs:    []string{"RFC 9293 3.4"},
 		Run:     runEcho,
 	},
 )

@@ -26,10 +26,16 @@ import (
 // server sent and echoes the client's latest.
 
 var _ = Register(
+	// paws-old-duplicate: a data segment at the client's RCV.NXT is injected
+	// whose TSval is older than TS.Recent (an old duplicate from an earlier
+	// wrap). Expected: the client answers with one ACK
+	// <SEQ=SND.NXT><ACK=RCV.NXT> and drops it; its bytes are never read, and
+	// the server's real data that follows is (RFC 7323 5.3 R1).
 	Scenario{
 		Name:    "paws-old-duplicate",
 		Section: "data",
-		Summary: "a data segment at the client's RCV.NXT whose TSval is older than TS.Recent (an old duplicate from an earlier wrap) is injected: the client answers with one ACK <SEQ=SND.NXT><ACK=RCV.NXT> and drops it, its bytes are never read, and the server's real data that follows is (RFC 7323 5.3 R1)",
+		Summary: "data with a TSval older than TS.Recent is injected: the client ACKs and drops it",
+		RFCs:    []string{"RFC 7323 5.3"},
 		Run: func(e *Env) error {
 			return runRefusedSegments(e, spoiling{what: "TSval older than TS.Recent", rfc: "RFC 7323 5.3 R1", takes: &GVisorNoPAWS, spoil: func(in *injected) {
 				if !in.seg.Options.HasTimestamps {
@@ -39,20 +45,32 @@ var _ = Register(
 			}})
 		},
 	},
+	// ack-of-unsent-data: a data segment at the client's RCV.NXT is injected
+	// whose ACK acknowledges 1000 bytes the client never sent. Expected: the
+	// client answers with one ACK <SEQ=SND.NXT><ACK=RCV.NXT> and drops it; its
+	// bytes are never read, and the server's real data that follows is
+	// (RFC 9293 3.10.7.4 fifth check; RFC 5961 5.2).
 	Scenario{
 		Name:    "ack-of-unsent-data",
 		Section: "data",
-		Summary: "a data segment at the client's RCV.NXT whose ACK acknowledges 1000 bytes the client never sent is injected: the client answers with one ACK <SEQ=SND.NXT><ACK=RCV.NXT> and drops it, its bytes are never read, and the server's real data that follows is (RFC 9293 3.10.7.4 fifth check; RFC 5961 5.2)",
+		Summary: "data that ACKs bytes the client never sent is injected: the client ACKs and drops it",
+		RFCs:    []string{"RFC 9293 3.10.7.4", "RFC 5961 5.2"},
 		Run: func(e *Env) error {
 			return runRefusedSegments(e, spoiling{what: "ACK beyond SND.NXT", rfc: "RFC 9293 3.10.7.4 fifth check", takes: &GVisorTakesDataWithAckOfUnsent, spoil: func(in *injected) {
 				in.seg.Ack = in.seg.Ack.Add(1000)
 			}})
 		},
 	},
+	// data-outside-window: data segments are injected beyond the client's
+	// receive window (seq RCV.NXT + 2^30) and wholly below it (an old duplicate
+	// ending 1000 bytes before RCV.NXT). Expected: each draws one ACK
+	// <SEQ=SND.NXT><ACK=RCV.NXT> and is dropped, its bytes never read; the
+	// server's real data that follows is read (RFC 9293 3.10.7.4 first check).
 	Scenario{
 		Name:    "data-outside-window",
 		Section: "data",
-		Summary: "data segments injected beyond the client's receive window (seq RCV.NXT + 2^30) and wholly below it (an old duplicate ending 1000 bytes before RCV.NXT): each draws one ACK <SEQ=SND.NXT><ACK=RCV.NXT> and is dropped, its bytes never read; the server's real data that follows is (RFC 9293 3.10.7.4 first check)",
+		Summary: "data beyond and below the client's window is injected: each draws an ACK, is dropped",
+		RFCs:    []string{"RFC 9293 3.10.7.4"},
 		Run: func(e *Env) error {
 			return runRefusedSegments(e,
 				spoiling{what: "seq beyond the window", rfc: "RFC 9293 3.10.7.4 first check", spoil: func(in *injected) { in.seg.Seq = in.seg.Seq.Add(1 << 30) }},

@@ -11,10 +11,15 @@ import (
 // bulkSize is the catalogue's bulk transfer: 16 MiB one way.
 const bulkSize = 16 << 20
 
+// bulk-transfer: 16 MiB (bulkSize) go client to server. Expected: every
+// data segment fits the server's MSS (RFC 9293 3.7.1), the server's ACKs
+// are cumulative and never go backwards, and the digest of what the server
+// read equals the client's.
 var bulkTransfer = Scenario{
 	Name:    "bulk-transfer",
 	Section: "data",
-	Summary: "16 MiB client to server: every data segment fits the server's MSS (RFC 9293 3.7.1), the server's ACKs are cumulative and never go backwards, the digest of what the server read equals the client's",
+	Summary: "16 MiB client to server: segments fit the MSS, ACKs never go backwards, digest matches",
+	RFCs:    []string{"RFC 9293 3.7.1", "RFC 9293 3.4"},
 	Run:     runBulkTransfer,
 }
 
@@ -55,10 +60,15 @@ func expectAllAcked(e *Env, mark int, dir harness.Dir, n int) {
 // bothWaysSize is each direction's share of bulk-transfer-both-ways.
 const bothWaysSize = 4 << 20
 
+// bulk-transfer-both-ways: 4 MiB (bothWaysSize) go each way at once, so
+// data segments carry the ACKs of the other direction. Expected: in each
+// direction segments fit the receiver's MSS, ACKs never go backwards and
+// everything is acknowledged, and both digests match.
 var bulkTransferBothWays = Scenario{
 	Name:    "bulk-transfer-both-ways",
 	Section: "data",
-	Summary: "4 MiB each way at once, so data segments carry the ACKs of the other direction: in each direction segments fit the receiver's MSS, ACKs never go backwards, everything is acknowledged, and both digests match",
+	Summary: "4 MiB each way at once: data segments carry the ACKs, both digests match",
+	RFCs:    []string{"RFC 9293 3.7.1", "RFC 9293 3.4"},
 	Run:     runBulkTransferBothWays,
 }
 
@@ -102,10 +112,15 @@ func runBulkTransferBothWays(e *Env) error {
 // bytes): an MSS of 536 (RFC 9293 3.7.1).
 const smallMTU = 576
 
+// small-mss: 1 MiB goes client to server over a 576-byte MTU (smallMTU).
+// Expected: both SYNs offer MSS 536 (the MTU less 40, RFC 9293 3.7.1),
+// every data segment with its options fits 536, no packet exceeds the MTU,
+// and the digest matches.
 var smallMSS = Scenario{
 	Name:    "small-mss",
 	Section: "data",
-	Summary: "1 MiB client to server over a 576-byte MTU: both SYNs offer MSS 536 (MTU less 40, RFC 9293 3.7.1), every data segment with its options fits 536, no packet exceeds the MTU, and the digest matches",
+	Summary: "1 MiB over a 576-byte MTU: both SYNs offer MSS 536, every segment fits, digest matches",
+	RFCs:    []string{"RFC 9293 3.7.1"},
 	Setup:   func(s *Setup) { s.Net.MTU = smallMTU },
 	Run:     runSmallMSS,
 }

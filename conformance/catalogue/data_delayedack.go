@@ -14,11 +14,17 @@ import (
 // seconds (MUST-40)".
 const maxACKDelay = 500 * time.Millisecond
 
+// delayed-ack: the client sends a lone small segment, a stream of
+// full-sized segments, then another lone segment. Expected: a lone small
+// segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40). In the
+// stream of full-sized segments the server acknowledges at least every
+// second one (SHLD-19), and every ACK carries RCV.NXT.
 var delayedACK = Scenario{
 	Name:       "delayed-ack",
 	OnProfiles: true,
 	Section:    "data",
-	Summary:    "a lone small segment is acknowledged within 0.5 s (RFC 9293 3.8.6.3, MUST-40); in a stream of full-sized segments the server acknowledges at least every second one (SHLD-19) and every ACK carries RCV.NXT",
+	Summary:    "a lone small segment is ACKed within 0.5 s, full-sized ones at least every second one",
+	RFCs:       []string{"RFC 9293 3.8.6.3", "RFC 1122 4.2.3.2"},
 	Setup:      spacedArrivals,
 	Run:        runDelayedACK,
 }

@@ -19,18 +19,27 @@ const fastRetransmitLost = 30
 // the original cannot have been the retransmission timer's.
 const minRTOFloor = 200 * time.Millisecond
 
+// fast-retransmit: one data segment mid-stream is lost. Expected: the
+// receiver sends a duplicate ACK for each later segment, and the sender
+// retransmits the lost one when the third duplicate ACK arrives, long
+// before its RTO (RFC 5681 3.2). The digest matches.
 var fastRetransmit = Scenario{
 	Name:    "fast-retransmit",
 	Section: "data",
-	Summary: "one data segment mid-stream is lost: the receiver sends a duplicate ACK for each later segment, and the sender retransmits the lost one when the third duplicate ACK arrives, long before its RTO (RFC 5681 3.2); the digest matches",
+	Summary: "one segment lost mid-stream: resent on the third duplicate ACK, long before the RTO",
+	RFCs:    []string{"RFC 5681 3.2", "RFC 5681 4.2"},
 	Setup:   spacedArrivals,
 	Run:     runFastRetransmit,
 }
 
+// fast-retransmit-nosack: fast-retransmit with SACK off at both ends.
+// Expected: plain duplicate-ACK counting (RFC 5681 3.2) triggers the
+// retransmission of the lost segment on the third duplicate ACK.
 var fastRetransmitNoSACK = Scenario{
 	Name:    "fast-retransmit-nosack",
 	Section: "data",
-	Summary: "fast-retransmit with SACK off at both ends: plain duplicate-ACK counting (RFC 5681 3.2) triggers the retransmission of the lost segment on the third duplicate ACK",
+	Summary: "fast-retransmit with SACK off: the third duplicate ACK triggers the retransmission",
+	RFCs:    []string{"RFC 5681 3.2"},
 	Setup: func(s *Setup) {
 		spacedArrivals(s)
 		s.TCP.NoSACK = true

@@ -23,10 +23,16 @@ const (
 // a data offset of 15 words).
 const maxTCPOptions = 40
 
+// nagle: the client writes 20 bytes every 0.5 ms with Nagle's algorithm on
+// (ourstack's default; gVisor's is off, so it is turned on here). Expected:
+// it never has two short segments unacknowledged at once (RFC 9293 3.7.4,
+// SHLD-7; classic Nagle and Minshall's variant both keep this), so the
+// writes are coalesced, and the server reads every byte in order.
 var nagle = Scenario{
 	Name:    "nagle",
 	Section: "data",
-	Summary: "the client writes 20 bytes every 0.5 ms with Nagle's algorithm on (ourstack's default; gVisor's is off, so it is turned on here): it never has two short segments unacknowledged at once (RFC 9293 3.7.4, SHLD-7; classic Nagle and Minshall's variant both keep this), so the writes are coalesced, and the server reads every byte in order",
+	Summary: "20-byte writes every 0.5 ms with Nagle on: never two short segments unACKed at once",
+	RFCs:    []string{"RFC 9293 3.7.4", "RFC 1122 4.2.3.4"},
 	Setup:   func(s *Setup) { s.TCP.Nagle = true },
 	Run:     runNagle,
 }

@@ -11,18 +11,29 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 )
 
+// out-of-order: 15% of the client's data segments swap with the next one,
+// and 15% arrive several segments late. Expected: the server queues what
+// arrives above a hole and delivers in order (digest), and every ACK
+// carries RCV.NXT. With SACK on, each ACK sent while a hole exists carries
+// SACK blocks, each exactly a run of data held above it, the first holding
+// the segment that just arrived (RFC 2018 4).
 var outOfOrder = Scenario{
 	Name:    "out-of-order",
 	Section: "data",
-	Summary: "15% of the client's data segments swap with the next one, 15% arrive several segments late: the server queues what arrives above a hole and delivers in order (digest); every ACK carries RCV.NXT; with SACK on, each ACK sent while a hole exists carries SACK blocks, each exactly a run of data held above it, the first holding the segment that just arrived (RFC 2018 4)",
+	Summary: "data segments reordered: delivered in order; with SACK, ACKs carry exact SACK blocks",
+	RFCs:    []string{"RFC 2018 4", "RFC 9293 3.10.7.4"},
 	Setup:   spacedArrivals,
 	Run:     runOutOfOrder,
 }
 
+// out-of-order-nosack: out-of-order with SACK off at both ends. Expected:
+// the server still queues and delivers in order, every ACK carries RCV.NXT,
+// and no ACK carries a SACK block.
 var outOfOrderNoSACK = Scenario{
 	Name:    "out-of-order-nosack",
 	Section: "data",
-	Summary: "out-of-order with SACK off at both ends: the server still queues and delivers in order, every ACK carries RCV.NXT, and no ACK carries a SACK block",
+	Summary: "out-of-order with SACK off: still delivered in order, no ACK carries a SACK block",
+	RFCs:    []string{"RFC 9293 3.10.7.4", "RFC 2018 4"},
 	Setup: func(s *Setup) {
 		spacedArrivals(s)
 		s.TCP.NoSACK = true
@@ -30,10 +41,15 @@ var outOfOrderNoSACK = Scenario{
 	Run: runOutOfOrder,
 }
 
+// duplicates: the wire delivers every packet twice, both ways. Expected: no
+// byte is delivered twice (digest, and nothing more to read), and every
+// duplicate data segment, being old data, is answered at once with an ACK
+// of RCV.NXT (RFC 9293 3.10.7.4).
 var duplicatesScenario = Scenario{
 	Name:    "duplicates",
 	Section: "data",
-	Summary: "the wire delivers every packet twice, both ways: no byte is delivered twice (digest, and nothing more to read), and every duplicate data segment, being old data, is answered at once with an ACK of RCV.NXT (RFC 9293 3.10.7.4)",
+	Summary: "every packet arrives twice: no byte is read twice, each duplicate is ACKed at once",
+	RFCs:    []string{"RFC 9293 3.10.7.4"},
 	Setup:   spacedArrivals,
 	Run:     runDuplicates,
 }

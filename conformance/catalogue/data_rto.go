@@ -23,13 +23,19 @@ const (
 	rtoBackoffRetries = 10
 )
 
+// rto-backoff: the path goes silent after the client sends data. Expected:
+// the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ...,
+// capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5). After the retry
+// limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5), and
+// its Read and Write return an error.
 var rtoBackoff = Scenario{
 	Name:         "rto-backoff",
 	OnProfiles:   true,
 	RealTime:     TooSlowForRealTime,
 	RealTimeNote: "needs Linux's real-time retransmission timer to back off to 60 s ten times: about 15 minutes of real time",
 	Section:      "data",
-	Summary:      "the path goes silent after the client sends data: the first unacknowledged segment is retransmitted at RTO, 2RTO, 4RTO ... capped at the maximum RTO of 60 s (RFC 6298 5.5, 2.5); after the retry limit (10, set on both stacks) the client aborts (RFC 1122 4.2.3.5) and its Read and Write return an error",
+	Summary:      "the path goes silent: the RTO doubles up to 60 s; after 10 retries the client aborts",
+	RFCs:         []string{"RFC 6298 5.5", "RFC 6298 2.5", "RFC 1122 4.2.3.5"},
 	Setup: func(s *Setup) {
 		s.TCP.MaxRTO = rtoBackoffMaxRTO
 		s.TCP.DataRetries = rtoBackoffRetries

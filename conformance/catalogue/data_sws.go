@@ -17,10 +17,17 @@ const (
 	swsReads     = 600
 )
 
+// sws-avoidance: the server's window is full, and its application then
+// reads 100 bytes every 10 ms. Expected: the server does not open its
+// window in dribbles (receiver SWS avoidance, RFC 9293 3.8.6.2.2, MUST-39:
+// the right edge moves by at least min(RCV.BUFF/2, MSS)), the client sends
+// no small segments into it (sender SWS avoidance, 3.8.6.2.1, MUST-38), and
+// the transfer completes (digest).
 var swsAvoidance = Scenario{
 	Name:    "sws-avoidance",
 	Section: "data",
-	Summary: "the server's window is full and its application then reads 100 bytes every 10 ms: the server does not open its window in dribbles (receiver SWS avoidance, RFC 9293 3.8.6.2.2, MUST-39: the right edge moves by at least min(RCV.BUFF/2, MSS)), the client sends no small segments into it (sender SWS avoidance, 3.8.6.2.1, MUST-38), and the transfer completes (digest)",
+	Summary: "a full window read 100 bytes every 10 ms: no dribbled window, no small segments",
+	RFCs:    []string{"RFC 9293 3.8.6.2.2", "RFC 9293 3.8.6.2.1"},
 	Setup: func(s *Setup) {
 		s.Patience = 10 * time.Minute
 	},

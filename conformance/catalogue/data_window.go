@@ -14,10 +14,17 @@ import (
 // receive buffer is already 1 MiB.
 const windowScalingBuffer = 1 << 20
 
+// window-scaling: 4 MiB go client to server with a 1 MiB receive buffer
+// (windowScalingBuffer). Expected: both SYNs offer window scale
+// (RFC 7323 2), the server advertises a scaled window over 64 KiB, and the
+// client has more than 64 KiB in flight yet never sends past the right edge
+// the server advertised (windows read with the right shift). The digest
+// matches.
 var windowScaling = Scenario{
 	Name:    "window-scaling",
 	Section: "data",
-	Summary: "4 MiB client to server with a 1 MiB receive buffer: both SYNs offer window scale (RFC 7323 2), the server advertises a scaled window over 64 KiB, the client has more than 64 KiB in flight yet never sends past the right edge the server advertised (windows read with the right shift), and the digest matches",
+	Summary: "4 MiB into a 1 MiB buffer: a scaled window over 64 KiB, never sent past its right edge",
+	RFCs:    []string{"RFC 7323 2.3", "RFC 7323 2.2", "RFC 9293 3.8.6"},
 	Setup: func(s *Setup) {
 		s.Ours.TCP.ReceiveBuffer = windowScalingBuffer
 	},

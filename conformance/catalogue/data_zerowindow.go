@@ -13,13 +13,19 @@ import (
 // the window is shut: long enough for several backed-off probes.
 const zeroWindowWatch = 3 * time.Minute
 
+// zero-window: the server stops reading, and its window falls to 0.
+// Expected: the client probes on the persist timer at growing intervals
+// (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe is answered by an ACK,
+// and the connection is kept open. When the server reads again the window
+// opens and the data resumes to the last byte (digest).
 var zeroWindow = Scenario{
 	Name:         "zero-window",
 	OnProfiles:   true,
 	RealTime:     TooSlowForRealTime,
 	RealTimeNote: "the persist timer's growing probe intervals run on Linux's real time: well over 8 s",
 	Section:      "data",
-	Summary:      "the server stops reading: its window falls to 0; the client probes on the persist timer at growing intervals (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17), each probe answered by an ACK, the connection kept open; when the server reads again the window opens and the data resumes to the last byte (digest)",
+	Summary:      "the server stops reading: window 0, the client probes at growing intervals, data resumes",
+	RFCs:         []string{"RFC 9293 3.8.6.1", "RFC 1122 4.2.2.17"},
 	Setup: func(s *Setup) {
 		s.Patience = 10 * time.Minute
 	},
@@ -124,12 +130,18 @@ func answerTo(e *Env, p *harness.Record) *harness.Record {
 	return nil
 }
 
+// zero-window-update-lost: as zero-window, but the ACKs with which the
+// server reopens its window are lost. Expected: the client's next
+// zero-window probe draws an ACK with the open window, and the rest of the
+// data flows (RFC 9293 3.8.6.1: probing is what makes the reopening
+// reliable); the digest matches.
 var zeroWindowUpdateLost = Scenario{
 	Name:         "zero-window-update-lost",
 	RealTime:     TooSlowForRealTime,
 	RealTimeNote: "waits on Linux's real-time persist timer for the probe that draws the reopened window: about 7 s of real time",
 	Section:      "data",
-	Summary:      "as zero-window, but the ACKs with which the server reopens its window are lost: the client's next zero-window probe draws an ACK with the open window, and the rest of the data flows (RFC 9293 3.8.6.1: probing is what makes the reopening reliable); digest",
+	Summary:      "as zero-window, the window updates lost: the next probe finds the window open",
+	RFCs:         []string{"RFC 9293 3.8.6.1"},
 	Setup: func(s *Setup) {
 		s.Patience = 10 * time.Minute
 	},

@@ -19,48 +19,79 @@ import (
 const halfCloseSize = 1 << 20
 
 var _ = Register(
+	// half-close: the client calls CloseWrite. Expected: its FIN seq=1 is ACKed
+	// at 2; the client goes FIN-WAIT-1 -> FIN-WAIT-2, the server to CLOSE-WAIT,
+	// and the server's Read returns EOF. The server then sends 1 MiB
+	// (halfCloseSize), which the client still reads whole (RFC 9293 3.10.7.4:
+	// FIN-WAIT-2 processes segment text), and closes: its FIN is ACKed, the
+	// server goes LAST-ACK -> CLOSED, and the client holds TIME-WAIT for 2MSL.
 	Scenario{
 		Name:         "half-close",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "half-close",
-		Summary:      "client CloseWrite: FIN seq=1, ACKed at 2; client FIN-WAIT-1 -> FIN-WAIT-2, server CLOSE-WAIT, server Read returns EOF; server then sends 1 MiB, which the client still reads whole (RFC 9293 3.10.7.4: FIN-WAIT-2 processes segment text), then closes: FIN ACKed, server LAST-ACK -> CLOSED, client TIME-WAIT for 2MSL",
+		Summary:      "the client half-closes: the server reads EOF, still sends 1 MiB, then both close",
+		RFCs:         []string{"RFC 9293 3.10.7.4", "RFC 9293 3.6"},
 		Run:          func(e *Env) error { return runHalfClose(e, harness.Client) },
 	},
+	// half-close-server: the mirror image of half-close. The server
+	// half-closes; the client reads EOF, sends 1 MiB the server still reads,
+	// then closes. Expected: the server ends in TIME-WAIT.
 	Scenario{
 		Name:         "half-close-server",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "half-close",
-		Summary:      "the mirror image of half-close: the server half-closes, the client reads EOF, sends 1 MiB the server still reads, then closes; the server ends in TIME-WAIT",
+		Summary:      "half-close mirrored: the server half-closes, still reads 1 MiB, ends in TIME-WAIT",
+		RFCs:         []string{"RFC 9293 3.10.7.4", "RFC 9293 3.6"},
 		Run:          func(e *Env) error { return runHalfClose(e, harness.Server) },
 	},
+	// fin-with-data: the client writes 10 bytes, then 100 (held by Nagle), and
+	// closes in the same instant. Expected: the FIN rides on the last data
+	// segment or follows it at once (both allowed; the run notes which). The
+	// data is delivered, then EOF, and the FIN is ACKed at seq+len+1 = 112.
 	Scenario{
 		Name:         "fin-with-data",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "half-close",
-		Summary:      "the client writes 10 bytes, then 100 (held by Nagle) and closes in the same instant: the FIN rides on the last data segment or follows it at once (both allowed; the run notes which); data delivered, then EOF; the FIN is ACKed at seq+len+1 = 112",
+		Summary:      "10 and 100 bytes written, then close: the FIN rides on the last data or follows it",
+		RFCs:         []string{"RFC 9293 3.10.4", "RFC 9293 3.4"},
 		Run:          runFINWithData,
 	},
+	// close-unread: the client closes with unread data in its receive buffer.
+	// Expected: it sends RST (seq = SND.NXT), not FIN (RFC 1122 4.2.2.13,
+	// RFC 2525 2.17), and goes ESTABLISHED -> CLOSED with no TIME-WAIT. The
+	// server's Read reports the reset.
 	Scenario{
 		Name:    "close-unread",
 		Section: "half-close",
-		Summary: "the client closes with unread data in its receive buffer: it sends RST (seq = SND.NXT), not FIN (RFC 1122 4.2.2.13, RFC 2525 2.17), goes ESTABLISHED -> CLOSED with no TIME-WAIT; the server's Read reports the reset",
+		Summary: "the client closes with unread data: RST, not FIN, no TIME-WAIT; the server sees a reset",
+		RFCs:    []string{"RFC 1122 4.2.2.13", "RFC 9293 3.6.1", "RFC 2525 2.17"},
 		Run:     func(e *Env) error { return runCloseUnread(e, harness.Client) },
 	},
+	// close-unread-server: close-unread, by the server: it closes with unread
+	// data. Expected: it sends RST, not FIN, and the client's Read reports the
+	// reset.
 	Scenario{
 		Name:    "close-unread-server",
 		Section: "half-close",
-		Summary: "close-unread, by the server: it closes with unread data and sends RST, not FIN; the client's Read reports the reset",
+		Summary: "close-unread, by the server: RST, not FIN; the client's Read reports the reset",
+		RFCs:    []string{"RFC 1122 4.2.2.13", "RFC 9293 3.6.1", "RFC 2525 2.17"},
 		Run:     func(e *Env) error { return runCloseUnread(e, harness.Server) },
 	},
+	// close-wait-fin-again: the ACK of the client's FIN is lost, and the client
+	// retransmits its FIN. Expected: the server, in CLOSE-WAIT, ACKs it again
+	// and stays in CLOSE-WAIT (RFC 9293 3.10.7.4, eighth check: FIN in
+	// CLOSE-WAIT: remain). Read still returns EOF once, and the server closes
+	// normally.
 	Scenario{
 		Name:         "close-wait-fin-again",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "half-close",
-		Summary:      "the ACK of the client's FIN is lost: the client retransmits its FIN; the server, in CLOSE-WAIT, ACKs it again and stays in CLOSE-WAIT (RFC 9293 3.10.7.4, eighth check: FIN in CLOSE-WAIT: remain); Read still returns EOF once, and the server closes normally",
+		Summary:      "the ACK of the client's FIN is lost: CLOSE-WAIT ACKs the resent FIN and stays there",
+		RFCs:         []string{"RFC 9293 3.10.7.4"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Nth: 1, Times: 1,
@@ -316,18 +347,32 @@ func runCloseWaitFINAgain(e *Env) error {
 }
 
 var _ = Register(
+	// data-after-close: the client closes (a full CLOSE, FIN-WAIT-2 once
+	// ACKed); the server, in CLOSE-WAIT, then sends data nobody will read.
+	// Expected: the client answers with RST <SEQ=SND.NXT> (RFC 1122 4.2.2.13:
+	// "if new data is received after CLOSE is called, its TCP SHOULD send a RST
+	// to show that data was lost"; RFC 2525 2.17) and goes CLOSED with no
+	// TIME-WAIT. The server's Write reports the reset.
 	Scenario{
 		Name:    "data-after-close",
 		Section: "half-close",
-		Summary: "the client closes (a full CLOSE, FIN-WAIT-2 once ACKed); the server, in CLOSE-WAIT, then sends data nobody will read: the client answers with RST <SEQ=SND.NXT> (RFC 1122 4.2.2.13: \"if new data is received after CLOSE is called, its TCP SHOULD send a RST to show that data was lost\"; RFC 2525 2.17); it goes CLOSED with no TIME-WAIT; the server's Write reports the reset",
+		Summary: "the server sends data after the client's CLOSE: the client answers RST, no TIME-WAIT",
+		RFCs:    []string{"RFC 1122 4.2.2.13", "RFC 9293 3.6.1", "RFC 2525 2.17"},
 		Run:     runDataAfterClose,
 	},
+	// close-wait-data-after-fin: a segment with data beyond the client's FIN
+	// (seq = RCV.NXT) reaches the server in CLOSE-WAIT. Expected: the text is
+	// ignored (RFC 9293 3.10.7.4, seventh check: "This should not occur since a
+	// FIN has been received from the remote side. Ignore the segment text").
+	// Read still returns EOF, no byte is delivered, nothing is acknowledged
+	// beyond the FIN, and the server stays in CLOSE-WAIT and closes normally.
 	Scenario{
 		Name:         "close-wait-data-after-fin",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "half-close",
-		Summary:      "a segment with data beyond the client's FIN (seq = RCV.NXT) reaches the server in CLOSE-WAIT: the text is ignored (RFC 9293 3.10.7.4, seventh check: \"This should not occur since a FIN has been received from the remote side. Ignore the segment text\"): Read still returns EOF, no byte delivered, nothing acknowledged beyond the FIN, the server stays in CLOSE-WAIT and closes normally",
+		Summary:      "data beyond the client's FIN reaches CLOSE-WAIT: ignored, Read still returns EOF",
+		RFCs:         []string{"RFC 9293 3.10.7.4"},
 		Run:          runCloseWaitDataAfterFIN,
 	},
 )

@@ -6,10 +6,13 @@ import (
 )
 
 var _ = Register(
+	// handshake: a client dials a listening server. Expected: SYN, SYN-ACK, ACK
+	// (RFC 9293 3.5 figure 6), with an MSS option in both SYNs.
 	Scenario{
 		Name:    "handshake",
 		Section: "handshake",
-		Summary: "client dials a listening server: SYN, SYN-ACK, ACK (RFC 9293 3.5 figure 6), MSS in both SYNs",
+		Summary: "client dials a listening server: SYN, SYN-ACK, ACK, MSS in both SYNs",
+		RFCs:    []string{"RFC 9293 3.5", "RFC 9293 3.7.1"},
 		Run:     runHandshake,
 	},
 )

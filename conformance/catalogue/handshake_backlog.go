@@ -21,12 +21,20 @@ const acceptBacklog = 128
 const backlogExtra = 8
 
 var _ = Register(
+	// listen-backlog: 136 clients (acceptBacklog+backlogExtra) dial a listener
+	// with a backlog of 128 (acceptBacklog) at the same instant, and nobody
+	// accepts for 10 s. Expected: at most backlog+1 connections complete on the
+	// server. The others wait (their SYN, third ACK or data dropped and
+	// retransmitted, or SYN cookies) or are refused, and nothing crashes. Once
+	// Accept drains the queue, every waiting client is accepted with its bytes
+	// intact, and a new dial succeeds.
 	Scenario{
 		Name:         "listen-backlog",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "nobody accepts for 10 s while Linux's clients retransmit on its real-time timers: 10 s of real time",
 		Section:      "handshake",
-		Summary:      fmt.Sprintf("%d clients dial a listener with a backlog of %d at the same instant and nobody accepts for 10 s: at most backlog+1 connections complete on the server; the others wait (SYN, third ACK or data dropped and retransmitted, or SYN cookies) or are refused; nothing crashes; once Accept drains the queue every waiting client is accepted with its bytes intact, and a new dial succeeds", acceptBacklog+backlogExtra, acceptBacklog),
+		Summary:      fmt.Sprintf("%d clients dial a backlog of %d: at most %d complete, the rest wait or are refused", acceptBacklog+backlogExtra, acceptBacklog, acceptBacklog+1),
+		RFCs:         []string{"RFC 9293 3.10.7.2", "RFC 4987 3.6"},
 		Setup: func(s *Setup) {
 			s.Ours.Backlog = acceptBacklog
 			s.Patience = 3 * time.Minute

@@ -12,10 +12,17 @@ import (
 )
 
 var _ = Register(
+	// listen-close-pending: a listener closes with two connections completed
+	// but not accepted and one still half-open. Expected: none lingers on the
+	// server. Each client learns of it (a RST, or a FIN; the RFC leaves
+	// connections never handed to the user to the implementation), at once or
+	// at its next write. A new dial to the port is refused (RST+ACK,
+	// RFC 9293 3.10.7.1).
 	Scenario{
 		Name:    "listen-close-pending",
 		Section: "handshake",
-		Summary: "a listener closes with two connections completed but not accepted and one still half-open: none lingers on the server; each client learns (a RST, or a FIN; the RFC leaves connections never handed to the user to the implementation) at once or at its next write; a new dial to the port is refused (RST+ACK, RFC 9293 3.10.7.1)",
+		Summary: "a listener closes with connections pending: each client learns, a new dial is refused",
+		RFCs:    []string{"RFC 9293 3.10.7.1", "RFC 9293 3.10.4"},
 		Run:     runListenClosePending,
 	},
 )

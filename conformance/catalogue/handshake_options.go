@@ -19,16 +19,30 @@ import (
 const optionsTransfer = 2 << 20
 
 var _ = Register(
+	// handshake-options: both ends offer MSS, window scale, SACK-permitted and
+	// timestamps. Expected: the SYN-ACK carries only options the SYN offered;
+	// timestamps are on every later segment (RFC 7323 3.2); no MSS, WS or
+	// SACK-permitted option appears after the SYNs. 2 MiB (optionsTransfer) go
+	// each way with more than 64 KiB in flight, never past the right edge
+	// ack + window << scale (RFC 7323 2.3), and never in a segment over the
+	// peer's MSS (RFC 9293 3.7.1).
 	Scenario{
 		Name:    "handshake-options",
 		Section: "handshake",
-		Summary: "both ends offer MSS, window scale, SACK-permitted and timestamps: the SYN-ACK carries only options the SYN offered; timestamps on every later segment (RFC 7323 3.2); no MSS, WS or SACK-permitted after the SYNs; 2 MiB each way with more than 64 KiB in flight, never past the right edge ack + window << scale (RFC 7323 2.3), never a segment over the peer's MSS (RFC 9293 3.7.1)",
+		Summary: "both ends offer MSS, WS, SACK and timestamps: all negotiated and used as offered",
+		RFCs:    []string{"RFC 7323 2.2", "RFC 7323 3.2", "RFC 7323 2.3", "RFC 2018 2", "RFC 9293 3.7.1"},
 		Run:     func(e *Env) error { return runOptions(e, allOptions, allOptions) },
 	},
+	// handshake-options-ours-declines: ourstack offers no window scale, SACK or
+	// timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps). Expected: an
+	// ourstack end's SYN or SYN-ACK carries none of them, and the other end
+	// then uses none (no TSopt, no SACK blocks, windows unscaled: never more
+	// than 64 KiB in flight). gvisor<->gvisor negotiates all four.
 	Scenario{
 		Name:    "handshake-options-ours-declines",
 		Section: "handshake",
-		Summary: "ourstack offers no window scale, SACK or timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps): an ourstack end's SYN or SYN-ACK carries none of them, the other end then uses none (no TSopt, no SACK blocks, windows unscaled: never more than 64 KiB in flight); gvisor<->gvisor negotiates all four",
+		Summary: "ourstack offers no WS, SACK or timestamps: its SYNs carry none, the peer uses none",
+		RFCs:    []string{"RFC 7323 2.2", "RFC 7323 3.2", "RFC 2018 2", "RFC 2018 4"},
 		Setup: func(s *Setup) {
 			s.Ours.TCP.NoWindowScale, s.Ours.TCP.NoSACK, s.Ours.TCP.NoTimestamps = true, true, true
 		},
@@ -42,10 +56,15 @@ var _ = Register(
 			return runOptions(e, offers(e.Pairing.Client), offers(e.Pairing.Server))
 		},
 	},
+	// handshake-options-gvisor-no-sack: gVisor offers no SACK-permitted
+	// (gvisor.Options.Settings.NoSACK; gVisor has no switch for window scale or
+	// timestamps). Expected: a gVisor end's SYN or SYN-ACK carries none, and
+	// the other end sends no SACK blocks. The rest is negotiated as usual.
 	Scenario{
 		Name:    "handshake-options-gvisor-no-sack",
 		Section: "handshake",
-		Summary: "gVisor offers no SACK-permitted (gvisor.Options.Settings.NoSACK; gVisor has no switch for window scale or timestamps): a gVisor end's SYN or SYN-ACK carries none, and the other end sends no SACK blocks; the rest is negotiated as usual",
+		Summary: "gVisor offers no SACK-permitted: the other end sends no SACK blocks, the rest as usual",
+		RFCs:    []string{"RFC 2018 2", "RFC 2018 4"},
 		Setup:   func(s *Setup) { s.GVisor.Settings.NoSACK = true },
 		// With Linux in gVisor's place, Linux offers no SACK-permitted
 		// either (net.ipv4.tcp_sack = 0, linuxPeer).

@@ -16,28 +16,48 @@ import (
 )
 
 var _ = Register(
+	// connect-refused: a SYN goes to a port nobody listens on. Expected:
+	// RST+ACK seq=0 ack=x+1 (RFC 9293 3.10.7.1). When it arrives the client
+	// leaves SYN-SENT for CLOSED and reports connection refused, and no SYN is
+	// sent again.
 	Scenario{
 		Name:    "connect-refused",
 		Section: "handshake",
-		Summary: "SYN to a port nobody listens on: RST+ACK seq=0 ack=x+1 (RFC 9293 3.10.7.1); the client leaves SYN-SENT for CLOSED when it arrives and reports connection refused; no SYN is sent again",
+		Summary: "SYN to a port nobody listens on: RST+ACK seq=0 ack=x+1, the dial is refused",
+		RFCs:    []string{"RFC 9293 3.10.7.1", "RFC 9293 3.10.7.3"},
 		Run:     runConnectRefused,
 	},
+	// listen-ack-rst: a bare ACK and a SYN-ACK reach a listener. Expected: each
+	// gets <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.2, second check). The
+	// listener stays in LISTEN and still accepts.
 	Scenario{
 		Name:    "listen-ack-rst",
 		Section: "handshake",
-		Summary: "a bare ACK and a SYN-ACK to a listener each get <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.2, second check); the listener stays in LISTEN and still accepts",
+		Summary: "a bare ACK and a SYN-ACK to a listener each get a RST; the listener still accepts",
+		RFCs:    []string{"RFC 9293 3.10.7.2"},
 		Run:     runListenACKGetsRST,
 	},
+	// listen-ignores-rst-and-ackless: a RST, a RST+ACK and a data segment
+	// without ACK reach a listener. Expected: each is dropped without reply
+	// (RFC 9293 3.10.7.2, first and fourth checks), and the listener still
+	// accepts.
 	Scenario{
 		Name:    "listen-ignores-rst-and-ackless",
 		Section: "handshake",
-		Summary: "a RST, a RST+ACK and a data segment without ACK to a listener are dropped without reply (RFC 9293 3.10.7.2, first and fourth checks); the listener still accepts",
+		Summary: "RST, RST+ACK and data without ACK to a listener: dropped silently, it still accepts",
+		RFCs:    []string{"RFC 9293 3.10.7.2"},
 		Run:     runListenIgnores,
 	},
+	// syn-sent-bad-ack: an end in SYN-SENT gets ACKs with SEG.ACK =< ISS and
+	// with SEG.ACK > SND.NXT, and RSTs with a bad ACK or none. Expected: each
+	// ACK gets <SEQ=SEG.ACK><CTL=RST>, and a RST with a bad or no ACK is
+	// dropped (RFC 9293 3.10.7.3, RFC 5961 3.2). The end stays in SYN-SENT and
+	// connects once its SYN gets through.
 	Scenario{
 		Name:    "syn-sent-bad-ack",
 		Section: "handshake",
-		Summary: "in SYN-SENT, an ACK with SEG.ACK =< ISS or > SND.NXT gets <SEQ=SEG.ACK><CTL=RST>, a RST with a bad or no ACK is dropped (RFC 9293 3.10.7.3, RFC 5961 3.2); the end stays in SYN-SENT and connects once its SYN gets through",
+		Summary: "in SYN-SENT a bad ACK gets a RST and a bad RST is dropped; the dial still connects",
+		RFCs:    []string{"RFC 9293 3.10.7.3", "RFC 5961 3.2"},
 		Setup: func(s *Setup) {
 			// Keep the server from answering while the client is probed:
 			// every SYN the client sends is lost until the rule is lifted.

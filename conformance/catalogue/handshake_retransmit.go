@@ -21,22 +21,32 @@ const synsDropped = 3
 const configuredSynRetries = 4
 
 var _ = Register(
+	// syn-retransmit: the first 3 SYNs (synsDropped) are dropped. Expected: the
+	// SYN is retransmitted 1 s, 3 s and 7 s after the first (initial RTO 1 s,
+	// doubling; RFC 6298 2.1, 5.5), and the handshake completes with the one
+	// that passes.
 	Scenario{
 		Name:       "syn-retransmit",
 		OnProfiles: true,
 		Section:    "handshake",
-		Summary:    fmt.Sprintf("the first %d SYNs are dropped: the SYN is retransmitted 1 s, 3 s, 7 s after the first (initial RTO 1 s, doubling; RFC 6298 2.1, 5.5) and the handshake completes with the one that passes", synsDropped),
+		Summary:    fmt.Sprintf("the first %d SYNs are dropped: resent 1 s, 3 s, 7 s after the first, then connects", synsDropped),
+		RFCs:       []string{"RFC 6298 2.1", "RFC 6298 5.5"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}, Times: synsDropped})
 		},
 		Run: runSynRetransmit,
 	},
+	// syn-retransmit-exhausted: every SYN is dropped, with SYN retries set to 4
+	// (configuredSynRetries). Expected: SYNs at 0, 1, 3, 7 and 15 s, and the
+	// attempt fails with a timeout (ETIMEDOUT) when the last RTO expires, at
+	// 31 s.
 	Scenario{
 		Name:         "syn-retransmit-exhausted",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "needs 31 s of Linux's real-time SYN retransmission timer",
 		Section:      "handshake",
-		Summary:      fmt.Sprintf("every SYN is dropped, SYN retries set to %d: SYNs at 0, 1, 3, 7, 15 s; the attempt fails with a timeout (ETIMEDOUT) when the last RTO expires, at 31 s", configuredSynRetries),
+		Summary:      fmt.Sprintf("every SYN dropped, %d retries: SYNs at 0, 1, 3, 7, 15 s, then ETIMEDOUT at 31 s", configuredSynRetries),
+		RFCs:         []string{"RFC 9293 3.8.3", "RFC 6298 2.1", "RFC 6298 5.5"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}})
 			s.TCP.SynRetries = configuredSynRetries
@@ -44,24 +54,35 @@ var _ = Register(
 		},
 		Run: runSynRetransmitExhausted,
 	},
+	// syn-retransmit-3min: every SYN is dropped and nothing is configured.
+	// Expected: the stack keeps retransmitting the SYN, with RFC 6298 backoff,
+	// for at least 3 minutes before it gives the attempt up (RFC 9293 3.8.3
+	// MUST-23, RFC 1122 4.2.3.5).
 	Scenario{
 		Name:         "syn-retransmit-3min",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "needs 3 minutes of Linux's real-time SYN retransmission timer",
 		Section:      "handshake",
-		Summary:      "every SYN is dropped and nothing is configured: the stack keeps retransmitting the SYN for at least 3 minutes before it gives the attempt up (RFC 9293 3.8.3 MUST-23, RFC 1122 4.2.3.5), with RFC 6298 backoff",
+		Summary:      "every SYN dropped, nothing configured: the SYN is retried for at least 3 minutes",
+		RFCs:         []string{"RFC 9293 3.8.3", "RFC 1122 4.2.3.5", "RFC 6298 5.5"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{Name: "drop SYN", Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.Flags(SYN)}})
 			s.Patience = 20 * time.Minute
 		},
 		Run: runSynRetransmit3Min,
 	},
+	// syn-timeout-rto-3s: the first SYN is dropped, then the first data
+	// segment. Expected: after a SYN timeout the RTO is re-initialized to 3 s
+	// when data transmission begins (RFC 6298 5.7), so the data is
+	// retransmitted 3 s after it was sent. ourstack runs without timestamps
+	// here, so that no RTT sample from the handshake can stand in for the 3 s.
 	Scenario{
 		Name:         "syn-timeout-rto-3s",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "waits on Linux's real-time SYN and data retransmission timers: about 4 s of real time",
 		Section:      "handshake",
-		Summary:      "the first SYN is dropped, then the first data segment: after a SYN timeout the RTO is re-initialized to 3 s when data transmission begins (RFC 6298 5.7), so the data is retransmitted 3 s after it was sent (ourstack runs without timestamps here, so that no RTT sample from the handshake can stand in for the 3 s)",
+		Summary:      "the first SYN and first data segment are lost: the data is resent 3 s after it was sent",
+		RFCs:         []string{"RFC 6298 5.7"},
 		Setup: func(s *Setup) {
 			// With timestamps, the SYN-ACK's echo of the retransmitted SYN
 			// is an unambiguous RTT sample, and a stack may keep the RTO
@@ -75,12 +96,18 @@ var _ = Register(
 		},
 		Run: runSynTimeoutRTO3s,
 	},
+	// synack-retransmit: every SYN-ACK is dropped and only the first SYN
+	// arrives. Expected: the server retransmits its SYN-ACK 1 s after the
+	// first, the gaps doubling (RFC 6298 2.1, 5.5), then gives the half-open
+	// connection up (SYN-RECEIVED -> CLOSED) when the last RTO expires. Accept
+	// never returns it, and the listener then accepts a new dial.
 	Scenario{
 		Name:         "synack-retransmit",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "needs Linux's real-time SYN-ACK retransmission timer to run out: over a minute of real time",
 		Section:      "handshake",
-		Summary:      "every SYN-ACK is dropped and only the first SYN arrives: the server retransmits its SYN-ACK 1 s after the first, the gaps doubling (RFC 6298 2.1, 5.5), then gives the half-open connection up (SYN-RECEIVED -> CLOSED) when the last RTO expires; Accept never returns it; the listener then accepts a new dial",
+		Summary:      "every SYN-ACK is lost: resent at 1 s, gaps doubling, then the half-open one is dropped",
+		RFCs:         []string{"RFC 6298 2.1", "RFC 6298 5.5", "RFC 9293 3.8.3"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults,
 				&harness.Rule{Name: "drop SYN-ACK", Dirs: harness.OnlyServerToClient, Match: []harness.SegCheck{harness.Flags(SYN | ACK)}},

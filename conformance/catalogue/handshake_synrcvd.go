@@ -14,12 +14,20 @@ import (
 )
 
 var _ = Register(
+	// syn-received-checks: a server in SYN-RECEIVED (its SYN-ACKs lost) gets
+	// segments from the client's address. Expected: an ACK acknowledging
+	// nothing it sent draws <SEQ=SEG.ACK><CTL=RST>, and the server stays in
+	// SYN-RECEIVED. A RST outside the window is dropped. A RST in the window
+	// but not at RCV.NXT draws a challenge ACK (RFC 5961 3.2) or a reset. A RST
+	// at RCV.NXT sends the half-open connection back to LISTEN, silently
+	// (RFC 9293 3.10.7.4). The client's retransmitted SYN then connects.
 	Scenario{
 		Name:         "syn-received-checks",
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "waits on Linux's real-time SYN-ACK and SYN retransmission timers: about 7 s of real time",
 		Section:      "handshake",
-		Summary:      "a server in SYN-RECEIVED (its SYN-ACKs lost) gets, from the client's address: an ACK acknowledging nothing it sent -> <SEQ=SEG.ACK><CTL=RST>, stays SYN-RECEIVED; a RST outside the window -> dropped; a RST in the window but not at RCV.NXT -> challenge ACK (RFC 5961 3.2) or reset; a RST at RCV.NXT -> the half-open connection goes back to LISTEN, silently (RFC 9293 3.10.7.4); the client's retransmitted SYN then connects",
+		Summary:      "SYN-RECEIVED gets a bad ACK and RSTs: a RST, drops, a challenge ACK, back to LISTEN",
+		RFCs:         []string{"RFC 9293 3.10.7.4", "RFC 5961 3.2"},
 		Setup: func(s *Setup) {
 			// The server's SYN-ACKs are lost, and so are the client's SYN
 			// retransmissions, so that only injected segments reach the
@@ -132,10 +140,16 @@ func runSynReceivedChecks(e *Env) error {
 }
 
 var _ = Register(
+	// syn-with-data: a SYN carrying data reaches a listener (injected from an
+	// address of its own). Expected: the server either queues the text for
+	// after the handshake (RFC 9293 3.10.7.2: SYN-ACK ack=x+1+len) or
+	// acknowledges only the SYN (ack=x+1) and takes the text when it is sent
+	// again. Either way the application reads it once, after Accept.
 	Scenario{
 		Name:    "syn-with-data",
 		Section: "handshake",
-		Summary: "a SYN carrying data reaches a listener (injected from an address of its own): the server either queues the text for after the handshake (RFC 9293 3.10.7.2: SYN-ACK ack=x+1+len) or acknowledges only the SYN (ack=x+1) and takes the text when it is sent again; either way the application reads it once, after Accept",
+		Summary: "a SYN carrying data reaches a listener: the application reads it once, after Accept",
+		RFCs:    []string{"RFC 9293 3.10.7.2"},
 		Run:     runSynWithData,
 	},
 )
@@ -190,10 +204,16 @@ func runSynWithData(e *Env) error {
 }
 
 var _ = Register(
+	// syn-without-mss: a SYN with no options reaches a listener (injected from
+	// an address of its own). Expected: the server's SYN-ACK offers no window
+	// scale, SACK-permitted or timestamps, and every data segment it sends
+	// carries at most 536 bytes, the default send MSS (RFC 9293 3.7.1 MUST-15,
+	// RFC 7323, RFC 2018).
 	Scenario{
 		Name:    "syn-without-mss",
 		Section: "handshake",
-		Summary: "a SYN with no options reaches a listener (injected from an address of its own): the server's SYN-ACK offers no window scale, SACK-permitted or timestamps, and every data segment it sends carries at most 536 bytes, the default send MSS (RFC 9293 3.7.1 MUST-15, RFC 7323, RFC 2018)",
+		Summary: "a SYN with no options: the SYN-ACK offers none, the server's segments carry at most 536",
+		RFCs:    []string{"RFC 9293 3.7.1", "RFC 7323 2.2", "RFC 7323 3.2", "RFC 2018 2"},
 		Run:     runSynWithoutMSS,
 	},
 )
@@ -240,10 +260,16 @@ func runSynWithoutMSS(e *Env) error {
 }
 
 var _ = Register(
+	// synack-with-data: the client dials an address no stack holds and gets,
+	// injected, a SYN-ACK carrying text. Expected: it reaches ESTABLISHED,
+	// acknowledges SYN and text together (ack=y+1+len) and delivers the text
+	// (RFC 9293 3.10.7.3: "If there are other controls or text in the segment,
+	// then continue processing at the sixth step").
 	Scenario{
 		Name:    "synack-with-data",
 		Section: "handshake",
-		Summary: "the client dials an address no stack holds and gets, injected, a SYN-ACK carrying text: it reaches ESTABLISHED, acknowledges SYN and text together (ack=y+1+len) and delivers the text (RFC 9293 3.10.7.3: \"If there are other controls or text in the segment, then continue processing at the sixth step\")",
+		Summary: "a SYN-ACK carrying text: the client ACKs SYN and text together and delivers the text",
+		RFCs:    []string{"RFC 9293 3.10.7.3"},
 		Run:     runSynAckWithData,
 	},
 )

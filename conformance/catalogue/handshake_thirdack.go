@@ -20,25 +20,40 @@ func dropThirdACK(s *Setup) {
 }
 
 var _ = Register(
+	// third-ack-lost: the client's final ACK is dropped and the client stays
+	// idle. Expected: the server, still in SYN-RECEIVED, retransmits its
+	// SYN-ACK one RTO (1 s) later. The client ACKs it again and the server
+	// reaches ESTABLISHED. Then data flows both ways, none lost.
 	Scenario{
 		Name:       "third-ack-lost",
 		OnProfiles: true,
 		Section:    "handshake",
-		Summary:    "the client's final ACK is dropped and the client stays idle: the server, still in SYN-RECEIVED, retransmits its SYN-ACK one RTO (1 s) later; the client ACKs it again and the server reaches ESTABLISHED; then data flows both ways, none lost",
+		Summary:    "the client's final ACK is lost, client idle: SYN-ACK resent 1 s later, ACKed, data flows",
+		RFCs:       []string{"RFC 6298 2.1", "RFC 9293 3.8.1", "RFC 9293 3.10.7.4"},
 		Setup:      dropThirdACK,
 		Run:        runThirdACKLost,
 	},
+	// third-ack-lost-data: the client's final ACK is dropped and the client
+	// writes at once. Expected: its first data segment (which carries the ACK)
+	// completes the handshake, or the server's SYN-ACK retransmission is ACKed
+	// again first. Either way the server delivers every byte once, in order.
 	Scenario{
 		Name:    "third-ack-lost-data",
 		Section: "handshake",
-		Summary: "the client's final ACK is dropped and the client writes at once: its first data segment (which carries the ACK) completes the handshake, or the server's SYN-ACK retransmission is ACKed again first; either way the server delivers every byte once, in order",
+		Summary: "the final ACK is lost and the client writes at once: its data completes the handshake",
+		RFCs:    []string{"RFC 9293 3.10.7.4"},
 		Setup:   dropThirdACK,
 		Run:     runThirdACKLostData,
 	},
+	// data-on-third-ack: the client writes as soon as it dials. Expected: no
+	// data on the SYN. The data leaves the instant the SYN-ACK arrives, on the
+	// third segment or right behind a bare ACK, and the server accepts and
+	// delivers it.
 	Scenario{
 		Name:    "data-on-third-ack",
 		Section: "handshake",
-		Summary: "the client writes as soon as it dials: no data on the SYN; the data leaves the instant the SYN-ACK arrives, on the third segment or right behind a bare ACK; the server accepts and delivers it",
+		Summary: "the client writes as it dials: no data on the SYN, it leaves as the SYN-ACK arrives",
+		RFCs:    []string{"RFC 9293 3.10.7.3", "RFC 9293 3.10.2"},
 		Run:     runDataOnThirdACK,
 	},
 )

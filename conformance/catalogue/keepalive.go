@@ -23,13 +23,21 @@ const (
 )
 
 var _ = Register(
+	// keepalive: an idle connection with keepalive on at the client (idle 60 s,
+	// interval 10 s, count 3). Expected: the first probe goes 60 s after the
+	// client last heard from the server, <SEQ=SND.NXT-1> with no data (or one
+	// garbage octet) (RFC 1122 4.2.3.6), and the server ACKs it. Then the
+	// server vanishes (everything dropped both ways): probes go 60 s after the
+	// last ACK and every 10 s after, 3 in all; 10 s after the third the client
+	// gives up: CLOSED, and Read returns ETIMEDOUT.
 	Scenario{
 		Name:         "keepalive",
 		OnProfiles:   true,
 		RealTime:     TooSlowForRealTime,
 		RealTimeNote: "needs 60 s idle plus 3 probes 10 s apart of Linux's real-time keepalive timer",
 		Section:      "keepalive",
-		Summary:      "idle connection, keepalive on at the client (idle 60 s, interval 10 s, count 3): the first probe goes 60 s after the client last heard from the server, <SEQ=SND.NXT-1> with no data (or one garbage octet) (RFC 1122 4.2.3.6), and the server ACKs it; then the server vanishes (everything dropped both ways): probes 60 s after the last ACK and every 10 s after, 3 in all; 10 s after the third the client gives up: CLOSED, Read returns ETIMEDOUT",
+		Summary:      "keepalive after 60 s idle: probes ACKed; once the peer vanishes, 3 probes, then ETIMEDOUT",
+		RFCs:         []string{"RFC 1122 4.2.3.6", "RFC 9293 3.8.4"},
 		Setup: func(s *Setup) {
 			s.Patience = 10 * time.Minute
 		},
@@ -144,10 +152,15 @@ func runKeepalive(e *Env) error {
 }
 
 var _ = Register(
+	// keepalive-off-by-default: an idle connection with both stacks at their
+	// defaults. Expected: keepalive is off (RFC 1122 4.2.3.6: "MUST default to
+	// off"), so nothing at all crosses in three hours of idleness (past any
+	// default idle time of two hours), and both ends stay ESTABLISHED.
 	Scenario{
 		Name:    "keepalive-off-by-default",
 		Section: "keepalive",
-		Summary: "an idle connection with both stacks at their defaults: keepalive is off (RFC 1122 4.2.3.6: \"MUST default to off\"), so nothing at all crosses in three hours of idleness (past any default idle time of two hours), and both ends stay ESTABLISHED",
+		Summary: "three idle hours with both stacks at their defaults: keepalive off, nothing crosses",
+		RFCs:    []string{"RFC 1122 4.2.3.6", "RFC 9293 3.8.4"},
 		Run:     runKeepaliveOffByDefault,
 	},
 )

@@ -18,17 +18,23 @@ import (
 // had. CUBIC (RFC 9438 4.6) reduces by β_cubic = 0.7 instead; that is the
 // most lenient reduction a standards-track congestion controller makes,
 // so it is the bound here.
-
+//
+// The run: a bulk transfer client to server on a 100 Mbit/s link with 10 ms
+// one-way delay. A first lost segment ends slow start; after ten RTTs of
+// steady flight exactly one more data segment is lost. Expected: in the
+// first full RTT after recovery ends the sender keeps at most 0.7 of the
+// flight it had when it detected the loss, plus 3 SMSS, and in the two RTTs
+// after that it grows the flight by at most 2 SMSS per RTT (RFC 5681 3.1,
+// 3.2 / RFC 6675 5 give 0.5 and +1, RFC 9438 4.6 CUBIC 0.7). The digest
+// matches.
 var congestionResponse = Scenario{
 	Name:     "congestion-response",
 	Section:  "loss",
 	RealTime: TooSlowForRealTime,
 	RealTimeNote: "the measurement needs exactly one loss on a 10 ms link model; " +
 		"a real-time kernel's own timing and queue would add others",
-	Summary: "bulk transfer client to server on a 100 Mbit/s link with 10 ms one-way delay: a first lost segment ends slow start; " +
-		"after ten RTTs of steady flight exactly one more data segment is lost; in the first full RTT after recovery ends " +
-		"the sender keeps at most 0.7 of the flight it had when it detected the loss, plus 3 SMSS, and in the two RTTs after " +
-		"that grows it by at most 2 SMSS per RTT (RFC 5681 3.1, 3.2 / RFC 6675 5 give 0.5 and +1, RFC 9438 4.6 CUBIC 0.7); the digest matches",
+	Summary: "one loss from a steady flight: the sender keeps at most 0.7 of it, then grows slowly",
+	RFCs:    []string{"RFC 5681 3.2", "RFC 5681 3.1", "RFC 6675 5", "RFC 9438 4.6"},
 	Setup: func(s *Setup) {
 		s.Net.Link = [2]harness.LinkConfig{congestionLink, congestionLink}
 	},
@@ -42,9 +48,14 @@ var congestionResponse = Scenario{
 var congestionResponseCUBIC = func() Scenario {
 	s := congestionResponse
 	s.Name = "congestion-response-cubic"
-	s.Summary = "congestion-response with CUBIC at both ends (Setup.TCP.Congestion \"cubic\"): " +
-		"after one loss from a steady flight the sender keeps at most 0.7 of that flight plus 3 SMSS in the first RTT after recovery " +
-		"(RFC 9438 4.6: ssthresh = FlightSize x β_cubic), and grows by at most 2 SMSS per RTT in the two after (4.4: the cubic curve is flat near W_max); the digest matches"
+	// congestion-response-cubic: congestion-response with CUBIC at both ends
+	// (Setup.TCP.Congestion "cubic"). Expected: after one loss from a steady
+	// flight the sender keeps at most 0.7 of that flight plus 3 SMSS in the
+	// first RTT after recovery (RFC 9438 4.6: ssthresh = FlightSize x β_cubic),
+	// and grows it by at most 2 SMSS per RTT in the two after (4.4: the cubic
+	// curve is flat near W_max). The digest matches.
+	s.Summary = "congestion-response with CUBIC at both ends: cut to at most 0.7, then flat growth"
+	s.RFCs = []string{"RFC 9438 4.6", "RFC 9438 4.4"}
 	s.Setup = func(st *Setup) {
 		congestionResponse.Setup(st)
 		st.TCP.Congestion = "cubic"

@@ -20,17 +20,22 @@ import (
 // was in flight (RFC 6298 5.4) or when a tail loss probe repeats the last
 // segment (RFC 8985 7.3). Everything else resent is needless: it costs the
 // link what it carries, and shows the loss detection guessing.
-
+//
+// The run: 4 MiB (needlessSize) go client to server over a 100 Mbit/s link
+// with 10 ms one-way delay that loses 1% of packets each way and never
+// reorders. Expected: the client's retransmissions of data whose earlier
+// copy had arrived number at most a quarter of the data segments the wire
+// lost (at least 4, judge.NeedlessFloor, allowed: lost ACKs, a timeout, a
+// tail loss probe; RFC 6675 4 IsLost, RFC 8985 6.2: only a segment shown
+// lost is resent). The digest matches.
 var retransmitOnlyLost = Scenario{
 	Name:     "retransmit-only-lost",
 	Section:  "loss",
 	RealTime: TooSlowForRealTime,
 	RealTimeNote: "it counts the segments the wire lost, which needs the link model; " +
 		"a real-time kernel's own queue would lose others unseen",
-	Summary: fmt.Sprintf("4 MiB client to server over a 100 Mbit/s link with 10 ms one-way delay that loses 1%% of packets each way and never reorders: "+
-		"the client's retransmissions of data whose earlier copy had arrived number at most a quarter of the data segments the wire lost "+
-		"(at least %d allowed: lost ACKs, a timeout, a tail loss probe; RFC 6675 4 IsLost, RFC 8985 6.2: only a segment shown lost is resent); "+
-		"the digest matches", judge.NeedlessFloor),
+	Summary: "4 MiB over a 1% lossy link: needless resends at most a quarter of the segments lost",
+	RFCs:    []string{"RFC 6675 4", "RFC 8985 6.2"},
 	Setup: func(s *Setup) {
 		s.Net.Link = [2]harness.LinkConfig{lossRecoveryLink, lossRecoveryLink}
 	},
@@ -49,8 +54,12 @@ var retransmitOnlyLost = Scenario{
 var retransmitOnlyLostTiedClock = func() Scenario {
 	s := retransmitOnlyLost
 	s.Name = "retransmit-only-lost-tied-clock"
-	s.Summary = "retransmit-only-lost with a frozen clock: a burst's segments share one transmit time; " +
-		"a sender breaking RACK's ties by end sequence (RFC 8985 6.2) still resends only what the wire lost"
+	// retransmit-only-lost-tied-clock: retransmit-only-lost with a frozen
+	// clock, so a burst's segments share one transmit time. Expected: a sender
+	// breaking RACK's ties by end sequence (RFC 8985 6.2) still resends only
+	// what the wire lost.
+	s.Summary = "retransmit-only-lost on a frozen clock: RACK's ties broken, only lost data resent"
+	s.RFCs = []string{"RFC 8985 6.2"}
 	s.Setup = func(st *Setup) {
 		retransmitOnlyLost.Setup(st)
 		st.Net.FrozenClock = true

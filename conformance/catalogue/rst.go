@@ -13,28 +13,50 @@ import (
 )
 
 var _ = Register(
+	// abort: the client aborts (linger 0) after data both ways. Expected: it
+	// sends <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5), with or without ACK, and
+	// nothing else. The server's Read and Write return connection reset. Both
+	// go ESTABLISHED -> CLOSED, with no TIME-WAIT, and nothing answers the RST.
 	Scenario{
 		Name:    "abort",
 		Section: "rst",
-		Summary: "the client aborts (linger 0) after data both ways: it sends <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5), with or without ACK, and nothing else; the server's Read and Write return connection reset; both go ESTABLISHED -> CLOSED, no TIME-WAIT; nothing answers the RST",
+		Summary: "the client aborts (linger 0): one RST at SND.NXT; both CLOSED, no TIME-WAIT, no reply",
+		RFCs:    []string{"RFC 9293 3.10.5", "RFC 9293 3.10.7.4"},
 		Run:     func(e *Env) error { return runAbort(e, harness.Client) },
 	},
+	// abort-server: abort, by the server. Expected: RST <SEQ=SND.NXT>; the
+	// client's Read and Write report the reset, and both go CLOSED with no
+	// TIME-WAIT.
 	Scenario{
 		Name:    "abort-server",
 		Section: "rst",
-		Summary: "abort, by the server: RST <SEQ=SND.NXT>; the client's Read and Write report the reset; both CLOSED, no TIME-WAIT",
+		Summary: "abort, by the server: RST at SND.NXT; the client's Read and Write report the reset",
+		RFCs:    []string{"RFC 9293 3.10.5", "RFC 9293 3.10.7.4"},
 		Run:     func(e *Env) error { return runAbort(e, harness.Server) },
 	},
+	// rst-validation: RSTs are injected into the client's ESTABLISHED
+	// connection (RFC 5961 3.2, RFC 9293 3.10.7.4). Expected: with seq far
+	// beyond or below the window, a RST is dropped with no reply. With seq in
+	// the window but not RCV.NXT, it draws one challenge ACK
+	// <SEQ=SND.NXT><ACK=RCV.NXT>, and the connection goes on. With
+	// seq = RCV.NXT it resets the connection: CLOSED, and Read reports it.
 	Scenario{
 		Name:    "rst-validation",
 		Section: "rst",
-		Summary: "RSTs injected into the client's ESTABLISHED connection (RFC 5961 3.2, RFC 9293 3.10.7.4): seq far beyond and below the window: dropped, no reply; seq in the window but not RCV.NXT: one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT>, the connection goes on; seq = RCV.NXT: reset, CLOSED, Read reports it",
+		Summary: "injected RSTs: outside the window dropped, in it a challenge ACK, at RCV.NXT a reset",
+		RFCs:    []string{"RFC 5961 3.2", "RFC 9293 3.10.7.4"},
 		Run:     runRSTValidation,
 	},
+	// half-open: the server forgets the connection (it aborts while everything
+	// it sends is lost: a restart, as the client sees it), and the client then
+	// sends data. Expected: the server answers <SEQ=SEG.ACK><CTL=RST>
+	// (RFC 9293 3.10.7.1 / 3.10.7.2, 3.5.2); the client goes CLOSED and its
+	// Read reports the reset.
 	Scenario{
 		Name:    "half-open",
 		Section: "rst",
-		Summary: "the server forgets the connection (it aborts while everything it sends is lost: a restart as the client sees it); the client then sends data: the server answers <SEQ=SEG.ACK><CTL=RST> (RFC 9293 3.10.7.1 / 3.10.7.2, 3.5.2); the client goes CLOSED and its Read reports the reset",
+		Summary: "the server forgets the connection: the client's next data draws a RST, and it closes",
+		RFCs:    []string{"RFC 9293 3.10.7.1", "RFC 9293 3.10.7.2", "RFC 9293 3.5.2"},
 		Run:     runHalfOpen,
 	},
 )
@@ -216,22 +238,35 @@ func runHalfOpen(e *Env) error {
 // SEND should receive "reset" responses ... Enter the CLOSED state"; in
 // LAST-ACK "enter the CLOSED state, delete the TCB".
 var _ = Register(
+	// rst-in-fin-wait-2: the client has half-closed (FIN-WAIT-2) when a RST
+	// with seq = its RCV.NXT arrives. Expected: no reply; it goes CLOSED at
+	// once (no TIME-WAIT), and its Read reports the reset (RFC 9293 3.10.7.4).
 	Scenario{
 		Name:    "rst-in-fin-wait-2",
 		Section: "rst",
-		Summary: "the client has half-closed (FIN-WAIT-2); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once (no TIME-WAIT), its Read reports the reset (RFC 9293 3.10.7.4)",
+		Summary: "a RST at RCV.NXT in FIN-WAIT-2: no reply, CLOSED at once, Read reports the reset",
+		RFCs:    []string{"RFC 9293 3.10.7.4"},
 		Run:     func(e *Env) error { return runRSTInHalfClosed(e, harness.Client) },
 	},
+	// rst-in-close-wait: the server has read the client's FIN (CLOSE-WAIT) when
+	// a RST with seq = its RCV.NXT arrives. Expected: no reply; it goes CLOSED
+	// at once, and its Write reports the reset (RFC 9293 3.10.7.4).
 	Scenario{
 		Name:    "rst-in-close-wait",
 		Section: "rst",
-		Summary: "the server has read the client's FIN (CLOSE-WAIT); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once, its Write reports the reset (RFC 9293 3.10.7.4)",
+		Summary: "a RST at RCV.NXT in CLOSE-WAIT: no reply, CLOSED at once, Write reports the reset",
+		RFCs:    []string{"RFC 9293 3.10.7.4"},
 		Run:     func(e *Env) error { return runRSTInHalfClosed(e, harness.Server) },
 	},
+	// rst-in-last-ack: the server is in LAST-ACK retransmitting its FIN (the
+	// client's last ACK is lost) when a RST with seq = its RCV.NXT arrives.
+	// Expected: no reply; it goes CLOSED at once, with no more FIN
+	// retransmissions (RFC 9293 3.10.7.4).
 	Scenario{
 		Name:    "rst-in-last-ack",
 		Section: "rst",
-		Summary: "the server is in LAST-ACK retransmitting its FIN (the client's last ACK is lost); a RST with seq = its RCV.NXT arrives: no reply, CLOSED at once, no more FIN retransmissions (RFC 9293 3.10.7.4)",
+		Summary: "a RST at RCV.NXT in LAST-ACK: no reply, CLOSED at once, no more FIN retransmissions",
+		RFCs:    []string{"RFC 9293 3.10.7.4"},
 		Run:     runRSTInLastAck,
 	},
 )
@@ -294,10 +329,16 @@ func runRSTInLastAck(e *Env) error {
 }
 
 var _ = Register(
+	// syn-in-established: SYNs are injected into the client's ESTABLISHED
+	// connection, with seq in the window and outside it. Expected: each gets
+	// one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped
+	// (RFC 9293 3.10.7.4, fourth check; RFC 5961 4.2). The connection goes on,
+	// and no RST is sent.
 	Scenario{
 		Name:    "syn-in-established",
 		Section: "rst",
-		Summary: "SYNs injected into the client's ESTABLISHED connection, with seq in the window and outside it: each gets one challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and is dropped (RFC 9293 3.10.7.4, fourth check; RFC 5961 4.2); the connection goes on, no RST is sent",
+		Summary: "SYNs injected into an ESTABLISHED connection: one challenge ACK each, no RST",
+		RFCs:    []string{"RFC 9293 3.10.7.4", "RFC 5961 4.2"},
 		Run:     runSYNInEstablished,
 	},
 )

@@ -10,20 +10,32 @@ import (
 )
 
 var _ = Register(
+	// simultaneous-close: both ends close at the same virtual instant.
+	// Expected: the FINs (seq=1 ack=1) cross, and each is ACKed at its seq+1
+	// (seq=2 ack=2). Both go FIN-WAIT-1 -> CLOSING -> TIME-WAIT (RFC 9293 3.6,
+	// figure 13), and each leaves TIME-WAIT for CLOSED exactly 2MSL after
+	// entering it.
 	Scenario{
 		Name:         "simultaneous-close",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "simultaneous-close",
-		Summary:      "both ends close at the same virtual instant: the FINs (seq=1 ack=1) cross; each is ACKed at its seq+1 (seq=2 ack=2); both FIN-WAIT-1 -> CLOSING -> TIME-WAIT (RFC 9293 3.6, figure 13), and each leaves TIME-WAIT for CLOSED exactly 2MSL after entering it",
+		Summary:      "both ends close at once: the FINs cross, both go CLOSING, then TIME-WAIT for 2MSL",
+		RFCs:         []string{"RFC 9293 3.6", "RFC 9293 3.10.7.4"},
 		Run:          runSimultaneousClose,
 	},
+	// simultaneous-close-loss: as simultaneous-close, but the client's FIN is
+	// dropped once. Expected: the client, in CLOSING, retransmits it at seq=1.
+	// The server passes through FIN-WAIT-2 (it took the ACK of its FIN from the
+	// client's ACK, RFC 9293 3.10.7.4) or CLOSING (it held that out-of-order
+	// ACK). Both end in TIME-WAIT, then CLOSED 2MSL later.
 	Scenario{
 		Name:         "simultaneous-close-loss",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "simultaneous-close",
-		Summary:      "as simultaneous-close, but the client's FIN is dropped once: the client, in CLOSING, retransmits it at seq=1; the server passes through FIN-WAIT-2 (it took the ACK of its FIN from the client's ACK, RFC 9293 3.10.7.4) or CLOSING (it held that out-of-order ACK); both end in TIME-WAIT, then CLOSED 2MSL later",
+		Summary:      "as simultaneous-close, the client's FIN lost once: it is resent, both end in TIME-WAIT",
+		RFCs:         []string{"RFC 9293 3.10.7.4", "RFC 9293 3.6"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the client's first FIN", Dirs: harness.OnlyClientToServer, Times: 1,

@@ -12,10 +12,17 @@ import (
 const simOpenPort = 5000
 
 var _ = Register(
+	// simultaneous-open: both ends dial each other at the same virtual instant
+	// (the server from a chosen port: bind, then connect). Expected: the SYNs
+	// cross, each end answers with a SYN-ACK of its own ISN, and both go
+	// SYN-SENT -> SYN-RECEIVED -> ESTABLISHED (RFC 9293 3.5 figure 7): one
+	// connection, no RST, data both ways. The raw-peer tests in
+	// simultaneousopen_test.go drive each stack's SYN-SENT by hand.
 	Scenario{
 		Name:    "simultaneous-open",
 		Section: "simultaneous-open",
-		Summary: "both ends dial each other at the same virtual instant (the server from a chosen port: bind, then connect): SYNs cross, each answers with a SYN-ACK of its own ISN, both go SYN-SENT -> SYN-RECEIVED -> ESTABLISHED (RFC 9293 3.5 figure 7), one connection, no RST, data both ways. The raw-peer tests in simultaneousopen_test.go drive each stack's SYN-SENT by hand",
+		Summary: "both ends dial each other at once: SYNs cross, both via SYN-RECEIVED, one connection",
+		RFCs:    []string{"RFC 9293 3.5", "RFC 9293 3.10.7.3"},
 		Run:     runSimultaneousOpen,
 	},
 )

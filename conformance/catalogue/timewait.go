@@ -10,13 +10,17 @@ import (
 )
 
 var _ = Register(
+	// time-wait: the client closes first, with a clean four-segment close.
+	// Expected: the client holds TIME-WAIT for exactly 2MSL of virtual time,
+	// then goes CLOSED; the server goes CLOSED on the last ACK.
 	Scenario{
 		Name:         "time-wait",
 		OnProfiles:   true,
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "client closes first, clean four-segment close; client holds TIME-WAIT for exactly 2MSL of virtual time, then CLOSED; server CLOSED on the last ACK",
+		Summary:      "client closes first, four-segment close: client in TIME-WAIT for exactly 2MSL",
+		RFCs:         []string{"RFC 9293 3.6", "RFC 9293 3.10.7.4", "RFC 9293 3.10.8"},
 		Run:          runTimeWait,
 	},
 )

@@ -9,12 +9,20 @@ import (
 )
 
 var _ = Register(
+	// time-wait-from-fin-wait-1: the server's bare ACK of the client's FIN is
+	// lost and the server closes 10 ms later, so the first thing the client
+	// hears is the server's FIN, which also ACKs its own. Expected: the client
+	// goes FIN-WAIT-1 -> TIME-WAIT directly (RFC 9293 3.10.7.4, FIN in
+	// FIN-WAIT-1: "If our FIN has been ACKed (perhaps in this segment), then
+	// enter TIME-WAIT"), ACKs the FIN at seq=2 ack=2, and goes CLOSED 2MSL
+	// later. Nothing is retransmitted.
 	Scenario{
 		Name:         "time-wait-from-fin-wait-1",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "the server's bare ACK of the client's FIN is lost and the server closes 10 ms later, so the first thing the client hears is the server's FIN that also ACKs its own: the client goes FIN-WAIT-1 -> TIME-WAIT directly (RFC 9293 3.10.7.4, FIN in FIN-WAIT-1: \"If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT\"), ACKs the FIN at seq=2 ack=2, and goes CLOSED 2MSL later; nothing is retransmitted",
+		Summary:      "the client first hears a FIN that ACKs its own: FIN-WAIT-1 -> TIME-WAIT directly",
+		RFCs:         []string{"RFC 9293 3.10.7.4"},
 		Setup: func(s *Setup) {
 			s.Net.Faults = append(s.Net.Faults, &harness.Rule{
 				Name: "drop the ACK of the FIN", Dirs: harness.OnlyServerToClient, Times: 1,

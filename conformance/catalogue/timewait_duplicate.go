@@ -14,12 +14,20 @@ import (
 )
 
 var _ = Register(
+	// time-wait-old-duplicate: an old duplicate data segment (seq below
+	// RCV.NXT, no FIN) reaches the client in TIME-WAIT. Expected: it is
+	// unacceptable, so the client answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+	// (RFC 9293 3.10.7.4, first check) and stays in TIME-WAIT, also when the
+	// server answers that ACK with a RST (RFC 1337). Only a retransmitted FIN
+	// restarts the 2MSL timer, so it still goes CLOSED 2MSL after entering
+	// TIME-WAIT.
 	Scenario{
 		Name:         "time-wait-old-duplicate",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "an old duplicate data segment (seq below RCV.NXT, no FIN) reaches the client in TIME-WAIT: it is unacceptable, so the client answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4, first check) and stays in TIME-WAIT, also when the server answers that ACK with a RST (RFC 1337); only a retransmitted FIN restarts the 2MSL timer, so it still goes CLOSED 2MSL after entering TIME-WAIT",
+		Summary:      "an old duplicate reaches TIME-WAIT: ACKed, but the 2MSL timer is not restarted",
+		RFCs:         []string{"RFC 9293 3.10.7.4", "RFC 1337 3"},
 		Run:          runTimeWaitOldDuplicate,
 	},
 )

@@ -12,10 +12,19 @@ import (
 )
 
 var _ = Register(
+	// time-wait-reuse: the server closes first and holds TIME-WAIT; a second
+	// later the client dials again from the same port, so a new SYN for the
+	// same four-tuple reaches the TIME-WAIT end. RFC 9293 3.10.7.4 /
+	// RFC 1122 4.2.2.13 / RFC 6191 allow it to accept the SYN (new ISN above
+	// the old stream) or to answer it with an ACK of the old connection
+	// (RFC 5961 4) or a RST. Expected, whichever it does (the run notes which):
+	// the new connection either works (fresh sequence numbers, bytes both ways
+	// intact) or Dial fails cleanly; never does the old connection come back.
 	Scenario{
 		Name:    "time-wait-reuse",
 		Section: "time-wait",
-		Summary: "the server closes first and holds TIME-WAIT; a second later the client dials again from the same port, so a new SYN for the same four-tuple reaches the TIME-WAIT end. RFC 9293 3.10.7.4 / RFC 1122 4.2.2.13 / RFC 6191 allow it to accept the SYN (new ISN above the old stream) or to answer it with an ACK of the old connection (RFC 5961 4) or a RST; whichever (the run notes which), the new connection either works (fresh sequence numbers, bytes both ways intact) or Dial fails cleanly; never does the old connection come back",
+		Summary: "a new SYN for the four-tuple reaches TIME-WAIT: a fresh connection or a clean failure",
+		RFCs:    []string{"RFC 1122 4.2.2.13", "RFC 9293 3.10.7.4", "RFC 6191", "RFC 5961 4.2", "RFC 9293 3.4.1", "RFC 6528 3"},
 		Setup:   func(s *Setup) { s.Patience = 3 * time.Minute },
 		Run:     runTimeWaitReuse,
 	},

@@ -9,12 +9,18 @@ import (
 )
 
 var _ = Register(
+	// time-wait-rst: a RST with seq = RCV.NXT reaches the client in TIME-WAIT
+	// (an old duplicate, or the answer to one). Expected: it is ignored
+	// (RFC 1337 section 3, fix (1), against TIME-WAIT assassination): no reply,
+	// and the client stays in TIME-WAIT and goes CLOSED exactly 2MSL after
+	// entering it.
 	Scenario{
 		Name:         "time-wait-rst",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "a RST with seq = RCV.NXT reaches the client in TIME-WAIT (an old duplicate, or the answer to one): it is ignored (RFC 1337 section 3, fix (1), against TIME-WAIT assassination): no reply, the client stays in TIME-WAIT and goes CLOSED exactly 2MSL after entering it",
+		Summary:      "a RST at RCV.NXT reaches TIME-WAIT: ignored, CLOSED exactly 2MSL after entering it",
+		RFCs:         []string{"RFC 1337 3"},
 		Run:          runTimeWaitRST,
 	},
 )

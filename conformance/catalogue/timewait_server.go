@@ -9,21 +9,32 @@ import (
 )
 
 var _ = Register(
+	// time-wait-server: the server closes first, with a clean exchange of four
+	// segments. Expected: the server goes FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT
+	// and holds it for exactly 2MSL, then goes CLOSED; the client goes
+	// CLOSE-WAIT -> LAST-ACK -> CLOSED on the last ACK.
 	Scenario{
 		Name:         "time-wait-server",
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "the server closes first, clean exchange of four segments: the server goes FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT and holds it for exactly 2MSL, then CLOSED; the client goes CLOSE-WAIT -> LAST-ACK -> CLOSED on the last ACK",
+		Summary:      "the server closes first: TIME-WAIT for exactly 2MSL; the client ends via LAST-ACK",
+		RFCs:         []string{"RFC 9293 3.6", "RFC 9293 3.10.7.4", "RFC 9293 3.10.8"},
 		Run:          runTimeWaitServer,
 	},
+	// time-wait-fin-retransmit: the client closes first, and the last ACK (of
+	// the server's FIN) is dropped. Expected: the server, in LAST-ACK,
+	// retransmits its FIN; the client, in TIME-WAIT, ACKs it again and restarts
+	// its 2MSL timer (RFC 9293 3.10.7.4), so it goes CLOSED 2MSL after the
+	// second ACK, not the first.
 	Scenario{
 		Name:         "time-wait-fin-retransmit",
 		OnProfiles:   true,
 		RealTime:     FitsWithObservation,
 		RealTimeNote: LinuxTimeWaitObserved,
 		Section:      "time-wait",
-		Summary:      "the client closes first; the last ACK (of the server's FIN) is dropped: the server, in LAST-ACK, retransmits its FIN; the client, in TIME-WAIT, ACKs it again and restarts its 2MSL timer (RFC 9293 3.10.7.4): it goes CLOSED 2MSL after the second ACK, not the first",
+		Summary:      "the last ACK is lost: the FIN is resent, TIME-WAIT ACKs it and restarts its 2MSL timer",
+		RFCs:         []string{"RFC 9293 3.10.7.4"},
 		Run:          runTimeWaitFINRetransmit,
 	},
 )
