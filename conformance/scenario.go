@@ -191,7 +191,7 @@ func (s Scenario) onProfile(p harness.Profile) Scenario {
 	v := s
 	v.Name = s.Name + "-" + p.Name
 	v.Profile, v.OnProfiles = p.Name, false
-	v.Summary = s.Summary + "; on the " + p.String() + " path"
+	v.Summary = s.Summary + " (" + p.Name + " path)"
 	v.Setup = func(st *Setup) {
 		if s.Setup != nil {
 			s.Setup(st)
