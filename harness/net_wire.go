@@ -108,23 +108,21 @@ func (n *Net) transmit(side Side, pkt []byte) {
 func (n *Net) launch(f *inFlight) {
 	now := n.clock.Elapsed()
 	f.rec = n.newRecord(now, f)
-	if n.pcap != nil {
-		n.pcap.write(now, f.pkt)
-	}
-	if f.fate == Dropped {
-		n.fillStates(f.rec)
-		n.putBuf(f.pkt)
-		return
-	}
-	if len(f.pkt) > n.cfg.MTU {
+	var arrive time.Duration
+	admitted := false
+	switch {
+	case f.fate == Dropped:
+	case len(f.pkt) > n.cfg.MTU:
 		f.rec.Fate = TooBig
-		n.fillStates(f.rec)
-		n.putBuf(f.pkt)
-		return
+	default:
+		if arrive, admitted = n.links[f.dir].admit(now, len(f.pkt)); !admitted {
+			f.rec.Fate = QueueDropped
+		}
 	}
-	arrive, ok := n.links[f.dir].admit(now, len(f.pkt))
-	if !ok {
-		f.rec.Fate = QueueDropped
+	if n.pcap != nil {
+		n.pcap.write(now, f.pkt, f.rec)
+	}
+	if !admitted {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
 		return
@@ -283,7 +281,7 @@ func (n *Net) Inject(side Side, pkt []byte) {
 	now := n.clock.Elapsed()
 	f.rec = n.newRecord(now, f)
 	if n.pcap != nil {
-		n.pcap.write(now, f.pkt)
+		n.pcap.write(now, f.pkt, f.rec)
 	}
 	f.rec.arrivedOrder = n.order
 	n.order++

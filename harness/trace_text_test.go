@@ -5,12 +5,13 @@ import (
 	"io"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
@@ -42,6 +43,9 @@ func handshakeTrace() *harness.Trace {
 		{At: 12*time.Second + 2100*time.Microsecond, Dir: harness.ClientToServer, Packet: pkt(1, 49152, 80, 1893430206, 84689410, packet.ACK|packet.PSH, nil), PayloadLen: 5,
 			Fate: harness.Dropped, Notes: []string{"loss"}, States: [2]harness.State{harness.Established, harness.Established}},
 	}
+	for i, r := range recs {
+		r.Index = i
+	}
 	return &harness.Trace{Records: recs}
 }
 
@@ -52,10 +56,10 @@ func TestTraceLinesReadLikeTcpdump(t *testing.T) {
 	if err := handshakeTrace().Format(&b, harness.FormatOptions{NoStates: true}); err != nil {
 		t.Fatal(err)
 	}
-	want := `12.000100 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
-12.001100 192.0.2.2.80 > 192.0.2.1.49152: Flags [S.], seq 84689409, ack 1893430206, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
-12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [.], ack 1, win 64240, length 0
-12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [P.], seq 1:6, ack 1, win 64240, length 5   DROPPED  (loss)
+	want := `#0 12.000100 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
+#1 12.001100 192.0.2.2.80 > 192.0.2.1.49152: Flags [S.], seq 84689409, ack 1893430206, win 64240, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
+#2 12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [.], ack 1, win 64240, length 0
+#3 12.002100 192.0.2.1.49152 > 192.0.2.2.80: Flags [P.], seq 1:6, ack 1, win 64240, length 5   DROPPED  (loss)
 `
 	// The fate and states line up in a column; compare them one gap apart.
 	got := regexp.MustCompile(`   +`).ReplaceAllString(b.String(), "   ")
@@ -66,22 +70,25 @@ func TestTraceLinesReadLikeTcpdump(t *testing.T) {
 	b.Reset()
 	handshakeTrace().Format(&b, harness.FormatOptions{Absolute: true})
 	lines := strings.Split(b.String(), "\n")
-	if !strings.Contains(lines[2], "ack 84689410,") || !strings.Contains(lines[3], "seq 1893430206:1893430211") {
-		t.Fatalf("absolute numbers not printed:\n%s", b.String())
+	// With absolute numbers a pure ACK shows its seq too.
+	if !strings.Contains(lines[2], "Flags [.], seq 1893430206, ack 84689410,") || !strings.Contains(lines[3], "seq 1893430206:1893430211") {
+		t.Fatalf("absolute numbers not printed, or no seq on the pure ACK:\n%s", b.String())
 	}
 	if !strings.HasSuffix(lines[0], "client SYN-SENT, server SYN-RECEIVED") || !strings.HasSuffix(lines[3], "DROPPED  (loss)  client ESTABLISHED, server ESTABLISHED") {
 		t.Fatalf("states not beside the lines:\n%s", b.String())
 	}
 }
 
-// TestPcapHoldsEveryPacketOnceInOrder reads the capture back.
+// TestPcapHoldsEveryPacketOnceInOrder reads the capture back: every packet
+// of the trace once, in order, and a comment on exactly those the wire did
+// not simply deliver (here the third, which a rule drops).
 func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 	var capture bytes.Buffer
-	n := newTestNet(t, harness.Config{Pcap: &capture, Faults: []*harness.Rule{{Nth: 3, Action: harness.Drop}}})
+	n := newTestNet(t, harness.Config{Pcap: &capture, Faults: []*harness.Rule{{Name: "lose the third", Nth: 3, Action: harness.Drop}}})
 	c, s := connect(t, n)
 	c.Write([]byte("hello"))
 	readAll(t, n, s, 5)
-	r, err := pcapgo.NewReader(&capture)
+	r, err := pcapgo.NewNgReader(&capture, pcapgo.DefaultNgReaderOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +97,7 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 	}
 	recs := n.Trace().Records
 	for i := 0; ; i++ {
-		data, ci, err := r.ReadPacketData()
+		data, ci, opts, err := r.ReadPacketDataWithOptions()
 		if err == io.EOF {
 			if i != len(recs) {
 				t.Fatalf("pcap holds %d packets, trace %d", i, len(recs))
@@ -106,6 +113,13 @@ func TestPcapHoldsEveryPacketOnceInOrder(t *testing.T) {
 		p, err := packet.Parse(data)
 		if err != nil || p.TCP.Seq != recs[i].Packet.TCP.Seq {
 			t.Fatalf("packet %d does not parse as the trace's: %v", i, err)
+		}
+		want := []string(nil)
+		if i == 2 {
+			want = []string{"tcpbed: DROPPED by a fault rule: it never reached its receiver; rules: lose the third"}
+		}
+		if !slices.Equal(opts.Comments, want) {
+			t.Errorf("packet %d (%s): comments %q, want %q", i, recs[i].Fate, opts.Comments, want)
 		}
 	}
 }
@@ -131,7 +145,7 @@ func TestStateChangeLinesInterleave(t *testing.T) {
 	}
 	last := lines[len(lines)-1]
 	cid := c.ID()
-	want := "60.005000 client 192.0.2.1." + strconv.Itoa(int(cid.LocalPort)) + " > 192.0.2.2.80: TIME-WAIT -> CLOSED"
+	want := strings.Repeat(" ", len(strconv.Itoa(len(n.Trace().Records)-1))+2) + "60.005000 client 192.0.2.1." + strconv.Itoa(int(cid.LocalPort)) + " > 192.0.2.2.80: TIME-WAIT -> CLOSED"
 	if last != want {
 		t.Fatalf("last line %q, want %q\n%s", last, want, b.String())
 	}
