@@ -27,7 +27,7 @@ type Deviation struct {
 }
 
 func (d Deviation) String() string {
-	return fmt.Sprintf("%s (%s, %s): the RFC expects %s; %s does %s", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead)
+	return fmt.Sprintf("%s (%s, %s): the RFC expects %s; %s instead: %s", d.Name, d.Peer, d.RFC, d.Expected, d.Peer, d.Instead)
 }
 
 var deviations = map[string]Deviation{}

@@ -67,7 +67,7 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 		AddReportEntry("deviation", d, ReportEntryVisibilityFailureOrVerbose)
 	}
 	if res.Err != nil {
-		path, err := writeArtifact(s.Name, p, seed, "pcap", pcap.Bytes())
+		path, err := writeArtifact(s.Name, p, seed, "pcapng", pcap.Bytes())
 		if err != nil {
 			path = "(not written: " + err.Error() + ")"
 		} else {

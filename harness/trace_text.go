@@ -33,19 +33,24 @@ func (t *Trace) String() string {
 	return b.String()
 }
 
-// Format writes the trace in tcpdump's style, one packet a line:
+// Format writes the trace in tcpdump's style, one packet a line, numbered
+// as failure messages and Record.Index count them (#0 is the first):
 //
-//	0.000000 192.0.2.1.49152 > 192.0.2.2.80: Flags [S], seq 1893430205, win 64240, options [mss 1460,nop,wscale 7], length 0   client SYN-SENT, server SYN-RECEIVED
+//	#0 0.000000 192.0.2.1.49152 > 192.0.2.2.7357: Flags [S], seq 1893430205, win 64240, options [mss 1460,nop,wscale 7], length 0   client SYN-SENT, server SYN-RECEIVED
 //
-// A packet the wire lost or changed says so before the states.
+// A packet the wire lost or changed says so before the states; the states
+// are each end's right after the receiver processed the packet.
 func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
 	seqs := newSeqBases(opts.Absolute)
 	lines := make([]string, len(t.Records))
+	numWidth := len("#" + strconv.Itoa(max(len(t.Records)-1, 0)))
 	width := 0
 	for i, r := range t.Records {
-		lines[i] = formatPacket(r, seqs)
+		num := "#" + strconv.Itoa(r.Index)
+		lines[i] = num + strings.Repeat(" ", numWidth-len(num)+1) + formatPacket(r, seqs)
 		width = max(width, len(lines[i]))
 	}
+	changeIndent := strings.Repeat(" ", numWidth+1)
 	var b strings.Builder
 	changes := t.Changes
 	if !opts.StateChanges {
@@ -53,7 +58,7 @@ func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
 	}
 	for i, r := range t.Records {
 		for len(changes) > 0 && changes[0].order < r.order {
-			if _, err := io.WriteString(w, formatChange(changes[0])); err != nil {
+			if _, err := io.WriteString(w, changeIndent+formatChange(changes[0])); err != nil {
 				return err
 			}
 			changes = changes[1:]
@@ -71,7 +76,7 @@ func (t *Trace) Format(w io.Writer, opts FormatOptions) error {
 		}
 	}
 	for _, c := range changes {
-		if _, err := io.WriteString(w, formatChange(c)); err != nil {
+		if _, err := io.WriteString(w, changeIndent+formatChange(c)); err != nil {
 			return err
 		}
 	}
@@ -171,7 +176,10 @@ func formatPacket(r *Record, seqs *seqBases) string {
 			seqs.base[fwd] = seg.Seq
 		}
 	}
-	if r.PayloadLen > 0 || seg.Flags&(packet.SYN|packet.FIN|packet.RST) != 0 {
+	// tcpdump leaves seq off a pure ACK; with absolute numbers it is shown
+	// on every line, so that a keepalive probe at SND.NXT-1 or an old
+	// duplicate ACK reads as what it is.
+	if seqs.absolute || r.PayloadLen > 0 || seg.Flags&(packet.SYN|packet.FIN|packet.RST) != 0 {
 		b.WriteString(", seq " + strconv.FormatUint(uint64(seq), 10))
 		if r.PayloadLen > 0 {
 			b.WriteString(":" + strconv.FormatUint(uint64(seq+uint32(r.PayloadLen)), 10))

@@ -127,7 +127,8 @@ func TestBadArgumentsExitTwo(t *testing.T) {
 		{[]string{"run", "no-such", "--client", "gvisor", "--server", "gvisor"}, "valid scenarios: handshake"},
 		{[]string{"run", "echo", "--client", "bsd", "--server", "gvisor"}, "valid peers: ours, gvisor, linux"},
 		{[]string{"run", "rto-backoff", "--client", "linux", "--server", "ours"}, "does not run with Linux (real time)"},
-		{[]string{"run", "echo", "--client", "gvisor"}, `--server "": unknown peer`},
+		{[]string{"run", "echo", "--client", "gvisor"}, "--server is missing: name the listening stack, one of ours, gvisor, linux"},
+		{[]string{"run", "echo", "--server", "gvisor"}, "--client is missing: name the dialing stack"},
 		{[]string{"run", "echo", "--client", "gvisor", "--server", "gvisor", "--mtu", "10"}, "out of range"},
 		{[]string{"run", "echo", "--bogus"}, "flag provided but not defined"},
 	} {
@@ -141,13 +142,7 @@ func TestBadArgumentsExitTwo(t *testing.T) {
 // TestPcapOpensInTshark checks the capture with Wireshark's own reader: the
 // handshake, then the FIN/ACK exchange, with valid IP and TCP checksums.
 func TestPcapOpensInTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skip("tshark not installed (apt-get install -y tshark); CI must have it")
-		}
-		t.Fatal("tshark not installed, and CI is set")
-	}
+	tshark := needTshark(t)
 	pcap := filepath.Join(t.TempDir(), "tw.pcap")
 	if code, out, errOut := runCmd("run", "time-wait", "--client", "gvisor", "--server", "gvisor", "--pcap", pcap); code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -174,6 +169,84 @@ func TestPcapOpensInTshark(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("tshark saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// needTshark returns tshark's path, or skips the test (fails it under CI).
+func needTshark(t *testing.T) string {
+	t.Helper()
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("tshark not installed (apt-get install -y tshark); CI must have it")
+		}
+		t.Fatal("tshark not installed, and CI is set")
+	}
+	return tshark
+}
+
+// TestCaptureMarksEachPacketsFate: in Wireshark's own reading of a capture,
+// the packet a rule dropped carries a comment saying so, and a packet the
+// wire delivered carries none.
+func TestCaptureMarksEachPacketsFate(t *testing.T) {
+	tshark := needTshark(t)
+	pcap := filepath.Join(t.TempDir(), "third-ack-lost.pcapng")
+	if code, out, errOut := runCmd("run", "third-ack-lost", "--client", "ours", "--server", "gvisor", "--pcap", pcap); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	out, err := exec.Command(tshark, "-r", pcap, "-T", "fields", "-e", "frame.number", "-e", "tcp.flags.str", "-e", "frame.comment").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 4 || !strings.Contains(lines[2], "tcpbed: DROPPED by a fault rule") || !strings.Contains(lines[2], "drop third ACK") {
+		t.Fatalf("want the third packet (the lost ACK) commented as dropped by its rule, tshark read:\n%s", out)
+	}
+	for i, l := range lines {
+		if i != 2 && strings.Contains(l, "tcpbed:") {
+			t.Errorf("packet %d was delivered untouched but carries a comment: %s", i+1, l)
+		}
+	}
+}
+
+// TestCleanCapturesHaveNoExpertWarnings: on a fault-free wire, tshark's
+// expert analysis of a capture finds no warning or error but what the
+// scenario is about, so a capture opens clean: no dissector claims the
+// payload (HTTP on port 80, Thrift's heuristic on random data), and no
+// packet is missing from the capture.
+func TestCleanCapturesHaveNoExpertWarnings(t *testing.T) {
+	tshark := needTshark(t)
+	// A sender filling exactly the window the receiver offered is flow
+	// control working, not a fault; a RST is what abort is about.
+	allowed := map[string]string{
+		"TCP window specified by the receiver is now completely full": "",
+		"Connection reset (RST)": "abort",
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"handshake", "echo", "bulk-transfer", "window-scaling", "small-mss", "half-close",
+		"fin-with-data", "time-wait", "simultaneous-open", "simultaneous-close", "delayed-ack", "nagle", "handshake-options", "abort"} {
+		for _, p := range [][2]string{{"ours", "gvisor"}, {"gvisor", "ours"}} {
+			pcap := filepath.Join(dir, name+".pcapng")
+			if code, out, errOut := runCmd("run", name, "--client", p[0], "--server", p[1], "--pcap", pcap); code != 0 {
+				t.Fatalf("%s %s->%s: exit %d\n%s%s", name, p[0], p[1], code, out, errOut)
+			}
+			out, err := exec.Command(tshark, "-r", pcap, "-Y", "_ws.expert.severity >= 6291456", "-T", "fields", "-e", "_ws.expert.message").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v\n%s", err, out)
+			}
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				for _, msg := range strings.Split(l, ",") {
+					if msg == "" {
+						continue
+					}
+					if scenario, ok := allowed[msg]; ok && (scenario == "" || scenario == name) {
+						continue
+					}
+					t.Errorf("%s %s->%s: tshark warns %q on a fault-free wire; replay: go run ./cmd/tcpbed run %s --client %s --server %s --pcap x.pcapng",
+						name, p[0], p[1], msg, name, p[0], p[1])
+				}
+			}
+		}
 	}
 }
 

@@ -24,7 +24,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	client := fs.String("client", "", "the dialing stack: "+strings.Join(conformance.PeerKinds, "|"))
 	server := fs.String("server", "", "the listening stack: "+strings.Join(conformance.PeerKinds, "|"))
 	seed := fs.Uint64("seed", 1, "seed for ISNs, ports and fault decisions")
-	pcapPath := fs.String("pcap", "", "write a pcap capture of the run to `FILE`")
+	pcapPath := fs.String("pcap", "", "write a pcapng capture of the run to `FILE`, each packet the wire did not simply deliver commented with its fate")
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
 	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
 	mtu := fs.Int("mtu", 0, fmt.Sprintf("link MTU (default: the scenario's own, else %d)", harness.DefaultMTU))
@@ -52,6 +52,10 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		return exitBadArgs
 	}
 	for _, p := range []struct{ flag, value string }{{"--client", *client}, {"--server", *server}} {
+		if p.value == "" {
+			fmt.Fprintf(stderr, "tcpbed run: %s is missing: name the %s stack, one of %s\n", p.flag, map[string]string{"--client": "dialing", "--server": "listening"}[p.flag], strings.Join(conformance.PeerKinds, ", "))
+			return exitBadArgs
+		}
 		if !conformance.ValidPeer(p.value) {
 			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "))
 			return exitBadArgs
