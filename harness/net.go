@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,6 +57,13 @@ type Config struct {
 	// MaxPacketsPerSettle bounds the packets one Settle may deliver before it
 	// reports ErrLivelock (default 1,000,000).
 	MaxPacketsPerSettle int
+	// MaxPacketsUnheard bounds the packets one end may send while nothing
+	// reaches it (default 16,384: more than a whole window of the smallest
+	// segments any scenario sends in one burst): past it the end is a
+	// sender in a loop that never yields, its packets are no longer
+	// recorded (the trace and the capture stop growing) and the next
+	// Settle reports ErrLivelock.
+	MaxPacketsUnheard int
 }
 
 // ErrNoPeer: a Config left an end without a PeerMaker. A Net never picks a
@@ -90,6 +98,13 @@ type Net struct {
 	dueHead  int
 	inFlight int // launched and not yet delivered (held ones included)
 	closed   bool
+	// unheard counts each end's packets since one last reached it; storm
+	// is the ErrLivelock an end that passed MaxPacketsUnheard caused.
+	unheard [2]int
+	storm   error
+	// progress counts the Net's events (packets sent, settles), for a
+	// watchdog on another goroutine to see that a run still moves.
+	progress atomic.Uint64
 	order    uint64 // counts records and state changes, to interleave them
 	trace    Trace
 	states   [2]map[FourTuple]State
@@ -130,6 +145,9 @@ func NewNet(cfg Config) (*Net, error) {
 	}
 	if cfg.MaxPacketsPerSettle == 0 {
 		cfg.MaxPacketsPerSettle = 1_000_000
+	}
+	if cfg.MaxPacketsUnheard == 0 {
+		cfg.MaxPacketsUnheard = 1 << 14
 	}
 	n := &Net{
 		cfg:       cfg,
@@ -199,6 +217,36 @@ func (n *Net) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Progress counts the Net's events so far: packets sent and settles. A run
+// whose count stands still while real time passes is stuck inside a call
+// into a stack. Safe to call from any goroutine.
+func (n *Net) Progress() uint64 { return n.progress.Load() }
+
+// Storm is the ErrLivelock of an end that sent more than MaxPacketsUnheard
+// packets while nothing reached it, or nil. Safe to call from any goroutine.
+func (n *Net) Storm() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.storm
+}
+
+// Abandon gives up on a run stuck inside a call into a stack: the wire
+// stops at once (nothing more is sent, delivered or recorded, so the trace
+// can be read), and each peer is closed on a goroutine of its own, not
+// waited for, since closing the stuck one may block on the very call that
+// is stuck. Safe to call from any goroutine.
+func (n *Net) Abandon() {
+	n.mu.Lock()
+	n.closed = true
+	peers := n.peers
+	n.mu.Unlock()
+	for _, p := range peers {
+		if p != nil {
+			go p.Close()
+		}
+	}
 }
 
 // Seed is the seed the Net was built from.

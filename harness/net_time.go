@@ -16,7 +16,11 @@ func (n *Net) Settle() error {
 
 // settle is Settle, also saying how many packets it delivered.
 func (n *Net) settle() (delivered int, err error) {
+	n.progress.Add(1)
 	for ; ; delivered++ {
+		if err := n.Storm(); err != nil {
+			return delivered, err
+		}
 		n.peers[Client].Settle()
 		n.peers[Server].Settle()
 		if !n.deliverNext() {

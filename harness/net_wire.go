@@ -2,8 +2,10 @@ package harness
 
 import (
 	"errors"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"fmt"
 	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
@@ -20,6 +22,14 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	if n.closed {
 		return
 	}
+	if n.unheard[side]++; n.unheard[side] > n.cfg.MaxPacketsUnheard {
+		if n.storm == nil {
+			n.storm = fmt.Errorf("%w: the %s sent %d packets since one last reached it, the last at %s: a sender in a loop that never yields (no more of its packets are recorded)",
+				ErrLivelock, side, n.cfg.MaxPacketsUnheard, formatTime(n.clock.Elapsed()))
+		}
+		return
+	}
+	n.progress.Add(1)
 	dir := dirFrom(side)
 	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
 	copy(f.pkt, pkt)
@@ -230,6 +240,7 @@ func (n *Net) deliverNext() bool {
 	// in answer comes after it.
 	f.rec.arrivedOrder = n.order
 	n.order++
+	n.unheard[f.dir.To()] = 0
 	n.mu.Unlock()
 
 	to := n.peers[f.dir.To()]
@@ -285,6 +296,7 @@ func (n *Net) Inject(side Side, pkt []byte) {
 	}
 	f.rec.arrivedOrder = n.order
 	n.order++
+	n.unheard[side] = 0
 	n.mu.Unlock()
 
 	to := n.peers[side]
