@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -30,7 +31,16 @@ type RunOptions struct {
 	// and "linux" (a test's stand-in: a Linux peer that cannot be built);
 	// it is asked first and returns nil for a kind it leaves to Execute.
 	Peers func(kind string, setup *Setup) harness.PeerMaker
+	// HangAfter is how long (real time) a run may make no progress (no
+	// packet sent, no settle: a call into a stack that never returns)
+	// before it is failed as hung (default DefaultHangAfter).
+	HangAfter time.Duration
 }
+
+// DefaultHangAfter is RunOptions.HangAfter's default: far longer than any
+// single call into a healthy stack takes, even on a loaded machine, and
+// short enough that a hung cell ends seconds after it stuck.
+const DefaultHangAfter = 10 * time.Second
 
 // Result is one scenario run.
 type Result struct {
@@ -86,16 +96,91 @@ func Execute(s Scenario, opts RunOptions) *Result {
 		return res
 	}
 	res.Net = n
-	defer n.Close()
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
 		MSL: setup.TCP.MSL, Port: ServerPort, Patience: setup.Patience}
-	res.Err = e.run()
-	if res.Err == nil {
-		res.Err = e.judgeCell()
+	hangAfter := opts.HangAfter
+	if hangAfter <= 0 {
+		hangAfter = DefaultHangAfter
 	}
+	var hung bool
+	if res.Err, hung = e.runWatched(hangAfter); hung {
+		n.Abandon()
+		res.Err = e.hangFailure(res.Err.Error())
+		res.Elapsed = n.Now()
+		return res
+	}
+	defer n.Close()
 	res.Elapsed = n.Now()
 	res.Observations, res.Deviations = e.Observations(), e.DeviationsSeen()
 	return res
+}
+
+// runWatched runs the scenario and judges the cell on a goroutine of their
+// own, and watches the Net's progress from this one: if it stands still
+// for hangAfter of real time, the run is stuck inside a call into a stack
+// (a sender looping without end, a peer that never answers), and
+// runWatched returns at once with hung set and err saying where the
+// scenario's goroutine is stuck. That goroutine is left behind: Go cannot
+// stop it.
+func (e *Env) runWatched(hangAfter time.Duration) (err error, hung bool) {
+	done := make(chan error, 1)
+	ids := make(chan string, 1)
+	go func() {
+		ids <- goroutineID()
+		err := e.run()
+		if err == nil {
+			err = e.judgeCell()
+		}
+		done <- err
+	}()
+	id := <-ids
+	tick := time.NewTicker(min(hangAfter/10, time.Second))
+	defer tick.Stop()
+	last, since := e.Net.Progress(), time.Now()
+	for {
+		select {
+		case err := <-done:
+			return err, false
+		case now := <-tick.C:
+			if p := e.Net.Progress(); p != last {
+				last, since = p, now
+				continue
+			}
+			if now.Sub(since) >= hangAfter {
+				return fmt.Errorf("no progress for %v of real time (no packet sent, no settle), the scenario's goroutine stuck in:\n%s",
+					now.Sub(since).Round(time.Second), goroutineStack(id)), true
+			}
+		}
+	}
+}
+
+// hangFailure is the failure of a run stuck inside a stack, with the
+// trace up to where it stuck (the Net is abandoned, so it no longer grows).
+func (e *Env) hangFailure(got string) *Failure {
+	if err := e.Net.Storm(); err != nil {
+		got = err.Error() + "\n" + got
+	}
+	return e.failure("every call into a stack to return, and the run to go on to its end", got)
+}
+
+// goroutineID is the calling goroutine's number, as stack dumps print it.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
+}
+
+// goroutineStack is the stack of goroutine id, as a dump prints it.
+func goroutineStack(id string) string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.HasPrefix(g, "goroutine "+id+" ") {
+			return g
+		}
+	}
+	return "(goroutine " + id + " not found)"
 }
 
 // run calls the scenario's Run, turning a helper's fail-now (or a panic)
