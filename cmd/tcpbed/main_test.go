@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,6 +223,7 @@ func TestCleanCapturesHaveNoExpertWarnings(t *testing.T) {
 		"TCP window specified by the receiver is now completely full": "",
 		"Connection reset (RST)": "abort",
 	}
+	claimed := claimedTCPPorts(t, tshark)
 	dir := t.TempDir()
 	for _, name := range []string{"handshake", "echo", "bulk-transfer", "window-scaling", "small-mss", "half-close",
 		"fin-with-data", "time-wait", "simultaneous-open", "simultaneous-close", "delayed-ack", "nagle", "handshake-options", "abort"} {
@@ -230,13 +232,23 @@ func TestCleanCapturesHaveNoExpertWarnings(t *testing.T) {
 			if code, out, errOut := runCmd("run", name, "--client", p[0], "--server", p[1], "--pcap", pcap); code != 0 {
 				t.Fatalf("%s %s->%s: exit %d\n%s%s", name, p[0], p[1], code, out, errOut)
 			}
-			out, err := exec.Command(tshark, "-r", pcap, "-Y", "_ws.expert.severity >= 6291456", "-T", "fields", "-e", "_ws.expert.message").Output()
+			// One pass: each packet's source port, then its expert entries'
+			// severities and messages, "|" between entries.
+			out, err := exec.Command(tshark, "-r", pcap, "-T", "fields", "-E", "aggregator=|",
+				"-e", "tcp.srcport", "-e", "_ws.expert.severity", "-e", "_ws.expert.message").Output()
 			if err != nil {
 				t.Fatalf("tshark: %v\n%s", err, out)
 			}
+			ports := map[string]bool{}
 			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				for _, msg := range strings.Split(l, ",") {
-					if msg == "" {
+				f := append(strings.Split(l, "\t"), "", "") // tshark leaves empty trailing fields out
+				if f[0] == "" {
+					t.Fatalf("tshark line %q: no source port", l)
+				}
+				ports[f[0]] = true
+				severities, msgs := strings.Split(f[1], "|"), strings.Split(f[2], "|")
+				for i, msg := range msgs {
+					if sev, _ := strconv.Atoi(severities[min(i, len(severities)-1)]); msg == "" || sev < 6291456 { // below PI_WARN
 						continue
 					}
 					if scenario, ok := allowed[msg]; ok && (scenario == "" || scenario == name) {
@@ -246,8 +258,32 @@ func TestCleanCapturesHaveNoExpertWarnings(t *testing.T) {
 						name, p[0], p[1], msg, name, p[0], p[1])
 				}
 			}
+			for port := range ports {
+				if dissector, ok := claimed[port]; ok {
+					t.Errorf("%s %s->%s: port %s is claimed by Wireshark's %s dissector", name, p[0], p[1], port, dissector)
+				}
+			}
 		}
 	}
+}
+
+// claimedTCPPorts are the TCP ports tshark's dissectors claim by default,
+// each with its dissector.
+func claimedTCPPorts(t *testing.T, tshark string) map[string]string {
+	out, err := exec.Command(tshark, "-G", "decodes").Output()
+	if err != nil {
+		t.Fatalf("tshark -G decodes: %v", err)
+	}
+	claimed := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 3 && f[0] == "tcp.port" {
+			claimed[f[1]] = f[2]
+		}
+	}
+	if claimed["80"] == "" {
+		t.Fatalf("tshark -G decodes names no dissector for tcp.port 80; its format changed:\n%.500s", out)
+	}
+	return claimed
 }
 
 // TestSameSeedSameTrace: two runs with one seed print the same trace, to

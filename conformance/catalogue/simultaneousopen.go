@@ -8,8 +8,10 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 )
 
-// simOpenPort is the well-known port one end of simultaneous-open binds.
-const simOpenPort = 5000
+// simOpenPort is the well-known port one end of simultaneous-open binds:
+// beside ServerPort, and like it claimed by no Wireshark dissector (5000,
+// which it was, decodes as GSM over IP).
+const simOpenPort = ServerPort + 1
 
 var _ = Register(
 	// simultaneous-open: both ends dial each other at the same virtual instant

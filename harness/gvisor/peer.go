@@ -119,6 +119,13 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 		return fail("AddProtocolAddress", err)
 	}
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: gvisorNIC}})
+	// Client ports from IANA's dynamic range (RFC 6335 6), as ourstack and
+	// the Linux peer use: gVisor's own range starts at 16000 and crosses
+	// ports Wireshark's dissectors claim, so a capture would decode a
+	// scenario's data as their protocol.
+	if err := s.SetPortRange(49152, 65535); err != nil {
+		return fail("SetPortRange", err)
+	}
 	for _, opt := range protocolOptions(opts.Settings) {
 		if err := s.SetTransportProtocolOption(gtcp.ProtocolNumber, opt); err != nil {
 			return fail(fmt.Sprintf("%T", opt), err)

@@ -58,5 +58,7 @@
 //   - net.ipv4.tcp_no_metrics_save = 1;
 //   - tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_syncookies = 1 and
 //     tcp_ecn = 2, written at Linux's defaults so a run does not depend on
-//     how the machine was tuned.
+//     how the machine was tuned;
+//   - net.ipv4.ip_local_port_range = 49152 65535 (IANA's dynamic ports, as
+//     the other peers use, where no dissector claims a client port).
 package linux

@@ -51,6 +51,11 @@ var namespaceSysctls = []sysctl{
 	{"net/ipv4/tcp_window_scaling", "1"},
 	{"net/ipv4/tcp_syncookies", "1"},
 	{"net/ipv4/tcp_ecn", "2"},
+	// Client ports from IANA's dynamic range (RFC 6335 6), as ourstack and
+	// the gVisor peer use: Linux's default 32768-60999 holds ports that
+	// Wireshark's dissectors claim, and a capture would decode a scenario's
+	// data as their protocol.
+	{"net/ipv4/ip_local_port_range", "49152 65535"},
 }
 
 // sysctl is one /proc/sys entry, named by its path below /proc/sys.
