@@ -72,8 +72,15 @@ func (s *Stack) segmentForConn(c *Conn, seg *wire.Segment, now time.Time) {
 	if verdict == tcp.ReopenFromTimeWait {
 		// RFC 9293 3.10.7.4 and RFC 6191: a SYN the TIME-WAIT TCB accepts
 		// starts a new incarnation. The old one is gone; the SYN goes to the
-		// listener as if no connection had existed.
+		// listener as if no connection had existed, but the new ISN must lie
+		// above every sequence number the old incarnation used (RFC 9293
+		// 3.6, RFC 1122 4.2.2.13), or the peer could take an old duplicate
+		// of ours for new data.
 		s.forget(c, now)
+		if l := s.listeners[c.id.LocalPort]; l != nil && seg.Flags.Has(wire.FlagSYN) {
+			s.synForListenerAbove(l, c.id, seg, now, c.tcb.SendEnd(), true)
+			return
+		}
 		s.demux(c.id, seg, now)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 	"github.com/tcpbed/tcpbed/ourstack/wire"
 )
@@ -115,6 +116,16 @@ func (s *Stack) segmentForListener(l *Listener, id tcp.FourTuple, seg *wire.Segm
 // synForListener is RFC 9293 3.10.7.2's third check, a SYN: a new
 // connection in SYN-RECEIVED, or a SYN cookie when the SYN queue is full.
 func (s *Stack) synForListener(l *Listener, id tcp.FourTuple, syn *wire.Segment, now time.Time) {
+	s.synForListenerAbove(l, id, syn, now, 0, false)
+}
+
+// synForListenerAbove is synForListener for a SYN that reopens a four-tuple
+// whose last incarnation's sequence numbers ended at oldEnd (if reopen): the
+// ISN is the clock's (RFC 6528) unless that is not above oldEnd, when it is
+// oldEnd + 65535 + 2, past any window of the old data, as Linux chooses
+// (tcp_timewait_state_process, tw_snd_nxt + 65535 + 2). A SYN cookie
+// cannot honour the floor; like Linux, a full SYN queue still sends one.
+func (s *Stack) synForListenerAbove(l *Listener, id tcp.FourTuple, syn *wire.Segment, now time.Time, oldEnd seqnum.Value, reopen bool) {
 	if l.acceptQueueFull() {
 		// Like Linux: no room to ever accept it, so do not start it; the
 		// peer retransmits its SYN.
@@ -125,7 +136,11 @@ func (s *Stack) synForListener(l *Listener, id tcp.FourTuple, syn *wire.Segment,
 		s.sendCookie(l, id, syn, now)
 		return
 	}
-	tcb := tcp.OpenPassive(s.cfg, id, syn, s.isns.isn(id, now), now)
+	iss := s.isns.isn(id, now)
+	if reopen && !oldEnd.LessThan(iss) {
+		iss = oldEnd.Add(65535 + 2)
+	}
+	tcb := tcp.OpenPassive(s.cfg, id, syn, iss, now)
 	tcb.SetTimestampOffset(s.isns.tsOffset(id))
 	c := s.newConn(id, tcb, tcp.Listen)
 	c.listener, c.inSYNQueue = l, true

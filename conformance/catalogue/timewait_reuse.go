@@ -30,14 +30,23 @@ var _ = Register(
 	},
 )
 
+// reuseServerBytes is what the server sends before time-wait-reuse closes.
+const reuseServerBytes = 1 << 20
+
 func runTimeWaitReuse(e *Env) error {
 	l := e.Listen()
 	c := e.Dial()
 	s := e.Accept(l)
 	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	e.ExchangeSome(c, s)
-	// Where the old client stream ended (its FIN comes later, +1).
+	// The server sends a megabyte: more sequence space than a 4 us ISN
+	// clock covers in the seconds before the reopening SYN, so a TIME-WAIT
+	// end that takes the clock's ISN as it comes starts the new incarnation
+	// inside the old one's numbers.
+	e.NewTransfer(s, c, reuseServerBytes).Run()
+	// Where the old streams ended (their FINs come later, +1).
 	_, oldClientEnd := e.StreamEnd(harness.Client)
+	_, oldServerEnd := e.StreamEnd(harness.Server)
 
 	// The server closes first and keeps TIME-WAIT; the client ends CLOSED.
 	e.Close(s)
@@ -90,7 +99,14 @@ func runTimeWaitReuse(e *Env) error {
 	case flags == SYN|ACK:
 		// RFC 1122 4.2.2.13 allows it when the new ISN is above the old
 		// stream's end (checked above); RFC 6191 also when the timestamps
-		// say the SYN is new.
+		// say the SYN is new. The TIME-WAIT end's own new ISN must lie
+		// above every sequence number its old incarnation used (RFC 9293
+		// 3.6, RFC 1122 4.2.2.13): else the client could take an old
+		// duplicate of the server's for new data.
+		if !oldServerEnd.Add(1).LessThan(answer.Packet.TCP.Seq) {
+			e.Fatalf(fmt.Sprintf("the reopened server's ISN above its old stream's end %d (RFC 9293 3.6, RFC 1122 4.2.2.13)", oldServerEnd.Add(1)),
+				"#%d seq=%d, %+d from the old end", answer.Index, answer.Packet.TCP.Seq, int32(answer.Packet.TCP.Seq-oldServerEnd.Add(1)))
+		}
 		e.Observe("the TIME-WAIT end accepted the new SYN at once")
 	case flags.Has(RST):
 		e.Observe("the TIME-WAIT end refused the new SYN with a RST")

@@ -280,6 +280,11 @@ func OpenFromCookie(cfg Config, id FourTuple, ack *wire.Segment, mss uint16, now
 // before the first Poll: a TSval already sent would jump.
 func (t *TCB) SetTimestampOffset(off uint32) { t.opts.tsOffset = off }
 
+// SendEnd is the sequence number after the highest one this connection
+// ever sent (its FIN included): where a new incarnation of its four-tuple
+// must start above (RFC 9293 3.6, RFC 1122 4.2.2.13).
+func (t *TCB) SendEnd() seqnum.Value { return t.sndMax }
+
 // ID is the connection's four-tuple.
 func (t *TCB) ID() FourTuple { return t.id }
 
