@@ -208,3 +208,15 @@ var GVisorStuckWithoutTimer = RegisterDeviation(Deviation{
 	Source: "endpoint.handleSegmentsLocked and the state handling in pkg/tcpip/transport/tcp/rcv.go (receiver.handleRcvdSegmentClosing): the state moves only on in-order segments, while snd.go's handleRcvdSegment has already stopped the retransmission timer",
 	Shown:  "go test ./fuzz -run 'FuzzInterop/(c3916cb4b5f44c9e|c97bd82493c6ce0d)' -v",
 })
+
+// GVisorAcceptsThisNetworkAndClassESources: gVisor's IPv4 input refuses
+// only broadcast, multicast and loopback sources.
+var GVisorAcceptsThisNetworkAndClassESources = RegisterDeviation(Deviation{
+	Name:     "gvisor-accepts-this-network-and-class-e-sources",
+	Peer:     GVisor,
+	RFC:      "RFC 1122 3.2.1.3 (a datagram with an invalid source address MUST be silently discarded; RFC 6890: 0.0.0.0/8 and 240.0.0.0/4 are not valid sources on a wire)",
+	Expected: "a SYN from 0.1.2.3 (0.0.0.0/8) or 240.0.0.1 (reserved class E) is discarded without an answer",
+	Instead:  "answers it with a SYN-ACK and holds a half-open connection for it",
+	Source:   "handleValidatedPacket in pkg/tcpip/network/ipv4/ipv4.go checks the source only against the limited broadcast, multicast and a local subnet's broadcast; HandlePacket adds loopback; nothing refuses 0.0.0.0/8 or 240.0.0.0/4",
+	Shown:    "go run ./cmd/tcpbed run martian-source --client ours --server gvisor --seed 1",
+})

@@ -71,3 +71,15 @@ var LinuxNoSenderSWS = RegisterDeviation(Deviation{
 	Instead:  "fills the window's remainder: a full-sized segment and then a small one (56, 48 bytes) as soon as an ACK opens the window by a little more than one MSS", Source: "tcp_write_xmit and tcp_snd_wnd_test in net/ipv4/tcp_output.c: a segment goes with what the send window allows when Nagle does not hold it",
 	Shown: "go run ./cmd/tcpbed run sws-avoidance --client linux --server gvisor --seed 1",
 })
+
+// LinuxAcceptsThisNetworkAndClassESources: Linux took 240/4 (2.6.25) and
+// then 0/8 but 0.0.0.0 (5.3) as unicast, so that they could be assigned.
+var LinuxAcceptsThisNetworkAndClassESources = RegisterDeviation(Deviation{
+	Name:     "linux-accepts-this-network-and-class-e-sources",
+	Peer:     Linux,
+	RFC:      "RFC 1122 3.2.1.3 (a datagram with an invalid source address MUST be silently discarded; RFC 6890: 0.0.0.0/8 and 240.0.0.0/4 are not valid sources on a wire)",
+	Expected: "a SYN from 0.1.2.3 (0.0.0.0/8) or 240.0.0.1 (reserved class E) is discarded without an answer",
+	Instead:  "answers it with a SYN-ACK and holds a half-open connection for it: Linux treats 240.0.0.0/4 (since 2.6.25) and 0.0.0.0/8 but 0.0.0.0 itself (since 5.3) as ordinary unicast",
+	Source:   "ip_route_input_slow in net/ipv4/route.c sends to martian_source only multicast, limited broadcast, zeronet and loopback sources, and ipv4_is_zeronet in include/linux/in.h is true only for 0.0.0.0 since 5.3",
+	Shown:    "go run ./cmd/tcpbed run martian-source --client ours --server linux --seed 1",
+})

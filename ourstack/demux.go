@@ -27,10 +27,12 @@ func (s *Stack) DeliverPacket(pkt []byte) {
 		}
 		return
 	}
-	if p.IP.Dst != s.addr || !unicast(p.IP.Src) {
+	if p.IP.Dst != s.addr || !unicast(p.IP.Src) || martian(p.IP.Src, s.addr) {
 		// Not ours; or from an address no reply may go to, which RFC 1122
 		// 4.2.3.10 says a SYN must not come from and which we would
-		// otherwise answer with a RST to broadcast.
+		// otherwise answer with a RST to broadcast; or from one no datagram
+		// on a wire may carry, which RFC 1122 3.2.1.3 says to discard
+		// silently.
 		s.stats.NotForUs++
 		return
 	}
@@ -106,4 +108,28 @@ func (s *Stack) respondClosed(id tcp.FourTuple, seg *wire.Segment) {
 // unicast reports whether a can be the source of a TCP segment.
 func unicast(a netip.Addr) bool {
 	return a.Is4() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// martian reports whether src can never be the source of a datagram that
+// reached a host at local from a wire (RFC 1122 3.2.1.3, RFC 6890's
+// "Source: False"): "this network" 0.0.0.0/8, whose {0, host} form "MUST
+// NOT be sent, except as a source address as part of an initialization
+// procedure"; loopback 127/8, which "MUST NOT appear outside a host" and
+// arriving "MUST be silently discarded" (unless the stack itself is on a
+// loopback address, when its peers are too); and 240/4, reserved, the
+// limited broadcast among it. Multicast sources are unicast's to refuse.
+func martian(src, local netip.Addr) bool {
+	if !src.Is4() {
+		return false
+	}
+	b := src.As4()
+	switch {
+	case b[0] == 0:
+		return true
+	case b[0] == 127:
+		return !local.IsLoopback()
+	case b[0] >= 240:
+		return true
+	}
+	return false
 }

@@ -68,6 +68,10 @@ func TestPacketsNotForUsAreDropped(t *testing.T) {
 		{"broadcast source", "255.255.255.255:40000", "192.0.2.1:80"},
 		{"multicast source", "224.0.0.1:40000", "192.0.2.1:80"},
 		{"unspecified source", "0.0.0.0:40000", "192.0.2.1:80"},
+		{"this-network source", "0.1.2.3:40000", "192.0.2.1:80"},
+		{"loopback source", "127.0.0.1:40000", "192.0.2.1:80"},
+		{"loopback source, not .1", "127.10.20.30:40000", "192.0.2.1:80"},
+		{"class E source", "240.0.0.1:40000", "192.0.2.1:80"},
 	} {
 		before := s.Stats().NotForUs
 		s.DeliverPacket(raw(t, netip.MustParseAddrPort(tc.src), netip.MustParseAddrPort(tc.dst), syn(1, 1460)))

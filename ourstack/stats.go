@@ -11,7 +11,7 @@ type StackStats struct {
 	PacketsReceived, PacketsSent uint64
 	MalformedPackets             uint64 // any parse error
 	BadChecksums                 uint64 // of those, checksum failures (IPv4 or TCP)
-	NotForUs                     uint64 // well formed, but to another address or from one no reply may go to
+	NotForUs                     uint64 // well formed, but to another address, or from one no reply may go to or no wire may carry (RFC 1122 3.2.1.3)
 	ResetsSent                   uint64
 	SYNCookiesSent               uint64
 	SYNCookiesAccepted           uint64

@@ -17,6 +17,7 @@ var _ = func() bool {
 		"listen-ack-rst",
 		"listen-ignores-rst-and-ackless",
 		"syn-sent-bad-ack",
+		"martian-source",
 		"syn-retransmit",
 		"syn-retransmit-exhausted",
 		"syn-retransmit-3min",
