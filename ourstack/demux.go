@@ -19,7 +19,28 @@ func (s *Stack) DeliverPacket(pkt []byte) {
 		return
 	}
 	s.stats.PacketsReceived++
+	s.deliverDatagram(pkt)
+}
+
+// deliverDatagram is DeliverPacket past the count: a fragment goes to the
+// reassembler, and the datagram it completes comes back here whole.
+func (s *Stack) deliverDatagram(pkt []byte) {
 	p, err := wire.Parse(pkt)
+	if errors.Is(err, wire.ErrFragment) {
+		// RFC 1122 3.3.2: a host MUST reassemble. Parse has checked the
+		// header's length fields; its checksum is checked here, since the
+		// fragment is kept.
+		ip := wire.IPv4(pkt)
+		if !ip.HeaderChecksumValid() {
+			s.stats.MalformedPackets++
+			s.stats.BadChecksums++
+			return
+		}
+		if whole := s.frags.Add(ip, s.clock.Now()); whole != nil {
+			s.deliverDatagram(whole)
+		}
+		return
+	}
 	if err != nil {
 		s.stats.MalformedPackets++
 		if errors.Is(err, wire.ErrTCPChecksum) || errors.Is(err, wire.ErrIPChecksum) {

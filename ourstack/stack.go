@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tcpbed/tcpbed/ourstack/ipfrag"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -43,6 +44,7 @@ type Stack struct {
 	isns    isnGenerator
 	ports   portPicker
 	cookies cookieJar
+	frags   *ipfrag.Reassembler
 
 	conns     map[tcp.FourTuple]*Conn
 	listeners map[uint16]*Listener
@@ -69,6 +71,7 @@ func New(opts Options) (*Stack, error) {
 		onStateChange: opts.OnStateChange,
 		conns:         make(map[tcp.FourTuple]*Conn),
 		listeners:     make(map[uint16]*Listener),
+		frags:         ipfrag.New(ipfrag.DefaultLimits),
 	}
 	if s.clock == nil {
 		s.clock = realClock{}

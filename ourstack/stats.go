@@ -3,6 +3,7 @@ package ourstack
 import (
 	"reflect"
 
+	"github.com/tcpbed/tcpbed/ourstack/ipfrag"
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
@@ -15,10 +16,11 @@ type StackStats struct {
 	ResetsSent                   uint64
 	SYNCookiesSent               uint64
 	SYNCookiesAccepted           uint64
-	SYNCookiesRejected           uint64 // ACKs to a listener in cookie mode that carried no valid cookie
-	ListenOverflows              uint64 // SYNs and handshake-completing ACKs dropped: accept queue full
-	EncodeErrors                 uint64 // segments the TCB produced that the codec refused (a bug)
-	tcp.Stats                           // summed over connections, live and gone
+	SYNCookiesRejected           uint64       // ACKs to a listener in cookie mode that carried no valid cookie
+	ListenOverflows              uint64       // SYNs and handshake-completing ACKs dropped: accept queue full
+	EncodeErrors                 uint64       // segments the TCB produced that the codec refused (a bug)
+	Reassembly                   ipfrag.Stats // IPv4 fragments put back together (RFC 791 3.2)
+	tcp.Stats                                 // summed over connections, live and gone
 }
 
 // Stats returns the stack-wide counters.
@@ -26,6 +28,7 @@ func (s *Stack) Stats() StackStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
+	st.Reassembly = s.frags.Stats()
 	for _, c := range s.conns {
 		addTCPStats(&st.Stats, c.tcb.Stats())
 	}
