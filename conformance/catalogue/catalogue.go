@@ -34,6 +34,7 @@ var _ = func() bool {
 		"paws-old-duplicate",
 		"ack-of-unsent-data",
 		"data-outside-window",
+		"fragmented-segments",
 		"bulk-transfer",
 		"bulk-transfer-both-ways",
 		"small-mss",

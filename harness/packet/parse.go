@@ -36,15 +36,21 @@ func Parse(b []byte) (Packet, error) {
 	if int(ip.TotalLength()) != len(b) {
 		return p, fmt.Errorf("%w: IPv4 total length %d, packet %d bytes", ErrMalformed, ip.TotalLength(), len(b))
 	}
+	// The IPv4 header is whole: a trace can name the packet's ends even
+	// when it cannot read its TCP segment.
+	p.IP = IPv4{
+		TOS: tos(ip), ID: ip.ID(), DontFragment: ip.Flags()&header.IPv4FlagDontFragment != 0, TTL: ip.TTL(), Checksum: ip.Checksum(),
+		Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress()),
+	}
 	if ip.Protocol() != uint8(header.TCPProtocolNumber) {
 		return p, fmt.Errorf("%w: IP protocol %d, not TCP", ErrMalformed, ip.Protocol())
 	}
 	if ip.FragmentOffset() != 0 || ip.Flags()&header.IPv4FlagMoreFragments != 0 {
-		return p, fmt.Errorf("%w: an IPv4 fragment", ErrMalformed)
-	}
-	p.IP = IPv4{
-		TOS: tos(ip), ID: ip.ID(), DontFragment: ip.Flags()&header.IPv4FlagDontFragment != 0, TTL: ip.TTL(), Checksum: ip.Checksum(),
-		Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress()),
+		more := ""
+		if ip.Flags()&header.IPv4FlagMoreFragments != 0 {
+			more = ", more to come"
+		}
+		return p, fmt.Errorf("%w: an IPv4 fragment (id %d, offset %d%s)", ErrMalformed, ip.ID(), ip.FragmentOffset(), more)
 	}
 	t := header.TCP(ip.Payload())
 	if len(t) < header.TCPMinimumSize {

@@ -1,0 +1,42 @@
+package packet
+
+import (
+	"fmt"
+
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+)
+
+// Fragment cuts an encoded IPv4 packet into fragments (RFC 791 3.2), with
+// gVisor's header package: the payload is cut at the byte offsets cuts
+// (each a multiple of 8, rising, inside the payload), every fragment
+// carries the packet's header with its total length, MF flag (set on all
+// but the last), fragment offset and checksum rewritten. A test injects
+// them in any order, or changes one to overlap another.
+func Fragment(pkt []byte, cuts ...int) ([][]byte, error) {
+	ip := header.IPv4(pkt)
+	if len(pkt) < header.IPv4MinimumSize || !ip.IsValid(len(pkt)) {
+		return nil, fmt.Errorf("packet: Fragment: not a valid IPv4 packet")
+	}
+	hl := int(ip.HeaderLength())
+	payload := pkt[hl:ip.TotalLength()]
+	bounds := append(append([]int{0}, cuts...), len(payload))
+	out := make([][]byte, 0, len(bounds)-1)
+	for i := 0; i+1 < len(bounds); i++ {
+		from, to := bounds[i], bounds[i+1]
+		if from%8 != 0 || to <= from || to > len(payload) {
+			return nil, fmt.Errorf("packet: Fragment: cut at %d..%d of a %d-byte payload (offsets must rise, by multiples of 8)", from, to, len(payload))
+		}
+		f := append(append(make([]byte, 0, hl+to-from), pkt[:hl]...), payload[from:to]...)
+		fh := header.IPv4(f)
+		fh.SetTotalLength(uint16(len(f)))
+		flags := ip.Flags() &^ header.IPv4FlagMoreFragments
+		if i+2 < len(bounds) {
+			flags |= header.IPv4FlagMoreFragments
+		}
+		fh.SetFlagsFragmentOffset(flags, uint16(from))
+		fh.SetChecksum(0)
+		fh.SetChecksum(^fh.CalculateChecksum())
+		out = append(out, f)
+	}
+	return out, nil
+}
