@@ -76,6 +76,7 @@ type Net struct {
 	clock     *Clock
 	peers     [2]Peer
 	stateless [2]bool
+	breakable [2]Breakable // the peers that can break, or nil
 	links     [2]linkDir
 	rules     []*Rule
 	faultRand *rand.Rand
@@ -177,6 +178,7 @@ func NewNet(cfg Config) (*Net, error) {
 		}
 		n.peers[side] = p
 		_, n.stateless[side] = p.(stateless)
+		n.breakable[side], _ = p.(Breakable)
 		if raw, ok := p.(*Raw); ok {
 			raw.net = n
 		}
@@ -199,6 +201,19 @@ func (n *Net) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// PeerErr is the failure of the first end whose peer broke (Breakable),
+// or nil.
+func (n *Net) PeerErr() error {
+	for _, side := range []Side{Client, Server} {
+		if b := n.breakable[side]; b != nil {
+			if err := b.Broken(); err != nil {
+				return fmt.Errorf("harness: %s peer: %w", side, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Seed is the seed the Net was built from.

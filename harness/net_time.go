@@ -14,11 +14,15 @@ func (n *Net) Settle() error {
 	return err
 }
 
-// settle is Settle, also saying how many packets it delivered.
+// settle is Settle, also saying how many packets it delivered. A peer
+// that broke (Breakable) ends it with its failure.
 func (n *Net) settle() (delivered int, err error) {
 	for ; ; delivered++ {
 		n.peers[Client].Settle()
 		n.peers[Server].Settle()
+		if err := n.PeerErr(); err != nil {
+			return delivered, err
+		}
 		if !n.deliverNext() {
 			return delivered, nil
 		}

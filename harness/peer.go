@@ -63,6 +63,18 @@ type Peer interface {
 	Close() error
 }
 
+// Breakable is a Peer that can fail outside its TCP conduct: a stack in
+// another process that exited, stopped answering, or broke the protocol it
+// is spoken to in (harness/exec). Broken is nil while the peer works, and
+// then the first such failure for good; from then on the peer does
+// nothing, and the Net's Settle, and every wait built on it, return the
+// failure, so that a run ends at once instead of judging a stack that is
+// no longer there. A failure that wraps ErrUnsupported means the peer
+// cannot do what the run asked of it (a skip, not a failure).
+type Breakable interface {
+	Broken() error
+}
+
 // Counters are what a stack counted of its own doing, read from the stack
 // (not from the wire): a check compares them with what the trace shows.
 type Counters struct {
