@@ -28,13 +28,13 @@ var _ = Register(
 	Scenario{
 		Name:    "handshake-options-ours-declines",
 		Section: "handshake",
-		Summary: "ourstack offers no window scale, SACK or timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps): an ourstack end's SYN or SYN-ACK carries none of them, the other end then uses none (no TSopt, no SACK blocks, windows unscaled: never more than 64 KiB in flight); gvisor<->gvisor negotiates all four",
+		Summary: "ourstack offers no window scale, SACK or timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps; an exec stack in its place is asked the same): an ourstack end's SYN or SYN-ACK carries none of them, the other end then uses none (no TSopt, no SACK blocks, windows unscaled: never more than 64 KiB in flight); gvisor<->gvisor negotiates all four",
 		Setup: func(s *Setup) {
 			s.Ours.TCP.NoWindowScale, s.Ours.TCP.NoSACK, s.Ours.TCP.NoTimestamps = true, true, true
 		},
 		Run: func(e *Env) error {
 			offers := func(kind string) optionSet {
-				if kind == Ours {
+				if kind == Ours || IsExec(kind) {
 					return optionSet{mss: true}
 				}
 				return allOptions
