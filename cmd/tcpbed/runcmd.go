@@ -21,8 +21,9 @@ import (
 func runScenario(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tcpbed run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	client := fs.String("client", "", "the dialing stack: "+strings.Join(conformance.PeerKinds, "|"))
-	server := fs.String("server", "", "the listening stack: "+strings.Join(conformance.PeerKinds, "|"))
+	kinds := strings.Join(conformance.PeerKinds, "|") + "|exec:PATH [ARGS]|exec"
+	client := fs.String("client", "", "the dialing stack: "+kinds)
+	server := fs.String("server", "", "the listening stack: "+kinds)
 	seed := fs.Uint64("seed", 1, "seed for ISNs, ports and fault decisions")
 	pcapPath := fs.String("pcap", "", "write a pcap capture of the run to `FILE`")
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
@@ -52,8 +53,14 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		return exitBadArgs
 	}
 	for _, p := range []struct{ flag, value string }{{"--client", *client}, {"--server", *server}} {
+		if conformance.IsExec(p.value) {
+			if _, err := conformance.ExecCommand(p.value); err != nil {
+				fmt.Fprintf(stderr, "tcpbed run: %s: %v\n", p.flag, err)
+				return exitBadArgs
+			}
+		}
 		if !conformance.ValidPeer(p.value) {
-			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "))
+			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s, %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "), conformance.ExecPeerKinds)
 			return exitBadArgs
 		}
 	}
@@ -101,7 +108,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var failure *conformance.Failure
-	if errors.Is(res.Err, linux.ErrUnavailable) {
+	if errors.Is(res.Err, linux.ErrUnavailable) || errors.Is(res.Err, harness.ErrUnsupported) {
 		fmt.Fprintf(stdout, "SKIP %s (%s): %v\n", s.Name, pairing, res.Err)
 		return exitSkipped
 	}
