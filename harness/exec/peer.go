@@ -71,6 +71,11 @@ type Options struct {
 // takes seconds is stuck.
 const DefaultReplyTimeout = 5 * time.Second
 
+// startAllowance is how much longer than the reply timeout the HELLO reply
+// may take: the program starts first, and on a busy machine a start can
+// take a second or more.
+const startAllowance = 10 * time.Second
+
 // closeGrace is how long a stack has to exit once its input is closed.
 const closeGrace = time.Second
 
@@ -332,7 +337,10 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 	}
 	p.b.End()
 	wait := p.opts.ReplyTimeout
-	if t == peerproto.Advance && p.realTime() {
+	switch {
+	case t == peerproto.Hello:
+		wait += startAllowance
+	case t == peerproto.Advance && p.realTime():
 		wait += p.mirroredFor // it waits for its timer in real time
 	}
 	deadline := time.Now().Add(wait)
