@@ -28,7 +28,8 @@ type Error struct {
 	// Stack is the command line that started it.
 	Stack string
 	Side  harness.Side
-	// Request is the request it was answering; At the virtual time.
+	// Request is the request it was answering (0 if none); At the
+	// virtual time.
 	Request peerproto.Type
 	At      time.Duration
 	// Kind is ErrExited, ErrTimeout, ErrProtocol, or (when the stack
@@ -45,8 +46,9 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "exec peer %q (%s): %s", e.Stack, e.Side, e.Detail)
 	if e.Request != 0 {
-		fmt.Fprintf(&b, " while answering %s at %v of virtual time", e.Request, e.At)
+		fmt.Fprintf(&b, " while answering %s", e.Request)
 	}
+	fmt.Fprintf(&b, " at %v of virtual time", e.At)
 	if e.Stderr != "" {
 		fmt.Fprintf(&b, "\n  the end of its standard error:\n%s", e.Stderr)
 	}

@@ -336,6 +336,14 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 		return peerproto.ReplyHead{}, nil, fmt.Errorf("exec peer: a %s request of %d bytes is over the protocol's frame limit", t, p.b.Len())
 	}
 	p.b.End()
+	if p.proc.pending() {
+		// Frames come only between a request and its reply (docs/peer-protocol.md 3).
+		fr, err := p.proc.next(time.Now().Add(p.opts.ReplyTimeout))
+		if err != nil {
+			return peerproto.ReplyHead{}, nil, p.ioError(t, err, p.opts.ReplyTimeout)
+		}
+		return peerproto.ReplyHead{}, nil, p.protocolError(0, "sent %s after its last reply, with no request outstanding (found before a %s)", fr.Type, t)
+	}
 	wait := p.opts.ReplyTimeout
 	switch {
 	case t == peerproto.Hello:
@@ -393,7 +401,7 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 			what := "sent " + fr.Type.String()
 			switch {
 			case fr.Type.IsReply() && fr.Type.Known():
-				what = fmt.Sprintf("answered %s with a %s", t, fr.Type)
+				what = "replied with a " + fr.Type.String()
 			case !fr.Type.Known():
 				what = fmt.Sprintf("sent a frame of unknown %s (% x)", fr.Type, fr.Body[:min(len(fr.Body), 16)])
 			}

@@ -205,7 +205,8 @@ func TestMisbehavingStacks(t *testing.T) {
 		{"garbage", testStack("--fault", "garbage@3"), ErrProtocol, "a frame whose length field is 4294967295"},
 		{"text on stdout", testStack("--fault", "text"), ErrProtocol, "are text, not a frame"},
 		{"malformed packet", testStack("--fault", "malformed-packet@2"), ErrProtocol, "malformed IPv4 packet (an IPv4 total length of"},
-		{"wrong reply", testStack("--fault", "wrong-reply@3"), ErrProtocol, "with a"},
+		{"wrong reply", testStack("--fault", "wrong-reply@3"), ErrProtocol, "replied with a SETOPT reply while answering STATE"},
+		{"unsolicited", testStack("--fault", "unsolicited@3"), ErrProtocol, "sent PACKET_OUT after its last reply, with no request outstanding"},
 		{"not a stack", Options{Command: []string{"true"}, ReplyTimeout: time.Second}, ErrExited, "exited (exit status 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,7 +220,7 @@ func TestMisbehavingStacks(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant an *exec.Error, %v, saying %q", err, tc.kind, tc.want)
 			}
-			if e.Stack == "" || (tc.name != "crash at HELLO" && e.Request == 0) {
+			if e.Stack == "" || (tc.name != "unsolicited" && e.Request == 0) {
 				t.Errorf("the error does not name the stack and the request: %+v", e)
 			}
 			t.Logf("%v", err)

@@ -82,6 +82,21 @@ func (p *process) send(frames []byte, deadline time.Time) error {
 	return err
 }
 
+// pending reports whether the program has written anything tcpbed has not
+// read: bytes buffered, or waiting in the pipe (pipeBytes).
+func (p *process) pending() bool {
+	if p.frames.Buffered() > 0 {
+		return true
+	}
+	rc, err := p.out.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	rc.Control(func(fd uintptr) { n = pipeBytes(fd) })
+	return n > 0
+}
+
 // next reads the next frame by deadline.
 func (p *process) next(deadline time.Time) (peerproto.Frame, error) {
 	if err := p.out.SetReadDeadline(deadline); err != nil {

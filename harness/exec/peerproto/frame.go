@@ -58,6 +58,9 @@ func looksLikeText(b []byte) bool {
 	return true
 }
 
+// Buffered is how many bytes the reader holds that Next has not returned.
+func (fr *FrameReader) Buffered() int { return fr.r.Buffered() }
+
 // Next reads the next frame. Its Body is valid until the next call. At the
 // end of the stream it returns io.EOF if the stream ended between frames,
 // io.ErrUnexpectedEOF if it ended inside one, and a *LengthError for a

@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"github.com/tcpbed/tcpbed/harness/exec/peerproto"
 	"strconv"
 	"strings"
 	"time"
@@ -37,16 +38,19 @@ const (
 	// Text: a line of text on standard output before anything else, as a
 	// program that logs to standard output prints (After does not apply).
 	Text
+	// Unsolicited: a PACKET_OUT right after a reply, with no request
+	// outstanding.
+	Unsolicited
 )
 
 var faultNames = map[string]FaultKind{
 	"crash": Crash, "hang": Hang, "garbage": Garbage, "malformed-packet": MalformedPacket,
-	"wrong-reply": WrongReply, "text": Text,
+	"wrong-reply": WrongReply, "text": Text, "unsolicited": Unsolicited,
 }
 
 // FaultNames lists the kinds ParseFault knows.
 func FaultNames() []string {
-	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text"}
+	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text", "unsolicited"}
 }
 
 // ParseFault reads "KIND" or "KIND@N" (N: requests answered first, 0 if
@@ -98,5 +102,11 @@ func (s *server) tamper(replyAt int) {
 		copy(b[replyAt:], "\xff\xff\xff\xffgarbage")
 	case s.due(WrongReply):
 		b[replyAt+4] ^= 0x0F // another request's reply
+	case s.due(Unsolicited):
+		s.out.Begin(peerproto.PacketOut).Raw(strayPacket).End()
 	}
 }
+
+// strayPacket is a whole IPv4 packet, 20 bytes of header and nothing
+// else, for the Unsolicited fault.
+var strayPacket = []byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2}
