@@ -75,6 +75,14 @@ type Breakable interface {
 	Broken() error
 }
 
+// StateReporter is a Peer that may report no TCP states (a stack in
+// another process that lacks the capability): the Net then notes when a
+// test reads that end's states (StatesRead), so that a run that needed
+// them is not judged on states that were never reported.
+type StateReporter interface {
+	ReportsStates() bool
+}
+
 // Counters are what a stack counted of its own doing, read from the stack
 // (not from the wire): a check compares them with what the trace shows.
 type Counters struct {
