@@ -130,6 +130,24 @@ func (e *Env) peerBroke() error {
 	return e.failure("both stacks to keep to tcpbed's peer protocol (docs/peer-protocol.md) to the end of the run", err.Error())
 }
 
+// statesUnreported handles an end whose stack reports no TCP states (an
+// exec stack without the STATES capability): a run that read its states
+// could not be judged (a skip, saying so); one that did not says in its
+// notes that it ran without them.
+func (e *Env) statesUnreported() error {
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		r, ok := e.Net.Peer(side).(harness.StateReporter)
+		switch {
+		case !ok || r.ReportsStates():
+		case e.Net.StatesRead(side):
+			return fmt.Errorf("%w: %s reads the TCP states of the %s stack (%s), which reports none (no STATES capability)", harness.ErrUnsupported, e.Scenario.Name, side, e.PeerKind(side))
+		default:
+			e.Observe("the %s stack (%s) reports no TCP states: no check read one, and the trace shows none of its own", side, e.PeerKind(side))
+		}
+	}
+	return nil
+}
+
 // OnRealTime reports whether side's stack runs its timers on real time:
 // Linux, or an exec stack whose HELLO says so. Its timers are judged with
 // judge.RealTimeSlack, and its resends and TIME-WAITs, which real time

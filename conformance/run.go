@@ -91,6 +91,9 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
 		MSL: setup.TCP.MSL, Port: ServerPort, Patience: setup.Patience}
 	res.Err = e.run()
+	if err := e.statesUnreported(); err != nil {
+		res.Err = err
+	}
 	if err := e.peerBroke(); err != nil {
 		res.Err = err
 	}

@@ -210,7 +210,7 @@ func (c *conn) Write(b []byte) (int, error) {
 func (c *conn) State() harness.State {
 	p := c.p
 	if p.hello.Caps&peerproto.CapStates == 0 {
-		p.unsupported(peerproto.State, p.stackName()+" reports no TCP states (its HELLO reply has no STATES capability), and the scenario reads one")
+		p.unsupported(0, p.stackName()+" reports no TCP states (its HELLO reply has no STATES capability), and the scenario reads one")
 		return harness.NoState
 	}
 	head, f, err := p.call(peerproto.State, func(b *peerproto.Builder) { b.U32(c.handle) })

@@ -260,6 +260,10 @@ func (p *peer) Addr() netip.Addr { return p.env.Addr }
 // says REAL_TIME), as Linux's do.
 func (p *peer) RealTime() bool { return p.realTime() }
 
+// ReportsStates reports whether the stack reports its TCP states (its
+// HELLO says STATES).
+func (p *peer) ReportsStates() bool { return p.hello.Caps&peerproto.CapStates != 0 }
+
 // Broken is the failure that ended the stack, or nil.
 func (p *peer) Broken() error { return p.err }
 
@@ -520,7 +524,7 @@ func (p *peer) protocolError(t peerproto.Type, format string, args ...any) error
 // unsupported records that the stack cannot do what the run asks: the
 // run ends, as a skip.
 func (p *peer) unsupported(t peerproto.Type, why string) error {
-	return p.fail(t, unsupported("%s", why), "cannot do what the run asks: "+why)
+	return p.fail(t, unsupported("%s", why), why)
 }
 
 // ioError names what a failed read or write on the stack's pipes means.

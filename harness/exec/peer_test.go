@@ -280,3 +280,35 @@ func TestFrameErrorsNameWhatCame(t *testing.T) {
 		t.Errorf("a frame cut short: %v", err)
 	}
 }
+
+// The Net notes when a test reads the states of a stack that reports none,
+// whether from the stack (Conn.State) or from the trace (History).
+func TestStatesReadOfAStackThatReportsNone(t *testing.T) {
+	noLeaks(t)
+	n, err := harness.NewNet(harness.Config{Client: NewPeer(testStack("--no-states")), Server: gvisor.NewPeer(gvisor.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if _, err := n.Server().Listen(7357); err != nil {
+		t.Fatal(err)
+	}
+	c, err := n.Client().Dial(netip.AddrPortFrom(n.Addr(harness.Server), 7357))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Quiet(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n.StatesRead(harness.Client) || n.StatesRead(harness.Server) {
+		t.Fatal("states read before anyone read them")
+	}
+	n.History(harness.Server, c.ID().Reverse())
+	if n.StatesRead(harness.Server) {
+		t.Error("reading the states of gVisor, which reports them, counted")
+	}
+	n.History(harness.Client, c.ID())
+	if !n.StatesRead(harness.Client) {
+		t.Error("reading the client's history did not count")
+	}
+}

@@ -432,14 +432,14 @@ func (s *server) call(t peerproto.Type, f *peerproto.Fields) outcome {
 		return errorOutcome(err)
 	case peerproto.Read:
 		c, o := s.conn(f.U32())
-		max := f.U32()
+		most := f.U32()
 		if f.End() != nil {
 			return bad()
 		}
 		if c == nil {
 			return o
 		}
-		buf := make([]byte, min(max, peerproto.MaxData))
+		buf := make([]byte, min(most, peerproto.MaxData))
 		n, err := c.Read(buf)
 		if n > 0 {
 			s.res.Raw(buf[:n])
