@@ -156,10 +156,10 @@ func (e *Env) OnRealTime(side harness.Side) bool {
 	if e.PeerKind(side) == Linux {
 		return true
 	}
-	if !IsExec(e.PeerKind(side)) || e.Net == nil {
+	if e.Net == nil {
 		return false
 	}
-	rt, ok := e.Net.Peer(side).(interface{ RealTime() bool })
+	rt, ok := e.Net.Peer(side).(harness.RealTimePeer)
 	return ok && rt.RealTime()
 }
 

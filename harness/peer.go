@@ -75,6 +75,15 @@ type Breakable interface {
 	Broken() error
 }
 
+// RealTimePeer is a Peer whose stack's timers run on real time, not on the
+// Net's clock (Linux's kernel; a stack in another process that says so):
+// its timers cost their real duration and fire to within a real-time
+// slack, so a scenario that waits on them long does not run with it, and
+// its timing is judged with that slack.
+type RealTimePeer interface {
+	RealTime() bool
+}
+
 // StateReporter is a Peer that may report no TCP states (a stack in
 // another process that lacks the capability): the Net then notes when a
 // test reads that end's states (StatesRead), so that a run that needed

@@ -257,7 +257,7 @@ func (p *peer) Name() string     { return "exec:" + p.stackName() }
 func (p *peer) Addr() netip.Addr { return p.env.Addr }
 
 // RealTime reports whether the stack's timers run on real time (its HELLO
-// says REAL_TIME), as Linux's do.
+// says REAL_TIME), as Linux's do (harness.RealTimePeer).
 func (p *peer) RealTime() bool { return p.realTime() }
 
 // ReportsStates reports whether the stack reports its TCP states (its
