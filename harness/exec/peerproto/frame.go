@@ -109,8 +109,8 @@ func (b *Builder) End() {
 	b.start = -1
 }
 
-// Len is how many bytes the current frame holds so far, its length
-// field's value once End.
+// Len is how many bytes the frame under construction holds after its
+// length field so far: the length End will write. Call it before End.
 func (b *Builder) Len() int { return len(b.b) - b.start - 4 }
 
 // Bytes is every frame built since the last Reset.
