@@ -238,9 +238,10 @@ func (e *Env) ExpectReset(c harness.Conn) {
 // peerKind is the stack kind at side.
 // timerOnTime reports whether a timer of side's stack fired at got, for
 // want: to the tick on virtual time, to judge.RealTimeSlack for a stack
-// whose timers run on real time (Linux).
+// whose timers run on real time (OnRealTime: Linux, an exec stack on real
+// time).
 func (e *Env) TimerOnTime(side harness.Side, got, want time.Duration) bool {
-	if e.PeerKind(side) == Linux {
+	if e.OnRealTime(side) {
 		return judge.Within(got, want, judge.RealTimeSlack)
 	}
 	return judge.OnTime(got, want)

@@ -26,8 +26,10 @@
 // This package does not import Ginkgo: it is plain Go.
 //
 // Peers: ours (ourstack), gvisor (gVisor's netstack, the reference whose
-// gvisor->gvisor pairing is the control) and linux (the Linux kernel's TCP
-// in a private network namespace, harness/linux; linux.go). The matrix's
+// gvisor->gvisor pairing is the control), linux (the Linux kernel's TCP
+// in a private network namespace, harness/linux; linux.go), and exec:PATH
+// [ARGS], a stack in another process speaking docs/peer-protocol.md
+// (harness/exec; exec.go), which stands where ourstack stands. The matrix's
 // columns are MatrixPairings: ourstack against gVisor both ways, ourstack
 // with itself, the control, ourstack against Linux both ways, and gVisor
 // against Linux both ways (the references side by side). A

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/tcpbed/tcpbed/conformance/report"
@@ -35,9 +36,14 @@ func (f *Failure) Error() string {
 }
 
 // ReplayCommand is the command line that runs scenario name in pairing p
-// with seed (report.ReplayCommand).
+// with seed (report.ReplayCommand). A kind with spaces (exec:PATH ARGS)
+// is quoted; the kind "exec" comes with the ExecPeerEnv that names it.
 func ReplayCommand(name string, p Pairing, seed uint64) string {
-	return report.ReplayCommand(name, p.Client, p.Server, seed)
+	cmd := report.ReplayCommand(name, shellQuote(p.Client), shellQuote(p.Server), seed)
+	if named := os.Getenv(ExecPeerEnv); named != "" && (p.Client == Exec || p.Server == Exec) {
+		cmd = ExecPeerEnv + "=" + shellQuote(named) + " " + cmd
+	}
+	return cmd
 }
 
 // failNow is what an Env helper panics with to stop a scenario; Execute

@@ -46,12 +46,13 @@ func (e *Env) judgeCell() error {
 		if !resend.Delivered {
 			continue // the receiving stack discarded the first copy (a full accept queue)
 		}
-		if e.PeerKind(r.Dir.From()) == Linux {
-			// Linux's timers run on real time, and a loss probe's is a
-			// few real milliseconds: a pause of the harness (a busy
-			// machine) lets it fire before the ACK is handed over. The
-			// harness, not Linux, made that resend.
-			e.Observe("linux resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", r.Index, r.RelSeq)
+		if from := r.Dir.From(); e.OnRealTime(from) {
+			// Linux's timers run on real time (as do an exec stack's that
+			// says so), and a loss probe's is a few real milliseconds: a
+			// pause of the harness (a busy machine) lets it fire before
+			// the ACK is handed over. The harness, not the stack, made
+			// that resend.
+			e.Observe("%s resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", e.PeerKind(from), r.Index, r.RelSeq)
 			continue
 		}
 		resends = append(resends, r)
@@ -68,8 +69,8 @@ func (e *Env) judgeCell() error {
 
 // judgeResendsOnALossyWire: on a wire that lost packets but kept their
 // order and made no copies, a stack resends data that had arrived only a
-// few times (judge.Needless, judge.NeedlessBound). A Linux end's sending is
-// not judged (its timers run on real time), nor a run on a frozen clock,
+// few times (judge.Needless, judge.NeedlessBound). A Linux end's sending
+// (an end's on real time) is not judged, nor a run on a frozen clock,
 // which retransmit-only-lost-tied-clock judges itself, nor one where a
 // receiver closed its window (RFC 6675 NextSeg rule (3) then lets a
 // sender resend unSACKed data it has not seen lost).
@@ -77,7 +78,7 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 	if !judge.NoReorderingOrCopies(recs) || judge.ReceiverWindowClosed(recs) || e.Net.FrozenClock() {
 		return nil
 	}
-	needless, resent, lost := judge.Needless(recs, func(sender harness.Side) bool { return e.PeerKind(sender) != Linux })
+	needless, resent, lost := judge.Needless(recs, func(sender harness.Side) bool { return !e.OnRealTime(sender) })
 	if bound := judge.NeedlessBound(lost); len(needless) > bound {
 		return e.failure(fmt.Sprintf("on a wire that loses but never reorders or copies, at most %d resends of data that had arrived "+
 			"(a quarter of the %d data segments lost, at least %d: lost ACKs, a timeout, a tail loss probe; RFC 6675 4, RFC 8985 6.2)",
@@ -93,11 +94,12 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 // apply too (judge.TimeWaitStay.Lasted2MSL). A stay that a segment ended
 // (a SYN that opens a new incarnation, a RST) or the end itself ended with
 // a RST (an ABORT, or unread data at CLOSE) is judged by the scenario that
-// sent it; a Linux end's TIME-WAIT runs on real time.
+// sent it; a Linux end's TIME-WAIT (an end's on real time) runs on real
+// time.
 func (e *Env) judgeTimeWaits() error {
 	t := e.Net.Trace()
 	for _, stay := range judge.TimeWaitStays(t) {
-		if stay.Exit == nil || e.Net.KeepsNoState(stay.Side) || e.PeerKind(stay.Side) == Linux || stay.EndedByArrival(t) || stay.ResetAsItLeft(t) {
+		if stay.Exit == nil || e.Net.KeepsNoState(stay.Side) || e.OnRealTime(stay.Side) || stay.EndedByArrival(t) || stay.ResetAsItLeft(t) {
 			continue
 		}
 		if bad := stay.Lasted2MSL(t, e.MSL, judge.EveryFINRestarts); bad != "" {

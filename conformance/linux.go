@@ -68,6 +68,9 @@ func (s *Scenario) SkipReason(p Pairing) string {
 	if s.RunsIn(p) {
 		return ""
 	}
+	if IsExecPairing(p) {
+		return s.SkipReason(AsOurs(p))
+	}
 	if IsLinuxPairing(p) && s.RealTime == TooSlowForRealTime && (s.Pairings == nil || slices.Contains(s.PairingsOrAll(), AsGVisor(p))) {
 		return s.Name + " does not run with Linux (real time): " + s.RealTimeNote
 	}

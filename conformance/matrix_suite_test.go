@@ -49,9 +49,13 @@ var _ = Describe(report.SuiteText, func() {
 })
 
 // pairingsOf is every pairing of the matrix's columns (the Linux ones
-// included) plus any other the scenario runs in.
+// included; the exec ones when TCPBED_EXEC_PEER names a stack) plus any
+// other the scenario runs in.
 func pairingsOf(s conformance.Scenario) []conformance.Pairing {
 	ps := slices.Clone(conformance.MatrixPairings)
+	if conformance.ExecConfigured() {
+		ps = append(ps, conformance.ExecPairings...)
+	}
 	for _, p := range s.PairingsOrAll() {
 		if !slices.Contains(ps, p) {
 			ps = append(ps, p)
@@ -68,6 +72,9 @@ func pairingLabels(p conformance.Pairing) Labels {
 	}
 	if p.Client == conformance.Linux || p.Server == conformance.Linux {
 		l = append(l, conformance.Linux)
+	}
+	if conformance.IsExecPairing(p) {
+		l = append(l, conformance.Exec)
 	}
 	return l
 }

@@ -27,9 +27,10 @@ type RunOptions struct {
 	MTU int
 	// Pcap, if set, receives a capture of the run.
 	Pcap io.Writer
-	// Peers, if set, builds peers in place of (or beyond) "ours", "gvisor"
-	// and "linux" (a test's stand-in: a Linux peer that cannot be built);
-	// it is asked first and returns nil for a kind it leaves to Execute.
+	// Peers, if set, builds peers in place of (or beyond) "ours", "gvisor",
+	// "linux" and the exec kinds (a test's stand-in: a Linux peer that
+	// cannot be built); it is asked first and returns nil for a kind it
+	// leaves to Execute.
 	Peers func(kind string, setup *Setup) harness.PeerMaker
 	// HangAfter is how long (real time) a run may make no progress (no
 	// packet sent, no settle: a call into a stack that never returns)
@@ -82,11 +83,11 @@ func Execute(s Scenario, opts RunOptions) *Result {
 		setup.Net.MTU = opts.MTU
 	}
 	var err error
-	if setup.Net.Client, err = peerMaker(opts.Pairing.Client, setup, opts.Peers); err != nil {
+	if setup.Net.Client, err = peerMaker(opts.Pairing.Client, &s, setup, opts.Peers); err != nil {
 		res.Err = err
 		return res
 	}
-	if setup.Net.Server, err = peerMaker(opts.Pairing.Server, setup, opts.Peers); err != nil {
+	if setup.Net.Server, err = peerMaker(opts.Pairing.Server, &s, setup, opts.Peers); err != nil {
 		res.Err = err
 		return res
 	}
@@ -128,6 +129,12 @@ func (e *Env) runWatched(hangAfter time.Duration) (err error, hung bool) {
 	go func() {
 		ids <- goroutineID()
 		err := e.run()
+		if broke := e.statesUnreported(); broke != nil {
+			err = broke
+		}
+		if broke := e.peerBroke(); broke != nil {
+			err = broke
+		}
 		if err == nil {
 			err = e.judgeCell()
 		}
@@ -216,8 +223,8 @@ func (e *Env) failure(expected, got string) *Failure {
 	}
 }
 
-// peerMaker builds the peer of kind for setup.
-func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.PeerMaker) (harness.PeerMaker, error) {
+// peerMaker builds the peer of kind for scenario s's setup.
+func peerMaker(kind string, s *Scenario, setup *Setup, extra func(string, *Setup) harness.PeerMaker) (harness.PeerMaker, error) {
 	if extra != nil {
 		if mk := extra(kind, setup); mk != nil {
 			return mk, nil
@@ -235,8 +242,12 @@ func peerMaker(kind string, setup *Setup, extra func(string, *Setup) harness.Pee
 	case Linux:
 		return linuxPeer(setup), nil
 	}
-	return nil, fmt.Errorf("%w %q (valid: %s)", ErrUnknownPeer, kind, strings.Join(PeerKinds, ", "))
+	if IsExec(kind) {
+		return execPeer(kind, s, setup)
+	}
+	return nil, fmt.Errorf("%w %q (valid: %s, %s)", ErrUnknownPeer, kind, strings.Join(PeerKinds, ", "), ExecPeerKinds)
 }
 
-// ValidPeer reports whether kind names a peer this package builds.
-func ValidPeer(kind string) bool { return slices.Contains(PeerKinds, kind) }
+// ValidPeer reports whether kind names a peer this package builds: one of
+// PeerKinds, or an exec kind that names a program.
+func ValidPeer(kind string) bool { return slices.Contains(PeerKinds, kind) || validExec(kind) }

@@ -97,8 +97,13 @@ var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GViso
 
 // RunsIn reports whether the scenario makes sense in pairing p.
 // A pairing with Linux counts when the scenario names it, or runs with
-// gVisor in Linux's place and fits a real-time peer.
+// gVisor in Linux's place and fits a real-time peer. A pairing with an
+// exec stack counts where the scenario runs with ourstack in its place
+// (AsOurs).
 func (s *Scenario) RunsIn(p Pairing) bool {
+	if IsExecPairing(p) {
+		return s.RunsIn(AsOurs(p))
+	}
 	if s.Pairings == nil {
 		if slices.Contains(AllPairings, p) {
 			return true

@@ -24,7 +24,11 @@ import (
 //     'server: containsAny {ours}';
 //   - control: the gvisor->gvisor cells that prove the expectations;
 //   - linux: every cell with a Linux end; where
-//     the namespace or TUN cannot be made they are skipped with the reason.
+//     the namespace or TUN cannot be made they are skipped with the reason;
+//   - exec: every cell with an exec end (a stack in another process, over
+//     docs/peer-protocol.md): the columns exec-gvisor, gvisor-exec,
+//     exec-ours and ours-exec are there only when TCPBED_EXEC_PEER names
+//     the stack (TCPBED_EXEC_PEER="exec:./mystack -v").
 //
 // For example: --label-filter='time-wait && ours-gvisor'. Spec texts are
 // "<scenario> <client>-><server>", so --focus=echo also works.
@@ -35,7 +39,9 @@ import (
 // runs every cell under go test too.
 //
 // Environment: TCPBED_SEED (default 1) seeds every cell; TCPBED_OUT
-// (default <module root>/out) is where a failing cell's pcap goes.
+// (default <module root>/out) is where a failing cell's pcap goes;
+// TCPBED_EXEC_PEER adds an exec stack's columns, and TCPBED_EXEC_TIMEOUT
+// (default 5s) bounds the real time it may take to answer one request.
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	suiteConfig, reporterConfig := GinkgoConfiguration()

@@ -5,7 +5,9 @@
 // A Net joins a client and a server. Each end is a Peer, each kind in its own
 // package with a NewPeer constructor: gVisor's netstack (harness/gvisor),
 // tcpbed's own stack (harness/ours), Linux's TCP behind a TUN device
-// (harness/linux). A raw peer (RawPeer) lets a test send any segment it
+// (harness/linux), and any stack in another process, in any language,
+// that speaks the peer protocol of docs/peer-protocol.md (harness/exec). A
+// raw peer (RawPeer) lets a test send any segment it
 // builds and read every segment sent back, in the style of gVisor's
 // packetimpact. Peers report in this package's vocabulary (State, FourTuple,
 // Counters) and take a scenario's wishes as TCPSettings, so nothing above

@@ -80,14 +80,17 @@ var ErrLivelock = errors.New("harness: packets kept flowing at one virtual insta
 // processing it) and Advance (move virtual time to the next timer or packet
 // arrival). Methods other than the peers' own are not safe for concurrent use.
 type Net struct {
-	cfg       Config
-	clock     *Clock
-	peers     [2]Peer
-	stateless [2]bool
-	links     [2]linkDir
-	rules     []*Rule
-	faultRand *rand.Rand
-	pcap      *pcapWriter
+	cfg        Config
+	clock      *Clock
+	peers      [2]Peer
+	stateless  [2]bool
+	breakable  [2]Breakable // the peers that can break, or nil
+	unstated   [2]bool      // the peer reports no states (StateReporter)
+	statesRead [2]bool      // a test read the states of an unstated end
+	links      [2]linkDir
+	rules      []*Rule
+	faultRand  *rand.Rand
+	pcap       *pcapWriter
 
 	// mu guards what Transmit touches, since gVisor transmits from its own
 	// goroutine (never at the same time as the harness runs, but the lock
@@ -195,6 +198,10 @@ func NewNet(cfg Config) (*Net, error) {
 		}
 		n.peers[side] = p
 		_, n.stateless[side] = p.(stateless)
+		n.breakable[side], _ = p.(Breakable)
+		if r, ok := p.(StateReporter); ok {
+			n.unstated[side] = !r.ReportsStates()
+		}
 		if raw, ok := p.(*Raw); ok {
 			raw.net = n
 		}
@@ -247,6 +254,19 @@ func (n *Net) Abandon() {
 			go p.Close()
 		}
 	}
+}
+
+// PeerErr is the failure of the first end whose peer broke (Breakable),
+// or nil.
+func (n *Net) PeerErr() error {
+	for _, side := range []Side{Client, Server} {
+		if b := n.breakable[side]; b != nil {
+			if err := b.Broken(); err != nil {
+				return fmt.Errorf("harness: %s peer: %w", side, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Seed is the seed the Net was built from.

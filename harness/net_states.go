@@ -20,7 +20,25 @@ func (n *Net) stateChanged(c StateChange) {
 func (n *Net) State(side Side, id FourTuple) State {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.noteStatesRead(side)
 	return n.stateLocked(side, id)
+}
+
+// noteStatesRead notes that a test read side's states, if its stack
+// reports none. Called with n.mu held.
+func (n *Net) noteStatesRead(side Side) {
+	if n.unstated[side] {
+		n.statesRead[side] = true
+	}
+}
+
+// StatesRead reports whether a test read the states (State, History,
+// States) of side's stack although it reports none (StateReporter): what
+// it read were no states of the stack's.
+func (n *Net) StatesRead(side Side) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.statesRead[side]
 }
 
 func (n *Net) stateLocked(side Side, id FourTuple) State {
@@ -68,6 +86,7 @@ func (n *Net) anyState(s Side) State {
 func (n *Net) History(side Side, id FourTuple) []StateChange {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.noteStatesRead(side)
 	var h []StateChange
 	for _, c := range n.trace.Changes {
 		if c.Side == side && c.ID == id {

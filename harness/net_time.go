@@ -14,7 +14,8 @@ func (n *Net) Settle() error {
 	return err
 }
 
-// settle is Settle, also saying how many packets it delivered.
+// settle is Settle, also saying how many packets it delivered. A peer
+// that broke (Breakable) ends it with its failure.
 func (n *Net) settle() (delivered int, err error) {
 	n.progress.Add(1)
 	for ; ; delivered++ {
@@ -23,6 +24,9 @@ func (n *Net) settle() (delivered int, err error) {
 		}
 		n.peers[Client].Settle()
 		n.peers[Server].Settle()
+		if err := n.PeerErr(); err != nil {
+			return delivered, err
+		}
 		if !n.deliverNext() {
 			return delivered, nil
 		}

@@ -63,6 +63,35 @@ type Peer interface {
 	Close() error
 }
 
+// Breakable is a Peer that can fail outside its TCP conduct: a stack in
+// another process that exited, stopped answering, or broke the protocol it
+// is spoken to in (harness/exec). Broken is nil while the peer works, and
+// then the first such failure for good; from then on the peer does
+// nothing, and the Net's Settle, and every wait built on it, return the
+// failure, so that a run ends at once instead of judging a stack that is
+// no longer there. A failure that wraps ErrUnsupported means the peer
+// cannot do what the run asked of it (a skip, not a failure).
+type Breakable interface {
+	Broken() error
+}
+
+// RealTimePeer is a Peer whose stack's timers run on real time, not on the
+// Net's clock (Linux's kernel; a stack in another process that says so):
+// its timers cost their real duration and fire to within a real-time
+// slack, so a scenario that waits on them long does not run with it, and
+// its timing is judged with that slack.
+type RealTimePeer interface {
+	RealTime() bool
+}
+
+// StateReporter is a Peer that may report no TCP states (a stack in
+// another process that lacks the capability): the Net then notes when a
+// test reads that end's states (StatesRead), so that a run that needed
+// them is not judged on states that were never reported.
+type StateReporter interface {
+	ReportsStates() bool
+}
+
 // Counters are what a stack counted of its own doing, read from the stack
 // (not from the wire): a check compares them with what the trace shows.
 type Counters struct {

@@ -38,6 +38,15 @@ func (c *Clock) Freeze() {
 	c.mu.Unlock()
 }
 
+// Frozen reports whether c was made frozen (Freeze): a peer that reads
+// time elsewhere (a stack in another process) must freeze its own readings
+// too.
+func (c *Clock) Frozen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frozen
+}
+
 // Elapsed takes a reading: the virtual time since Epoch, or, if the peer has
 // already read that instant (or later), one Tick past its last reading.
 func (p *PeerClock) Elapsed() time.Duration {

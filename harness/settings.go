@@ -32,9 +32,10 @@ type TCPSettings struct {
 	Congestion string
 }
 
-// ErrUnsupported: a peer has no switch for a TCPSettings field a scenario
-// asked for.
-var ErrUnsupported = errors.New("the peer cannot apply a setting the scenario asks for")
+// ErrUnsupported: a peer cannot do what a scenario asks of it: it has no
+// switch for a TCPSettings field the scenario asked for, or (a stack in
+// another process) no such operation, or no states to report.
+var ErrUnsupported = errors.New("the peer cannot do what the scenario asks")
 
 // With returns w with more laid over it: a switch either turns on stays on,
 // and more's non-zero values replace w's.

@@ -2,12 +2,16 @@
 //
 //	tcpbed list [--rfc SECTION]
 //	tcpbed deviations
-//	tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
+//	tcpbed run NAME --client KIND --server KIND [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
+//
+// A KIND is ours, gvisor, linux, or a stack in another process that speaks
+// tcpbed's peer protocol (docs/peer-protocol.md): exec:PATH [ARGS], or
+// exec for the one TCPBED_EXEC_PEER names.
 //
 // run exits 0 when the scenario passes, 1 when it fails (saying what was
 // expected, what came, and showing the trace), 2 on bad arguments, and 3
 // when it cannot run here (a Linux peer without a network namespace or TUN:
-// run as root).
+// run as root; a stack that cannot do what the scenario asks).
 //
 // linux is the Linux kernel's TCP in a private network namespace
 // (harness/linux): it runs on real time, so a scenario that waits on its
@@ -41,9 +45,13 @@ const usage = `usage:
   tcpbed deviations
       print every known departure of a reference peer (gVisor, Linux) from
       the RFCs that a scenario accepts from that peer only, with the rule
-  tcpbed run NAME --client ours|gvisor|linux --server ours|gvisor|linux [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
+  tcpbed run NAME --client KIND --server KIND [--seed N] [--pcap FILE] [--trace] [--abs] [--mtu M] [--ladder FILE]
       run one scenario; exit 0 on pass, 1 on failure, 2 on bad arguments,
-      3 when it cannot run here (linux needs root: a network namespace and a TUN)
+      3 when it cannot run here (linux needs root: a network namespace and a TUN;
+      a stack that cannot do what the scenario asks)
+      KIND           ours, gvisor, linux, or a stack in another process speaking
+                     docs/peer-protocol.md: 'exec:PATH [ARGS]', or exec for the
+                     one TCPBED_EXEC_PEER names
       --pcap FILE    capture every packet (Wireshark, tshark)
       --trace        print the trace, tcpdump style, with both ends' states
       --abs          absolute sequence numbers in the trace

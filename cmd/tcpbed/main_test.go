@@ -118,6 +118,7 @@ func TestRunFailureExitsOneAndSaysHowToReplay(t *testing.T) {
 }
 
 func TestBadArgumentsExitTwo(t *testing.T) {
+	t.Setenv(conformance.ExecPeerEnv, "")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -130,6 +131,8 @@ func TestBadArgumentsExitTwo(t *testing.T) {
 		{[]string{"run", "rto-backoff", "--client", "linux", "--server", "ours"}, "does not run with Linux (real time)"},
 		{[]string{"run", "echo", "--client", "gvisor"}, "--server is missing: name the listening stack, one of ours, gvisor, linux"},
 		{[]string{"run", "echo", "--server", "gvisor"}, "--client is missing: name the dialing stack"},
+		{[]string{"run", "echo", "--client", "exec", "--server", "gvisor"}, "set TCPBED_EXEC_PEER to exec:PATH [ARGS]"},
+		{[]string{"run", "echo", "--client", "exec:", "--server", "gvisor"}, "names no program"},
 		{[]string{"run", "echo", "--client", "gvisor", "--server", "gvisor", "--mtu", "10"}, "out of range"},
 		{[]string{"run", "echo", "--bogus"}, "flag provided but not defined"},
 	} {

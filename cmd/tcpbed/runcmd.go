@@ -21,8 +21,9 @@ import (
 func runScenario(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tcpbed run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	client := fs.String("client", "", "the dialing stack: "+strings.Join(conformance.PeerKinds, "|"))
-	server := fs.String("server", "", "the listening stack: "+strings.Join(conformance.PeerKinds, "|"))
+	kinds := strings.Join(conformance.PeerKinds, "|") + "|exec:PATH [ARGS]|exec"
+	client := fs.String("client", "", "the dialing stack: "+kinds)
+	server := fs.String("server", "", "the listening stack: "+kinds)
 	seed := fs.Uint64("seed", 1, "seed for ISNs, ports and fault decisions")
 	pcapPath := fs.String("pcap", "", "write a pcapng capture of the run to `FILE`, each packet the wire did not simply deliver commented with its fate")
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
@@ -56,8 +57,14 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "tcpbed run: %s is missing: name the %s stack, one of %s\n", p.flag, map[string]string{"--client": "dialing", "--server": "listening"}[p.flag], strings.Join(conformance.PeerKinds, ", "))
 			return exitBadArgs
 		}
+		if conformance.IsExec(p.value) {
+			if _, err := conformance.ExecCommand(p.value); err != nil {
+				fmt.Fprintf(stderr, "tcpbed run: %s: %v\n", p.flag, err)
+				return exitBadArgs
+			}
+		}
 		if !conformance.ValidPeer(p.value) {
-			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "))
+			fmt.Fprintf(stderr, "tcpbed run: %s %q: unknown peer; valid peers: %s, %s\n", p.flag, p.value, strings.Join(conformance.PeerKinds, ", "), conformance.ExecPeerKinds)
 			return exitBadArgs
 		}
 	}
@@ -105,7 +112,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var failure *conformance.Failure
-	if errors.Is(res.Err, linux.ErrUnavailable) {
+	if errors.Is(res.Err, linux.ErrUnavailable) || errors.Is(res.Err, harness.ErrUnsupported) {
 		fmt.Fprintf(stdout, "SKIP %s (%s): %v\n", s.Name, pairing, res.Err)
 		return exitSkipped
 	}

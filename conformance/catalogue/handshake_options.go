@@ -34,8 +34,9 @@ var _ = Register(
 		Run:     func(e *Env) error { return runOptions(e, allOptions, allOptions) },
 	},
 	// handshake-options-ours-declines: ourstack offers no window scale, SACK or
-	// timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps). Expected: an
-	// ourstack end's SYN or SYN-ACK carries none of them, and the other end
+	// timestamps (tcp.Config NoWindowScale, NoSACK, NoTimestamps; an exec
+	// stack in its place is asked the same). Expected: an ourstack end's
+	// SYN or SYN-ACK carries none of them, and the other end
 	// then uses none (no TSopt, no SACK blocks, windows unscaled: never more
 	// than 64 KiB in flight). gvisor<->gvisor negotiates all four.
 	Scenario{
@@ -48,7 +49,7 @@ var _ = Register(
 		},
 		Run: func(e *Env) error {
 			offers := func(kind string) optionSet {
-				if kind == Ours {
+				if kind == Ours || IsExec(kind) {
 					return optionSet{mss: true}
 				}
 				return allOptions

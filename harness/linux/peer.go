@@ -77,6 +77,9 @@ func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 func (p *peer) Name() string     { return "linux" }
 func (p *peer) Addr() netip.Addr { return p.host.Addr() }
 
+// RealTime: Linux's timers run on the kernel's clock (harness.RealTimePeer).
+func (p *peer) RealTime() bool { return true }
+
 // Host is the peer's Host, for a scenario that needs what the harness's
 // interfaces do not offer (a sysctl, a socket option through Conn.Control).
 func (p *peer) Host() *Host { return p.host }

@@ -1,0 +1,542 @@
+// Package exec is a TCP stack in another process as a harness peer: any
+// program, in any language, that speaks tcpbed's peer protocol
+// (docs/peer-protocol.md) over its standard input and output. The peer
+// starts the program for each Net, hands it every packet that reaches it
+// and every application call made on it, and keeps its timers on the Net's
+// virtual clock: the stack replies to each request with the deadline of
+// its next timer, the peer arms a timer of its own there on the Net's
+// clock, and when the clock reaches it, tells the stack the time (ADVANCE).
+// Each request waits for its reply, and a reply comes only once the stack
+// has finished reacting (every packet it sent in reaction came before it),
+// so the peer is always settled: Settle has nothing to wait for.
+//
+// A stack that misbehaves (it exits, does not answer within
+// Options.ReplyTimeout, or sends what the protocol does not allow) is
+// killed at once; the peer is then Broken (harness.Breakable) with an
+// *Error saying what it did, and the Net's next Settle returns it.
+//
+//	n, err := harness.NewNet(harness.Config{
+//		Client: exec.NewPeer(exec.Options{Command: []string{"./mystack", "-v"}}),
+//		Server: gvisor.NewPeer(gvisor.Options{}),
+//	})
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/exec/peerproto"
+)
+
+// Options start a stack in another process.
+type Options struct {
+	// Command is the program and its arguments.
+	Command []string
+	// Settings are the scenario's wishes of every stack, sent in HELLO;
+	// a stack that cannot apply one makes NewPeer fail with an error
+	// wrapping harness.ErrUnsupported.
+	Settings harness.TCPSettings
+	// Switches beyond TCPSettings, for a run that asks them of this stack
+	// alone (as conformance's Setup.Ours asks them of ourstack): offer no
+	// window scale or timestamps, and each connection's buffer sizes
+	// (0: the stack's default).
+	NoWindowScale, NoTimestamps bool
+	ReceiveBuffer, SendBuffer   int
+	// Backlog is the accept queue of every Listen (default 128, as the
+	// gVisor and Linux peers listen).
+	Backlog int
+	// ReplyTimeout bounds the real time the stack may take to answer one
+	// request (default DefaultReplyTimeout).
+	ReplyTimeout time.Duration
+	// RealTimeUnfit, if set, says why this run cannot take a stack on real
+	// time: a stack whose HELLO announces REAL_TIME then makes NewPeer fail
+	// with an error wrapping harness.ErrUnsupported that says so.
+	RealTimeUnfit string
+	// Stderr, if set, receives the stack's standard error as it comes. The
+	// peer keeps its last lines either way, to show when the stack fails.
+	Stderr io.Writer
+}
+
+// DefaultReplyTimeout is how long a stack may take to answer a request
+// when Options.ReplyTimeout does not say: the stacks tcpbed knows answer in
+// microseconds, and a scenario makes thousands of requests, so a stack that
+// takes seconds is stuck.
+const DefaultReplyTimeout = 5 * time.Second
+
+// startAllowance is how much longer than the reply timeout the HELLO reply
+// may take: the program starts first, and on a busy machine a start can
+// take a second or more.
+const startAllowance = 10 * time.Second
+
+// closeGrace is how long a stack has to exit once its input is closed.
+const closeGrace = time.Second
+
+// DefaultBacklog is every Listen's accept queue unless Options.Backlog
+// says otherwise.
+const DefaultBacklog = 128
+
+// NewPeer builds peers that each start opts.Command.
+func NewPeer(opts Options) harness.PeerMaker {
+	return func(env harness.PeerEnv) (harness.Peer, error) { return newPeer(env, opts) }
+}
+
+// peer is a stack in another process. Its methods are called from the
+// Net's goroutine only, its timer's too (inside the Clock's Advance).
+type peer struct {
+	env   harness.PeerEnv
+	opts  Options
+	cmd   string // the command line, for messages
+	proc  *process
+	hello peerproto.HelloResult
+	err   error // the first failure, for good (Broken)
+	b     peerproto.Builder
+
+	// timer is the stack's next timer mirrored on the Net's clock; armed
+	// says whether it is, at deadline. mirroredFor is the virtual time from
+	// when it was armed to its deadline: a stack on real time may take
+	// that long, in real time, to answer the ADVANCE.
+	timer       *harness.Timer
+	armed       bool
+	deadline    uint64
+	mirroredFor time.Duration
+	// instantTimers counts ADVANCE replies in a row that asked for a timer
+	// at or before the instant just run.
+	instantTimers int
+}
+
+// maxInstantTimers is how many ADVANCEs in a row may answer with a timer
+// due at once before the stack is taken to be spinning (docs/peer-protocol.md 8).
+const maxInstantTimers = 1000
+
+func newPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
+	if len(opts.Command) == 0 || opts.Command[0] == "" {
+		return nil, errors.New("exec peer: no command to start")
+	}
+	if opts.ReplyTimeout <= 0 {
+		opts.ReplyTimeout = DefaultReplyTimeout
+	}
+	if opts.Backlog <= 0 {
+		opts.Backlog = DefaultBacklog
+	}
+	options, err := helloOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("exec peer %q: %w", strings.Join(opts.Command, " "), err)
+	}
+	p := &peer{env: env, opts: opts, cmd: strings.Join(opts.Command, " ")}
+	if p.proc, err = startProcess(opts.Command, opts.Stderr); err != nil {
+		return nil, fmt.Errorf("exec peer %q: %w", p.cmd, err)
+	}
+	if err := p.sayHello(options); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// sayHello sends HELLO and reads what the stack is and can do.
+func (p *peer) sayHello(options []peerproto.OptionValue) error {
+	side := peerproto.SideClient
+	if p.env.Side == harness.Server {
+		side = peerproto.SideServer
+	}
+	var flags peerproto.HelloFlags
+	if p.env.Clock.Frozen() {
+		flags |= peerproto.FrozenClock
+	}
+	hello := peerproto.HelloFields{
+		Version: peerproto.Version, Side: side, Flags: flags,
+		Addr: p.env.Addr, MTU: uint16(min(p.env.MTU, math.MaxUint16)), Seed: p.env.Seed, Options: options,
+	}
+	head, f, err := p.call(peerproto.Hello, hello.Append)
+	if err != nil {
+		return err
+	}
+	if head.Status == peerproto.Unsupported {
+		p.Close()
+		return fmt.Errorf("exec peer %q: %w", p.cmd, unsupported("the stack cannot apply %s: %s", optionAsked(options, head.Option), head.Message))
+	}
+	if head.Status != peerproto.OK {
+		return p.protocolError(peerproto.Hello, "answered HELLO with %s: %s", head.Status, head.Message)
+	}
+	if p.hello, err = peerproto.ReadHelloResult(f); err != nil {
+		return p.protocolError(peerproto.Hello, "a HELLO reply with %v", err)
+	}
+	if p.hello.Version != peerproto.Version {
+		return p.protocolError(peerproto.Hello, "speaks protocol version %d; tcpbed speaks %d", p.hello.Version, peerproto.Version)
+	}
+	if p.realTime() && p.opts.RealTimeUnfit != "" {
+		p.Close()
+		return fmt.Errorf("exec peer %q: %w", p.cmd, unsupported("%s runs on real time (its HELLO says REAL_TIME): %s", p.stackName(), p.opts.RealTimeUnfit))
+	}
+	return nil
+}
+
+// optionAsked names the option an UNSUPPORTED reply to HELLO concerns,
+// with the value tcpbed asked for.
+func optionAsked(asked []peerproto.OptionValue, opt peerproto.Option) string {
+	for _, o := range asked {
+		if o.Option == opt {
+			return o.String()
+		}
+	}
+	if opt == 0 {
+		return "the options " + fmt.Sprint(asked)
+	}
+	return opt.String() + " (which tcpbed did not ask for)"
+}
+
+// helloOptions translates the settings into HELLO's options.
+func helloOptions(o Options) ([]peerproto.OptionValue, error) {
+	var opts []peerproto.OptionValue
+	add := func(opt peerproto.Option, v uint64) {
+		opts = append(opts, peerproto.OptionValue{Option: opt, Value: v})
+	}
+	w := o.Settings
+	if w.NoSACK {
+		add(peerproto.OptSACK, 0)
+	}
+	if w.Nagle {
+		add(peerproto.OptNagle, 1)
+	}
+	if w.MaxRTO > 0 {
+		add(peerproto.OptMaxRTO, uint64(w.MaxRTO))
+	}
+	if w.SynRetries > 0 {
+		add(peerproto.OptSynRetries, uint64(w.SynRetries))
+	}
+	if w.DataRetries > 0 {
+		add(peerproto.OptDataRetries, uint64(w.DataRetries))
+	}
+	if w.MSL > 0 {
+		add(peerproto.OptMSL, uint64(w.MSL))
+	}
+	switch w.Congestion {
+	case "":
+	case "newreno":
+		add(peerproto.OptCongestion, peerproto.CongestionNewReno)
+	case "cubic":
+		add(peerproto.OptCongestion, peerproto.CongestionCubic)
+	default:
+		return nil, unsupported("congestion control %q has no code in the peer protocol", w.Congestion)
+	}
+	if o.NoWindowScale {
+		add(peerproto.OptWindowScale, 0)
+	}
+	if o.NoTimestamps {
+		add(peerproto.OptTimestamps, 0)
+	}
+	if o.ReceiveBuffer > 0 {
+		add(peerproto.OptRecvBuffer, uint64(o.ReceiveBuffer))
+	}
+	if o.SendBuffer > 0 {
+		add(peerproto.OptSendBuffer, uint64(o.SendBuffer))
+	}
+	return opts, nil
+}
+
+func (p *peer) realTime() bool { return p.hello.Caps&peerproto.CapRealTime != 0 }
+
+// stackName is what the stack calls itself, or its command.
+func (p *peer) stackName() string {
+	if p.hello.Name != "" {
+		return p.hello.Name
+	}
+	return p.cmd
+}
+
+// Name is "exec:" and the name the stack gave in its HELLO reply.
+func (p *peer) Name() string     { return "exec:" + p.stackName() }
+func (p *peer) Addr() netip.Addr { return p.env.Addr }
+
+// RealTime reports whether the stack's timers run on real time (its HELLO
+// says REAL_TIME), as Linux's do (harness.RealTimePeer).
+func (p *peer) RealTime() bool { return p.realTime() }
+
+// ReportsStates reports whether the stack reports its TCP states (its
+// HELLO says STATES).
+func (p *peer) ReportsStates() bool { return p.hello.Caps&peerproto.CapStates != 0 }
+
+// Broken is the failure that ended the stack, or nil.
+func (p *peer) Broken() error { return p.err }
+
+// Deliver hands the stack one packet; it has reacted to it by the time
+// Deliver returns.
+func (p *peer) Deliver(pkt []byte) {
+	head, f, err := p.call(peerproto.Packet, func(b *peerproto.Builder) { b.Raw(pkt) })
+	if err == nil {
+		p.expectOK(peerproto.Packet, head, f)
+	}
+}
+
+// Settle has nothing to do: every request waited for the stack to settle.
+func (p *peer) Settle() {}
+
+// Counters asks the stack for its counts, if it keeps them.
+func (p *peer) Counters() (harness.Counters, bool) {
+	if p.hello.Caps&peerproto.CapCounters == 0 {
+		return harness.Counters{}, false
+	}
+	head, f, err := p.call(peerproto.Counters, nil)
+	if err != nil || !p.expectStatus(peerproto.Counters, head) {
+		return harness.Counters{}, false
+	}
+	if head.Status != peerproto.OK {
+		p.statusError(peerproto.Counters, head)
+		return harness.Counters{}, false
+	}
+	c := harness.Counters{MalformedDropped: f.U64(), SYNCookiesSent: f.U64()}
+	if err := f.End(); err != nil {
+		p.protocolError(peerproto.Counters, "a COUNTERS reply with %v", err)
+		return harness.Counters{}, false
+	}
+	return c, true
+}
+
+// Close ends the stack's run: end of file on its input, and a second for
+// it to exit before it is killed.
+func (p *peer) Close() error {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.armed = false
+	}
+	if p.proc == nil {
+		return nil
+	}
+	proc := p.proc
+	p.proc = nil
+	if err := proc.close(closeGrace); err != nil && p.err == nil {
+		return fmt.Errorf("exec peer %q: at the end of the run it %s", p.cmd, howItEnded(err))
+	}
+	return nil
+}
+
+// call sends request t, with the fields fill appends after now, and reads
+// until its reply: every PACKET_OUT goes on the wire and every
+// STATE_CHANGE to the Net, in the order they come. It returns the reply's
+// head and its result fields. Once the stack has failed, it returns that
+// failure at once.
+func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.ReplyHead, *peerproto.Fields, error) {
+	if p.err != nil {
+		return peerproto.ReplyHead{}, nil, p.err
+	}
+	if p.proc == nil {
+		return peerproto.ReplyHead{}, nil, errors.New("exec peer: closed")
+	}
+	now := uint64(p.env.Clock.Elapsed())
+	p.b.Reset()
+	p.b.Request(t, now)
+	if fill != nil {
+		fill(&p.b)
+	}
+	if p.b.Len() > peerproto.MaxFrame {
+		return peerproto.ReplyHead{}, nil, fmt.Errorf("exec peer: a %s request of %d bytes is over the protocol's frame limit", t, p.b.Len())
+	}
+	p.b.End()
+	if p.proc.pending() {
+		// Frames come only between a request and its reply (docs/peer-protocol.md 3).
+		fr, err := p.proc.next(time.Now().Add(p.opts.ReplyTimeout))
+		if err != nil {
+			return peerproto.ReplyHead{}, nil, p.ioError(t, err, p.opts.ReplyTimeout)
+		}
+		return peerproto.ReplyHead{}, nil, p.protocolError(0, "sent %s after its last reply, with no request outstanding (found before a %s)", fr.Type, t)
+	}
+	wait := p.opts.ReplyTimeout
+	switch {
+	case t == peerproto.Hello:
+		wait += startAllowance
+	case t == peerproto.Advance && p.realTime():
+		wait += p.mirroredFor // it waits for its timer in real time
+	}
+	deadline := time.Now().Add(wait)
+	if err := p.proc.send(p.b.Bytes(), deadline); err != nil {
+		return peerproto.ReplyHead{}, nil, p.ioError(t, err, wait)
+	}
+	for {
+		fr, err := p.proc.next(deadline)
+		if err != nil {
+			return peerproto.ReplyHead{}, nil, p.ioError(t, err, wait)
+		}
+		switch fr.Type {
+		case t.Reply():
+			f := peerproto.NewFields(fr.Body)
+			head := peerproto.ReadReplyHead(f)
+			if !head.Status.Known() {
+				return head, nil, p.protocolError(t, "answered %s with an unknown %s", t, head.Status)
+			}
+			if err := p.setTimer(t, head.NextTimer, now); err != nil {
+				return head, nil, err
+			}
+			if head.Status != peerproto.OK {
+				if err := f.End(); err != nil {
+					return head, nil, p.protocolError(t, "a %s reply (%s) with %v", t, head.Status, err)
+				}
+			}
+			return head, f, nil
+		case peerproto.PacketOut:
+			if err := peerproto.CheckPacket(fr.Body); err != nil {
+				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent a malformed IPv4 packet (%v): % x", err, fr.Body[:min(len(fr.Body), 40)])
+			}
+			p.env.Transmit(fr.Body)
+		case peerproto.StateChange:
+			if p.hello.Caps&peerproto.CapStates == 0 {
+				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent STATE_CHANGE, yet its HELLO reply has no STATES capability")
+			}
+			ev, err := peerproto.ReadStateChange(peerproto.NewFields(fr.Body))
+			if err != nil {
+				return peerproto.ReplyHead{}, nil, p.protocolError(t, "a STATE_CHANGE with %v", err)
+			}
+			if ev.At < now || ev.At >= now+uint64(time.Second) {
+				return peerproto.ReplyHead{}, nil, p.protocolError(t, "a STATE_CHANGE at %v, outside [now, now+1s) (now is %v)", time.Duration(ev.At), time.Duration(now))
+			}
+			p.env.StateChanged(harness.StateChange{
+				At: time.Duration(ev.At), Side: p.env.Side,
+				ID:   harness.FourTuple{LocalAddr: ev.Local.Addr(), LocalPort: ev.Local.Port(), RemoteAddr: ev.Remote.Addr(), RemotePort: ev.Remote.Port()},
+				From: harness.State(ev.From), To: harness.State(ev.To),
+			})
+		default:
+			what := "sent " + fr.Type.String()
+			switch {
+			case fr.Type.IsReply() && fr.Type.Known():
+				what = "replied with a " + fr.Type.String()
+			case !fr.Type.Known():
+				what = fmt.Sprintf("sent a frame of unknown %s (% x)", fr.Type, fr.Body[:min(len(fr.Body), 16)])
+			}
+			return peerproto.ReplyHead{}, nil, p.protocolError(t, "%s", what)
+		}
+	}
+}
+
+// setTimer mirrors the stack's next timer on the Net's clock.
+func (p *peer) setTimer(t peerproto.Type, next, now uint64) error {
+	if t == peerproto.Advance {
+		if next != peerproto.Never && next <= now {
+			p.instantTimers++
+			if p.instantTimers >= maxInstantTimers {
+				return p.protocolError(t, "asked for a timer at or before the instant it had just run, %d times in a row: a timer that re-arms itself as it fires", p.instantTimers)
+			}
+		} else {
+			p.instantTimers = 0
+		}
+	}
+	// A deadline centuries away is no deadline.
+	if next == peerproto.Never || next-min(next, now) > math.MaxInt64/2 {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		p.armed = false
+		return nil
+	}
+	next = max(next, now)
+	if p.armed && p.deadline == next {
+		return nil // the same timer: it keeps its place among the clock's ties
+	}
+	d := time.Duration(next - now)
+	if p.timer == nil {
+		p.timer = p.env.Clock.AfterFunc(d, p.timerFired)
+	} else {
+		p.timer.Reset(d)
+	}
+	p.armed, p.deadline, p.mirroredFor = true, next, d
+	return nil
+}
+
+// timerFired runs when the Net's clock reaches the stack's next timer,
+// inside the clock's Advance, as an in-process stack's timer would: the
+// stack runs its timers then and there.
+func (p *peer) timerFired() {
+	p.armed = false
+	head, f, err := p.call(peerproto.Advance, nil)
+	if err == nil {
+		p.expectOK(peerproto.Advance, head, f)
+	}
+}
+
+// expectOK checks a reply that may only be OK with no result fields.
+func (p *peer) expectOK(t peerproto.Type, head peerproto.ReplyHead, f *peerproto.Fields) {
+	if head.Status != peerproto.OK {
+		p.protocolError(t, "answered %s with %s (only OK is allowed): %s", t, head.Status, head.Message)
+		return
+	}
+	if err := f.End(); err != nil {
+		p.protocolError(t, "a %s reply with %v", t, err)
+	}
+}
+
+// mayBlock and mayEOF are the requests that may answer WOULD_BLOCK and
+// EOF.
+var (
+	mayBlock = map[peerproto.Type]bool{peerproto.Accept: true, peerproto.Read: true, peerproto.Write: true}
+	mayEOF   = map[peerproto.Type]bool{peerproto.Read: true}
+)
+
+// expectStatus checks that head's status is one t may answer with, and
+// fails the stack if not.
+func (p *peer) expectStatus(t peerproto.Type, head peerproto.ReplyHead) bool {
+	if (head.Status == peerproto.WouldBlock && !mayBlock[t]) || (head.Status == peerproto.EOF && !mayEOF[t]) {
+		p.protocolError(t, "answered %s with %s", t, head.Status)
+		return false
+	}
+	return true
+}
+
+// fail records the stack's failure, kills it, and returns the failure.
+func (p *peer) fail(t peerproto.Type, kind error, detail string) error {
+	if p.err != nil {
+		return p.err
+	}
+	e := &Error{Stack: p.cmd, Side: p.env.Side, Request: t, At: p.env.Clock.Elapsed(), Kind: kind, Detail: detail}
+	if p.timer != nil {
+		p.timer.Stop()
+		p.armed = false
+	}
+	if p.proc != nil {
+		if errors.Is(kind, ErrExited) && detail == "" {
+			// Its output ended: it exited, or closed its standard output
+			// and goes on (until killed).
+			how := howItEnded(p.proc.wait(closeGrace))
+			e.Detail = "exited (" + how + ")"
+			if p.proc.killed {
+				e.Detail = "closed its standard output (and was killed " + closeGrace.String() + " later)"
+			}
+		} else {
+			p.proc.kill()
+		}
+		e.Stderr = p.proc.stderrTail()
+		p.proc.close(0)
+		p.proc = nil
+	}
+	p.err = e
+	return e
+}
+
+func (p *peer) protocolError(t peerproto.Type, format string, args ...any) error {
+	return p.fail(t, ErrProtocol, fmt.Sprintf(format, args...))
+}
+
+// unsupported records that the stack cannot do what the run asks: the
+// run ends, as a skip.
+func (p *peer) unsupported(t peerproto.Type, why string) error {
+	return p.fail(t, unsupported("%s", why), why)
+}
+
+// ioError names what a failed read or write on the stack's pipes means.
+func (p *peer) ioError(t peerproto.Type, err error, wait time.Duration) error {
+	var lenErr *peerproto.LengthError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return p.fail(t, ErrTimeout, fmt.Sprintf("did not answer within %v of real time", wait))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+		return p.fail(t, ErrExited, "")
+	case errors.As(err, &lenErr):
+		return p.fail(t, ErrProtocol, "sent "+lenErr.Error())
+	}
+	return p.fail(t, ErrExited, "its pipe failed: "+err.Error())
+}

@@ -1,0 +1,206 @@
+package exec
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	osexec "os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness/exec/peerproto"
+)
+
+// process is the stack's program, running, and the two pipes tcpbed
+// speaks to it over. Both of tcpbed's pipe ends are the runtime's
+// pollable files, so every read and write has a real-time deadline and no
+// goroutine sits blocked on the stack: a stack that stops answering costs
+// a timeout, never a hang.
+type process struct {
+	cmd    *osexec.Cmd
+	in     *os.File // its standard input, tcpbed's end
+	out    *os.File // its standard output, tcpbed's end
+	frames *peerproto.FrameReader
+	stderr *tailBuffer
+
+	waitOnce sync.Once
+	waitErr  error
+	exited   chan struct{} // closed once Wait has returned
+	killed   bool          // tcpbed killed it: it did not exit by itself
+}
+
+// stderrKept is how much of the end of a stack's standard error tcpbed
+// keeps, to show when the stack fails.
+const stderrKept = 4 << 10
+
+// startProcess starts argv with its standard input and output on pipes.
+// Its standard error goes to a buffer of its last lines, and to tee too,
+// if set.
+func startProcess(argv []string, tee io.Writer) (*process, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	p := &process{in: inW, out: outR, stderr: &tailBuffer{max: stderrKept}, exited: make(chan struct{})}
+	p.cmd = osexec.Command(argv[0], argv[1:]...)
+	p.cmd.Stdin, p.cmd.Stdout = inR, outW
+	p.cmd.Stderr = p.stderr
+	if tee != nil {
+		p.cmd.Stderr = io.MultiWriter(p.stderr, tee)
+	}
+	// A stack that leaves a child holding its standard error open must
+	// not keep Wait from returning.
+	p.cmd.WaitDelay = time.Second
+	err = p.cmd.Start()
+	// The child has its own copies of its ends now (or none, if it did not
+	// start); tcpbed's copies would keep the pipes open past its exit.
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, err
+	}
+	p.frames = peerproto.NewFrameReader(p.out)
+	return p, nil
+}
+
+// send writes one or more whole frames by deadline.
+func (p *process) send(frames []byte, deadline time.Time) error {
+	if err := p.in.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	_, err := p.in.Write(frames)
+	return err
+}
+
+// pending reports whether the program has written anything tcpbed has not
+// read: bytes buffered, or waiting in the pipe (pipeBytes).
+func (p *process) pending() bool {
+	if p.frames.Buffered() > 0 {
+		return true
+	}
+	rc, err := p.out.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	rc.Control(func(fd uintptr) { n = pipeBytes(fd) })
+	return n > 0
+}
+
+// next reads the next frame by deadline.
+func (p *process) next(deadline time.Time) (peerproto.Frame, error) {
+	if err := p.out.SetReadDeadline(deadline); err != nil {
+		return peerproto.Frame{}, err
+	}
+	return p.frames.Next()
+}
+
+// wait waits up to grace for the program to exit, then kills it, and
+// returns how it ended (Wait's error: nil for status 0).
+func (p *process) wait(grace time.Duration) error {
+	p.reap()
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-p.exited:
+	case <-timer.C:
+		p.kill()
+	}
+	return p.waitErr
+}
+
+// reap starts, once, the goroutine that waits for the program to exit
+// (it ends when the program does).
+func (p *process) reap() {
+	p.waitOnce.Do(func() {
+		go func() {
+			p.waitErr = p.cmd.Wait()
+			close(p.exited)
+		}()
+	})
+}
+
+// kill ends the program at once and reaps it.
+func (p *process) kill() error {
+	p.reap()
+	select {
+	case <-p.exited:
+	default:
+		p.killed = true
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+	return p.waitErr
+}
+
+// close ends a run: end of file on the program's input, then up to grace
+// for it to exit before it is killed. It reports how the program ended.
+func (p *process) close(grace time.Duration) error {
+	p.in.Close()
+	err := p.wait(grace)
+	p.out.Close()
+	return err
+}
+
+// howItEnded says how a program that was waited for ended.
+func howItEnded(err error) string {
+	var exit *osexec.ExitError
+	switch {
+	case err == nil:
+		return "exit status 0"
+	case errors.As(err, &exit):
+		return exit.String() // "exit status 2", "signal: killed"
+	}
+	return err.Error()
+}
+
+// stderrTail is the last lines the program wrote to its standard error,
+// indented, or "" if none.
+func (p *process) stderrTail() string {
+	b := bytes.TrimSpace(p.stderr.bytes())
+	if len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > stderrLines {
+		lines = lines[len(lines)-stderrLines:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// stderrLines is how many of its last lines of standard error a failing
+// stack's message shows.
+const stderrLines = 12
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.b...)
+}
