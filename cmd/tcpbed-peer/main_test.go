@@ -179,7 +179,7 @@ func TestMisbehavingStackFailsItsCell(t *testing.T) {
 		{"hang@12", "did not answer within 1s of real time"},
 		{"garbage@12", "sent a frame whose length field is 4294967295"},
 		{"malformed-packet@6", "sent a malformed IPv4 packet"},
-		{"wrong-reply@12", "answered"},
+		{"wrong-reply@12", "answer"}, // "answered X with ..." or "replied with a Y reply while answering X", as the 12th request falls
 	} {
 		t.Run(tc.fault, func(t *testing.T) {
 			start := time.Now()
