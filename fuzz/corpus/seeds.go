@@ -96,3 +96,13 @@ func Sync(dir string, seeds []Seed, write bool) error {
 	}
 	return nil
 }
+
+// Unnamed makes seeds of f.Add argument lists, each named after its
+// content.
+func Unnamed(calls [][]any) []Seed {
+	seeds := make([]Seed, len(calls))
+	for i, c := range calls {
+		seeds[i] = Seed{Values: c}
+	}
+	return seeds
+}
