@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/printer"
@@ -17,8 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tcpbed/tcpbed/fuzz/corpus"
 )
@@ -31,47 +30,10 @@ import (
 // repoRoot is the repository, from this package's directory.
 const repoRoot = ".."
 
-// fuzzTarget is a func FuzzXxx(f *testing.F) somewhere in the repository.
-type fuzzTarget struct {
-	name string
-	dir  string // the package's directory, slash-separated from the root
-	file string // the _test.go file that declares it, from the root
-	pkg  string // that file's package clause
-}
-
 // repoFuzzTargets finds every fuzz target go test would run.
-func repoFuzzTargets(t *testing.T) []fuzzTarget {
+func repoFuzzTargets(t *testing.T) []corpus.Target {
 	t.Helper()
-	var targets []fuzzTarget
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != repoRoot && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || path == filepath.Join(repoRoot, "out")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if ok && fn.Recv == nil && isFuzzName(fn.Name.Name) && takesTestingF(fn) {
-				rel, _ := filepath.Rel(repoRoot, path)
-				targets = append(targets, fuzzTarget{
-					name: fn.Name.Name, dir: filepath.ToSlash(filepath.Dir(rel)), file: filepath.ToSlash(rel), pkg: f.Name.Name,
-				})
-			}
-		}
-		return nil
-	})
+	targets, err := corpus.Targets(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,33 +41,6 @@ func repoFuzzTargets(t *testing.T) []fuzzTarget {
 		t.Fatal("found no fuzz targets")
 	}
 	return targets
-}
-
-// isFuzzName is go test's rule: Fuzz, then nothing or no lower-case letter.
-func isFuzzName(name string) bool {
-	rest, ok := strings.CutPrefix(name, "Fuzz")
-	if !ok {
-		return false
-	}
-	r, _ := utf8.DecodeRuneInString(rest)
-	return rest == "" || !unicode.IsLower(r)
-}
-
-func takesTestingF(fn *ast.FuncDecl) bool {
-	params := fn.Type.Params.List
-	if len(params) != 1 || len(params[0].Names) > 1 {
-		return false
-	}
-	star, ok := params[0].Type.(*ast.StarExpr)
-	if !ok {
-		return false
-	}
-	sel, ok := star.X.(*ast.SelectorExpr)
-	if !ok {
-		return false
-	}
-	x, ok := sel.X.(*ast.Ident)
-	return ok && x.Name == "testing" && sel.Sel.Name == "F"
 }
 
 // buildScriptTargets reads build.sh's fuzz_target DIR FUNC lines.
@@ -130,14 +65,14 @@ func buildScriptTargets(t *testing.T) map[string][]string {
 // line there is a target: a new target without one fails here.
 func TestBuildScriptNamesEveryTarget(t *testing.T) {
 	lines := buildScriptTargets(t)
-	seen := map[string]fuzzTarget{}
+	seen := map[string]corpus.Target{}
 	for _, ft := range repoFuzzTargets(t) {
-		if other, ok := seen[ft.name]; ok {
-			t.Errorf("%s is declared in %s and in %s: ClusterFuzzLite names each binary after its target, so two would collide", ft.name, other.file, ft.file)
+		if other, ok := seen[ft.Name]; ok {
+			t.Errorf("%s is declared in %s and in %s: ClusterFuzzLite names each binary after its target, so two would collide", ft.Name, other.File, ft.File)
 		}
-		seen[ft.name] = ft
-		if dirs := lines[ft.name]; !slices.Equal(dirs, []string{ft.dir}) {
-			t.Errorf("%s (%s): .clusterfuzzlite/build.sh has %q for it, want the one line\n\tfuzz_target %s %s", ft.name, ft.file, dirs, ft.dir, ft.name)
+		seen[ft.Name] = ft
+		if dirs := lines[ft.Name]; !slices.Equal(dirs, []string{ft.Dir}) {
+			t.Errorf("%s (%s): .clusterfuzzlite/build.sh has %q for it, want the one line\n\tfuzz_target %s %s", ft.Name, ft.File, dirs, ft.Dir, ft.Name)
 		}
 	}
 	for name := range lines {
@@ -152,30 +87,30 @@ func TestTargetsSuitCompileNativeGoFuzzer(t *testing.T) {
 	for _, ft := range repoFuzzTargets(t) {
 		// go-118-fuzz-build turns the _test.go file into a file of the
 		// package itself, which an external test package cannot be.
-		if strings.HasSuffix(ft.pkg, "_test") {
-			t.Errorf("%s: %s is in package %s; a libFuzzer build needs the package's own", ft.name, ft.file, ft.pkg)
+		if strings.HasSuffix(ft.Package, "_test") {
+			t.Errorf("%s: %s is in package %s; a libFuzzer build needs the package's own", ft.Name, ft.File, ft.Package)
 		}
 		// compile_native_go_fuzzer finds the target's file with
 		// grep -r -l --include='*.go' NAME over the package directory.
 		var files []string
-		filepath.WalkDir(filepath.Join(repoRoot, ft.dir), func(path string, d fs.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(repoRoot, ft.Dir), func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
-				if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, []byte(ft.name)) {
+				if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, []byte(ft.Name)) {
 					rel, _ := filepath.Rel(repoRoot, path)
 					files = append(files, filepath.ToSlash(rel))
 				}
 			}
 			return nil
 		})
-		if !slices.Equal(files, []string{ft.file}) {
-			t.Errorf("%s is named in %v: compile_native_go_fuzzer searches %s/ for the name and wants one .go file, %s; name it elsewhere by its file or body", ft.name, files, ft.dir, ft.file)
+		if !slices.Equal(files, []string{ft.File}) {
+			t.Errorf("%s is named in %v: compile_native_go_fuzzer searches %s/ for the name and wants one .go file, %s; name it elsewhere by its file or body", ft.Name, files, ft.Dir, ft.File)
 		}
 		// The seed corpus ClusterFuzzLite starts from, which build.sh
 		// converts: it must exist and convert.
-		dir := filepath.Join(repoRoot, ft.dir, "testdata", "fuzz", ft.name)
+		dir := filepath.Join(repoRoot, filepath.FromSlash(ft.Corpus()))
 		entries, err := os.ReadDir(dir)
 		if err != nil || len(entries) == 0 {
-			t.Errorf("%s has no committed corpus in %s (err %v); commit its f.Add seeds there (see TestSeedCorpus)", ft.name, dir, err)
+			t.Errorf("%s has no committed corpus in %s (err %v); commit its f.Add seeds there (see TestSeedCorpus)", ft.Name, dir, err)
 		}
 		for _, e := range entries {
 			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
@@ -184,9 +119,12 @@ func TestTargetsSuitCompileNativeGoFuzzer(t *testing.T) {
 				if vals, err = corpus.Unmarshal(data); err == nil {
 					_, err = corpus.LibFuzzerInput(vals...)
 				}
+				if err == nil && len(vals) != len(ft.Args) {
+					err = fmt.Errorf("%d values for %d arguments", len(vals), len(ft.Args))
+				}
 			}
 			if err != nil {
-				t.Errorf("%s: %s: %v", ft.name, e.Name(), err)
+				t.Errorf("%s: %s: %v", ft.Name, e.Name(), err)
 			}
 		}
 	}
@@ -203,8 +141,8 @@ func TestTargetsBuildWithoutTheirTestFiles(t *testing.T) {
 		t.Skip("no go command")
 	}
 	for _, ft := range repoFuzzTargets(t) {
-		t.Run(ft.name, func(t *testing.T) {
-			src := filepath.Join(repoRoot, ft.file)
+		t.Run(ft.Name, func(t *testing.T) {
+			src := filepath.Join(repoRoot, ft.File)
 			rewritten, err := asLibFuzzerSeesIt(src)
 			if err != nil {
 				t.Fatal(err)
@@ -214,10 +152,10 @@ func TestTargetsBuildWithoutTheirTestFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			overlay, _ := json.Marshal(map[string]map[string]string{"Replace": {abs + "_fuzz.go": writeTemp(t, rewritten)}})
-			cmd := exec.Command(goTool, "build", "-tags", "gofuzz_libfuzzer,libfuzzer,gofuzz", "-overlay", writeTemp(t, overlay), "./"+ft.dir)
+			cmd := exec.Command(goTool, "build", "-tags", "gofuzz_libfuzzer,libfuzzer,gofuzz", "-overlay", writeTemp(t, overlay), "./"+ft.Dir)
 			cmd.Dir = repoRoot
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("%s does not build without the package's other test files, as a libFuzzer build compiles it: %v\n%s", ft.file, err, out)
+				t.Errorf("%s does not build without the package's other test files, as a libFuzzer build compiles it: %v\n%s", ft.File, err, out)
 			}
 		})
 	}

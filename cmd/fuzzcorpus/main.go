@@ -1,22 +1,33 @@
-// Command fuzzcorpus turns a Go fuzz target's committed corpus
-// (testdata/fuzz/FuzzXxx/, files in go test's "go test fuzz v1" format)
-// into the raw inputs a libFuzzer build of the same target takes, one per
-// file and under the same name: as the <fuzzer>_seed_corpus.zip that
-// ClusterFuzzLite and OSS-Fuzz unpack next to a fuzzer, or as files in a
-// directory to run a fuzzer on.
+// Command fuzzcorpus converts fuzz inputs between go test's corpus files
+// (testdata/fuzz/FuzzXxx/, "go test fuzz v1") and the raw inputs a
+// libFuzzer build of the same target takes, both ways.
+//
+// With -zip or -dir it turns a target's committed corpus into raw inputs,
+// one per file and under the same name: as the <fuzzer>_seed_corpus.zip
+// that ClusterFuzzLite and OSS-Fuzz unpack next to a fuzzer, or as files in
+// a directory to run a fuzzer on.
 //
 //	go run ./cmd/fuzzcorpus -zip $OUT/FuzzQueue_seed_corpus.zip ourstack/tcp/reassembly/testdata/fuzz/FuzzQueue
 //	go run ./cmd/fuzzcorpus -dir /tmp/corpus ourstack/tcp/reassembly/testdata/fuzz/FuzzQueue
+//
+// With -target it adds raw inputs (crashes from ClusterFuzzLite or make
+// fuzz-libfuzzer) to that target's corpus in the module it is run in, as
+// the files go test would have written, and prints their paths; commit
+// them with the fix and go test replays them.
+//
+//	go run ./cmd/fuzzcorpus -target FuzzQueue out/libfuzzer/crash-FuzzQueue-<hash>
 //
 // A target built by go-118-fuzz-build (compile_native_go_fuzzer) does not
 // pass its input to f.Fuzz's function as it is: it reads the arguments
 // from it one by one, even a lone []byte. fuzzcorpus writes each entry so
 // that the target is called with exactly the entry's values
-// (corpus.LibFuzzerInput says how).
+// (corpus.LibFuzzerInput says how), and reads a raw input back with that
+// harness's own code (corpus.FromLibFuzzerInput).
 package main
 
 import (
 	"archive/zip"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,16 +40,30 @@ import (
 func main() {
 	zipOut := flag.String("zip", "", "write the raw inputs to this zip file")
 	dirOut := flag.String("dir", "", "write the raw inputs as files in this directory")
+	target := flag.String("target", "", "add the raw inputs named as arguments to this fuzz target's corpus")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: fuzzcorpus (-zip out.zip | -dir outdir) testdata/fuzz/FuzzXxx\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: fuzzcorpus (-zip out.zip | -dir outdir) testdata/fuzz/FuzzXxx\n"+
+			"       fuzzcorpus -target FuzzXxx raw-input...\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 || (*zipOut == "") == (*dirOut == "") {
+	modes := 0
+	for _, m := range []string{*zipOut, *dirOut, *target} {
+		if m != "" {
+			modes++
+		}
+	}
+	if modes != 1 || flag.NArg() == 0 || (*target == "" && flag.NArg() != 1) {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *zipOut, *dirOut); err != nil {
+	var err error
+	if *target != "" {
+		err = add(*target, flag.Args())
+	} else {
+		err = run(flag.Arg(0), *zipOut, *dirOut)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fuzzcorpus:", err)
 		os.Exit(1)
 	}
@@ -120,4 +145,60 @@ func writeZip(path string, entries []rawEntry) (err error) {
 		}
 	}
 	return zw.Close()
+}
+
+// add writes each raw input as a Go corpus file of the target, in the
+// module around the working directory.
+func add(name string, inputs []string) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	t, err := corpus.FindTarget(root, name)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, filepath.FromSlash(t.Corpus()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, in := range inputs {
+		raw, err := os.ReadFile(in)
+		if err != nil {
+			return err
+		}
+		vals, err := corpus.FromLibFuzzerInput(raw, t.Args)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		data, err := corpus.Marshal(vals...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		// go test names a failing input by the same hash.
+		path := filepath.Join(dir, fmt.Sprintf("%x", sha256.Sum256(data))[:16])
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+		fmt.Println(path)
+	}
+	return nil
+}
+
+// moduleRoot is the directory of the go.mod around the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside a Go module")
+		}
+		dir = parent
+	}
 }

@@ -71,3 +71,36 @@ func TestRefusesWhatIsNotACorpus(t *testing.T) {
 		t.Error("a file in another format converts")
 	}
 }
+
+// A raw input added to a target becomes the Go corpus file go test would
+// write for the same arguments.
+func TestAddWritesTheGoCorpusEntry(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module m\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, "p"), 0o755)
+	os.WriteFile(filepath.Join(root, "p", "x_test.go"), []byte(`package p
+import "testing"
+func FuzzX(f *testing.F) { f.Fuzz(func(t *testing.T, n uint32, b []byte) {}) }
+`), 0o644)
+	raw, err := corpus.LibFuzzerInput(uint32(7), []byte("crash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "crash-FuzzX-1")
+	os.WriteFile(in, raw, 0o644)
+	t.Chdir(filepath.Join(root, "p"))
+	if err := add("FuzzX", []string{in}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "p", "testdata", "fuzz", "FuzzX", "*"))
+	if len(files) != 1 {
+		t.Fatalf("corpus holds %v", files)
+	}
+	got, _ := os.ReadFile(files[0])
+	if want := "go test fuzz v1\nuint32(7)\n[]byte(\"crash\")\n"; string(got) != want {
+		t.Errorf("%s holds %q, want %q", files[0], got, want)
+	}
+	if err := add("FuzzY", []string{in}); err == nil {
+		t.Error("added to a target that does not exist")
+	}
+}

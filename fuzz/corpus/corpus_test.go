@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	gofuzz "github.com/AdamKorcz/go-118-fuzz-build/testing"
 )
 
 // calls are argument lists that reach every type and every edge of the
@@ -37,24 +35,19 @@ var calls = [][]any{
 	{byte('a'), "", []byte{}},
 }
 
-// decodeLikeTheHarness runs go-118-fuzz-build's own F.Fuzz, the code a
-// libFuzzer build of a target runs, over raw with a fuzz function of the
-// types of want, and returns the arguments it was called with (nil when it
-// was not called).
+// decodeLikeTheHarness decodes raw as a libFuzzer build of a target
+// taking the types of want reads it (FromLibFuzzerInput runs
+// go-118-fuzz-build's own F.Fuzz), or nil when it would not call the
+// target.
 func decodeLikeTheHarness(raw []byte, want []any) []any {
-	in := []reflect.Type{reflect.TypeFor[*gofuzz.T]()}
+	var types []reflect.Type
 	for _, v := range want {
-		in = append(in, reflect.TypeOf(v))
+		types = append(types, reflect.TypeOf(v))
 	}
-	var got []any
-	fn := reflect.MakeFunc(reflect.FuncOf(in, nil, false), func(args []reflect.Value) []reflect.Value {
-		for _, a := range args[1:] {
-			got = append(got, a.Interface())
-		}
+	got, err := FromLibFuzzerInput(raw, types)
+	if err != nil {
 		return nil
-	})
-	f := &gofuzz.F{Data: raw, T: gofuzz.NewT()}
-	f.Fuzz(fn.Interface())
+	}
 	return got
 }
 
@@ -250,5 +243,47 @@ func TestSync(t *testing.T) {
 	}
 	if len(names) != 4 {
 		t.Errorf("after rewriting: %v, want the two seeds, the found input and the hand-kept seed", names)
+	}
+}
+
+func TestFromLibFuzzerInputRefuses(t *testing.T) {
+	if _, err := FromLibFuzzerInput([]byte{0, 0, 0}, []reflect.Type{reflect.TypeFor[uint32]()}); err == nil {
+		t.Error("3 bytes decode as a uint32")
+	}
+	type named uint8
+	if _, err := FromLibFuzzerInput([]byte{1}, []reflect.Type{reflect.TypeFor[named]()}); err == nil {
+		t.Error("a named type decodes")
+	}
+}
+
+// Targets finds this repository's targets with their argument types.
+func TestTargets(t *testing.T) {
+	targets, err := Targets(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) == 0 {
+		t.Fatal("no targets")
+	}
+	for _, tg := range targets {
+		if tg.Args == nil || !strings.HasSuffix(tg.File, "_test.go") || !strings.HasPrefix(tg.File, tg.Dir+"/") {
+			t.Errorf("%+v", tg)
+		}
+	}
+	src := []byte(`package p
+import "testing"
+func FuzzX(f *testing.F) { f.Fuzz(func(t *testing.T, a, b uint32, c []byte, d string, e byte, g rune) {}) }
+func Fuzzy(f *testing.F) {}
+func FuzzY(t *testing.T) {}
+`)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x_test.go"), src, 0o644)
+	targets, err = Targets(dir)
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("%+v (err %v), want FuzzX alone", targets, err)
+	}
+	want := []reflect.Type{reflect.TypeFor[uint32](), reflect.TypeFor[uint32](), reflect.TypeFor[[]byte](), reflect.TypeFor[string](), reflect.TypeFor[uint8](), reflect.TypeFor[int32]()}
+	if tg := targets[0]; tg.Name != "FuzzX" || !reflect.DeepEqual(tg.Args, want) || tg.Corpus() != "./testdata/fuzz/FuzzX" {
+		t.Errorf("%+v, want FuzzX taking %v", tg, want)
 	}
 }

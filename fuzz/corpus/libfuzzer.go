@@ -1,9 +1,13 @@
 package corpus
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
+
+	gofuzz "github.com/AdamKorcz/go-118-fuzz-build/testing"
 )
 
 // LibFuzzerInput encodes the arguments of one fuzz call as the raw input
@@ -121,3 +125,38 @@ const maxStringStart = 2_000_000
 // bigEndian is the order byte after a 2- or 8-byte integer or a float:
 // go-fuzz-headers reads an odd byte as big-endian.
 const bigEndian = 1
+
+// FromLibFuzzerInput decodes a raw input (a crash ClusterFuzzLite or
+// make fuzz-libfuzzer found, say) into the arguments with which the
+// libFuzzer build of a target whose f.Fuzz function takes args calls it.
+// go-118-fuzz-build's own harness code does the reading, so they are the
+// values the run saw. It fails when the input is too short for the
+// arguments: the harness then never calls the target.
+func FromLibFuzzerInput(raw []byte, args []reflect.Type) ([]any, error) {
+	in := []reflect.Type{reflect.TypeFor[*gofuzz.T]()}
+	for _, t := range args {
+		if fuzzTypes[t.String()] != t {
+			return nil, fmt.Errorf("corpus: %v is not a type go test fuzzes", t)
+		}
+		in = append(in, t)
+	}
+	var vals []any
+	called := false
+	fn := reflect.MakeFunc(reflect.FuncOf(in, nil, false), func(got []reflect.Value) []reflect.Value {
+		called = true
+		for _, v := range got[1:] {
+			if b, ok := v.Interface().([]byte); ok {
+				vals = append(vals, bytes.Clone(b)) // not a view of raw
+				continue
+			}
+			vals = append(vals, v.Interface())
+		}
+		return nil
+	})
+	f := &gofuzz.F{Data: raw, T: gofuzz.NewT()}
+	f.Fuzz(fn.Interface())
+	if !called {
+		return nil, fmt.Errorf("corpus: the %d-byte input is too short for arguments %v: the harness does not call the target with it", len(raw), args)
+	}
+	return vals, nil
+}
