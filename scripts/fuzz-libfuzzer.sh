@@ -79,8 +79,8 @@ for t in "${targets[@]}"; do
     result="FAILED (exit $?; log $log)"
     rc=1
   fi
-  stat() { awk -v k="stat::$1:" '$1 == k { print $2 }' "$log"; }
-  printf '%-22s %10s %8s %9s %8s  %s\n' "$t" "$(stat number_of_executed_units)" "$(stat average_exec_per_sec)" \
-    "$(stat new_units_added)" "$(stat peak_rss_mb)" "$result"
+  final_stat() { awk -v k="stat::$1:" '$1 == k { print $2 }' "$log"; }
+  printf '%-22s %10s %8s %9s %8s  %s\n' "$t" "$(final_stat number_of_executed_units)" "$(final_stat average_exec_per_sec)" \
+    "$(final_stat new_units_added)" "$(final_stat peak_rss_mb)" "$result"
 done
 exit $rc
