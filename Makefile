@@ -11,7 +11,7 @@ BASELINE  ?= conformance/baseline.txt
 CONFORMANCE_FLAGS ?= -p --timeout=10m
 REPORT    ?= $(GO) run ./cmd/conformance-report
 
-.PHONY: test conformance baseline fuzz fuzz-smoke bench gate ladders flake-hunt
+.PHONY: test conformance baseline fuzz fuzz-smoke fuzz-libfuzzer bench gate ladders flake-hunt
 
 ## test: go vet plus every unit test (which replays every committed fuzz corpus)
 test:
@@ -67,6 +67,15 @@ fuzz:
 ## fuzz-smoke: every fuzz target for 10 s, as CI runs them
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+## fuzz-libfuzzer: every fuzz target built as ClusterFuzzLite and OSS-Fuzz build it
+## (.clusterfuzzlite/build.sh, run without Docker), then each libFuzzer binary run
+## LIBFUZZER_TIME seconds (default 60) on its seed corpus; fails on a build failure or
+## a crash. Binaries, logs and crashing inputs in $(OUT)/libfuzzer/; LIBFUZZER_TARGETS
+## runs some only. scripts/install-libfuzzer.sh installs clang and go-118-fuzz-build.
+LIBFUZZER_TIME ?= 60
+fuzz-libfuzzer:
+	LIBFUZZER_TIME=$(LIBFUZZER_TIME) scripts/fuzz-libfuzzer.sh $(OUT)/libfuzzer $(LIBFUZZER_TARGETS)
 
 ## bench: benchmarks as ratios against gVisor<->gVisor
 bench:

@@ -2,7 +2,7 @@ package fuzz
 
 import "testing"
 
-// BenchmarkInteropSeeds runs every FuzzInterop seed program in the three
+// BenchmarkInteropSeeds runs every interop seed program in the three
 // pairings, as one fuzz execution does: one op is one program, three runs.
 //
 //	go test -run=NONE -bench=InteropSeeds -cpuprofile=/tmp/interop.prof ./fuzz/

@@ -13,7 +13,7 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 )
 
-var writeInteropCorpus = flag.Bool("write-interop-corpus", false, "rewrite testdata/fuzz/FuzzInterop/seed-* from interopSeeds()")
+var writeInteropCorpus = flag.Bool("write-interop-corpus", false, "rewrite the interop target's seed-* corpus files from interopSeeds()")
 
 // interopSeed is a hand-written program and the states it must lead
 // ourstack through, in both pairings with ourstack in them, for the seed to
@@ -149,11 +149,11 @@ func interopSeeds() []interopSeed {
 	}
 }
 
-// TestInteropSeedCorpus keeps testdata/fuzz/FuzzInterop/seed-* what
+// TestInteropSeedCorpus keeps interopCorpus/seed-* what
 // interopSeeds encodes to (-write-interop-corpus rewrites them), and checks
 // that each program decodes back to itself.
 func TestInteropSeedCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzInterop")
+	dir := interopCorpus
 	for _, s := range interopSeeds() {
 		enc := encodeInteropProgram(s.prog)
 		if got := decodeInteropProgram(enc); !reflect.DeepEqual(got, s.prog) {
@@ -201,14 +201,6 @@ func TestInteropSeedsReachTheirStates(t *testing.T) {
 			}
 		})
 	}
-}
-
-// ourID is the connection's four-tuple seen from side.
-func (r *interopRun) ourID(side harness.Side) harness.FourTuple {
-	if side == harness.Client {
-		return r.id
-	}
-	return harness.FourTuple{LocalAddr: r.id.RemoteAddr, LocalPort: r.id.RemotePort, RemoteAddr: r.id.LocalAddr, RemotePort: r.id.LocalPort}
 }
 
 // containsInOrder reports whether want is a subsequence of got.

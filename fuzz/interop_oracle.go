@@ -5,11 +5,11 @@ import (
 	"github.com/tcpbed/tcpbed/judge"
 )
 
-// The oracle of FuzzInterop. While the program runs, every Read is checked
-// as it returns (interopEnd.check and ended): what a side reads is a prefix
-// of what the other side wrote, nothing comes after EOF or a reset, and an
-// EOF comes only after the other side half-closed and every byte it wrote
-// was read. After the run:
+// The oracle of the interop target (interop_test.go). While the program
+// runs, every Read is checked as it returns (interopEnd.check and ended):
+// what a side reads is a prefix of what the other side wrote, nothing comes
+// after EOF or a reset, and an EOF comes only after the other side
+// half-closed and every byte it wrote was read. After the run:
 //
 //   - checkFinalStates: with the faults lifted, both applications read to
 //     the end and closed, and every timer ran out, every connection either

@@ -10,10 +10,10 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
-// FuzzSegmentsIntoConn's invariants, checked from outside ourstack: on the
-// segments it sends (checkSent) and on what its application reads
-// (readAll). Inside, ourstack/tcp's FuzzConnection checks the TCB's
-// variables; here they show on the wire:
+// The segment target's invariants (segments_into_conn_test.go), checked from
+// outside ourstack: on the segments it sends (checkSent) and on what its
+// application reads (readAll). Inside, ourstack/tcp's FuzzConnection checks
+// the TCB's variables; here they show on the wire:
 //
 //   - SND.UNA =< SND.NXT =< what the application gave: every byte ourstack
 //     sends is one its application wrote, at its place in the stream, and a

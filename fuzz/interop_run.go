@@ -287,3 +287,41 @@ func (r *interopRun) report() string {
 	}
 	return b.String()
 }
+
+// ourID is the connection's four-tuple seen from side.
+func (r *interopRun) ourID(side harness.Side) harness.FourTuple {
+	if side == harness.Client {
+		return r.id
+	}
+	return harness.FourTuple{LocalAddr: r.id.RemoteAddr, LocalPort: r.id.RemotePort, RemoteAddr: r.id.LocalAddr, RemotePort: r.id.LocalPort}
+}
+
+// checkInteropProgram runs prog in the three pairings and fails t with a
+// report of each run the oracle rejects and each difference not allowed.
+func checkInteropProgram(t fuzzT, prog *interopProgram) [3]*interopRun {
+	t.Helper()
+	var runs [3]*interopRun
+	rejected := false // t.Failed, which go-118-fuzz-build's stand-in lacks
+	for i, p := range []interopPairing{oursDials, gvisorDials, gvisorPair} {
+		runs[i] = runInterop(prog, p)
+		if runs[i].fatal != nil || len(runs[i].violations) > 0 {
+			t.Error(runs[i].report())
+			rejected = true
+		}
+	}
+	if rejected {
+		return runs
+	}
+	for _, r := range runs {
+		if r.deviation != "" {
+			t.Logf("%s: known gVisor deviation %s; no differential for this input", r.pairing.name, r.deviation)
+			return runs
+		}
+	}
+	for _, r := range runs[:2] {
+		if diff, _ := compareOutcomes(r, runs[2]); diff != "" {
+			t.Errorf("%s and %s differ: %s\nprogram: %s\n%s", r.pairing.name, runs[2].pairing.name, diff, prog, r.report())
+		}
+	}
+	return runs
+}

@@ -9,11 +9,11 @@ import (
 	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
-// An interop program is what FuzzInterop turns its bytes into, in the style
-// of quic-go's frame_sorter_test: a small decoder reads operations from the
-// bytes until they run out. The program speaks of the client (the end that
-// dials) and the server (the end that listens); which stack plays which is
-// the pairing's business, and every program runs in every pairing.
+// An interop program is what the interop target turns its bytes into, in the
+// style of quic-go's frame_sorter_test: a small decoder reads operations
+// from the bytes until they run out. The program speaks of the client (the
+// end that dials) and the server (the end that listens); which stack plays
+// which is the pairing's business, and every program runs in every pairing.
 //
 // The byte format, so that seeds can be written by hand (see
 // encodeInteropProgram):

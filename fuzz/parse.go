@@ -1,0 +1,121 @@
+package fuzz
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tcpbed/tcpbed/ourstack/wire"
+)
+
+// parseSentinels are every fault Parse may report.
+var parseSentinels = []error{
+	wire.ErrTruncated, wire.ErrBadIHL, wire.ErrTotalLength, wire.ErrNotIPv4, wire.ErrNotTCP,
+	wire.ErrFragment, wire.ErrBadDataOffset, wire.ErrOptionLength, wire.ErrIPChecksum, wire.ErrTCPChecksum,
+}
+
+// ignoreComputed leaves out the fields Encode computes rather than copies:
+// a re-encoded packet may lay its options out differently (Linux's order,
+// NOP alignment), which changes these and nothing else.
+var ignoreComputed = cmp.Options{
+	cmpopts.EquateComparable(netip.Addr{}),
+	cmpopts.IgnoreFields(wire.IPv4Fields{}, "TotalLength", "Checksum"),
+	cmpopts.IgnoreFields(wire.Segment{}, "DataOffset", "Checksum"),
+}
+
+// fuzzParseSegment is the parser's round-trip fuzz target (parse_test.go)
+// for one input.
+func fuzzParseSegment(t fuzzT, b []byte) {
+	parseRoundTrip(t, b)
+	// Mutations rarely keep a checksum right; try the fixed bytes too.
+	c := bytes.Clone(b)
+	fixChecksums(c)
+	parseRoundTrip(t, c)
+}
+
+// parseRoundTrip checks one input of the round-trip target.
+func parseRoundTrip(t fuzzT, b []byte) {
+	t.Helper()
+	p, err := wire.Parse(b)
+	if err != nil {
+		checkParseError(t, err)
+		if !errors.Is(err, wire.ErrIPChecksum) && !errors.Is(err, wire.ErrTCPChecksum) {
+			return
+		}
+	}
+	checkParsedLengths(t, b, p)
+
+	buf := make([]byte, max(p.Len(), len(b)))
+	n, err := p.Encode(buf, wire.Illegal{})
+	if err != nil {
+		t.Fatalf("Encode of a parsed packet: %v", err)
+	}
+	if n != p.Len() {
+		t.Fatalf("Encode wrote %d bytes, Len says %d", n, p.Len())
+	}
+	again, err := wire.Parse(buf[:n])
+	if err != nil {
+		t.Fatalf("re-encoded packet does not parse: %v\n% x", err, buf[:n])
+	}
+	if diff := cmp.Diff(p, again, ignoreComputed); diff != "" {
+		t.Fatalf("parse -> encode -> parse changed the packet (-first +second):\n%s", diff)
+	}
+	checkParsedLengths(t, buf[:n], again)
+	if int(again.IP.TotalLength) != n {
+		t.Fatalf("re-encoded total length %d, wrote %d bytes", again.IP.TotalLength, n)
+	}
+	first := bytes.Clone(buf[:n])
+	m, err := again.Encode(buf, wire.Illegal{})
+	if err != nil || !bytes.Equal(buf[:m], first) {
+		t.Fatalf("encoding is not stable: err %v\nfirst  % x\nsecond % x", err, first, buf[:m])
+	}
+	// With every computed field kept as parsed, the original's header
+	// lengths come back whenever its options had the canonical layout.
+	if p.TCP.Options.Len() == int(p.TCP.DataOffset)*4-wire.TCPMinHeaderLen {
+		m, err := p.Encode(buf, wire.Illegal{KeepTCPChecksum: true, KeepIPChecksum: true, KeepDataOffset: true, KeepTotalLength: true})
+		if err != nil || m != len(b) {
+			t.Fatalf("Encode keeping parsed fields wrote %d bytes (err %v), original had %d", m, err, len(b))
+		}
+	}
+}
+
+// checkParseError: an error from Parse is a *ParseError naming a field and
+// wrapping exactly one sentinel.
+func checkParseError(t fuzzT, err error) {
+	t.Helper()
+	var pe *wire.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Parse error %T (%v) is not a *wire.ParseError", err, err)
+	}
+	if pe.Field == "" {
+		t.Fatalf("ParseError names no field: %v", err)
+	}
+	matched := 0
+	for _, s := range parseSentinels {
+		if errors.Is(err, s) {
+			matched++
+		}
+	}
+	if matched != 1 {
+		t.Fatalf("Parse error %v wraps %d sentinels, want 1", err, matched)
+	}
+}
+
+// checkParsedLengths: the parts of a parsed packet add up to its bytes.
+func checkParsedLengths(t fuzzT, b []byte, p wire.Packet) {
+	t.Helper()
+	if int(p.IP.TotalLength) != len(b) {
+		t.Fatalf("total length %d, packet is %d bytes", p.IP.TotalLength, len(b))
+	}
+	parts := wire.IPv4MinHeaderLen + len(p.IP.Options) + int(p.TCP.DataOffset)*4 + len(p.TCP.Payload)
+	if parts != len(b) {
+		t.Fatalf("IP header %d + TCP header %d + payload %d = %d, packet is %d bytes",
+			wire.IPv4MinHeaderLen+len(p.IP.Options), int(p.TCP.DataOffset)*4, len(p.TCP.Payload), parts, len(b))
+	}
+	if n := p.TCP.Options.NumSACKBlocks; n < 0 || n > wire.MaxSACKBlocks {
+		t.Fatalf("%d SACK blocks", n)
+	}
+}
