@@ -26,7 +26,6 @@ type exception struct {
 }
 
 const (
-	excTrailingBytes    = "trailing-bytes"
 	excFragment         = "fragment"
 	excOptionBadLength  = "option-bad-length"
 	excOptionWrongKind  = "option-wrong-length-for-kind"
@@ -38,15 +37,6 @@ const (
 )
 
 var exceptions = []exception{
-	{
-		name:   excTrailingBytes,
-		rfc:    "RFC 791 section 3.1 (Total Length)",
-		ours:   "bytes beyond the total length are ErrTotalLength: tcpbed's links carry bare IP packets, so extra bytes mean a corrupted length",
-		gvisor: "IPv4.IsValid accepts total length < packet size (the link layer may pad); the network layer trims",
-		example: func() []byte {
-			return fixedSeed(append(encode(realPackets()["rst"], wire.Illegal{}), 0, 0, 0, 0))
-		},
-	},
 	{
 		name:   excFragment,
 		rfc:    "RFC 791 section 3.2 (fragmentation and reassembly)",
@@ -159,11 +149,6 @@ func differential(t fuzzT, b []byte) (used []string) {
 		if !gvIPValid {
 			t.Fatalf("ours parses the IPv4 header (err %v); gVisor: IPv4.IsValid false", err)
 		}
-	case errors.Is(err, wire.ErrTotalLength) && gvIPValid:
-		use(excTrailingBytes)
-		if int(ip.TotalLength()) >= len(b) {
-			t.Fatalf("ours: %v; gVisor: valid, total length %d of %d bytes", err, ip.TotalLength(), len(b))
-		}
 	case errors.Is(err, wire.ErrTruncated), errors.Is(err, wire.ErrNotIPv4), errors.Is(err, wire.ErrBadIHL), errors.Is(err, wire.ErrTotalLength):
 		if gvIPValid {
 			// Ours also calls a TCP header shorter than 20 bytes truncated.
@@ -177,9 +162,6 @@ func differential(t fuzzT, b []byte) (used []string) {
 		t.Fatalf("ours: %v; gVisor: IPv4.IsValid false", err)
 	}
 	compareIPv4(t, ip, p.IP)
-	if errors.Is(err, wire.ErrTotalLength) {
-		return used
-	}
 	if got, want := wire.IPv4(b).HeaderChecksumValid(), ip.IsChecksumValid(); got != want {
 		t.Fatalf("IPv4 checksum valid: ours %v, gVisor %v", got, want)
 	}

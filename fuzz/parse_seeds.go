@@ -88,6 +88,7 @@ func seeds() []seed {
 	)
 	rst := encode(real["rst"], wire.Illegal{})
 	broke("trailing-padding", append(slices.Clone(rst), 0, 0, 0, 0, 0, 0), func([]byte) {})
+	broke("total-length-19", rst, func(b []byte) { b[2], b[3] = 0, 19 })
 	broke("ipv6-version", syn, func(b []byte) { b[0] = 0x60 | b[0]&0xf })
 	broke("ihl-4", syn, func(b []byte) { b[0] = 0x44 })
 	broke("ihl-15", rst, func(b []byte) { b[0] = 0x4f })

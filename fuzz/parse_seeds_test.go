@@ -14,7 +14,7 @@ func TestSeedsAreWhatTheirNamesSay(t *testing.T) {
 		"bad-tcp-checksum": wire.ErrTCPChecksum, "bad-ip-checksum": wire.ErrIPChecksum,
 		"data-offset-past-end": wire.ErrBadDataOffset, "data-offset-4": wire.ErrBadDataOffset,
 		"empty": wire.ErrTruncated, "truncated-ip": wire.ErrTruncated, "truncated-tcp": wire.ErrTruncated,
-		"trailing-padding": wire.ErrTotalLength, "ipv6-version": wire.ErrNotIPv4,
+		"trailing-padding": nil, "total-length-19": wire.ErrTotalLength, "ipv6-version": wire.ErrNotIPv4,
 		"ihl-4": wire.ErrBadIHL, "ihl-15": wire.ErrBadIHL, "ihl-15-no-room-for-tcp": wire.ErrTruncated,
 		"fragment-mf": wire.ErrFragment, "fragment-offset": wire.ErrFragment, "udp": wire.ErrNotTCP,
 		"mss-length-0": wire.ErrOptionLength, "mss-length-3": wire.ErrOptionLength,

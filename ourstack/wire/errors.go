@@ -10,7 +10,7 @@ import (
 var (
 	ErrTruncated     = errors.New("truncated packet")
 	ErrBadIHL        = errors.New("bad IPv4 header length (IHL)")
-	ErrTotalLength   = errors.New("IPv4 total length does not match the packet")
+	ErrTotalLength   = errors.New("IPv4 total length below the minimum header")
 	ErrNotIPv4       = errors.New("not an IPv4 packet")
 	ErrNotTCP        = errors.New("not TCP")
 	ErrFragment      = errors.New("IPv4 fragment")

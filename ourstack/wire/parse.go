@@ -9,10 +9,12 @@ import "net/netip"
 // wrapping the sentinel named here):
 //   - at least 20 bytes (ErrTruncated); version 4 (ErrNotIPv4); IHL >= 5
 //     (ErrBadIHL) (RFC 791 section 3.1);
-//   - total length == len(b): fewer bytes than the total length is
-//     ErrTruncated; more is ErrTotalLength. Trailing link-layer padding is
-//     not accepted, because tcpbed's links carry bare IP packets and have no
-//     minimum frame size: extra bytes mean a corrupted length;
+//   - total length <= len(b): fewer bytes than the total length is
+//     ErrTruncated; a total length below the 20-byte minimum header is
+//     ErrTotalLength. Bytes past the total length are the link layer's
+//     padding (an Ethernet frame's minimum size, RFC 894), not part of the
+//     datagram (RFC 791 3.1: Total Length is "the length of the datagram"),
+//     and are ignored, as Linux and gVisor ignore them;
 //   - IHL*4 <= total length (ErrBadIHL);
 //   - not a fragment, i.e. MF clear and fragment offset 0 (ErrFragment):
 //     tcpbed does not reassemble;
@@ -61,10 +63,12 @@ func Parse(b []byte) (Packet, error) {
 	switch tl := int(ip.TotalLength()); {
 	case tl > len(b):
 		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTruncated}
-	case tl < len(b):
+	case tl < IPv4MinHeaderLen:
 		return p, &ParseError{Field: "IPv4 total length", Offset: ipv4TotalLength, Value: tl, Err: ErrTotalLength}
 	case hl > tl:
 		return p, &ParseError{Field: "IPv4 IHL", Offset: ipv4VersionIHL, Value: hl / 4, Err: ErrBadIHL}
+	case tl < len(b):
+		b, ip = b[:tl], ip[:tl] // link-layer padding after the datagram
 	}
 	if ip.Flags()&IPv4MoreFragments != 0 || ip.FragOffset() != 0 {
 		return p, &ParseError{Field: "IPv4 flags/fragment offset", Offset: ipv4FlagsFragOff, Value: int(ip.Flags())<<13 | int(ip.FragOffset()), Err: ErrFragment}
