@@ -35,6 +35,7 @@ var _ = func() bool {
 		"ack-of-unsent-data",
 		"data-outside-window",
 		"fragmented-segments",
+		"padded-datagrams",
 		"bulk-transfer",
 		"bulk-transfer-both-ways",
 		"small-mss",

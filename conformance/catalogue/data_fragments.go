@@ -100,3 +100,55 @@ func runFragmentedSegments(e *Env) error {
 	e.ExpectRead(s, second)
 	return nil
 }
+
+var _ = Register(
+	// padded-datagrams: a SYN and a data segment reach the server with
+	// bytes after the end the IPv4 Total Length gives, as an Ethernet frame
+	// pads a short packet to its 60-byte minimum (RFC 894). Total Length is
+	// "the length of the datagram" (RFC 791 3.1): the padding is not part
+	// of it. Expected: the SYN is answered, the data is read exactly as
+	// sent, without the padding, and acknowledged.
+	Scenario{
+		Name:    "padded-datagrams",
+		Section: "data",
+		Summary: "a SYN and data with link padding past Total Length: accepted, the padding ignored",
+		RFCs:    []string{"RFC 791 3.1", "RFC 894"},
+		Run:     runPaddedDatagrams,
+	},
+)
+
+// paddedSource is where padded-datagrams' segments come from.
+var paddedSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 10}), 40003)
+
+func runPaddedDatagrams(e *Env) error {
+	l := e.Listen()
+	const x = seqnum.Value(3000)
+	padding := []byte{0, 0, 0, 0, 0, 0, 0xee, 0xee} // what a NIC may leave there: zeros, or not
+	inject := func(seg packet.Segment) {
+		pkt := packet.Packet{IP: packet.IPv4{TTL: 64, Src: paddedSource.Addr(), Dst: e.Net.Addr(harness.Server)}, TCP: seg}
+		e.Net.Inject(harness.Server, append(pkt.Encode(packet.Illegal{}), padding...))
+		e.Settle()
+	}
+	mark := e.Mark()
+	inject(packet.Segment{SrcPort: paddedSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
+		Options: packet.Options{HasMSS: true, MSS: 1460}})
+	synAck := e.ExpectOneReply(mark, harness.Server, paddedSource, "a SYN-ACK to a SYN followed by link padding", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1))
+	text := []byte("short")
+	inject(packet.Segment{SrcPort: paddedSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: synAck.Packet.TCP.Seq + 1,
+		Flags: ACK | PSH, Window: 65535, Payload: text})
+	s := e.Accept(l)
+	e.ExpectRead(s, text)
+	e.Advance(time.Second)
+	buf := make([]byte, 64)
+	if k, err := s.Read(buf); k > 0 || !errors.Is(err, harness.ErrWouldBlock) {
+		e.Fatalf("the padding not delivered as data", "a further Read gave %q, %v", buf[:k], err)
+	}
+	var last *harness.Record
+	for _, r := range e.RepliesTo(mark, harness.Server, paddedSource) {
+		last = r
+	}
+	if want := uint32(x) + 1 + uint32(len(text)); last == nil || uint32(last.Packet.TCP.Ack) != want {
+		e.Fail(fmt.Sprintf("the server's last segment to acknowledge %d, the data without its padding", want), DescribeRecords(e.Since(mark)))
+	}
+	return nil
+}

@@ -63,11 +63,23 @@ func TestParseReportsBadChecksumsAndStillDescribes(t *testing.T) {
 	}
 }
 
+// Bytes past the total length are link padding: the packet parses, and
+// its payload ends where the total length says.
+func TestParseIgnoresLinkPadding(t *testing.T) {
+	good := synWithEveryOption().Encode(Illegal{})
+	p, err := Parse(append(append([]byte{}, good...), 0, 0, 0xee))
+	if err != nil {
+		t.Fatalf("padded packet: %v", err)
+	}
+	if want, _ := Parse(good); len(p.TCP.Payload) != len(want.TCP.Payload) {
+		t.Fatalf("payload %d bytes with padding, %d without", len(p.TCP.Payload), len(want.TCP.Payload))
+	}
+}
+
 func TestParseRefusesWhatItCannotDescribe(t *testing.T) {
 	good := synWithEveryOption().Encode(Illegal{})
 	for name, b := range map[string][]byte{
 		"truncated":          good[:30],
-		"trailing bytes":     append(append([]byte{}, good...), 0),
 		"data offset beyond": func() []byte { c := append([]byte{}, good...); c[20+12] = 15 << 4; return c }(),
 		"option past the end": func() []byte {
 			c := append([]byte{}, good...)

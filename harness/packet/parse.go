@@ -33,9 +33,10 @@ func Parse(b []byte) (Packet, error) {
 	if !ip.IsValid(len(b)) {
 		return p, fmt.Errorf("%w: not a whole IPv4 header and payload (%d bytes)", ErrMalformed, len(b))
 	}
-	if int(ip.TotalLength()) != len(b) {
-		return p, fmt.Errorf("%w: IPv4 total length %d, packet %d bytes", ErrMalformed, ip.TotalLength(), len(b))
-	}
+	// IsValid has checked total length <= len(b); bytes past it are link
+	// padding, not the datagram's (RFC 791 3.1).
+	b = b[:ip.TotalLength()]
+	ip = header.IPv4(b)
 	// The IPv4 header is whole: a trace can name the packet's ends even
 	// when it cannot read its TCP segment.
 	p.IP = IPv4{
