@@ -17,7 +17,8 @@ import (
 // pairings (go tool benchstat -col /pair out/bench/bench.txt) or runs.
 
 // BenchmarkBulk: real-time throughput of one connection moving BulkSize()
-// bytes one way, client to server, over a wire with no delay and no faults.
+// bytes one way, client to server, over a wire with no delay and no faults;
+// then the same over the anchors (anchors_test.go).
 func BenchmarkBulk(b *testing.B) {
 	size, err := BulkSize()
 	if err != nil {
@@ -50,11 +51,17 @@ func BenchmarkBulk(b *testing.B) {
 				b.ReportMetric(float64(size)*float64(b.N)/total.CPU.Seconds()/1e6, "MB/cpu-s")
 			})
 		}
+		for _, a := range anchorsAt(mtu) {
+			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, anchorName(a)), func(b *testing.B) {
+				benchAnchorBulk(b, a, mtu, size)
+			})
+		}
 	}
 }
 
 // BenchmarkConnRate: connections per second, Conns() of them, each a dial, one
-// byte each way and a close, one after another.
+// byte each way and a close, one after another; then the same over the
+// anchors.
 func BenchmarkConnRate(b *testing.B) {
 	connRateCount, err := Conns()
 	if err != nil {
@@ -80,6 +87,11 @@ func BenchmarkConnRate(b *testing.B) {
 			}
 			b.ReportMetric(float64(connRateCount*b.N)/total.Real.Seconds(), "conns/s")
 			b.ReportMetric(float64(connRateCount*b.N)/total.CPU.Seconds(), "conns/cpu-s")
+		})
+	}
+	for _, a := range Anchors {
+		b.Run(anchorName(a), func(b *testing.B) {
+			benchAnchorConnRate(b, a, connRateCount)
 		})
 	}
 }
