@@ -92,13 +92,4 @@ func benchAnchorConnRate(b *testing.B, anchor string, count int) {
 	b.ReportMetric(float64(count*b.N)/total.CPU.Seconds(), "conns/cpu-s")
 }
 
-// anchorsAt are the anchors measured for the bulk figure at mtu: Linux's
-// loopback only at 65535 (anchor_linux.go says why).
-func anchorsAt(mtu int) []string {
-	if mtu == 1500 {
-		return []string{GVisorRaw}
-	}
-	return Anchors
-}
-
 func anchorName(anchor string) string { return fmt.Sprintf("pair=%s", anchor) }

@@ -51,7 +51,7 @@ func BenchmarkBulk(b *testing.B) {
 				b.ReportMetric(float64(size)*float64(b.N)/total.CPU.Seconds()/1e6, "MB/cpu-s")
 			})
 		}
-		for _, a := range anchorsAt(mtu) {
+		for _, a := range bulkAnchors(mtu) {
 			b.Run(fmt.Sprintf("mtu=%d/%s", mtu, anchorName(a)), func(b *testing.B) {
 				benchAnchorBulk(b, a, mtu, size)
 			})

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -22,12 +23,17 @@ type Figure struct {
 	Unit  string
 	// Higher is true when a larger value is better (throughput, rates).
 	Higher bool
-	// Columns are the stacks or pairings shown, control last; Bench maps
-	// each to the benchmark that measures it.
+	// Columns are the stacks or pairings shown, control last, then the
+	// anchors; Bench maps each to the benchmark that measures it.
 	Columns []string
 	Bench   map[string]string
-	// Control is the column every ratio is taken against.
+	// Control is the column every ratio is taken against, and the targets'
+	// ratios.
 	Control string
+	// Anchors are the anchor columns this figure has (GVisorRaw,
+	// LinuxLoopback): every column's ratio to each is shown too. An anchor
+	// of Anchors not listed here is not measured for this figure (n/a).
+	Anchors []string
 	// Targets, per column.
 	Targets map[string]Target
 }
@@ -43,19 +49,36 @@ func pairingTitle(col string) string {
 		return "ours<->ours"
 	case "gvisor-gvisor":
 		return "gvisor<->gvisor"
+	case GVisorRaw:
+		return "gvisor-raw"
+	case LinuxLoopback:
+		return "linux-loopback"
 	}
 	return col
 }
 
-// pairingFigure is a figure measured in every pairing by benchmarks named
-// prefix + "/pair=" + pairing.
-func pairingFigure(title, prefix, unit string, higher bool, targets map[string]Target) Figure {
-	f := Figure{Title: title, Unit: unit, Higher: higher, Control: Control.Name(), Bench: map[string]string{}, Targets: targets}
+// pairingFigure is a figure measured in every pairing, and over anchors,
+// by benchmarks named prefix + "/pair=" + pairing or anchor.
+func pairingFigure(title, prefix, unit string, higher bool, targets map[string]Target, anchors ...string) Figure {
+	f := Figure{Title: title, Unit: unit, Higher: higher, Control: Control.Name(), Bench: map[string]string{}, Targets: targets, Anchors: anchors}
 	for _, p := range Pairings {
 		f.Columns = append(f.Columns, p.Name())
 		f.Bench[p.Name()] = prefix + "/" + benchName(p)
 	}
+	for _, a := range anchors {
+		f.Columns = append(f.Columns, a)
+		f.Bench[a] = prefix + "/pair=" + a
+	}
 	return f
+}
+
+// bulkAnchors are the anchors of the bulk figure at mtu: Linux's loopback
+// only at 65535 (anchor_linux.go says why).
+func bulkAnchors(mtu int) []string {
+	if mtu == 1500 {
+		return []string{GVisorRaw}
+	}
+	return Anchors
 }
 
 // ReportFigures is the report's lines, with the targets of issue 8, for a
@@ -71,12 +94,14 @@ func ReportFigures(bulkSize, conns int) []Figure {
 			figs = append(figs, pairingFigure(
 				fmt.Sprintf("bulk %s one way, MTU %d, %s", sizeString(bulkSize), mtu, clock.suffix),
 				fmt.Sprintf("Bulk/mtu=%d", mtu), "MB"+clock.unit, true,
-				map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(2)}))
+				map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(2)},
+				bulkAnchors(mtu)...))
 		}
 		figs = append(figs, pairingFigure(
 			fmt.Sprintf("connections (dial, 1 byte each way, close) x %d, %s", conns, clock.suffix),
 			"ConnRate", "conns"+clock.unit, true,
-			map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(1)}))
+			map[string]Target{"ours-gvisor": atLeast(1), "gvisor-ours": atLeast(1), "ours-ours": atLeast(1)},
+			Anchors...))
 	}
 	figs = append(figs, Figure{
 		Title: fmt.Sprintf("heap per idle connection end (no buffered data), ours with %d open, gvisor with %d", conns, GVisorIdleConns(conns)),
@@ -119,7 +144,7 @@ const (
 	NoTarget Verdict = iota
 	Met
 	NotMet
-	Missing // the benchmark gave no figure
+	Missing // the benchmark gave no figure (a targeted cell's or an anchor's)
 )
 
 func (v Verdict) String() string {
@@ -128,13 +153,16 @@ func (v Verdict) String() string {
 
 // Cell is one column of one figure, as reported.
 type Cell struct {
-	Figure  *Figure
-	Column  string
-	Value   float64
-	Runs    int
-	Ratio   float64 // to the control's value; 0 when either is missing
-	Target  Target
-	Verdict Verdict
+	Figure *Figure
+	Column string
+	Value  float64
+	Runs   int
+	Ratio  float64 // to the control's value; 0 when either is missing
+	// VsAnchor is the value's ratio to each of the figure's anchors; 0 (or
+	// absent) when either is missing.
+	VsAnchor map[string]float64
+	Target   Target
+	Verdict  Verdict
 }
 
 // Evaluate works out every cell of figs from the benchmark results.
@@ -143,13 +171,27 @@ func Evaluate(figs []Figure, results Figures) []Cell {
 	for i := range figs {
 		f := &figs[i]
 		control, controlRuns := results.Median(f.Bench[f.Control], f.Unit)
+		anchors := map[string]float64{}
+		for _, a := range f.Anchors {
+			if v, runs := results.Median(f.Bench[a], f.Unit); runs > 0 {
+				anchors[a] = v
+			}
+		}
 		for _, col := range f.Columns {
-			c := Cell{Figure: f, Column: col, Target: f.Targets[col]}
+			c := Cell{Figure: f, Column: col, Target: f.Targets[col], VsAnchor: map[string]float64{}}
 			c.Value, c.Runs = results.Median(f.Bench[col], f.Unit)
 			if c.Runs > 0 && controlRuns > 0 && control != 0 {
 				c.Ratio = c.Value / control
 			}
+			for a, v := range anchors {
+				if c.Runs > 0 && v != 0 {
+					c.VsAnchor[a] = c.Value / v
+				}
+			}
 			c.Verdict = verdict(f, c)
+			if slices.Contains(f.Anchors, col) && c.Runs == 0 {
+				c.Verdict = Missing
+			}
 			cells = append(cells, c)
 		}
 	}
@@ -197,16 +239,57 @@ func targetString(f *Figure, t Target) string {
 	return strings.Join(parts, ", ")
 }
 
+// HarnessCost is how much the harness slows gVisor on figure f: the
+// gvisor-raw anchor's value over the gvisor<->gvisor control's for a figure
+// where higher is better (the control's over the anchor's where lower is),
+// so 4 means gVisor inside the harness takes 4x the time it takes outside.
+// ok is false when either figure is missing or f has no gvisor-raw anchor.
+func HarnessCost(cells []Cell, f *Figure) (cost float64, ok bool) {
+	var control, raw *Cell
+	for i := range cells {
+		c := &cells[i]
+		if c.Figure != f || c.Runs == 0 {
+			continue
+		}
+		switch c.Column {
+		case f.Control:
+			control = c
+		case GVisorRaw:
+			raw = c
+		}
+	}
+	if control == nil || raw == nil || control.Value == 0 || raw.Value == 0 {
+		return 0, false
+	}
+	if f.Higher {
+		return raw.Value / control.Value, true
+	}
+	return control.Value / raw.Value, true
+}
+
 // WriteTable prints cells as one table, a block per figure, and returns how
-// many targets were met and how many there were.
+// many targets were met and how many there were. Each value is set beside
+// the control's and each anchor's; a figure with the gvisor-raw anchor ends
+// with the harness's own cost.
 func WriteTable(w io.Writer, cells []Cell) (met, targets int, err error) {
-	const row = "  %-16s %14s %-11s %-10s %-15s %s\n"
-	if _, err := fmt.Fprintf(w, row, "pairing", "value", "unit", "vs control", "target", "verdict"); err != nil {
+	const row = "  %-16s %14s %-11s %-10s %-10s %-11s %-15s %s\n"
+	if _, err := fmt.Fprintf(w, row, "pairing", "value", "unit", "vs control", "vs gv-raw", "vs linux-lo", "target", "verdict"); err != nil {
 		return 0, 0, err
 	}
 	var last *Figure
+	endFigure := func() {
+		if last == nil || !slices.Contains(last.Anchors, GVisorRaw) {
+			return
+		}
+		if x, ok := HarnessCost(cells, last); ok {
+			fmt.Fprintf(w, "  harness cost: gvisor<->gvisor inside takes %.2fx the time of gvisor-raw outside\n", x)
+		} else {
+			fmt.Fprintf(w, "  harness cost: - (gvisor<->gvisor or gvisor-raw missing)\n")
+		}
+	}
 	for _, c := range cells {
 		if c.Figure != last {
+			endFigure()
 			fmt.Fprintf(w, "%s\n", c.Figure.Title)
 			last = c.Figure
 		}
@@ -222,13 +305,29 @@ func WriteTable(w io.Writer, cells []Cell) (met, targets int, err error) {
 		} else if c.Ratio != 0 {
 			ratio = fmt.Sprintf("%.2fx", c.Ratio)
 		}
-		fmt.Fprintf(w, row, pairingTitle(c.Column), value, c.Figure.Unit, ratio, targetString(c.Figure, c.Target), c.Verdict)
-		if c.Verdict != NoTarget {
+		var vs [2]string
+		for i, a := range Anchors {
+			switch {
+			case len(c.Figure.Anchors) == 0:
+				vs[i] = ""
+			case !slices.Contains(c.Figure.Anchors, a):
+				vs[i] = "n/a"
+			case c.Column == a:
+				vs[i] = "anchor"
+			case c.VsAnchor[a] != 0:
+				vs[i] = fmt.Sprintf("%.2fx", c.VsAnchor[a])
+			default:
+				vs[i] = "-"
+			}
+		}
+		fmt.Fprintf(w, row, pairingTitle(c.Column), value, c.Figure.Unit, ratio, vs[0], vs[1], targetString(c.Figure, c.Target), c.Verdict)
+		if c.Target != (Target{}) {
 			targets++
 		}
 		if c.Verdict == Met {
 			met++
 		}
 	}
+	endFigure()
 	return met, targets, nil
 }

@@ -17,6 +17,16 @@ BenchmarkBulk/mtu=1500/pair=ours-ours-2           	       1	 216207381 ns/op	 15
 BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  40.00 MB/s
 BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  20.00 MB/s
 BenchmarkBulk/mtu=1500/pair=gvisor-gvisor-2       	       1	1565961739 ns/op	  35.00 MB/s
+BenchmarkBulk/mtu=1500/pair=gvisor-raw-2          	       1	 123456789 ns/op	 140.00 MB/s
+BenchmarkBulk/mtu=65535/pair=gvisor-gvisor-2      	       1	 123456789 ns/op	 800.00 MB/s
+BenchmarkBulk/mtu=65535/pair=ours-ours-2          	       1	 123456789 ns/op	3000.00 MB/s
+BenchmarkBulk/mtu=65535/pair=gvisor-raw-2         	       1	 123456789 ns/op	1000.00 MB/s
+BenchmarkBulk/mtu=65535/pair=linux-loopback-2     	       1	 123456789 ns/op	2400.00 MB/s
+--- BENCH: BenchmarkBulk/mtu=65535/pair=linux-loopback-2
+    anchors_test.go:50: loopback MTU is 65536, not 65535
+BenchmarkConnRate/pair=gvisor-gvisor-2            	       1	 123456789 ns/op	  7000 conns/s
+BenchmarkConnRate/pair=ours-gvisor-2              	       1	 123456789 ns/op	 12000 conns/s
+BenchmarkConnRate/pair=gvisor-raw-2               	       1	 123456789 ns/op	 14000 conns/s
 BenchmarkIdleConnMemory/stack=ours-2   	       1	  9 ns/op	  5000 B/conn
 --- FAIL: BenchmarkIdleConnMemory/stack=gvisor
     bench_test.go:1: some failure
@@ -62,6 +72,13 @@ func TestEvaluate(t *testing.T) {
 		"Bulk/mtu=1500/pair=gvisor-ours MB/s":  {30.0 / 35, NotMet},
 		"Bulk/mtu=1500/pair=ours-ours MB/s":    {150.0 / 35, Met},
 		"Bulk/mtu=65535/pair=ours-gvisor MB/s": {0, Missing},
+		// At 65535 the control is 800 and ours<->ours 3000: 3.75x, at
+		// least 2x.
+		"Bulk/mtu=65535/pair=ours-ours MB/s": {3000.0 / 800, Met},
+		// Linux's loopback is missing from the connection rate: reported
+		// as missing, not a crash.
+		"ConnRate/pair=linux-loopback conns/s": {0, Missing},
+		"ConnRate/pair=ours-gvisor conns/s":    {12000.0 / 7000, Met},
 		// The absolute bound holds even with the control missing.
 		"IdleConnMemory/stack=ours B/conn": {0, NotMet},
 		// Lower is better: 100 ns against 200 ns.
@@ -87,11 +104,109 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if met != 3 || targets != 22 {
-		t.Errorf("met %d of %d targets, want 3 of 22\n%s", met, targets, out.String())
+	// Met: ours->gvisor and ours<->ours at 1500, ours<->ours at 65535,
+	// ours->gvisor's connections, the parse figure.
+	if met != 5 || targets != 22 {
+		t.Errorf("met %d of %d targets, want 5 of 22\n%s", met, targets, out.String())
 	}
 	if !strings.Contains(out.String(), "ours<->ours") || !strings.Contains(out.String(), "4.29x") {
 		t.Errorf("the table lacks ours<->ours at 4.29x:\n%s", out.String())
+	}
+}
+
+// Every figure is also set beside each anchor it has, and the harness's
+// cost is the raw gVisor pair's figure over the control's.
+func TestEvaluateAnchors(t *testing.T) {
+	figs, err := ParseBenchOutput(strings.NewReader(benchOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := Evaluate(ReportFigures(256<<20, 10_000), figs)
+	vs := func(bench, unit, anchor string) (float64, bool) {
+		for _, c := range cells {
+			if c.Figure.Bench[c.Column] == bench && c.Figure.Unit == unit {
+				r, ok := c.VsAnchor[anchor]
+				return r, ok
+			}
+		}
+		t.Fatalf("no cell for %s %s", bench, unit)
+		return 0, false
+	}
+	for _, w := range []struct {
+		bench, unit, anchor string
+		ratio               float64 // 0: no ratio
+	}{
+		// MTU 1500: gvisor-raw 140; ours->gvisor 50, ours<->ours 150, the
+		// control's median 35. No Linux figure at 1500.
+		{"Bulk/mtu=1500/pair=ours-gvisor", "MB/s", GVisorRaw, 50.0 / 140},
+		{"Bulk/mtu=1500/pair=ours-ours", "MB/s", GVisorRaw, 150.0 / 140},
+		{"Bulk/mtu=1500/pair=gvisor-gvisor", "MB/s", GVisorRaw, 35.0 / 140},
+		{"Bulk/mtu=1500/pair=ours-ours", "MB/s", LinuxLoopback, 0},
+		// MTU 65535: gvisor-raw 1000, linux-loopback 2400.
+		{"Bulk/mtu=65535/pair=ours-ours", "MB/s", GVisorRaw, 3.0},
+		{"Bulk/mtu=65535/pair=ours-ours", "MB/s", LinuxLoopback, 1.25},
+		{"Bulk/mtu=65535/pair=gvisor-raw", "MB/s", LinuxLoopback, 1000.0 / 2400},
+		{"Bulk/mtu=65535/pair=ours-gvisor", "MB/s", GVisorRaw, 0}, // ours->gvisor missing
+		// Connections: gvisor-raw 14000, Linux missing.
+		{"ConnRate/pair=ours-gvisor", "conns/s", GVisorRaw, 12000.0 / 14000},
+		{"ConnRate/pair=ours-gvisor", "conns/s", LinuxLoopback, 0},
+	} {
+		r, ok := vs(w.bench, w.unit, w.anchor)
+		if w.ratio == 0 && ok || w.ratio != 0 && abs(r-w.ratio) > 1e-9 {
+			t.Errorf("%s vs %s: %v (%v), want %v", w.bench, w.anchor, r, ok, w.ratio)
+		}
+	}
+	// The anchor's own ratio to the control: raw gVisor at 1500 is 4x the
+	// control's 35.
+	for _, c := range cells {
+		if c.Figure.Bench[c.Column] == "Bulk/mtu=1500/pair=gvisor-raw" && c.Figure.Unit == "MB/s" && abs(c.Ratio-4) > 1e-9 {
+			t.Errorf("gvisor-raw at 1500 is %vx the control, want 4x", c.Ratio)
+		}
+	}
+
+	// The harness's cost: 140/35 = 4x at 1500, 1000/800 = 1.25x at 65535,
+	// 14000/7000 = 2x for connections; none where gvisor-raw is missing.
+	want := map[string]float64{
+		"bulk 256 MiB one way, MTU 1500, real time":                     4,
+		"bulk 256 MiB one way, MTU 65535, real time":                    1.25,
+		"connections (dial, 1 byte each way, close) x 10000, real time": 2,
+	}
+	for i := range cells {
+		f := cells[i].Figure
+		if cells[i].Column != f.Control {
+			continue
+		}
+		cost, ok := HarnessCost(cells, f)
+		if w, has := want[f.Title]; has {
+			if !ok || abs(cost-w) > 1e-9 {
+				t.Errorf("%s: harness cost %v (%v), want %v", f.Title, cost, ok, w)
+			}
+		} else if ok {
+			t.Errorf("%s: harness cost %v with no figures for it", f.Title, cost)
+		}
+	}
+
+	var out bytes.Buffer
+	if _, _, err := WriteTable(&out, cells); err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	for _, s := range []string{
+		"harness cost: gvisor<->gvisor inside takes 4.00x the time of gvisor-raw outside",
+		"harness cost: gvisor<->gvisor inside takes 1.25x the time of gvisor-raw outside",
+		"harness cost: - (gvisor<->gvisor or gvisor-raw missing)",
+		// ours<->ours at 65535: 3.75x the control, 3.00x raw gVisor,
+		// 1.25x Linux.
+		"3.75x      3.00x      1.25x",
+		// ours<->ours at 1500: no Linux figure.
+		"4.29x      1.07x      n/a",
+	} {
+		if !strings.Contains(table, s) {
+			t.Errorf("the table lacks %q:\n%s", s, table)
+		}
+	}
+	if !strings.Contains(table, "linux-loopback") || !strings.Contains(table, "MISSING") {
+		t.Errorf("the missing Linux connection figure is not reported:\n%s", table)
 	}
 }
 

@@ -1,12 +1,16 @@
 // Command benchreport prints `go test -bench` output from the bench and
-// fuzz packages as one table of ratios to the gvisor<->gvisor control, and
+// fuzz packages as one table of ratios to the gvisor<->gvisor control and to
+// the two anchors measured in the same run (gvisor-raw: gVisor outside the
+// harness; linux-loopback: the kernel's TCP on 127.0.0.1), with the
+// harness's own cost (gvisor<->gvisor inside over gvisor-raw outside), and
 // marks each of ourstack's targets met or not. With -conformance it adds
 // the conformance matrix's wall time from a Ginkgo JSON report.
 //
 //	go test -run '^$' -bench . ./bench ./fuzz > out/bench/bench.txt
 //	go run ./cmd/benchreport -conformance out/bench/conformance.json out/bench/bench.txt
 //
-// It exits 1 when a figure is missing (a benchmark failed or was not run),
+// It exits 1 when a figure is missing (a benchmark failed, was skipped or
+// was not run; an anchor's too),
 // and, with -strict, when a target is not met.
 package main
 
