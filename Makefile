@@ -77,7 +77,7 @@ LIBFUZZER_TIME ?= 60
 fuzz-libfuzzer:
 	LIBFUZZER_TIME=$(LIBFUZZER_TIME) scripts/fuzz-libfuzzer.sh $(OUT)/libfuzzer $(LIBFUZZER_TARGETS)
 
-## bench: benchmarks as ratios against gVisor<->gVisor
+## bench: benchmarks as ratios against gVisor<->gVisor in the harness, gVisor outside it and Linux loopback
 bench:
 	@mkdir -p $(OUT)/bench && rm -f $(OUT)/bench/bench.txt $(OUT)/bench/conformance.json; rc=0; \
 	echo "== bench 1/3: go test -bench ./bench ./fuzz (BENCHSIZE=$${BENCHSIZE:-256MiB}, BENCHCONNS=$${BENCHCONNS:-10000}, BENCHCOUNT=$(or $(BENCHCOUNT),1); parse: 5 runs unless BENCHCOUNT); raw output in $(OUT)/bench/bench.txt"; \
@@ -88,7 +88,7 @@ bench:
 	TCPBED_OUT=$(OUT)/bench $(GINKGO) $(CONFORMANCE_FLAGS) --no-color --output-dir=$(OUT)/bench --json-report=conformance.json \
 	  ./conformance -- -test.run='^TestConformance$$' > $(OUT)/bench/conformance.log 2>&1 \
 	  || echo "(the matrix has failing cells; make gate judges them, its time counts here)"; \
-	echo "== bench 3/3: ratios to gvisor<->gvisor (benchstat: go tool benchstat -col /pair $(OUT)/bench/bench.txt compares pairings; go tool benchstat old.txt $(OUT)/bench/bench.txt compares runs)"; \
+	echo "== bench 3/3: ratios to gvisor<->gvisor, gvisor-raw and linux-loopback, and the harness's cost (benchstat: go tool benchstat -col /pair $(OUT)/bench/bench.txt compares pairings; go tool benchstat old.txt $(OUT)/bench/bench.txt compares runs)"; \
 	$(GO) run ./cmd/benchreport -conformance $(OUT)/bench/conformance.json $(OUT)/bench/bench.txt || rc=1; \
 	exit $$rc
 
