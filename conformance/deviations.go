@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+
+	"github.com/tcpbed/tcpbed/harness"
 )
 
 // Deviation is a named, documented departure of a reference peer from the
@@ -13,7 +16,9 @@ import (
 type Deviation struct {
 	// Name is kebab-case and unique ("gvisor-rst-in-time-wait").
 	Name string
-	// Peer is the peer kind that deviates ("gvisor", "linux").
+	// Peer is the peer kind that deviates ("gvisor", "linux"), or for a
+	// stack in another process the name its HELLO gives ("lwip"), which
+	// may stand at either end whatever command runs it.
 	Peer string
 	// RFC cites the rule ("RFC 9293 3.10.7.4").
 	RFC string
@@ -56,6 +61,25 @@ func KnownDeviations() []Deviation {
 	return out
 }
 
+// atEitherEnd reports whether peer stands at one end of the run: a peer
+// kind of the pairing, or the name a stack in another process gives
+// itself (its Peer.Name is "exec:" and that name).
+func (e *Env) atEitherEnd(peer string) bool {
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		kind := e.Pairing.Client
+		if side == harness.Server {
+			kind = e.Pairing.Server
+		}
+		if kind == peer {
+			return true
+		}
+		if p := e.Net.Peer(side); p != nil && strings.TrimPrefix(p.Name(), "exec:") == peer {
+			return true
+		}
+	}
+	return false
+}
+
 // Deviates records that this run accepted deviation d. It fails the
 // scenario if d belongs to a peer that is not at either end of the run:
 // ourstack never gets a deviation.
@@ -63,7 +87,7 @@ func (e *Env) Deviates(d Deviation) {
 	if _, ok := deviations[d.Name]; !ok {
 		e.Fail("a registered deviation", "unregistered deviation "+d.Name)
 	}
-	if e.Pairing.Client != d.Peer && e.Pairing.Server != d.Peer {
+	if !e.atEitherEnd(d.Peer) {
 		e.Fail("the RFC's behaviour from "+e.Pairing.String(),
 			"behaviour only "+d.Peer+" may show: "+d.String())
 	}

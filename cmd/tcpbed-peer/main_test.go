@@ -237,3 +237,29 @@ func TestWhatAStackCannotDoSkipsTheCell(t *testing.T) {
 		}
 	}
 }
+
+// servedOurstackDeparts is a departure registered, for this test only,
+// under the name the served ourstack gives in its HELLO.
+var servedOurstackDeparts = conformance.RegisterDeviation(conformance.Deviation{
+	Name: "test-served-ourstack-departs", Peer: "ourstack (tcpbed-peer)", RFC: "RFC 9293 (a test's stand-in)",
+	Expected: "nothing: a test's stand-in", Instead: "nothing: a test's stand-in",
+	Source: "cmd/tcpbed-peer/main_test.go", Shown: "go test ./cmd/tcpbed-peer -run TestDeviationByStackName",
+})
+
+// A stack in another process has its departures registered under the name
+// its HELLO gives, whatever command runs it: accepted when that stack is
+// at an end, refused when it is not.
+func TestDeviationByStackName(t *testing.T) {
+	s := conformance.Scenario{Name: "deviates", Section: "handshake", Run: func(e *conformance.Env) error {
+		e.Deviates(servedOurstackDeparts)
+		return nil
+	}}
+	res := conformance.Execute(s, conformance.RunOptions{Pairing: conformance.Pairing{Client: "gvisor", Server: served("ours")}, Seed: 1})
+	if res.Err != nil || !slices.Contains(res.Deviations, servedOurstackDeparts.Name) {
+		t.Fatalf("with the served ourstack at the server: err %v, deviations %v; want a pass that notes %s", res.Err, res.Deviations, servedOurstackDeparts.Name)
+	}
+	res = conformance.Execute(s, conformance.RunOptions{Pairing: conformance.Pairing{Client: "gvisor", Server: served("gvisor")}, Seed: 1})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "behaviour only ourstack (tcpbed-peer) may show") {
+		t.Fatalf("with no served ourstack at either end: err %v; want the deviation refused", res.Err)
+	}
+}
