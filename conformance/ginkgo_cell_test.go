@@ -12,6 +12,7 @@ import (
 
 	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
 	"github.com/tcpbed/tcpbed/conformance/matchers"
+	"github.com/tcpbed/tcpbed/internal/modroot"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -113,7 +114,7 @@ func writeLadder(scenario string, p conformance.Pairing, seed uint64, trace *har
 // <out>/pcap/<scenario>_<client>-<server>_<seed>.<ext> and returns its path,
 // relative to the module root when it lies under it.
 func writeArtifact(scenario string, p conformance.Pairing, seed uint64, ext string, content []byte) (string, error) {
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return "", err
 	}
@@ -135,23 +136,4 @@ func writeArtifact(scenario string, p conformance.Pairing, seed uint64, ext stri
 		return rel, nil
 	}
 	return path, nil
-}
-
-// moduleRoot is the directory holding go.mod, above the test's working
-// directory (the package's).
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

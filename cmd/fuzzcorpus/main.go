@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 
 	"github.com/tcpbed/tcpbed/fuzz/corpus"
+	"github.com/tcpbed/tcpbed/internal/modroot"
 )
 
 func main() {
@@ -150,7 +151,7 @@ func writeZip(path string, entries []rawEntry) (err error) {
 // add writes each raw input as a Go corpus file of the target, in the
 // module around the working directory.
 func add(name string, inputs []string) error {
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}
@@ -183,22 +184,4 @@ func add(name string, inputs []string) error {
 		fmt.Println(path)
 	}
 	return nil
-}
-
-// moduleRoot is the directory of the go.mod around the working directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside a Go module")
-		}
-		dir = parent
-	}
 }
