@@ -142,21 +142,21 @@ func (r *Reassembler) Add(pkt wire.IPv4, now time.Time) []byte {
 		}
 		if off < p.end() && p.off < end {
 			r.stats.Overlaps++
-			r.poison(k, d)
+			r.poison(d)
 			return nil
 		}
 	}
 	if !more {
 		if d.total >= 0 && d.total != end {
 			r.stats.Overlaps++ // two different ends: as bad as an overlap
-			r.poison(k, d)
+			r.poison(d)
 			return nil
 		}
 		d.total = end
 	}
 	if d.total >= 0 && end > d.total {
 		r.stats.Overlaps++
-		r.poison(k, d)
+		r.poison(d)
 		return nil
 	}
 	if off == 0 {
@@ -222,7 +222,7 @@ func (r *Reassembler) makeRoom(n int) {
 }
 
 // poison drops what d holds but remembers its key until the timeout.
-func (r *Reassembler) poison(k key, d *datagram) {
+func (r *Reassembler) poison(d *datagram) {
 	r.held -= d.bytes
 	d.pieces, d.bytes, d.header, d.poisoned = nil, 0, nil, true
 }
