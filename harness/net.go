@@ -105,6 +105,7 @@ type Net struct {
 	// is the ErrLivelock an end that passed MaxPacketsUnheard caused.
 	unheard [2]int
 	storm   error
+	stormed atomic.Bool // storm is set: Settle's check without the lock
 	// progress counts the Net's events (packets sent, settles), for a
 	// watchdog on another goroutine to see that a run still moves.
 	progress atomic.Uint64
@@ -234,6 +235,9 @@ func (n *Net) Progress() uint64 { return n.progress.Load() }
 // Storm is the ErrLivelock of an end that sent more than MaxPacketsUnheard
 // packets while nothing reached it, or nil. Safe to call from any goroutine.
 func (n *Net) Storm() error {
+	if !n.stormed.Load() {
+		return nil
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.storm

@@ -26,6 +26,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 		if n.storm == nil {
 			n.storm = fmt.Errorf("%w: the %s sent %d packets since one last reached it, the last at %s: a sender in a loop that never yields (no more of its packets are recorded)",
 				ErrLivelock, side, n.cfg.MaxPacketsUnheard, formatTime(n.clock.Elapsed()))
+			n.stormed.Store(true)
 		}
 		return
 	}
