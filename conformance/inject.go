@@ -23,14 +23,26 @@ import (
 // is on the wire when it returns. An invalid src means the other end's
 // address.
 func (e *Env) InjectTo(side harness.Side, src netip.Addr, seg packet.Segment) {
+	pkt := e.PacketTo(side, src, seg)
+	e.InjectRaw(side, pkt.Encode(packet.Illegal{}))
+}
+
+// PacketTo is the IPv4 packet InjectTo would send: seg from src (invalid:
+// the other end's address) to side's address, TTL 64. A scenario that
+// sends something InjectTo cannot (fragments, padding) starts from it.
+func (e *Env) PacketTo(side harness.Side, src netip.Addr, seg packet.Segment) packet.Packet {
 	if !src.IsValid() {
 		src = e.Net.Addr(side.Other())
 	}
-	pkt := packet.Packet{
-		IP:  packet.IPv4{Src: src, Dst: e.Net.Addr(side), TTL: 64},
-		TCP: seg,
+	return packet.Packet{IP: packet.IPv4{Src: src, Dst: e.Net.Addr(side), TTL: 64}, TCP: seg}
+}
+
+// InjectRaw hands whole IP packets straight to side's stack, in order, as
+// if from the other end, and settles: for bytes InjectTo cannot build.
+func (e *Env) InjectRaw(side harness.Side, pkts ...[]byte) {
+	for _, p := range pkts {
+		e.Net.Inject(side, p)
 	}
-	e.Net.Inject(side, pkt.Encode(packet.Illegal{}))
 	e.Settle()
 }
 

@@ -40,7 +40,8 @@ var fragSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), 4
 // fragmentsOf encodes seg from fragSource to the server as one datagram
 // with identification id, and cuts it at cuts (offsets into the IP payload).
 func fragmentsOf(e *Env, id uint16, seg packet.Segment, cuts ...int) [][]byte {
-	pkt := packet.Packet{IP: packet.IPv4{ID: id, TTL: 64, Src: fragSource.Addr(), Dst: e.Net.Addr(harness.Server)}, TCP: seg}
+	pkt := e.PacketTo(harness.Server, fragSource.Addr(), seg)
+	pkt.IP.ID = id
 	frags, err := packet.Fragment(pkt.Encode(packet.Illegal{}), cuts...)
 	e.NoError("fragment a segment", err)
 	return frags
@@ -49,19 +50,13 @@ func fragmentsOf(e *Env, id uint16, seg packet.Segment, cuts ...int) [][]byte {
 func runFragmentedSegments(e *Env) error {
 	l := e.Listen()
 	const x = seqnum.Value(9000)
-	inject := func(frags ...[]byte) {
-		for _, f := range frags {
-			e.Net.Inject(harness.Server, f)
-		}
-		e.Settle()
-	}
 
 	// A SYN in two fragments, the second first: the TCP header is cut
 	// after its first 16 bytes.
 	mark := e.Mark()
 	syn := fragmentsOf(e, 101, packet.Segment{SrcPort: fragSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
 		Options: packet.Options{HasMSS: true, MSS: 1460}}, 16)
-	inject(syn[1], syn[0])
+	e.InjectRaw(harness.Server, syn[1], syn[0])
 	synAck := e.ExpectOneReply(mark, harness.Server, fragSource, "one SYN-ACK to a SYN that came in two fragments", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1))
 	y := synAck.Packet.TCP.Seq
 
@@ -70,7 +65,7 @@ func runFragmentedSegments(e *Env) error {
 	first := bytes.Repeat([]byte("fragmented "), 110)[:1200]
 	third := fragmentsOf(e, 102, packet.Segment{SrcPort: fragSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1,
 		Flags: ACK | PSH, Window: 65535, Payload: first}, 8, 400, 800)
-	inject(third[2], third[0], third[3], third[0], third[1])
+	e.InjectRaw(harness.Server, third[2], third[0], third[3], third[0], third[1])
 	s := e.Accept(l)
 	e.ExpectRead(s, first)
 
@@ -84,7 +79,7 @@ func runFragmentedSegments(e *Env) error {
 	forgedSeg.Payload = bytes.Repeat([]byte("FORGED! "), 100)
 	forged := fragmentsOf(e, 103, forgedSeg, 392, 600)[1] // payload bytes 392..599
 	mark = e.Mark()
-	inject(genuine[0], forged, genuine[1])
+	e.InjectRaw(harness.Server, genuine[0], forged, genuine[1])
 	e.Advance(200 * time.Millisecond)
 	buf := make([]byte, 2000)
 	if k, err := s.Read(buf); k > 0 || !errors.Is(err, harness.ErrWouldBlock) {
@@ -125,9 +120,8 @@ func runPaddedDatagrams(e *Env) error {
 	const x = seqnum.Value(3000)
 	padding := []byte{0, 0, 0, 0, 0, 0, 0xee, 0xee} // what a NIC may leave there: zeros, or not
 	inject := func(seg packet.Segment) {
-		pkt := packet.Packet{IP: packet.IPv4{TTL: 64, Src: paddedSource.Addr(), Dst: e.Net.Addr(harness.Server)}, TCP: seg}
-		e.Net.Inject(harness.Server, append(pkt.Encode(packet.Illegal{}), padding...))
-		e.Settle()
+		pkt := e.PacketTo(harness.Server, paddedSource.Addr(), seg)
+		e.InjectRaw(harness.Server, append(pkt.Encode(packet.Illegal{}), padding...))
 	}
 	mark := e.Mark()
 	inject(packet.Segment{SrcPort: paddedSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,

@@ -69,11 +69,10 @@ func runSYNFlood(e *Env) error {
 			c = e.Dial()
 		}
 		src := spoofedSource(i)
-		pkt := packet.Packet{
-			IP: packet.IPv4{Src: src.Addr(), Dst: e.Net.Addr(harness.Server), TTL: 64},
-			TCP: packet.Segment{SrcPort: src.Port(), DstPort: e.Port, Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
-				Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}},
-		}
+		pkt := e.PacketTo(harness.Server, src.Addr(), packet.Segment{SrcPort: src.Port(), DstPort: e.Port,
+			Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
+			Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}})
+		// Not InjectRaw: the flood settles once a batch, not once a SYN.
 		e.Net.Inject(harness.Server, pkt.Encode(packet.Illegal{}))
 		if (i+1)%floodBatch == 0 {
 			e.Advance(floodGap)
