@@ -35,10 +35,14 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
 	copy(f.pkt, pkt)
 
-	var sent *Record // the packet as the rules see it
-	if parsed, err := packet.Parse(f.pkt); err == nil {
-		sent = &Record{Dir: dir, Packet: parsed, PayloadLen: len(parsed.TCP.Payload), Len: len(f.pkt)}
-		sent.RelSeq, sent.RelAck = n.isns.relative(&parsed, neverLearn)
+	// The packet as the rules see it; parsed only when a rule is in force,
+	// since newRecord parses it again for the trace.
+	var sent *Record
+	if len(n.rules) > 0 {
+		if parsed, err := packet.Parse(f.pkt); err == nil {
+			sent = &Record{Dir: dir, Packet: parsed, PayloadLen: len(parsed.TCP.Payload), Len: len(f.pkt)}
+			sent.RelSeq, sent.RelAck = n.isns.relative(&parsed, neverLearn)
+		}
 	}
 	hold := time.Duration(0)
 	duplicate := false
