@@ -41,6 +41,14 @@ func (s *Stack) deliverDatagram(pkt []byte) {
 		}
 		return
 	}
+	if errors.Is(err, wire.ErrNotTCP) && p.IP.Protocol == wire.ProtocolICMP {
+		if !s.accepts(p.IP.Src, p.IP.Dst) {
+			s.stats.NotForUs++
+			return
+		}
+		s.icmpv4(pkt, s.clock.Now())
+		return
+	}
 	if err != nil {
 		s.stats.MalformedPackets++
 		if errors.Is(err, wire.ErrTCPChecksum) || errors.Is(err, wire.ErrIPChecksum) {
@@ -48,12 +56,7 @@ func (s *Stack) deliverDatagram(pkt []byte) {
 		}
 		return
 	}
-	if p.IP.Dst != s.addr || !unicast(p.IP.Src) || martian(p.IP.Src, s.addr) {
-		// Not ours; or from an address no reply may go to, which RFC 1122
-		// 4.2.3.10 says a SYN must not come from and which we would
-		// otherwise answer with a RST to broadcast; or from one no datagram
-		// on a wire may carry, which RFC 1122 3.2.1.3 says to discard
-		// silently.
+	if !s.accepts(p.IP.Src, p.IP.Dst) {
 		s.stats.NotForUs++
 		return
 	}
@@ -124,6 +127,15 @@ func (s *Stack) respondClosed(id tcp.FourTuple, seg *wire.Segment) {
 	}
 	rst.SrcPort, rst.DstPort = id.LocalPort, id.RemotePort
 	s.out.writeTo(id.RemoteAddr, &rst)
+}
+
+// accepts reports whether a datagram from src to dst is for this stack. It
+// is not when dst is not our address; or when src is one no reply may go
+// to, which RFC 1122 4.2.3.10 says a SYN must not come from and which we
+// would otherwise answer with a RST to broadcast; or one no datagram on a
+// wire may carry, which RFC 1122 3.2.1.3 says to discard silently.
+func (s *Stack) accepts(src, dst netip.Addr) bool {
+	return dst == s.addr && unicast(src) && !martian(src, s.addr)
 }
 
 // unicast reports whether a can be the source of a TCP segment.

@@ -20,6 +20,8 @@ type StackStats struct {
 	ListenOverflows              uint64       // SYNs and handshake-completing ACKs dropped: accept queue full
 	EncodeErrors                 uint64       // segments the TCB produced that the codec refused (a bug)
 	Reassembly                   ipfrag.Stats // IPv4 fragments put back together (RFC 791 3.2)
+	ICMPErrors                   uint64       // ICMP errors about a connection of ours, handed to it
+	ICMPDropped                  uint64       // other ICMP: malformed, not an error, about no connection of ours
 	tcp.Stats                                 // summed over connections, live and gone
 }
 

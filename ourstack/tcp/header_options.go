@@ -37,7 +37,10 @@ type negotiated struct {
 	offerTS   bool
 
 	// What both ends agreed.
-	peerMSS  int
+	peerMSS int
+	// pathMSS is the segment size the path MTU allows, once PMTU discovery
+	// has learnt one (RFC 1191, RFC 8201); 0 until then.
+	pathMSS  int
 	sendMSS  int   // payload bytes per full-sized segment we send
 	sndShift uint8 // applied to the peer's window field
 	rcvShift uint8 // applied to ours
@@ -145,11 +148,22 @@ func (o *negotiated) negotiateCookie(cfg Config, mss uint16) {
 // updateSendMSS computes Eff.snd.MSS (RFC 9293 3.7.1) less the options every
 // segment carries (RFC 6691).
 func (o *negotiated) updateSendMSS() {
-	mss := min(o.peerMSS, o.ourMSS)
+	mss := o.segmentLimit()
 	if o.tsOK {
 		mss -= timestampsOptionLen
 	}
 	o.sendMSS = max(mss, 1)
+}
+
+// segmentLimit is the largest segment, options included, that we may send:
+// the smaller MSS of the two ends (RFC 9293 3.7.1), and no more than the
+// path MTU allows.
+func (o *negotiated) segmentLimit() int {
+	mss := min(o.peerMSS, o.ourMSS)
+	if o.pathMSS != 0 {
+		mss = min(mss, o.pathMSS)
+	}
+	return mss
 }
 
 // tsVal is our TSval clock: milliseconds plus the connection's offset (RFC

@@ -41,7 +41,7 @@ func (t *TCB) keepaliveTimeout(now time.Time) {
 		return
 	}
 	if k.probes >= t.cfg.KeepCount {
-		t.terminate(ErrTimedOut, now)
+		t.terminate(t.timeoutErr(), now)
 		return
 	}
 	k.probes++

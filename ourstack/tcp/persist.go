@@ -81,7 +81,7 @@ func (t *TCB) persistTimeout(now time.Time) {
 	if !s.lastProbe.IsZero() && t.lastHeard.Before(s.lastProbe) {
 		// The last probe went unanswered.
 		if s.retries >= t.cfg.DataRetries {
-			t.terminate(ErrTimedOut, now)
+			t.terminate(t.timeoutErr(), now)
 			return
 		}
 		s.retries++

@@ -288,10 +288,26 @@ func (s *sender) rtoFired(t *TCB, now time.Time) {
 	if !t.state.Synchronized() {
 		return
 	}
+	s.cc.OnRetransmitTimeout(int(t.sndUna.Size(t.sndMax)))
+	s.restartFlight(t)
+}
+
+// resendFromUna sends everything unacknowledged again, from SND.UNA, with
+// no congestion response: for segments the path dropped for being too big
+// (RFC 1191 6.5), which says nothing of congestion. Recovery state goes as
+// after a timeout, for the same reasons.
+func (s *sender) resendFromUna(t *TCB) {
+	s.timing = false // Karn: what is sent again is not timed
+	s.restartFlight(t)
+	t.sndNxt = t.sndUna
+}
+
+// restartFlight ends loss recovery and forgets the scoreboard and the loss
+// probe, before everything from SND.UNA is sent again.
+func (s *sender) restartFlight(t *TCB) {
 	rec := &s.recovery
 	t.disarm(timerLossProbe)
 	s.lossProbe.due, s.lossProbe.outstanding = false, false
-	s.cc.OnRetransmitTimeout(int(t.sndUna.Size(t.sndMax)))
 	rec.active = false
 	rec.retransmitUna = false
 	rec.dupAcks = 0

@@ -375,7 +375,7 @@ func (t *TCB) maxPayload() int {
 			o.NumSACKBlocks = min(o.NumSACKBlocks, 3)
 		}
 	}
-	return max(min(t.opts.peerMSS, t.opts.ourMSS)-o.Len(), 1)
+	return max(t.opts.segmentLimit()-o.Len(), 1)
 }
 
 // retransmitSegment resends up to mss bytes from seq (with the FIN if the

@@ -117,6 +117,11 @@ type Stats struct {
 	// SpuriousRecoveries counts recoveries undone because timestamps showed
 	// the retransmissions unneeded (RFC 3522, RFC 4015).
 	SpuriousRecoveries uint64
+	// ICMPIgnored counts ICMP errors that quoted a sequence number outside
+	// SND.UNA..SND.NXT (RFC 5927 4.1) or reported a path MTU no smaller
+	// than the segments we send; PathMTUReductions the reports that made
+	// our segments smaller (RFC 1191, RFC 8201).
+	ICMPIgnored, PathMTUReductions uint64
 }
 
 // TCB is one connection's transmission control block (RFC 9293 3.3.1).
@@ -130,6 +135,9 @@ type TCB struct {
 	// err ended the connection (reset, refused, timed out); Send and
 	// Receive report it once the data before it is gone.
 	err error
+	// softErr is the last soft ICMP error (HandleICMP), reported instead
+	// of ErrTimedOut if the connection times out.
+	softErr error
 	// everEstablished: the connection reached ESTABLISHED at least once.
 	everEstablished bool
 	// activeOpen: the TCB began in SYN-SENT. In SYN-RECEIVED it decides

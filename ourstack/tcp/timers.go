@@ -115,7 +115,7 @@ func (t *TCB) retransmitTimeout(now time.Time) {
 		return
 	}
 	if t.snd.retries >= limit {
-		t.terminate(ErrTimedOut, now)
+		t.terminate(t.timeoutErr(), now)
 		return
 	}
 	t.snd.retries++

@@ -18,6 +18,10 @@ var (
 	ErrOptionLength  = errors.New("bad TCP option length")
 	ErrIPChecksum    = errors.New("bad IPv4 header checksum")
 	ErrTCPChecksum   = errors.New("bad TCP checksum")
+	// ErrNotICMPError: an ICMP message that is not an error about a TCP
+	// segment (ParseICMPv4Error).
+	ErrNotICMPError = errors.New("not an ICMP error about a TCP segment")
+	ErrICMPChecksum = errors.New("bad ICMP checksum")
 )
 
 // Faults Encode reports.
