@@ -21,7 +21,7 @@ func CorruptedArrivals(recs []*harness.Record, side harness.Side) int {
 		// Corrupted and Duplicated are set when the packet is sent; only
 		// an arrival time says it has reached the far end.
 		reached := (r.Fate == harness.Corrupted || r.Fate == harness.Duplicated || r.Fate == harness.Delivered) && r.Arrived != 0
-		if r.Dir.To() == side && r.ParseErr != nil && reached {
+		if r.Dir.To() == side && r.ParseErr != nil && r.ICMP == nil && reached {
 			n++
 		}
 	}

@@ -23,6 +23,12 @@ const (
 	// Corrupt flips one bit of the TCP header or payload after the checksums
 	// were computed, so the receiver must drop it.
 	Corrupt
+	// Unreachable drops the packet and answers its sender with an ICMP
+	// Destination Unreachable of code Rule.Code (packet.HostUnreachable,
+	// PortUnreachable, ...): from the destination itself for a port or
+	// protocol unreachable (RFC 1122 3.2.2.1: the host's answer), else from
+	// the router (Config.RouterAddr).
+	Unreachable
 )
 
 func (a Action) String() string {
@@ -37,6 +43,8 @@ func (a Action) String() string {
 		return "reorder"
 	case Corrupt:
 		return "corrupt"
+	case Unreachable:
+		return "unreachable"
 	}
 	return fmt.Sprintf("Action(%d)", int(a))
 }
@@ -88,6 +96,9 @@ type Rule struct {
 	Action      Action
 	// Delay is the extra delay (Delay) or the longest hold (Reorder).
 	Delay time.Duration
+	// Code is the ICMP Destination Unreachable code an Unreachable rule
+	// answers with (packet.HostUnreachable, ...).
+	Code uint8
 
 	seen, acted int
 }

@@ -15,6 +15,9 @@ import (
 var (
 	DefaultClientAddr = netip.MustParseAddr("192.0.2.1")
 	DefaultServerAddr = netip.MustParseAddr("192.0.2.2")
+	// DefaultRouterAddr is where the ICMP errors of the wire's router come
+	// from (Config.PathMTU, the Unreachable rule).
+	DefaultRouterAddr = netip.MustParseAddr("192.0.2.254")
 )
 
 // DefaultMTU is the link MTU unless Config.MTU says otherwise.
@@ -38,6 +41,16 @@ type Config struct {
 	ClientAddr, ServerAddr netip.Addr
 	// MTU of the wire (default 1500).
 	MTU int
+	// PathMTU, if set below MTU, puts a router in the middle of the wire
+	// whose next hop carries datagrams of at most PathMTU bytes: a longer
+	// one with Don't Fragment set is dropped and answered with ICMP
+	// Fragmentation Needed carrying PathMTU (RFC 1191 4, RFC 792), one
+	// without it is cut into fragments (RFC 791 3.2). SetPathMTU changes
+	// it during a run, as a route change would.
+	PathMTU int
+	// RouterAddr is the address the router's ICMP messages come from
+	// (default 192.0.2.254).
+	RouterAddr netip.Addr
 	// Link models each direction, indexed by Dir. Left all zero, both
 	// directions get DefaultLink. (A wire with no delay at all makes the
 	// round-trip time zero, and with it every timer a stack derives from the
@@ -143,6 +156,9 @@ func NewNet(cfg Config) (*Net, error) {
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = DefaultMTU
+	}
+	if cfg.RouterAddr == (netip.Addr{}) {
+		cfg.RouterAddr = DefaultRouterAddr
 	}
 	if cfg.Link == [2]LinkConfig{} {
 		cfg.Link = [2]LinkConfig{DefaultLink, DefaultLink}
@@ -322,6 +338,16 @@ func (n *Net) ClearRules() {
 	n.rules = nil
 	n.mu.Unlock()
 }
+
+// SetPathMTU changes Config.PathMTU from now on (0: no router limit).
+func (n *Net) SetPathMTU(mtu int) {
+	n.mu.Lock()
+	n.cfg.PathMTU = mtu
+	n.mu.Unlock()
+}
+
+// RouterAddr is where the router's ICMP errors come from.
+func (n *Net) RouterAddr() netip.Addr { return n.cfg.RouterAddr }
 
 // PcapErr is the first error writing the pcap capture, if any.
 func (n *Net) PcapErr() error {

@@ -3,6 +3,8 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -67,6 +69,17 @@ func (n *Net) transmit(side Side, pkt []byte) {
 				hold = defaultReorderHold
 			}
 			f.heldBack = true
+		case Unreachable:
+			f.fate = Dropped
+			n.launch(f)
+			from := n.cfg.RouterAddr
+			if r.Code == packet.PortUnreachable || r.Code == packet.ProtocolUnreachable {
+				from = n.Addr(dir.To())
+			}
+			if reply := n.icmpReply(f, from, r.Code, 0); reply != nil {
+				n.launch(reply)
+			}
+			return
 		case Corrupt:
 			// At most one flipped bit per packet: a second flip could
 			// cancel the first in the ones'-complement checksum and let
@@ -129,6 +142,13 @@ func (n *Net) launch(f *inFlight) {
 	case f.fate == Dropped:
 	case len(f.pkt) > n.cfg.MTU:
 		f.rec.Fate = TooBig
+	case n.cfg.PathMTU > 0 && len(f.pkt) > n.cfg.PathMTU:
+		// What the router sends on goes on the wire after f.
+		defer func(next []*inFlight) {
+			for _, g := range next {
+				n.launch(g)
+			}
+		}(n.route(f))
 	default:
 		if arrive, admitted = n.links[f.dir].admit(now, len(f.pkt)); !admitted {
 			f.rec.Fate = QueueDropped
@@ -155,6 +175,53 @@ func (n *Net) launch(f *inFlight) {
 	})
 }
 
+// route is the router of Config.PathMTU taking f, too big for its next
+// hop: with Don't Fragment set it is dropped and its sender told the MTU
+// (RFC 1191 4); without, it is cut into fragments that go on in its place
+// (RFC 791 3.2). It returns what the router sends: the ICMP error, or the
+// fragments. Called with n.mu held.
+func (n *Net) route(f *inFlight) []*inFlight {
+	f.rec.Fate = TooBig
+	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
+		if reply := n.icmpReply(f, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
+			return []*inFlight{reply}
+		}
+		return nil
+	}
+	hl := ipHeaderLen(f.pkt)
+	step := (n.cfg.PathMTU - hl) &^ 7
+	var cuts []int
+	for at := step; at < len(f.pkt)-hl; at += step {
+		cuts = append(cuts, at)
+	}
+	frags, err := packet.Fragment(f.pkt, cuts...)
+	if err != nil {
+		return nil // not a datagram a router could cut
+	}
+	f.rec.Fate = Fragmented
+	next := make([]*inFlight, len(frags))
+	for i, b := range frags {
+		next[i] = &inFlight{dir: f.dir, pkt: b, fate: InFlight, notes: []string{"fragment of #" + strconv.Itoa(f.rec.Index)}}
+	}
+	return next
+}
+
+// icmpReply is the ICMP Destination Unreachable error from sends the
+// sender of f, of code (and mtu), about f, or nil if f is no datagram
+// anyone could answer. It travels the wire back like any packet; no fault
+// rule acts on it.
+func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
+	pkt, err := packet.ICMPv4Error(from, packet.ICMPv4DestUnreachable, code, mtu, f.pkt)
+	if err != nil {
+		return nil
+	}
+	who := "the router"
+	if from != n.cfg.RouterAddr {
+		who = "the destination"
+	}
+	return &inFlight{dir: 1 - f.dir, pkt: pkt, fate: InFlight, notes: []string{"sent by " + who + " about #" + strconv.Itoa(f.rec.Index)}}
+}
+
 // newRecord appends f's record to the trace. Called with n.mu held.
 func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	if len(n.recChunk) == cap(n.recChunk) {
@@ -178,6 +245,11 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		p.TCP = packet.Segment{}
 	}
 	r.ParseErr = err
+	if err != nil && p.TCP.SrcPort == 0 {
+		if m, icmpErr := packet.ParseICMP(f.pkt); icmpErr == nil {
+			r.ICMP = &m
+		}
+	}
 	r.PayloadLen = len(p.TCP.Payload)
 	p.TCP.Payload = nil
 	r.Packet = p

@@ -24,8 +24,13 @@ const (
 	Duplicated
 	// InFlight: not yet delivered (the run ended first).
 	InFlight
-	// TooBig: longer than the link's MTU; the link dropped it.
+	// TooBig: longer than the link's MTU; the link dropped it. (Longer
+	// than Config.PathMTU with Don't Fragment set: the router dropped it
+	// and sent back the ICMP error that follows it in the trace.)
 	TooBig
+	// Fragmented: longer than Config.PathMTU without Don't Fragment; the
+	// router cut it into the fragments that follow it in the trace.
+	Fragmented
 )
 
 func (f Fate) String() string {
@@ -44,12 +49,18 @@ func (f Fate) String() string {
 		return "in-flight"
 	case TooBig:
 		return "too-big"
+	case Fragmented:
+		return "fragmented"
 	}
 	return "?"
 }
 
 // Lost reports whether the packet never reached the other end's TCP intact.
-func (f Fate) Lost() bool { return f == Dropped || f == QueueDropped || f == Corrupted || f == TooBig }
+// A Fragmented packet counts as lost: what arrived was its fragments, each
+// a packet of its own.
+func (f Fate) Lost() bool {
+	return f == Dropped || f == QueueDropped || f == Corrupted || f == TooBig || f == Fragmented
+}
 
 // Record is one packet that crossed the wire, as the trace keeps it.
 type Record struct {
@@ -74,6 +85,9 @@ type Record struct {
 	// ParseErr is why the packet did not parse (a corrupted packet parses
 	// with ErrTCPChecksum and a filled-in Packet).
 	ParseErr error
+	// ICMP is set for an ICMP error about a TCP segment (then ParseErr
+	// says the packet is not TCP, and Packet holds only its IP header).
+	ICMP *packet.ICMP
 	// Len is the whole packet's length in bytes.
 	Len int
 	// TCPOptions are the raw option bytes, for printing them in wire order.

@@ -148,6 +148,17 @@ func formatPacket(r *Record, seqs *seqBases) string {
 	p := &r.Packet
 	b.WriteString(formatTime(r.At))
 	b.WriteByte(' ')
+	if m := r.ICMP; m != nil {
+		q := &m.Quoted
+		seq := uint32(q.TCP.Seq)
+		quoted := dirKey{netip.AddrPortFrom(q.IP.Src, q.TCP.SrcPort), netip.AddrPortFrom(q.IP.Dst, q.TCP.DstPort)}
+		if base, ok := seqs.base[quoted]; ok && !seqs.absolute {
+			seq = uint32(q.TCP.Seq - base)
+		}
+		b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": " + m.String() + ", about " +
+			quoted.src.String() + " > " + quoted.dst.String() + " seq " + strconv.FormatUint(uint64(seq), 10) + ", length " + strconv.Itoa(r.Len))
+		return b.String()
+	}
 	if r.ParseErr != nil && p.TCP.SrcPort == 0 && p.TCP.DstPort == 0 {
 		b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": [malformed: " + r.ParseErr.Error() + "], length " + strconv.Itoa(r.Len))
 		return b.String()

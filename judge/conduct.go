@@ -9,10 +9,11 @@ import (
 // CleanWire reports whether the wire did nothing to recs but carry them:
 // every packet delivered as sent (or still on its way when the run ended),
 // and no fault rule touched one (a delay or a hold is a fault too: it
-// reorders).
+// reorders), and no ICMP error crossed it.
 func CleanWire(recs []*harness.Record) bool {
 	for _, r := range recs {
-		if (r.Fate != harness.Delivered && r.Fate != harness.InFlight) || len(r.Notes) > 0 {
+		// An ICMP error says a packet was lost or refused, whoever sent it.
+		if (r.Fate != harness.Delivered && r.Fate != harness.InFlight) || len(r.Notes) > 0 || r.ICMP != nil {
 			return false
 		}
 	}

@@ -118,6 +118,12 @@ func gvisorError(op string, err tcpip.Error) error {
 		return syscall.EADDRINUSE
 	case *tcpip.ErrInvalidEndpointState:
 		return syscall.EINVAL
+	case *tcpip.ErrHostUnreachable:
+		return syscall.EHOSTUNREACH
+	case *tcpip.ErrNetworkUnreachable:
+		return syscall.ENETUNREACH
+	case *tcpip.ErrUnknownProtocolOption:
+		return syscall.ENOPROTOOPT
 	}
 	return fmt.Errorf("gvisor %s: %s", op, err)
 }

@@ -1,0 +1,125 @@
+package packet
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
+)
+
+// The ICMPv4 Destination Unreachable codes a router or host sends about a
+// TCP segment (RFC 792, RFC 1122 3.2.2.1, RFC 1191).
+const (
+	NetUnreachable      = uint8(header.ICMPv4NetUnreachable)
+	HostUnreachable     = uint8(header.ICMPv4HostUnreachable)
+	ProtocolUnreachable = uint8(header.ICMPv4ProtoUnreachable)
+	PortUnreachable     = uint8(header.ICMPv4PortUnreachable)
+	FragmentationNeeded = uint8(header.ICMPv4FragmentationNeeded)
+)
+
+// ICMPv4DestUnreachable is the ICMPv4 type of Destination Unreachable.
+const ICMPv4DestUnreachable = uint8(header.ICMPv4DstUnreachable)
+
+// ICMP is an ICMP error message about a TCP segment: its type and code,
+// the next-hop MTU a Fragmentation Needed message carries (RFC 1191 4),
+// and what it quotes of the segment. Quoted has the quoted IP header and
+// the TCP ports and sequence number: the first 8 bytes of the TCP header,
+// all an ICMP error is sure to carry (RFC 792); the rest of Quoted.TCP is
+// zero.
+type ICMP struct {
+	Src, Dst   netip.Addr
+	Type, Code uint8
+	MTU        uint16
+	Quoted     Packet
+}
+
+// ParseICMP reads an IPv4 packet carrying an ICMP error message about a
+// TCP segment, with gVisor's header package. Anything else fails with an
+// error wrapping ErrMalformed. The checksums are not checked: a trace
+// describes a forged message as it is.
+func ParseICMP(b []byte) (ICMP, error) {
+	var m ICMP
+	ip := header.IPv4(b)
+	if !ip.IsValid(len(b)) || ip.Protocol() != uint8(header.ICMPv4ProtocolNumber) {
+		return m, fmt.Errorf("%w: not an IPv4 ICMP packet", ErrMalformed)
+	}
+	ip = ip[:ip.TotalLength()]
+	m.Src, m.Dst = addr(ip.SourceAddress()), addr(ip.DestinationAddress())
+	msg := header.ICMPv4(ip.Payload())
+	if len(msg) < header.ICMPv4MinimumErrorPayloadSize {
+		return m, fmt.Errorf("%w: ICMP message of %d bytes", ErrMalformed, len(msg))
+	}
+	m.Type, m.Code = uint8(msg.Type()), uint8(msg.Code())
+	if msg.Type() == header.ICMPv4DstUnreachable && msg.Code() == header.ICMPv4FragmentationNeeded {
+		m.MTU = msg.MTU()
+	}
+	q := header.IPv4(msg.Payload())
+	if len(q) < header.IPv4MinimumSize || int(q.HeaderLength()) < header.IPv4MinimumSize ||
+		len(q) < int(q.HeaderLength())+8 || q.Protocol() != uint8(header.TCPProtocolNumber) {
+		return m, fmt.Errorf("%w: ICMP type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
+	}
+	m.Quoted.IP = IPv4{TOS: tos(q), ID: q.ID(), DontFragment: q.Flags()&header.IPv4FlagDontFragment != 0, TTL: q.TTL(),
+		Checksum: q.Checksum(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
+	t := header.TCP(q[q.HeaderLength():])
+	m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}
+	return m, nil
+}
+
+// String names the message as tcpdump does: "ICMP 192.0.2.2 unreachable -
+// need to frag (mtu 1280)".
+func (m ICMP) String() string {
+	what := "type " + strconv.Itoa(int(m.Type)) + " code " + strconv.Itoa(int(m.Code))
+	if m.Type == ICMPv4DestUnreachable {
+		dst := m.Quoted.IP.Dst.String()
+		switch m.Code {
+		case NetUnreachable:
+			what = "net " + dst + " unreachable"
+		case HostUnreachable:
+			what = "host " + dst + " unreachable"
+		case ProtocolUnreachable:
+			what = dst + " protocol 6 unreachable"
+		case PortUnreachable:
+			what = dst + " tcp port " + strconv.Itoa(int(m.Quoted.TCP.DstPort)) + " unreachable"
+		case FragmentationNeeded:
+			what = dst + " unreachable - need to frag (mtu " + strconv.Itoa(int(m.MTU)) + ")"
+		default:
+			what = dst + " unreachable (code " + strconv.Itoa(int(m.Code)) + ")"
+		}
+	}
+	return "ICMP " + what
+}
+
+// ICMPv4Error builds the ICMP error message from sends about the packet
+// offending (RFC 792: type, code, for Fragmentation Needed the next-hop MTU
+// of RFC 1191 4), quoting as much of it as keeps the message within 576
+// bytes (RFC 1812 4.3.2.3), with gVisor's header package. The message goes
+// to offending's source.
+func ICMPv4Error(from netip.Addr, typ, code uint8, mtu uint16, offending []byte) ([]byte, error) {
+	q := header.IPv4(offending)
+	if len(offending) < header.IPv4MinimumSize || !q.IsValid(len(offending)) {
+		return nil, fmt.Errorf("packet: ICMPv4Error: the offending packet is not a valid IPv4 packet")
+	}
+	const maxLen = 576
+	quote := offending[:min(int(q.TotalLength()), maxLen-header.IPv4MinimumSize-header.ICMPv4MinimumSize)]
+	n := header.IPv4MinimumSize + header.ICMPv4MinimumSize + len(quote)
+	b := make([]byte, n)
+	ip := header.IPv4(b)
+	ip.Encode(&header.IPv4Fields{
+		TotalLength: uint16(n), TTL: 64, Protocol: uint8(header.ICMPv4ProtocolNumber),
+		SrcAddr: tcpip.AddrFrom4(from.As4()), DstAddr: q.SourceAddress(),
+	})
+	ip.SetChecksum(^ip.CalculateChecksum())
+	msg := header.ICMPv4(ip.Payload())
+	msg.SetType(header.ICMPv4Type(typ))
+	msg.SetCode(header.ICMPv4Code(code))
+	if typ == ICMPv4DestUnreachable && code == FragmentationNeeded {
+		msg.SetMTU(mtu)
+	}
+	copy(msg.Payload(), quote)
+	msg.SetChecksum(header.ICMPv4Checksum(msg[:header.ICMPv4MinimumSize], checksum.Checksum(msg.Payload(), 0)))
+	return b, nil
+}
