@@ -220,3 +220,17 @@ var GVisorAcceptsThisNetworkAndClassESources = RegisterDeviation(Deviation{
 	Source:   "handleValidatedPacket in pkg/tcpip/network/ipv4/ipv4.go checks the source only against the limited broadcast, multicast and a local subnet's broadcast; HandlePacket adds loopback; nothing refuses 0.0.0.0/8 or 240.0.0.0/4",
 	Shown:    "go run ./cmd/tcpbed run martian-source --client ours --server gvisor --seed 1",
 })
+
+// GVisorICMPUnvalidated: gVisor acts on an ICMP error about a TCP
+// connection without checking the sequence number it quotes.
+var GVisorICMPUnvalidated = RegisterDeviation(Deviation{
+	Name:     "gvisor-icmp-unvalidated",
+	Peer:     GVisor,
+	RFC:      "RFC 5927 4.1",
+	Expected: "an ICMP error quoting a sequence number outside SND.UNA..SND.NXT to be ignored, since anyone can forge one",
+	Instead: "acts on it whatever it quotes: a forged Port Unreachable quoting ISS+100000 ends a connection attempt in SYN-SENT with " +
+		"connection refused, and a forged Fragmentation Needed quoting a sequence number never sent shrinks the connection's segments",
+	Source: "Endpoint.HandleError and Endpoint.onICMPError in pkg/tcpip/transport/tcp/endpoint.go: the quoted TCP header is never read; " +
+		"a connecting endpoint is moved to StateError on any Destination Unreachable, and handlePacketTooBig lowers SndMTU",
+	Shown: "go run ./cmd/tcpbed run icmp-forged --client gvisor --server ours --seed 1",
+})

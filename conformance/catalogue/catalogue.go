@@ -87,6 +87,11 @@ var _ = func() bool {
 		"syn-flood",
 		"keepalive",
 		"keepalive-off-by-default",
+		"path-mtu-discovery",
+		"icmp-port-unreachable-syn-sent",
+		"icmp-host-unreachable-syn-sent",
+		"icmp-unreachable-established",
+		"icmp-forged",
 	)
 	return true
 }()
