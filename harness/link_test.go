@@ -137,3 +137,46 @@ func TestLinkJitterVariesDelayWithoutReordering(t *testing.T) {
 		t.Fatal("the same seed drew other delays")
 	}
 }
+
+// TestRouterAnswersOrFragmentsWhatExceedsThePathMTU: past Config.PathMTU a
+// datagram with Don't Fragment is dropped and answered with ICMP
+// Fragmentation Needed naming the path MTU (RFC 1191 4); one without is
+// cut into fragments that fit (RFC 791 3.2).
+func TestRouterAnswersOrFragmentsWhatExceedsThePathMTU(t *testing.T) {
+	n, client, server := rawPair(t, harness.Config{PathMTU: 576})
+	big := packet.Segment{SrcPort: 1000, DstPort: 2000, Seq: 1, Flags: packet.ACK, Window: 1000, Payload: make([]byte, 1000)}
+	if err := client.Send(packet.Packet{IP: packet.IPv4{DontFragment: true}, TCP: big}, packet.Illegal{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Send(packet.Packet{TCP: big}, packet.Illegal{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	recs := n.Trace().Records
+	var fates []harness.Fate
+	for _, r := range recs {
+		fates = append(fates, r.Fate)
+	}
+	// The DF packet, the router's ICMP error, the other packet, its two fragments.
+	want := []harness.Fate{harness.TooBig, harness.Delivered, harness.Fragmented, harness.Delivered, harness.Delivered}
+	if !slices.Equal(fates, want) {
+		t.Fatalf("fates %v, want %v\n%s", fates, want, n.Trace())
+	}
+	icmp := recs[1]
+	if icmp.ICMP == nil || icmp.Dir != harness.ServerToClient || icmp.ICMP.MTU != 576 || icmp.Packet.IP.Src != harness.DefaultRouterAddr || icmp.ICMP.Quoted.TCP.Seq != 1 {
+		t.Fatalf("the router's answer: %+v from %v\n%s", icmp.ICMP, icmp.Packet.IP.Src, n.Trace())
+	}
+	if client.Pending() != 1 || server.Pending() != 2 {
+		t.Fatalf("client got %d packets (want the ICMP error), server %d (want 2 fragments)", client.Pending(), server.Pending())
+	}
+	for _, r := range recs[3:] {
+		if r.Len > 576 {
+			t.Fatalf("fragment #%d of %d bytes past a 576-byte path", r.Index, r.Len)
+		}
+	}
+	if tr := n.Trace().String(); !contains(tr, "need to frag (mtu 576)") {
+		t.Fatalf("the trace does not name the ICMP error:\n%s", tr)
+	}
+}

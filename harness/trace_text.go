@@ -142,6 +142,11 @@ func newSeqBases(absolute bool) *seqBases {
 	return &seqBases{absolute: absolute, base: map[dirKey]seqnum.Value{}}
 }
 
+// tcpdumpAddr writes an address and port as tcpdump does: 192.0.2.1.80.
+func tcpdumpAddr(a netip.AddrPort) string {
+	return a.Addr().String() + "." + strconv.Itoa(int(a.Port()))
+}
+
 // formatPacket is the tcpdump part of a line.
 func formatPacket(r *Record, seqs *seqBases) string {
 	var b strings.Builder
@@ -156,7 +161,7 @@ func formatPacket(r *Record, seqs *seqBases) string {
 			seq = uint32(q.TCP.Seq - base)
 		}
 		b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": " + m.String() + ", about " +
-			quoted.src.String() + " > " + quoted.dst.String() + " seq " + strconv.FormatUint(uint64(seq), 10) + ", length " + strconv.Itoa(r.Len))
+			tcpdumpAddr(quoted.src) + " > " + tcpdumpAddr(quoted.dst) + " seq " + strconv.FormatUint(uint64(seq), 10) + ", length " + strconv.Itoa(r.Len))
 		return b.String()
 	}
 	if r.ParseErr != nil && p.TCP.SrcPort == 0 && p.TCP.DstPort == 0 {
@@ -165,7 +170,7 @@ func formatPacket(r *Record, seqs *seqBases) string {
 	}
 	src := netip.AddrPortFrom(p.IP.Src, p.TCP.SrcPort)
 	dst := netip.AddrPortFrom(p.IP.Dst, p.TCP.DstPort)
-	b.WriteString(p.IP.Src.String() + "." + strconv.Itoa(int(src.Port())) + " > " + p.IP.Dst.String() + "." + strconv.Itoa(int(dst.Port())) + ": ")
+	b.WriteString(tcpdumpAddr(src) + " > " + tcpdumpAddr(dst) + ": ")
 	seg := &p.TCP
 	b.WriteString("Flags [" + seg.Flags.String() + "]")
 
