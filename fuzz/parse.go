@@ -15,6 +15,7 @@ import (
 var parseSentinels = []error{
 	wire.ErrTruncated, wire.ErrBadIHL, wire.ErrTotalLength, wire.ErrNotIPv4, wire.ErrNotTCP,
 	wire.ErrFragment, wire.ErrBadDataOffset, wire.ErrOptionLength, wire.ErrIPChecksum, wire.ErrTCPChecksum,
+	wire.ErrNotIPv6, wire.ErrUnknownNextHeader, wire.ErrRoutingHeader, wire.ErrUnknownOption, wire.ErrJumbogram,
 }
 
 // ignoreComputed leaves out the fields Encode computes rather than copies:
@@ -27,8 +28,15 @@ var ignoreComputed = cmp.Options{
 }
 
 // fuzzParseSegment is the parser's round-trip fuzz target (parse_test.go)
-// for one input.
+// for one input: an IPv6 packet by its version nibble, IPv4 otherwise.
 func fuzzParseSegment(t fuzzT, b []byte) {
+	if wire.IPVersion(b) == wire.IPv6Version {
+		parseRoundTrip6(t, b)
+		c := bytes.Clone(b)
+		fixChecksum6(c)
+		parseRoundTrip6(t, c)
+		return
+	}
 	parseRoundTrip(t, b)
 	// Mutations rarely keep a checksum right; try the fixed bytes too.
 	c := bytes.Clone(b)
