@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -26,7 +27,7 @@ func parseRoundTrip6(t fuzzT, b []byte) {
 	p, err := wire.ParseIPv6(b)
 	if err != nil {
 		checkParseError(t, err)
-		checkParamProblem(t, err, b)
+		checkParamProblem(t, err, b, p.IP.Dst)
 		if !errors.Is(err, wire.ErrTCPChecksum) {
 			return
 		}
@@ -85,9 +86,8 @@ func checkParsedLengths6(t fuzzT, b []byte, p wire.Packet6) {
 // at the byte holding the value the error reports (RFC 4443 section 3.4:
 // "identifies the octet offset within the invoking packet where the error
 // was detected").
-func checkParamProblem(t fuzzT, err error, b []byte) {
+func checkParamProblem(t fuzzT, err error, b []byte, dst netip.Addr) {
 	t.Helper()
-	dst := wire.IPv6(b).Dst()
 	code, pointer, ok := wire.ParamProblem(err, dst)
 	if !ok {
 		return
