@@ -46,11 +46,15 @@ func ipv6TCPOffset(ip header.IPv6) (int, error) {
 		}
 		switch h := h.(type) {
 		case header.IPv6RawPayloadHeader:
+			// The upper layer is what the walk left, not HeaderOffset:
+			// gVisor sums header lengths in 8 bits there, which wraps for
+			// a header of 256 bytes or more.
+			rest := int(h.Buf.Size())
 			h.Release()
 			if h.Identifier != header.IPv6ExtensionHeaderIdentifier(header.TCPProtocolNumber) {
 				return 0, fmt.Errorf("%w: IPv6 next header %d, not TCP", ErrMalformed, h.Identifier)
 			}
-			return int(it.HeaderOffset()), nil
+			return len(ip) - rest, nil
 		case header.IPv6FragmentExtHdr:
 			if !h.IsAtomic() {
 				more := ""

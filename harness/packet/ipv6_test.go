@@ -133,3 +133,16 @@ func TestFragmentRefusesIPv6(t *testing.T) {
 		t.Errorf("Fragment of an IPv6 packet: err %v, want a refusal naming IPv6", err)
 	}
 }
+
+// An extension header of 256 bytes or more: the TCP header is found where
+// the header's length (RFC 8200 4.6: 8-octet units past the first 8) says.
+func TestParseIPv6LongExtensionHeader(t *testing.T) {
+	good := synWithEveryOption6().Encode(Illegal{})
+	const units = 40 // (40+1)*8 = 328 bytes
+	ext := make([]byte, (units+1)*8)
+	ext[0], ext[1] = 6, units // TCP next; the rest Pad1 options
+	p, err := Parse(withExtHeaders(good, 60, ext...))
+	if err != nil || p.TCP.Seq != 1000 || !p.TCP.Options.HasMSS {
+		t.Fatalf("TCP behind a %d-byte Destination Options header: err %v, segment %+v", len(ext), err, p.TCP)
+	}
+}
