@@ -35,27 +35,12 @@ func parseRoundTrip6(t fuzzT, b []byte) {
 	b = b[:wire.IPv6HeaderLen+int(p.IP.PayloadLength)] // the rest is link padding
 	checkParsedLengths6(t, b, p)
 
-	buf := make([]byte, max(p.Len(), len(b)))
-	n, err := p.Encode(buf, wire.Illegal{})
-	if err != nil || n != p.Len() {
-		t.Fatalf("Encode of a parsed packet: %d bytes, Len %d, err %v", n, p.Len(), err)
-	}
-	again, err := wire.ParseIPv6(buf[:n])
-	if err != nil {
-		t.Fatalf("re-encoded packet does not parse: %v\n% x", err, buf[:n])
-	}
-	if diff := cmp.Diff(p, again, ignoreComputed6); diff != "" {
-		t.Fatalf("parse -> encode -> parse changed the packet (-first +second):\n%s", diff)
-	}
-	checkParsedLengths6(t, buf[:n], again)
-	first := bytes.Clone(buf[:n])
-	m, err := again.Encode(buf, wire.Illegal{})
-	if err != nil || !bytes.Equal(buf[:m], first) {
-		t.Fatalf("encoding is not stable: err %v\nfirst  % x\nsecond % x", err, first, buf[:m])
-	}
+	again, encoded := reencode(t, p, wire.ParseIPv6, ignoreComputed6)
+	checkParsedLengths6(t, encoded, again)
 	// With every computed field kept, the original comes back byte for
 	// byte whenever its options had the canonical layout.
 	if p.TCP.Options.Len() == int(p.TCP.DataOffset)*4-wire.TCPMinHeaderLen {
+		buf := make([]byte, max(p.Len(), len(b)))
 		m, err := p.Encode(buf, wire.Illegal{KeepTCPChecksum: true, KeepDataOffset: true, KeepTotalLength: true})
 		if err != nil || m != len(b) || !bytes.Equal(buf[:wire.IPv6HeaderLen+len(p.IP.ExtHeaders)], b[:wire.IPv6HeaderLen+len(p.IP.ExtHeaders)]) {
 			t.Fatalf("Encode keeping parsed fields wrote %d bytes (err %v), original had %d; headers\n% x\nwant\n% x", m, err, len(b), buf[:m], b)

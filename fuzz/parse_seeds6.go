@@ -92,6 +92,8 @@ func seeds6() []seed {
 	with("v6-unknown-next-header", nhDestOpts, extHeader(253, 1, 4, 0, 0, 0, 0))
 	with("v6-ext-header-past-payload", nhDestOpts, []byte{wire.ProtocolTCP, 3, 1, 4, 0, 0, 0, 0})
 	with("v6-icmpv6", nhDestOpts, extHeader(nhICMPv6, 1, 4, 0, 0, 0, 0))
+	// 328 bytes of Pad1: past what an 8-bit sum of header lengths holds.
+	with("v6-long-ext-header", nhDestOpts, extHeader(wire.ProtocolTCP, make([]byte, 326)...))
 
 	data := encode6(real["v6-data"], wire.Illegal{})
 	broke := func(name string, b []byte, f func(b []byte)) {

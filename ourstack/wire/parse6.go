@@ -77,7 +77,7 @@ func ParseIPv6(b []byte) (Packet6, error) {
 	pseudo := Checksum(b[ipv6Src:ipv6Dst+16], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
 	if err := parseTCP(seg, off, pseudo, &p.TCP); err != nil {
 		if err == errTCPChecksum {
-			err = &ParseError{Field: "TCP checksum", Offset: off + tcpChecksum, Value: int(p.TCP.Checksum), Err: ErrTCPChecksum}
+			err = tcpChecksumError(off, &p.TCP)
 		}
 		return p, err
 	}
