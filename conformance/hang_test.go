@@ -36,7 +36,7 @@ type stormingDialer struct {
 
 func (p *stormingDialer) Dial(raddr netip.AddrPort) (harness.Conn, error) {
 	syn := packet.Packet{
-		IP:  packet.IPv4{Src: p.env.Addr, Dst: raddr.Addr()},
+		IP:  packet.IP{Src: p.env.Addr, Dst: raddr.Addr()},
 		TCP: packet.Segment{SrcPort: 40000, DstPort: raddr.Port(), Flags: packet.SYN, Seq: 1, Window: 1024},
 	}.Encode(packet.Illegal{})
 	for {

@@ -34,7 +34,7 @@ func (e *Env) PacketTo(side harness.Side, src netip.Addr, seg packet.Segment) pa
 	if !src.IsValid() {
 		src = e.Net.Addr(side.Other())
 	}
-	return packet.Packet{IP: packet.IPv4{Src: src, Dst: e.Net.Addr(side), TTL: 64}, TCP: seg}
+	return packet.Packet{IP: packet.IP{Src: src, Dst: e.Net.Addr(side), TTL: 64}, TCP: seg}
 }
 
 // InjectRaw hands whole IP packets straight to side's stack, in order, as

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	gvseqnum "gvisor.dev/gvisor/pkg/tcpip/seqnum"
@@ -36,7 +37,9 @@ const (
 	excSYNTSEcr         = "syn-tsecr"
 )
 
-var exceptions = []exception{
+var exceptions = slices.Concat(exceptions4, exceptions6)
+
+var exceptions4 = []exception{
 	{
 		name:   excFragment,
 		rfc:    "RFC 791 section 3.2 (fragmentation and reassembly)",
@@ -137,6 +140,9 @@ func fuzzDifferential(t fuzzT, b []byte) {
 // with both answers, and returns the exceptions it relied on.
 func differential(t fuzzT, b []byte) (used []string) {
 	t.Helper()
+	if wire.IPVersion(b) == wire.IPv6Version {
+		return differential6(t, b)
+	}
 	use := func(name string) { used = append(used, name) }
 	p, err := wire.Parse(b)
 	checksumOnly := err == nil || errors.Is(err, wire.ErrIPChecksum) || errors.Is(err, wire.ErrTCPChecksum)
@@ -182,8 +188,23 @@ func differential(t fuzzT, b []byte) (used []string) {
 		t.Fatalf("ours: %v; gVisor: protocol %d, MF %v, offset %d", err, ip.Protocol(), ip.More(), ip.FragmentOffset())
 	}
 
+	used = append(used, compareTCP(t, ip.Payload(), int(ip.HeaderLength()), p.TCP, err, checksumOnly, p.IP.Src, p.IP.Dst)...)
+	// Ours reports the IP checksum fault once the TCP header is read.
+	if checksumOnly {
+		if got, want := !errors.Is(err, wire.ErrIPChecksum), ip.IsChecksumValid(); got != want {
+			t.Fatalf("IPv4 checksum valid: ours %v (%v), gVisor %v", got, err, want)
+		}
+	}
+	return used
+}
+
+// compareTCP compares ours with gVisor on the TCP segment seg, at offset
+// base in the packet, sent from src to dst: err and ours are what ours
+// made of the whole packet; checksumOnly says ours found nothing but
+// checksum faults (whose Segment is complete).
+func compareTCP(t fuzzT, seg []byte, base int, ours wire.Segment, err error, checksumOnly bool, src, dst netip.Addr) (used []string) {
+	t.Helper()
 	// TCP, as gVisor's TCPValid checks the header.
-	seg := ip.Payload()
 	if len(seg) < header.TCPMinimumSize {
 		if !errors.Is(err, wire.ErrTruncated) {
 			t.Fatalf("ours: %v; gVisor: TCP segment of %d bytes", err, len(seg))
@@ -192,7 +213,7 @@ func differential(t fuzzT, b []byte) (used []string) {
 	}
 	tcp := header.TCP(seg)
 	gvTCPValid := int(tcp.DataOffset()) >= header.TCPMinimumSize && int(tcp.DataOffset()) <= len(tcp)
-	compareTCPFixed(t, tcp, p.TCP)
+	compareTCPFixed(t, tcp, ours)
 	if !gvTCPValid {
 		if !errors.Is(err, wire.ErrBadDataOffset) {
 			t.Fatalf("ours: %v; gVisor: data offset %d bytes in a %d-byte segment", err, tcp.DataOffset(), len(tcp))
@@ -208,26 +229,22 @@ func differential(t fuzzT, b []byte) (used []string) {
 	if errors.Is(err, wire.ErrOptionLength) {
 		var pe *wire.ParseError
 		errors.As(err, &pe)
-		used = append(used, compareMalformedOptions(t, opts, pe.Offset-int(ip.HeaderLength())-header.TCPMinimumSize, isSYN, isAck)...)
-		return used
+		return append(used, compareMalformedOptions(t, opts, pe.Offset-base-header.TCPMinimumSize, isSYN, isAck)...)
 	}
 	if !checksumOnly {
 		t.Fatalf("ours: %v; gVisor finds nothing wrong", err)
 	}
 
 	// Options.
-	used = append(used, compareOptions(t, opts, p.TCP.Options, isSYN, isAck)...)
-	if !bytes.Equal(p.TCP.Payload, tcp.Payload()) {
-		t.Fatalf("payload: ours %d bytes, gVisor %d bytes", len(p.TCP.Payload), len(tcp.Payload()))
+	used = append(used, compareOptions(t, opts, ours.Options, isSYN, isAck)...)
+	if !bytes.Equal(ours.Payload, tcp.Payload()) {
+		t.Fatalf("payload: ours %d bytes, gVisor %d bytes", len(ours.Payload), len(tcp.Payload()))
 	}
 
-	// Checksums: ours reports the IP fault first, so ask ParseTCP for TCP's.
-	if got, want := !errors.Is(err, wire.ErrIPChecksum), ip.IsChecksumValid(); got != want {
-		t.Fatalf("IPv4 checksum valid: ours %v (%v), gVisor %v", got, err, want)
-	}
-	_, tcpErr := wire.ParseTCP(seg, p.IP.Src, p.IP.Dst)
+	// The TCP checksum: ours may report an IP fault first, so ask ParseTCP.
+	_, tcpErr := wire.ParseTCP(seg, src, dst)
 	payload := tcp.Payload()
-	gvTCPSum := tcp.IsChecksumValid(ip.SourceAddress(), ip.DestinationAddress(), checksum.Checksum(payload, 0), uint16(len(payload)))
+	gvTCPSum := tcp.IsChecksumValid(gvAddr(src), gvAddr(dst), checksum.Checksum(payload, 0), uint16(len(payload)))
 	if got := tcpErr == nil; got != gvTCPSum {
 		t.Fatalf("TCP checksum valid: ours %v (%v), gVisor %v", got, tcpErr, gvTCPSum)
 	}
@@ -235,6 +252,14 @@ func differential(t fuzzT, b []byte) (used []string) {
 		t.Fatalf("ParseTCP: %v after Parse accepted the segment", tcpErr)
 	}
 	return used
+}
+
+// gvAddr is a as gVisor's tcpip.Address, of its own family.
+func gvAddr(a netip.Addr) tcpip.Address {
+	if a.Is4() {
+		return tcpip.AddrFrom4(a.As4())
+	}
+	return tcpip.AddrFrom16(a.As16())
 }
 
 func compareIPv4(t fuzzT, ip header.IPv4, ours wire.IPv4Fields) {

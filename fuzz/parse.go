@@ -15,6 +15,7 @@ import (
 var parseSentinels = []error{
 	wire.ErrTruncated, wire.ErrBadIHL, wire.ErrTotalLength, wire.ErrNotIPv4, wire.ErrNotTCP,
 	wire.ErrFragment, wire.ErrBadDataOffset, wire.ErrOptionLength, wire.ErrIPChecksum, wire.ErrTCPChecksum,
+	wire.ErrNotIPv6, wire.ErrUnknownNextHeader, wire.ErrRoutingHeader, wire.ErrUnknownOption, wire.ErrJumbogram,
 }
 
 // ignoreComputed leaves out the fields Encode computes rather than copies:
@@ -27,8 +28,15 @@ var ignoreComputed = cmp.Options{
 }
 
 // fuzzParseSegment is the parser's round-trip fuzz target (parse_test.go)
-// for one input.
+// for one input: an IPv6 packet by its version nibble, IPv4 otherwise.
 func fuzzParseSegment(t fuzzT, b []byte) {
+	if wire.IPVersion(b) == wire.IPv6Version {
+		parseRoundTrip6(t, b)
+		c := bytes.Clone(b)
+		fixChecksum6(c)
+		parseRoundTrip6(t, c)
+		return
+	}
 	parseRoundTrip(t, b)
 	// Mutations rarely keep a checksum right; try the fixed bytes too.
 	c := bytes.Clone(b)
@@ -53,38 +61,53 @@ func parseRoundTrip(t fuzzT, b []byte) {
 	}
 	checkParsedLengths(t, b, p)
 
-	buf := make([]byte, max(p.Len(), len(b)))
-	n, err := p.Encode(buf, wire.Illegal{})
-	if err != nil {
-		t.Fatalf("Encode of a parsed packet: %v", err)
-	}
-	if n != p.Len() {
-		t.Fatalf("Encode wrote %d bytes, Len says %d", n, p.Len())
-	}
-	again, err := wire.Parse(buf[:n])
-	if err != nil {
-		t.Fatalf("re-encoded packet does not parse: %v\n% x", err, buf[:n])
-	}
-	if diff := cmp.Diff(p, again, ignoreComputed); diff != "" {
-		t.Fatalf("parse -> encode -> parse changed the packet (-first +second):\n%s", diff)
-	}
-	checkParsedLengths(t, buf[:n], again)
-	if int(again.IP.TotalLength) != n {
-		t.Fatalf("re-encoded total length %d, wrote %d bytes", again.IP.TotalLength, n)
-	}
-	first := bytes.Clone(buf[:n])
-	m, err := again.Encode(buf, wire.Illegal{})
-	if err != nil || !bytes.Equal(buf[:m], first) {
-		t.Fatalf("encoding is not stable: err %v\nfirst  % x\nsecond % x", err, first, buf[:m])
+	again, encoded := reencode(t, p, wire.Parse, ignoreComputed)
+	checkParsedLengths(t, encoded, again)
+	if int(again.IP.TotalLength) != len(encoded) {
+		t.Fatalf("re-encoded total length %d, wrote %d bytes", again.IP.TotalLength, len(encoded))
 	}
 	// With every computed field kept as parsed, the original's header
 	// lengths come back whenever its options had the canonical layout.
 	if p.TCP.Options.Len() == int(p.TCP.DataOffset)*4-wire.TCPMinHeaderLen {
+		buf := make([]byte, max(p.Len(), len(b)))
 		m, err := p.Encode(buf, wire.Illegal{KeepTCPChecksum: true, KeepIPChecksum: true, KeepDataOffset: true, KeepTotalLength: true})
 		if err != nil || m != len(b) {
 			t.Fatalf("Encode keeping parsed fields wrote %d bytes (err %v), original had %d", m, err, len(b))
 		}
 	}
+}
+
+// encoder is what reencode needs of *wire.Packet and *wire.Packet6.
+type encoder[P any] interface {
+	*P
+	Len() int
+	Encode(buf []byte, ill wire.Illegal) (int, error)
+}
+
+// reencode encodes the parsed packet p, parses the bytes again, and checks
+// that the second parse equals the first but for the fields ignore leaves
+// out, and that encoding that again writes the same bytes. It returns the
+// second parse and its bytes.
+func reencode[P any, PP encoder[P]](t fuzzT, p P, parse func([]byte) (P, error), ignore cmp.Option) (again P, encoded []byte) {
+	t.Helper()
+	buf := make([]byte, PP(&p).Len())
+	n, err := PP(&p).Encode(buf, wire.Illegal{})
+	if err != nil || n != len(buf) {
+		t.Fatalf("Encode of a parsed packet: wrote %d bytes, Len says %d, err %v", n, len(buf), err)
+	}
+	again, err = parse(buf)
+	if err != nil {
+		t.Fatalf("re-encoded packet does not parse: %v\n% x", err, buf)
+	}
+	if diff := cmp.Diff(p, again, ignore); diff != "" {
+		t.Fatalf("parse -> encode -> parse changed the packet (-first +second):\n%s", diff)
+	}
+	second := make([]byte, len(buf))
+	m, err := PP(&again).Encode(second, wire.Illegal{})
+	if err != nil || !bytes.Equal(second[:m], buf) {
+		t.Fatalf("encoding is not stable: err %v\nfirst  % x\nsecond % x", err, buf, second[:m])
+	}
+	return again, buf
 }
 
 // checkParseError: an error from Parse is a *ParseError naming a field and

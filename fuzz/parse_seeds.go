@@ -56,7 +56,8 @@ func realPackets() map[string]wire.Packet {
 	}
 }
 
-// seeds are the real packets plus broken ones, each broken in one way.
+// seeds are the real packets plus broken ones, each broken in one way,
+// then the IPv6 ones (seeds6).
 func seeds() []seed {
 	real := realPackets()
 	var out []seed
@@ -109,7 +110,7 @@ func seeds() []seed {
 	broke("unknown-option-length-1", syn, func(b []byte) { b[56] = 30; b[57] = 1 })
 	broke("option-kind-at-end", syn, func(b []byte) { b[56], b[57], b[58], b[59] = 1, 1, 1, 30 })
 	broke("syn-tsecr-nonzero", syn, func(b []byte) { b[52] = 0x99 })
-	return out
+	return append(out, seeds6()...)
 }
 
 // fixChecksums recomputes both checksums over whatever structure b has; the

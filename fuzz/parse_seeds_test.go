@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/tcpbed/tcpbed/ourstack/wire"
@@ -21,9 +22,22 @@ func TestSeedsAreWhatTheirNamesSay(t *testing.T) {
 		"wscale-length-4": wire.ErrOptionLength, "ts-length-8": wire.ErrOptionLength,
 		"sack-length-2": wire.ErrOptionLength, "sack-length-9": wire.ErrOptionLength,
 		"unknown-option-length-1": wire.ErrOptionLength, "option-kind-at-end": wire.ErrOptionLength,
+
+		"v6-unknown-option-discard": wire.ErrUnknownOption, "v6-unknown-option-icmp": wire.ErrUnknownOption,
+		"v6-unknown-option-icmp-unicast": wire.ErrUnknownOption, "v6-option-past-header": wire.ErrTruncated,
+		"v6-hop-by-hop-not-first": wire.ErrUnknownNextHeader, "v6-routing-segments-left": wire.ErrRoutingHeader,
+		"v6-fragment": wire.ErrFragment, "v6-unknown-next-header": wire.ErrUnknownNextHeader,
+		"v6-ext-header-past-payload": wire.ErrTruncated, "v6-icmpv6": wire.ErrNotTCP,
+		"v6-truncated-header": wire.ErrTruncated, "v6-truncated-payload": wire.ErrTruncated,
+		"v6-no-next-header": wire.ErrNotTCP, "v6-udp": wire.ErrNotTCP, "v6-bad-tcp-checksum": wire.ErrTCPChecksum,
+		"v6-data-offset-4": wire.ErrBadDataOffset, "v6-jumbogram": wire.ErrJumbogram,
 	}
 	for _, s := range seeds() {
-		_, err := wire.Parse(s.bytes)
+		parse := func(b []byte) error { _, err := wire.Parse(b); return err }
+		if strings.HasPrefix(s.name, "v6-") {
+			parse = func(b []byte) error { _, err := wire.ParseIPv6(b); return err }
+		}
+		err := parse(s.bytes)
 		if w := want[s.name]; !errors.Is(err, w) || (w == nil) != (err == nil) {
 			t.Errorf("seed %s: Parse error %v, want %v", s.name, err, w)
 		}

@@ -69,7 +69,7 @@ func (r *Raw) Send(p packet.Packet, ill packet.Illegal) error {
 	if p.IP.TTL == 0 {
 		p.IP.TTL = 64
 	}
-	if n := packet.Len(p); n > 0xffff {
+	if n := packet.Len(p); n > packet.MaxLen(p.IP) {
 		return fmt.Errorf("harness: raw send: a packet of %d bytes: %w", n, packet.ErrTooLong)
 	}
 	r.env.Transmit(p.Encode(ill))

@@ -62,7 +62,7 @@ func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, 
 func segmentFrom(t *testing.T, src netip.Addr, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags packet.Flags, opts packet.Options, payload []byte) []byte {
 	t.Helper()
 	p := packet.Packet{
-		IP: packet.IPv4{TTL: 64, DontFragment: true, Src: src, Dst: h.Addr()},
+		IP: packet.IP{TTL: 64, DontFragment: true, Src: src, Dst: h.Addr()},
 		TCP: packet.Segment{
 			SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack,
 			Flags: flags, Window: 65535, Options: opts, Payload: payload,

@@ -11,8 +11,13 @@ import (
 // (each a multiple of 8, rising, inside the payload), every fragment
 // carries the packet's header with its total length, MF flag (set on all
 // but the last), fragment offset and checksum rewritten. A test injects
-// them in any order, or changes one to overlap another.
+// them in any order, or changes one to overlap another. It cuts IPv4 only:
+// an IPv6 packet (fragmented by its source with a Fragment header, RFC 8200
+// 4.5) is refused.
 func Fragment(pkt []byte, cuts ...int) ([][]byte, error) {
+	if header.IPVersion(pkt) == header.IPv6Version {
+		return nil, fmt.Errorf("packet: Fragment: an IPv6 packet; only IPv4 is cut")
+	}
 	ip := header.IPv4(pkt)
 	if len(pkt) < header.IPv4MinimumSize || !ip.IsValid(len(pkt)) {
 		return nil, fmt.Errorf("packet: Fragment: not a valid IPv4 packet")

@@ -1,5 +1,5 @@
-// Package packet is the judge's codec: it reads and writes the IPv4+TCP
-// packets that cross a Net's wire, for the trace, the capture, the fault
+// Package packet is the judge's codec: it reads and writes the IPv4+TCP and
+// IPv6+TCP packets that cross a Net's wire, for the trace, the capture, the fault
 // rules, the raw peer and every conformance check. It stands on gVisor's
 // header package (gvisor.dev/gvisor/pkg/tcpip/header), not on ourstack's
 // wire package, so that a bug in the stack under test's codec cannot change
@@ -73,19 +73,30 @@ type Segment struct {
 	Payload          []byte
 }
 
-// IPv4 are the IPv4 header fields the testbed reads or sets (RFC 791).
-type IPv4 struct {
-	TOS          uint8
+// IP are the IP header fields the testbed reads or sets, of either family
+// (RFC 791 for IPv4, RFC 8200 for IPv6). The family is the address family
+// of Src and Dst: Encode writes IPv6 when Src is an IPv6 address, IPv4
+// otherwise; Parse fills them from the header it read.
+type IP struct {
+	TOS uint8 // the IPv4 type of service, or the IPv6 traffic class
+	TTL uint8 // the IPv4 time to live, or the IPv6 hop limit
+	// ID and DontFragment are IPv4's only (IPv6 has no identification in
+	// its fixed header, and its routers never fragment); both are 0 for IPv6.
 	ID           uint16
 	DontFragment bool
-	TTL          uint8
-	Checksum     uint16 // as parsed; written only if Illegal says so
-	Src, Dst     netip.Addr
+	FlowLabel    uint32 // IPv6's only (RFC 6437), 20 bits; 0 for IPv4
+	// Checksum is the IPv4 header checksum, as parsed, and written only if
+	// Illegal says so; IPv6 has no header checksum: 0.
+	Checksum uint16
+	Src, Dst netip.Addr
 }
 
-// Packet is one IPv4 packet carrying one TCP segment.
+// IsIPv6 reports whether the packet is IPv6, by its source address.
+func (ip *IP) IsIPv6() bool { return ip.Src.Is6() }
+
+// Packet is one IP packet carrying one TCP segment.
 type Packet struct {
-	IP  IPv4
+	IP  IP
 	TCP Segment
 }
 
@@ -95,7 +106,7 @@ type Packet struct {
 type Illegal struct {
 	// KeepTCPChecksum writes Segment.Checksum as given.
 	KeepTCPChecksum bool
-	// KeepIPChecksum writes IPv4.Checksum as given.
+	// KeepIPChecksum writes IP.Checksum as given (IPv4; IPv6 has none).
 	KeepIPChecksum bool
 }
 

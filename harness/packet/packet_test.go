@@ -16,7 +16,7 @@ var (
 
 func synWithEveryOption() Packet {
 	return Packet{
-		IP: IPv4{ID: 7, TTL: 64, Src: client, Dst: server},
+		IP: IP{ID: 7, TTL: 64, Src: client, Dst: server},
 		TCP: Segment{
 			SrcPort: 49152, DstPort: 80, Seq: 1000, Flags: SYN, Window: 64240,
 			Options: Options{HasMSS: true, MSS: 1460, SACKPermitted: true, HasTimestamps: true, TSVal: 1, TSEcr: 0,
@@ -28,7 +28,7 @@ func synWithEveryOption() Packet {
 func TestEncodeThenParseGivesBackEveryField(t *testing.T) {
 	for _, p := range []Packet{
 		synWithEveryOption(),
-		{IP: IPv4{TTL: 64, Src: server, Dst: client}, TCP: Segment{SrcPort: 80, DstPort: 49152, Seq: 5, Ack: 1001,
+		{IP: IP{TTL: 64, Src: server, Dst: client}, TCP: Segment{SrcPort: 80, DstPort: 49152, Seq: 5, Ack: 1001,
 			Flags: ACK | PSH, Window: 501, Payload: []byte("hello"),
 			Options: Options{HasTimestamps: true, TSVal: 9, TSEcr: 1, NumSACKBlocks: 2,
 				SACKBlocks: [MaxSACKBlocks]SACKBlock{{100, 200}, {300, 400}}}}},

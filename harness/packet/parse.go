@@ -16,18 +16,30 @@ import (
 // What Parse reports about a packet it cannot describe, or one whose
 // checksum is wrong (then the Packet is filled in all the same).
 var (
-	ErrMalformed   = errors.New("not a readable IPv4/TCP packet")
+	ErrMalformed   = errors.New("not a readable IPv4/TCP or IPv6/TCP packet")
 	ErrIPChecksum  = errors.New("bad IPv4 header checksum")
 	ErrTCPChecksum = errors.New("bad TCP checksum")
 )
 
-// Parse reads an IPv4 packet carrying a TCP segment with gVisor's header
-// package. A packet it cannot read (truncated, not IPv4, not TCP, a
-// fragment, a data offset or an option length past the end) fails with an
-// error wrapping ErrMalformed. A bad checksum fails with ErrIPChecksum or
-// ErrTCPChecksum, with the Packet filled in, so that a trace can print the
-// corrupted packet. Payload aliases b.
+// Parse reads an IPv4 or IPv6 packet carrying a TCP segment with gVisor's
+// header package, choosing by the version nibble. A packet it cannot read
+// (truncated, neither version, not TCP, a fragment, an IPv6 extension
+// header it cannot walk, a data offset or an option length past the end)
+// fails with an error wrapping ErrMalformed. A bad checksum fails with
+// ErrIPChecksum or ErrTCPChecksum, with the Packet filled in, so that a
+// trace can print the corrupted packet. Payload aliases b.
 func Parse(b []byte) (Packet, error) {
+	switch v := header.IPVersion(b); v {
+	case header.IPv4Version:
+		return parseIPv4(b)
+	case header.IPv6Version:
+		return parseIPv6(b)
+	default:
+		return Packet{}, fmt.Errorf("%w: IP version %d in a %d-byte packet", ErrMalformed, v, len(b))
+	}
+}
+
+func parseIPv4(b []byte) (Packet, error) {
 	var p Packet
 	ip := header.IPv4(b)
 	if !ip.IsValid(len(b)) {
@@ -39,7 +51,7 @@ func Parse(b []byte) (Packet, error) {
 	ip = header.IPv4(b)
 	// The IPv4 header is whole: a trace can name the packet's ends even
 	// when it cannot read its TCP segment.
-	p.IP = IPv4{
+	p.IP = IP{
 		TOS: tos(ip), ID: ip.ID(), DontFragment: ip.Flags()&header.IPv4FlagDontFragment != 0, TTL: ip.TTL(), Checksum: ip.Checksum(),
 		Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress()),
 	}
@@ -53,31 +65,40 @@ func Parse(b []byte) (Packet, error) {
 		}
 		return p, fmt.Errorf("%w: an IPv4 fragment (id %d, offset %d%s)", ErrMalformed, ip.ID(), ip.FragmentOffset(), more)
 	}
-	t := header.TCP(ip.Payload())
+	err := parseTCP(&p.TCP, ip.Payload(), ip.SourceAddress(), ip.DestinationAddress())
+	// A bad IP checksum is reported once the segment is read (a trace
+	// prints it), and before a bad TCP checksum.
+	if (err == nil || err == ErrTCPChecksum) && !ip.IsChecksumValid() {
+		return p, ErrIPChecksum
+	}
+	return p, err
+}
+
+// parseTCP reads the TCP segment seg that went from src to dst into s. A
+// bad checksum is reported last, as ErrTCPChecksum, with s filled in.
+func parseTCP(s *Segment, seg []byte, src, dst tcpip.Address) error {
+	t := header.TCP(seg)
 	if len(t) < header.TCPMinimumSize {
-		return p, fmt.Errorf("%w: TCP header truncated (%d bytes)", ErrMalformed, len(t))
+		return fmt.Errorf("%w: TCP header truncated (%d bytes)", ErrMalformed, len(t))
 	}
 	off := int(t.DataOffset())
 	if off < header.TCPMinimumSize || off > len(t) {
-		return p, fmt.Errorf("%w: TCP data offset %d in a %d-byte segment", ErrMalformed, off, len(t))
+		return fmt.Errorf("%w: TCP data offset %d in a %d-byte segment", ErrMalformed, off, len(t))
 	}
-	p.TCP = Segment{
+	*s = Segment{
 		SrcPort: t.SourcePort(), DstPort: t.DestinationPort(),
 		Seq: seqnum.Value(t.SequenceNumber()), Ack: seqnum.Value(t.AckNumber()),
 		DataOffset: uint8(off / 4), Flags: Flags(t.Flags()), Window: t.WindowSize(),
 		Checksum: t.Checksum(), Urgent: t.UrgentPointer(), Payload: t[off:],
 	}
-	if err := parseOptions(t[header.TCPMinimumSize:off], &p.TCP.Options); err != nil {
-		return p, err
+	if err := parseOptions(t[header.TCPMinimumSize:off], &s.Options); err != nil {
+		return err
 	}
-	if !ip.IsChecksumValid() {
-		return p, ErrIPChecksum
+	payload := s.Payload
+	if !t.IsChecksumValid(src, dst, checksum.Checksum(payload, 0), uint16(len(payload))) {
+		return ErrTCPChecksum
 	}
-	payload := p.TCP.Payload
-	if !t.IsChecksumValid(ip.SourceAddress(), ip.DestinationAddress(), checksum.Checksum(payload, 0), uint16(len(payload))) {
-		return p, ErrTCPChecksum
-	}
-	return p, nil
+	return nil
 }
 
 func tos(ip header.IPv4) uint8 {
@@ -86,10 +107,13 @@ func tos(ip header.IPv4) uint8 {
 }
 
 func addr(a tcpip.Address) netip.Addr {
-	if a.Len() != 4 {
-		return netip.Addr{}
+	switch a.Len() {
+	case 4:
+		return netip.AddrFrom4(a.As4())
+	case 16:
+		return netip.AddrFrom16(a.As16())
 	}
-	return netip.AddrFrom4(a.As4())
+	return netip.Addr{}
 }
 
 // parseOptions walks the option list (RFC 9293 3.1: kind, length, data;

@@ -71,16 +71,33 @@ func ChecksumCombine(a, b uint16) uint16 {
 	return fold64(uint64(a) + uint64(b))
 }
 
-// PseudoHeaderChecksum is the partial sum of the TCP pseudo-header (RFC 9293
-// section 3.1: source address, destination address, zero, protocol 6, TCP
-// length). Addresses that are not IPv4 count as 0.0.0.0.
+// PseudoHeaderChecksum is the partial sum of the TCP pseudo-header: for
+// IPv4 (RFC 9293 section 3.1) source address, destination address, zero,
+// protocol 6, TCP length; for IPv6 (RFC 8200 section 8.1) source address,
+// destination address, the 32-bit upper-layer length, three zero bytes,
+// next header 6. The fields after the addresses are the same 16-bit words
+// in both layouts (a length below 65536 has a zero top half), so the one
+// difference is the addresses: each adds its own bytes, 4 for an IPv4
+// address, 16 for an IPv6 one (an IPv4-mapped address included, as it is
+// on the wire of an IPv6 packet); an invalid address counts as zeros.
 func PseudoHeaderChecksum(src, dst netip.Addr, tcpLength uint16) uint16 {
-	var ph [12]byte
-	putAddr4(ph[0:4], src)
-	putAddr4(ph[4:8], dst)
-	ph[9] = ProtocolTCP
-	binary.BigEndian.PutUint16(ph[10:], tcpLength)
-	return Checksum(ph[:], 0)
+	var lenProto [4]byte
+	binary.BigEndian.PutUint16(lenProto[0:], tcpLength)
+	lenProto[3] = ProtocolTCP
+	return addrSum(dst, addrSum(src, Checksum(lenProto[:], 0)))
+}
+
+// addrSum adds the bytes of a to the partial sum s.
+func addrSum(a netip.Addr, s uint16) uint16 {
+	switch {
+	case a.Is4():
+		v := a.As4()
+		return Checksum(v[:], s)
+	case a.Is6():
+		v := a.As16()
+		return Checksum(v[:], s)
+	}
+	return s
 }
 
 // IPv4HeaderChecksum is the value to write in the checksum field of header h
@@ -93,7 +110,8 @@ func IPv4HeaderChecksum(h []byte) uint16 {
 
 // TCPChecksum is the value to write in the checksum field of segment seg
 // (header, options and payload; its own checksum field taken as zero) sent
-// from src to dst. A seg too short to hold a checksum field is summed whole.
+// from src to dst, over the IPv4 or IPv6 pseudo-header as the addresses
+// are (PseudoHeaderChecksum). A seg too short to hold a checksum field is summed whole.
 func TCPChecksum(src, dst netip.Addr, seg []byte) uint16 {
 	s := PseudoHeaderChecksum(src, dst, uint16(len(seg)))
 	if len(seg) < tcpChecksum+2 {

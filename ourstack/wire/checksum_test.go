@@ -51,18 +51,24 @@ func TestChecksumCombineMatchesGVisor(t *testing.T) {
 	}
 }
 
+// The pseudo-header of both families, IPv4's (RFC 9293 section 3.1) and
+// IPv6's (RFC 8200 section 8.1), sums as gVisor sums it.
 func TestPseudoHeaderChecksumMatchesGVisor(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for range 1000 {
-		var s, d [4]byte
-		for i := range 4 {
-			s[i], d[i] = byte(rng.Uint32()), byte(rng.Uint32())
-		}
-		length := uint16(rng.Uint32())
-		got := PseudoHeaderChecksum(netip.AddrFrom4(s), netip.AddrFrom4(d), length)
-		want := header.PseudoHeaderChecksum(header.TCPProtocolNumber, tcpip.AddrFrom4(s), tcpip.AddrFrom4(d), length)
-		if got != want {
-			t.Fatalf("PseudoHeaderChecksum(%v, %v, %d) = %#x, gVisor says %#x", s, d, length, got, want)
+	for _, size := range []int{4, 16} {
+		for range 1000 {
+			s, d := make([]byte, size), make([]byte, size)
+			for i := range size {
+				s[i], d[i] = byte(rng.Uint32()), byte(rng.Uint32())
+			}
+			src, _ := netip.AddrFromSlice(s)
+			dst, _ := netip.AddrFromSlice(d)
+			length := uint16(rng.Uint32())
+			got := PseudoHeaderChecksum(src, dst, length)
+			want := header.PseudoHeaderChecksum(header.TCPProtocolNumber, tcpip.AddrFromSlice(s), tcpip.AddrFromSlice(d), length)
+			if got != want {
+				t.Fatalf("PseudoHeaderChecksum(%v, %v, %d) = %#x, gVisor says %#x", src, dst, length, got, want)
+			}
 		}
 	}
 }
@@ -84,6 +90,17 @@ func TestEncodedChecksumsMatchGVisor(t *testing.T) {
 		}
 		if got, want := IPv4HeaderChecksum(v.bytes[:20]), ip.Checksum(); got != want {
 			t.Errorf("%s: IPv4HeaderChecksum = %#x, vector has %#x", v.name, got, want)
+		}
+	}
+}
+
+// The TCP checksums of the IPv6 vectors (gVisor's) are the ones
+// TCPChecksum computes from the addresses.
+func TestTCPChecksumIPv6MatchesGVisor(t *testing.T) {
+	for _, v := range vectors6() {
+		seg := v.bytes[IPv6HeaderLen+len(v.packet.IP.ExtHeaders):]
+		if got, want := TCPChecksum(v.packet.IP.Src, v.packet.IP.Dst, seg), v.packet.TCP.Checksum; got != want {
+			t.Errorf("%s: TCPChecksum = %#x, gVisor wrote %#x", v.name, got, want)
 		}
 	}
 }

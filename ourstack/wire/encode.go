@@ -61,8 +61,16 @@ func (p *Packet) Encode(buf []byte, ill Illegal) (int, error) {
 	}
 
 	seg := buf[ipLen:]
+	p.TCP.encode(seg, layout, ill, Checksum(buf[ipv4Src:ipv4Dst+4], ChecksumCombine(ProtocolTCP, uint16(len(seg)))))
+	return n, nil
+}
+
+// encode writes s into seg, which is exactly its length, with its options
+// laid out as layout says; pseudo is the pseudo-header's sum, from which the
+// checksum is computed unless ill says to keep s.Checksum.
+func (s *Segment) encode(seg []byte, layout optionLayout, ill Illegal, pseudo uint16) {
+	tcpHdrLen := TCPMinHeaderLen + layout.size
 	t := TCP(seg)
-	s := &p.TCP
 	t.SetSrcPort(s.SrcPort)
 	t.SetDstPort(s.DstPort)
 	t.SetSeq(s.Seq)
@@ -81,7 +89,6 @@ func (p *Packet) Encode(buf []byte, ill Illegal) (int, error) {
 	if ill.KeepTCPChecksum {
 		t.SetChecksum(s.Checksum)
 	} else {
-		t.SetChecksum(TCPChecksum(p.IP.Src, p.IP.Dst, seg))
+		t.SetChecksum(^Checksum(seg, pseudo))
 	}
-	return n, nil
 }

@@ -62,3 +62,51 @@ const (
 	optionLenSACKBase  = 2
 	optionLenSACKBlock = 8
 )
+
+// Field offsets of the IPv6 fixed header (RFC 8200 section 3).
+const (
+	ipv6VersionClassFlow = 0 // version (4 bits), traffic class (8 bits), flow label (20 bits)
+	ipv6PayloadLength    = 4
+	ipv6NextHeader       = 6
+	ipv6HopLimit         = 7
+	ipv6Src              = 8
+	ipv6Dst              = 24
+
+	// IPv6HeaderLen is the IPv6 fixed header; extension headers follow it.
+	IPv6HeaderLen = 40
+	// IPv6Version is the version field's value for IPv6.
+	IPv6Version = 6
+)
+
+// IPv6 Next Header values (IANA protocol numbers) ParseIPv6 acts on: the
+// extension headers it walks (RFC 8200 sections 4.3 to 4.6), No Next Header
+// (4.7), and the upper layers a host with TCP, UDP and ICMPv6 recognizes.
+const (
+	nextHeaderHopByHop = 0
+	nextHeaderUDP      = 17
+	nextHeaderRouting  = 43
+	nextHeaderFragment = 44
+	nextHeaderICMPv6   = 58
+	nextHeaderNone     = 59
+	nextHeaderDestOpts = 60
+)
+
+// Extension header layout (RFC 8200 section 4): every header starts with
+// Next Header and, but for the Fragment header, a length in 8-octet units
+// not counting the first 8.
+const (
+	extNextHeader   = 0
+	extLength       = 1
+	extUnit         = 8
+	extFragmentLen  = 8 // the Fragment header is fixed (RFC 8200 section 4.5)
+	routingType     = 2 // within a Routing header (RFC 8200 section 4.4)
+	routingSegsLeft = 3
+	fragmentOffM    = 2 // fragment offset (13 bits), reserved (2), M (1), within a Fragment header
+
+	// Options in Hop-by-Hop and Destination Options headers (RFC 8200
+	// section 4.2): type, length of the data, data; Pad1 is the type alone.
+	optionPad1 = 0
+	optionPadN = 1
+	// optionJumbo is the Jumbo Payload option (RFC 2675 section 2).
+	optionJumbo = 0xc2
+)

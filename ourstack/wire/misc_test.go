@@ -42,7 +42,7 @@ func TestSegmentString(t *testing.T) {
 	}
 }
 
-// Parse and Encode allocate nothing.
+// Parse, ParseIPv6 and Encode allocate nothing.
 func TestNoAllocations(t *testing.T) {
 	buf := make([]byte, 1600)
 	for _, v := range vectors() {
@@ -56,6 +56,22 @@ func TestNoAllocations(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { _ = p.Len() }); n != 0 {
 			t.Errorf("Len(%s) allocates %v times", v.name, n)
 		}
+	}
+	for _, v := range vectors6() {
+		if n := testing.AllocsPerRun(100, func() { _, _ = ParseIPv6(v.bytes) }); n != 0 {
+			t.Errorf("ParseIPv6(%s) allocates %v times", v.name, n)
+		}
+		p := v.packet
+		if n := testing.AllocsPerRun(100, func() { _, _ = p.Encode(buf, Illegal{}) }); n != 0 {
+			t.Errorf("Packet6.Encode(%s) allocates %v times", v.name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = p.Len() }); n != 0 {
+			t.Errorf("Packet6.Len(%s) allocates %v times", v.name, n)
+		}
+	}
+	src, dst := netipMustParse("2001:db8::1"), netipMustParse("2001:db8::2")
+	if n := testing.AllocsPerRun(100, func() { _ = PseudoHeaderChecksum(src, dst, 20) }); n != 0 {
+		t.Errorf("PseudoHeaderChecksum of IPv6 addresses allocates %v times", n)
 	}
 }
 

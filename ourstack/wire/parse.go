@@ -88,7 +88,7 @@ func Parse(b []byte) (Packet, error) {
 		return p, &ParseError{Field: "IPv4 header checksum", Offset: ipv4Checksum, Value: int(p.IP.Checksum), Err: ErrIPChecksum}
 	}
 	if tcpErr != nil {
-		return p, &ParseError{Field: "TCP checksum", Offset: ip.HeaderLen() + tcpChecksum, Value: int(p.TCP.Checksum), Err: ErrTCPChecksum}
+		return p, tcpChecksumError(hl, &p.TCP)
 	}
 	return p, nil
 }
@@ -101,7 +101,7 @@ func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
 	var s Segment
 	err := parseTCP(b, 0, PseudoHeaderChecksum(src, dst, uint16(len(b))), &s)
 	if err == errTCPChecksum {
-		err = &ParseError{Field: "TCP checksum", Offset: tcpChecksum, Value: int(s.Checksum), Err: ErrTCPChecksum}
+		err = tcpChecksumError(0, &s)
 	}
 	return s, err
 }
@@ -109,6 +109,12 @@ func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
 // errTCPChecksum is parseTCP's allocation-free signal of a bad checksum; its
 // callers wrap it in a *ParseError once they know the offset.
 var errTCPChecksum = ErrTCPChecksum
+
+// tcpChecksumError is the *ParseError for segment s's bad checksum, s
+// starting at offset base.
+func tcpChecksumError(base int, s *Segment) *ParseError {
+	return &ParseError{Field: "TCP checksum", Offset: base + tcpChecksum, Value: int(s.Checksum), Err: ErrTCPChecksum}
+}
 
 // parseTCP fills s from segment b; base is b's offset in the packet, for
 // error offsets; pseudo is the pseudo-header's sum. A bad checksum is

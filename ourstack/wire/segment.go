@@ -1,5 +1,5 @@
-// Package wire parses and builds IPv4+TCP packets: every header field, the
-// TCP options, and both checksums. Parsing is a view over the packet's bytes;
+// Package wire parses and builds IPv4+TCP and IPv6+TCP packets: every header
+// field, the TCP options, the IPv6 extension header chain, and the checksums. Parsing is a view over the packet's bytes;
 // building writes into a caller's buffer without allocating.
 //
 // This file is the contract the rest of ourstack, the harness and the fuzz
@@ -110,6 +110,32 @@ type Packet struct {
 	TCP Segment
 }
 
+// IPv6Fields are the IPv6 fixed header's fields (RFC 8200 section 3) and
+// the extension headers between it and the TCP header, kept as raw bytes.
+type IPv6Fields struct {
+	TrafficClass  uint8
+	FlowLabel     uint32 // 20 bits
+	PayloadLength uint16 // as parsed; ignored when building unless Illegal.KeepTotalLength says so
+	// NextHeader is the fixed header's Next Header field, as parsed. When
+	// building it is written as given, but 0 with no ExtHeaders means 6
+	// (TCP), as IPv4Fields.Protocol does; with ExtHeaders it names the
+	// first of them (0 is then a Hop-by-Hop Options header).
+	NextHeader uint8
+	HopLimit   uint8
+	Src, Dst   netip.Addr
+	// ExtHeaders are the extension headers between the fixed header and
+	// TCP, raw: as parsed they alias the packet's bytes; when building they
+	// are written as given, and the caller's chain must end in Next Header
+	// 6.
+	ExtHeaders []byte
+}
+
+// Packet6 is one IPv6 packet carrying one TCP segment.
+type Packet6 struct {
+	IP  IPv6Fields
+	TCP Segment
+}
+
 // Illegal asks the builder to write a packet that is wrong on purpose, as a
 // conformance testbed must be able to send (x/net/http2's AllowIllegalWrites
 // is the model). The zero value builds a correct packet.
@@ -121,6 +147,7 @@ type Illegal struct {
 	// KeepDataOffset writes Segment.DataOffset as given even if it does not
 	// match the options written (it may point past the end of the packet).
 	KeepDataOffset bool
-	// KeepTotalLength writes IPv4Fields.TotalLength as given.
+	// KeepTotalLength writes IPv4Fields.TotalLength, or
+	// IPv6Fields.PayloadLength, as given.
 	KeepTotalLength bool
 }

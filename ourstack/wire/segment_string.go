@@ -69,3 +69,11 @@ func (p *Packet) String() string {
 	return "IP " + p.IP.Src.String() + "." + strconv.Itoa(int(p.TCP.SrcPort)) +
 		" > " + p.IP.Dst.String() + "." + strconv.Itoa(int(p.TCP.DstPort)) + ": " + p.TCP.String()
 }
+
+// String prints the packet as tcpdump prints an IPv6 TCP packet:
+//
+//	IP6 2001:db8::1.40000 > 2001:db8::2.80: Flags [S], seq 16909060, win 64240, length 0
+func (p *Packet6) String() string {
+	return "IP6 " + p.IP.Src.String() + "." + strconv.Itoa(int(p.TCP.SrcPort)) +
+		" > " + p.IP.Dst.String() + "." + strconv.Itoa(int(p.TCP.DstPort)) + ": " + p.TCP.String()
+}
