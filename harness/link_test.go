@@ -145,7 +145,7 @@ func TestLinkJitterVariesDelayWithoutReordering(t *testing.T) {
 func TestRouterAnswersOrFragmentsWhatExceedsThePathMTU(t *testing.T) {
 	n, client, server := rawPair(t, harness.Config{PathMTU: 576})
 	big := packet.Segment{SrcPort: 1000, DstPort: 2000, Seq: 1, Flags: packet.ACK, Window: 1000, Payload: make([]byte, 1000)}
-	if err := client.Send(packet.Packet{IP: packet.IPv4{DontFragment: true}, TCP: big}, packet.Illegal{}); err != nil {
+	if err := client.Send(packet.Packet{IP: packet.IP{DontFragment: true}, TCP: big}, packet.Illegal{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := client.Send(packet.Packet{TCP: big}, packet.Illegal{}); err != nil {

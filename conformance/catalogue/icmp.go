@@ -269,7 +269,7 @@ var forgedICMPFrom = netip.MustParseAddr("198.51.100.77")
 func forgedICMP(e *Env, c harness.Conn, code uint8, mtu uint16, seq seqnum.Value) []byte {
 	id := c.ID()
 	offending := packet.Packet{
-		IP:  packet.IPv4{Src: id.LocalAddr, Dst: id.RemoteAddr, DontFragment: true, TTL: 64},
+		IP:  packet.IP{Src: id.LocalAddr, Dst: id.RemoteAddr, DontFragment: true, TTL: 64},
 		TCP: packet.Segment{SrcPort: id.LocalPort, DstPort: id.RemotePort, Seq: seq, Flags: ACK, Window: 65535, Payload: make([]byte, 1400)},
 	}.Encode(packet.Illegal{})
 	pkt, err := packet.ICMPv4Error(forgedICMPFrom, packet.ICMPv4DestUnreachable, code, mtu, offending)

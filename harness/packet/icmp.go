@@ -62,7 +62,7 @@ func ParseICMP(b []byte) (ICMP, error) {
 		len(q) < int(q.HeaderLength())+8 || q.Protocol() != uint8(header.TCPProtocolNumber) {
 		return m, fmt.Errorf("%w: ICMP type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
 	}
-	m.Quoted.IP = IPv4{TOS: tos(q), ID: q.ID(), DontFragment: q.Flags()&header.IPv4FlagDontFragment != 0, TTL: q.TTL(),
+	m.Quoted.IP = IP{TOS: tos(q), ID: q.ID(), DontFragment: q.Flags()&header.IPv4FlagDontFragment != 0, TTL: q.TTL(),
 		Checksum: q.Checksum(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
 	t := header.TCP(q[q.HeaderLength():])
 	m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}

@@ -18,7 +18,7 @@ import (
 func icmpAbout(t *testing.T, code uint8, mtu uint16) []byte {
 	t.Helper()
 	offending := packet.Packet{
-		IP:  packet.IPv4{Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), DontFragment: true},
+		IP:  packet.IP{Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("192.0.2.2"), DontFragment: true},
 		TCP: packet.Segment{SrcPort: 40000, DstPort: 80, Seq: gseqnum.Value(7777), Flags: packet.ACK, Payload: make([]byte, 1460)},
 	}.Encode(packet.Illegal{})
 	b, err := packet.ICMPv4Error(netip.MustParseAddr("192.0.2.254"), packet.ICMPv4DestUnreachable, code, mtu, offending)
