@@ -34,7 +34,7 @@ func GVisorIdleConns(conns int) int { return max(1, min(conns/5, 2000)) }
 // reports. The harness's packet trace is not counted: it is emptied before
 // the heap is measured.
 func IdleHeap(kind string, count int) (perEnd float64, err error) {
-	p := Pairing{kind, kind}
+	p := Pairing{Client: kind, Server: kind}
 	n, err := harness.NewNet(NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{}))
 	if err != nil {
 		return 0, err

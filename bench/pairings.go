@@ -22,16 +22,16 @@ type Pairing struct{ Client, Server string }
 func (p Pairing) Name() string { return p.Client + "-" + p.Server }
 
 // Control is the pairing every figure is measured against.
-var Control = Pairing{GVisor, GVisor}
+var Control = Pairing{Client: GVisor, Server: GVisor}
 
 // Pairings are the four pairings, the control last (as the report shows
 // them).
-var Pairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, Control}
+var Pairings = []Pairing{{Client: Ours, Server: GVisor}, {Client: GVisor, Server: Ours}, {Client: Ours, Server: Ours}, Control}
 
 // benchOrder is the order the benchmarks run the pairings in: the control
 // first, so that `go tool benchstat -col /pair` takes it as the base and
 // prints every other pairing's change against it.
-var benchOrder = []Pairing{Control, {Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}}
+var benchOrder = []Pairing{Control, {Client: Ours, Server: GVisor}, {Client: GVisor, Server: Ours}, {Client: Ours, Server: Ours}}
 
 // benchName is p's sub-benchmark name: "pair=ours-gvisor", a key=value that
 // benchstat can pivot on.

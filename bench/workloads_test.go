@@ -120,7 +120,7 @@ var connTestCount = 200
 // The loss workload's time is the transfer's, no shorter than the link
 // needs to carry 4 MiB at 100 Mbit/s.
 func TestLossRecovery(t *testing.T) {
-	took, err := LossRecovery("loss-recovery", Pairing{Ours, Ours}, 1)
+	took, err := LossRecovery("loss-recovery", Pairing{Client: Ours, Server: Ours}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

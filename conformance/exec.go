@@ -31,7 +31,7 @@ const ExecTimeoutEnv = "TCPBED_EXEC_TIMEOUT"
 
 // ExecPairings are the exec peer against both of tcpbed's stacks, both
 // ways: the matrix's columns for it.
-var ExecPairings = []Pairing{{Exec, GVisor}, {GVisor, Exec}, {Exec, Ours}, {Ours, Exec}}
+var ExecPairings = []Pairing{{Client: Exec, Server: GVisor}, {Client: GVisor, Server: Exec}, {Client: Exec, Server: Ours}, {Client: Ours, Server: Exec}}
 
 // ExecPeerKinds is how the CLI's messages name the exec kinds.
 const ExecPeerKinds = "exec:PATH [ARGS], exec (the stack " + ExecPeerEnv + " names)"

@@ -39,7 +39,11 @@ func (f *Failure) Error() string {
 // with seed (report.ReplayCommand). A kind with spaces (exec:PATH ARGS)
 // is quoted; the kind "exec" comes with the ExecPeerEnv that names it.
 func ReplayCommand(name string, p Pairing, seed uint64) string {
-	cmd := report.ReplayCommand(name, shellQuote(p.Client), shellQuote(p.Server), seed)
+	family := ""
+	if p.Family != IPv4 {
+		family = p.Family.String()
+	}
+	cmd := report.ReplayCommand(name, shellQuote(p.Client), shellQuote(p.Server), family, seed)
 	if named := os.Getenv(ExecPeerEnv); named != "" && (p.Client == Exec || p.Server == Exec) {
 		cmd = ExecPeerEnv + "=" + shellQuote(named) + " " + cmd
 	}

@@ -14,13 +14,13 @@ const Linux = "linux"
 
 // LinuxPairings are ourstack against Linux: ourstack dials Linux, Linux
 // dials ourstack.
-var LinuxPairings = []Pairing{{Ours, Linux}, {Linux, Ours}}
+var LinuxPairings = []Pairing{{Client: Ours, Server: Linux}, {Client: Linux, Server: Ours}}
 
 // ReferencePairings are the two reference stacks against each other. They
 // are cheap (the whole catalogue in both, 13 s of real time on one core)
 // and show, next to the control, where the references part: every such
 // cell passes only under the deviations registered for one of them.
-var ReferencePairings = []Pairing{{GVisor, Linux}, {Linux, GVisor}}
+var ReferencePairings = []Pairing{{Client: GVisor, Server: Linux}, {Client: Linux, Server: GVisor}}
 
 // MatrixPairings are every column of the conformance matrix: AllPairings,
 // LinuxPairings, then ReferencePairings.
@@ -65,6 +65,14 @@ func AsGVisor(p Pairing) Pairing {
 
 // SkipReason is why the scenario does not run in p ("" when it does).
 func (s *Scenario) SkipReason(p Pairing) string {
+	if p.Family == IPv6 {
+		if s.IPv4Only != "" {
+			return s.Name + " is IPv4's alone: " + s.IPv4Only
+		}
+		if reason := ipv6Unsupported(p); reason != "" {
+			return reason
+		}
+	}
 	if s.RunsIn(p) {
 		return ""
 	}

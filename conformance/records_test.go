@@ -82,7 +82,7 @@ func TestTransferFails(t *testing.T) {
 			e.NewTransfer(c, s, 64<<10).Run()
 			return nil
 		}}
-	res := Execute(silent, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: 1})
+	res := Execute(silent, RunOptions{Pairing: Pairing{Client: GVisor, Server: GVisor}, Seed: 1})
 	var f *Failure
 	if !errors.As(res.Err, &f) || !strings.Contains(f.Expected, "to read the 65536 bytes") {
 		t.Fatalf("a transfer over a silent path: got %v, want a failure to read", res.Err)
@@ -97,7 +97,7 @@ func TestTransferFails(t *testing.T) {
 			tr.Check()
 			return nil
 		}}
-	res = Execute(changed, RunOptions{Pairing: Pairing{GVisor, GVisor}, Seed: 1})
+	res = Execute(changed, RunOptions{Pairing: Pairing{Client: GVisor, Server: GVisor}, Seed: 1})
 	if !errors.As(res.Err, &f) || !strings.Contains(f.Expected, "digest") {
 		t.Fatalf("a changed stream: got %v, want a digest failure", res.Err)
 	}

@@ -75,6 +75,13 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	res := &Result{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed}
 	setup := &Setup{TCP: harness.TCPSettings{MSL: DefaultMSL}, Patience: 2 * time.Minute}
 	setup.Net = harness.Config{Seed: opts.Seed, MTU: opts.MTU, Pcap: opts.Pcap}
+	setup.Net.ClientAddr, setup.Net.ServerAddr = opts.Pairing.Family.Addrs()
+	if opts.Pairing.Family == IPv6 {
+		if reason := ipv6Unsupported(opts.Pairing); reason != "" {
+			res.Err = fmt.Errorf("%s: %w", reason, harness.ErrUnsupported)
+			return res
+		}
+	}
 	if s.Setup != nil {
 		s.Setup(setup)
 	}

@@ -47,6 +47,10 @@ type Scenario struct {
 	// shows only on a path long enough for it.
 	Profile    string
 	OnProfiles bool
+	// IPv4Only, if set, says why the scenario has no IPv6 form (a rule of
+	// IPv4's own, such as its fragments): its IPv6 cells are skipped with
+	// that reason.
+	IPv4Only string
 	// Run drives the Net and checks what happens. It fails through the Env's
 	// helpers (or by returning an error).
 	Run func(e *Env) error
@@ -73,12 +77,29 @@ type Setup struct {
 	Patience time.Duration
 }
 
-// Pairing names the stacks at the two ends: Client dials, Server listens.
+// Pairing names the stacks at the two ends (Client dials, Server listens)
+// and the IP family between them.
 type Pairing struct {
 	Client, Server string
+	Family         Family
 }
 
-func (p Pairing) String() string { return p.Client + "->" + p.Server }
+// String is "client->server", with "/ipv6" after an IPv6 pairing's.
+func (p Pairing) String() string {
+	if p.Family == IPv6 {
+		return p.Client + "->" + p.Server + "/" + p.Family.String()
+	}
+	return p.Client + "->" + p.Server
+}
+
+// Ends is p without its family: which stacks stand where.
+func (p Pairing) Ends() Pairing { return Pairing{Client: p.Client, Server: p.Server} }
+
+// In is p in family f.
+func (p Pairing) In(f Family) Pairing {
+	p.Family = f
+	return p
+}
 
 // The peer kinds a pairing may name.
 const (
@@ -93,7 +114,7 @@ var PeerKinds = []string{Ours, GVisor, Linux}
 // otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and
 // gVisor with itself (the control that proves the harness and the
 // expectation).
-var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GVisor, GVisor}}
+var AllPairings = []Pairing{{Client: Ours, Server: GVisor}, {Client: GVisor, Server: Ours}, {Client: Ours, Server: Ours}, {Client: GVisor, Server: GVisor}}
 
 // RunsIn reports whether the scenario makes sense in pairing p.
 // A pairing with Linux counts when the scenario names it, or runs with
@@ -101,6 +122,7 @@ var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GViso
 // exec stack counts where the scenario runs with ourstack in its place
 // (AsOurs).
 func (s *Scenario) RunsIn(p Pairing) bool {
+	p = p.Ends()
 	if IsExecPairing(p) {
 		return s.RunsIn(AsOurs(p))
 	}

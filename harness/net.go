@@ -20,6 +20,14 @@ var (
 	DefaultRouterAddr = netip.MustParseAddr("192.0.2.254")
 )
 
+// The same for a wire of IPv6 ends, from the documentation prefix (RFC
+// 3849): ClientAddr and ServerAddr of an IPv6 run, and its router.
+var (
+	ClientAddr6        = netip.MustParseAddr("2001:db8::1")
+	ServerAddr6        = netip.MustParseAddr("2001:db8::2")
+	DefaultRouterAddr6 = netip.MustParseAddr("2001:db8::fe")
+)
+
 // DefaultMTU is the link MTU unless Config.MTU says otherwise.
 const DefaultMTU = 1500
 
@@ -159,6 +167,9 @@ func NewNet(cfg Config) (*Net, error) {
 	}
 	if cfg.RouterAddr == (netip.Addr{}) {
 		cfg.RouterAddr = DefaultRouterAddr
+		if cfg.ClientAddr.Is6() {
+			cfg.RouterAddr = DefaultRouterAddr6
+		}
 	}
 	if cfg.Link == [2]LinkConfig{} {
 		cfg.Link = [2]LinkConfig{DefaultLink, DefaultLink}

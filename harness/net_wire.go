@@ -182,6 +182,7 @@ func (n *Net) launch(f *inFlight) {
 // fragments. Called with n.mu held.
 func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = TooBig
+	// IPv6 routers never fragment (RFC 8200 5): every datagram is as if DF.
 	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
 		if reply := n.icmpReply(f, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
 			return []*inFlight{reply}
@@ -211,7 +212,14 @@ func (n *Net) route(f *inFlight) []*inFlight {
 // anyone could answer. It travels the wire back like any packet; no fault
 // rule acts on it.
 func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
-	pkt, err := packet.ICMPv4Error(from, packet.ICMPv4DestUnreachable, code, mtu, f.pkt)
+	var pkt []byte
+	var err error
+	if from.Is6() {
+		typ, code6, value := icmpv6For(code, mtu)
+		pkt, err = packet.ICMPv6Error(from, typ, code6, value, f.pkt)
+	} else {
+		pkt, err = packet.ICMPv4Error(from, packet.ICMPv4DestUnreachable, code, mtu, f.pkt)
+	}
 	if err != nil {
 		return nil
 	}
@@ -220,6 +228,24 @@ func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *i
 		who = "the destination"
 	}
 	return &inFlight{dir: 1 - f.dir, pkt: pkt, fate: InFlight, notes: []string{"sent by " + who + " about #" + strconv.Itoa(f.rec.Index)}}
+}
+
+// icmpv6For is the ICMPv6 message (RFC 4443) that says what the ICMPv4
+// Destination Unreachable code says: type, code and the 32 bits after
+// them (Packet Too Big's MTU; Parameter Problem's pointer, at the IPv6
+// Next Header field, for a protocol nobody handles).
+func icmpv6For(code uint8, mtu uint16) (typ, code6 uint8, value uint32) {
+	switch code {
+	case packet.FragmentationNeeded:
+		return packet.ICMPv6PacketTooBig, 0, uint32(mtu)
+	case packet.NetUnreachable:
+		return packet.ICMPv6DestUnreachable, packet.ICMPv6NoRoute, 0
+	case packet.PortUnreachable:
+		return packet.ICMPv6DestUnreachable, packet.ICMPv6PortUnreachable, 0
+	case packet.ProtocolUnreachable:
+		return packet.ICMPv6ParamProblem, packet.ICMPv6UnknownHeader, uint32(header.IPv6NextHeaderOffset)
+	}
+	return packet.ICMPv6DestUnreachable, packet.ICMPv6AddrUnreachable, 0
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.
@@ -278,10 +304,18 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	return r
 }
 
-// ipHeaderLen is the IHL of an IPv4 packet in bytes (0 if it has none).
+// ipHeaderLen is how far into pkt its TCP header starts: the IHL of an
+// IPv4 packet, the fixed header of an IPv6 one that carries TCP straight
+// after it (0 otherwise: the harness's stacks send no extension headers).
 func ipHeaderLen(pkt []byte) int {
-	if len(pkt) == 0 {
+	switch {
+	case len(pkt) == 0:
 		return 0
+	case pkt[0]>>4 == 6:
+		if len(pkt) < header.IPv6MinimumSize || pkt[header.IPv6NextHeaderOffset] != uint8(header.TCPProtocolNumber) {
+			return 0
+		}
+		return header.IPv6MinimumSize
 	}
 	return int(pkt[0]&0xf) * 4
 }

@@ -19,6 +19,10 @@ func (s *Stack) DeliverPacket(pkt []byte) {
 		return
 	}
 	s.stats.PacketsReceived++
+	if wire.IPVersion(pkt) == wire.IPv6Version {
+		s.deliverIPv6(pkt)
+		return
+	}
 	s.deliverDatagram(pkt)
 }
 
@@ -60,14 +64,61 @@ func (s *Stack) deliverDatagram(pkt []byte) {
 		s.stats.NotForUs++
 		return
 	}
-	seg := &p.TCP
+	s.segmentArrived(p.IP.Src, p.IP.Dst, &p.TCP)
+}
+
+// segmentArrived hands a well-formed segment from src to dst on to its
+// connection or listener.
+func (s *Stack) segmentArrived(src, dst netip.Addr, seg *wire.Segment) {
 	id := tcp.FourTuple{
-		LocalAddr:  p.IP.Dst,
+		LocalAddr:  dst,
 		LocalPort:  seg.DstPort,
-		RemoteAddr: p.IP.Src,
+		RemoteAddr: src,
 		RemotePort: seg.SrcPort,
 	}
 	s.demux(id, seg, s.clock.Now())
+}
+
+// deliverIPv6 is DeliverPacket for an IPv6 packet: a TCP segment goes on as
+// an IPv4 one does; an ICMPv6 error goes to the connection it is about; a
+// packet RFC 8200 4 says to answer with a Parameter Problem gets one.
+// IPv6 fragments are dropped: ourstack does not reassemble IPv6 (ErrFragment).
+func (s *Stack) deliverIPv6(pkt []byte) {
+	p, err := wire.ParseIPv6(pkt)
+	if err == nil || errors.Is(err, wire.ErrNotTCP) || errors.Is(err, wire.ErrTCPChecksum) {
+		if !s.accepts(p.IP.Src, p.IP.Dst) {
+			s.stats.NotForUs++
+			return
+		}
+	}
+	var pe *wire.ParseError
+	switch {
+	case err == nil:
+		s.segmentArrived(p.IP.Src, p.IP.Dst, &p.TCP)
+	case errors.As(err, &pe) && pe.Err == wire.ErrNotTCP && pe.Value == wire.ProtocolICMPv6:
+		s.icmpv6(pkt, wire.IPv6HeaderLen+len(p.IP.ExtHeaders), s.clock.Now())
+	default:
+		s.stats.MalformedPackets++
+		if errors.Is(err, wire.ErrTCPChecksum) {
+			s.stats.BadChecksums++
+		}
+		s.paramProblem(pkt, p.IP, err)
+	}
+}
+
+// paramProblem answers a packet RFC 8200 4 says to answer with an ICMPv6
+// Parameter Problem (wire.ParamProblem), unless it came from an address no
+// answer may go to (RFC 4443 2.4 (e)) or was not for us.
+func (s *Stack) paramProblem(pkt []byte, ip wire.IPv6Fields, err error) {
+	code, pointer, ok := wire.ParamProblem(err, ip.Dst)
+	if !ok || ip.Dst != s.addr || !unicast(ip.Src) || martian(ip.Src, s.addr) {
+		return
+	}
+	s.out.buf = wire.AppendICMPv6ParamProblem(s.out.buf[:0], s.addr, ip.Src, code, pointer, pkt)
+	s.stats.PacketsSent++
+	s.stats.ParamProblemsSent++
+	s.send(s.out.buf)
+	s.out.buf = s.out.buf[:cap(s.out.buf)]
 }
 
 // demux finds who a segment is for: the connection with its four-tuple, else
@@ -138,9 +189,10 @@ func (s *Stack) accepts(src, dst netip.Addr) bool {
 	return dst == s.addr && unicast(src) && !martian(src, s.addr)
 }
 
-// unicast reports whether a can be the source of a TCP segment.
+// unicast reports whether a can be the source of a TCP segment: not
+// unspecified, multicast or (IPv4) the limited broadcast.
 func unicast(a netip.Addr) bool {
-	return a.Is4() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // martian reports whether src can never be the source of a datagram that
@@ -151,9 +203,15 @@ func unicast(a netip.Addr) bool {
 // arriving "MUST be silently discarded" (unless the stack itself is on a
 // loopback address, when its peers are too); and 240/4, reserved, the
 // limited broadcast among it. Multicast sources are unicast's to refuse.
+//
+// For IPv6: the loopback ::1, which "must not be sent outside of a single
+// node" and arriving on an interface "must be dropped" (RFC 4291 2.5.3);
+// and IPv4-mapped addresses (::ffff:0:0/96), which stand for IPv4 peers
+// inside a host and never appear on an IPv6 wire (RFC 4291 2.5.5.2, RFC
+// 6890).
 func martian(src, local netip.Addr) bool {
-	if !src.Is4() {
-		return false
+	if src.Is6() {
+		return src.IsLoopback() && !local.IsLoopback() || src.Is4In6()
 	}
 	b := src.As4()
 	switch {

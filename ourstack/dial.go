@@ -42,8 +42,8 @@ func (s *Stack) connectFrom(localPort uint16, raddr netip.AddrPort) (*Conn, erro
 	if s.closed {
 		return fail(net.ErrClosed)
 	}
-	if !raddr.Addr().Is4() || !unicast(raddr.Addr()) || raddr.Port() == 0 {
-		return fail(&net.AddrError{Err: "not a unicast IPv4 address and port", Addr: raddr.String()})
+	if raddr.Addr().Is4() != s.addr.Is4() || !unicast(raddr.Addr()) || raddr.Port() == 0 {
+		return fail(&net.AddrError{Err: "not a unicast address and port of the stack's family", Addr: raddr.String()})
 	}
 	id := tcp.FourTuple{LocalAddr: s.addr, LocalPort: localPort, RemoteAddr: raddr.Addr(), RemotePort: raddr.Port()}
 	if localPort != 0 {

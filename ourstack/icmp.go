@@ -80,3 +80,45 @@ func icmpv4Report(e wire.ICMPError) (tcp.ICMPReport, bool) {
 // internet module must be able to forward a datagram of 68 octets"), below
 // which PMTU discovery never goes (RFC 1191 3).
 const minIPv4MTU = 68
+
+// icmpv6 takes an IPv6 packet whose upper layer, at upper, is ICMPv6: an
+// error message about one of our connections goes to its TCB, as for
+// ICMPv4; anything else (neighbour discovery, an echo) is counted and
+// dropped: the harness's links need no neighbour discovery, and this stack
+// answers no ICMPv6 but Parameter Problem.
+func (s *Stack) icmpv6(pkt []byte, upper int, now time.Time) {
+	e, err := wire.ParseICMPv6Error(pkt, upper)
+	if err != nil {
+		s.stats.ICMPDropped++
+		return
+	}
+	s.icmpError(e.Quoted, icmpv6Report(e), now)
+}
+
+// icmpv6Report is what an ICMPv6 error means to TCP (RFC 4443 3, with RFC
+// 1122 4.2.3.9's soft and hard errors as RFC 4443 3.1 maps them).
+func icmpv6Report(e wire.ICMPError) tcp.ICMPReport {
+	r := tcp.ICMPReport{Kind: tcp.ICMPSoft, Err: tcp.ErrHostUnreachable, IPHeaderLen: wire.IPv6HeaderLen, MinMTU: minIPv6MTU}
+	switch e.Type {
+	case wire.ICMPv6PacketTooBig:
+		r.Kind, r.MTU = tcp.ICMPPacketTooBig, e.MTU
+	case wire.ICMPv6DestUnreachable:
+		switch e.Code {
+		case wire.ICMPv6NoRoute:
+			r.Err = tcp.ErrNetUnreachable
+		case wire.ICMPv6PortUnreachable:
+			// RFC 4443 3.1: "port unreachable" is IPv4's code 3.
+			r.Kind, r.Err = tcp.ICMPHard, tcp.ErrConnectionRefused
+		}
+	case wire.ICMPv6ParamProblem:
+		if e.Code == wire.ParamProblemNextHeader {
+			// The peer does not know TCP: IPv4's protocol unreachable.
+			r.Kind, r.Err = tcp.ICMPHard, tcp.ErrProtocolNotPresent
+		}
+	}
+	return r
+}
+
+// minIPv6MTU is the smallest MTU of an IPv6 link (RFC 8200 5), below which
+// Packet Too Big never takes our segments (RFC 8201 4).
+const minIPv6MTU = 1280

@@ -158,10 +158,11 @@ func TestDialRejectsBadAddresses(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	send := func([]byte) {}
 	for name, o := range map[string]Options{
-		"no address":   {Send: send},
-		"IPv6 address": {Addr: netip.MustParseAddr("2001:db8::1"), Send: send},
-		"no Send":      {Addr: netip.MustParseAddr("192.0.2.1")},
-		"short Rand":   {Addr: netip.MustParseAddr("192.0.2.1"), Send: send, Rand: shortReader{}},
+		"no address":               {Send: send},
+		"IPv4-mapped IPv6 address": {Addr: netip.MustParseAddr("::ffff:192.0.2.1"), Send: send},
+		"zoned address":            {Addr: netip.MustParseAddr("fe80::1%eth0"), Send: send},
+		"no Send":                  {Addr: netip.MustParseAddr("192.0.2.1")},
+		"short Rand":               {Addr: netip.MustParseAddr("192.0.2.1"), Send: send, Rand: shortReader{}},
 	} {
 		if s, err := New(o); err == nil || s != nil {
 			t.Errorf("%s: New = %v, %v; want an error", name, s, err)

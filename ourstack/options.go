@@ -10,7 +10,8 @@ import (
 
 // Options configure a Stack.
 type Options struct {
-	// Addr is the stack's one IPv4 address.
+	// Addr is the stack's one address, IPv4 or IPv6: a Stack speaks the
+	// family of its address.
 	Addr netip.Addr
 	// Clock drives every timer; nil means real time.
 	Clock Clock
@@ -18,7 +19,7 @@ type Options struct {
 	// crypto/rand. A seeded reader makes a run replayable. New reads every
 	// secret it needs from it at once; nothing reads it later.
 	Rand io.Reader
-	// Send is the link: it is called with each outbound IPv4 packet, which is
+	// Send is the link: it is called with each outbound IP packet, which is
 	// valid only during the call. It is called with the Stack's lock held and
 	// must not call back into the Stack (queue the packet instead).
 	Send func(pkt []byte)

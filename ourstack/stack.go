@@ -1,5 +1,6 @@
-// Package ourstack is tcpbed's TCP/IPv4 stack, written from the RFCs. It reads
-// and writes whole IPv4 packets and knows nothing of gVisor or the harness.
+// Package ourstack is tcpbed's TCP stack over IPv4 or IPv6, written from the
+// RFCs. It reads and writes whole IP packets and knows nothing of gVisor or
+// the harness. A Stack is one host with one address, of either family.
 //
 // The connection state machine lives in package tcp and does no I/O; the
 // Stack around it owns the one lock, the clock, demultiplexing, listeners
@@ -30,7 +31,7 @@ import (
 	"github.com/tcpbed/tcpbed/ourstack/tcp"
 )
 
-// Stack is one host's TCP/IPv4 stack.
+// Stack is one host's TCP stack, on one IPv4 or IPv6 address.
 type Stack struct {
 	mu sync.Mutex
 
@@ -56,8 +57,11 @@ type Stack struct {
 
 // New builds a Stack.
 func New(opts Options) (*Stack, error) {
-	if !opts.Addr.Is4() {
-		return nil, fmt.Errorf("ourstack: Options.Addr %v is not an IPv4 address", opts.Addr)
+	if !opts.Addr.IsValid() || opts.Addr.Is4In6() || opts.Addr.Zone() != "" {
+		return nil, fmt.Errorf("ourstack: Options.Addr %v is not an IPv4 or IPv6 address", opts.Addr)
+	}
+	if opts.TCP.MSS == 0 {
+		opts.TCP.MSS = defaultMSS(opts.Addr)
 	}
 	if opts.Send == nil {
 		return nil, errors.New("ourstack: Options.Send is nil")
@@ -206,6 +210,15 @@ func (s *Stack) forget(c *Conn, now time.Time) {
 		c.lastState = tcp.Closed
 	}
 	c.wake.wake()
+}
+
+// defaultMSS is the MSS of an Ethernet-sized MTU of 1500 bytes less the
+// fixed IP and TCP headers (RFC 9293 3.7.1): 1460 for IPv4, 1440 for IPv6.
+func defaultMSS(a netip.Addr) uint16 {
+	if a.Is6() {
+		return 1500 - 40 - 20
+	}
+	return 1500 - 20 - 20
 }
 
 // tcpAddr is the *net.TCPAddr the net.Conn face reports.

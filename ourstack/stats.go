@@ -11,7 +11,7 @@ import (
 type StackStats struct {
 	PacketsReceived, PacketsSent uint64
 	MalformedPackets             uint64 // any parse error
-	BadChecksums                 uint64 // of those, checksum failures (IPv4 or TCP)
+	BadChecksums                 uint64 // of those, checksum failures (IPv4 header or TCP)
 	NotForUs                     uint64 // well formed, but to another address, or from one no reply may go to or no wire may carry (RFC 1122 3.2.1.3)
 	ResetsSent                   uint64
 	SYNCookiesSent               uint64
@@ -22,6 +22,7 @@ type StackStats struct {
 	Reassembly                   ipfrag.Stats // IPv4 fragments put back together (RFC 791 3.2)
 	ICMPErrors                   uint64       // ICMP errors about a connection of ours, handed to it
 	ICMPDropped                  uint64       // other ICMP: malformed, not an error, about no connection of ours
+	ParamProblemsSent            uint64       // ICMPv6 Parameter Problems sent (RFC 8200 4)
 	tcp.Stats                                 // summed over connections, live and gone
 }
 

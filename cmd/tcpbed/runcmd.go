@@ -29,6 +29,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	showTrace := fs.Bool("trace", false, "print the trace, tcpdump style, with both ends' states and a line for each state change")
 	abs := fs.Bool("abs", false, "absolute sequence numbers in the trace")
 	mtu := fs.Int("mtu", 0, fmt.Sprintf("link MTU (default: the scenario's own, else %d)", harness.DefaultMTU))
+	familyName := fs.String("family", "ipv4", "IP family of the run: ipv4 or ipv6")
 	ladderPath := fs.String("ladder", "", "draw a ladder diagram of the run to `FILE`: SVG, or Mermaid if FILE ends in .mmd or .md")
 
 	// Flags may come before or after the scenario's name.
@@ -72,7 +73,12 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tcpbed run: --mtu %d out of range [68, 65535]\n", *mtu)
 		return exitBadArgs
 	}
-	pairing := conformance.Pairing{Client: *client, Server: *server}
+	family, err := conformance.ParseFamily(*familyName)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcpbed run: --family: %v\n", err)
+		return exitBadArgs
+	}
+	pairing := conformance.Pairing{Client: *client, Server: *server, Family: family}
 	if reason := s.SkipReason(pairing); reason != "" {
 		fmt.Fprintf(stderr, "tcpbed run: %s does not run in %s: %s\n", s.Name, pairing, reason)
 		return exitBadArgs

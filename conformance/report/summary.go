@@ -105,14 +105,20 @@ func replayOf(c Cell) string {
 	if c.Replay != "" {
 		return c.Replay
 	}
-	client, server, _ := strings.Cut(c.Pairing, "->")
-	return ReplayCommand(c.Scenario, client, server, 1)
+	ends, family, _ := strings.Cut(c.Pairing, "/")
+	client, server, _ := strings.Cut(ends, "->")
+	return ReplayCommand(c.Scenario, client, server, family, 1)
 }
 
 // ReplayCommand is the command line that runs one cell again, with its
 // trace: from the repository's root, as it is, with nothing installed.
-func ReplayCommand(scenario, client, server string, seed uint64) string {
-	return fmt.Sprintf("go run ./cmd/tcpbed run %s --client %s --server %s --seed %d --trace", scenario, client, server, seed)
+// family is "" or "ipv4" for IPv4.
+func ReplayCommand(scenario, client, server, family string, seed uint64) string {
+	cmd := fmt.Sprintf("go run ./cmd/tcpbed run %s --client %s --server %s --seed %d --trace", scenario, client, server, seed)
+	if family != "" && family != "ipv4" {
+		cmd += " --family " + family
+	}
+	return cmd
 }
 
 // rowsAndColumns orders scenarios as the catalogue does (by the Order the

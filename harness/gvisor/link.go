@@ -7,6 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -59,9 +60,14 @@ func appendPacket(b []byte, pkt *stack.PacketBuffer) []byte {
 	return b
 }
 
-// inject hands one inbound IPv4 packet to the stack. gVisor copies it.
+// inject hands one inbound IP packet to the stack, as the protocol its
+// version nibble names (the link has no EtherType to say). gVisor copies it.
 func (l *gvisorLink) inject(pkt []byte) {
+	proto := ipv4.ProtocolNumber
+	if len(pkt) > 0 && pkt[0]>>4 == 6 {
+		proto = ipv6.ProtocolNumber
+	}
 	pb := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(pkt)})
-	l.InjectInbound(ipv4.ProtocolNumber, pb)
+	l.InjectInbound(proto, pb)
 	pb.DecRef()
 }

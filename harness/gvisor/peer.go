@@ -16,6 +16,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	gtcp "gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
@@ -60,6 +61,8 @@ type gvisorPeer struct {
 	stack *stack.Stack
 	link  *gvisorLink
 	tcp   stack.TransportProtocol
+	// netProto is the family of the peer's one address, for its endpoints.
+	netProto tcpip.NetworkProtocolNumber
 
 	paused bool
 	dirty  bool // something happened since the last Settle
@@ -91,7 +94,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	oneProcessor.Lock()
 	prev := runtime.GOMAXPROCS(1)
 	s := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6Protocol},
 		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocol},
 		Clock:              clock,
 		RandSource:         &v1Source{r: harness.StreamRand(env.Seed, env.StreamName("gvisor/rand"))},
@@ -111,14 +114,16 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	if err := s.CreateNIC(gvisorNIC, p.link); err != nil {
 		return fail("CreateNIC", err)
 	}
-	addr := tcpip.ProtocolAddress{
-		Protocol:          ipv4.ProtocolNumber,
-		AddressWithPrefix: tcpip.AddrFrom4(env.Addr.As4()).WithPrefix(),
+	p.netProto = ipv4.ProtocolNumber
+	route := header.IPv4EmptySubnet
+	if env.Addr.Is6() {
+		p.netProto, route = ipv6.ProtocolNumber, header.IPv6EmptySubnet
 	}
+	addr := tcpip.ProtocolAddress{Protocol: p.netProto, AddressWithPrefix: tcpipAddr(env.Addr).WithPrefix()}
 	if err := s.AddProtocolAddress(gvisorNIC, addr, stack.AddressProperties{}); err != nil {
 		return fail("AddProtocolAddress", err)
 	}
-	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: gvisorNIC}})
+	s.SetRouteTable([]tcpip.Route{{Destination: route, NIC: gvisorNIC}})
 	// Client ports from IANA's dynamic range (RFC 6335 6), as ourstack and
 	// the Linux peer use: gVisor's own range starts at 16000 and crosses
 	// ports Wireshark's dissectors claim, so a capture would decode a
@@ -200,7 +205,7 @@ func (p *gvisorPeer) Close() error {
 
 func (p *gvisorPeer) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
 	var wq waiter.Queue
-	ep, err := p.stack.NewEndpoint(gtcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	ep, err := p.stack.NewEndpoint(gtcp.ProtocolNumber, p.netProto, &wq)
 	if err != nil {
 		return nil, nil, gvisorError("socket", err)
 	}
@@ -242,7 +247,7 @@ func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn,
 			return nil, gvisorError("bind", err)
 		}
 	}
-	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: tcpip.AddrFrom4(raddr.Addr().As4()), Port: raddr.Port()}
+	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: tcpipAddr(raddr.Addr()), Port: raddr.Port()}
 	switch err := ep.Connect(to); err.(type) {
 	case nil, *tcpip.ErrConnectStarted:
 	default:
@@ -326,10 +331,34 @@ func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) harness.FourTuple {
 }
 
 func addrFromTCPIP(a tcpip.Address) netip.Addr {
-	if a.Len() != 4 {
-		return netip.Addr{}
+	switch a.Len() {
+	case 4:
+		return netip.AddrFrom4(a.As4())
+	case 16:
+		return netip.AddrFrom16(a.As16())
 	}
-	return netip.AddrFrom4(a.As4())
+	return netip.Addr{}
+}
+
+// tcpipAddr is a as gVisor spells it.
+func tcpipAddr(a netip.Addr) tcpip.Address {
+	if a.Is4() {
+		return tcpip.AddrFrom4(a.As4())
+	}
+	return tcpip.AddrFrom16(a.As16())
+}
+
+// ipv6Protocol is gVisor's IPv6 as a host on the harness's wire wants it:
+// no Duplicate Address Detection (an address that is tentative for a
+// second would refuse the first SYN), no router solicitations and no MLD
+// reports: a wire of two hosts has no router or multicast listener to tell,
+// and their packets would be noise in every trace.
+func ipv6Protocol(s *stack.Stack) stack.NetworkProtocol {
+	return ipv6.NewProtocolWithOptions(ipv6.Options{
+		NDPConfigs: ipv6.NDPConfigurations{MaxRtrSolicitations: 0},
+		DADConfigs: stack.DADConfigurations{DupAddrDetectTransmits: 0},
+		MLD:        ipv6.MLDOptions{Enabled: false},
+	})(s)
 }
 
 // gvisorState maps gVisor's endpoint state onto RFC 9293's.

@@ -45,10 +45,13 @@ type oursPeer struct {
 func newOursPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	p := &oursPeer{env: env, backlog: opts.Backlog}
 	opts.TCP = configWith(opts.TCP, opts.Settings)
-	if opts.TCP.MSS == 0 && env.MTU > 40 {
-		// RFC 9293 3.7.1: the MSS is the MTU less the fixed IPv4 and TCP
-		// headers.
-		opts.TCP.MSS = uint16(min(env.MTU-40, 65535))
+	// RFC 9293 3.7.1: the MSS is the MTU less the fixed IP and TCP headers.
+	headers := 20 + 20
+	if env.Addr.Is6() {
+		headers = 40 + 20
+	}
+	if opts.TCP.MSS == 0 && env.MTU > headers {
+		opts.TCP.MSS = uint16(min(env.MTU-headers, 65535))
 	}
 	if p.backlog == 0 {
 		p.backlog = 128

@@ -42,6 +42,9 @@ type ICMP struct {
 // error wrapping ErrMalformed. The checksums are not checked: a trace
 // describes a forged message as it is.
 func ParseICMP(b []byte) (ICMP, error) {
+	if len(b) > 0 && b[0]>>4 == 6 {
+		return parseICMPv6(b)
+	}
 	var m ICMP
 	ip := header.IPv4(b)
 	if !ip.IsValid(len(b)) || ip.Protocol() != uint8(header.ICMPv4ProtocolNumber) {
@@ -69,6 +72,79 @@ func ParseICMP(b []byte) (ICMP, error) {
 	return m, nil
 }
 
+// The ICMPv6 types and codes the wire's router and rules send (RFC 4443).
+const (
+	ICMPv6DestUnreachable = uint8(header.ICMPv6DstUnreachable)
+	ICMPv6PacketTooBig    = uint8(header.ICMPv6PacketTooBig)
+	ICMPv6ParamProblem    = uint8(header.ICMPv6ParamProblem)
+	ICMPv6NoRoute         = uint8(header.ICMPv6NetworkUnreachable)
+	ICMPv6AddrUnreachable = uint8(header.ICMPv6AddressUnreachable)
+	ICMPv6PortUnreachable = uint8(header.ICMPv6PortUnreachable)
+	ICMPv6UnknownHeader   = uint8(header.ICMPv6UnknownHeader)
+)
+
+// parseICMPv6 is ParseICMP for an IPv6 packet whose Next Header is ICMPv6
+// (no extension headers: the harness's messages carry none). MTU is Packet
+// Too Big's, capped at 65535.
+func parseICMPv6(b []byte) (ICMP, error) {
+	var m ICMP
+	ip := header.IPv6(b)
+	if !ip.IsValid(len(b)) || ip.NextHeader() != uint8(header.ICMPv6ProtocolNumber) {
+		return m, fmt.Errorf("%w: not an IPv6 ICMPv6 packet", ErrMalformed)
+	}
+	m.Src, m.Dst = addr(ip.SourceAddress()), addr(ip.DestinationAddress())
+	msg := header.ICMPv6(ip.Payload())
+	if len(msg) < header.ICMPv6ErrorHeaderSize || msg.Type() > header.ICMPv6ParamProblem {
+		return m, fmt.Errorf("%w: not an ICMPv6 error", ErrMalformed)
+	}
+	m.Type, m.Code = uint8(msg.Type()), uint8(msg.Code())
+	if msg.Type() == header.ICMPv6PacketTooBig {
+		m.MTU = uint16(min(msg.MTU(), 0xffff))
+	}
+	q := header.IPv6(msg.Payload())
+	if len(q) < header.IPv6MinimumSize+8 || q.NextHeader() != uint8(header.TCPProtocolNumber) {
+		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
+	}
+	tos, flow := q.TOS()
+	m.Quoted.IP = IP{TOS: tos, FlowLabel: flow, TTL: q.HopLimit(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
+	t := header.TCP(q[header.IPv6MinimumSize:])
+	m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}
+	return m, nil
+}
+
+// ICMPv6Error builds the ICMPv6 error message from sends about the IPv6
+// packet offending (RFC 4443: type, code, and the 32 bits after them: the
+// MTU of Packet Too Big, the pointer of Parameter Problem), quoting as much
+// of it as keeps the message within IPv6's minimum MTU of 1280 (RFC 4443
+// 2.4 (c)), with gVisor's header package. The message goes to offending's
+// source.
+func ICMPv6Error(from netip.Addr, typ, code uint8, value uint32, offending []byte) ([]byte, error) {
+	q := header.IPv6(offending)
+	if !q.IsValid(len(offending)) {
+		return nil, fmt.Errorf("packet: ICMPv6Error: the offending packet is not a valid IPv6 packet")
+	}
+	const maxLen = 1280
+	quote := offending[:min(len(offending), maxLen-header.IPv6MinimumSize-header.ICMPv6ErrorHeaderSize)]
+	n := header.IPv6MinimumSize + header.ICMPv6ErrorHeaderSize + len(quote)
+	b := make([]byte, n)
+	src := tcpip.AddrFrom16(from.As16())
+	ip := header.IPv6(b)
+	ip.Encode(&header.IPv6Fields{
+		PayloadLength: uint16(n - header.IPv6MinimumSize), TransportProtocol: header.ICMPv6ProtocolNumber, HopLimit: 64,
+		SrcAddr: src, DstAddr: q.SourceAddress(),
+	})
+	msg := header.ICMPv6(ip.Payload())
+	msg.SetType(header.ICMPv6Type(typ))
+	msg.SetCode(header.ICMPv6Code(code))
+	msg.SetTypeSpecific(value)
+	copy(msg.Payload(), quote)
+	msg.SetChecksum(header.ICMPv6Checksum(header.ICMPv6ChecksumParams{
+		Header: msg[:header.ICMPv6ErrorHeaderSize], Src: src, Dst: q.SourceAddress(),
+		PayloadCsum: checksum.Checksum(msg.Payload(), 0), PayloadLen: len(quote),
+	}))
+	return b, nil
+}
+
 // String names the message as tcpdump does: "ICMP 192.0.2.2 unreachable -
 // need to frag (mtu 1280)".
 func (m ICMP) String() string {
@@ -90,7 +166,28 @@ func (m ICMP) String() string {
 			what = dst + " unreachable (code " + strconv.Itoa(int(m.Code)) + ")"
 		}
 	}
+	if m.Src.Is6() {
+		return "ICMP6 " + m.icmpv6What()
+	}
 	return "ICMP " + what
+}
+
+// icmpv6What is String's words for an ICMPv6 error.
+func (m ICMP) icmpv6What() string {
+	dst := m.Quoted.IP.Dst.String()
+	switch {
+	case m.Type == ICMPv6PacketTooBig:
+		return "packet too big, mtu " + strconv.Itoa(int(m.MTU))
+	case m.Type == ICMPv6DestUnreachable && m.Code == ICMPv6NoRoute:
+		return "destination unreachable, unreachable route " + dst
+	case m.Type == ICMPv6DestUnreachable && m.Code == ICMPv6AddrUnreachable:
+		return "destination unreachable, unreachable address " + dst
+	case m.Type == ICMPv6DestUnreachable && m.Code == ICMPv6PortUnreachable:
+		return "destination unreachable, " + dst + " tcp port " + strconv.Itoa(int(m.Quoted.TCP.DstPort)) + " unreachable"
+	case m.Type == ICMPv6ParamProblem:
+		return "parameter problem, code " + strconv.Itoa(int(m.Code))
+	}
+	return "type " + strconv.Itoa(int(m.Type)) + " code " + strconv.Itoa(int(m.Code))
 }
 
 // ICMPv4Error builds the ICMP error message from sends about the packet

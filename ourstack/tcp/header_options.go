@@ -12,6 +12,10 @@ import (
 // 4.2.2.6).
 const defaultPeerMSS = 536
 
+// defaultPeerMSS6 is the same for IPv6: 1220, IPv6's minimum MTU of 1280
+// less the fixed IPv6 and TCP headers (RFC 9293 3.7.1, RFC 8200 5).
+const defaultPeerMSS6 = 1220
+
 // maxWindowShift is the largest window scale RFC 7323 2.3 allows: "the
 // shift.cnt value ... MUST be less than or equal to 14".
 const maxWindowShift = 14
@@ -55,7 +59,7 @@ type negotiated struct {
 	lastAckSent seqnum.Value // Last.ACK.sent
 }
 
-func (o *negotiated) init(cfg Config, iss seqnum.Value) {
+func (o *negotiated) init(cfg Config, iss seqnum.Value, ipv6 bool) {
 	o.ourMSS = int(cfg.MSS)
 	o.offerWS = !cfg.NoWindowScale
 	o.ourShift = windowShiftFor(cfg.ReceiveBuffer)
@@ -66,6 +70,9 @@ func (o *negotiated) init(cfg Config, iss seqnum.Value) {
 	// the ISS serves without the TCB needing randomness of its own.
 	o.tsOffset = uint32(iss)*2654435761 + 0x9e3779b9
 	o.peerMSS = defaultPeerMSS
+	if ipv6 {
+		o.peerMSS = defaultPeerMSS6
+	}
 	o.updateSendMSS()
 }
 

@@ -215,7 +215,7 @@ func newTCB(cfg Config, id FourTuple, iss seqnum.Value, now time.Time) *TCB {
 		sndMax:        iss,
 		rto:           rtt.New(cfg.InitialRTO, cfg.MinRTO, cfg.MaxRTO),
 	}
-	t.opts.init(cfg, iss)
+	t.opts.init(cfg, iss, id.LocalAddr.Is6())
 	t.recv.init(cfg)
 	t.snd.init(t)
 	t.lastHeard = now
