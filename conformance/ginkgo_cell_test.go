@@ -128,7 +128,7 @@ func writeArtifact(scenario string, p conformance.Pairing, seed uint64, ext stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s_%s-%s_%d.%s", scenario, p.Client, p.Server, seed, ext))
+	path := filepath.Join(dir, fmt.Sprintf("%s_%s-%s_%s_%d.%s", scenario, p.Client, p.Server, p.Family, seed, ext))
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		return "", err
 	}

@@ -37,10 +37,13 @@ var _ = Describe(report.SuiteText, func() {
 					continue
 				}
 				entries := []any{runCell}
-				for _, p := range pairingsOf(s) {
-					entries = append(entries, Entry(report.CellText(s.Name, p.String()),
-						pairingLabels(p), Label("profile:"+s.ProfileName()), SpecTimeout(cellTimeout), GracePeriod(5*time.Second),
-						s, order, p))
+				for _, fam := range conformance.Families {
+					for _, ends := range pairingsOf(s) {
+						p := ends.In(fam)
+						entries = append(entries, Entry(report.CellText(s.Name, p.String()),
+							pairingLabels(p), Label("profile:"+s.ProfileName(), fam.String()), SpecTimeout(cellTimeout), GracePeriod(5*time.Second),
+							s, order, p))
+					}
 				}
 				DescribeTable(s.Name, entries...)
 			}

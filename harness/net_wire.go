@@ -212,14 +212,7 @@ func (n *Net) route(f *inFlight) []*inFlight {
 // anyone could answer. It travels the wire back like any packet; no fault
 // rule acts on it.
 func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
-	var pkt []byte
-	var err error
-	if from.Is6() {
-		typ, code6, value := icmpv6For(code, mtu)
-		pkt, err = packet.ICMPv6Error(from, typ, code6, value, f.pkt)
-	} else {
-		pkt, err = packet.ICMPv4Error(from, packet.ICMPv4DestUnreachable, code, mtu, f.pkt)
-	}
+	pkt, err := packet.UnreachableError(from, code, mtu, f.pkt)
 	if err != nil {
 		return nil
 	}
@@ -228,24 +221,6 @@ func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *i
 		who = "the destination"
 	}
 	return &inFlight{dir: 1 - f.dir, pkt: pkt, fate: InFlight, notes: []string{"sent by " + who + " about #" + strconv.Itoa(f.rec.Index)}}
-}
-
-// icmpv6For is the ICMPv6 message (RFC 4443) that says what the ICMPv4
-// Destination Unreachable code says: type, code and the 32 bits after
-// them (Packet Too Big's MTU; Parameter Problem's pointer, at the IPv6
-// Next Header field, for a protocol nobody handles).
-func icmpv6For(code uint8, mtu uint16) (typ, code6 uint8, value uint32) {
-	switch code {
-	case packet.FragmentationNeeded:
-		return packet.ICMPv6PacketTooBig, 0, uint32(mtu)
-	case packet.NetUnreachable:
-		return packet.ICMPv6DestUnreachable, packet.ICMPv6NoRoute, 0
-	case packet.PortUnreachable:
-		return packet.ICMPv6DestUnreachable, packet.ICMPv6PortUnreachable, 0
-	case packet.ProtocolUnreachable:
-		return packet.ICMPv6ParamProblem, packet.ICMPv6UnknownHeader, uint32(header.IPv6NextHeaderOffset)
-	}
-	return packet.ICMPv6DestUnreachable, packet.ICMPv6AddrUnreachable, 0
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.

@@ -47,10 +47,15 @@ var _ = Register(
 	},
 )
 
-// spoofedSource is the address and port of the flood's i-th SYN: one
-// address each, from the benchmarking range of RFC 2544 (198.18.0.0/15).
-func spoofedSource(i int) netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}), uint16(1024+i%50000))
+// spoofedSource is the address and port of the flood's i-th SYN in
+// family f: one address each, from the benchmarking ranges (198.18.0.0/15,
+// RFC 2544; 2001:2::/48, RFC 5180).
+func spoofedSource(f Family, i int) netip.AddrPort {
+	a := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+	if f == IPv6 {
+		a = netip.AddrFrom16([16]byte{0x20, 0x01, 0, 2, 14: byte(i >> 8), 15: byte(i)})
+	}
+	return netip.AddrPortFrom(a, uint16(1024+i%50000))
 }
 
 func runSYNFlood(e *Env) error {
@@ -68,7 +73,7 @@ func runSYNFlood(e *Env) error {
 			// the SYN queue long full.
 			c = e.Dial()
 		}
-		src := spoofedSource(i)
+		src := spoofedSource(e.Pairing.Family, i)
 		pkt := e.PacketTo(harness.Server, src.Addr(), packet.Segment{SrcPort: src.Port(), DstPort: e.Port,
 			Seq: seqnum.Value(uint32(i) * 2654435761), Flags: SYN, Window: 65535,
 			Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}})
@@ -94,9 +99,9 @@ func runSYNFlood(e *Env) error {
 		}
 	}
 	for i := range floodSYNs {
-		if !answered[spoofedSource(i)] {
+		if !answered[spoofedSource(e.Pairing.Family, i)] {
 			e.Fatalf(fmt.Sprintf("a SYN-ACK for every one of the %d SYNs (SYN cookies once the queue is full, RFC 4987 3.6)", floodSYNs),
-				"%d answered; none for SYN %d from %v (the server holds %d half-open)", len(answered), i, spoofedSource(i), len(halfOpen))
+				"%d answered; none for SYN %d from %v (the server holds %d half-open)", len(answered), i, spoofedSource(e.Pairing.Family, i), len(halfOpen))
 		}
 	}
 	cookies := synCookiesSent(e) - cookiesBefore

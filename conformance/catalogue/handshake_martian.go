@@ -22,8 +22,10 @@ var _ = Register(
 		Name:    "martian-source",
 		Section: "handshake",
 		Summary: "SYNs from 0/8, 127/8, multicast and class E sources are dropped without a word",
-		RFCs:    []string{"RFC 1122 3.2.1.3", "RFC 1122 4.2.3.10", "RFC 6890 2.2.2"},
-		Run:     runMartianSource,
+		IPv4Only: "the martian sources are IPv4's (RFC 1122 3.2.1.3, RFC 6890); IPv6's (::1, IPv4-mapped, RFC 4291) are " +
+			"refused by ourstack alike but not yet a scenario",
+		RFCs: []string{"RFC 1122 3.2.1.3", "RFC 1122 4.2.3.10", "RFC 6890 2.2.2"},
+		Run:  runMartianSource,
 	},
 )
 

@@ -154,27 +154,27 @@ var _ = Register(
 	},
 )
 
-// synDataSource is where syn-with-data's segments come from: not the
+// synDataSource(e) is where syn-with-data's segments come from: not the
 // client's address, so that the client's stack drops the server's answers
 // instead of resetting them.
-var synDataSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 7}), 40000)
+func synDataSource(e *Env) netip.AddrPort { return netip.AddrPortFrom(e.Elsewhere(7), 40000) }
 
 func runSynWithData(e *Env) error {
 	l := e.Listen()
 	text := []byte("text on the SYN")
 	const x = seqnum.Value(5000)
-	syn := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
+	syn := packet.Segment{SrcPort: synDataSource(e).Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535,
 		Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text}
 	m := e.Mark()
-	e.InjectTo(harness.Server, synDataSource.Addr(), syn)
-	synAck := e.ExpectOneReply(m, harness.Server, synDataSource, "SYN-ACK", Flags(SYN|ACK), Len(0))
+	e.InjectTo(harness.Server, synDataSource(e).Addr(), syn)
+	synAck := e.ExpectOneReply(m, harness.Server, synDataSource(e), "SYN-ACK", Flags(SYN|ACK), Len(0))
 	y := synAck.Packet.TCP.Seq
 	queued := synAck.Packet.TCP.Ack == x+1+seqnum.Value(len(text))
 	if !queued && synAck.Packet.TCP.Ack != x+1 {
 		e.Fatalf(fmt.Sprintf("SYN-ACK ack=%d (the SYN) or %d (SYN and text)", uint32(x)+1, uint32(x)+1+uint32(len(text))),
 			"ack=%d", uint32(synAck.Packet.TCP.Ack))
 	}
-	third := packet.Segment{SrcPort: synDataSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
+	third := packet.Segment{SrcPort: synDataSource(e).Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535}
 	if queued {
 		third.Seq = x + 1 + seqnum.Value(len(text))
 		e.Observe("the server queued the text on the SYN and acknowledged it in the SYN-ACK")
@@ -184,7 +184,7 @@ func runSynWithData(e *Env) error {
 		third.Flags |= PSH
 		third.Payload = text
 	}
-	e.InjectTo(harness.Server, synDataSource.Addr(), third)
+	e.InjectTo(harness.Server, synDataSource(e).Addr(), third)
 	s := e.Accept(l)
 	e.ExpectRead(s, text)
 	e.Advance(time.Second)
@@ -194,7 +194,7 @@ func runSynWithData(e *Env) error {
 	}
 	// The server acknowledged everything.
 	var last *harness.Record
-	for _, r := range e.RepliesTo(m, harness.Server, synDataSource) {
+	for _, r := range e.RepliesTo(m, harness.Server, synDataSource(e)) {
 		last = r
 	}
 	if want := uint32(x) + 1 + uint32(len(text)); last == nil || uint32(last.Packet.TCP.Ack) != want {
@@ -207,8 +207,8 @@ var _ = Register(
 	// syn-without-mss: a SYN with no options reaches a listener (injected from
 	// an address of its own). Expected: the server's SYN-ACK offers no window
 	// scale, SACK-permitted or timestamps, and every data segment it sends
-	// carries at most 536 bytes, the default send MSS (RFC 9293 3.7.1 MUST-15,
-	// RFC 7323, RFC 2018).
+	// carries at most 536 bytes (1220 over IPv6), the default send MSS (RFC
+	// 9293 3.7.1 MUST-15, RFC 8200 5, RFC 7323, RFC 2018).
 	Scenario{
 		Name:    "syn-without-mss",
 		Section: "handshake",
@@ -218,20 +218,20 @@ var _ = Register(
 	},
 )
 
-// noMSSSource is where syn-without-mss's segments come from.
-var noMSSSource = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 8}), 40001)
+// noMSSSource(e) is where syn-without-mss's segments come from.
+func noMSSSource(e *Env) netip.AddrPort { return netip.AddrPortFrom(e.Elsewhere(8), 40001) }
 
 func runSynWithoutMSS(e *Env) error {
 	l := e.Listen()
 	const x = seqnum.Value(9000)
 	m := e.Mark()
-	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
-	synAck := e.ExpectOneReply(m, harness.Server, noMSSSource, "SYN-ACK", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1), Len(0))
+	e.InjectTo(harness.Server, noMSSSource(e).Addr(), packet.Segment{SrcPort: noMSSSource(e).Port(), DstPort: e.Port, Seq: x, Flags: SYN, Window: 65535})
+	synAck := e.ExpectOneReply(m, harness.Server, noMSSSource(e), "SYN-ACK", Flags(SYN|ACK), harness.AbsAck(uint32(x)+1), Len(0))
 	if o := optionsOf(synAck); o.ws || o.sack || o.ts {
 		e.Fatalf("a SYN-ACK without WS, SACK-permitted or TS to a SYN that offered none (RFC 7323 2.2, 3.2; RFC 2018 2)", "it carried %s", o)
 	}
 	y := synAck.Packet.TCP.Seq
-	e.InjectTo(harness.Server, noMSSSource.Addr(), packet.Segment{SrcPort: noMSSSource.Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
+	e.InjectTo(harness.Server, noMSSSource(e).Addr(), packet.Segment{SrcPort: noMSSSource(e).Port(), DstPort: e.Port, Seq: x + 1, Ack: y + 1, Flags: ACK, Window: 65535})
 	s := e.Accept(l)
 	m = e.Mark()
 	const size = 4000 // within the window and any initial congestion window of 10 segments
@@ -240,21 +240,26 @@ func runSynWithoutMSS(e *Env) error {
 		e.Fatalf(fmt.Sprintf("the server to take %d bytes", size), "Write: %d, %v", n, err)
 	}
 	e.Advance(10 * time.Millisecond)
+	// RFC 9293 3.7.1: SendMSS is 536 without an MSS option (1220 over
+	// IPv6, RFC 8200 5's minimum MTU less both headers), and the TCP
+	// options a segment carries count against it.
+	defaultMSS := 536
+	if e.Pairing.Family == IPv6 {
+		defaultMSS = 1220
+	}
 	total := 0
-	for _, r := range e.RepliesTo(m, harness.Server, noMSSSource) {
+	for _, r := range e.RepliesTo(m, harness.Server, noMSSSource(e)) {
 		if r.PayloadLen == 0 {
 			continue
 		}
-		// RFC 9293 3.7.1: SendMSS is 536 without an MSS option, and the
-		// TCP options a segment carries count against it.
-		if r.PayloadLen+len(r.TCPOptions) > 536 {
-			e.Fatalf("data segments of at most 536 bytes, options included, to a peer that sent no MSS option",
+		if r.PayloadLen+len(r.TCPOptions) > defaultMSS {
+			e.Fatalf(fmt.Sprintf("data segments of at most %d bytes, options included, to a peer that sent no MSS option", defaultMSS),
 				"#%d: %d bytes of data and %d of options", r.Index, r.PayloadLen, len(r.TCPOptions))
 		}
 		total += r.PayloadLen
 	}
 	if total != size {
-		e.Fatalf(fmt.Sprintf("all %d bytes sent in segments of at most 536", size), "%d bytes sent\n%s", total, DescribeRecords(e.Since(m)))
+		e.Fatalf(fmt.Sprintf("all %d bytes sent in segments of at most %d", size, defaultMSS), "%d bytes sent\n%s", total, DescribeRecords(e.Since(m)))
 	}
 	return nil
 }
@@ -274,13 +279,13 @@ var _ = Register(
 	},
 )
 
-// nobodysServer is an address neither stack holds: what the client sends
+// nobodysServer(e) is an address neither stack holds: what the client sends
 // there, the server's stack drops as not its own.
-var nobodysServer = netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, 9}), ServerPort)
+func nobodysServer(e *Env) netip.AddrPort { return netip.AddrPortFrom(e.Elsewhere(9), ServerPort) }
 
 func runSynAckWithData(e *Env) error {
 	mark := e.Mark()
-	c, err := e.Client.Dial(nobodysServer)
+	c, err := e.Client.Dial(nobodysServer(e))
 	e.NoError("client Dial", err)
 	e.Settle()
 	syn := e.ExpectInOrder(mark, C2S(Flags(SYN), Len(0)))[0]
@@ -288,13 +293,13 @@ func runSynAckWithData(e *Env) error {
 	const y = seqnum.Value(123456)
 	text := []byte("text on the SYN-ACK")
 	m := e.Mark()
-	e.InjectTo(harness.Client, nobodysServer.Addr(), packet.Segment{SrcPort: nobodysServer.Port(), DstPort: c.ID().LocalPort,
+	e.InjectTo(harness.Client, nobodysServer(e).Addr(), packet.Segment{SrcPort: nobodysServer(e).Port(), DstPort: c.ID().LocalPort,
 		Seq: y, Ack: x + 1, Flags: SYN | ACK | PSH, Window: 65535, Options: packet.Options{HasMSS: true, MSS: 1460}, Payload: text})
 	e.Advance(time.Second) // any delayed ACK is out by now
 	if st := c.State(); st != harness.Established {
 		e.Fatalf("client ESTABLISHED on an acceptable SYN-ACK", "%v", st)
 	}
-	acks := e.RepliesTo(m, harness.Client, nobodysServer)
+	acks := e.RepliesTo(m, harness.Client, nobodysServer(e))
 	if len(acks) == 0 {
 		e.Fail("an ACK of the SYN-ACK", DescribeRecords(e.Since(m)))
 	}

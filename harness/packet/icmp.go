@@ -220,3 +220,27 @@ func ICMPv4Error(from netip.Addr, typ, code uint8, mtu uint16, offending []byte)
 	msg.SetChecksum(header.ICMPv4Checksum(msg[:header.ICMPv4MinimumSize], checksum.Checksum(msg.Payload(), 0)))
 	return b, nil
 }
+
+// UnreachableError is the ICMP error from sends about offending to say
+// what ICMPv4 Destination Unreachable code says (with mtu for
+// FragmentationNeeded), in offending's family: ICMPv4Error for IPv4, and
+// for IPv6 the ICMPv6 message that says the same (RFC 4443 3.1): Packet
+// Too Big, No Route, Address Unreachable, Port Unreachable, or for an
+// unknown protocol a Parameter Problem at the Next Header field.
+func UnreachableError(from netip.Addr, code uint8, mtu uint16, offending []byte) ([]byte, error) {
+	if !from.Is6() {
+		return ICMPv4Error(from, ICMPv4DestUnreachable, code, mtu, offending)
+	}
+	typ, code6, value := ICMPv6DestUnreachable, ICMPv6AddrUnreachable, uint32(0)
+	switch code {
+	case FragmentationNeeded:
+		typ, code6, value = ICMPv6PacketTooBig, 0, uint32(mtu)
+	case NetUnreachable:
+		code6 = ICMPv6NoRoute
+	case PortUnreachable:
+		code6 = ICMPv6PortUnreachable
+	case ProtocolUnreachable:
+		typ, code6, value = ICMPv6ParamProblem, ICMPv6UnknownHeader, header.IPv6NextHeaderOffset
+	}
+	return ICMPv6Error(from, typ, code6, value, offending)
+}

@@ -91,3 +91,30 @@ func fixICMP(b []byte) []byte {
 	}
 	return b
 }
+
+func TestParseICMPv6ErrorReadsTheQuote(t *testing.T) {
+	offending := packet.Packet{
+		IP:  packet.IP{Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2")},
+		TCP: packet.Segment{SrcPort: 40000, DstPort: 80, Seq: gseqnum.Value(7777), Flags: packet.ACK, Payload: make([]byte, 1400)},
+	}.Encode(packet.Illegal{})
+	b, err := packet.UnreachableError(netip.MustParseAddr("2001:db8::fe"), packet.FragmentationNeeded, 1280, offending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := wire.ParseICMPv6Error(b, wire.IPv6HeaderLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wire.ICMPError{
+		From: netip.MustParseAddr("2001:db8::fe"), Type: wire.ICMPv6PacketTooBig, MTU: 1280,
+		Quoted: wire.QuotedSegment{Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"),
+			SrcPort: 40000, DstPort: 80, Seq: seqnum.Value(7777), TotalLength: 1460},
+	}
+	if e != want {
+		t.Errorf("ParseICMPv6Error:\n got %+v\nwant %+v", e, want)
+	}
+	b[wire.IPv6HeaderLen+2] ^= 0xff
+	if _, err := wire.ParseICMPv6Error(b, wire.IPv6HeaderLen); !errors.Is(err, wire.ErrICMPChecksum) {
+		t.Errorf("a bad ICMPv6 checksum: got %v, want ErrICMPChecksum", err)
+	}
+}
