@@ -209,3 +209,53 @@ func TestDockerfileGoVersion(t *testing.T) {
 		t.Errorf(".clusterfuzzlite/Dockerfile installs Go %q, go.mod asks for %q", got, want)
 	}
 }
+
+// make fuzz-libfuzzer links scripts/oss-fuzz/sigonstack.c into every
+// binary, as OSS-Fuzz links its gosigfuzz.o: without it libFuzzer's
+// SIGALRM handler runs on goroutine stacks and corrupts the Go heap (the
+// README's fuzzing section says how). The shim sets SA_ONSTACK on the
+// signals libFuzzer handles, and must not touch those the Go runtime
+// handles itself in a c-archive, which it may be installing meanwhile.
+func TestLocalLinkKeepsLibFuzzerOffGoroutineStacks(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "fuzz-libfuzzer.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compile := regexp.MustCompile(`(?m)^"\$clang" -c -o "(\S+)" "\$root/scripts/oss-fuzz/sigonstack\.c"$`).FindSubmatch(script)
+	if compile == nil {
+		t.Fatal("scripts/fuzz-libfuzzer.sh does not compile scripts/oss-fuzz/sigonstack.c")
+	}
+	var engines []string
+	for _, m := range regexp.MustCompile(`(?m)^export LIB_FUZZING_ENGINE="?([^"\n]*)"?$`).FindAllSubmatch(script, -1) {
+		engines = append(engines, string(m[1]))
+	}
+	if len(engines) != 1 || !slices.Equal(strings.Fields(engines[0]), []string{"-fsanitize=fuzzer", string(compile[1])}) {
+		t.Errorf("scripts/fuzz-libfuzzer.sh sets LIB_FUZZING_ENGINE to %q, want \"-fsanitize=fuzzer %s\"", engines, compile[1])
+	}
+
+	shim, err := os.ReadFile(filepath.Join(repoRoot, "scripts", "oss-fuzz", "sigonstack.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(shim, []byte("int LLVMFuzzerInitialize(int *argc, char ***argv)")) || !bytes.Contains(shim, []byte("|= SA_ONSTACK")) {
+		t.Error("sigonstack.c no longer adds SA_ONSTACK in LLVMFuzzerInitialize")
+	}
+	list := regexp.MustCompile(`(?s)libfuzzer_signals\[\] = \{(.*?)\};`).FindSubmatch(shim)
+	if list == nil {
+		t.Fatal("sigonstack.c has no libfuzzer_signals list")
+	}
+	var signals []string
+	for _, s := range strings.Split(string(list[1]), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			signals = append(signals, s)
+		}
+	}
+	if !slices.Contains(signals, "SIGALRM") {
+		t.Errorf("sigonstack.c leaves out SIGALRM, the -timeout check's signal: %q", signals)
+	}
+	for _, goOwn := range []string{"SIGSEGV", "SIGBUS", "SIGFPE", "SIGPIPE", "SIGURG"} {
+		if slices.Contains(signals, goOwn) {
+			t.Errorf("sigonstack.c rewrites %s, whose handler the Go runtime installs itself", goOwn)
+		}
+	}
+}

@@ -17,9 +17,11 @@
 # What stands in for the base-builder image: the tree is copied to
 # $SRC/tcpbed (a build that fails deletes a file from the tree it builds),
 # scripts/oss-fuzz/compile_native_go_fuzzer stands in for OSS-Fuzz's, and
-# the binaries are linked with clang -fsanitize=fuzzer (OSS-Fuzz's
-# LIB_FUZZING_ENGINE) and no sanitizer: Go code is not instrumented by
-# ASan anyway.
+# the binaries are linked with clang -fsanitize=fuzzer and
+# scripts/oss-fuzz/sigonstack.c (OSS-Fuzz's LIB_FUZZING_ENGINE for Go,
+# whose gosigfuzz.o does the same: without it libFuzzer's SIGALRM handler
+# runs on goroutine stacks and corrupts the Go heap) and no sanitizer: Go
+# code is not instrumented by ASan anyway.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 outdir=$(realpath -m "${1:-$root/out/libfuzzer}")
@@ -39,10 +41,12 @@ done
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export SRC=$scratch/src WORK=$scratch/work OUT=$outdir/bin
-export CC=$clang CXX=$clang CFLAGS="" CXXFLAGS="" LIB_FUZZING_ENGINE=-fsanitize=fuzzer
+export CC=$clang CXX=$clang CFLAGS="" CXXFLAGS=""
 export SANITIZER=none FUZZING_ENGINE=libfuzzer FUZZING_LANGUAGE=go
 rm -rf "$outdir"
 mkdir -p "$SRC/tcpbed" "$WORK" "$OUT" "$outdir/logs"
+"$clang" -c -o "$WORK/sigonstack.o" "$root/scripts/oss-fuzz/sigonstack.c"
+export LIB_FUZZING_ENGINE="-fsanitize=fuzzer $WORK/sigonstack.o"
 tar -C "$root" --exclude=./.git --exclude=./out -cf - . | tar -C "$SRC/tcpbed" -xf -
 
 echo "== build: .clusterfuzzlite/build.sh in a copy of the tree, binaries in $OUT"
