@@ -108,32 +108,52 @@ func runBulkTransferBothWays(e *Env) error {
 	return nil
 }
 
-// smallMTU is RFC 1122's smallest datagram every host must accept (576
-// bytes): an MSS of 536 (RFC 9293 3.7.1).
-const smallMTU = 576
+// smallMTU is the smallest datagram every host of family f must take: 576
+// bytes for IPv4 (RFC 1122 3.3.3), 1280 for IPv6 (RFC 8200 5); and
+// smallMSS the MSS it gives, less the fixed IP and TCP headers (RFC 9293
+// 3.7.1): 536 and 1220.
+func smallMTU(f Family) int {
+	if f == IPv6 {
+		return 1280
+	}
+	return 576
+}
 
-// small-mss: 1 MiB goes client to server over a 576-byte MTU (smallMTU).
-// Expected: both SYNs offer MSS 536 (the MTU less 40, RFC 9293 3.7.1),
-// every data segment with its options fits 536, no packet exceeds the MTU,
-// and the digest matches.
+func smallMSSOf(f Family) int {
+	if f == IPv6 {
+		return smallMTU(f) - 60
+	}
+	return smallMTU(f) - 40
+}
+
+// small-mss: 1 MiB goes client to server over the family's smallest MTU
+// (smallMTU). Expected: both SYNs offer that MTU less the fixed headers
+// (536, or 1220 over IPv6: RFC 9293 3.7.1), every data segment with its
+// options fits it, no packet exceeds the MTU, and the digest matches.
 var smallMSS = Scenario{
 	Name:    "small-mss",
 	Section: "data",
-	Summary: "1 MiB over a 576-byte MTU: both SYNs offer MSS 536, every segment fits, digest matches",
-	RFCs:    []string{"RFC 9293 3.7.1"},
-	Setup:   func(s *Setup) { s.Net.MTU = smallMTU },
-	Run:     runSmallMSS,
+	Summary: "1 MiB over the smallest MTU (576, IPv6 1280): SYNs offer 536 (1220), segments fit",
+	RFCs:    []string{"RFC 9293 3.7.1", "RFC 1122 3.3.3", "RFC 8200 5"},
+	Setup: func(s *Setup) {
+		s.Net.MTU = smallMTU(IPv4)
+		if s.Net.ClientAddr.Is6() {
+			s.Net.MTU = smallMTU(IPv6)
+		}
+	},
+	Run: runSmallMSS,
 }
 
 func runSmallMSS(e *Env) error {
 	c, s := e.Connect()
+	mtu, mss := smallMTU(e.Pairing.Family), smallMSSOf(e.Pairing.Family)
 	for _, dir := range []harness.Dir{harness.ClientToServer, harness.ServerToClient} {
 		syn := e.SynOf(dir)
 		if syn == nil {
 			e.Fail(fmt.Sprintf("a %s SYN", dir), "none")
 		}
-		if o := syn.Packet.TCP.Options; !o.HasMSS || o.MSS != smallMTU-40 {
-			e.Fatalf(fmt.Sprintf("the %s SYN to offer MSS %d", dir, smallMTU-40), "MSS option present %v, %d (is the MTU %d? tcpbed run's --mtu overrides the scenario's)", o.HasMSS, o.MSS, smallMTU)
+		if o := syn.Packet.TCP.Options; !o.HasMSS || int(o.MSS) != mss {
+			e.Fatalf(fmt.Sprintf("the %s SYN to offer MSS %d", dir, mss), "MSS option present %v, %d (is the MTU %d? tcpbed run's --mtu overrides the scenario's)", o.HasMSS, o.MSS, mtu)
 		}
 	}
 	mark := e.Mark()
@@ -141,8 +161,8 @@ func runSmallMSS(e *Env) error {
 	e.Advance(DelayedACKWait)
 	largest := e.ExpectSegmentsFitMSS(mark, harness.ClientToServer)
 	for _, r := range e.Since(0) {
-		if r.Len > smallMTU || r.Fate == harness.TooBig {
-			e.Fatalf(fmt.Sprintf("no packet longer than the %d-byte MTU", smallMTU), "#%d is %d bytes", r.Index, r.Len)
+		if r.Len > mtu || r.Fate == harness.TooBig {
+			e.Fatalf(fmt.Sprintf("no packet longer than the %d-byte MTU", mtu), "#%d is %d bytes", r.Index, r.Len)
 		}
 	}
 	e.ExpectCumulativeAcks(mark, harness.ServerToClient, nil)
