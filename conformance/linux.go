@@ -65,6 +65,9 @@ func AsGVisor(p Pairing) Pairing {
 
 // SkipReason is why the scenario does not run in p ("" when it does).
 func (s *Scenario) SkipReason(p Pairing) string {
+	if p.Family == IPv4 && s.IPv6Only != "" {
+		return s.Name + " is IPv6's alone: " + s.IPv6Only
+	}
 	if p.Family == IPv6 {
 		if s.IPv4Only != "" {
 			return s.Name + " is IPv4's alone: " + s.IPv4Only

@@ -51,6 +51,9 @@ type Scenario struct {
 	// IPv4's own, such as its fragments): its IPv6 cells are skipped with
 	// that reason.
 	IPv4Only string
+	// IPv6Only is the same for a rule of IPv6's own (its extension
+	// headers): the scenario's IPv4 cells are skipped with that reason.
+	IPv6Only string
 	// Run drives the Net and checks what happens. It fails through the Env's
 	// helpers (or by returning an error).
 	Run func(e *Env) error

@@ -18,6 +18,7 @@ var _ = func() bool {
 		"listen-ignores-rst-and-ackless",
 		"syn-sent-bad-ack",
 		"martian-source",
+		"ipv6-extension-headers",
 		"syn-retransmit",
 		"syn-retransmit-exhausted",
 		"syn-retransmit-3min",

@@ -34,7 +34,10 @@ type ICMP struct {
 	Src, Dst   netip.Addr
 	Type, Code uint8
 	MTU        uint16
-	Quoted     Packet
+	// Pointer is an ICMPv6 Parameter Problem's: the offset of the byte at
+	// fault in the quoted packet (RFC 4443 3.4).
+	Pointer uint32
+	Quoted  Packet
 }
 
 // ParseICMP reads an IPv4 packet carrying an ICMP error message about a
@@ -98,17 +101,26 @@ func parseICMPv6(b []byte) (ICMP, error) {
 		return m, fmt.Errorf("%w: not an ICMPv6 error", ErrMalformed)
 	}
 	m.Type, m.Code = uint8(msg.Type()), uint8(msg.Code())
-	if msg.Type() == header.ICMPv6PacketTooBig {
+	switch msg.Type() {
+	case header.ICMPv6PacketTooBig:
 		m.MTU = uint16(min(msg.MTU(), 0xffff))
+	case header.ICMPv6ParamProblem:
+		m.Pointer = msg.TypeSpecific()
 	}
 	q := header.IPv6(msg.Payload())
-	if len(q) < header.IPv6MinimumSize+8 || q.NextHeader() != uint8(header.TCPProtocolNumber) {
-		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
+	if len(q) < header.IPv6MinimumSize {
+		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no IPv6 header", ErrMalformed, m.Type, m.Code)
 	}
 	tos, flow := q.TOS()
 	m.Quoted.IP = IP{TOS: tos, FlowLabel: flow, TTL: q.HopLimit(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
-	t := header.TCP(q[header.IPv6MinimumSize:])
-	m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}
+	// A Parameter Problem may quote a packet whose TCP header lies past
+	// extension headers, or none at all: the ports stay zero then.
+	if len(q) >= header.IPv6MinimumSize+8 && q.NextHeader() == uint8(header.TCPProtocolNumber) {
+		t := header.TCP(q[header.IPv6MinimumSize:])
+		m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}
+	} else if msg.Type() != header.ICMPv6ParamProblem {
+		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
+	}
 	return m, nil
 }
 
@@ -185,7 +197,7 @@ func (m ICMP) icmpv6What() string {
 	case m.Type == ICMPv6DestUnreachable && m.Code == ICMPv6PortUnreachable:
 		return "destination unreachable, " + dst + " tcp port " + strconv.Itoa(int(m.Quoted.TCP.DstPort)) + " unreachable"
 	case m.Type == ICMPv6ParamProblem:
-		return "parameter problem, code " + strconv.Itoa(int(m.Code))
+		return "parameter problem, code " + strconv.Itoa(int(m.Code)) + ", pointer " + strconv.Itoa(int(m.Pointer))
 	}
 	return "type " + strconv.Itoa(int(m.Type)) + " code " + strconv.Itoa(int(m.Code))
 }
