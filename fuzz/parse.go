@@ -16,6 +16,7 @@ var parseSentinels = []error{
 	wire.ErrTruncated, wire.ErrBadIHL, wire.ErrTotalLength, wire.ErrNotIPv4, wire.ErrNotTCP,
 	wire.ErrFragment, wire.ErrBadDataOffset, wire.ErrOptionLength, wire.ErrIPChecksum, wire.ErrTCPChecksum,
 	wire.ErrNotIPv6, wire.ErrUnknownNextHeader, wire.ErrRoutingHeader, wire.ErrUnknownOption, wire.ErrJumbogram,
+	wire.ErrNotICMPError, wire.ErrICMPChecksum,
 }
 
 // ignoreComputed leaves out the fields Encode computes rather than copies:
@@ -30,6 +31,7 @@ var ignoreComputed = cmp.Options{
 // fuzzParseSegment is the parser's round-trip fuzz target (parse_test.go)
 // for one input: an IPv6 packet by its version nibble, IPv4 otherwise.
 func fuzzParseSegment(t fuzzT, b []byte) {
+	parseICMPError(t, b)
 	if wire.IPVersion(b) == wire.IPv6Version {
 		parseRoundTrip6(t, b)
 		c := bytes.Clone(b)
@@ -42,6 +44,27 @@ func fuzzParseSegment(t fuzzT, b []byte) {
 	c := bytes.Clone(b)
 	fixChecksums(c)
 	parseRoundTrip(t, c)
+}
+
+// parseICMPError reads b as an ICMP error about a TCP segment, as ourstack
+// reads every ICMP packet that reaches it: any input gets a typed error or
+// a message whose quote lies inside b, never a panic.
+func parseICMPError(t fuzzT, b []byte) {
+	t.Helper()
+	var e wire.ICMPError
+	var err error
+	if wire.IPVersion(b) == wire.IPv6Version {
+		e, err = wire.ParseICMPv6Error(b, wire.IPv6HeaderLen)
+	} else {
+		e, err = wire.ParseICMPv4Error(b)
+	}
+	if err != nil {
+		checkParseError(t, err)
+		return
+	}
+	if !e.Quoted.Src.IsValid() || !e.Quoted.Dst.IsValid() || !e.From.IsValid() {
+		t.Fatalf("an ICMP error parsed with an address missing: %+v", e)
+	}
 }
 
 // parseRoundTrip checks one input of the round-trip target.

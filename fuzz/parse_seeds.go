@@ -110,7 +110,35 @@ func seeds() []seed {
 	broke("unknown-option-length-1", syn, func(b []byte) { b[56] = 30; b[57] = 1 })
 	broke("option-kind-at-end", syn, func(b []byte) { b[56], b[57], b[58], b[59] = 1, 1, 1, 30 })
 	broke("syn-tsecr-nonzero", syn, func(b []byte) { b[52] = 0x99 })
+	out = append(out,
+		seed{"icmp-frag-needed", icmpv4Error(wire.ICMPv4FragmentationNeeded, 1280, data)},
+		seed{"icmp-port-unreachable", icmpv4Error(wire.ICMPv4PortUnreachable, 0, syn)},
+	)
 	return append(out, seeds6()...)
+}
+
+// icmpv4Error is the ICMP Destination Unreachable (code, and the next-hop
+// MTU of RFC 1191 4) a router at 10.0.0.254 sends about offending, quoting
+// its IP header and the first 8 bytes of its TCP header (RFC 792): the
+// messages ourstack reads with ParseICMPv4Error.
+func icmpv4Error(code uint8, mtu uint16, offending []byte) []byte {
+	quote := offending[:min(len(offending), wire.IPv4MinHeaderLen+8)]
+	b := make([]byte, wire.IPv4MinHeaderLen+8+len(quote))
+	ip := wire.IPv4(b)
+	ip.SetVersionIHL(wire.IPv4MinHeaderLen)
+	ip.SetTotalLength(uint16(len(b)))
+	ip.SetTTL(64)
+	ip.SetProtocol(wire.ProtocolICMP)
+	ip.SetSrc(wire.Addr4(10, 0, 0, 254))
+	ip.SetDst(client)
+	ip.SetChecksum(wire.IPv4HeaderChecksum(b[:wire.IPv4MinHeaderLen]))
+	msg := b[wire.IPv4MinHeaderLen:]
+	msg[0], msg[1] = wire.ICMPv4DestUnreachable, code
+	msg[6], msg[7] = byte(mtu>>8), byte(mtu)
+	copy(msg[8:], quote)
+	sum := ^wire.Checksum(msg, 0)
+	msg[2], msg[3] = byte(sum>>8), byte(sum)
+	return b
 }
 
 // fixChecksums recomputes both checksums over whatever structure b has; the

@@ -31,11 +31,17 @@ func TestSeedsAreWhatTheirNamesSay(t *testing.T) {
 		"v6-truncated-header": wire.ErrTruncated, "v6-truncated-payload": wire.ErrTruncated,
 		"v6-no-next-header": wire.ErrNotTCP, "v6-udp": wire.ErrNotTCP, "v6-bad-tcp-checksum": wire.ErrTCPChecksum,
 		"v6-data-offset-4": wire.ErrBadDataOffset, "v6-jumbogram": wire.ErrJumbogram,
+
+		// ICMP errors: read whole by ParseICMPv4Error.
+		"icmp-frag-needed": nil, "icmp-port-unreachable": nil,
 	}
 	for _, s := range seeds() {
 		parse := func(b []byte) error { _, err := wire.Parse(b); return err }
-		if strings.HasPrefix(s.name, "v6-") {
+		switch {
+		case strings.HasPrefix(s.name, "v6-"):
 			parse = func(b []byte) error { _, err := wire.ParseIPv6(b); return err }
+		case strings.HasPrefix(s.name, "icmp-"):
+			parse = func(b []byte) error { _, err := wire.ParseICMPv4Error(b); return err }
 		}
 		err := parse(s.bytes)
 		if w := want[s.name]; !errors.Is(err, w) || (w == nil) != (err == nil) {
