@@ -78,6 +78,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	if s.Setup != nil {
 		s.Setup(setup)
 	}
+	lwipSettings(opts.Pairing, setup)
 	setup.Net.Seed, setup.Net.Pcap = opts.Seed, opts.Pcap
 	if opts.MTU != 0 {
 		setup.Net.MTU = opts.MTU

@@ -1,0 +1,89 @@
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// LwIP is the peer kind of lwIP's TCP (Debian's liblwip, 2.1.3) through
+// the adapter in peers/lwip, a program that speaks tcpbed's peer protocol:
+// an exec stack the matrix knows by name, with columns of its own. Like
+// any exec stack it runs the scenarios ourstack runs, where ourstack would
+// stand (AsOurs); unlike ourstack it is not the stack under test but a
+// peer with registered deviations (deviations_lwip.go), which its HELLO
+// name, "lwip", matches.
+const LwIP = "lwip"
+
+// LwIPPeerEnv names the adapter's binary, overriding where the matrix
+// looks for it (peers/lwip/tcpbed-lwip in the module, which make builds).
+const LwIPPeerEnv = "TCPBED_LWIP_PEER"
+
+// LwIPPairings are lwIP's columns of the matrix: lwIP at either end against
+// gVisor, ourstack and Linux.
+var LwIPPairings = []Pairing{{LwIP, GVisor}, {GVisor, LwIP}, {LwIP, Ours}, {Ours, LwIP}, {LwIP, Linux}, {Linux, LwIP}}
+
+// LwIPMSL is lwIP's maximum segment lifetime: TCP_MSL in
+// lwip/priv/tcp_priv.h, which Debian's lwipopts.h leaves at 60 s. It is a
+// compile-time constant, so a run with an lwIP end gives both ends this MSL
+// instead of DefaultMSL (the adapter answers any other MSL UNSUPPORTED:
+// were the two to disagree, the cell would be skipped saying so, never
+// judged against the wrong 2MSL).
+const LwIPMSL = 60 * time.Second
+
+// IsLwIPPairing reports whether p has an lwIP end.
+func IsLwIPPairing(p Pairing) bool { return p.Client == LwIP || p.Server == LwIP }
+
+// lwipCommand is the adapter's command line, or an error wrapping
+// harness.ErrUnsupported that says how to build it: a cell with an lwIP
+// end is then skipped with that reason.
+func lwipCommand() ([]string, error) {
+	if path := os.Getenv(LwIPPeerEnv); path != "" {
+		return []string{path}, nil
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, fmt.Errorf("%w: the lwIP adapter: %v", harness.ErrUnsupported, err)
+	}
+	path := filepath.Join(root, "peers", "lwip", "tcpbed-lwip")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: the lwIP adapter is not built (%s missing): make lwip builds it, with liblwip-dev and a C compiler (scripts/install-lwip.sh installs them), or set %s", harness.ErrUnsupported, path, LwIPPeerEnv)
+	}
+	return []string{path}, nil
+}
+
+// moduleRoot is the directory of tcpbed's go.mod, found upwards from the
+// working directory (the conformance package's tests run in conformance/,
+// the CLI anywhere in the tree).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && len(b) > 0 && isTcpbedModule(b) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("not inside tcpbed's source tree (no go.mod of github.com/tcpbed/tcpbed above the working directory); set %s", LwIPPeerEnv)
+		}
+		dir = parent
+	}
+}
+
+func isTcpbedModule(gomod []byte) bool {
+	const want = "module github.com/tcpbed/tcpbed\n"
+	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
+}
+
+// lwipSettings gives a run with an lwIP end lwIP's fixed MSL, unless the
+// scenario chose an MSL of its own (then the adapter refuses it, a skip).
+func lwipSettings(p Pairing, setup *Setup) {
+	if IsLwIPPairing(p) && setup.TCP.MSL == DefaultMSL {
+		setup.TCP.MSL = LwIPMSL
+	}
+}
