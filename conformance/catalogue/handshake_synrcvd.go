@@ -308,6 +308,8 @@ func runSynAckWithData(e *Env) error {
 		e.Deviates(GVisorSYNACKTextDropped)
 	case e.Pairing.Client == Linux && uint32(last.Packet.TCP.Ack) == uint32(y)+1 && k == 0:
 		e.Deviates(LinuxSYNACKTextDropped)
+	case e.Pairing.Client == LwIP && uint32(last.Packet.TCP.Ack) == uint32(y)+1 && k == 0:
+		e.Deviates(LwIPSYNACKTextDropped)
 	default:
 		e.Fatalf(fmt.Sprintf("the text acknowledged (ack=%d) and delivered", uint32(y)+1+uint32(len(text))),
 			"last ACK ack=%d; Read %q, %v\n%s", uint32(last.Packet.TCP.Ack), buf[:k], rerr, DescribeRecords(e.Since(m)))

@@ -160,11 +160,25 @@ void out_end(void)
 	out[frame_start + 3] = (uint8_t)len;
 }
 
+/* out_fd is where frames go: standard output as it was at start, while
+ * file descriptor 1 itself is pointed at standard error, so that what lwIP
+ * prints (a failed assertion's message) cannot break the frame stream. */
+static int out_fd = 1;
+
+int frames_to_private_stdout(void)
+{
+	int fd = dup(1);
+	if (fd < 0 || dup2(2, 1) < 0)
+		return -1;
+	out_fd = fd;
+	return 0;
+}
+
 int out_flush(void)
 {
 	size_t done = 0;
 	while (done < out_len) {
-		ssize_t w = write(1, out + done, out_len - done);
+		ssize_t w = write(out_fd, out + done, out_len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)

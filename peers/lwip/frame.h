@@ -37,6 +37,9 @@ void out_u64(uint64_t v);
 void out_bytes(const void *p, size_t n);
 void out_string(const char *s);
 void out_end(void);
+/* frames_to_private_stdout keeps standard output for frames alone and
+ * points file descriptor 1 (printf's) at standard error; -1 on error. */
+int frames_to_private_stdout(void);
 /* out_flush writes every ended frame to standard output; -1 on error. */
 int out_flush(void);
 

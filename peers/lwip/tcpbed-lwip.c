@@ -24,6 +24,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
+#include "lwip/tcpip.h"
 #include "lwip/timeouts.h"
 
 #include "frame.h"
@@ -50,6 +51,32 @@ enum {
 static uint64_t now_ns;
 
 u32_t sys_now(void) { return (u32_t)(now_ns / NS_PER_MS); }
+
+/* lwIP hands work to its tcpip thread with tcpip_try_callback (the
+ * loopback netif's poll, for a packet it sends to itself or to 127/8).
+ * There is no such thread here: liblwip.so calls this definition through
+ * its PLT, and the adapter runs the queued work itself once the request's
+ * own work is done, as that thread would have run it next. */
+#define MAX_CALLBACKS 256
+static struct { tcpip_callback_fn fn; void *ctx; } callbacks[MAX_CALLBACKS];
+static int ncallbacks;
+
+err_t tcpip_try_callback(tcpip_callback_fn fn, void *ctx)
+{
+	if (ncallbacks == MAX_CALLBACKS)
+		return ERR_MEM;
+	callbacks[ncallbacks].fn = fn;
+	callbacks[ncallbacks].ctx = ctx;
+	ncallbacks++;
+	return ERR_OK;
+}
+
+static void run_callbacks(void)
+{
+	for (int i = 0; i < ncallbacks; i++) /* a callback may queue more */
+		callbacks[i].fn(callbacks[i].ctx);
+	ncallbacks = 0;
+}
 
 /* The stack's settings, from HELLO. */
 static struct netif nif;
@@ -300,6 +327,8 @@ static void drop_rx(struct conn *c)
 
 static void reply_head(uint8_t req, uint8_t status)
 {
+	run_callbacks();
+	poll_states();
 	uint64_t next = NEVER;
 	u32_t sleep = sys_timeouts_sleeptime();
 	if (sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
@@ -755,6 +784,10 @@ int main(void)
 {
 	struct in_frame f;
 	int started = 0;
+	if (frames_to_private_stdout() < 0) {
+		perror("tcpbed-lwip: dup");
+		return 1;
+	}
 	for (;;) {
 		int r = read_frame(&f);
 		if (r == 0)
