@@ -90,3 +90,15 @@ var LwIPAcceptsThisNetworkSources = RegisterDeviation(Deviation{
 	Source:   "ip4_input in src/core/ipv4/ip4.c (\"packet source is not valid\" is checked for broadcast and multicast only)",
 	Shown:    "go run ./cmd/tcpbed run martian-source --client gvisor --server lwip --seed 1",
 })
+
+// LwIPSYNGiveUpBefore3Min: tcp_slowtmr drops a pcb in SYN-SENT after
+// TCP_SYNMAXRTX (6) retransmissions, which LwIPSYNTimer spaces 3 s apart.
+var LwIPSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
+	Name:     "lwip-syn-gives-up-after-18s",
+	Peer:     LwIP,
+	RFC:      "RFC 9293 3.8.3 (MUST-23: R2 for a SYN at least 3 minutes)",
+	Expected: "the SYN retransmitted for at least 3 minutes before the open fails",
+	Instead:  "gives up after TCP_SYNMAXRTX (6) retransmissions 3 s apart: about 18 s after the first SYN",
+	Source:   "tcp_slowtmr in src/core/tcp.c (pcb->state == SYN_SENT && pcb->nrtx >= TCP_SYNMAXRTX: the pcb is removed)",
+	Shown:    "go run ./cmd/tcpbed run syn-retransmit-3min --client lwip --server gvisor --seed 1",
+})

@@ -34,6 +34,10 @@ var LwIPPairings = []Pairing{{LwIP, GVisor}, {GVisor, LwIP}, {LwIP, Ours}, {Ours
 // judged against the wrong 2MSL).
 const LwIPMSL = 60 * time.Second
 
+// LwIPSYNRetries is how many times lwIP resends a SYN before the open
+// fails: TCP_SYNMAXRTX, 6 in Debian's build.
+const LwIPSYNRetries = 6
+
 // IsLwIPPairing reports whether p has an lwIP end.
 func IsLwIPPairing(p Pairing) bool { return p.Client == LwIP || p.Server == LwIP }
 
