@@ -69,7 +69,7 @@ func runSynReceivedChecks(e *Env) error {
 	bad := y + 1000
 	e.InjectTo(harness.Server, netip.Addr{}, seg(ACK, x+1, bad))
 	got := fromServer(m)
-	if len(got) != 1 || harness.CheckRecord(got[0], Flags(RST), harness.AbsSeq(uint32(bad)), Len(0)) != nil {
+	if len(got) != 1 || harness.CheckRecord(got[0], e.ResetFlags(harness.Server), harness.AbsSeq(uint32(bad)), Len(0)) != nil {
 		e.Fail(fmt.Sprintf("one RST <SEQ=%d> for an ACK of data never sent", uint32(bad)), DescribeRecords(e.Since(m)))
 	}
 	if st := serverState(); st != harness.SynReceived {

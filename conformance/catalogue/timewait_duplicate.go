@@ -67,7 +67,7 @@ func runTimeWaitOldDuplicate(e *Env) error {
 	// time-wait-rst): the assassination RFC 1337 section 2 describes.
 	e.ExpectExactly(mark,
 		C2S(Flags(ACK), Seq(sndNxtRel), Ack(rcvNxtRel), Len(0)),
-		S2C(Flags(RST), Seq(rcvNxtRel), Len(0)),
+		S2C(e.ResetFlags(harness.Server), Seq(rcvNxtRel), Len(0)),
 	)
 	if e.RSTEndedLinuxTimeWait(c) {
 		e.ExpectNoPackets(mark+3, "nothing else crosses after the RST") // after the injected duplicate, the ACK and the RST
