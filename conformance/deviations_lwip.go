@@ -102,3 +102,15 @@ var LwIPSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
 	Source:   "tcp_slowtmr in src/core/tcp.c (pcb->state == SYN_SENT && pcb->nrtx >= TCP_SYNMAXRTX: the pcb is removed)",
 	Shown:    "go run ./cmd/tcpbed run syn-retransmit-3min --client lwip --server gvisor --seed 1",
 })
+
+// LwIPTakesDataWithAckOfUnsent: tcp_receive answers an ACK beyond SND.NXT
+// with an empty ACK, then goes on to the segment's text.
+var LwIPTakesDataWithAckOfUnsent = RegisterDeviation(Deviation{
+	Name:     "lwip-takes-data-with-ack-of-unsent",
+	Peer:     LwIP,
+	RFC:      "RFC 9293 3.10.7.4 (fifth check: \"If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the segment, and return\")",
+	Expected: "a segment whose ACK is beyond SND.NXT dropped, text and all, after an ACK",
+	Instead:  "sends the ACK but keeps processing the segment: its text is acknowledged and delivered",
+	Source:   "tcp_receive in src/core/tcp_in.c (\"Out of sequence ACK, didn't really ack anything\": tcp_send_empty_ack, then the data is processed)",
+	Shown:    "go run ./cmd/tcpbed run ack-of-unsent-data --client lwip --server gvisor --seed 1",
+})
