@@ -114,3 +114,15 @@ var LwIPTakesDataWithAckOfUnsent = RegisterDeviation(Deviation{
 	Source:   "tcp_receive in src/core/tcp_in.c (\"Out of sequence ACK, didn't really ack anything\": tcp_send_empty_ack, then the data is processed)",
 	Shown:    "go run ./cmd/tcpbed run ack-of-unsent-data --client lwip --server gvisor --seed 1",
 })
+
+// LwIPNoSenderSWS: tcp_output sends each queued segment, whatever its
+// size, as soon as it fits the offered window.
+var LwIPNoSenderSWS = RegisterDeviation(Deviation{
+	Name:     "lwip-no-sender-sws-avoidance",
+	Peer:     LwIP,
+	RFC:      "RFC 9293 3.8.6.2.1 (MUST-38)",
+	Expected: "with more data queued, a segment goes only when a full-sized one fits, or at least half the largest window offered, or on the override timeout",
+	Instead:  "sends every queued segment that fits the window at once, small ones too (segments are cut when the application writes, and only Nagle's algorithm, when on, holds them back)",
+	Source:   "tcp_output in src/core/tcp_out.c (while (seg != NULL && seqno - lastack + seg->len <= wnd): no test against the MSS or the largest window)",
+	Shown:    "go run ./cmd/tcpbed run sws-avoidance --client lwip --server gvisor --seed 1",
+})
