@@ -85,9 +85,19 @@ func isTcpbedModule(gomod []byte) bool {
 }
 
 // lwipSettings gives a run with an lwIP end lwIP's fixed MSL, unless the
-// scenario chose an MSL of its own (then the adapter refuses it, a skip).
-func lwipSettings(p Pairing, setup *Setup) {
-	if IsLwIPPairing(p) && setup.TCP.MSL == DefaultMSL {
-		setup.TCP.MSL = LwIPMSL
+// scenario chose an MSL of its own (then the adapter refuses it, a skip),
+// and returns the MSL the run judges TIME-WAIT by. Linux's MSL is fixed
+// too, at 30 s (TIME-WAIT is TCP_TIMEWAIT_LEN, 60 s): with Linux at the
+// other end each end keeps its own, and the run judges by lwIP's, since a
+// Linux end's TIME-WAIT is observed in its socket table, not timed.
+func lwipSettings(p Pairing, setup *Setup) time.Duration {
+	if !IsLwIPPairing(p) || setup.TCP.MSL != DefaultMSL {
+		return setup.TCP.MSL
 	}
+	if IsLinuxPairing(p) {
+		setup.Ours.Settings.MSL = LwIPMSL // the lwIP end's, as an exec stack takes ourstack's settings
+		return LwIPMSL
+	}
+	setup.TCP.MSL = LwIPMSL
+	return LwIPMSL
 }

@@ -78,7 +78,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	if s.Setup != nil {
 		s.Setup(setup)
 	}
-	lwipSettings(opts.Pairing, setup)
+	msl := lwipSettings(opts.Pairing, setup)
 	setup.Net.Seed, setup.Net.Pcap = opts.Seed, opts.Pcap
 	if opts.MTU != 0 {
 		setup.Net.MTU = opts.MTU
@@ -99,7 +99,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	}
 	res.Net = n
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
-		MSL: setup.TCP.MSL, Port: ServerPort, Patience: setup.Patience}
+		MSL: msl, Port: ServerPort, Patience: setup.Patience}
 	hangAfter := opts.HangAfter
 	if hangAfter <= 0 {
 		hangAfter = DefaultHangAfter
