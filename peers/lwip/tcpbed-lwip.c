@@ -364,11 +364,9 @@ static void reply_tuple(uint8_t req, uint32_t h, u16_t lport, u32_t rip, u16_t r
 
 /* conn_arg reads a handle and checks it names a connection (or, with
  * listener set, a listener); otherwise it replies EBADF. */
-static struct conn *conn_arg(struct in_frame *f, uint8_t req, int listener, uint32_t *hp)
+static struct conn *conn_arg(struct in_frame *f, uint8_t req, int listener)
 {
 	uint32_t h = in_u32(f);
-	if (hp)
-		*hp = h;
 	if (h == 0 || h >= nconns || conns[h].listener != listener) {
 		reply_error(req, ST_EBADF, 0, "no such handle");
 		return NULL;
@@ -410,7 +408,8 @@ static void hello(struct in_frame *f)
 		fprintf(stderr, "tcpbed-lwip: a malformed HELLO\n");
 		exit(2);
 	}
-	(void)version; /* the reply says 1: tcpbed stops a stack that speaks another */
+	if (version != 1) /* the reply says 1, and tcpbed stops a stack that speaks another */
+		fprintf(stderr, "tcpbed-lwip: HELLO asks for protocol version %u; this adapter speaks 1\n", version);
 
 	for (int i = 0; i < count; i++) {
 		uint64_t v = opts[i].v;
@@ -496,7 +495,6 @@ static void packet(struct in_frame *f)
 	} else if (p) {
 		pbuf_free(p);
 	}
-	poll_states();
 	reply_ok(REQ_PACKET);
 }
 
@@ -571,7 +569,7 @@ static void dial(struct in_frame *f)
 
 static void accept_req(struct in_frame *f)
 {
-	struct conn *l = conn_arg(f, REQ_ACCEPT, 1, NULL);
+	struct conn *l = conn_arg(f, REQ_ACCEPT, 1);
 	if (!l)
 		return;
 	if (l->qlen == 0) {
@@ -586,7 +584,7 @@ static void accept_req(struct in_frame *f)
 
 static void write_req(struct in_frame *f)
 {
-	struct conn *c = conn_arg(f, REQ_WRITE, 0, NULL);
+	struct conn *c = conn_arg(f, REQ_WRITE, 0);
 	if (!c)
 		return;
 	size_t n;
@@ -616,7 +614,6 @@ static void write_req(struct in_frame *f)
 		return;
 	}
 	tcp_output(c->pcb);
-	poll_states();
 	reply_head(REQ_WRITE, ST_OK);
 	out_u32((uint32_t)n);
 	out_end();
@@ -624,7 +621,7 @@ static void write_req(struct in_frame *f)
 
 static void read_req(struct in_frame *f)
 {
-	struct conn *c = conn_arg(f, REQ_READ, 0, NULL);
+	struct conn *c = conn_arg(f, REQ_READ, 0);
 	if (!c)
 		return;
 	uint32_t max = in_u32(f);
@@ -635,7 +632,6 @@ static void read_req(struct in_frame *f)
 		c->rx = pbuf_free_header(c->rx, n);
 		if (c->pcb)
 			tcp_recved(c->pcb, n); /* the application took n bytes: the window opens by them */
-		poll_states();
 		reply_head(REQ_READ, ST_OK);
 		out_bytes(buf, n);
 		out_end();
@@ -653,7 +649,7 @@ static void read_req(struct in_frame *f)
 
 static void shutdown_req(struct in_frame *f)
 {
-	struct conn *c = conn_arg(f, REQ_SHUTDOWN, 0, NULL);
+	struct conn *c = conn_arg(f, REQ_SHUTDOWN, 0);
 	if (!c)
 		return;
 	if (!c->pcb) {
@@ -662,7 +658,6 @@ static void shutdown_req(struct in_frame *f)
 	}
 	c->wr_shut = 1;
 	err_t err = tcp_shutdown(c->pcb, 0, 1);
-	poll_states();
 	if (err != ERR_OK)
 		reply_error(REQ_SHUTDOWN, ST_ENOTCONN, 0, lwip_strerr(err));
 	else
@@ -700,7 +695,6 @@ static void close_req(struct in_frame *f)
 	}
 	c->pcb = NULL;
 	drop_rx(c);
-	poll_states();
 	reply_ok(REQ_CLOSE);
 }
 
@@ -717,7 +711,6 @@ static void abort_req(struct in_frame *f)
 		tcp_abort(c->pcb); /* a RST; on_err then finds app_gone */
 	c->pcb = NULL;
 	drop_rx(c);
-	poll_states();
 	reply_ok(REQ_ABORT);
 }
 
@@ -728,16 +721,15 @@ static void state_req(struct in_frame *f)
 		reply_error(REQ_STATE, ST_EBADF, 0, "no such handle");
 		return;
 	}
-	poll_states();
 	int t = conns[h].track;
-	reply_head(REQ_STATE, ST_OK);
+	reply_head(REQ_STATE, ST_OK); /* it polls the states first */
 	out_u8(t >= 0 ? tracks[t].state : CLOSED);
 	out_end();
 }
 
 static void setopt(struct in_frame *f)
 {
-	struct conn *c = conn_arg(f, REQ_SETOPT, 0, NULL);
+	struct conn *c = conn_arg(f, REQ_SETOPT, 0);
 	if (!c)
 		return;
 	uint16_t count = in_u16(f);
@@ -823,6 +815,12 @@ int main(void)
 			case REQ_STATE: state_req(&f); break;
 			case REQ_COUNTERS: reply_error(REQ_COUNTERS, ST_UNSUPPORTED, 0, "Debian's build keeps no statistics (LWIP_STATS 0)"); break;
 			}
+		}
+		if (f.bad || (f.type != REQ_PACKET && f.type != REQ_WRITE && !in_done(&f))) {
+			/* a body too short or too long for its type (PACKET and
+			 * WRITE end in "the rest of the body") */
+			fprintf(stderr, "tcpbed-lwip: a request of type 0x%02x whose body does not fit its type\n", f.type);
+			return 2;
 		}
 		if (out_flush() < 0)
 			return 1;
