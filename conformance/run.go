@@ -78,12 +78,15 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	if s.Setup != nil {
 		s.Setup(setup)
 	}
-	msl := lwipSettings(opts.Pairing, setup)
+	msl, err := lwipSettings(opts.Pairing, &s, setup)
+	if err != nil {
+		res.Err = err
+		return res
+	}
 	setup.Net.Seed, setup.Net.Pcap = opts.Seed, opts.Pcap
 	if opts.MTU != 0 {
 		setup.Net.MTU = opts.MTU
 	}
-	var err error
 	if setup.Net.Client, err = peerMaker(opts.Pairing.Client, &s, setup, opts.Peers); err != nil {
 		res.Err = err
 		return res
