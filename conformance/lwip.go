@@ -90,7 +90,7 @@ func isTcpbedModule(gomod []byte) bool {
 // process for the rest of the matrix).
 var lwipUnfit = map[string]string{
 	"time-wait-reuse gvisor->lwip": "lwIP in TIME-WAIT answers the new SYN with an ACK of the old connection (RFC 5961 4, allowed) and gVisor answers that ACK with a RST and a new SYN 2 µs later (gvisor-syn-timer-reset-by-bad-ack): the two loop without end, and virtual time barely moves",
-	"time-wait-reuse linux->lwip": "lwIP in TIME-WAIT answers each new SYN with an ACK of the old connection (RFC 5961 4, allowed) until its 120 s TIME-WAIT ends, and Linux resends the SYN on its real-time backoff meanwhile: minutes of real time",
+	"time-wait-reuse linux->lwip":  "lwIP in TIME-WAIT answers each new SYN with an ACK of the old connection (RFC 5961 4, allowed) until its 120 s TIME-WAIT ends, and Linux resends the SYN on its real-time backoff meanwhile: minutes of real time",
 }
 
 // lwipSettings gives a run with an lwIP end lwIP's fixed MSL, unless the
