@@ -11,10 +11,20 @@ BASELINE  ?= conformance/baseline.txt
 CONFORMANCE_FLAGS ?= -p --timeout=10m
 REPORT    ?= $(GO) run ./cmd/conformance-report
 
-.PHONY: test conformance baseline fuzz fuzz-smoke fuzz-libfuzzer bench gate ladders flake-hunt
+.PHONY: lwip test conformance baseline fuzz fuzz-smoke fuzz-libfuzzer bench gate ladders flake-hunt
+
+## lwip: the lwIP peer's adapter (peers/lwip/tcpbed-lwip), when Debian's liblwip-dev
+## and a C compiler are here (scripts/install-lwip.sh installs them); without them
+## it says so, and the matrix's lwIP cells are skipped with that reason
+lwip:
+	@if [ -f /usr/include/lwip/lwip/tcp.h ] && command -v $${CC:-cc} >/dev/null; then \
+	  $(MAKE) --no-print-directory -C peers/lwip; \
+	else \
+	  echo "note: liblwip-dev or a C compiler missing (scripts/install-lwip.sh installs them): the lwIP cells are skipped"; \
+	fi
 
 ## test: go vet plus every unit test (which replays every committed fuzz corpus)
-test:
+test: lwip
 	@command -v tshark >/dev/null || echo "note: tshark missing (apt-get install tshark): the tests that read captures back are skipped"
 	@command -v rsvg-convert >/dev/null || echo "note: rsvg-convert missing (apt-get install librsvg2-bin): the ladder rendering test is skipped"
 	$(GO) vet ./...
@@ -24,7 +34,7 @@ test:
 ## reports in $(OUT)/conformance.{json,xml}, a failing cell's pcap in $(OUT)/pcap/
 # Colour only on a terminal (a redirected log gets none); Ginkgo's one dot
 # per passing cell is wrapped at 72 a line; the build says it is building.
-conformance:
+conformance: lwip
 	@mkdir -p $(OUT) && rm -rf $(OUT)/pcap $(OUT)/conformance.json $(OUT)/conformance.xml $(OUT)/.ginkgo-failed
 	@echo "== building the conformance suite (gVisor's first build takes about 40 s; later ones are cached)"
 	@$(GO) test -c -o /dev/null ./conformance

@@ -36,8 +36,11 @@ var ExecPairings = []Pairing{{Client: Exec, Server: GVisor}, {Client: GVisor, Se
 // ExecPeerKinds is how the CLI's messages name the exec kinds.
 const ExecPeerKinds = "exec:PATH [ARGS], exec (the stack " + ExecPeerEnv + " names)"
 
-// IsExec reports whether kind names a stack in another process.
-func IsExec(kind string) bool { return kind == Exec || strings.HasPrefix(kind, Exec+":") }
+// IsExec reports whether kind names a stack in another process (lwIP's
+// adapter among them).
+func IsExec(kind string) bool {
+	return kind == Exec || kind == LwIP || strings.HasPrefix(kind, Exec+":")
+}
 
 // IsExecPairing reports whether p has an exec end.
 func IsExecPairing(p Pairing) bool { return IsExec(p.Client) || IsExec(p.Server) }
@@ -48,6 +51,9 @@ func ExecConfigured() bool { return os.Getenv(ExecPeerEnv) != "" }
 
 // ExecCommand is the program and arguments an exec kind names.
 func ExecCommand(kind string) ([]string, error) {
+	if kind == LwIP {
+		return lwipCommand()
+	}
 	if kind == Exec {
 		named := os.Getenv(ExecPeerEnv)
 		if named == "" {
@@ -163,8 +169,12 @@ func (e *Env) OnRealTime(side harness.Side) bool {
 	return ok && rt.RealTime()
 }
 
-// validExec reports whether kind is an exec kind that names a program.
+// validExec reports whether kind is an exec kind that names a program
+// (lwIP's, built or not: an unbuilt adapter is a skip, saying so).
 func validExec(kind string) bool {
+	if kind == LwIP {
+		return true
+	}
 	if !IsExec(kind) {
 		return false
 	}

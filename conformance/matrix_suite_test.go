@@ -59,6 +59,7 @@ func pairingsOf(s conformance.Scenario) []conformance.Pairing {
 	if conformance.ExecConfigured() {
 		ps = append(ps, conformance.ExecPairings...)
 	}
+	ps = append(ps, conformance.LwIPPairings...)
 	for _, p := range s.PairingsOrAll() {
 		if !slices.Contains(ps, p) {
 			ps = append(ps, p)
@@ -78,6 +79,9 @@ func pairingLabels(p conformance.Pairing) Labels {
 	}
 	if conformance.IsExecPairing(p) {
 		l = append(l, conformance.Exec)
+	}
+	if conformance.IsLwIPPairing(p) {
+		l = append(l, conformance.LwIP)
 	}
 	return l
 }

@@ -85,11 +85,15 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	if s.Setup != nil {
 		s.Setup(setup)
 	}
+	msl, err := lwipSettings(opts.Pairing, &s, setup)
+	if err != nil {
+		res.Err = err
+		return res
+	}
 	setup.Net.Seed, setup.Net.Pcap = opts.Seed, opts.Pcap
 	if opts.MTU != 0 {
 		setup.Net.MTU = opts.MTU
 	}
-	var err error
 	if setup.Net.Client, err = peerMaker(opts.Pairing.Client, &s, setup, opts.Peers); err != nil {
 		res.Err = err
 		return res
@@ -105,7 +109,7 @@ func Execute(s Scenario, opts RunOptions) *Result {
 	}
 	res.Net = n
 	e := &Env{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed, Net: n, Client: n.Client(), Server: n.Server(),
-		MSL: setup.TCP.MSL, Port: ServerPort, Patience: setup.Patience}
+		MSL: msl, Port: ServerPort, Patience: setup.Patience}
 	hangAfter := opts.HangAfter
 	if hangAfter <= 0 {
 		hangAfter = DefaultHangAfter

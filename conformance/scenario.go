@@ -111,7 +111,7 @@ const (
 )
 
 // PeerKinds are the valid peer names, for a pairing and the CLI.
-var PeerKinds = []string{Ours, GVisor, Linux}
+var PeerKinds = []string{Ours, GVisor, Linux, LwIP}
 
 // AllPairings are the four pairings every scenario runs in unless it says
 // otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	. "github.com/tcpbed/tcpbed/conformance"
 
@@ -37,7 +38,7 @@ var _ = Register(
 		Summary: "data with a TSval older than TS.Recent is injected: the client ACKs and drops it",
 		RFCs:    []string{"RFC 7323 5.3"},
 		Run: func(e *Env) error {
-			return runRefusedSegments(e, spoiling{what: "TSval older than TS.Recent", rfc: "RFC 7323 5.3 R1", takes: &GVisorNoPAWS, spoil: func(in *injected) {
+			return runRefusedSegments(e, spoiling{what: "TSval older than TS.Recent", rfc: "RFC 7323 5.3 R1", takes: []*Deviation{&GVisorNoPAWS}, spoil: func(in *injected) {
 				if !in.seg.Options.HasTimestamps {
 					e.Fail("timestamps in use on the connection (RFC 7323)", "the server's segments carry none: PAWS cannot apply")
 				}
@@ -56,7 +57,7 @@ var _ = Register(
 		Summary: "data that ACKs bytes the client never sent is injected: the client ACKs and drops it",
 		RFCs:    []string{"RFC 9293 3.10.7.4", "RFC 5961 5.2"},
 		Run: func(e *Env) error {
-			return runRefusedSegments(e, spoiling{what: "ACK beyond SND.NXT", rfc: "RFC 9293 3.10.7.4 fifth check", takes: &GVisorTakesDataWithAckOfUnsent, spoil: func(in *injected) {
+			return runRefusedSegments(e, spoiling{what: "ACK beyond SND.NXT", rfc: "RFC 9293 3.10.7.4 fifth check", takes: []*Deviation{&GVisorTakesDataWithAckOfUnsent, &LwIPTakesDataWithAckOfUnsent}, spoil: func(in *injected) {
 				in.seg.Ack = in.seg.Ack.Add(1000)
 			}})
 		},
@@ -98,7 +99,7 @@ var forgedPayload = []byte("FORGED BYTES: these must never be read")
 type spoiling struct {
 	what, rfc string
 	spoil     func(*injected)
-	takes     *Deviation
+	takes     []*Deviation // the registered deviations that take the forged bytes in, by peer
 }
 
 // runRefusedSegments connects, exchanges some data, and has the client
@@ -138,9 +139,10 @@ func refuseOnce(e *Env, c, s harness.Conn, sp spoiling) bool {
 		took = took || Rel(in.rcvNxtRel).LessThan(Rel(r.RelAck))
 	}
 	kind := e.PeerKind(harness.Client)
+	i := slices.IndexFunc(sp.takes, func(d *Deviation) bool { return d.Peer == kind })
 	switch {
-	case took && sp.takes != nil && kind == sp.takes.Peer:
-		e.Deviates(*sp.takes)
+	case took && i >= 0:
+		e.Deviates(*sp.takes[i])
 		return false
 	case took:
 		e.Fatalf(fmt.Sprintf("the segment with %s dropped (%s): its bytes never read nor acknowledged", what, sp.rfc),

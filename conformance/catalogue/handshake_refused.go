@@ -131,7 +131,7 @@ func runListenACKGetsRST(e *Env) error {
 		// should be formed for any arriving ACK-bearing segment. The RST
 		// should be formatted as follows: <SEQ=SEG.ACK><CTL=RST>".
 		e.ExpectOneReply(mark, harness.Server, probe, "RST for a "+tc.what,
-			Flags(RST), harness.AbsSeq(uint32(tc.ack)), Len(0))
+			e.ResetFlags(harness.Server), harness.AbsSeq(uint32(tc.ack)), Len(0))
 		if _, err := l.Accept(); !errors.Is(err, harness.ErrWouldBlock) {
 			e.Fatalf("no connection from a "+tc.what+" to a listener", "Accept: %v", err)
 		}
@@ -236,7 +236,7 @@ func runSynSentBadACK(e *Env) error {
 		if len(got) != 1 {
 			e.Fail(fmt.Sprintf("one RST <SEQ=%d> for %s", uint32(tc.ack), tc.what), DescribeRecords(e.Since(m)))
 		}
-		if err := harness.CheckRecord(got[0], Flags(RST), harness.AbsSeq(uint32(tc.ack)), Len(0)); err != nil {
+		if err := harness.CheckRecord(got[0], e.ResetFlags(harness.Client), harness.AbsSeq(uint32(tc.ack)), Len(0)); err != nil {
 			e.Fail(fmt.Sprintf("RST <SEQ=%d><CTL=RST> for %s", uint32(tc.ack), tc.what), fmt.Sprintf("#%d: %v", got[0].Index, err))
 		}
 	}
@@ -253,6 +253,8 @@ func runSynSentBadACK(e *Env) error {
 			e.Deviates(GVisorSYNTimerAfterBadACK)
 		} else if e.Pairing.Client == Linux && gap < 100*time.Millisecond {
 			e.Deviates(LinuxSYNAfterBadACK)
+		} else if _, _, ok := lwipBackoff([]*harness.Record{syns[0], next}); ok && e.Pairing.Client == LwIP {
+			e.Deviates(LwIPSYNTimer)
 		} else {
 			e.Fatalf("the SYN retransmitted 1 s (the initial RTO) after the first", "it went %v after", gap)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/judge"
 )
 
 // synsDropped is how many of the client's SYNs syn-retransmit loses.
@@ -140,6 +141,12 @@ const rtoCapFloor = 60 * time.Second
 // returns the earliest and latest moment the RTO after the last segment may
 // expire: when the stack gives up, if it does after the last one.
 func expectBackoff(e *Env, what string, segs []*harness.Record) (lo, hi time.Duration) {
+	if len(segs) > 1 && e.PeerKind(segs[0].Dir.From()) == LwIP {
+		if lo, hi, ok := lwipBackoff(segs); ok {
+			e.Deviates(LwIPSYNTimer)
+			return lo, hi
+		}
+	}
 	gap := time.Second
 	capped := false
 	for i := 1; i < len(segs); i++ {
@@ -162,6 +169,35 @@ func expectBackoff(e *Env, what string, segs []*harness.Record) (lo, hi time.Dur
 		return last + gap, last + gap
 	}
 	return last + min(gap, max(rtoCapFloor, gap/2)), last + gap
+}
+
+// lwipBackoff accepts lwIP's SYN and SYN-ACK timers (LwIPSYNTimer): a
+// first resend 3 s after the first send, on 500 ms slow-timer ticks (2.5
+// to 3 s), then gaps each the last one again (a SYN) or twice it (a
+// SYN-ACK), to within a tick. lo and hi bound the next resend.
+func lwipBackoff(segs []*harness.Record) (lo, hi time.Duration, ok bool) {
+	const tick = LwIPSlowTick
+	first := segs[1].At - segs[0].At
+	if first < 3*time.Second-tick-judge.TimerSlack || first > 3*time.Second+judge.TimerSlack {
+		return 0, 0, false
+	}
+	gap, factor := first, 0
+	for i := 2; i < len(segs); i++ {
+		got := segs[i].At - segs[i-1].At
+		f := 1
+		if judge.Within(got, 2*gap, tick+judge.TimerSlack) && !judge.Within(got, gap, tick+judge.TimerSlack) {
+			f = 2
+		}
+		if !judge.Within(got, time.Duration(f)*gap, tick+judge.TimerSlack) || factor != 0 && f != factor {
+			return 0, 0, false
+		}
+		gap, factor = got, f
+	}
+	last := segs[len(segs)-1].At
+	if factor == 0 {
+		return last + first - tick, last + 2*first + tick, true
+	}
+	return last + time.Duration(factor)*gap - tick, last + time.Duration(factor)*gap + tick, true
 }
 
 func formatTimes(segs []*harness.Record) string {
@@ -255,9 +291,12 @@ func runSynRetransmit3Min(e *Env) error {
 	expectBackoff(e, "the SYN", syns)
 	gaveUp := e.EnteredAt(c, harness.Closed) - syns[0].At
 	if gaveUp < synR2 {
-		if e.Pairing.Client == GVisor && gaveUp == 127*time.Second {
+		switch {
+		case e.Pairing.Client == GVisor && gaveUp == 127*time.Second:
 			e.Deviates(GVisorSYNGiveUpBefore3Min)
-		} else {
+		case e.Pairing.Client == LwIP && len(syns) == 1+LwIPSYNRetries:
+			e.Deviates(LwIPSYNGiveUpBefore3Min)
+		default:
 			e.Fatalf("the SYN retransmitted for at least 3 minutes before giving up (RFC 9293 3.8.3 MUST-23)",
 				"gave up %v after the first SYN; SYNs at %s", gaveUp, formatTimes(syns))
 		}
