@@ -145,3 +145,33 @@ func BenchmarkLossRecovery(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScale: the scale workload (Scale) with Conns() connections open
+// at once, each listener in turn: ourstack listening with gVisor dialling,
+// then gVisor listening with ourstack dialling. BENCHCONNS=500 makes it
+// quick.
+func BenchmarkScale(b *testing.B) {
+	count, err := Conns()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []Pairing{{GVisor, Ours}, {Ours, GVisor}} {
+		b.Run(benchName(p), func(b *testing.B) {
+			var total ScaleCost
+			for range b.N {
+				took, err := Scale(ScaleConfig(p, count), count)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total.Cost = total.Add(took.Cost)
+				total.PeakHeap = max(total.PeakHeap, took.PeakHeap)
+				total.Goroutines = max(total.Goroutines, took.Goroutines)
+			}
+			b.ReportMetric(total.Real.Seconds()/float64(b.N), "s")
+			b.ReportMetric(total.CPU.Seconds()/float64(b.N), "cpu-s")
+			b.ReportMetric(float64(total.PeakHeap)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(total.Goroutines), "goroutines-left")
+			b.ReportMetric(float64(count), "conns")
+		})
+	}
+}

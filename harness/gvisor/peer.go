@@ -4,6 +4,7 @@
 package gvisor
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -29,7 +30,13 @@ type Options struct {
 	// Configure, if set, is called with the stack before any endpoint
 	// exists, for any other option a scenario needs.
 	Configure func(*stack.Stack) error
+	// Backlog is every listener's accept queue (0: DefaultBacklog).
+	Backlog int
 }
+
+// DefaultBacklog is a listener's accept queue unless Options.Backlog says
+// otherwise: Linux's SOMAXCONN before 5.4.
+const DefaultBacklog = 128
 
 // NewPeer builds gVisor netstack peers.
 func NewPeer(opts Options) harness.PeerMaker {
@@ -64,6 +71,7 @@ type gvisorPeer struct {
 	paused bool
 	dirty  bool // something happened since the last Settle
 
+	backlog     int
 	listenPorts map[uint16]bool
 	tracked     []*gvisorTracked        // endpoints not yet terminal, in order seen
 	trackedSet  map[tcpip.Endpoint]bool // every endpoint ever tracked
@@ -83,6 +91,7 @@ var oneProcessor sync.Mutex
 func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	p := &gvisorPeer{
 		env:         env,
+		backlog:     cmp.Or(opts.Backlog, DefaultBacklog),
 		listenPorts: map[uint16]bool{},
 		trackedSet:  map[tcpip.Endpoint]bool{},
 	}
@@ -217,7 +226,7 @@ func (p *gvisorPeer) Listen(port uint16) (harness.Listener, error) {
 		ep.Close()
 		return nil, gvisorError("bind", err)
 	}
-	if err := ep.Listen(128); err != nil {
+	if err := ep.Listen(p.backlog); err != nil {
 		ep.Close()
 		return nil, gvisorError("listen", err)
 	}
