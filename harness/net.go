@@ -54,6 +54,12 @@ type Config struct {
 	FrozenClock bool
 	// Pcap, if set, receives a pcap capture of every packet.
 	Pcap io.Writer
+	// TraceLimit, if set, bounds the trace for a long run: it keeps only
+	// the last TraceLimit to 2*TraceLimit packet records and as many state
+	// changes (Trace.Forgotten counts the records dropped; Pcap still
+	// receives every packet). Zero keeps everything, as a scenario's checks
+	// need.
+	TraceLimit int
 	// MaxPacketsPerSettle bounds the packets one Settle may deliver before it
 	// reports ErrLivelock (default 1,000,000).
 	MaxPacketsPerSettle int

@@ -162,7 +162,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	}
 	n.recChunk = append(n.recChunk, Record{})
 	r := &n.recChunk[len(n.recChunk)-1]
-	r.Index = len(n.trace.Records)
+	r.Index = n.trace.nextIndex()
 	r.order = n.order
 	n.order++
 	r.At = now
@@ -202,7 +202,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		}
 		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, learn)
 	}
-	n.trace.Records = append(n.trace.Records, r)
+	n.trace.add(r, n.cfg.TraceLimit)
 	return r
 }
 
