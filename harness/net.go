@@ -118,7 +118,7 @@ type Net struct {
 	order    uint64 // counts records and state changes, to interleave them
 	trace    Trace
 	states   [2]map[FourTuple]State
-	bufs     [][]byte // free packet buffers
+	bufs     [2][][]byte // free packet buffers: MTU-sized, small (getBuf)
 	isns     isnTable
 	recChunk []Record
 	optSlab  []byte

@@ -268,20 +268,36 @@ func (n *Net) deliverNext() bool {
 	return true
 }
 
+// smallPacket is the capacity of a small packet buffer: enough for any
+// segment without data (60 bytes of IPv4 header and 60 of TCP at most).
+// Pure ACKs get one of these rather than one an MTU long, so that a wire
+// with many connections' ACKs on it does not hold an MTU for each.
+const smallPacket = 128
+
+// freeBufs is how many free packet buffers of each size the Net keeps.
+const freeBufs = 4096
+
+// getBuf is a packet buffer of size bytes: a small one or one an MTU long.
 func (n *Net) getBuf(size int) []byte {
-	if k := len(n.bufs); k > 0 {
-		b := n.bufs[k-1]
+	small := size <= smallPacket
+	pool := &n.bufs[boolInt(small)]
+	if k := len(*pool); k > 0 {
+		b := (*pool)[k-1]
 		if cap(b) >= size {
-			n.bufs = n.bufs[:k-1]
+			*pool = (*pool)[:k-1]
 			return b[:size]
 		}
+	}
+	if small {
+		return make([]byte, size, smallPacket)
 	}
 	return make([]byte, size, max(size, n.cfg.MTU))
 }
 
 func (n *Net) putBuf(b []byte) {
-	if len(n.bufs) < 4096 {
-		n.bufs = append(n.bufs, b)
+	pool := &n.bufs[boolInt(cap(b) <= smallPacket)]
+	if len(*pool) < freeBufs {
+		*pool = append(*pool, b)
 	}
 }
 
