@@ -33,6 +33,7 @@ const ScaleTraceLimit = 1 << 12
 func ScaleConfig(p Pairing, count int) harness.Config {
 	cfg := NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{Backlog: count})
 	cfg.MaxPacketsUnheard = 1 << 30
+	cfg.TraceLimit = ScaleTraceLimit
 	return cfg
 }
 
