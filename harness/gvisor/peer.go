@@ -153,21 +153,26 @@ func (p *gvisorPeer) Settle() {
 		return
 	}
 	p.dirty = false
-	// The processor works on the connection of the packet delivered, if
-	// one was (states.go).
-	sc := scope{}
-	if p.st.inbounds == 1 {
-		sc = p.st.inbound
-	}
 	if p.st.inbounds > 0 {
+		// The processor has segments to work on: let it, on the
+		// connection of the packet delivered if one was (states.go).
+		// Nothing else gives it work: gVisor hands the processor an
+		// endpoint only when segments wait in that endpoint's queue, and
+		// only deliveries put them there (the processor drains every
+		// queue before it pauses), so a Settle after application calls or
+		// timers alone costs no goroutine handoff.
+		sc := scope{}
+		if p.st.inbounds == 1 {
+			sc = p.st.inbound
+		}
 		p.st.touch(sc)
+		p.st.inbounds = 0
+		prev := p.st.cur
+		p.st.cur = sc
+		p.resume()
+		p.pause()
+		p.st.cur = prev
 	}
-	p.st.inbounds = 0
-	prev := p.st.cur
-	p.st.cur = sc
-	p.resume()
-	p.pause()
-	p.st.cur = prev
 	p.pollStates()
 }
 
