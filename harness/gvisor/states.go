@@ -44,6 +44,7 @@ type gvisorTracked struct {
 	id   harness.FourTuple
 	last harness.State
 	seq  uint64 // when it was first seen: reports come in this order
+	poll uint64 // the last poll that looked at it
 }
 
 // scope is the connection gVisor works on, as far as the peer knows it.
@@ -62,8 +63,11 @@ type states struct {
 	seen     map[weak.Pointer[gtcp.Endpoint]]struct{}
 	seenGC   int // len(seen) after its last sweep of collected endpoints
 	nextSeq  uint64
-	touched  map[stack.TransportEndpointID]struct{}
-	everyone bool // look at every endpoint at the next poll
+	touched  []stack.TransportEndpointID // connections noted since the last poll
+	everyone bool                        // look at every endpoint at the next poll
+	poll     uint64                      // counts polls
+
+	check, fresh []*gvisorTracked // pollStates' scratch
 
 	cur      scope      // what gVisor is working on now
 	inbound  scope      // the connection of the packet delivered since the last Settle
@@ -74,9 +78,8 @@ type states struct {
 
 func newStates() states {
 	return states{
-		live:    map[stack.TransportEndpointID][]*gvisorTracked{},
-		seen:    map[weak.Pointer[gtcp.Endpoint]]struct{}{},
-		touched: map[stack.TransportEndpointID]struct{}{},
+		live: map[stack.TransportEndpointID][]*gvisorTracked{},
+		seen: map[weak.Pointer[gtcp.Endpoint]]struct{}{},
 	}
 }
 
@@ -86,7 +89,7 @@ func (s *states) touch(sc scope) {
 		s.everyone = true
 		return
 	}
-	s.touched[sc.sid] = struct{}{}
+	s.touched = append(s.touched, sc.sid)
 }
 
 // work marks the start of an application call on t: it may change t's
@@ -242,21 +245,37 @@ func (p *gvisorPeer) pollStates() {
 		s.everyone = false
 		for _, te := range p.stack.RegisteredEndpoints() {
 			if ep, ok := te.(tcpip.Endpoint); ok {
-				s.touched[endpointSID(ep)] = struct{}{}
+				s.touched = append(s.touched, endpointSID(ep))
 			}
 		}
 		for sid := range s.live {
-			s.touched[sid] = struct{}{}
+			s.touched = append(s.touched, sid)
 		}
 	}
 	if len(s.touched) == 0 {
 		return
 	}
-	var fresh, check []*gvisorTracked
-	for sid := range s.touched {
-		check = append(check, s.live[sid]...)
-		if sid.RemotePort == 0 {
-			continue // a listener: only a Listen makes one
+	// The endpoints already tracked, in the order they were first seen
+	// (a connection noted twice is looked at once).
+	s.poll++
+	check := s.check[:0]
+	for _, sid := range s.touched {
+		for _, t := range s.live[sid] {
+			if t.poll != s.poll {
+				t.poll = s.poll
+				check = append(check, t)
+			}
+		}
+	}
+	slices.SortFunc(check, func(a, b *gvisorTracked) int { return cmp.Compare(a.seq, b.seq) })
+	p.report(check)
+	// Then new ones, by four-tuple. A connection has one endpoint at a
+	// time in the stack's registry: a new one can have come only where no
+	// tracked one is left (a four-tuple reused from TIME-WAIT).
+	fresh := s.fresh[:0]
+	for _, sid := range s.touched {
+		if sid.RemotePort == 0 || len(s.live[sid]) > 0 {
+			continue // a listener (only Listen makes one), or still tracked
 		}
 		te := p.stack.FindTransportEndpoint(netProto(sid), gtcp.ProtocolNumber, sid, gvisorNIC)
 		ep, ok := te.(tcpip.Endpoint)
@@ -270,19 +289,21 @@ func (p *gvisorPeer) pollStates() {
 		}
 		fresh = append(fresh, &gvisorTracked{ep: ep, sid: sid, id: id, last: from})
 	}
-	clear(s.touched)
-	// The touched set is a map; sort so reports come in one order every
-	// run: endpoints already tracked in the order they were first seen,
-	// then new ones by four-tuple.
 	slices.SortFunc(fresh, func(a, b *gvisorTracked) int { return a.id.Compare(b.id) })
 	for _, t := range fresh {
 		s.add(t)
 	}
-	slices.SortFunc(check, func(a, b *gvisorTracked) int { return cmp.Compare(a.seq, b.seq) })
-	check = append(check, fresh...)
+	p.report(fresh)
+	clear(check)
+	clear(fresh)
+	s.check, s.fresh, s.touched = check[:0], fresh[:0], s.touched[:0]
+}
 
+// report reports each of ts whose state changed, and stops tracking those
+// gone terminal.
+func (p *gvisorPeer) report(ts []*gvisorTracked) {
 	now := p.env.Clock.Elapsed()
-	for _, t := range check {
+	for _, t := range ts {
 		raw := gtcp.EndpointState(t.ep.State())
 		if st := gvisorState(raw); st != t.last {
 			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: t.id, From: t.last, To: st})
@@ -290,7 +311,7 @@ func (p *gvisorPeer) pollStates() {
 		}
 		if raw == gtcp.StateClose || raw == gtcp.StateError {
 			// Terminal: the endpoint will never change again.
-			s.drop(t)
+			p.st.drop(t)
 		}
 	}
 }
