@@ -155,7 +155,7 @@ func BenchmarkScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range []Pairing{{GVisor, Ours}, {Ours, GVisor}} {
+	for _, p := range scalePairings {
 		b.Run(benchName(p), func(b *testing.B) {
 			var total ScaleCost
 			for range b.N {

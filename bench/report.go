@@ -109,6 +109,20 @@ func ReportFigures(bulkSize, conns int) []Figure {
 		Bench:   map[string]string{Ours: "IdleConnMemory/stack=ours", GVisor: "IdleConnMemory/stack=gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},
 	})
+	// The scale workload (issue 18), each direction: no control, no ratio;
+	// the target is the wall time of 10,000 connections.
+	scaleBench := map[string]string{}
+	for _, p := range scalePairings {
+		scaleBench[p.Name()] = "Scale/" + benchName(p)
+	}
+	scaleTitle := fmt.Sprintf("%d connections open at once, %s echoed on each, all closed", conns, sizeString(ScaleEcho))
+	figs = append(figs, Figure{
+		Title: scaleTitle + ": wall time", Unit: "s", Columns: []string{"gvisor-ours", "ours-gvisor"}, Bench: scaleBench,
+		Targets: map[string]Target{"gvisor-ours": {Max: 30}, "ours-gvisor": {Max: 30}},
+	}, Figure{
+		Title: scaleTitle + ": peak live heap, both stacks' buffers and state included", Unit: "peak-heap-MiB",
+		Columns: []string{"gvisor-ours", "ours-gvisor"}, Bench: scaleBench,
+	})
 	figs = append(figs, Figure{
 		Title: "segment parse + checksums (fuzz package)",
 		Unit:  "ns/op", Columns: []string{Ours, GVisor}, Control: GVisor,

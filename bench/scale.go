@@ -17,6 +17,10 @@ import (
 // phase acts on all the connections, then runs the Net until the last is
 // done, so the harness carries count connections at every step.
 
+// scalePairings are the scale workload's two directions: ourstack
+// listening with gVisor dialling, then gVisor listening.
+var scalePairings = []Pairing{{GVisor, Ours}, {Ours, GVisor}}
+
 // ScaleEcho is how many bytes each connection of the scale workload echoes.
 const ScaleEcho = 4 << 10
 
