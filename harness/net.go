@@ -114,14 +114,15 @@ type Net struct {
 	stormed atomic.Bool // storm is set: Settle's check without the lock
 	// progress counts the Net's events (packets sent, settles), for a
 	// watchdog on another goroutine to see that a run still moves.
-	progress atomic.Uint64
-	order    uint64 // counts records and state changes, to interleave them
-	trace    Trace
-	states   [2]map[FourTuple]State
-	bufs     [2][][]byte // free packet buffers: MTU-sized, small (getBuf)
-	isns     isnTable
-	recChunk []Record
-	optSlab  []byte
+	progress    atomic.Uint64
+	order       uint64 // counts records and state changes, to interleave them
+	trace       Trace
+	states      [2]map[FourTuple]State
+	bufs        [2][][]byte // free packet buffers: MTU-sized, small (getBuf)
+	freeFlights []*inFlight // (newInFlight)
+	isns        isnTable
+	recChunk    []Record
+	optSlab     []byte
 }
 
 // inFlight is a packet on its way.
@@ -134,6 +135,7 @@ type inFlight struct {
 	injected bool          // a test handed it to its receiver (Net.Inject)
 	notes    []string
 	fate     Fate
+	arrival  *Timer // puts it among the due packets when it arrives
 }
 
 // stateless is implemented by peers that keep no TCP state (the raw peer).

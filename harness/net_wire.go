@@ -32,7 +32,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	}
 	n.progress.Add(1)
 	dir := dirFrom(side)
-	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
+	f := n.newInFlight()
+	f.dir, f.pkt, f.fate = dir, n.getBuf(len(pkt)), InFlight
 	copy(f.pkt, pkt)
 
 	// The packet as the rules see it; parsed only when a rule is in force,
@@ -80,7 +81,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 
 	var dup *inFlight
 	if duplicate {
-		dup = &inFlight{dir: dir, pkt: n.getBuf(len(f.pkt)), extra: f.extra, notes: f.notes, fate: Duplicated}
+		dup = n.newInFlight()
+		dup.dir, dup.pkt, dup.extra, dup.notes, dup.fate = dir, n.getBuf(len(f.pkt)), f.extra, f.notes, Duplicated
 		copy(dup.pkt, f.pkt)
 	}
 	if hold > 0 {
@@ -140,6 +142,7 @@ func (n *Net) launch(f *inFlight) {
 	if !admitted {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
+		n.freeInFlight(f)
 		return
 	}
 	arrive += f.extra
@@ -148,11 +151,38 @@ func (n *Net) launch(f *inFlight) {
 		n.due = append(n.due, f)
 		return
 	}
-	n.clock.AfterFunc(arrive-now, func() {
+	f.arrival.Reset(arrive - now)
+}
+
+// newInFlight is an inFlight for a packet about to enter the wire: a free
+// one if there is one. Each carries its own arrival timer, armed anew for
+// every packet it carries, so that a packet costs no allocation of its
+// own on the wire.
+func (n *Net) newInFlight() *inFlight {
+	if k := len(n.freeFlights); k > 0 {
+		f := n.freeFlights[k-1]
+		n.freeFlights[k-1] = nil
+		n.freeFlights = n.freeFlights[:k-1]
+		return f
+	}
+	f := &inFlight{}
+	f.arrival = n.clock.newTimer(func() {
 		n.mu.Lock()
 		n.due = append(n.due, f)
 		n.mu.Unlock()
 	})
+	return f
+}
+
+// freeInFlight takes back f, its packet gone from the wire. One a rule
+// held back is not reused: the timer that releases it may still look for
+// it. Called with n.mu held.
+func (n *Net) freeInFlight(f *inFlight) {
+	if f.heldBack || len(n.freeFlights) >= freeBufs {
+		return
+	}
+	*f = inFlight{arrival: f.arrival}
+	n.freeFlights = append(n.freeFlights, f)
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.
@@ -264,6 +294,7 @@ func (n *Net) deliverNext() bool {
 	}
 	n.fillStates(f.rec)
 	n.putBuf(f.pkt)
+	n.freeInFlight(f)
 	n.mu.Unlock()
 	return true
 }
