@@ -52,14 +52,15 @@ const gvisorNIC tcpip.NICID = 1
 // and that processor is kept paused (the TCP protocol's Pause, which
 // stack.Pause calls for save/restore) whenever the harness is not letting
 // it run. Delivering a packet runs gVisor's IP layer on the harness
-// goroutine and only queues the segment; Settle resumes the processor and
-// pauses it again, and the pause returns only once the processor has
-// drained its queue and is parked (dispatcher.go: a processor answers a
-// pause only with an empty queue). Timers fire on the harness goroutine
+// goroutine and only queues the segment; Settle after a delivery resumes
+// the processor and pauses it again, and the pause returns only once the
+// processor has drained its queue and is parked (dispatcher.go: a
+// processor answers a pause only with an empty queue). Timers fire on the harness goroutine
 // inside Clock.Advance, while the processor is parked. So when Settle
 // returns, no goroutine of this stack is doing anything: a barrier that no
 // real-time sleep decides. A barrier costs about a microsecond
-// (BenchmarkGVisorBarrier).
+// (BenchmarkGVisorBarrier). Settle then reports the state changes of the
+// connections gVisor worked on (states.go).
 type gvisorPeer struct {
 	env   harness.PeerEnv
 	stack *stack.Stack
