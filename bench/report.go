@@ -104,7 +104,7 @@ func ReportFigures(bulkSize, conns int) []Figure {
 			Anchors...))
 	}
 	figs = append(figs, Figure{
-		Title: fmt.Sprintf("heap per idle connection end (no buffered data), ours with %d open, gvisor with %d", conns, GVisorIdleConns(conns)),
+		Title: fmt.Sprintf("heap per idle connection end (no buffered data), %d open", conns),
 		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
 		Bench:   map[string]string{Ours: "IdleConnMemory/stack=ours", GVisor: "IdleConnMemory/stack=gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},
