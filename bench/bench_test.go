@@ -97,29 +97,25 @@ func BenchmarkConnRate(b *testing.B) {
 }
 
 // BenchmarkIdleConnMemory: live heap per established, idle connection end,
-// with Conns() connections open between two ourstacks, and with
-// GVisorIdleConns(Conns()) between two gVisor stacks.
+// with Conns() connections open between two gVisor stacks, then between
+// two ourstacks.
 func BenchmarkIdleConnMemory(b *testing.B) {
 	conns, err := Conns()
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, kind := range []string{GVisor, Ours} {
-		count := conns
-		if kind == GVisor {
-			count = GVisorIdleConns(conns)
-		}
 		b.Run("stack="+kind, func(b *testing.B) {
 			sum := 0.0
 			for range b.N {
-				perEnd, err := IdleHeap(kind, count)
+				perEnd, err := IdleHeap(kind, conns)
 				if err != nil {
 					b.Fatal(err)
 				}
 				sum += perEnd
 			}
 			b.ReportMetric(sum/float64(b.N), "B/conn")
-			b.ReportMetric(float64(count), "conns-open")
+			b.ReportMetric(float64(conns), "conns-open")
 		})
 	}
 }
@@ -143,5 +139,35 @@ func BenchmarkLossRecovery(b *testing.B) {
 				b.ReportMetric(float64(total.Milliseconds())/float64(b.N*len(lossSeeds)), "virtual-ms")
 			})
 		}
+	}
+}
+
+// BenchmarkScale: the scale workload (Scale) with Conns() connections open
+// at once, each listener in turn: ourstack listening with gVisor dialling,
+// then gVisor listening with ourstack dialling. BENCHCONNS=500 makes it
+// quick.
+func BenchmarkScale(b *testing.B) {
+	count, err := Conns()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range scalePairings {
+		b.Run(benchName(p), func(b *testing.B) {
+			var total ScaleCost
+			for range b.N {
+				took, err := Scale(ScaleConfig(p, count), count)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total.Cost = total.Add(took.Cost)
+				total.PeakHeap = max(total.PeakHeap, took.PeakHeap)
+				total.Goroutines = max(total.Goroutines, took.Goroutines)
+			}
+			b.ReportMetric(total.Real.Seconds()/float64(b.N), "s")
+			b.ReportMetric(total.CPU.Seconds()/float64(b.N), "cpu-s")
+			b.ReportMetric(float64(total.PeakHeap)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(total.Goroutines), "goroutines-left")
+			b.ReportMetric(float64(count), "conns")
+		})
 	}
 }

@@ -13,8 +13,8 @@ import (
 // ConnRateMSL is the MSL both stacks get in the connection-rate workload.
 // Each connection takes a few milliseconds of virtual time on the default
 // link, so with a 1 ms MSL only a handful sit in TIME-WAIT at once; with the
-// stacks' 30 s every one of 10,000 would, and the harness, which polls each
-// gVisor endpoint it tracks after every packet, would measure itself.
+// stacks' 30 s every one of 10,000 would, and the figure would be one of
+// memory as much as of rate (the scale workload measures that).
 const ConnRateMSL = time.Millisecond
 
 // ConnRate runs count connections one after another from n's client to its

@@ -13,16 +13,6 @@ import (
 // either stack's accept queue (128) holds.
 const dialBatch = 64
 
-// GVisorIdleConns is how many idle connections the gVisor column of the
-// idle-memory figure opens when ourstack's opens conns: a fifth, at most
-// 2,000. The harness polls every gVisor endpoint it tracks, and asks gVisor
-// for every registered endpoint, after each packet it delivers
-// (pollStates in harness/gvisor), so opening n gVisor connections costs O(n^2):
-// 10,000 took 338 s, 2,000 take 3 s. gVisor's cost per connection hardly
-// moves with the count (6,090 B at 1,000, 6,033 at 2,000, 5,853 at
-// 10,000).
-func GVisorIdleConns(conns int) int { return max(1, min(conns/5, 2000)) }
-
 // IdleHeap opens count connections between two peers of kind and leaves
 // them established and idle (no byte sent either way, so neither end holds
 // any buffered data). It returns the growth of the live heap, GC'd, per

@@ -42,8 +42,8 @@ type StackOptions struct {
 	// MSL: TIME-WAIT lasts 2*MSL on either stack (0: each stack's default,
 	// 30 s).
 	MSL time.Duration
-	// Backlog is the accept queue of ourstack's listeners (0: harness
-	// default). gVisor's is fixed by the harness at 128.
+	// Backlog is the accept queue of every listener (0: each peer's
+	// default).
 	Backlog int
 }
 
@@ -53,7 +53,7 @@ func maker(kind string, o StackOptions) harness.PeerMaker {
 	if kind == Ours {
 		return ours.NewPeer(ours.Options{Settings: settings, Backlog: o.Backlog})
 	}
-	return gvisor.NewPeer(gvisor.Options{Settings: settings})
+	return gvisor.NewPeer(gvisor.Options{Settings: settings, Backlog: o.Backlog})
 }
 
 // NetConfig is a harness configuration for pairing p over link (both

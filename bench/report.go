@@ -104,10 +104,24 @@ func ReportFigures(bulkSize, conns int) []Figure {
 			Anchors...))
 	}
 	figs = append(figs, Figure{
-		Title: fmt.Sprintf("heap per idle connection end (no buffered data), ours with %d open, gvisor with %d", conns, GVisorIdleConns(conns)),
+		Title: fmt.Sprintf("heap per idle connection end (no buffered data), %d open", conns),
 		Unit:  "B/conn", Columns: []string{Ours, GVisor}, Control: GVisor,
 		Bench:   map[string]string{Ours: "IdleConnMemory/stack=ours", GVisor: "IdleConnMemory/stack=gvisor"},
 		Targets: map[string]Target{Ours: {Max: 4096}},
+	})
+	// The scale workload (issue 18), each direction: no control, no ratio;
+	// the target is the wall time of 10,000 connections.
+	scaleBench := map[string]string{}
+	for _, p := range scalePairings {
+		scaleBench[p.Name()] = "Scale/" + benchName(p)
+	}
+	scaleTitle := fmt.Sprintf("%d connections open at once, %s echoed on each, all closed", conns, sizeString(ScaleEcho))
+	figs = append(figs, Figure{
+		Title: scaleTitle + ": wall time", Unit: "s", Columns: []string{"gvisor-ours", "ours-gvisor"}, Bench: scaleBench,
+		Targets: map[string]Target{"gvisor-ours": {Max: 30}, "ours-gvisor": {Max: 30}},
+	}, Figure{
+		Title: scaleTitle + ": peak live heap, both stacks' buffers and state included", Unit: "peak-heap-MiB",
+		Columns: []string{"gvisor-ours", "ours-gvisor"}, Bench: scaleBench,
 	})
 	figs = append(figs, Figure{
 		Title: "segment parse + checksums (fuzz package)",

@@ -105,9 +105,10 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Met: ours->gvisor and ours<->ours at 1500, ours<->ours at 65535,
-	// ours->gvisor's connections, the parse figure.
-	if met != 5 || targets != 22 {
-		t.Errorf("met %d of %d targets, want 5 of 22\n%s", met, targets, out.String())
+	// ours->gvisor's connections, the parse figure. The scale workload's two
+	// wall-time targets are among the 24, missing here.
+	if met != 5 || targets != 24 {
+		t.Errorf("met %d of %d targets, want 5 of 24\n%s", met, targets, out.String())
 	}
 	if !strings.Contains(out.String(), "ours<->ours") || !strings.Contains(out.String(), "4.29x") {
 		t.Errorf("the table lacks ours<->ours at 4.29x:\n%s", out.String())

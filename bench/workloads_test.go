@@ -131,3 +131,18 @@ func TestLossRecovery(t *testing.T) {
 		t.Error("an unknown workload ran")
 	}
 }
+
+// TestScaleBothListeners: the scale workload, small, in both directions:
+// every connection echoes and closes, and no goroutine is left behind.
+func TestScaleBothListeners(t *testing.T) {
+	const count = 300 // more than gVisor's default backlog of 128
+	for _, p := range scalePairings {
+		cost, err := Scale(ScaleConfig(p, count), count)
+		if err != nil {
+			t.Errorf("%s: %v", p.Name(), err)
+		}
+		if cost.Goroutines > 0 {
+			t.Errorf("%s: %d goroutines left after Net.Close", p.Name(), cost.Goroutines)
+		}
+	}
+}

@@ -52,6 +52,10 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) *Timer {
 	return c.afterFunc(nil, d, f)
 }
 
+// newTimer is a timer that calls f, not armed yet: Reset arms it, again
+// and again, for a caller that would otherwise make a timer each time.
+func (c *Clock) newTimer(f func()) *Timer { return &Timer{clock: c, f: f, index: -1} }
+
 // afterFunc arms a timer for view (nil: the clock itself); see armLocked.
 func (c *Clock) afterFunc(view *PeerClock, d time.Duration, f func()) *Timer {
 	t := &Timer{clock: c, view: view, f: f, index: -1}

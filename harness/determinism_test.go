@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 	"time"
 
@@ -14,9 +15,18 @@ import (
 func lossyRun(t *testing.T, seed uint64) (trace string, pcap []byte) {
 	t.Helper()
 	var capture bytes.Buffer
+	n := lossyNet(t, seed, &capture, 0)
+	return n.Trace().String(), capture.Bytes()
+}
+
+// lossyNet is the Net of lossyRun after the run, its trace bounded by
+// traceLimit (harness.Config.TraceLimit).
+func lossyNet(t *testing.T, seed uint64, capture *bytes.Buffer, traceLimit int) *harness.Net {
+	t.Helper()
 	n := newTestNet(t, harness.Config{
-		Seed: seed,
-		Pcap: &capture,
+		Seed:       seed,
+		Pcap:       capture,
+		TraceLimit: traceLimit,
 		Faults: []*harness.Rule{
 			{Name: "loss", Probability: 0.1, Action: harness.Drop},
 			{Name: "dup", Probability: 0.05, Action: harness.Duplicate},
@@ -53,7 +63,7 @@ func lossyRun(t *testing.T, seed uint64) (trace string, pcap []byte) {
 	if err := n.Quiet(10 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	return n.Trace().String(), capture.Bytes()
+	return n
 }
 
 // TestSameSeedSameRun: every random choice (ISNs, ports, each fault
@@ -76,5 +86,40 @@ func TestSameSeedSameRun(t *testing.T) {
 	trace3, _ := lossyRun(t, 12)
 	if trace3 == trace1 {
 		t.Fatal("another seed gave the same trace")
+	}
+}
+
+// TestTraceLimitKeepsTheLast: a bounded trace holds the tail of the full
+// one, record for record and change for change, counts what it forgot,
+// and never holds more than twice its limit; the capture still has every
+// packet.
+func TestTraceLimitKeepsTheLast(t *testing.T) {
+	var fullPcap, boundedPcap bytes.Buffer
+	full := lossyNet(t, 11, &fullPcap, 0).Trace()
+	const limit = 40
+	bounded := lossyNet(t, 11, &boundedPcap, limit).Trace()
+	if k := len(bounded.Records); k < limit || k >= 2*limit {
+		t.Errorf("the bounded trace keeps %d records, want %d to %d", k, limit, 2*limit-1)
+	}
+	if k := len(bounded.Changes); k >= 2*limit {
+		t.Errorf("the bounded trace keeps %d state changes, want fewer than %d", k, 2*limit)
+	}
+	if got, want := bounded.Forgotten+len(bounded.Records), len(full.Records); got != want {
+		t.Fatalf("forgot %d and kept %d records of %d", bounded.Forgotten, len(bounded.Records), want)
+	}
+	if got, want := bounded.ForgottenChanges+len(bounded.Changes), len(full.Changes); got != want {
+		t.Fatalf("forgot %d and kept %d changes of %d", bounded.ForgottenChanges, len(bounded.Changes), want)
+	}
+	if !reflect.DeepEqual(bounded.Records, full.Since(bounded.Forgotten)) {
+		t.Error("the bounded trace's records differ from the full trace's last ones")
+	}
+	if got := bounded.Since(bounded.Forgotten + 3); len(got) == 0 || got[0].Index != bounded.Forgotten+3 {
+		t.Errorf("Since(%d) does not start at that index", bounded.Forgotten+3)
+	}
+	if !reflect.DeepEqual(bounded.Changes, full.Changes[bounded.ForgottenChanges:]) {
+		t.Error("the bounded trace's state changes differ from the full trace's last ones")
+	}
+	if !bytes.Equal(fullPcap.Bytes(), boundedPcap.Bytes()) {
+		t.Error("bounding the trace changed the capture")
 	}
 }

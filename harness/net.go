@@ -75,6 +75,12 @@ type Config struct {
 	FrozenClock bool
 	// Pcap, if set, receives a pcap capture of every packet.
 	Pcap io.Writer
+	// TraceLimit, if set, bounds the trace for a long run: it keeps only
+	// the last TraceLimit to 2*TraceLimit packet records and as many state
+	// changes (Trace.Forgotten counts the records dropped; Pcap still
+	// receives every packet). Zero keeps everything, as a scenario's checks
+	// need.
+	TraceLimit int
 	// MaxPacketsPerSettle bounds the packets one Settle may deliver before it
 	// reports ErrLivelock (default 1,000,000).
 	MaxPacketsPerSettle int
@@ -129,14 +135,15 @@ type Net struct {
 	stormed atomic.Bool // storm is set: Settle's check without the lock
 	// progress counts the Net's events (packets sent, settles), for a
 	// watchdog on another goroutine to see that a run still moves.
-	progress atomic.Uint64
-	order    uint64 // counts records and state changes, to interleave them
-	trace    Trace
-	states   [2]map[FourTuple]State
-	bufs     [][]byte // free packet buffers
-	isns     isnTable
-	recChunk []Record
-	optSlab  []byte
+	progress    atomic.Uint64
+	order       uint64 // counts records and state changes, to interleave them
+	trace       Trace
+	states      [2]map[FourTuple]State
+	bufs        [2][][]byte // free packet buffers: MTU-sized, small (getBuf)
+	freeFlights []*inFlight // (newInFlight)
+	isns        isnTable
+	recChunk    []Record
+	optSlab     []byte
 }
 
 // inFlight is a packet on its way.
@@ -149,6 +156,7 @@ type inFlight struct {
 	injected bool          // a test handed it to its receiver (Net.Inject)
 	notes    []string
 	fate     Fate
+	arrival  *Timer // puts it among the due packets when it arrives
 }
 
 // stateless is implemented by peers that keep no TCP state (the raw peer).

@@ -10,7 +10,7 @@ func (n *Net) stateChanged(c StateChange) {
 	defer n.mu.Unlock()
 	c.order = n.order
 	n.order++
-	n.trace.Changes = append(n.trace.Changes, c)
+	n.trace.addChange(c, n.cfg.TraceLimit)
 	n.states[c.Side][c.ID] = c.To
 }
 
@@ -82,7 +82,7 @@ func (n *Net) anyState(s Side) State {
 }
 
 // History is every state change of connection id (local side first) at
-// side, in order.
+// side, in order (those still kept, under a Config.TraceLimit).
 func (n *Net) History(side Side, id FourTuple) []StateChange {
 	n.mu.Lock()
 	defer n.mu.Unlock()

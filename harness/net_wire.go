@@ -34,7 +34,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	}
 	n.progress.Add(1)
 	dir := dirFrom(side)
-	f := &inFlight{dir: dir, pkt: n.getBuf(len(pkt)), fate: InFlight}
+	f := n.newInFlight()
+	f.dir, f.pkt, f.fate = dir, n.getBuf(len(pkt)), InFlight
 	copy(f.pkt, pkt)
 
 	// The packet as the rules see it; parsed only when a rule is in force,
@@ -93,7 +94,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 
 	var dup *inFlight
 	if duplicate {
-		dup = &inFlight{dir: dir, pkt: n.getBuf(len(f.pkt)), extra: f.extra, notes: f.notes, fate: Duplicated}
+		dup = n.newInFlight()
+		dup.dir, dup.pkt, dup.extra, dup.notes, dup.fate = dir, n.getBuf(len(f.pkt)), f.extra, f.notes, Duplicated
 		copy(dup.pkt, f.pkt)
 	}
 	if hold > 0 {
@@ -160,6 +162,7 @@ func (n *Net) launch(f *inFlight) {
 	if !admitted {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
+		n.freeInFlight(f)
 		return
 	}
 	arrive += f.extra
@@ -168,11 +171,38 @@ func (n *Net) launch(f *inFlight) {
 		n.due = append(n.due, f)
 		return
 	}
-	n.clock.AfterFunc(arrive-now, func() {
+	f.arrival.Reset(arrive - now)
+}
+
+// newInFlight is an inFlight for a packet about to enter the wire: a free
+// one if there is one. Each carries its own arrival timer, armed anew for
+// every packet it carries, so that a packet costs no allocation of its
+// own on the wire.
+func (n *Net) newInFlight() *inFlight {
+	if k := len(n.freeFlights); k > 0 {
+		f := n.freeFlights[k-1]
+		n.freeFlights[k-1] = nil
+		n.freeFlights = n.freeFlights[:k-1]
+		return f
+	}
+	f := &inFlight{}
+	f.arrival = n.clock.newTimer(func() {
 		n.mu.Lock()
 		n.due = append(n.due, f)
 		n.mu.Unlock()
 	})
+	return f
+}
+
+// freeInFlight takes back f, its packet gone from the wire. One a rule
+// held back is not reused: the timer that releases it may still look for
+// it. Called with n.mu held.
+func (n *Net) freeInFlight(f *inFlight) {
+	if f.heldBack || len(n.freeFlights) >= freeBufs {
+		return
+	}
+	*f = inFlight{arrival: f.arrival}
+	n.freeFlights = append(n.freeFlights, f)
 }
 
 // route is the router of Config.PathMTU taking f, too big for its next
@@ -230,7 +260,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	}
 	n.recChunk = append(n.recChunk, Record{})
 	r := &n.recChunk[len(n.recChunk)-1]
-	r.Index = len(n.trace.Records)
+	r.Index = n.trace.nextIndex()
 	r.order = n.order
 	n.order++
 	r.At = now
@@ -275,7 +305,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		}
 		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, learn)
 	}
-	n.trace.Records = append(n.trace.Records, r)
+	n.trace.add(r, n.cfg.TraceLimit)
 	return r
 }
 
@@ -345,24 +375,41 @@ func (n *Net) deliverNext() bool {
 	}
 	n.fillStates(f.rec)
 	n.putBuf(f.pkt)
+	n.freeInFlight(f)
 	n.mu.Unlock()
 	return true
 }
 
+// smallPacket is the capacity of a small packet buffer: enough for any
+// segment without data (60 bytes of IPv4 header and 60 of TCP at most).
+// Pure ACKs get one of these rather than one an MTU long, so that a wire
+// with many connections' ACKs on it does not hold an MTU for each.
+const smallPacket = 128
+
+// freeBufs is how many free packet buffers of each size the Net keeps.
+const freeBufs = 4096
+
+// getBuf is a packet buffer of size bytes: a small one or one an MTU long.
 func (n *Net) getBuf(size int) []byte {
-	if k := len(n.bufs); k > 0 {
-		b := n.bufs[k-1]
+	small := size <= smallPacket
+	pool := &n.bufs[boolInt(small)]
+	if k := len(*pool); k > 0 {
+		b := (*pool)[k-1]
 		if cap(b) >= size {
-			n.bufs = n.bufs[:k-1]
+			*pool = (*pool)[:k-1]
 			return b[:size]
 		}
+	}
+	if small {
+		return make([]byte, size, smallPacket)
 	}
 	return make([]byte, size, max(size, n.cfg.MTU))
 }
 
 func (n *Net) putBuf(b []byte) {
-	if len(n.bufs) < 4096 {
-		n.bufs = append(n.bufs, b)
+	pool := &n.bufs[boolInt(cap(b) <= smallPacket)]
+	if len(*pool) < freeBufs {
+		*pool = append(*pool, b)
 	}
 }
 

@@ -214,16 +214,54 @@ func (r *Record) ConnID(side Side) FourTuple {
 }
 
 // Trace is every packet that crossed a Net's wire, once, in the order they
-// were sent, plus every state change of both ends.
+// were sent, plus every state change of both ends; or, for a Net built
+// with a Config.TraceLimit, the last of them.
 type Trace struct {
 	Records []*Record
 	Changes []StateChange
+	// Forgotten counts the records a TraceLimit dropped from the front of
+	// Records: Records[0] has Index Forgotten.
+	Forgotten int
+	// ForgottenChanges counts the changes it dropped from Changes.
+	ForgottenChanges int
 }
 
-// Since returns the records from index i on.
+// Since returns the records from index i on (those still kept).
 func (t *Trace) Since(i int) []*Record {
+	i = max(i-t.Forgotten, 0)
 	if i >= len(t.Records) {
 		return nil
 	}
 	return t.Records[i:]
+}
+
+// nextIndex is the Index of the next record.
+func (t *Trace) nextIndex() int { return t.Forgotten + len(t.Records) }
+
+// add appends r, then, if limit is set and twice that many are kept, drops
+// all but the last limit: the trace keeps between limit and 2*limit
+// records, at a constant cost per record.
+func (t *Trace) add(r *Record, limit int) {
+	t.Records = append(t.Records, r)
+	if limit > 0 && len(t.Records) >= 2*limit {
+		t.Forgotten += len(t.Records) - limit
+		t.Records = keepLast(t.Records, limit)
+	}
+}
+
+// addChange is add for a state change.
+func (t *Trace) addChange(c StateChange, limit int) {
+	t.Changes = append(t.Changes, c)
+	if limit > 0 && len(t.Changes) >= 2*limit {
+		t.ForgottenChanges += len(t.Changes) - limit
+		t.Changes = keepLast(t.Changes, limit)
+	}
+}
+
+// keepLast moves the last k elements of s to its front and returns them,
+// clearing the rest so that what was dropped can be collected.
+func keepLast[T any](s []T, k int) []T {
+	n := copy(s, s[len(s)-k:])
+	clear(s[n:])
+	return s[:n]
 }

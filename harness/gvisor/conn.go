@@ -17,22 +17,25 @@ type gvisorListener struct {
 	peer *gvisorPeer
 	ep   tcpip.Endpoint
 	port uint16
+	t    *gvisorTracked
 }
 
 func (l *gvisorListener) Port() uint16 { return l.port }
 
 func (l *gvisorListener) Accept() (harness.Conn, error) {
-	l.peer.dirty = true
+	defer l.peer.work(l.t)()
 	ep, _, err := l.ep.Accept(nil)
 	if err != nil {
 		return nil, gvisorError("accept", err)
 	}
-	l.peer.track(ep, harness.Listen)
-	return &gvisorConn{peer: l.peer, ep: ep, id: l.peer.endpointID(ep)}, nil
+	return &gvisorConn{peer: l.peer, ep: ep, t: l.peer.track(ep, harness.Listen)}, nil
 }
 
 func (l *gvisorListener) Close() error {
-	l.peer.dirty = true
+	defer l.peer.work(l.t)()
+	// Closing a listener resets the connections still pending on it,
+	// which the peer cannot name: the next Settle looks at every endpoint.
+	l.peer.st.everyone = true
 	l.ep.Close()
 	return nil
 }
@@ -43,15 +46,15 @@ func (l *gvisorListener) Close() error {
 type gvisorConn struct {
 	peer   *gvisorPeer
 	ep     tcpip.Endpoint
-	id     harness.FourTuple
+	t      *gvisorTracked
 	closed bool
 }
 
-func (c *gvisorConn) ID() harness.FourTuple { return c.id }
+func (c *gvisorConn) ID() harness.FourTuple { return c.t.id }
 func (c *gvisorConn) State() harness.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
 
 func (c *gvisorConn) Read(p []byte) (int, error) {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	w := tcpip.SliceWriter(p)
 	res, err := c.ep.Read(&w, tcpip.ReadOptions{})
 	if err != nil {
@@ -61,7 +64,7 @@ func (c *gvisorConn) Read(p []byte) (int, error) {
 }
 
 func (c *gvisorConn) Write(p []byte) (int, error) {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	n, err := c.ep.Write(bytes.NewReader(p), tcpip.WriteOptions{})
 	if err != nil {
 		return int(n), gvisorError("write", err)
@@ -70,7 +73,7 @@ func (c *gvisorConn) Write(p []byte) (int, error) {
 }
 
 func (c *gvisorConn) CloseWrite() error {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	if err := c.ep.Shutdown(tcpip.ShutdownWrite); err != nil {
 		return gvisorError("shutdown", err)
 	}
@@ -78,7 +81,7 @@ func (c *gvisorConn) CloseWrite() error {
 }
 
 func (c *gvisorConn) Close() error {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	if c.closed {
 		return nil
 	}
@@ -88,7 +91,7 @@ func (c *gvisorConn) Close() error {
 }
 
 func (c *gvisorConn) Abort() error {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	c.ep.Abort()
 	return c.Close()
 }
@@ -132,7 +135,7 @@ func gvisorError(op string, err tcpip.Error) error {
 // TCP_KEEPCNT on the endpoint, as *net.TCPConn's does on a socket. Zero
 // leaves gVisor's default; negative leaves the setting unchanged.
 func (c *gvisorConn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
-	c.peer.dirty = true
+	defer c.peer.work(c.t)()
 	if cfg.Idle > 0 {
 		opt := tcpip.KeepaliveIdleOption(cfg.Idle)
 		if err := c.ep.SetSockOpt(&opt); err != nil {

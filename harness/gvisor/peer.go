@@ -4,13 +4,12 @@
 package gvisor
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -30,7 +29,13 @@ type Options struct {
 	// Configure, if set, is called with the stack before any endpoint
 	// exists, for any other option a scenario needs.
 	Configure func(*stack.Stack) error
+	// Backlog is every listener's accept queue (0: DefaultBacklog).
+	Backlog int
 }
+
+// DefaultBacklog is a listener's accept queue unless Options.Backlog says
+// otherwise: Linux's SOMAXCONN before 5.4.
+const DefaultBacklog = 128
 
 // NewPeer builds gVisor netstack peers.
 func NewPeer(opts Options) harness.PeerMaker {
@@ -48,14 +53,15 @@ const gvisorNIC tcpip.NICID = 1
 // and that processor is kept paused (the TCP protocol's Pause, which
 // stack.Pause calls for save/restore) whenever the harness is not letting
 // it run. Delivering a packet runs gVisor's IP layer on the harness
-// goroutine and only queues the segment; Settle resumes the processor and
-// pauses it again, and the pause returns only once the processor has
-// drained its queue and is parked (dispatcher.go: a processor answers a
-// pause only with an empty queue). Timers fire on the harness goroutine
+// goroutine and only queues the segment; Settle after a delivery resumes
+// the processor and pauses it again, and the pause returns only once the
+// processor has drained its queue and is parked (dispatcher.go: a
+// processor answers a pause only with an empty queue). Timers fire on the harness goroutine
 // inside Clock.Advance, while the processor is parked. So when Settle
 // returns, no goroutine of this stack is doing anything: a barrier that no
 // real-time sleep decides. A barrier costs about a microsecond
-// (BenchmarkGVisorBarrier).
+// (BenchmarkGVisorBarrier). Settle then reports the state changes of the
+// connections gVisor worked on (states.go).
 type gvisorPeer struct {
 	env   harness.PeerEnv
 	stack *stack.Stack
@@ -67,16 +73,9 @@ type gvisorPeer struct {
 	paused bool
 	dirty  bool // something happened since the last Settle
 
+	backlog     int
 	listenPorts map[uint16]bool
-	tracked     []*gvisorTracked        // endpoints not yet terminal, in order seen
-	trackedSet  map[tcpip.Endpoint]bool // every endpoint ever tracked
-}
-
-// gvisorTracked is an endpoint whose state the peer reports.
-type gvisorTracked struct {
-	ep   tcpip.Endpoint
-	id   harness.FourTuple
-	last harness.State
+	st          states // which endpoints may have changed state (states.go)
 }
 
 // oneProcessor serializes building gVisor stacks: gVisor sizes its TCP
@@ -86,8 +85,9 @@ var oneProcessor sync.Mutex
 func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	p := &gvisorPeer{
 		env:         env,
+		backlog:     cmp.Or(opts.Backlog, DefaultBacklog),
 		listenPorts: map[uint16]bool{},
-		trackedSet:  map[tcpip.Endpoint]bool{},
+		st:          newStates(),
 	}
 	clock := gvisorPeerClock{c: env.Clock.ForPeer(), p: p}
 
@@ -150,6 +150,7 @@ func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
 
 func (p *gvisorPeer) Deliver(pkt []byte) {
 	p.dirty = true
+	p.st.noteInbound(pkt)
 	p.link.inject(pkt)
 }
 
@@ -158,8 +159,26 @@ func (p *gvisorPeer) Settle() {
 		return
 	}
 	p.dirty = false
-	p.resume()
-	p.pause()
+	if p.st.inbounds > 0 {
+		// The processor has segments to work on: let it, on the
+		// connection of the packet delivered if one was (states.go).
+		// Nothing else gives it work: gVisor hands the processor an
+		// endpoint only when segments wait in that endpoint's queue, and
+		// only deliveries put them there (the processor drains every
+		// queue before it pauses), so a Settle after application calls or
+		// timers alone costs no goroutine handoff.
+		sc := scope{}
+		if p.st.inbounds == 1 {
+			sc = p.st.inbound
+		}
+		p.st.touch(sc)
+		p.st.inbounds = 0
+		prev := p.st.cur
+		p.st.cur = sc
+		p.resume()
+		p.pause()
+		p.st.cur = prev
+	}
 	p.pollStates()
 }
 
@@ -194,7 +213,7 @@ func (p *gvisorPeer) Close() error {
 		return nil
 	}
 	p.resume()
-	for _, t := range p.tracked {
+	for _, t := range p.st.liveEndpoints() {
 		t.ep.Abort()
 	}
 	p.stack.Close()
@@ -222,13 +241,12 @@ func (p *gvisorPeer) Listen(port uint16) (harness.Listener, error) {
 		ep.Close()
 		return nil, gvisorError("bind", err)
 	}
-	if err := ep.Listen(128); err != nil {
+	if err := ep.Listen(p.backlog); err != nil {
 		ep.Close()
 		return nil, gvisorError("listen", err)
 	}
 	p.listenPorts[port] = true
-	p.track(ep, harness.Closed)
-	return &gvisorListener{peer: p, ep: ep, port: port}, nil
+	return &gvisorListener{peer: p, ep: ep, port: port, t: p.track(ep, harness.Closed)}, nil
 }
 
 func (p *gvisorPeer) Dial(raddr netip.AddrPort) (harness.Conn, error) { return p.DialFrom(0, raddr) }
@@ -237,6 +255,10 @@ func (p *gvisorPeer) Dial(raddr netip.AddrPort) (harness.Conn, error) { return p
 // then connect(2).
 func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error) {
 	p.dirty = true
+	// The connection has no four-tuple until Connect picks the port: the
+	// timers Connect arms are named once it has one.
+	p.st.naming = true
+	defer p.st.name(scope{})
 	ep, _, err := p.newEndpoint()
 	if err != nil {
 		return nil, err
@@ -254,61 +276,9 @@ func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn,
 		ep.Close()
 		return nil, gvisorError("connect", err)
 	}
-	p.track(ep, harness.Closed)
-	return &gvisorConn{peer: p, ep: ep, id: p.endpointID(ep)}, nil
-}
-
-// track starts reporting ep's state changes, from the state it was in before
-// it was seen.
-func (p *gvisorPeer) track(ep tcpip.Endpoint, from harness.State) {
-	if p.trackedSet[ep] {
-		return
-	}
-	p.trackedSet[ep] = true
-	p.tracked = append(p.tracked, &gvisorTracked{ep: ep, id: p.endpointID(ep), last: from})
-}
-
-// pollStates reports every state change since the last poll. Endpoints the
-// stack created itself (a listener's new connections) are found among the
-// stack's registered endpoints and start from LISTEN.
-func (p *gvisorPeer) pollStates() {
-	var fresh []*gvisorTracked
-	for _, te := range p.stack.RegisteredEndpoints() {
-		ep, ok := te.(tcpip.Endpoint)
-		if !ok || p.trackedSet[ep] {
-			continue
-		}
-		id := p.endpointID(ep)
-		from := harness.Closed
-		if p.listenPorts[id.LocalPort] && id.RemotePort != 0 {
-			from = harness.Listen
-		}
-		fresh = append(fresh, &gvisorTracked{ep: ep, id: id, last: from})
-	}
-	// The registry is a map; sort so reports come in one order every run.
-	slices.SortFunc(fresh, func(a, b *gvisorTracked) int { return a.id.Compare(b.id) })
-	for _, t := range fresh {
-		p.trackedSet[t.ep] = true
-		p.tracked = append(p.tracked, t)
-	}
-
-	now := p.env.Clock.Elapsed()
-	kept := p.tracked[:0]
-	for _, t := range p.tracked {
-		raw := gtcp.EndpointState(t.ep.State())
-		if st := gvisorState(raw); st != t.last {
-			p.env.StateChanged(harness.StateChange{At: now, Side: p.env.Side, ID: t.id, From: t.last, To: st})
-			t.last = st
-		}
-		if raw == gtcp.StateClose || raw == gtcp.StateError {
-			// Terminal: the endpoint will never change again. It stays in
-			// trackedSet so that the registry does not make it new again.
-			continue
-		}
-		kept = append(kept, t)
-	}
-	clear(p.tracked[len(kept):])
-	p.tracked = kept
+	t := p.track(ep, harness.Closed)
+	p.st.name(scope{sid: t.sid, known: true})
+	return &gvisorConn{peer: p, ep: ep, t: t}, nil
 }
 
 // endpointID is ep's four-tuple. A listener bound to no address in
@@ -387,28 +357,6 @@ func gvisorState(s gtcp.EndpointState) harness.State {
 	default: // Initial, Bound, Close, Error
 		return harness.Closed
 	}
-}
-
-// gvisorPeerClock is the peer's view of the Net's clock: every timer callback
-// marks the peer as having work for Settle.
-type gvisorPeerClock struct {
-	c *harness.PeerClock
-	p *gvisorPeer
-}
-
-func (g gvisorPeerClock) Now() time.Time { return g.c.Now() }
-
-// NowMonotonic counts from the Unix epoch rather than from zero: gVisor reads
-// a zero MonotonicTime as "never", so the clock must never show it.
-func (g gvisorPeerClock) NowMonotonic() tcpip.MonotonicTime {
-	return tcpip.MonotonicTime{}.Add(g.c.Now().Sub(time.Unix(0, 0)))
-}
-func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
-	p := g.p
-	return g.c.AfterFunc(d, func() {
-		p.dirty = true
-		f()
-	})
 }
 
 // protocolOptions translates the settings into gVisor's TCP protocol options.

@@ -16,7 +16,7 @@ func BenchmarkGVisorBarrier(b *testing.B) {
 	defer n.Close()
 	p := n.Client().(*gvisorPeer)
 	for b.Loop() {
-		p.dirty = true
-		p.Settle()
+		p.resume()
+		p.pause()
 	}
 }

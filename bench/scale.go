@@ -1,0 +1,291 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"runtime"
+	"runtime/metrics"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+)
+
+// The scale workload (issue 18): count connections open at once between two
+// stacks over the harness, 4 KiB echoed on each, then all closed. Every
+// phase acts on all the connections, then runs the Net until the last is
+// done, so the harness carries count connections at every step.
+
+// scalePairings are the scale workload's two directions: ourstack
+// listening with gVisor dialling, then gVisor listening.
+var scalePairings = []Pairing{{GVisor, Ours}, {Ours, GVisor}}
+
+// ScaleEcho is how many bytes each connection of the scale workload echoes.
+const ScaleEcho = 4 << 10
+
+// ScaleTraceLimit is the trace the scale workload keeps: the last this many
+// packet records (harness.Config.TraceLimit); 10,000 connections send about
+// 120,000 packets, whose records would otherwise dwarf the stacks' memory.
+const ScaleTraceLimit = 1 << 12
+
+// ScaleConfig is the harness configuration of the scale workload for
+// pairing p and count connections: every listener's backlog takes them
+// all, the default link, a bounded trace, and no limit on the packets one
+// instant or one silent end may see (count SYNs, then count echoes, leave
+// at one instant).
+func ScaleConfig(p Pairing, count int) harness.Config {
+	cfg := NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{Backlog: count})
+	cfg.MaxPacketsUnheard = 1 << 30
+	cfg.TraceLimit = ScaleTraceLimit
+	return cfg
+}
+
+// ScaleCost is what the scale workload took.
+type ScaleCost struct {
+	Cost
+	// PeakHeap is the largest live heap (bytes, as the garbage collector
+	// last marked it) seen during the run.
+	PeakHeap uint64
+	// Goroutines is how many more goroutines there were after Net.Close
+	// than before NewNet.
+	Goroutines int
+}
+
+// Scale builds a Net from cfg and runs the scale workload over it with
+// count connections: dial them all, accept them all, echo ScaleEcho bytes
+// on each (the client writes, the server reads and writes back, the client
+// reads), the clients close, each server reads the end and closes, and the
+// run goes on until every client end is in TIME-WAIT or CLOSED and every
+// server end CLOSED. Then it closes the Net.
+func Scale(cfg harness.Config, count int) (ScaleCost, error) {
+	goroutines := runtime.NumGoroutine()
+	var peak heapPeak
+	m := startMeter()
+	n, err := harness.NewNet(cfg)
+	if err != nil {
+		return ScaleCost{}, err
+	}
+	w := &scaleRun{n: n, peak: &peak, c: make([]harness.Conn, 0, count), s: make([]harness.Conn, 0, count)}
+	err = w.run(count)
+	if cerr := n.Close(); err == nil {
+		err = cerr
+	}
+	cost := ScaleCost{Cost: m.Stop()}
+	peak.sample()
+	cost.PeakHeap = peak.max
+	cost.Goroutines = settledGoroutines(goroutines) - goroutines
+	return cost, err
+}
+
+// scaleRun is one run of the scale workload: the two ends of every
+// connection, index by index.
+type scaleRun struct {
+	n    *harness.Net
+	peak *heapPeak
+	c, s []harness.Conn
+}
+
+func (w *scaleRun) run(count int) error {
+	n := w.n
+	l, err := n.Server().Listen(benchPort)
+	if err != nil {
+		return err
+	}
+	if err := n.Settle(); err != nil {
+		return err
+	}
+	raddr := netip.AddrPortFrom(n.Addr(harness.Server), benchPort)
+	for i := range count {
+		c, err := n.Client().Dial(raddr)
+		if err != nil {
+			return fmt.Errorf("dial %d: %w", i, err)
+		}
+		w.c = append(w.c, c)
+	}
+	if err := w.until("accept every connection", func() (bool, error) {
+		for len(w.s) < count {
+			s, err := l.Accept()
+			if errors.Is(err, harness.ErrWouldBlock) {
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("accept %d: %w", len(w.s), err)
+			}
+			w.s = append(w.s, s)
+		}
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	// The server's accepted ends in the order of the client ends they
+	// belong to, so that index i is one connection.
+	if err := w.pairUp(); err != nil {
+		return err
+	}
+	if err := w.echo(); err != nil {
+		return err
+	}
+	for i, c := range w.c {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("client %d close: %w", i, err)
+		}
+	}
+	buf := make([]byte, 16)
+	if err := w.each("every server end reads the end and closes", func(i int) (bool, error) {
+		k, err := w.s[i].Read(buf)
+		switch {
+		case errors.Is(err, harness.ErrWouldBlock):
+			return false, nil
+		case errors.Is(err, io.EOF):
+			return true, w.s[i].Close()
+		case err != nil:
+			return false, err
+		}
+		return false, fmt.Errorf("%d bytes after the echo", k)
+	}); err != nil {
+		return err
+	}
+	return w.each("both ends closed", func(i int) (bool, error) {
+		cs := w.c[i].State()
+		return (cs == harness.TimeWait || cs == harness.Closed) && w.s[i].State() == harness.Closed, nil
+	})
+}
+
+// pairUp orders w.s as w.c: the server end of client end i at i.
+func (w *scaleRun) pairUp() error {
+	at := make(map[harness.FourTuple]int, len(w.c))
+	for i, c := range w.c {
+		at[c.ID().Reverse()] = i
+	}
+	ordered := make([]harness.Conn, len(w.s))
+	for _, s := range w.s {
+		i, ok := at[s.ID()]
+		if !ok || ordered[i] != nil {
+			return fmt.Errorf("accepted %v, which no client end dialled", s.ID())
+		}
+		ordered[i] = s
+	}
+	w.s = ordered
+	return nil
+}
+
+// echo has every client write ScaleEcho bytes of the pattern, every server
+// read them and write them back, and every client read them back, checking
+// each byte.
+func (w *scaleRun) echo() error {
+	count := len(w.c)
+	echoed := make([]int, count) // server i read and wrote back
+	got := make([]int, count)    // client i read back
+	buf := make([]byte, ScaleEcho)
+	for i, c := range w.c {
+		if k, err := c.Write(pattern[:ScaleEcho]); k != ScaleEcho {
+			return fmt.Errorf("client %d write took %d of %d bytes: %v", i, k, ScaleEcho, err)
+		}
+	}
+	// A connection's steps wait on one another only through the wire, so
+	// each side is walked in index order, stopping at the first end that
+	// cannot move yet: a check of the condition costs what moved since the
+	// last.
+	server, client := 0, 0
+	return w.until("echo on every connection", func() (bool, error) {
+		for ; server < count; server++ {
+			s := w.s[server]
+			k, err := s.Read(buf[:ScaleEcho-echoed[server]])
+			if k > 0 {
+				if err := checkPattern(buf[:k], echoed[server]); err != nil {
+					return false, fmt.Errorf("server %d: %w", server, err)
+				}
+				if wk, err := s.Write(buf[:k]); wk != k {
+					return false, fmt.Errorf("server %d echo took %d of %d bytes: %v", server, wk, k, err)
+				}
+				echoed[server] += k
+			}
+			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
+				return false, fmt.Errorf("server %d read: %w", server, err)
+			}
+			if echoed[server] < ScaleEcho {
+				break
+			}
+		}
+		for ; client < count; client++ {
+			k, err := w.c[client].Read(buf[:ScaleEcho-got[client]])
+			if k > 0 {
+				if err := checkPattern(buf[:k], got[client]); err != nil {
+					return false, fmt.Errorf("client %d: %w", client, err)
+				}
+				got[client] += k
+			}
+			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
+				return false, fmt.Errorf("client %d read: %w", client, err)
+			}
+			if got[client] < ScaleEcho {
+				break
+			}
+		}
+		return client == count, nil
+	})
+}
+
+// each runs the Net until step has reported done for every connection, in
+// index order: it stops at the first that is not done yet, so that each
+// check of the condition costs what moved since the last.
+func (w *scaleRun) each(what string, step func(i int) (bool, error)) error {
+	next := 0
+	return w.until(what, func() (bool, error) {
+		for ; next < len(w.c); next++ {
+			done, err := step(next)
+			if err != nil {
+				return false, fmt.Errorf("connection %d: %w", next, err)
+			}
+			if !done {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// until runs the Net until cond holds or fails, sampling the heap.
+func (w *scaleRun) until(what string, cond func() (bool, error)) error {
+	var cerr error
+	err := w.n.RunUntil(what, 10*time.Minute, func() bool {
+		w.peak.sample()
+		done, err := cond()
+		cerr = err
+		return done || err != nil
+	})
+	if cerr != nil {
+		return fmt.Errorf("%s: %w", what, cerr)
+	}
+	return err
+}
+
+// heapPeak is the largest live heap seen.
+type heapPeak struct {
+	max     uint64
+	samples [1]metrics.Sample
+}
+
+// sample notes the live heap as the last garbage collection marked it.
+func (h *heapPeak) sample() {
+	h.samples[0].Name = "/gc/heap/live:bytes"
+	metrics.Read(h.samples[:])
+	if v := h.samples[0].Value; v.Kind() == metrics.KindUint64 {
+		h.max = max(h.max, v.Uint64())
+	}
+}
+
+// settledGoroutines is the goroutine count once it has come down to want
+// or a second has passed: a goroutine that has been told to end may take a
+// moment to be gone.
+func settledGoroutines(want int) int {
+	deadline := time.Now().Add(time.Second)
+	for {
+		k := runtime.NumGoroutine()
+		if k <= want || time.Now().After(deadline) {
+			return k
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
