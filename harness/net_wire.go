@@ -72,12 +72,15 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			f.heldBack = true
 		case Unreachable:
 			f.fate = Dropped
-			n.launch(f)
 			from := n.cfg.RouterAddr
 			if r.Code == packet.PortUnreachable || r.Code == packet.ProtocolUnreachable {
 				from = n.Addr(dir.To())
 			}
-			if reply := n.icmpReply(f, from, r.Code, 0); reply != nil {
+			// The answer is built before f goes (launch frees it), about
+			// the record f is about to get.
+			reply := n.icmpReply(f.pkt, dir, n.trace.nextIndex(), from, r.Code, 0)
+			n.launch(f)
+			if reply != nil {
 				n.launch(reply)
 			}
 			return
@@ -214,7 +217,7 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = TooBig
 	// IPv6 routers never fragment (RFC 8200 5): every datagram is as if DF.
 	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
-		if reply := n.icmpReply(f, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
+		if reply := n.icmpReply(f.pkt, f.dir, f.rec.Index, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
 			return []*inFlight{reply}
 		}
 		return nil
@@ -232,17 +235,20 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = Fragmented
 	next := make([]*inFlight, len(frags))
 	for i, b := range frags {
-		next[i] = &inFlight{dir: f.dir, pkt: b, fate: InFlight, notes: []string{"fragment of #" + strconv.Itoa(f.rec.Index)}}
+		next[i] = n.newInFlight()
+		next[i].dir, next[i].pkt, next[i].fate = f.dir, b, InFlight
+		next[i].notes = []string{"fragment of #" + strconv.Itoa(f.rec.Index)}
 	}
 	return next
 }
 
-// icmpReply is the ICMP Destination Unreachable error from sends the
-// sender of f, of code (and mtu), about f, or nil if f is no datagram
-// anyone could answer. It travels the wire back like any packet; no fault
-// rule acts on it.
-func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
-	pkt, err := packet.UnreachableError(from, code, mtu, f.pkt)
+// icmpReply is the ICMP Destination Unreachable error (or its ICMPv6
+// equivalent) from sends the sender of pkt, which travelled in dir and is
+// record #about, of code (and mtu), or nil if pkt is no datagram anyone
+// could answer. It travels the wire back like any packet; no fault rule
+// acts on it. Called with n.mu held.
+func (n *Net) icmpReply(pkt []byte, dir Dir, about int, from netip.Addr, code uint8, mtu uint16) *inFlight {
+	reply, err := packet.UnreachableError(from, code, mtu, pkt)
 	if err != nil {
 		return nil
 	}
@@ -250,7 +256,10 @@ func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *i
 	if from != n.cfg.RouterAddr {
 		who = "the destination"
 	}
-	return &inFlight{dir: 1 - f.dir, pkt: pkt, fate: InFlight, notes: []string{"sent by " + who + " about #" + strconv.Itoa(f.rec.Index)}}
+	g := n.newInFlight()
+	g.dir, g.pkt, g.fate = 1-dir, reply, InFlight
+	g.notes = []string{"sent by " + who + " about #" + strconv.Itoa(about)}
+	return g
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.
