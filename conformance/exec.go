@@ -65,16 +65,16 @@ func ExecCommand(kind string) ([]string, error) {
 	return argv, nil
 }
 
-// AsOurs is p with every exec end in ourstack's place: a stack in another
-// process runs the scenarios ourstack runs, where ourstack would stand. It
-// is the stack under test, as ourstack is: judged by the RFCs alone (no
-// deviation is registered for it), and asked what a scenario asks of
-// ourstack's end (execPeer).
+// AsOurs is p with every exec or lneto end in ourstack's place: a stack in
+// another process, or lneto, runs the scenarios ourstack runs, where
+// ourstack would stand. It is a stack under test, as ourstack is: judged
+// by the RFCs and the deviations registered for it, and asked what a
+// scenario asks of ourstack's end (execPeer, lnetoPeer).
 func AsOurs(p Pairing) Pairing {
-	if IsExec(p.Client) {
+	if IsExec(p.Client) || p.Client == Lneto {
 		p.Client = Ours
 	}
-	if IsExec(p.Server) {
+	if IsExec(p.Server) || p.Server == Lneto {
 		p.Server = Ours
 	}
 	return p

@@ -76,5 +76,8 @@ func pairingLabels(p conformance.Pairing) Labels {
 	if conformance.IsExecPairing(p) {
 		l = append(l, conformance.Exec)
 	}
+	if conformance.IsLnetoPairing(p) {
+		l = append(l, conformance.Lneto)
+	}
 	return l
 }

@@ -87,7 +87,7 @@ const (
 )
 
 // PeerKinds are the valid peer names, for a pairing and the CLI.
-var PeerKinds = []string{Ours, GVisor, Linux}
+var PeerKinds = []string{Ours, GVisor, Linux, Lneto}
 
 // AllPairings are the four pairings every scenario runs in unless it says
 // otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and
@@ -98,10 +98,10 @@ var AllPairings = []Pairing{{Ours, GVisor}, {GVisor, Ours}, {Ours, Ours}, {GViso
 // RunsIn reports whether the scenario makes sense in pairing p.
 // A pairing with Linux counts when the scenario names it, or runs with
 // gVisor in Linux's place and fits a real-time peer. A pairing with an
-// exec stack counts where the scenario runs with ourstack in its place
-// (AsOurs).
+// exec or lneto stack counts where the scenario runs with ourstack in its
+// place (AsOurs).
 func (s *Scenario) RunsIn(p Pairing) bool {
-	if IsExecPairing(p) {
+	if IsExecPairing(p) || IsLnetoPairing(p) {
 		return s.RunsIn(AsOurs(p))
 	}
 	if s.Pairings == nil {
