@@ -2,6 +2,9 @@ package lneto
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/netip"
 
 	upstream "github.com/soypat/lneto"
@@ -21,6 +24,9 @@ type trackedConn struct {
 	id    harness.FourTuple
 	known bool // id is set: a passive connection learns it from the SYN
 	last  harness.State
+	// finReceived: the connection has been in a state only the other
+	// end's FIN leads to (CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT).
+	finReceived bool
 }
 
 // reportStates reports every tracked connection's state change since the
@@ -41,6 +47,7 @@ func (p *peer) reportStates() {
 			p.env.StateChanged(harness.StateChange{At: at, Side: p.env.Side, ID: t.id, From: t.last, To: now})
 		}
 		t.last = now
+		t.finReceived = t.finReceived || now == harness.CloseWait || now == harness.Closing || now == harness.LastAck || now == harness.TimeWait
 		if now != harness.Closed {
 			kept = append(kept, t)
 		}
@@ -83,14 +90,22 @@ func (c *connection) State() harness.State  { return states[c.c.State()] }
 // Read takes what lneto has received. Before the connection is
 // established lneto's Read would say EOF (its receive side is not open
 // yet), so that reads as would-block, as on a socket still connecting.
+// Once the other end's FIN has been taken in and read up to, lneto says
+// net.ErrClosed in TIME-WAIT and CLOSED (RFC 9293 3.10.3's "connection
+// closing"): that is the end of the stream, io.EOF in Go's words.
 func (c *connection) Read(b []byte) (int, error) {
 	defer c.p.pump()
 	if len(b) == 0 {
 		return 0, nil
 	}
 	st := c.c.State()
-	if c.c.BufferedInput() == 0 && (st.IsPreestablished() || st.RxDataOpen()) {
-		return 0, harness.ErrWouldBlock
+	if c.c.BufferedInput() == 0 {
+		switch {
+		case st.IsPreestablished() || st.RxDataOpen():
+			return 0, harness.ErrWouldBlock
+		case c.t.finReceived || states[st] == harness.TimeWait:
+			return 0, io.EOF
+		}
 	}
 	return c.c.Read(b)
 }
@@ -138,6 +153,18 @@ func (c *connection) Close() error {
 		return errors.Join(err, readErr)
 	}
 	return nil
+}
+
+// SetKeepAliveConfig: lneto v0.3.2 has no keep-alive timer (it can build
+// a probe, tcp.ControlBlock.MakeKeepalive, but nothing sends one), so a
+// scenario that asks for keep-alive cannot run with it: the peer breaks
+// with that reason and the cell is skipped.
+func (c *connection) SetKeepAliveConfig(net.KeepAliveConfig) error {
+	err := fmt.Errorf("%w: keep-alive (lneto v0.3.2 has no keep-alive timer)", harness.ErrUnsupported)
+	if c.p.broken == nil {
+		c.p.broken = err
+	}
+	return err
 }
 
 // Abort is lneto's Abort: it drops the connection's state at once.

@@ -89,7 +89,13 @@ type peer struct {
 	timerAt time.Duration
 
 	malformed uint64
+	// broken is set once a scenario asked for what lneto cannot do
+	// (harness.Breakable): the cell is then skipped with the reason.
+	broken error
 }
+
+// Broken is nil, or why the run asked of lneto what it cannot do.
+func (p *peer) Broken() error { return p.broken }
 
 func newPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	if err := unsupported(opts); err != nil {
