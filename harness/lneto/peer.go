@@ -184,6 +184,7 @@ func (p *peer) Deliver(pkt []byte) {
 	if err := p.ip.Demux(pkt, 0); isMalformed(err) {
 		p.malformed++
 	}
+	p.reportStates()
 	p.pump()
 }
 
@@ -194,14 +195,17 @@ func isMalformed(err error) bool {
 		errors.Is(err, upstream.ErrInvalidLengthField)
 }
 
-// pump sends everything lneto has to send, reports the state changes that
-// left, and arms the timer for lneto's next deadline.
+// pump sends everything lneto has to send, reporting the state changes
+// each packet leaves (lneto may pass through a state within one pump, as
+// an accepted connection does TIME-WAIT), and arms the timer for lneto's
+// next deadline.
 func (p *peer) pump() {
 	for range maxSendsPerPump {
 		n, _ := p.ip.Encapsulate(p.out, 0, 0)
 		if n == 0 {
 			break
 		}
+		p.reportStates()
 		p.env.Transmit(p.out[:n])
 	}
 	p.reportStates()
