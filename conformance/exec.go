@@ -121,11 +121,15 @@ func execPeer(kind string, s *Scenario, setup *Setup) (harness.PeerMaker, error)
 // peerBroke turns a run whose peer broke (harness.Breakable: a stack in
 // another process that exited, hung or broke the protocol) into its
 // verdict: the failure, whatever the scenario made of the stack's
-// silence; or a skip, if the stack cannot do what the scenario asks.
+// silence; or a skip, if the stack cannot do what the scenario asks. An
+// in-process stack stopped in a sender storm (harness/lneto) breaks too.
 func (e *Env) peerBroke() error {
 	err := e.Net.PeerErr()
 	if err == nil || errors.Is(err, harness.ErrUnsupported) {
 		return err
+	}
+	if errors.Is(err, harness.ErrLivelock) {
+		return e.failure("every stack to run out of packets to send at each instant (no sender storm)", err.Error())
 	}
 	return e.failure("both stacks to keep to tcpbed's peer protocol (docs/peer-protocol.md) to the end of the run", err.Error())
 }

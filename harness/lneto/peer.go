@@ -54,9 +54,11 @@ const (
 	// connection tracks (lneto's TxPacketQueueSize): an unscaled window of
 	// MSS-sized segments, with room to spare.
 	segmentsInFlight = 128
-	// maxSendsPerPump stops a stack that never runs out of packets to send:
-	// the Net's storm check then fails the run with the trace.
-	maxSendsPerPump = 1 << 16
+	// maxSendsPerPump is more packets than lneto ever has to send at one
+	// instant (an unscaled window of the smallest segments, and their
+	// ACKs): one that sends that many without running out is in a storm
+	// (lneto-endless-resend), and the peer stops it (see pump).
+	maxSendsPerPump = 1 << 12
 	// ephemeralFirst is the first port of RFC 6335's dynamic range.
 	ephemeralFirst = 49152
 	// maxPortNodes bounds the connections and listeners lneto's port table
@@ -89,8 +91,10 @@ type peer struct {
 	timerAt time.Duration
 
 	malformed uint64
-	// broken is set once a scenario asked for what lneto cannot do
-	// (harness.Breakable): the cell is then skipped with the reason.
+	// broken is set once a scenario asked for what lneto cannot do (the
+	// cell is then skipped with the reason), or once lneto would not stop
+	// sending (the cell fails): harness.Breakable. From then on the peer
+	// hands lneto nothing and sends nothing.
 	broken error
 }
 
@@ -181,6 +185,9 @@ func (p *peer) Counters() (harness.Counters, bool) {
 // Deliver hands lneto one packet. lneto reads it in place and copies what
 // it keeps (into a connection's receive ring), so pkt is not copied here.
 func (p *peer) Deliver(pkt []byte) {
+	if p.broken != nil {
+		return
+	}
 	if err := p.ip.Demux(pkt, 0); isMalformed(err) {
 		p.malformed++
 	}
@@ -199,17 +206,28 @@ func isMalformed(err error) bool {
 // each packet leaves (lneto may pass through a state within one pump, as
 // an accepted connection does TIME-WAIT), and arms the timer for lneto's
 // next deadline.
+//
+// A stack still sending after maxSendsPerPump packets at one instant
+// would go on for ever, each copy costing the wire and the other end real
+// time: the peer stops it there, failing the run with ErrLivelock.
 func (p *peer) pump() {
+	if p.broken != nil {
+		return
+	}
 	for range maxSendsPerPump {
 		n, _ := p.ip.Encapsulate(p.out, 0, 0)
 		if n == 0 {
-			break
+			p.reportStates()
+			p.armTimer()
+			return
 		}
 		p.reportStates()
 		p.env.Transmit(p.out[:n])
 	}
-	p.reportStates()
-	p.armTimer()
+	p.broken = fmt.Errorf("%w: lneto still had packets to send after %d at %v; the peer stopped it", harness.ErrLivelock, maxSendsPerPump, p.env.Clock.Elapsed())
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 }
 
 // nanotime is lneto's clock: the peer's view of the Net's virtual time.
