@@ -19,7 +19,7 @@ import (
 
 // scalePairings are the scale workload's two directions: ourstack
 // listening with gVisor dialling, then gVisor listening.
-var scalePairings = []Pairing{{GVisor, Ours}, {Ours, GVisor}}
+var scalePairings = []Pairing{{Client: GVisor, Server: Ours}, {Client: Ours, Server: GVisor}}
 
 // ScaleEcho is how many bytes each connection of the scale workload echoes.
 const ScaleEcho = 4 << 10

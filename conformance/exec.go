@@ -71,16 +71,16 @@ func ExecCommand(kind string) ([]string, error) {
 	return argv, nil
 }
 
-// AsOurs is p with every exec end in ourstack's place: a stack in another
-// process runs the scenarios ourstack runs, where ourstack would stand. It
-// is the stack under test, as ourstack is: judged by the RFCs alone (no
-// deviation is registered for it), and asked what a scenario asks of
-// ourstack's end (execPeer).
+// AsOurs is p with every exec or lneto end in ourstack's place: a stack in
+// another process, or lneto, runs the scenarios ourstack runs, where
+// ourstack would stand. It is a stack under test, as ourstack is: judged
+// by the RFCs and the deviations registered for it, and asked what a
+// scenario asks of ourstack's end (execPeer, lnetoPeer).
 func AsOurs(p Pairing) Pairing {
-	if IsExec(p.Client) {
+	if IsExec(p.Client) || p.Client == Lneto {
 		p.Client = Ours
 	}
-	if IsExec(p.Server) {
+	if IsExec(p.Server) || p.Server == Lneto {
 		p.Server = Ours
 	}
 	return p
@@ -127,11 +127,15 @@ func execPeer(kind string, s *Scenario, setup *Setup) (harness.PeerMaker, error)
 // peerBroke turns a run whose peer broke (harness.Breakable: a stack in
 // another process that exited, hung or broke the protocol) into its
 // verdict: the failure, whatever the scenario made of the stack's
-// silence; or a skip, if the stack cannot do what the scenario asks.
+// silence; or a skip, if the stack cannot do what the scenario asks. An
+// in-process stack stopped in a sender storm (harness/lneto) breaks too.
 func (e *Env) peerBroke() error {
 	err := e.Net.PeerErr()
 	if err == nil || errors.Is(err, harness.ErrUnsupported) {
 		return err
+	}
+	if errors.Is(err, harness.ErrLivelock) {
+		return e.failure("every stack to run out of packets to send at each instant (no sender storm)", err.Error())
 	}
 	return e.failure("both stacks to keep to tcpbed's peer protocol (docs/peer-protocol.md) to the end of the run", err.Error())
 }

@@ -23,8 +23,8 @@ var LinuxPairings = []Pairing{{Client: Ours, Server: Linux}, {Client: Linux, Ser
 var ReferencePairings = []Pairing{{Client: GVisor, Server: Linux}, {Client: Linux, Server: GVisor}}
 
 // MatrixPairings are every column of the conformance matrix: AllPairings,
-// LinuxPairings, then ReferencePairings.
-var MatrixPairings = slices.Concat(AllPairings, LinuxPairings, ReferencePairings)
+// LinuxPairings, ReferencePairings, then LnetoPairings.
+var MatrixPairings = slices.Concat(AllPairings, LinuxPairings, ReferencePairings, LnetoPairings)
 
 // RealTimeFit says whether a scenario can run against a peer on real time.
 // Linux's timers cannot follow the virtual clock: harness/linux mirrors its
@@ -79,7 +79,7 @@ func (s *Scenario) SkipReason(p Pairing) string {
 	if s.RunsIn(p) {
 		return ""
 	}
-	if IsExecPairing(p) {
+	if IsExecPairing(p) || IsLnetoPairing(p) {
 		return s.SkipReason(AsOurs(p))
 	}
 	if IsLinuxPairing(p) && s.RealTime == TooSlowForRealTime && (s.Pairings == nil || slices.Contains(s.PairingsOrAll(), AsGVisor(p))) {

@@ -83,5 +83,8 @@ func pairingLabels(p conformance.Pairing) Labels {
 	if conformance.IsLwIPPairing(p) {
 		l = append(l, conformance.LwIP)
 	}
+	if conformance.IsLnetoPairing(p) {
+		l = append(l, conformance.Lneto)
+	}
 	return l
 }

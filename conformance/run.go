@@ -252,6 +252,8 @@ func peerMaker(kind string, s *Scenario, setup *Setup, extra func(string, *Setup
 		return gvisor.NewPeer(opts), nil
 	case Linux:
 		return linuxPeer(setup), nil
+	case Lneto:
+		return lnetoPeer(s, setup)
 	}
 	if IsExec(kind) {
 		return execPeer(kind, s, setup)

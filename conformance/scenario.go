@@ -111,7 +111,7 @@ const (
 )
 
 // PeerKinds are the valid peer names, for a pairing and the CLI.
-var PeerKinds = []string{Ours, GVisor, Linux, LwIP}
+var PeerKinds = []string{Ours, GVisor, Linux, LwIP, Lneto}
 
 // AllPairings are the four pairings every scenario runs in unless it says
 // otherwise: ours dials gVisor, gVisor dials ours, ours with itself, and
@@ -122,11 +122,11 @@ var AllPairings = []Pairing{{Client: Ours, Server: GVisor}, {Client: GVisor, Ser
 // RunsIn reports whether the scenario makes sense in pairing p.
 // A pairing with Linux counts when the scenario names it, or runs with
 // gVisor in Linux's place and fits a real-time peer. A pairing with an
-// exec stack counts where the scenario runs with ourstack in its place
-// (AsOurs).
+// exec or lneto stack counts where the scenario runs with ourstack in its
+// place (AsOurs).
 func (s *Scenario) RunsIn(p Pairing) bool {
 	p = p.Ends()
-	if IsExecPairing(p) {
+	if IsExecPairing(p) || IsLnetoPairing(p) {
 		return s.RunsIn(AsOurs(p))
 	}
 	if s.Pairings == nil {

@@ -1,0 +1,329 @@
+package lneto
+
+// These tests drive lneto directly, with no harness, no wire and no peer of
+// tcpbed's around it: two lneto stacks hand each other packets by hand. Each
+// shows one of lneto's departures from the RFCs that conformance registers
+// (conformance/deviations_lneto.go), so that a departure is lneto's own and
+// not this package's way of driving it.
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	upstream "github.com/soypat/lneto"
+	"github.com/soypat/lneto/internet"
+	"github.com/soypat/lneto/tcp"
+)
+
+// end is one lneto stack with one connection on it, on a clock the test
+// moves by hand.
+type end struct {
+	ip   internet.StackIPv4
+	conn tcp.Conn
+	now  *int64
+}
+
+var (
+	clientAddr = netip.MustParseAddr("192.0.2.1")
+	serverAddr = netip.MustParseAddr("192.0.2.2")
+)
+
+const serverPort = 7357
+
+func newEnd(t *testing.T, addr netip.Addr, now *int64) *end {
+	t.Helper()
+	e := &end{now: now}
+	if err := e.ip.Reset(new(upstream.Validator), 1); err != nil {
+		t.Fatal(err)
+	}
+	e.ip.SetAddr4(addr.As4())
+	err := e.conn.Configure(tcp.ConnConfig{
+		RxBuf: make([]byte, 65535), TxBuf: make([]byte, 65535), TxPacketQueueSize: 64,
+		RWBackoff: neverWait, LossRecovery: new(tcp.RTO), Nanotime: func() int64 { return *now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// established is a client and a server lneto, connected.
+func established(t *testing.T) (client, server *end, now *int64) {
+	t.Helper()
+	now = new(int64)
+	client, server = newEnd(t, clientAddr, now), newEnd(t, serverAddr, now)
+	if err := server.conn.OpenListen(serverPort, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.conn.OpenActive(40000, netip.AddrPortFrom(serverAddr, serverPort), 5000); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*end{client, server} {
+		if err := e.ip.Register4(&e.conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange(t, client, server) // SYN
+	exchange(t, server, client) // SYN-ACK
+	exchange(t, client, server) // ACK
+	if client.conn.State() != tcp.StateEstablished || server.conn.State() != tcp.StateEstablished {
+		t.Fatalf("handshake: client %v, server %v", client.conn.State(), server.conn.State())
+	}
+	return client, server, now
+}
+
+// send is the next packet e has to send, or nil.
+func (e *end) send() []byte {
+	buf := make([]byte, 1500)
+	n, _ := e.ip.Encapsulate(buf, 0, 0)
+	if n == 0 {
+		return nil
+	}
+	return buf[:n]
+}
+
+// exchange moves every packet from to the other end; it fails if there
+// was none.
+func exchange(t *testing.T, from, to *end) {
+	t.Helper()
+	moved := 0
+	for pkt := from.send(); pkt != nil; pkt = from.send() {
+		_ = to.ip.Demux(pkt, 0)
+		moved++
+	}
+	if moved == 0 {
+		t.Fatal("no packet to exchange")
+	}
+}
+
+// tcpFlags are the flags of an IPv4 packet's TCP header (no IP options).
+func tcpFlags(pkt []byte) byte { return pkt[20+13] }
+
+const (
+	flagFIN = 0x01
+	flagSYN = 0x02
+)
+
+// RFC 9293 3.10.7.4: TIME-WAIT lasts 2MSL. lneto's client, having sent its
+// last ACK from TIME-WAIT, stays in TIME-WAIT with no deadline, and it no
+// longer answers the other end's FIN, which a TIME-WAIT end must ACK.
+func TestLnetoTimeWaitHasNoTimer(t *testing.T) {
+	client, server, now := established(t)
+	if err := client.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, client, server) // FIN
+	exchange(t, server, client) // ACK, then (lneto's server closing on its own) FIN
+	if client.conn.State() != tcp.StateTimeWait {
+		t.Fatalf("client in %v, want TIME-WAIT", client.conn.State())
+	}
+	if ack := client.send(); ack == nil {
+		t.Fatal("client sent no ACK of the FIN")
+	}
+	*now += int64(10 * time.Minute)
+	if st, d := client.conn.State(), client.conn.InternalHandler().NextDeadline(); st != tcp.StateTimeWait || d != 0 {
+		t.Fatalf("10 minutes on: client in %v with deadline %d; want lneto's TIME-WAIT, untimed (deadline 0)", st, d)
+	}
+}
+
+// RFC 9293 3.10.5: ABORT in a synchronized state sends a RST. lneto's Abort
+// drops the connection and sends nothing.
+func TestLnetoAbortSendsNoRST(t *testing.T) {
+	client, _, _ := established(t)
+	client.conn.Abort()
+	if pkt := client.send(); pkt != nil {
+		t.Fatalf("after Abort lneto sent flags %#x; the departure is that it sends nothing", tcpFlags(pkt))
+	}
+}
+
+// RFC 9293 3.10.4: an end in CLOSE-WAIT sends its FIN when its user calls
+// CLOSE. lneto's server sends its FIN as soon as it has taken in the other
+// end's and has nothing queued, with no Close from its application.
+func TestLnetoSendsFINFromCloseWaitUnasked(t *testing.T) {
+	client, server, _ := established(t)
+	if err := client.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, client, server) // FIN
+	fin := false
+	for pkt := server.send(); pkt != nil; pkt = server.send() {
+		fin = fin || tcpFlags(pkt)&flagFIN != 0
+	}
+	if !fin || server.conn.State() != tcp.StateLastAck {
+		t.Fatalf("server sent FIN: %v, state %v; the departure is a FIN unasked and LAST-ACK", fin, server.conn.State())
+	}
+}
+
+// RFC 9293 3.8.1 and RFC 6298 5: a SYN that goes unanswered is retransmitted
+// on the RTO. lneto's RTO times data segments only: its SYN has no deadline.
+func TestLnetoNeverRetransmitsItsSYN(t *testing.T) {
+	now := new(int64)
+	client := newEnd(t, clientAddr, now)
+	if err := client.conn.OpenActive(40000, netip.AddrPortFrom(serverAddr, serverPort), 5000); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.ip.Register4(&client.conn); err != nil {
+		t.Fatal(err)
+	}
+	if syn := client.send(); syn == nil || tcpFlags(syn)&flagSYN == 0 {
+		t.Fatal("no SYN")
+	}
+	if d := client.conn.InternalHandler().NextDeadline(); d != 0 {
+		t.Fatalf("deadline %d after the SYN; the departure is none", d)
+	}
+	*now += int64(3 * time.Minute)
+	if pkt := client.send(); pkt != nil {
+		t.Fatalf("3 minutes on lneto sent flags %#x; the departure is that it sends nothing", tcpFlags(pkt))
+	}
+}
+
+// RFC 9293 3.10.7.4: an unacceptable segment draws an ACK and is dropped;
+// the connection goes on. lneto aborts it after maxChallengeRejects (8)
+// such segments in a row.
+func TestLnetoAbortsAfterEightUnacceptableSegments(t *testing.T) {
+	client, server, _ := established(t)
+	if _, err := server.conn.Write(make([]byte, 60*1000)); err != nil {
+		t.Fatal(err)
+	}
+	var segs [][]byte
+	for pkt := server.send(); pkt != nil; pkt = server.send() {
+		segs = append(segs, pkt)
+	}
+	if len(segs) < 12 {
+		t.Fatalf("%d segments, want at least 12", len(segs))
+	}
+	// The first is lost; lneto holds 8 out of order, and each one beyond
+	// that is unacceptable to it.
+	for _, pkt := range segs[1:] {
+		_ = client.ip.Demux(pkt, 0)
+		for client.send() != nil {
+		}
+	}
+	if st := client.conn.State(); st != tcp.StateClosed {
+		t.Fatalf("client in %v after %d segments past a lost one; the departure is CLOSED", st, len(segs)-1)
+	}
+}
+
+// RFC 5681 2 (a duplicate ACK carries no data) and 3.2 (one retransmission
+// on the third): lneto counts the other end's data segments that
+// acknowledge nothing new as duplicate ACKs, and once it has resent its
+// oldest segment 250 times its count saturates: it resends that segment
+// on every transmit attempt, without end.
+func TestLnetoResendsWithoutEndOnceItsRetransmitCountSaturates(t *testing.T) {
+	client, server, _ := established(t)
+	if _, err := client.conn.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if data := client.send(); data == nil { // lost: the server never acknowledges it
+		t.Fatal("client sent no data")
+	}
+	// The server sends data; every segment acknowledges only the SYN.
+	for range 300 {
+		if server.conn.FreeOutput() >= 1000 {
+			if _, err := server.conn.Write(make([]byte, 1000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for pkt := server.send(); pkt != nil; pkt = server.send() {
+			clearPSH(pkt)
+			_ = client.ip.Demux(pkt, 0)
+		}
+		if n := client.conn.BufferedInput(); n > 0 {
+			_, _ = client.conn.Read(make([]byte, n))
+		}
+		for range 64 { // a bound: once saturated, the client never runs out
+			pkt := client.send()
+			if pkt == nil {
+				break
+			}
+			// The client's acknowledgements reach the server; the data of
+			// its resends does not.
+			ack := pkt[:40]
+			ack[2], ack[3], ack[20+13] = 0, 40, 0x10
+			rechecksum(ack)
+			_ = server.ip.Demux(ack, 0)
+		}
+	}
+	resends := 0
+	for range 1000 {
+		pkt := client.send()
+		if pkt == nil {
+			break
+		}
+		resends++
+	}
+	if resends < 1000 {
+		t.Fatalf("%d resends at one instant; the departure is one on every call (1000 of 1000)", resends)
+	}
+}
+
+// RFC 1122 4.2.3.6 and RFC 9293 3.10.7.4: a keep-alive probe (SEG.SEQ =
+// RCV.NXT-1) is unacceptable and draws an ACK. lneto recognises it and
+// drops it silently (tcp.Handler.Recv).
+func TestLnetoIgnoresKeepAliveProbes(t *testing.T) {
+	client, server, _ := established(t)
+	// lneto builds a probe itself (tcp.ControlBlock.MakeKeepalive) but has
+	// no call that sends one; an ACK at SND.NXT-1 with no data is one.
+	if _, err := client.conn.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	data := client.send()
+	probe := append([]byte(nil), data[:40]...)
+	probe[3] = 40    // IPv4 total length: headers only
+	probe[33] = 0x10 // ACK alone, as a probe carries
+	// data's sequence number is RCV.NXT at the server; the probe carries
+	// the one before it (the header checksums follow).
+	setSeqMinusOne(probe)
+	if err := server.ip.Demux(probe, 0); err != nil {
+		t.Fatalf("probe refused: %v", err)
+	}
+	if pkt := server.send(); pkt != nil {
+		t.Fatalf("server answered the probe (flags %#x); the departure is silence", tcpFlags(pkt))
+	}
+}
+
+// setSeqMinusOne moves the TCP sequence number of an IPv4 packet (no IP
+// options) back by one.
+func setSeqMinusOne(pkt []byte) {
+	seq := uint32(pkt[24])<<24 | uint32(pkt[25])<<16 | uint32(pkt[26])<<8 | uint32(pkt[27])
+	seq--
+	pkt[24], pkt[25], pkt[26], pkt[27] = byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq)
+	rechecksum(pkt)
+}
+
+// clearPSH takes the PSH flag off an IPv4 packet's TCP header, as a bulk
+// sender such as gVisor or Linux sends most of its segments.
+func clearPSH(pkt []byte) {
+	pkt[20+13] &^= 0x08
+	rechecksum(pkt)
+}
+
+// rechecksum recomputes an IPv4 packet's header and TCP checksums.
+func rechecksum(pkt []byte) {
+	pkt[10], pkt[11] = 0, 0
+	sum := ^fold(sum16(0, pkt[:20]))
+	pkt[10], pkt[11] = byte(sum>>8), byte(sum)
+	tcpLen := len(pkt) - 20
+	pseudo := append(append([]byte(nil), pkt[12:20]...), 0, 6, byte(tcpLen>>8), byte(tcpLen))
+	pkt[36], pkt[37] = 0, 0
+	sum = ^fold(sum16(sum16(0, pseudo), pkt[20:]))
+	pkt[36], pkt[37] = byte(sum>>8), byte(sum)
+}
+
+func sum16(acc uint32, b []byte) uint32 {
+	for i := 0; i+1 < len(b); i += 2 {
+		acc += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		acc += uint32(b[len(b)-1]) << 8
+	}
+	return acc
+}
+
+func fold(acc uint32) uint16 {
+	for acc>>16 != 0 {
+		acc = acc&0xffff + acc>>16
+	}
+	return uint16(acc)
+}
