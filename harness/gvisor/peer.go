@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -119,7 +120,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	if env.Addr.Is6() {
 		p.netProto, route = ipv6.ProtocolNumber, header.IPv6EmptySubnet
 	}
-	addr := tcpip.ProtocolAddress{Protocol: p.netProto, AddressWithPrefix: tcpipAddr(env.Addr).WithPrefix()}
+	addr := tcpip.ProtocolAddress{Protocol: p.netProto, AddressWithPrefix: packet.TCPIPAddr(env.Addr).WithPrefix()}
 	if err := s.AddProtocolAddress(gvisorNIC, addr, stack.AddressProperties{}); err != nil {
 		return fail("AddProtocolAddress", err)
 	}
@@ -269,7 +270,7 @@ func (p *gvisorPeer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn,
 			return nil, gvisorError("bind", err)
 		}
 	}
-	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: tcpipAddr(raddr.Addr()), Port: raddr.Port()}
+	to := tcpip.FullAddress{NIC: gvisorNIC, Addr: packet.TCPIPAddr(raddr.Addr()), Port: raddr.Port()}
 	switch err := ep.Connect(to); err.(type) {
 	case nil, *tcpip.ErrConnectStarted:
 	default:
@@ -288,34 +289,16 @@ func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) harness.FourTuple {
 	if !ok {
 		return harness.FourTuple{}
 	}
-	local := addrFromTCPIP(info.ID.LocalAddress)
+	local := packet.AddrOf(info.ID.LocalAddress)
 	if !local.IsValid() {
 		local = p.env.Addr
 	}
 	return harness.FourTuple{
 		LocalAddr:  local,
 		LocalPort:  info.ID.LocalPort,
-		RemoteAddr: addrFromTCPIP(info.ID.RemoteAddress),
+		RemoteAddr: packet.AddrOf(info.ID.RemoteAddress),
 		RemotePort: info.ID.RemotePort,
 	}
-}
-
-func addrFromTCPIP(a tcpip.Address) netip.Addr {
-	switch a.Len() {
-	case 4:
-		return netip.AddrFrom4(a.As4())
-	case 16:
-		return netip.AddrFrom16(a.As16())
-	}
-	return netip.Addr{}
-}
-
-// tcpipAddr is a as gVisor spells it.
-func tcpipAddr(a netip.Addr) tcpip.Address {
-	if a.Is4() {
-		return tcpip.AddrFrom4(a.As4())
-	}
-	return tcpip.AddrFrom16(a.As16())
 }
 
 // ipv6Protocol is gVisor's IPv6 as a host on the harness's wire wants it:

@@ -54,7 +54,7 @@ func ParseICMP(b []byte) (ICMP, error) {
 		return m, fmt.Errorf("%w: not an IPv4 ICMP packet", ErrMalformed)
 	}
 	ip = ip[:ip.TotalLength()]
-	m.Src, m.Dst = addr(ip.SourceAddress()), addr(ip.DestinationAddress())
+	m.Src, m.Dst = AddrOf(ip.SourceAddress()), AddrOf(ip.DestinationAddress())
 	msg := header.ICMPv4(ip.Payload())
 	if len(msg) < header.ICMPv4MinimumErrorPayloadSize {
 		return m, fmt.Errorf("%w: ICMP message of %d bytes", ErrMalformed, len(msg))
@@ -69,7 +69,7 @@ func ParseICMP(b []byte) (ICMP, error) {
 		return m, fmt.Errorf("%w: ICMP type %d code %d quotes no TCP segment", ErrMalformed, m.Type, m.Code)
 	}
 	m.Quoted.IP = IP{TOS: tos(q), ID: q.ID(), DontFragment: q.Flags()&header.IPv4FlagDontFragment != 0, TTL: q.TTL(),
-		Checksum: q.Checksum(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
+		Checksum: q.Checksum(), Src: AddrOf(q.SourceAddress()), Dst: AddrOf(q.DestinationAddress())}
 	t := header.TCP(q[q.HeaderLength():])
 	m.Quoted.TCP = Segment{SrcPort: t.SourcePort(), DstPort: t.DestinationPort(), Seq: seqnum.Value(t.SequenceNumber())}
 	return m, nil
@@ -95,7 +95,7 @@ func parseICMPv6(b []byte) (ICMP, error) {
 	if !ip.IsValid(len(b)) || ip.NextHeader() != uint8(header.ICMPv6ProtocolNumber) {
 		return m, fmt.Errorf("%w: not an IPv6 ICMPv6 packet", ErrMalformed)
 	}
-	m.Src, m.Dst = addr(ip.SourceAddress()), addr(ip.DestinationAddress())
+	m.Src, m.Dst = AddrOf(ip.SourceAddress()), AddrOf(ip.DestinationAddress())
 	msg := header.ICMPv6(ip.Payload())
 	if len(msg) < header.ICMPv6ErrorHeaderSize || msg.Type() > header.ICMPv6ParamProblem {
 		return m, fmt.Errorf("%w: not an ICMPv6 error", ErrMalformed)
@@ -112,7 +112,7 @@ func parseICMPv6(b []byte) (ICMP, error) {
 		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no IPv6 header", ErrMalformed, m.Type, m.Code)
 	}
 	tos, flow := q.TOS()
-	m.Quoted.IP = IP{TOS: tos, FlowLabel: flow, TTL: q.HopLimit(), Src: addr(q.SourceAddress()), Dst: addr(q.DestinationAddress())}
+	m.Quoted.IP = IP{TOS: tos, FlowLabel: flow, TTL: q.HopLimit(), Src: AddrOf(q.SourceAddress()), Dst: AddrOf(q.DestinationAddress())}
 	// A Parameter Problem may quote a packet whose TCP header lies past
 	// extension headers, or none at all: the ports stay zero then.
 	if len(q) >= header.IPv6MinimumSize+8 && q.NextHeader() == uint8(header.TCPProtocolNumber) {

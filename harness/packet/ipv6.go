@@ -20,7 +20,7 @@ func parseIPv6(b []byte) (Packet, error) {
 	b = b[:header.IPv6MinimumSize+int(ip.PayloadLength())]
 	ip = header.IPv6(b)
 	tc, flow := ip.TOS()
-	p.IP = IP{TOS: tc, FlowLabel: flow, TTL: ip.HopLimit(), Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress())}
+	p.IP = IP{TOS: tc, FlowLabel: flow, TTL: ip.HopLimit(), Src: AddrOf(ip.SourceAddress()), Dst: AddrOf(ip.DestinationAddress())}
 	off, err := ipv6TCPOffset(ip)
 	if err != nil {
 		return p, err

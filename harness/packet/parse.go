@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -53,7 +52,7 @@ func parseIPv4(b []byte) (Packet, error) {
 	// when it cannot read its TCP segment.
 	p.IP = IP{
 		TOS: tos(ip), ID: ip.ID(), DontFragment: ip.Flags()&header.IPv4FlagDontFragment != 0, TTL: ip.TTL(), Checksum: ip.Checksum(),
-		Src: addr(ip.SourceAddress()), Dst: addr(ip.DestinationAddress()),
+		Src: AddrOf(ip.SourceAddress()), Dst: AddrOf(ip.DestinationAddress()),
 	}
 	if ip.Protocol() != uint8(header.TCPProtocolNumber) {
 		return p, fmt.Errorf("%w: IP protocol %d, not TCP", ErrMalformed, ip.Protocol())
@@ -104,16 +103,6 @@ func parseTCP(s *Segment, seg []byte, src, dst tcpip.Address) error {
 func tos(ip header.IPv4) uint8 {
 	t, _ := ip.TOS()
 	return t
-}
-
-func addr(a tcpip.Address) netip.Addr {
-	switch a.Len() {
-	case 4:
-		return netip.AddrFrom4(a.As4())
-	case 16:
-		return netip.AddrFrom16(a.As16())
-	}
-	return netip.Addr{}
 }
 
 // parseOptions walks the option list (RFC 9293 3.1: kind, length, data;
