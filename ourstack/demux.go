@@ -82,9 +82,22 @@ func (s *Stack) segmentArrived(src, dst netip.Addr, seg *wire.Segment) {
 // deliverIPv6 is DeliverPacket for an IPv6 packet: a TCP segment goes on as
 // an IPv4 one does; an ICMPv6 error goes to the connection it is about; a
 // packet RFC 8200 4 says to answer with a Parameter Problem gets one.
-// IPv6 fragments are dropped: ourstack does not reassemble IPv6 (ErrFragment).
+// A fragment goes to the reassembler, and the datagram it completes comes
+// back here whole.
 func (s *Stack) deliverIPv6(pkt []byte) {
 	p, err := wire.ParseIPv6(pkt)
+	if at, ok := wire.FragmentHeaderAt(err); ok {
+		// RFC 8200 4.5: a host reassembles. The fragments are checked
+		// against our address as the whole datagram will be.
+		if !s.accepts(p.IP.Src, p.IP.Dst) {
+			s.stats.NotForUs++
+			return
+		}
+		if whole := s.frags.Add6(pkt, at, s.clock.Now()); whole != nil {
+			s.deliverIPv6(whole)
+		}
+		return
+	}
 	if err == nil || errors.Is(err, wire.ErrNotTCP) || errors.Is(err, wire.ErrTCPChecksum) {
 		if !s.accepts(p.IP.Src, p.IP.Dst) {
 			s.stats.NotForUs++

@@ -14,9 +14,10 @@ import (
 )
 
 var _ = Register(
-	// fragmented-segments: TCP segments reach the server in IPv4 fragments
-	// (injected from an address of its own). A host MUST reassemble (RFC
-	// 1122 3.3.2, RFC 791 3.2). Expected: a SYN in two fragments, the second
+	// fragmented-segments: TCP segments reach the server in fragments
+	// (injected from an address of its own): IPv4's, or over IPv6 the
+	// source's with a Fragment header. A host MUST reassemble (RFC 1122
+	// 3.3.2, RFC 791 3.2, RFC 8200 4.5). Expected: a SYN in two fragments, the second
 	// first, is answered with one SYN-ACK; a third ACK carrying 1200 bytes
 	// in four fragments, out of order and one twice, delivers the bytes
 	// once; a segment whose fragments are overlapped by a forged fragment
@@ -27,11 +28,9 @@ var _ = Register(
 	Scenario{
 		Name:    "fragmented-segments",
 		Section: "data",
-		Summary: "segments in IPv4 fragments, reordered and duplicated, arrive once; overlaps are refused",
-		RFCs:    []string{"RFC 1122 3.3.2", "RFC 791 3.2", "RFC 5722 4"},
-		IPv4Only: "IPv4's fragments; IPv6 fragments with a Fragment header that neither ourstack nor the harness's " +
-			"router builds yet (ourstack drops them, wire.ErrFragment)",
-		Run: runFragmentedSegments,
+		Summary: "segments in IP fragments, reordered and duplicated, arrive once; overlaps are refused",
+		RFCs:    []string{"RFC 1122 3.3.2", "RFC 791 3.2", "RFC 8200 4.5", "RFC 5722 4"},
+		Run:     runFragmentedSegments,
 	},
 )
 
@@ -44,7 +43,11 @@ func fragSource(e *Env) netip.AddrPort { return netip.AddrPortFrom(e.Elsewhere(9
 func fragmentsOf(e *Env, id uint16, seg packet.Segment, cuts ...int) [][]byte {
 	pkt := e.PacketTo(harness.Server, fragSource(e).Addr(), seg)
 	pkt.IP.ID = id
-	frags, err := packet.Fragment(pkt.Encode(packet.Illegal{}), cuts...)
+	b := pkt.Encode(packet.Illegal{})
+	frags, err := packet.Fragment(b, cuts...)
+	if e.Pairing.Family == IPv6 {
+		frags, err = packet.FragmentIPv6(b, uint32(id), cuts...)
+	}
 	e.NoError("fragment a segment", err)
 	return frags
 }

@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -11,12 +12,11 @@ import (
 // (each a multiple of 8, rising, inside the payload), every fragment
 // carries the packet's header with its total length, MF flag (set on all
 // but the last), fragment offset and checksum rewritten. A test injects
-// them in any order, or changes one to overlap another. It cuts IPv4 only:
-// an IPv6 packet (fragmented by its source with a Fragment header, RFC 8200
-// 4.5) is refused.
+// them in any order, or changes one to overlap another. An IPv6 packet is
+// cut by FragmentIPv6.
 func Fragment(pkt []byte, cuts ...int) ([][]byte, error) {
 	if header.IPVersion(pkt) == header.IPv6Version {
-		return nil, fmt.Errorf("packet: Fragment: an IPv6 packet; only IPv4 is cut")
+		return nil, fmt.Errorf("packet: Fragment: an IPv6 packet (FragmentIPv6 cuts those)")
 	}
 	ip := header.IPv4(pkt)
 	if len(pkt) < header.IPv4MinimumSize || !ip.IsValid(len(pkt)) {
@@ -41,6 +41,43 @@ func Fragment(pkt []byte, cuts ...int) ([][]byte, error) {
 		fh.SetFlagsFragmentOffset(flags, uint16(from))
 		fh.SetChecksum(0)
 		fh.SetChecksum(^fh.CalculateChecksum())
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// FragmentIPv6 cuts an encoded IPv6 packet whose fixed header names TCP
+// (as Encode writes them) as its source would (RFC 8200 4.5): each
+// fragment is the fixed header, a Fragment header with identification id,
+// the offset and M, then its piece of the payload, cut at cuts as Fragment
+// cuts.
+func FragmentIPv6(pkt []byte, id uint32, cuts ...int) ([][]byte, error) {
+	ip := header.IPv6(pkt)
+	if !ip.IsValid(len(pkt)) || ip.NextHeader() != uint8(header.TCPProtocolNumber) {
+		return nil, fmt.Errorf("packet: Fragment: not an IPv6 packet carrying TCP straight after its fixed header")
+	}
+	payload := pkt[header.IPv6MinimumSize : header.IPv6MinimumSize+int(ip.PayloadLength())]
+	bounds := append(append([]int{0}, cuts...), len(payload))
+	out := make([][]byte, 0, len(bounds)-1)
+	for i := 0; i+1 < len(bounds); i++ {
+		from, to := bounds[i], bounds[i+1]
+		if from%8 != 0 || to <= from || to > len(payload) {
+			return nil, fmt.Errorf("packet: Fragment: cut at %d..%d of a %d-byte payload (offsets must rise, by multiples of 8)", from, to, len(payload))
+		}
+		f := make([]byte, header.IPv6MinimumSize+header.IPv6FragmentHeaderSize+to-from)
+		copy(f, pkt[:header.IPv6MinimumSize])
+		fh := header.IPv6(f)
+		fh.SetPayloadLength(uint16(len(f) - header.IPv6MinimumSize))
+		fh.SetNextHeader(uint8(header.IPv6FragmentHeader))
+		ext := f[header.IPv6MinimumSize:]
+		ext[0] = uint8(header.TCPProtocolNumber)
+		offM := uint16(from)
+		if i+2 < len(bounds) {
+			offM |= 1
+		}
+		binary.BigEndian.PutUint16(ext[2:], offM)
+		binary.BigEndian.PutUint32(ext[4:], id)
+		copy(ext[header.IPv6FragmentHeaderSize:], payload[from:to])
 		out = append(out, f)
 	}
 	return out, nil

@@ -1,11 +1,12 @@
-// Package ipfrag puts IPv4 datagrams back together from their fragments
-// (RFC 791 3.2, "Fragmentation and Reassembly"; RFC 1122 3.3.2: a host MUST
-// reassemble). It is sans-I/O like the connection core: fragments go in
+// Package ipfrag puts IPv4 and IPv6 datagrams back together from their
+// fragments (RFC 791 3.2, "Fragmentation and Reassembly"; RFC 1122 3.3.2: a
+// host MUST reassemble; RFC 8200 4.5 for IPv6). It is sans-I/O like the connection core: fragments go in
 // with the time they arrived, whole datagrams come out.
 //
 // Rules, in the order Add applies them:
 //   - fragments belong together when source, destination, protocol and
-//     identification agree (RFC 791 3.2);
+//     identification agree (RFC 791 3.2; for IPv6 source, destination and
+//     the 32-bit identification, RFC 8200 4.5);
 //   - a datagram not complete within Limits.Timeout is dropped (RFC 1122
 //     3.3.2 recommends a fixed 60 to 120 s; the fragments' TTL plays no
 //     part);
@@ -18,12 +19,14 @@
 //   - past Limits.MaxBytes held or Limits.MaxDatagrams in progress, the
 //     oldest datagram in progress is dropped to make room.
 //
-// The whole datagram carries the first fragment's header (its options
+// The whole IPv4 datagram carries the first fragment's header (its options
 // too), the total length of the whole, MF and the offset cleared, and a new
-// header checksum.
+// header checksum; the whole IPv6 one, the first fragment's unfragmentable
+// part, without the Fragment header.
 package ipfrag
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -68,8 +71,9 @@ type Reassembler struct {
 
 type key struct {
 	src, dst netip.Addr
-	proto    uint8
-	id       uint16
+	proto    uint8  // IPv4's protocol; for IPv6 what the Fragment header names
+	id       uint32 // IPv4's 16 bits, IPv6's 32
+	v6       bool
 }
 
 type piece struct {
@@ -111,17 +115,100 @@ func (r *Reassembler) Add(pkt wire.IPv4, now time.Time) []byte {
 		r.stats.Dropped++
 		return nil
 	}
-	more := pkt.Flags()&wire.IPv4MoreFragments != 0
-	off, data := int(pkt.FragOffset())*8, pkt[hl:tl]
-	// RFC 791: every fragment but the last carries a multiple of 8 bytes.
-	if more && len(data)%8 != 0 || !more && len(data) == 0 && off == 0 {
+	f := fragment{
+		key:  key{src: pkt.Src(), dst: pkt.Dst(), proto: pkt.Protocol(), id: uint32(pkt.ID())},
+		off:  int(pkt.FragOffset()) * 8,
+		more: pkt.Flags()&wire.IPv4MoreFragments != 0,
+		data: pkt[hl:tl], header: pkt[:hl],
+		maxEnd: 65535 - hl,
+	}
+	d := r.add(f, now)
+	if d == nil {
+		return nil
+	}
+	b := d.assemble()
+	h := wire.IPv4(b)
+	h.SetTotalLength(uint16(len(b)))
+	h.SetFlagsFragOffset(h.Flags()&^wire.IPv4MoreFragments, 0)
+	h.SetChecksum(0)
+	h.SetChecksum(wire.IPv4HeaderChecksum(b[:len(d.header)]))
+	return b
+}
+
+// Add6 takes one IPv6 fragment arriving at now: a whole IPv6 packet whose
+// Fragment header (RFC 8200 4.5) starts at fragHdr, after the
+// unfragmentable part (the fixed header and the extension headers before
+// it, already walked). It returns the whole datagram once the fragment
+// fills its last hole, else nil: the first fragment's unfragmentable part,
+// its last Next Header now naming what the Fragment header named, and the
+// payload. Fragments belong together by source, destination and the
+// 32-bit identification (RFC 8200 4.5).
+func (r *Reassembler) Add6(pkt []byte, fragHdr int, now time.Time) []byte {
+	r.stats.Fragments++
+	r.expire(now)
+	ip, err := wire.NewIPv6(pkt)
+	end := wire.IPv6HeaderLen + int(ip.PayloadLength())
+	if err != nil || fragHdr < wire.IPv6HeaderLen || fragHdr+fragmentHeaderLen > end || end > len(pkt) {
 		r.stats.Dropped++
 		return nil
 	}
-	k := key{pkt.Src(), pkt.Dst(), pkt.Protocol(), pkt.ID()}
+	offM := binary.BigEndian.Uint16(pkt[fragHdr+2:])
+	f := fragment{
+		key:  key{src: ip.Src(), dst: ip.Dst(), proto: pkt[fragHdr], id: binary.BigEndian.Uint32(pkt[fragHdr+4:]), v6: true},
+		off:  int(offM>>3) * 8,
+		more: offM&1 != 0,
+		data: pkt[fragHdr+fragmentHeaderLen : end], header: pkt[:fragHdr],
+		maxEnd: 65535 - (fragHdr - wire.IPv6HeaderLen),
+	}
+	d := r.add(f, now)
+	if d == nil {
+		return nil
+	}
+	b := d.assemble()
+	b[lastNextHeader(b[:len(d.header)])] = f.key.proto
+	binary.BigEndian.PutUint16(b[4:], uint16(len(b)-wire.IPv6HeaderLen))
+	return b
+}
+
+// fragmentHeaderLen is the IPv6 Fragment header's length (RFC 8200 4.5).
+const fragmentHeaderLen = 8
+
+// lastNextHeader is the offset of the Next Header field that names what
+// follows the unfragmentable part u: the fixed header's, or the last
+// extension header's (each 8 bytes times one more than its length byte).
+func lastNextHeader(u []byte) int {
+	at := 6 // the fixed header's Next Header
+	for off := wire.IPv6HeaderLen; off+2 <= len(u); off += (int(u[off+1]) + 1) * 8 {
+		at = off
+	}
+	return at
+}
+
+// fragment is one fragment of either family, as add takes it: what it
+// belongs to, where its data goes, whether more follow, the header a
+// first fragment carries, and how far the whole may reach.
+type fragment struct {
+	key    key
+	off    int
+	more   bool
+	data   []byte
+	header []byte
+	maxEnd int
+}
+
+// add files f; it returns the datagram f completed (already forgotten),
+// or nil.
+func (r *Reassembler) add(f fragment, now time.Time) *datagram {
+	// RFC 791, RFC 8200 4.5: every fragment but the last carries a
+	// multiple of 8 bytes.
+	if f.more && len(f.data)%8 != 0 || !f.more && len(f.data) == 0 && f.off == 0 {
+		r.stats.Dropped++
+		return nil
+	}
+	k := f.key
 	d := r.pending[k]
 	if d == nil {
-		r.makeRoom(len(data))
+		r.makeRoom(len(f.data))
 		d = &datagram{started: now, total: -1}
 		r.pending[k] = d
 	}
@@ -129,24 +216,24 @@ func (r *Reassembler) Add(pkt wire.IPv4, now time.Time) []byte {
 		r.stats.Dropped++
 		return nil
 	}
-	end := off + len(data)
-	if end > 65535-hl {
+	end := f.off + len(f.data)
+	if end > f.maxEnd {
 		r.stats.TooLong++
 		r.drop(k, d)
 		return nil
 	}
 	for _, p := range d.pieces {
-		if p.off == off && slices.Equal(p.data, data) {
+		if p.off == f.off && slices.Equal(p.data, f.data) {
 			r.stats.Duplicates++
 			return nil
 		}
-		if off < p.end() && p.off < end {
+		if f.off < p.end() && p.off < end {
 			r.stats.Overlaps++
 			r.poison(d)
 			return nil
 		}
 	}
-	if !more {
+	if !f.more {
 		if d.total >= 0 && d.total != end {
 			r.stats.Overlaps++ // two different ends: as bad as an overlap
 			r.poison(d)
@@ -159,35 +246,29 @@ func (r *Reassembler) Add(pkt wire.IPv4, now time.Time) []byte {
 		r.poison(d)
 		return nil
 	}
-	if off == 0 {
-		d.header = slices.Clone(pkt[:hl])
+	if f.off == 0 {
+		d.header = slices.Clone(f.header)
 	}
-	d.pieces = append(d.pieces, piece{off: off, data: slices.Clone(data)})
-	d.bytes += len(data)
-	r.held += len(data)
+	d.pieces = append(d.pieces, piece{off: f.off, data: slices.Clone(f.data)})
+	d.bytes += len(f.data)
+	r.held += len(f.data)
 	if d.header == nil || d.total < 0 || d.bytes != d.total {
 		return nil
 	}
 	// No overlaps and as many bytes as the whole: every hole is filled.
-	whole := r.build(d)
 	r.drop(k, d)
 	r.stats.Reassembled++
-	return whole
+	return d
 }
 
-// build lays the pieces out behind the first fragment's header.
-func (r *Reassembler) build(d *datagram) []byte {
+// assemble lays the pieces out behind the first fragment's header.
+func (d *datagram) assemble() []byte {
 	hl := len(d.header)
 	b := make([]byte, hl+d.total)
 	copy(b, d.header)
 	for _, p := range d.pieces {
 		copy(b[hl+p.off:], p.data)
 	}
-	h := wire.IPv4(b)
-	h.SetTotalLength(uint16(len(b)))
-	h.SetFlagsFragOffset(h.Flags()&^wire.IPv4MoreFragments, 0)
-	h.SetChecksum(0)
-	h.SetChecksum(wire.IPv4HeaderChecksum(b[:hl]))
 	return b
 }
 

@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // walkExtHeaders follows the Next Header chain of the IPv6 packet b (cut to
 // its payload length) from the fixed header, as a host processes it
@@ -76,7 +79,8 @@ func checkExtHeader(b []byte, off int, nh uint8) error {
 	case nextHeaderFragment:
 		// Offset 0 and M clear is a whole datagram, "processed as a fully
 		// reassembled packet" (RFC 8200 section 4.5, RFC 6946); anything
-		// else needs reassembly, which ourstack does not do for IPv6.
+		// else needs reassembly (ErrFragment; FragmentHeaderAt says where
+		// the header is, ipfrag.Reassembler.Add6 does it).
 		if offM := binary.BigEndian.Uint16(b[off+fragmentOffM:]); offM&0xfff9 != 0 {
 			return &ParseError{Field: "IPv6 fragment offset/M", Offset: off + fragmentOffM, Value: int(offM), Err: ErrFragment}
 		}
@@ -126,4 +130,15 @@ func jumbogram(b []byte) error {
 		return pe
 	}
 	return nil
+}
+
+// FragmentHeaderAt is where the Fragment header starts in a packet
+// ParseIPv6 refused with ErrFragment, for a reassembler (ok is false for
+// any other error).
+func FragmentHeaderAt(err error) (off int, ok bool) {
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Err != ErrFragment || pe.Offset < IPv6HeaderLen+fragmentOffM {
+		return 0, false
+	}
+	return pe.Offset - fragmentOffM, true
 }

@@ -19,7 +19,7 @@ package wire
 //     not padding and whose type does not say "skip" is ErrUnknownOption
 //     (4.2); a Routing header with Segments Left above 0 is
 //     ErrRoutingHeader (4.4); a Fragment header that is not a whole
-//     datagram is ErrFragment (4.5): ourstack does not reassemble IPv6; a
+//     datagram is ErrFragment (4.5), for a reassembler (FragmentHeaderAt); a
 //     header or option running past the payload is ErrTruncated;
 //   - TCP as the upper layer (ErrNotTCP for UDP, ICMPv6 and No Next Header:
 //     Value is the protocol, Offset its Next Header field, and
