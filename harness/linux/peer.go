@@ -237,15 +237,15 @@ func (p *peer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error
 }
 
 // Counters are the kernel's own counts, from the namespace's SNMP
-// counters: TCP's InErrs (bad checksums included) plus IP's header errors,
-// and TcpExt.SyncookiesSent.
+// counters: TCP's InErrs (bad checksums included) plus IP's and IPv6's
+// header errors, and TcpExt.SyncookiesSent.
 func (p *peer) Counters() (harness.Counters, bool) {
 	c, err := p.host.Counters()
 	if err != nil {
 		return harness.Counters{}, false
 	}
 	return harness.Counters{
-		MalformedDropped: c["Tcp.InErrs"] + c["Ip.InHdrErrors"],
+		MalformedDropped: c["Tcp.InErrs"] + c["Ip.InHdrErrors"] + c["Ip6.InHdrErrors"],
 		SYNCookiesSent:   c["TcpExt.SyncookiesSent"],
 	}, true
 }
