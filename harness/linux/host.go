@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -33,6 +34,7 @@ const (
 	defaultTxQueueLen  = 8192
 	defaultQuietPeriod = 20 * time.Millisecond
 	maxPacket          = 1 << 16
+	ipv6MinMTU         = 1280 // RFC 8200 5
 )
 
 // Config configures a Host. The zero Config is a working one.
@@ -111,6 +113,11 @@ func Open(cfg Config) (*Host, error) {
 	}
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = defaultQuietPeriod
+	}
+	if cfg.Addr.Addr().Is6() && cfg.MTU < ipv6MinMTU {
+		// Linux takes IPv6 off a device whose MTU falls below the
+		// minimum (addrconf_notify in net/ipv6/addrconf.c).
+		return nil, fmt.Errorf("linux: an MTU of %d over IPv6: %w (RFC 8200 5: every IPv6 link carries %d bytes)", cfg.MTU, harness.ErrUnsupported, ipv6MinMTU)
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		return nil, unavailable("stat /dev/net/tun", err)

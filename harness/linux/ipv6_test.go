@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"testing"
@@ -96,5 +97,18 @@ func TestOfTheRun(t *testing.T) {
 		if got := ofTheRun(c.pkt); got != c.want {
 			t.Errorf("%s: ofTheRun = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// IPv6 needs a link MTU of 1280 (RFC 8200 5), and Linux takes IPv6 off a
+// device with less: a Host over IPv6 with a smaller MTU is refused as
+// unsupported (a scenario skips), not built broken.
+func TestIPv6BelowMinimumMTU(t *testing.T) {
+	if _, err := Open(Config{Addr: DefaultAddr6, MTU: 1279}); !errors.Is(err, harness.ErrUnsupported) {
+		t.Fatalf("Open with MTU 1279 over IPv6: %v, want ErrUnsupported", err)
+	}
+	h := openHost(t, Config{Addr: DefaultAddr6, MTU: 1280})
+	if _, err := h.Listen(80, 1); err != nil {
+		t.Fatalf("Listen on an IPv6 Host of MTU 1280: %v", err)
 	}
 }
