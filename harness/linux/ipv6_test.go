@@ -112,3 +112,25 @@ func TestIPv6BelowMinimumMTU(t *testing.T) {
 		t.Fatalf("Listen on an IPv6 Host of MTU 1280: %v", err)
 	}
 }
+
+// The namespace's net.ipv4.tcp_* sysctls and ip_local_port_range govern its
+// IPv6 sockets too (sysctl.go): with SACK and timestamps off, an IPv6 SYN
+// offers neither, and its source port comes from the range set.
+func TestIPv4SysctlsGovernIPv6(t *testing.T) {
+	h := openHost(t, Config{Addr: DefaultAddr6, Sysctls: map[string]string{
+		"net/ipv4/tcp_sack":            "0",
+		"net/ipv4/tcp_timestamps":      "0",
+		"net/ipv4/ip_local_port_range": "50000 50009",
+	}})
+	c, err := h.Connect(netip.AddrPortFrom(harnessAddr(h), 9002))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn := expect(t, h).TCP
+	if syn.Flags != packet.SYN || syn.Options.SACKPermitted || syn.Options.HasTimestamps || !syn.Options.HasWindowScale {
+		t.Errorf("SYN %v, want one with wscale and no sackOK or TS", &syn)
+	}
+	if p := c.ID().LocalPort; p < 50000 || p > 50009 || syn.SrcPort != p {
+		t.Errorf("source port %d (SYN's %d), want one of 50000-50009", p, syn.SrcPort)
+	}
+}
