@@ -72,13 +72,16 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			f.heldBack = true
 		case Unreachable:
 			f.fate = Dropped
-			n.launch(f)
 			from := n.cfg.RouterAddr
 			if r.Code == packet.PortUnreachable || r.Code == packet.ProtocolUnreachable {
 				from = n.Addr(dir.To())
 			}
-			if reply := n.icmpReply(f, from, r.Code, 0); reply != nil {
-				n.launch(reply)
+			// The error quotes f, and launch gives a dropped packet's
+			// buffer back (and its inFlight): build it first.
+			pkt, err := packet.UnreachableError(from, r.Code, 0, f.pkt)
+			about := n.launch(f).Index
+			if err == nil {
+				n.launch(n.routerInFlight(1-dir, pkt, n.icmpNote(from, about)))
 			}
 			return
 		case Corrupt:
@@ -134,10 +137,11 @@ func (n *Net) transmit(side Side, pkt []byte) {
 }
 
 // launch records f in the trace and the capture, and puts it on the link
-// (unless a rule dropped it). Called with n.mu held.
-func (n *Net) launch(f *inFlight) {
+// (unless a rule dropped it), and returns f's record. Called with n.mu held.
+func (n *Net) launch(f *inFlight) *Record {
 	now := n.clock.Elapsed()
 	f.rec = n.newRecord(now, f)
+	rec := f.rec
 	var arrive time.Duration
 	admitted := false
 	switch {
@@ -163,15 +167,16 @@ func (n *Net) launch(f *inFlight) {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
 		n.freeInFlight(f)
-		return
+		return rec
 	}
 	arrive += f.extra
 	n.inFlight++
 	if arrive <= now {
 		n.due = append(n.due, f)
-		return
+		return rec
 	}
 	f.arrival.Reset(arrive - now)
+	return rec
 }
 
 // newInFlight is an inFlight for a packet about to enter the wire: a free
@@ -232,7 +237,7 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = Fragmented
 	next := make([]*inFlight, len(frags))
 	for i, b := range frags {
-		next[i] = &inFlight{dir: f.dir, pkt: b, fate: InFlight, notes: []string{"fragment of #" + strconv.Itoa(f.rec.Index)}}
+		next[i] = n.routerInFlight(f.dir, b, "fragment of #"+strconv.Itoa(f.rec.Index))
 	}
 	return next
 }
@@ -246,11 +251,25 @@ func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *i
 	if err != nil {
 		return nil
 	}
+	return n.routerInFlight(1-f.dir, pkt, n.icmpNote(from, f.rec.Index))
+}
+
+// icmpNote is the trace's note on an ICMP error from about packet #about.
+func (n *Net) icmpNote(from netip.Addr, about int) string {
 	who := "the router"
 	if from != n.cfg.RouterAddr {
 		who = "the destination"
 	}
-	return &inFlight{dir: 1 - f.dir, pkt: pkt, fate: InFlight, notes: []string{"sent by " + who + " about #" + strconv.Itoa(f.rec.Index)}}
+	return "sent by " + who + " about #" + strconv.Itoa(about)
+}
+
+// routerInFlight is a packet the wire itself sends (an ICMP error, a
+// fragment), taken from newInFlight like every other so that it has the
+// arrival timer launch arms. Called with n.mu held.
+func (n *Net) routerInFlight(dir Dir, pkt []byte, note string) *inFlight {
+	f := n.newInFlight()
+	f.dir, f.pkt, f.fate, f.notes = dir, pkt, InFlight, []string{note}
+	return f
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.
