@@ -64,7 +64,7 @@ func (e *Env) Elsewhere(n byte) netip.Addr { return e.Pairing.Family.Elsewhere(n
 func ipv6Unsupported(p Pairing) string {
 	for _, kind := range []string{p.Client, p.Server} {
 		switch {
-		case kind == Ours || kind == GVisor:
+		case kind == Ours || kind == GVisor || kind == Linux:
 		case IsExec(kind):
 			return "the peer protocol carries IPv4 addresses only (docs/peer-protocol.md version 1): no IPv6 for " + kind
 		default:

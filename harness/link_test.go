@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +179,35 @@ func TestRouterAnswersOrFragmentsWhatExceedsThePathMTU(t *testing.T) {
 	}
 	if tr := n.Trace().String(); !contains(tr, "need to frag (mtu 576)") {
 		t.Fatalf("the trace does not name the ICMP error:\n%s", tr)
+	}
+}
+
+// TestUnreachableRuleAnswersWithICMP: an Unreachable rule drops the packet
+// and its sender gets the ICMP error quoting it, from the destination for
+// a port unreachable (RFC 1122 3.2.2.1), with the trace naming the packet
+// it is about. The error is built from the packet before the wire gives a
+// dropped packet's buffer back.
+func TestUnreachableRuleAnswersWithICMP(t *testing.T) {
+	n, client, server := rawPair(t, harness.Config{})
+	n.AddRule(&harness.Rule{Dirs: harness.OnlyClientToServer, Action: harness.Unreachable, Code: packet.PortUnreachable})
+	if err := client.SendSegment(packet.Segment{SrcPort: 1000, DstPort: 2000, Seq: 7, Flags: packet.SYN, Window: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Drain(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	recs := n.Trace().Records
+	if len(recs) != 2 || recs[0].Fate != harness.Dropped {
+		t.Fatalf("want the SYN dropped and one ICMP error\n%s", n.Trace())
+	}
+	icmp := recs[1]
+	if icmp.ICMP == nil || !icmp.Reached || icmp.Dir != harness.ServerToClient || icmp.Packet.IP.Src != harness.DefaultServerAddr || icmp.ICMP.Quoted.TCP.Seq != 7 {
+		t.Fatalf("the answer: %+v from %v, reached %v\n%s", icmp.ICMP, icmp.Packet.IP.Src, icmp.Reached, n.Trace())
+	}
+	if !slices.Contains(icmp.Notes, "sent by the destination about #"+strconv.Itoa(recs[0].Index)) {
+		t.Errorf("notes %q do not name #%d", icmp.Notes, recs[0].Index)
+	}
+	if client.Pending() != 1 || server.Pending() != 0 {
+		t.Fatalf("client got %d packets (want the ICMP error), server %d (want none)", client.Pending(), server.Pending())
 	}
 }

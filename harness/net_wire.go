@@ -76,12 +76,12 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			if r.Code == packet.PortUnreachable || r.Code == packet.ProtocolUnreachable {
 				from = n.Addr(dir.To())
 			}
-			// The answer is built before f goes (launch frees it), about
-			// the record f is about to get.
-			reply := n.icmpReply(f.pkt, dir, n.trace.nextIndex(), from, r.Code, 0)
-			n.launch(f)
-			if reply != nil {
-				n.launch(reply)
+			// The error quotes f, and launch gives a dropped packet's
+			// buffer back (and its inFlight): build it first.
+			pkt, err := packet.UnreachableError(from, r.Code, 0, f.pkt)
+			about := n.launch(f).Index
+			if err == nil {
+				n.launch(n.routerInFlight(1-dir, pkt, n.icmpNote(from, about)))
 			}
 			return
 		case Corrupt:
@@ -137,10 +137,11 @@ func (n *Net) transmit(side Side, pkt []byte) {
 }
 
 // launch records f in the trace and the capture, and puts it on the link
-// (unless a rule dropped it). Called with n.mu held.
-func (n *Net) launch(f *inFlight) {
+// (unless a rule dropped it), and returns f's record. Called with n.mu held.
+func (n *Net) launch(f *inFlight) *Record {
 	now := n.clock.Elapsed()
 	f.rec = n.newRecord(now, f)
+	rec := f.rec
 	var arrive time.Duration
 	admitted := false
 	switch {
@@ -166,15 +167,16 @@ func (n *Net) launch(f *inFlight) {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
 		n.freeInFlight(f)
-		return
+		return rec
 	}
 	arrive += f.extra
 	n.inFlight++
 	if arrive <= now {
 		n.due = append(n.due, f)
-		return
+		return rec
 	}
 	f.arrival.Reset(arrive - now)
+	return rec
 }
 
 // newInFlight is an inFlight for a packet about to enter the wire: a free
@@ -217,7 +219,7 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = TooBig
 	// IPv6 routers never fragment (RFC 8200 5): every datagram is as if DF.
 	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
-		if reply := n.icmpReply(f.pkt, f.dir, f.rec.Index, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
+		if reply := n.icmpReply(f, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
 			return []*inFlight{reply}
 		}
 		return nil
@@ -235,31 +237,39 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = Fragmented
 	next := make([]*inFlight, len(frags))
 	for i, b := range frags {
-		next[i] = n.newInFlight()
-		next[i].dir, next[i].pkt, next[i].fate = f.dir, b, InFlight
-		next[i].notes = []string{"fragment of #" + strconv.Itoa(f.rec.Index)}
+		next[i] = n.routerInFlight(f.dir, b, "fragment of #"+strconv.Itoa(f.rec.Index))
 	}
 	return next
 }
 
-// icmpReply is the ICMP Destination Unreachable error (or its ICMPv6
-// equivalent) from sends the sender of pkt, which travelled in dir and is
-// record #about, of code (and mtu), or nil if pkt is no datagram anyone
-// could answer. It travels the wire back like any packet; no fault rule
-// acts on it. Called with n.mu held.
-func (n *Net) icmpReply(pkt []byte, dir Dir, about int, from netip.Addr, code uint8, mtu uint16) *inFlight {
-	reply, err := packet.UnreachableError(from, code, mtu, pkt)
+// icmpReply is the ICMP Destination Unreachable error from sends the
+// sender of f, of code (and mtu), about f, or nil if f is no datagram
+// anyone could answer. It travels the wire back like any packet; no fault
+// rule acts on it.
+func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
+	pkt, err := packet.UnreachableError(from, code, mtu, f.pkt)
 	if err != nil {
 		return nil
 	}
+	return n.routerInFlight(1-f.dir, pkt, n.icmpNote(from, f.rec.Index))
+}
+
+// icmpNote is the trace's note on an ICMP error from about packet #about.
+func (n *Net) icmpNote(from netip.Addr, about int) string {
 	who := "the router"
 	if from != n.cfg.RouterAddr {
 		who = "the destination"
 	}
-	g := n.newInFlight()
-	g.dir, g.pkt, g.fate = 1-dir, reply, InFlight
-	g.notes = []string{"sent by " + who + " about #" + strconv.Itoa(about)}
-	return g
+	return "sent by " + who + " about #" + strconv.Itoa(about)
+}
+
+// routerInFlight is a packet the wire itself sends (an ICMP error, a
+// fragment), taken from newInFlight like every other so that it has the
+// arrival timer launch arms. Called with n.mu held.
+func (n *Net) routerInFlight(dir Dir, pkt []byte, note string) *inFlight {
+	f := n.newInFlight()
+	f.dir, f.pkt, f.fate, f.notes = dir, pkt, InFlight, []string{note}
+	return f
 }
 
 // newRecord appends f's record to the trace. Called with n.mu held.

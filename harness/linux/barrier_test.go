@@ -42,8 +42,12 @@ func immediateACKs(t *testing.T, cfg Config, n int) int {
 // harness rely on holds with no real-time wait.
 func TestEverySegmentACKedBeforeWriteReturns(t *testing.T) {
 	const n = 40
-	if got := immediateACKs(t, Config{}, n); got != n {
-		t.Fatalf("%d of %d segments ACKed before WritePacket returned, want all", got, n)
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			if got := immediateACKs(t, f.cfg, n); got != n {
+				t.Fatalf("%d of %d segments ACKed before WritePacket returned, want all", got, n)
+			}
+		})
 	}
 }
 
@@ -52,9 +56,15 @@ func TestEverySegmentACKedBeforeWriteReturns(t *testing.T) {
 // fewer than n are there at once. This shows the previous test can fail.
 func TestDelayedACKControl(t *testing.T) {
 	const n = 40
-	if got := immediateACKs(t, Config{DelayedACK: true}, n); got >= n {
-		t.Fatalf("%d of %d segments ACKed at once with delayed ACKs on; the quickack test proves nothing", got, n)
-	} else {
-		t.Logf("delayed ACKs on: %d of %d ACKed at once", got, n)
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) {
+			cfg := f.cfg
+			cfg.DelayedACK = true
+			if got := immediateACKs(t, cfg, n); got >= n {
+				t.Fatalf("%d of %d segments ACKed at once with delayed ACKs on; the quickack test proves nothing", got, n)
+			} else {
+				t.Logf("delayed ACKs on: %d of %d ACKed at once", got, n)
+			}
+		})
 	}
 }

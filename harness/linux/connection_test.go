@@ -83,40 +83,41 @@ func wantState(t *testing.T, what string, got harness.State, err error, want har
 // Data both ways, then Linux closes first: FIN-WAIT-1, FIN-WAIT-2 and
 // TIME-WAIT are read with sock_diag, because the socket's fd is gone.
 func TestDataThenActiveClose(t *testing.T) {
-	h := openHost(t, Config{})
-	c, e := establish(t, h, 8081)
+	inEachFamily(t, func(t *testing.T, h *Host) {
+		c, e := establish(t, h, 8081)
 
-	if n, err := c.TryWrite([]byte("hello")); n != 5 || err != nil {
-		t.Fatalf("TryWrite: %d, %v", n, err)
-	}
-	if seg := e.expectSegment(t, h, packet.ACK|packet.PSH); string(seg.Payload) != "hello" {
-		t.Fatalf("payload %q", seg.Payload)
-	}
-	e.ack(t, h)
+		if n, err := c.TryWrite([]byte("hello")); n != 5 || err != nil {
+			t.Fatalf("TryWrite: %d, %v", n, err)
+		}
+		if seg := e.expectSegment(t, h, packet.ACK|packet.PSH); string(seg.Payload) != "hello" {
+			t.Fatalf("payload %q", seg.Payload)
+		}
+		e.ack(t, h)
 
-	buf := make([]byte, 64)
-	if _, err := c.TryRead(buf); err != ErrWouldBlock {
-		t.Fatalf("TryRead with nothing received: %v, want ErrWouldBlock", err)
-	}
-	e.sendData(t, h, []byte("world"), false)
-	e.expectSegment(t, h, packet.ACK)
-	if n, err := c.TryRead(buf); err != nil || string(buf[:n]) != "world" {
-		t.Fatalf("TryRead: %q, %v", buf[:n], err)
-	}
+		buf := make([]byte, 64)
+		if _, err := c.TryRead(buf); err != ErrWouldBlock {
+			t.Fatalf("TryRead with nothing received: %v, want ErrWouldBlock", err)
+		}
+		e.sendData(t, h, []byte("world"), false)
+		e.expectSegment(t, h, packet.ACK)
+		if n, err := c.TryRead(buf); err != nil || string(buf[:n]) != "world" {
+			t.Fatalf("TryRead: %q, %v", buf[:n], err)
+		}
 
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	e.expectSegment(t, h, packet.ACK|packet.FIN)
-	st, err := c.State()
-	wantState(t, "after Close", st, err, harness.FinWait1)
-	e.ack(t, h)
-	st, err = c.State()
-	wantState(t, "after our ACK of its FIN", st, err, harness.FinWait2)
-	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, packet.ACK)
-	st, err = c.State()
-	wantState(t, "after our FIN", st, err, harness.TimeWait)
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.expectSegment(t, h, packet.ACK|packet.FIN)
+		st, err := c.State()
+		wantState(t, "after Close", st, err, harness.FinWait1)
+		e.ack(t, h)
+		st, err = c.State()
+		wantState(t, "after our ACK of its FIN", st, err, harness.FinWait2)
+		e.sendData(t, h, nil, true)
+		e.expectSegment(t, h, packet.ACK)
+		st, err = c.State()
+		wantState(t, "after our FIN", st, err, harness.TimeWait)
+	})
 }
 
 // Linux half-closes (shutdown(SHUT_WR)) and still reads; our FIN then
@@ -150,21 +151,22 @@ func TestCloseWriteThenRead(t *testing.T) {
 
 // Abort sends RST at SND.NXT and leaves nothing behind: no TIME-WAIT.
 func TestAbortSendsRST(t *testing.T) {
-	h := openHost(t, Config{})
-	c, e := establish(t, h, 8083)
-	id := c.ID()
-	if err := c.Abort(); err != nil {
-		t.Fatal(err)
-	}
-	rst := expect(t, h).TCP
-	if !rst.Flags.Has(packet.RST) || rst.Seq != e.rcvNxt {
-		t.Fatalf("got %v, want RST seq %d", &rst, e.rcvNxt)
-	}
-	st, err := h.State(id)
-	wantState(t, "after Abort", st, err, harness.Closed)
-	if _, err := c.TryRead(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
-		t.Fatalf("TryRead after Abort: %v, want net.ErrClosed", err)
-	}
+	inEachFamily(t, func(t *testing.T, h *Host) {
+		c, e := establish(t, h, 8083)
+		id := c.ID()
+		if err := c.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		rst := expect(t, h).TCP
+		if !rst.Flags.Has(packet.RST) || rst.Seq != e.rcvNxt {
+			t.Fatalf("got %v, want RST seq %d", &rst, e.rcvNxt)
+		}
+		st, err := h.State(id)
+		wantState(t, "after Abort", st, err, harness.Closed)
+		if _, err := c.TryRead(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("TryRead after Abort: %v, want net.ErrClosed", err)
+		}
+	})
 }
 
 // Our in-window RST at exactly RCV.NXT resets the connection (RFC 5961

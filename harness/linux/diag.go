@@ -19,10 +19,11 @@ import (
 // SYN-RECEIVED request socket not yet accepted. The netlink socket is made in
 // the namespace, so it sees that namespace's sockets and no others.
 type diag struct {
-	mu  sync.Mutex
-	fd  int
-	seq uint32
-	buf []byte
+	family uint8 // AF_INET or AF_INET6: the namespace's sockets are of one
+	mu     sync.Mutex
+	fd     int
+	seq    uint32
+	buf    []byte
 }
 
 // Sizes of the inet_diag structures (include/uapi/linux/inet_diag.h).
@@ -33,8 +34,10 @@ const (
 	allTCPStates      = 0xffffffff
 )
 
-// newDiag opens the sock_diag socket; call it on the namespace's thread.
-func newDiag() (*diag, error) {
+// newDiag opens the sock_diag socket for TCP sockets of family (AF_INET or
+// AF_INET6: inet_diag answers one family per request); call it on the
+// namespace's thread.
+func newDiag(family int) (*diag, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("netlink sock_diag socket: %w", err)
@@ -43,7 +46,7 @@ func newDiag() (*diag, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("netlink sock_diag bind: %w", err)
 	}
-	return &diag{fd: fd, buf: make([]byte, 1<<16)}, nil
+	return &diag{family: uint8(family), fd: fd, buf: make([]byte, 1<<16)}, nil
 }
 
 func (d *diag) close() error { return unix.Close(d.fd) }
@@ -97,7 +100,7 @@ const (
 	diagTimerProbe0    uint8 = 4 // zero-window probe (persist)
 )
 
-// dump returns every IPv4 TCP socket of the namespace, in every state
+// dump returns every TCP socket of the namespace in its family, in every state
 // (listeners, request sockets and TIME-WAIT ones included). It is slow: the
 // kernel walks its whole TCP hash table, which all namespaces share (some
 // 750 us on a machine with a large table), so the peer looks connections up
@@ -128,7 +131,7 @@ func (d *diag) lookup(id harness.FourTuple) (diagSocket, bool, error) {
 	return diagSocket{}, false, nil
 }
 
-// request sends one SOCK_DIAG_BY_FAMILY request for IPv4 TCP sockets in
+// request sends one SOCK_DIAG_BY_FAMILY request for TCP sockets of d.family in
 // every state: a dump when flags has NLM_F_DUMP, else an exact lookup of id.
 func (d *diag) request(flags uint16, id harness.FourTuple) ([]diagSocket, error) {
 	d.mu.Lock()
@@ -140,7 +143,7 @@ func (d *diag) request(flags uint16, id harness.FourTuple) ([]diagSocket, error)
 	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|flags)
 	binary.NativeEndian.PutUint32(req[8:], d.seq)
 	r := req[unix.NLMSG_HDRLEN:]
-	r[0] = unix.AF_INET
+	r[0] = d.family
 	r[1] = unix.IPPROTO_TCP
 	r[2] = 1 << (inetDiagInfo - 1) // idiag_ext: include tcp_info
 	binary.NativeEndian.PutUint32(r[4:], allTCPStates)
@@ -190,18 +193,13 @@ func (d *diag) request(flags uint16, id harness.FourTuple) ([]diagSocket, error)
 
 // putDiagSockID writes struct inet_diag_sockid for an exact lookup: ports
 // and addresses in network byte order, any interface, and the cookie
-// INET_DIAG_NOCOOKIE (all ones), which matches any socket.
+// INET_DIAG_NOCOOKIE (all ones), which matches any socket. The address
+// fields are 16 bytes each, an IPv4 address in the first 4 of them.
 func putDiagSockID(b []byte, id harness.FourTuple) {
 	binary.BigEndian.PutUint16(b[0:], id.LocalPort)
 	binary.BigEndian.PutUint16(b[2:], id.RemotePort)
-	if id.LocalAddr.Is4() {
-		a := id.LocalAddr.As4()
-		copy(b[4:8], a[:])
-	}
-	if id.RemoteAddr.Is4() {
-		a := id.RemoteAddr.As4()
-		copy(b[20:24], a[:])
-	}
+	copy(b[4:20], id.LocalAddr.AsSlice())
+	copy(b[20:36], id.RemoteAddr.AsSlice())
 	binary.NativeEndian.PutUint32(b[40:], ^uint32(0))
 	binary.NativeEndian.PutUint32(b[44:], ^uint32(0))
 }
@@ -219,7 +217,7 @@ func parseInetDiagMsg(b []byte) (diagSocket, error) {
 		Timer:   b[2],
 		Retrans: b[3],
 		Expires: time.Duration(expires) * time.Millisecond,
-		ID:      diagFourTuple(id),
+		ID:      diagFourTuple(b[0], id),
 	}
 	// The attributes (struct rtattr, each padded to 4 bytes) follow.
 	for a := b[inetDiagMsgLen:]; len(a) >= unix.SizeofRtAttr; {
@@ -240,15 +238,21 @@ func parseInetDiagMsg(b []byte) (diagSocket, error) {
 	return s, nil
 }
 
-// diagFourTuple reads struct inet_diag_sockid. A listener's remote end is
-// all zeros; it comes back as the zero netip.Addr, as the harness names a
-// listener ({LocalAddr, LocalPort} and nothing else).
-func diagFourTuple(id []byte) harness.FourTuple {
+// diagFourTuple reads struct inet_diag_sockid of a socket of family
+// (idiag_family): 16-byte addresses for AF_INET6, the first 4 of them for
+// AF_INET. A listener's remote end is all zeros; it comes back as the zero
+// netip.Addr, as the harness names a listener ({LocalAddr, LocalPort} and
+// nothing else).
+func diagFourTuple(family uint8, id []byte) harness.FourTuple {
 	ft := harness.FourTuple{
 		LocalPort:  binary.BigEndian.Uint16(id[0:]),
 		RemotePort: binary.BigEndian.Uint16(id[2:]),
 		LocalAddr:  netip.AddrFrom4([4]byte(id[4:8])),
 		RemoteAddr: netip.AddrFrom4([4]byte(id[20:24])),
+	}
+	if family == unix.AF_INET6 {
+		ft.LocalAddr = netip.AddrFrom16([16]byte(id[4:20]))
+		ft.RemoteAddr = netip.AddrFrom16([16]byte(id[20:36]))
 	}
 	if ft.RemotePort == 0 && ft.RemoteAddr.IsUnspecified() {
 		ft.RemoteAddr = netip.Addr{}

@@ -16,44 +16,45 @@ import (
 // connection and one in TIME-WAIT. And a tuple nobody has is not found, even
 // with a listener on its local port (the kernel's lookup falls back to it).
 func TestLookupAgreesWithDump(t *testing.T) {
-	h := openHost(t, Config{})
-	// TIME-WAIT: Linux closes first, we ACK and FIN.
-	c, e := establish(t, h, 8091)
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	e.expectSegment(t, h, packet.ACK|packet.FIN)
-	e.sendData(t, h, nil, true)
-	e.expectSegment(t, h, packet.ACK)
-	// ESTABLISHED, on another listener.
-	establishedConn, _ := establish(t, h, 8092)
-	// SYN-RECEIVED: a SYN to the second listener, never completed.
-	send(t, h, segment(t, h, 41001, 8092, seqnum.Value(5), 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
-	expect(t, h)
+	inEachFamily(t, func(t *testing.T, h *Host) {
+		// TIME-WAIT: Linux closes first, we ACK and FIN.
+		c, e := establish(t, h, 8091)
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e.expectSegment(t, h, packet.ACK|packet.FIN)
+		e.sendData(t, h, nil, true)
+		e.expectSegment(t, h, packet.ACK)
+		// ESTABLISHED, on another listener.
+		establishedConn, _ := establish(t, h, 8092)
+		// SYN-RECEIVED: a SYN to the second listener, never completed.
+		send(t, h, segment(t, h, 41001, 8092, seqnum.Value(5), 0, packet.SYN, packet.Options{HasMSS: true, MSS: 1460}, nil))
+		expect(t, h)
 
-	all, err := h.diag.dump()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[harness.State]int{}
-	for _, s := range all {
-		got, found, err := h.diag.lookup(s.ID)
-		if err != nil || !found || got.State != s.State {
-			t.Errorf("lookup %+v: %+v, found %v, %v; dump says state %d", s.ID, got, found, err, s.State)
+		all, err := h.diag.dump()
+		if err != nil {
+			t.Fatal(err)
 		}
-		st, _ := stateFromLinux(s.State)
-		seen[st]++
-	}
-	for _, want := range []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.TimeWait} {
-		if seen[want] == 0 {
-			t.Errorf("dump has no %v socket: %v", want, seen)
+		seen := map[harness.State]int{}
+		for _, s := range all {
+			got, found, err := h.diag.lookup(s.ID)
+			if err != nil || !found || got.State != s.State {
+				t.Errorf("lookup %+v: %+v, found %v, %v; dump says state %d", s.ID, got, found, err, s.State)
+			}
+			st, _ := stateFromLinux(s.State)
+			seen[st]++
 		}
-	}
-	nobody := establishedConn.ID()
-	nobody.RemotePort += 100
-	if s, found, err := h.diag.lookup(nobody); err != nil || found {
-		t.Errorf("lookup of a tuple nobody has: %+v, found %v, %v", s, found, err)
-	}
+		for _, want := range []harness.State{harness.Listen, harness.SynReceived, harness.Established, harness.TimeWait} {
+			if seen[want] == 0 {
+				t.Errorf("dump has no %v socket: %v", want, seen)
+			}
+		}
+		nobody := establishedConn.ID()
+		nobody.RemotePort += 100
+		if s, found, err := h.diag.lookup(nobody); err != nil || found {
+			t.Errorf("lookup of a tuple nobody has: %+v, found %v, %v", s, found, err)
+		}
+	})
 }
 
 // tcp_info rides along with every lookup: tcpi_bytes_acked moves when an
@@ -83,5 +84,26 @@ func TestLookupReadsBytesAcked(t *testing.T) {
 	}
 	if sent.signature() == acked.signature() {
 		t.Error("the ACK of new data left the signature as it was")
+	}
+}
+
+// inet_diag_sockid has 16 bytes per address whatever the family; an IPv4
+// address takes the first 4. What putDiagSockID writes, diagFourTuple reads
+// back, in both families.
+func TestDiagSockIDRoundTrip(t *testing.T) {
+	for _, id := range []harness.FourTuple{
+		{LocalAddr: DefaultAddr.Addr(), LocalPort: 80, RemoteAddr: DefaultHarnessAddr, RemotePort: 49152},
+		{LocalAddr: DefaultAddr6.Addr(), LocalPort: 80, RemoteAddr: DefaultHarnessAddr6, RemotePort: 49152},
+		{LocalAddr: DefaultAddr6.Addr(), LocalPort: 80}, // a listener
+	} {
+		family := uint8(unix.AF_INET)
+		if id.LocalAddr.Is6() {
+			family = unix.AF_INET6
+		}
+		b := make([]byte, inetDiagSockIDLen)
+		putDiagSockID(b, id)
+		if got := diagFourTuple(family, b); got != id {
+			t.Errorf("%+v came back as %+v", id, got)
+		}
 	}
 }

@@ -3,9 +3,12 @@
 //
 // A Host is a private network namespace owned by this process, holding one
 // TUN device (IFF_TUN|IFF_NO_PI) with the address 192.0.2.2/24 (TEST-NET-1,
-// RFC 5737). The TUN's far side is the harness wire: every IPv4 packet the
+// RFC 5737), or an IPv6 one (2001:db8::2/64, RFC 3849; its sockets are then
+// IPv6 ones). The TUN's far side is the harness wire: every IP packet the
 // kernel sends out of the device is read from the TUN fd and handed to the
-// harness, and every packet the harness delivers is written to the TUN fd,
+// harness (over IPv6, TCP and ICMPv6 errors only: IPv6's own housekeeping is
+// switched off, and dropped should any still come), and every packet the
+// harness delivers is written to the TUN fd,
 // where the kernel receives it as if it came off a link. Applications on the
 // Linux side are ordinary non-blocking sockets opened inside the namespace,
 // so nothing the tests do touches the machine's own network.
@@ -49,7 +52,11 @@
 // metric (no delayed ACKs; Config.DelayedACK keeps them), and these sysctls
 // are set inside the namespace, where they affect nothing else (sysctl.go
 // says why each):
-//   - net.ipv6.conf.{all,default}.disable_ipv6 = 1 (no IPv6 chatter on the TUN);
+//   - for an IPv4 Host net.ipv6.conf.{all,default}.disable_ipv6 = 1 (no IPv6
+//     chatter on the TUN); for an IPv6 one IPv6 on, with no link-local
+//     address (addr_gen_mode = 1), no DAD (accept_dad = 0; the address is
+//     added IFA_F_NODAD too), no router solicitations or advertisements and
+//     no autoconf (router_solicitations, accept_ra, autoconf = 0);
 //   - net.ipv4.tcp_congestion_control = reno (RFC 5681; no pacing timer);
 //   - net.ipv4.tcp_early_retrans = 0 (no tail loss probes);
 //   - net.ipv4.tcp_slow_start_after_idle = 0;

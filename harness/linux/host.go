@@ -2,9 +2,11 @@ package linux
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +21,11 @@ var (
 	// DefaultHarnessAddr is the address the harness's side of the wire
 	// uses; packets for it leave through the TUN.
 	DefaultHarnessAddr = netip.MustParseAddr("192.0.2.1")
+	// DefaultAddr6 and DefaultHarnessAddr6 are the same for IPv6, from
+	// the documentation prefix (RFC 3849), as the harness numbers its
+	// IPv6 wire.
+	DefaultAddr6        = netip.MustParsePrefix("2001:db8::2/64")
+	DefaultHarnessAddr6 = netip.MustParseAddr("2001:db8::1")
 )
 
 const (
@@ -27,6 +34,7 @@ const (
 	defaultTxQueueLen  = 8192
 	defaultQuietPeriod = 20 * time.Millisecond
 	maxPacket          = 1 << 16
+	ipv6MinMTU         = 1280 // RFC 8200 5
 )
 
 // Config configures a Host. The zero Config is a working one.
@@ -34,7 +42,8 @@ type Config struct {
 	// Device is the TUN's name (default "tcpbed0"); it exists only inside
 	// the namespace, so every Host can use the same name.
 	Device string
-	// Addr is the Linux side's address and prefix (default 192.0.2.2/24).
+	// Addr is the Linux side's address and prefix (default 192.0.2.2/24),
+	// IPv4 or IPv6 (DefaultAddr6): the Host's sockets are of its family.
 	// Packets for any other address leave through the TUN (route.go).
 	Addr netip.Prefix
 	// MTU of the TUN (default 1500), so Linux's MSS is 1460.
@@ -79,9 +88,11 @@ type Host struct {
 
 // Stats count what crossed the TUN.
 type Stats struct {
-	PacketsFromKernel uint64 // IPv4 packets read from the TUN
+	PacketsFromKernel uint64 // packets read from the TUN and queued (ofTheRun)
 	PacketsToKernel   uint64 // packets written to the TUN
-	NonIPv4Dropped    uint64 // anything else the kernel sent (should stay 0)
+	// Dropped counts anything else the kernel sent: not IP, or IPv6
+	// neither TCP nor an ICMPv6 error (should stay 0; see ofTheRun).
+	Dropped uint64
 }
 
 // Open makes a Host: a new network namespace, a TUN device in it with
@@ -103,6 +114,11 @@ func Open(cfg Config) (*Host, error) {
 	if cfg.QuietPeriod == 0 {
 		cfg.QuietPeriod = defaultQuietPeriod
 	}
+	if cfg.Addr.Addr().Is6() && cfg.MTU < ipv6MinMTU {
+		// Linux takes IPv6 off a device whose MTU falls below the
+		// minimum (addrconf_notify in net/ipv6/addrconf.c).
+		return nil, fmt.Errorf("linux: an MTU of %d over IPv6: %w (RFC 8200 5: every IPv6 link carries %d bytes)", cfg.MTU, harness.ErrUnsupported, ipv6MinMTU)
+	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
 		return nil, unavailable("stat /dev/net/tun", err)
 	}
@@ -112,7 +128,7 @@ func Open(cfg Config) (*Host, error) {
 	}
 	h := &Host{cfg: cfg, ns: ns, sockets: map[*sock]struct{}{}}
 	err = ns.do(func() error {
-		for _, s := range namespaceSysctls {
+		for _, s := range slices.Concat(familySysctls(cfg.Addr.Addr()), namespaceSysctls) {
 			if err := writeSysctl(s.Key, s.Value); err != nil {
 				return err
 			}
@@ -133,7 +149,7 @@ func Open(cfg Config) (*Host, error) {
 		if err := setRoutes(cfg.Device, cfg.Addr, cfg.DelayedACK); err != nil {
 			return err
 		}
-		h.diag, err = newDiag()
+		h.diag, err = newDiag(h.family())
 		return err
 	})
 	if err != nil {
@@ -166,7 +182,7 @@ func (h *Host) Sysctl(key string) (string, error) {
 	return v, err
 }
 
-// WritePacket hands the kernel one IPv4 packet, as if it had arrived on the
+// WritePacket hands the kernel one IP packet, as if it had arrived on the
 // TUN's link. The kernel processes it before the write returns, and what it
 // sends in answer is queued for TakePackets before WritePacket returns.
 func (h *Host) WritePacket(pkt []byte) error {
@@ -184,13 +200,33 @@ func (h *Host) pump() error {
 	return h.tun.drain(func(pkt []byte) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if len(pkt) == 0 || pkt[0]>>4 != 4 {
-			h.stats.NonIPv4Dropped++
+		if !ofTheRun(pkt) {
+			h.stats.Dropped++
 			return
 		}
 		h.stats.PacketsFromKernel++
 		h.queue = append(h.queue, pkt)
 	})
+}
+
+// ofTheRun reports whether a packet the kernel sent belongs to the run:
+// any IPv4 packet, and over IPv6 TCP and the ICMPv6 error messages (types
+// below 128, RFC 4443 2.1: what Linux sends about a packet it could not
+// process). IPv6's own housekeeping (neighbour discovery, router
+// solicitations, MLD reports, which the namespace's sysctls already
+// silence) would otherwise reach the trace, and the other peers send none.
+func ofTheRun(pkt []byte) bool {
+	switch {
+	case len(pkt) > 0 && pkt[0]>>4 == 4:
+		return true
+	case len(pkt) < ipv6Header || pkt[0]>>4 != 6:
+		return false
+	case pkt[ipv6NextOff] == protoTCP:
+		return true
+	case pkt[ipv6NextOff] == protoICMPv6:
+		return len(pkt) > ipv6Header && pkt[ipv6Header] < 128
+	}
+	return false
 }
 
 // TakePackets returns, in order, every packet the kernel has sent and not

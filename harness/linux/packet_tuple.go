@@ -7,24 +7,46 @@ import (
 	"github.com/tcpbed/tcpbed/harness"
 )
 
-// packetFourTuple names the connection an IPv4 TCP packet belongs to, from
-// the Linux side: outbound packets (sent by Linux) have it as source,
-// inbound ones as destination. It reads only the addresses and ports, with
-// every length checked, so a malformed packet is reported as not ok, never
-// a panic.
+// Offsets in the IP headers packetFourTuple reads (RFC 791 3.1, RFC 8200 3).
+const (
+	ipv4MinHeader   = 20
+	ipv4ProtocolOff = 9
+	ipv6Header      = 40
+	ipv6NextOff     = 6
+	protoTCP        = 6
+	protoICMPv6     = 58
+)
+
+// packetFourTuple names the connection a TCP packet (IPv4, or IPv6 with TCP
+// as the next header: Linux's TCP puts no extension header in between)
+// belongs to, from the Linux side: outbound packets (sent by Linux) have it
+// as source, inbound ones as destination. It reads only the addresses and
+// ports, with every length checked, so a malformed packet is reported as not
+// ok, never a panic.
 func packetFourTuple(pkt []byte, outbound bool) (harness.FourTuple, bool) {
-	const ipMin, protoTCP = 20, 6
-	if len(pkt) < ipMin || pkt[0]>>4 != 4 || pkt[9] != protoTCP {
+	var src, dst netip.Addr
+	var tcp []byte
+	switch {
+	case len(pkt) >= ipv4MinHeader && pkt[0]>>4 == 4 && pkt[ipv4ProtocolOff] == protoTCP:
+		ihl := int(pkt[0]&0xf) * 4
+		if ihl < ipv4MinHeader || len(pkt) < ihl {
+			return harness.FourTuple{}, false
+		}
+		src = netip.AddrFrom4([4]byte(pkt[12:16]))
+		dst = netip.AddrFrom4([4]byte(pkt[16:20]))
+		tcp = pkt[ihl:]
+	case len(pkt) >= ipv6Header && pkt[0]>>4 == 6 && pkt[ipv6NextOff] == protoTCP:
+		src = netip.AddrFrom16([16]byte(pkt[8:24]))
+		dst = netip.AddrFrom16([16]byte(pkt[24:40]))
+		tcp = pkt[ipv6Header:]
+	default:
 		return harness.FourTuple{}, false
 	}
-	ihl := int(pkt[0]&0xf) * 4
-	if ihl < ipMin || len(pkt) < ihl+4 {
+	if len(tcp) < 4 {
 		return harness.FourTuple{}, false
 	}
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	sport := binary.BigEndian.Uint16(pkt[ihl:])
-	dport := binary.BigEndian.Uint16(pkt[ihl+2:])
+	sport := binary.BigEndian.Uint16(tcp)
+	dport := binary.BigEndian.Uint16(tcp[2:])
 	if outbound {
 		return harness.FourTuple{LocalAddr: src, LocalPort: sport, RemoteAddr: dst, RemotePort: dport}, true
 	}

@@ -11,8 +11,40 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
 )
 
-// harnessAddr is the harness's end of the TUN in these tests.
-var harnessAddr = DefaultHarnessAddr
+// harnessAddr is the harness's end of h's TUN in these tests, in h's
+// family.
+func harnessAddr(h *Host) netip.Addr {
+	if h.Addr().Is6() {
+		return DefaultHarnessAddr6
+	}
+	return DefaultHarnessAddr
+}
+
+// families are the Host configurations a test runs in, one per family.
+var families = []struct {
+	name string
+	cfg  Config
+}{
+	{"ipv4", Config{}},
+	{"ipv6", Config{Addr: DefaultAddr6}},
+}
+
+// inEachFamily runs test once per family, as a subtest, with a Host of
+// that family.
+func inEachFamily(t *testing.T, test func(t *testing.T, h *Host)) {
+	for _, f := range families {
+		t.Run(f.name, func(t *testing.T) { test(t, openHost(t, f.cfg)) })
+	}
+}
+
+// wantMSS is the MSS Linux announces on a TUN of MTU 1500: the MTU less the
+// IP and TCP headers (RFC 9293 3.7.1; 40 bytes of IPv6 header, RFC 8200).
+func wantMSS(h *Host) uint16 {
+	if h.Addr().Is6() {
+		return 1500 - 40 - 20
+	}
+	return 1500 - 20 - 20
+}
 
 // openHost opens a Host or skips the test when this machine cannot make one,
 // and closes it (checking for leaked goroutines) when the test ends.
@@ -55,7 +87,7 @@ func checkNoGoroutineLeak(t *testing.T, before int) {
 // segment builds an IPv4+TCP packet from the harness to the Host.
 func segment(t *testing.T, h *Host, sport, dport uint16, seq, ack seqnum.Value, flags packet.Flags, opts packet.Options, payload []byte) []byte {
 	t.Helper()
-	return segmentFrom(t, harnessAddr, h, sport, dport, seq, ack, flags, opts, payload)
+	return segmentFrom(t, harnessAddr(h), h, sport, dport, seq, ack, flags, opts, payload)
 }
 
 // segmentFrom is segment from any source address.
@@ -87,7 +119,7 @@ const expectTimeout = 5 * time.Second
 // both checksums, so a packet with a bad one fails here.
 func expect(t *testing.T, h *Host) packet.Packet {
 	t.Helper()
-	return expectTo(t, h, harnessAddr)
+	return expectTo(t, h, harnessAddr(h))
 }
 
 // expectTo is expect for a packet to dst.

@@ -12,8 +12,8 @@ import (
 )
 
 // NewPeer returns a harness.PeerMaker that builds Linux peers: each a Host
-// (its own namespace and TUN) with the address the Net gives it, as a /24,
-// and the Net's MTU. cfg's other fields pass through (the zero Config is
+// (its own namespace and TUN) with the address the Net gives it, as a /24
+// (IPv4) or a /64 (IPv6), and the Net's MTU. cfg's other fields pass through (the zero Config is
 // the usual choice):
 //
 //	n, err := harness.NewNet(harness.Config{
@@ -46,7 +46,11 @@ type peer struct {
 
 func newPeer(env harness.PeerEnv, cfg Config) (harness.Peer, error) {
 	if !cfg.Addr.IsValid() {
-		cfg.Addr = netip.PrefixFrom(env.Addr, 24)
+		bits := DefaultAddr.Bits()
+		if env.Addr.Is6() {
+			bits = DefaultAddr6.Bits()
+		}
+		cfg.Addr = netip.PrefixFrom(env.Addr, bits)
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = env.MTU
@@ -233,15 +237,15 @@ func (p *peer) DialFrom(lport uint16, raddr netip.AddrPort) (harness.Conn, error
 }
 
 // Counters are the kernel's own counts, from the namespace's SNMP
-// counters: TCP's InErrs (bad checksums included) plus IP's header errors,
-// and TcpExt.SyncookiesSent.
+// counters: TCP's InErrs (bad checksums included) plus IP's and IPv6's
+// header errors, and TcpExt.SyncookiesSent.
 func (p *peer) Counters() (harness.Counters, bool) {
 	c, err := p.host.Counters()
 	if err != nil {
 		return harness.Counters{}, false
 	}
 	return harness.Counters{
-		MalformedDropped: c["Tcp.InErrs"] + c["Ip.InHdrErrors"],
+		MalformedDropped: c["Tcp.InErrs"] + c["Ip.InHdrErrors"] + c["Ip6.InHdrErrors"],
 		SYNCookiesSent:   c["TcpExt.SyncookiesSent"],
 	}, true
 }

@@ -43,52 +43,73 @@ var pairings = []struct {
 	{"linux<->linux", NewPeer(Config{}), NewPeer(Config{})},
 }
 
+// netFamilies are the address pairs of a Net in each family.
+var netFamilies = []struct {
+	name           string
+	client, server netip.Addr
+}{
+	{"ipv4", harness.DefaultClientAddr, harness.DefaultServerAddr},
+	{"ipv6", harness.ClientAddr6, harness.ServerAddr6},
+}
+
 // The handshake scenario's expectations, plus an echo and a close from the
-// client, in each pairing with Linux: the wire (SYN, SYN-ACK with ack =
-// ISN+1, ACK; MSS in both SYNs) and the states each end passed through as
-// its peer reported them.
+// client, in each pairing with Linux and each family: the wire (SYN, SYN-ACK
+// with ack = ISN+1, ACK; MSS in both SYNs, between the family's addresses)
+// and the states each end passed through as its peer reported them.
 func TestPeerHandshakeEchoClose(t *testing.T) {
 	for _, pr := range pairings {
-		t.Run(pr.name, func(t *testing.T) {
-			n := newNet(t, harness.Config{Seed: 1, Client: pr.client, Server: pr.server})
-			c, s, _, err := n.Connect(80, time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkHandshake(t, n.Trace().Records)
+		for _, f := range netFamilies {
+			t.Run(pr.name+"/"+f.name, func(t *testing.T) {
+				testPeerHandshakeEchoClose(t, harness.Config{Seed: 1, Client: pr.client, Server: pr.server, ClientAddr: f.client, ServerAddr: f.server})
+			})
+		}
+	}
+}
 
-			echo(t, n, c, s, "hello")
-			echo(t, n, s, c, "world")
+func testPeerHandshakeEchoClose(t *testing.T, cfg harness.Config) {
+	n := newNet(t, cfg)
+	c, s, _, err := n.Connect(80, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHandshake(t, n.Trace().Records)
+	onWire := func(a netip.Addr) bool { return a == cfg.ClientAddr || a == cfg.ServerAddr }
+	for _, r := range n.Trace().Records {
+		if ip := r.Packet.IP; !onWire(ip.Src) || !onWire(ip.Dst) {
+			t.Errorf("%v -> %v on a wire of %v and %v", ip.Src, ip.Dst, cfg.ClientAddr, cfg.ServerAddr)
+		}
+	}
 
-			if err := c.Close(); err != nil {
-				t.Fatal(err)
-			}
-			buf := make([]byte, 16)
-			if err := n.RunUntil("server EOF", time.Second, func() bool {
-				_, err := s.Read(buf)
-				return err == io.EOF
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.RunUntil("server CLOSED", time.Second, func() bool {
-				return s.State() == harness.Closed
-			}); err != nil {
-				t.Fatal(err)
-			}
-			if st := c.State(); st != harness.TimeWait {
-				t.Errorf("client state %v, want TIME-WAIT", st)
-			}
-			wantStates(t, "client", n.States(harness.Client, c.ID()),
-				harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait)
-			wantStates(t, "server", n.States(harness.Server, s.ID()),
-				harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
-			if t.Failed() || testing.Verbose() {
-				t.Logf("\n%s", n.Trace())
-			}
-		})
+	echo(t, n, c, s, "hello")
+	echo(t, n, s, c, "world")
+
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	if err := n.RunUntil("server EOF", time.Second, func() bool {
+		_, err := s.Read(buf)
+		return err == io.EOF
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.RunUntil("server CLOSED", time.Second, func() bool {
+		return s.State() == harness.Closed
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.State(); st != harness.TimeWait {
+		t.Errorf("client state %v, want TIME-WAIT", st)
+	}
+	wantStates(t, "client", n.States(harness.Client, c.ID()),
+		harness.Closed, harness.SynSent, harness.Established, harness.FinWait1, harness.FinWait2, harness.TimeWait)
+	wantStates(t, "server", n.States(harness.Server, s.ID()),
+		harness.Listen, harness.SynReceived, harness.Established, harness.CloseWait, harness.LastAck, harness.Closed)
+	if t.Failed() || testing.Verbose() {
+		t.Logf("\n%s", n.Trace())
 	}
 }
 

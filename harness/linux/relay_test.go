@@ -143,7 +143,7 @@ func TestTwoHostsRelayed(t *testing.T) {
 		if pkts, _ := h.TakePackets(); len(pkts) != 0 {
 			t.Errorf("%v sent %d packets after the close settled", h.Addr(), len(pkts))
 		}
-		if s := h.Stats(); s.NonIPv4Dropped != 0 || s.PacketsFromKernel == 0 {
+		if s := h.Stats(); s.Dropped != 0 || s.PacketsFromKernel == 0 {
 			t.Errorf("%v stats %+v", h.Addr(), s)
 		}
 	}

@@ -21,10 +21,35 @@ import (
 // A delayed ACK is a real-time timer the harness's virtual clock cannot
 // advance; without it, everything Linux sends in answer to a packet is sent
 // while the packet is processed, which tun_device.go's barrier catches.
+//
+// The same holds for IPv6 (the quickack metric is the route's, whatever its
+// family: tcp_in_quickack_mode in net/ipv4/tcp_input.c reads it from the
+// dst), where the address was added without a prefix route (address.go), so
+// the /64 here is the only one.
 func setRoutes(device string, addr netip.Prefix, delayedACK bool) error {
+	ifindex, err := ifIndex(device)
+	if err != nil {
+		return err
+	}
+	if err := addRoute(ifindex, addr.Masked(), addr.Addr(), unix.RTPROT_KERNEL, !delayedACK); err != nil {
+		return fmt.Errorf("route %v dev %s: %w", addr.Masked(), device, err)
+	}
+	unspecified := netip.IPv4Unspecified()
+	if addr.Addr().Is6() {
+		unspecified = netip.IPv6Unspecified()
+	}
+	if err := addRoute(ifindex, netip.PrefixFrom(unspecified, 0), addr.Addr(), unix.RTPROT_BOOT, !delayedACK); err != nil {
+		return fmt.Errorf("default route dev %s: %w", device, err)
+	}
+	return nil
+}
+
+// ifIndex is the interface index of device. Call it on the namespace's
+// thread.
+func ifIndex(device string) (uint32, error) {
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return os.NewSyscallError("socket", err)
+		return 0, os.NewSyscallError("socket", err)
 	}
 	ifr, err := unix.NewIfreq(device)
 	if err == nil {
@@ -32,25 +57,17 @@ func setRoutes(device string, addr netip.Prefix, delayedACK bool) error {
 	}
 	unix.Close(s)
 	if err != nil {
-		return fmt.Errorf("ifindex of %s: %w", device, err)
+		return 0, fmt.Errorf("ifindex of %s: %w", device, err)
 	}
-	ifindex := ifr.Uint32()
-	if err := addRoute(ifindex, addr.Masked(), addr.Addr(), unix.RTPROT_KERNEL, !delayedACK); err != nil {
-		return fmt.Errorf("route %v dev %s: %w", addr.Masked(), device, err)
-	}
-	def := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-	if err := addRoute(ifindex, def, addr.Addr(), unix.RTPROT_BOOT, !delayedACK); err != nil {
-		return fmt.Errorf("default route dev %s: %w", device, err)
-	}
-	return nil
+	return ifr.Uint32(), nil
 }
 
 // addRoute adds, or replaces, the link-scope route dst via the interface
-// ifindex with preferred source src.
+// ifindex with preferred source src, in their family.
 func addRoute(ifindex uint32, dst netip.Prefix, src netip.Addr, proto uint8, quickACK bool) error {
 	// struct rtmsg, then the attributes.
 	msg := []byte{
-		unix.AF_INET,       // rtm_family
+		addrFamily(src),    // rtm_family
 		byte(dst.Bits()),   // rtm_dst_len
 		0,                  // rtm_src_len
 		0,                  // rtm_tos
@@ -60,17 +77,24 @@ func addRoute(ifindex uint32, dst netip.Prefix, src netip.Addr, proto uint8, qui
 		unix.RTN_UNICAST,   // rtm_type
 		0, 0, 0, 0,         // rtm_flags
 	}
-	d, p := dst.Addr().As4(), src.As4()
 	if dst.Bits() > 0 {
-		msg = appendAttr(msg, unix.RTA_DST, d[:])
+		msg = appendAttr(msg, unix.RTA_DST, dst.Addr().AsSlice())
 	}
-	msg = appendAttr(msg, unix.RTA_PREFSRC, p[:])
+	msg = appendAttr(msg, unix.RTA_PREFSRC, src.AsSlice())
 	msg = appendAttr(msg, unix.RTA_OIF, binary.NativeEndian.AppendUint32(nil, ifindex))
 	if quickACK {
 		metrics := appendAttr(nil, unix.RTAX_QUICKACK, binary.NativeEndian.AppendUint32(nil, 1))
 		msg = appendAttr(msg, unix.RTA_METRICS, metrics)
 	}
 	return rtnetlinkDo(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, msg)
+}
+
+// addrFamily is a's address family, as rtnetlink messages name it.
+func addrFamily(a netip.Addr) byte {
+	if a.Is6() {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
 }
 
 // appendAttr appends one netlink attribute (struct rtattr), padded to 4.

@@ -31,13 +31,32 @@ type sock struct {
 func (h *Host) newSock() (*sock, error) {
 	var fd int
 	err := h.ns.do(func() (err error) {
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
-		return os.NewSyscallError("socket", err)
+		fd, err = unix.Socket(h.family(), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+		if err != nil {
+			return os.NewSyscallError("socket", err)
+		}
+		if h.family() == unix.AF_INET6 {
+			// IPv6 only: a listener's accepted connections then come from
+			// IPv6 addresses alone, never as IPv4-mapped ones (RFC 3493 5.3).
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+				unix.Close(fd)
+				return os.NewSyscallError("setsockopt(IPV6_V6ONLY)", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return h.adopt(fd)
+}
+
+// family is the address family of the Host's sockets: its address's.
+func (h *Host) family() int {
+	if h.Addr().Is6() {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
 }
 
 // adopt registers fd (already in the namespace) with the Host.
@@ -84,15 +103,22 @@ func (s *sock) close(before func(fd int) error) error {
 	return err
 }
 
-// sockaddr converts an IPv4 address and port for bind and connect.
-func sockaddr(ap netip.AddrPort) *unix.SockaddrInet4 {
+// sockaddr converts an address and port for bind and connect, in the
+// address's family.
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is6() {
+		return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
 	return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
 }
 
-// addrPort converts what getsockname and getpeername return.
+// addrPort converts what getsockname, getpeername and accept return.
 func addrPort(sa unix.Sockaddr) netip.AddrPort {
-	if in4, ok := sa.(*unix.SockaddrInet4); ok {
-		return netip.AddrPortFrom(netip.AddrFrom4(in4.Addr), uint16(in4.Port))
+	switch in := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(in.Addr), uint16(in.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(in.Addr), uint16(in.Port))
 	}
 	return netip.AddrPort{}
 }

@@ -2,20 +2,23 @@ package linux
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
 // namespaceSysctls are written inside the namespace before the TUN exists
-// (conf/default applies to devices created after it). Writing /proc/sys/net
-// from the namespace's thread changes only that namespace: the kernel resolves
-// /proc/sys/net against the writing thread's network namespace.
+// (conf/default applies to devices created after it), after the family's
+// own (familySysctls). Writing /proc/sys/net from the namespace's thread
+// changes only that namespace: the kernel resolves /proc/sys/net against the
+// writing thread's network namespace.
+//
+// The net.ipv4.tcp_* settings and ip_local_port_range hold for both
+// families: they are the namespace's, not IPv4's (net/ipv6/tcp_ipv6.c reads
+// the same net->ipv4.sysctl_tcp_* fields, and inet6_hash_connect takes its
+// ports from inet_get_local_port_range).
 var namespaceSysctls = []sysctl{
-	// No IPv6 on the TUN: otherwise the kernel sends router solicitations
-	// and MLD reports down it as soon as it is up.
-	{"net/ipv6/conf/all/disable_ipv6", "1"},
-	{"net/ipv6/conf/default/disable_ipv6", "1"},
 	// Reno: RFC 5681's congestion control (Linux's reno is NewReno with SACK
 	// loss recovery), what ourstack implements, and the one algorithm always
 	// built into the kernel and allowed to every namespace (a namespace may
@@ -56,6 +59,55 @@ var namespaceSysctls = []sysctl{
 	// Wireshark's dissectors claim, and a capture would decode a scenario's
 	// data as their protocol.
 	{"net/ipv4/ip_local_port_range", "49152 65535"},
+}
+
+// ipv4OnlySysctls: a Host with an IPv4 address has no IPv6 on the TUN,
+// otherwise the kernel sends router solicitations and MLD reports down it as
+// soon as it is up.
+var ipv4OnlySysctls = []sysctl{
+	{"net/ipv6/conf/all/disable_ipv6", "1"},
+	{"net/ipv6/conf/default/disable_ipv6", "1"},
+}
+
+// ipv6Sysctls: a Host with an IPv6 address gets IPv6 on the TUN and nothing
+// of IPv6's host configuration, which a two-host wire has no use for and
+// which would put packets other than the run's on it (the Host drops any
+// that still come, host.go):
+var ipv6Sysctls = []sysctl{
+	{"net/ipv6/conf/all/disable_ipv6", "0"},
+	{"net/ipv6/conf/default/disable_ipv6", "0"},
+	//   - no link-local address (IN6_ADDR_GEN_MODE_NONE): its completion is
+	//     what sends the first router solicitation and MLD report
+	//     (addrconf_dad_completed in net/ipv6/addrconf.c);
+	{"net/ipv6/conf/default/addr_gen_mode", "1"},
+	//   - no duplicate address detection (RFC 4862 5.4): the address is
+	//     usable at once instead of tentative, which refuses connections
+	//     (the address is added with IFA_F_NODAD too, address.go);
+	{"net/ipv6/conf/all/accept_dad", "0"},
+	{"net/ipv6/conf/default/accept_dad", "0"},
+	{"net/ipv6/conf/default/dad_transmits", "0"},
+	//   - no router discovery and no stateless autoconfiguration (RFC 4861
+	//     6.3.7, RFC 4862 5.5): no solicitations sent, no advertisement
+	//     heeded;
+	{"net/ipv6/conf/all/router_solicitations", "0"},
+	{"net/ipv6/conf/default/router_solicitations", "0"},
+	{"net/ipv6/conf/all/accept_ra", "0"},
+	{"net/ipv6/conf/default/accept_ra", "0"},
+	{"net/ipv6/conf/all/autoconf", "0"},
+	{"net/ipv6/conf/default/autoconf", "0"},
+	// MLD needs no sysctl: a TUN joins no group it reports. All-nodes is
+	// never reported (mca_alloc in net/ipv6/mcast.c) and a device with
+	// IFF_NOARP joins no solicited-node group (addrconf_join_solict in
+	// net/ipv6/addrconf.c).
+}
+
+// familySysctls are the sysctls that depend on the family of addr, the
+// Host's address.
+func familySysctls(addr netip.Addr) []sysctl {
+	if addr.Is6() {
+		return ipv6Sysctls
+	}
+	return ipv4OnlySysctls
 }
 
 // sysctl is one /proc/sys entry, named by its path below /proc/sys.

@@ -39,14 +39,12 @@ func openTUN(name string) (int, error) {
 // up, with the ioctls ifconfig uses (no shelling out to ip). It must run in
 // the namespace: the ioctls act on the namespace of the socket they go through.
 //
-// SIOCSIFNETMASK after SIOCSIFADDR re-inserts the address with its prefix
-// length, and bringing the device up adds the prefix route (192.0.2.0/24 dev
-// name), which is what sends the kernel's packets for the harness side out of
-// the TUN.
+// For IPv4, SIOCSIFNETMASK after SIOCSIFADDR re-inserts the address with its
+// prefix length, and bringing the device up adds the prefix route
+// (192.0.2.0/24 dev name), which is what sends the kernel's packets for the
+// harness side out of the TUN. An IPv6 address is added over rtnetlink once
+// the device is up (addAddress6): the ioctl cannot mark it IFA_F_NODAD.
 func configureInterface(name string, prefix netip.Prefix, mtu, txQueueLen int) error {
-	if !prefix.Addr().Is4() {
-		return fmt.Errorf("address %v: only IPv4 is supported", prefix)
-	}
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return unavailable("socket for interface ioctls", err)
@@ -66,17 +64,19 @@ func configureInterface(name string, prefix netip.Prefix, mtu, txQueueLen int) e
 		}
 		return nil
 	}
-	addr := prefix.Addr().As4()
-	mask := netmask(prefix.Bits())
-	if err := set("SIOCSIFADDR", unix.SIOCSIFADDR, func(ifr *unix.Ifreq) error {
-		return ifr.SetInet4Addr(addr[:])
-	}); err != nil {
-		return err
-	}
-	if err := set("SIOCSIFNETMASK", unix.SIOCSIFNETMASK, func(ifr *unix.Ifreq) error {
-		return ifr.SetInet4Addr(mask[:])
-	}); err != nil {
-		return err
+	if prefix.Addr().Is4() {
+		addr := prefix.Addr().As4()
+		mask := netmask(prefix.Bits())
+		if err := set("SIOCSIFADDR", unix.SIOCSIFADDR, func(ifr *unix.Ifreq) error {
+			return ifr.SetInet4Addr(addr[:])
+		}); err != nil {
+			return err
+		}
+		if err := set("SIOCSIFNETMASK", unix.SIOCSIFNETMASK, func(ifr *unix.Ifreq) error {
+			return ifr.SetInet4Addr(mask[:])
+		}); err != nil {
+			return err
+		}
 	}
 	if mtu > 0 {
 		if err := set("SIOCSIFMTU", unix.SIOCSIFMTU, func(ifr *unix.Ifreq) error {
@@ -102,10 +102,16 @@ func configureInterface(name string, prefix netip.Prefix, mtu, txQueueLen int) e
 		return fmt.Errorf("ioctl(SIOCGIFFLAGS) on %s: %w", name, err)
 	}
 	up := flags.Uint16() | unix.IFF_UP | unix.IFF_RUNNING
-	return set("SIOCSIFFLAGS", unix.SIOCSIFFLAGS, func(ifr *unix.Ifreq) error {
+	if err := set("SIOCSIFFLAGS", unix.SIOCSIFFLAGS, func(ifr *unix.Ifreq) error {
 		ifr.SetUint16(up)
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if prefix.Addr().Is6() {
+		return addAddress6(name, prefix)
+	}
+	return nil
 }
 
 // netmask returns the IPv4 netmask with bits leading ones.
