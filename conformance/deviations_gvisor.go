@@ -234,3 +234,16 @@ var GVisorICMPUnvalidated = RegisterDeviation(Deviation{
 		"a connecting endpoint is moved to StateError on any Destination Unreachable, and handlePacketTooBig lowers SndMTU",
 	Shown: "go run ./cmd/tcpbed run icmp-forged --client gvisor --server ours --seed 1",
 })
+
+// GVisorReassemblesIncompleteHeaderChain: gVisor reassembles an IPv6
+// datagram whose first fragment holds only part of the TCP header.
+var GVisorReassemblesIncompleteHeaderChain = RegisterDeviation(Deviation{
+	Name:     "gvisor-reassembles-incomplete-header-chain",
+	Peer:     GVisor,
+	RFC:      "RFC 7112 5",
+	Expected: "a first IPv6 fragment that does not hold the whole header chain, the upper-layer header included, to be discarded",
+	Instead:  "reassembles it and answers: a SYN whose first fragment carries 16 of its 24 TCP header bytes is answered with a SYN-ACK",
+	Source: "endpoint.processFragmentExtHdr in pkg/tcpip/network/ipv6/ipv6.go: the first fragment's upper-layer header is not checked on " +
+		"receipt (RFC 7112 is applied only to what gVisor sends, in calculateNetworkMTU)",
+	Shown: "go run ./cmd/tcpbed run fragmented-segments --client ours --server gvisor --family ipv6 --seed 1",
+})

@@ -3,12 +3,14 @@ package conformance
 import "testing"
 
 // Every pairing of the matrix with ours, gVisor and Linux ends runs over
-// IPv6; an exec end still cannot (its protocol carries IPv4 addresses).
+// IPv6; an exec end (lwIP's too) still cannot (its protocol carries IPv4
+// addresses), nor a lneto end (lneto speaks IPv4 only).
 func TestWhichPairingsRunOverIPv6(t *testing.T) {
 	for _, p := range MatrixPairings {
 		p.Family = IPv6
-		if reason := ipv6Unsupported(p); reason != "" {
-			t.Errorf("%v: %s", p, reason)
+		reason := ipv6Unsupported(p)
+		if stranger := IsLnetoPairing(p); (reason != "") != stranger {
+			t.Errorf("%v: IPv6 refused %v (%q), want refused %v", p, reason != "", reason, stranger)
 		}
 	}
 	for _, p := range ExecPairings {

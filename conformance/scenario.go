@@ -125,6 +125,12 @@ var AllPairings = []Pairing{{Client: Ours, Server: GVisor}, {Client: GVisor, Ser
 // exec or lneto stack counts where the scenario runs with ourstack in its
 // place (AsOurs).
 func (s *Scenario) RunsIn(p Pairing) bool {
+	switch {
+	case p.Family == IPv4 && s.IPv6Only != "":
+		return false
+	case p.Family == IPv6 && (s.IPv4Only != "" || ipv6Unsupported(p) != ""):
+		return false
+	}
 	p = p.Ends()
 	if IsExecPairing(p) || IsLnetoPairing(p) {
 		return s.RunsIn(AsOurs(p))

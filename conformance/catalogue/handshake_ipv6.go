@@ -27,7 +27,7 @@ var _ = Register(
 	Scenario{
 		Name:     "ipv6-extension-headers",
 		Section:  "handshake",
-		Summary:  "SYNs behind IPv6 extension headers: known ones skipped, unknown ones get a Parameter Problem",
+		Summary:  "SYNs behind IPv6 extension headers: known ones skipped, unknown get a Parameter Problem",
 		RFCs:     []string{"RFC 8200 4", "RFC 8200 4.2", "RFC 8200 4.4", "RFC 4443 3.4"},
 		IPv6Only: "IPv6's extension headers (RFC 8200 4); IPv4's options are another rule",
 		Run:      runIPv6ExtensionHeaders,

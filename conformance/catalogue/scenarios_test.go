@@ -20,24 +20,26 @@ import (
 // some scenario there: were gVisor to change, the test names the entry to
 // revisit instead of letting a stale excuse linger.
 func TestScenariosGVisorControl(t *testing.T) {
-	p := Pairing{Client: GVisor, Server: GVisor}
 	seen := map[string]bool{}
 	want, ran := 0, 0
 	for _, s := range All() {
-		if !s.RunsIn(p) {
-			continue
+		for _, f := range Families {
+			p := Pairing{Client: GVisor, Server: GVisor, Family: f}
+			if !s.RunsIn(p) {
+				continue
+			}
+			want++
+			t.Run(s.Name+"/"+f.String(), func(t *testing.T) {
+				ran++
+				res := Execute(s, RunOptions{Pairing: p, Seed: 1})
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				for _, d := range res.Deviations {
+					seen[d] = true
+				}
+			})
 		}
-		want++
-		t.Run(s.Name, func(t *testing.T) {
-			ran++
-			res := Execute(s, RunOptions{Pairing: p, Seed: 1})
-			if res.Err != nil {
-				t.Fatal(res.Err)
-			}
-			for _, d := range res.Deviations {
-				seen[d] = true
-			}
-		})
 	}
 	if ran < want || t.Failed() {
 		return // a failing or filtered-out scenario may be the one that shows a deviation
@@ -65,33 +67,36 @@ func TestScenariosLinux(t *testing.T) {
 	seen := map[string]bool{}
 	want, ran := 0, 0
 	for _, s := range All() {
-		for _, p := range LinuxPairings {
-			if !s.RunsIn(p) {
-				continue
-			}
-			want++
-			t.Run(s.Name+"/"+p.Client+"-"+p.Server, func(t *testing.T) {
-				ran++
-				start := time.Now()
-				res := Execute(s, RunOptions{Pairing: p, Seed: 1})
-				t.Logf("%v of virtual time in %v", res.Elapsed, time.Since(start).Round(time.Millisecond))
-				if res.Err != nil {
-					t.Fatal(res.Err)
+		for _, ends := range LinuxPairings {
+			for _, f := range Families {
+				p := ends.In(f)
+				if !s.RunsIn(p) {
+					continue
 				}
-				for _, note := range res.Observations {
-					t.Logf("saw: %s", note)
-					if strings.Contains(note, "not waited out") && s.RealTime != FitsWithObservation {
-						t.Errorf("%s replaced a wait on Linux by an observation but does not declare RealTime: FitsWithObservation", s.Name)
+				want++
+				t.Run(s.Name+"/"+p.Client+"-"+p.Server+"/"+f.String(), func(t *testing.T) {
+					ran++
+					start := time.Now()
+					res := Execute(s, RunOptions{Pairing: p, Seed: 1})
+					t.Logf("%v of virtual time in %v", res.Elapsed, time.Since(start).Round(time.Millisecond))
+					if res.Err != nil {
+						t.Fatal(res.Err)
 					}
-				}
-				if s.RealTime == FitsWithObservation && s.RealTimeNote == "" {
-					t.Errorf("%s fits with an observation but its RealTimeNote does not say which", s.Name)
-				}
-				for _, d := range res.Deviations {
-					t.Logf("deviation: %s", d)
-					seen[d] = true
-				}
-			})
+					for _, note := range res.Observations {
+						t.Logf("saw: %s", note)
+						if strings.Contains(note, "not waited out") && s.RealTime != FitsWithObservation {
+							t.Errorf("%s replaced a wait on Linux by an observation but does not declare RealTime: FitsWithObservation", s.Name)
+						}
+					}
+					if s.RealTime == FitsWithObservation && s.RealTimeNote == "" {
+						t.Errorf("%s fits with an observation but its RealTimeNote does not say which", s.Name)
+					}
+					for _, d := range res.Deviations {
+						t.Logf("deviation: %s", d)
+						seen[d] = true
+					}
+				})
+			}
 		}
 	}
 	if ran < want || t.Failed() {

@@ -58,6 +58,9 @@ type Stats struct {
 	Evicted     uint64 // datagrams dropped to stay within the limits
 	TooLong     uint64 // datagrams dropped for ending past 65535 bytes
 	Dropped     uint64 // fragments dropped: of a poisoned datagram, or malformed
+	// IncompleteChain counts IPv6 first fragments dropped for not holding
+	// the whole header chain (RFC 7112 5).
+	IncompleteChain uint64
 }
 
 // Reassembler holds the datagrams in progress. The zero value is not
@@ -153,11 +156,20 @@ func (r *Reassembler) Add6(pkt []byte, fragHdr int, now time.Time) []byte {
 		return nil
 	}
 	offM := binary.BigEndian.Uint16(pkt[fragHdr+2:])
+	data := pkt[fragHdr+fragmentHeaderLen : end]
+	if offM>>3 == 0 && !wholeUpperHeader(pkt[fragHdr], data) {
+		// RFC 7112 5: a first fragment that does not hold the whole header
+		// chain, the upper-layer header included, "SHOULD" be discarded:
+		// a firewall could not judge it, and an attacker splits headers
+		// to slip past one.
+		r.stats.IncompleteChain++
+		return nil
+	}
 	f := fragment{
 		key:  key{src: ip.Src(), dst: ip.Dst(), proto: pkt[fragHdr], id: binary.BigEndian.Uint32(pkt[fragHdr+4:]), v6: true},
 		off:  int(offM>>3) * 8,
 		more: offM&1 != 0,
-		data: pkt[fragHdr+fragmentHeaderLen : end], header: pkt[:fragHdr],
+		data: data, header: pkt[:fragHdr],
 		maxEnd: 65535 - (fragHdr - wire.IPv6HeaderLen),
 	}
 	d := r.add(f, now)
@@ -169,6 +181,27 @@ func (r *Reassembler) Add6(pkt []byte, fragHdr int, now time.Time) []byte {
 	binary.BigEndian.PutUint16(b[4:], uint16(len(b)-wire.IPv6HeaderLen))
 	return b
 }
+
+// wholeUpperHeader reports whether data, a first fragment's payload after
+// its Fragment header, starts with the whole header of the upper layer
+// proto: TCP's with its options (data offset), or the fixed part of UDP's
+// and ICMPv6's (RFC 7112 2: the Upper-Layer Header is part of the chain).
+// Other protocols, or extension headers after the Fragment header, are
+// judged by whoever takes the whole datagram.
+func wholeUpperHeader(proto uint8, data []byte) bool {
+	switch proto {
+	case wire.ProtocolTCP:
+		return len(data) >= wire.TCPMinHeaderLen && len(data) >= int(data[12]>>4)*4
+	case udpProtocol:
+		return len(data) >= 8
+	case wire.ProtocolICMPv6:
+		return len(data) >= 4
+	}
+	return true
+}
+
+// udpProtocol is UDP's Next Header value.
+const udpProtocol = 17
 
 // fragmentHeaderLen is the IPv6 Fragment header's length (RFC 8200 4.5).
 const fragmentHeaderLen = 8

@@ -83,3 +83,17 @@ func TestIPv6OverlapPoisonsTheDatagram(t *testing.T) {
 		t.Fatalf("stats %+v, want one overlap", st)
 	}
 }
+
+// TestIPv6FirstFragmentWithoutTheTCPHeaderIsDropped: RFC 7112 5, a first
+// fragment that does not hold the whole header chain (TCP's header cut
+// after 16 bytes) is discarded, so its datagram never completes.
+func TestIPv6FirstFragmentWithoutTheTCPHeaderIsDropped(t *testing.T) {
+	_, frags := fragments6(t, 9, 100, 16)
+	r := ipfrag.New(ipfrag.DefaultLimits)
+	if add6(t, r, frags[1]) != nil || add6(t, r, frags[0]) != nil {
+		t.Fatal("a datagram whose first fragment held 16 bytes of TCP header came out whole")
+	}
+	if st := r.Stats(); st.IncompleteChain != 1 {
+		t.Fatalf("stats %+v, want one incomplete chain", st)
+	}
+}
