@@ -53,6 +53,10 @@ type Cell struct {
 // Key identifies a cell: "scenario pairing", as the baseline writes it.
 func (c Cell) Key() string { return CellText(c.Scenario, c.Pairing) }
 
+// notRunReason starts the reason of a cell Ginkgo did not run (a label
+// filter left it out) and the scenario did not skip.
+const notRunReason = "not run ("
+
 // CellText is the spec text of a cell: "<scenario> <pairing>".
 func CellText(scenario, pairing string) string { return scenario + " " + pairing }
 
@@ -115,7 +119,7 @@ func cellOf(sr types.SpecReport) (Cell, error) {
 		c.Outcome = Skip
 		c.Reason = firstLine(sr.Failure.Message)
 		if c.Reason == "" {
-			c.Reason = "not run (" + sr.State.String() + ", e.g. filtered out)"
+			c.Reason = notRunReason + sr.State.String() + ", e.g. filtered out)"
 		}
 	default:
 		// Failed, panicked, timed out, interrupted, aborted: a failure.

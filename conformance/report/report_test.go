@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,5 +162,35 @@ func TestFailureHeadlineKeepsEventuallysDescription(t *testing.T) {
 		if c.Key() == "handshake gvisor->gvisor" && c.Reason != "failed: Timed out after 10.001s. goroutines left running after handshake (gvisor->gvisor)" {
 			t.Errorf("reason %q", c.Reason)
 		}
+	}
+}
+
+// TestSummaryLeavesFilteredCellsOutAndOrdersFamilies: a cell a label
+// filter left out is counted apart, not shown as a column of skips, and
+// the IPv6 columns follow the IPv4 ones, each family in PairingOrder.
+func TestSummaryLeavesFilteredCellsOutAndOrdersFamilies(t *testing.T) {
+	r := types.Report{SuiteDescription: "Conformance"}
+	for _, p := range []string{"ours->gvisor/ipv6", "lwip->gvisor", "gvisor->ours", "ours->gvisor", "gvisor->ours/ipv6"} {
+		st, msg := types.SpecStatePassed, ""
+		if p == "lwip->gvisor" {
+			st = types.SpecStateSkipped // filtered out: no message
+		}
+		r.SpecReports = append(r.SpecReports, spec("echo", "data", p, 0, st, msg))
+	}
+	cells, err := Cells([]types.Report{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteSummary(&out, cells); err != nil {
+		t.Fatal(err)
+	}
+	header := strings.Fields(strings.SplitN(out.String(), "\n", 2)[0])
+	want := []string{"scenario", "ours->gvisor", "gvisor->ours", "ours->gvisor/ipv6", "gvisor->ours/ipv6"}
+	if !slices.Equal(header, want) {
+		t.Errorf("columns %q, want %q", header, want)
+	}
+	if !strings.Contains(out.String(), "4 cells: 4 pass, 0 FAIL, 0 skip; 1 more not run (filtered out)") {
+		t.Errorf("the count does not set the filtered cell apart:\n%s", out.String())
 	}
 }
