@@ -83,3 +83,16 @@ var LinuxAcceptsThisNetworkAndClassESources = RegisterDeviation(Deviation{
 	Source:   "ip_route_input_slow in net/ipv4/route.c sends to martian_source only multicast, limited broadcast, zeronet and loopback sources, and ipv4_is_zeronet in include/linux/in.h is true only for 0.0.0.0 since 5.3",
 	Shown:    "go run ./cmd/tcpbed run martian-source --client ours --server linux --seed 1",
 })
+
+// LinuxAnswersUnspecifiedIPv6Source: Linux answers a SYN from the IPv6
+// unspecified address.
+var LinuxAnswersUnspecifiedIPv6Source = RegisterDeviation(Deviation{
+	Name:     "linux-answers-unspecified-ipv6-source",
+	Peer:     Linux,
+	RFC:      "RFC 4291 2.5.2 (the unspecified address \"must not be used as the destination address of IPv6 packets\"; a SYN from it has no one to answer, as RFC 1122 4.2.3.10 says of IPv4's)",
+	Expected: "a SYN from :: is discarded without an answer",
+	Instead:  "answers it with a SYN-ACK sent to :: and holds a half-open connection for it",
+	Source: "ipv6_rcv_core in net/ipv6/ip6_input.c lets an unspecified source through (Duplicate Address Detection needs it), and " +
+		"tcp_v6_conn_request in net/ipv6/tcp_ipv6.c checks only that the destination is unicast (ipv6_unicast_destination)",
+	Shown: "go run ./cmd/tcpbed run martian-source --client ours --server linux --family ipv6 --seed 1",
+})

@@ -14,18 +14,17 @@ var _ = Register(
 	// never appear on a wire (RFC 1122 3.2.1.3: "this network" 0/8, loopback
 	// 127/8, and the broadcast, multicast and reserved class E addresses,
 	// which RFC 6890 marks Source: False; RFC 1122 4.2.3.10 forbids a SYN
-	// from a broadcast or multicast address). Expected: each is silently
+	// from a broadcast or multicast address; over IPv6 the unspecified,
+	// loopback and multicast addresses, RFC 4291 2.5.2, 2.5.3, 2.7). Expected: each is silently
 	// discarded (RFC 1122 3.2.1.3 (g): a loopback source from outside "MUST
 	// be silently discarded"): no SYN-ACK, no RST, nothing at all; then an
 	// ordinary client still connects.
 	Scenario{
 		Name:    "martian-source",
 		Section: "handshake",
-		Summary: "SYNs from 0/8, 127/8, multicast and class E sources are dropped without a word",
-		IPv4Only: "the martian sources are IPv4's (RFC 1122 3.2.1.3, RFC 6890); IPv6's (::1, IPv4-mapped, RFC 4291) are " +
-			"refused by ourstack alike but not yet a scenario",
-		RFCs: []string{"RFC 1122 3.2.1.3", "RFC 1122 4.2.3.10", "RFC 6890 2.2.2"},
-		Run:  runMartianSource,
+		Summary: "SYNs from 0/8, 127/8, multicast, class E (IPv6: ::, ::1, ff00::/8) sources: dropped",
+		RFCs:    []string{"RFC 1122 3.2.1.3", "RFC 1122 4.2.3.10", "RFC 6890 2.2.2", "RFC 4291 2.5.3", "RFC 4291 2.7"},
+		Run:     runMartianSource,
 	},
 )
 
@@ -40,9 +39,20 @@ var martianSources = []string{
 	"255.255.255.255", // limited broadcast
 }
 
+// martianSources6 are IPv6's: the unspecified address (RFC 4291 2.5.2:
+// "must never be assigned to any node", only a source while a host has
+// no address yet), the loopback, which "must never be sent outside a
+// single node" and arriving from a wire "must be dropped" (2.5.3), and a
+// multicast address, never a source (2.7).
+var martianSources6 = []string{"::", "::1", "ff02::1"}
+
 func runMartianSource(e *Env) error {
 	l := e.Listen()
-	for i, a := range martianSources {
+	sources := martianSources
+	if e.Pairing.Family == IPv6 {
+		sources = martianSources6
+	}
+	for i, a := range sources {
 		src := netip.AddrPortFrom(netip.MustParseAddr(a), uint16(41000+i))
 		syn := packet.Segment{SrcPort: src.Port(), DstPort: e.Port, Seq: 7000, Flags: SYN, Window: 65535,
 			Options: packet.Options{HasMSS: true, MSS: 1460}}
@@ -53,8 +63,12 @@ func runMartianSource(e *Env) error {
 		if len(replies) == 0 {
 			continue
 		}
+		if src.Addr() == netip.IPv6Unspecified() && e.Pairing.Server == Linux {
+			e.Deviates(LinuxAnswersUnspecifiedIPv6Source)
+			continue
+		}
 		// gVisor and Linux take 0/8 and 240/4 for unicast.
-		if b := src.Addr().As4(); b[0] == 0 && src.Addr() != netip.IPv4Unspecified() || b[0] >= 240 && b != [4]byte{255, 255, 255, 255} {
+		if a := src.Addr(); a.Is4() && (a.As4()[0] == 0 && a != netip.IPv4Unspecified() || a.As4()[0] >= 240 && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
 			switch e.Pairing.Server {
 			case GVisor:
 				e.Deviates(GVisorAcceptsThisNetworkAndClassESources)
