@@ -77,11 +77,12 @@ func (n *Net) transmit(side Side, pkt []byte) {
 				from = n.Addr(dir.To())
 			}
 			// The error quotes f, and launch gives a dropped packet's
-			// buffer back (and its inFlight): build it first.
-			pkt, err := packet.UnreachableError(from, r.Code, 0, f.pkt)
-			about := n.launch(f).Index
-			if err == nil {
-				n.launch(n.routerInFlight(1-dir, pkt, n.icmpNote(from, about)))
+			// buffer back (and its inFlight): build it first, about the
+			// record f is about to get.
+			reply := n.icmpReply(f.pkt, dir, n.trace.nextIndex(), from, r.Code, 0)
+			n.launch(f)
+			if reply != nil {
+				n.launch(reply)
 			}
 			return
 		case Corrupt:
@@ -137,11 +138,10 @@ func (n *Net) transmit(side Side, pkt []byte) {
 }
 
 // launch records f in the trace and the capture, and puts it on the link
-// (unless a rule dropped it), and returns f's record. Called with n.mu held.
-func (n *Net) launch(f *inFlight) *Record {
+// (unless a rule dropped it). Called with n.mu held.
+func (n *Net) launch(f *inFlight) {
 	now := n.clock.Elapsed()
 	f.rec = n.newRecord(now, f)
-	rec := f.rec
 	var arrive time.Duration
 	admitted := false
 	switch {
@@ -167,16 +167,15 @@ func (n *Net) launch(f *inFlight) *Record {
 		n.fillStates(f.rec)
 		n.putBuf(f.pkt)
 		n.freeInFlight(f)
-		return rec
+		return
 	}
 	arrive += f.extra
 	n.inFlight++
 	if arrive <= now {
 		n.due = append(n.due, f)
-		return rec
+		return
 	}
 	f.arrival.Reset(arrive - now)
-	return rec
 }
 
 // newInFlight is an inFlight for a packet about to enter the wire: a free
@@ -219,7 +218,7 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	f.rec.Fate = TooBig
 	// IPv6 routers never fragment (RFC 8200 5): every datagram is as if DF.
 	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
-		if reply := n.icmpReply(f, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
+		if reply := n.icmpReply(f.pkt, f.dir, f.rec.Index, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
 			return []*inFlight{reply}
 		}
 		return nil
@@ -242,25 +241,21 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	return next
 }
 
-// icmpReply is the ICMP Destination Unreachable error from sends the
-// sender of f, of code (and mtu), about f, or nil if f is no datagram
-// anyone could answer. It travels the wire back like any packet; no fault
-// rule acts on it.
-func (n *Net) icmpReply(f *inFlight, from netip.Addr, code uint8, mtu uint16) *inFlight {
-	pkt, err := packet.UnreachableError(from, code, mtu, f.pkt)
+// icmpReply is the ICMP Destination Unreachable error (or its ICMPv6
+// equivalent) from sends the sender of pkt, which travelled in dir and is
+// record #about, of code (and mtu); nil if pkt is no datagram anyone could
+// answer. It travels the wire back like any packet; no fault rule acts on
+// it. Called with n.mu held.
+func (n *Net) icmpReply(pkt []byte, dir Dir, about int, from netip.Addr, code uint8, mtu uint16) *inFlight {
+	reply, err := packet.UnreachableError(from, code, mtu, pkt)
 	if err != nil {
 		return nil
 	}
-	return n.routerInFlight(1-f.dir, pkt, n.icmpNote(from, f.rec.Index))
-}
-
-// icmpNote is the trace's note on an ICMP error from about packet #about.
-func (n *Net) icmpNote(from netip.Addr, about int) string {
 	who := "the router"
 	if from != n.cfg.RouterAddr {
 		who = "the destination"
 	}
-	return "sent by " + who + " about #" + strconv.Itoa(about)
+	return n.routerInFlight(1-dir, reply, "sent by "+who+" about #"+strconv.Itoa(about))
 }
 
 // routerInFlight is a packet the wire itself sends (an ICMP error, a

@@ -24,13 +24,13 @@ func Fragment(pkt []byte, cuts ...int) ([][]byte, error) {
 	}
 	hl := int(ip.HeaderLength())
 	payload := pkt[hl:ip.TotalLength()]
-	bounds := append(append([]int{0}, cuts...), len(payload))
+	bounds, err := cutBounds(len(payload), cuts)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]byte, 0, len(bounds)-1)
 	for i := 0; i+1 < len(bounds); i++ {
 		from, to := bounds[i], bounds[i+1]
-		if from%8 != 0 || to <= from || to > len(payload) {
-			return nil, fmt.Errorf("packet: Fragment: cut at %d..%d of a %d-byte payload (offsets must rise, by multiples of 8)", from, to, len(payload))
-		}
 		f := append(append(make([]byte, 0, hl+to-from), pkt[:hl]...), payload[from:to]...)
 		fh := header.IPv4(f)
 		fh.SetTotalLength(uint16(len(f)))
@@ -57,13 +57,13 @@ func FragmentIPv6(pkt []byte, id uint32, cuts ...int) ([][]byte, error) {
 		return nil, fmt.Errorf("packet: Fragment: not an IPv6 packet carrying TCP straight after its fixed header")
 	}
 	payload := pkt[header.IPv6MinimumSize : header.IPv6MinimumSize+int(ip.PayloadLength())]
-	bounds := append(append([]int{0}, cuts...), len(payload))
+	bounds, err := cutBounds(len(payload), cuts)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]byte, 0, len(bounds)-1)
 	for i := 0; i+1 < len(bounds); i++ {
 		from, to := bounds[i], bounds[i+1]
-		if from%8 != 0 || to <= from || to > len(payload) {
-			return nil, fmt.Errorf("packet: Fragment: cut at %d..%d of a %d-byte payload (offsets must rise, by multiples of 8)", from, to, len(payload))
-		}
 		f := make([]byte, header.IPv6MinimumSize+header.IPv6FragmentHeaderSize+to-from)
 		copy(f, pkt[:header.IPv6MinimumSize])
 		fh := header.IPv6(f)
@@ -81,4 +81,18 @@ func FragmentIPv6(pkt []byte, id uint32, cuts ...int) ([][]byte, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// cutBounds is where each fragment's piece of an n-byte payload starts and
+// the last ends: 0, the cuts, n; each cut inside the payload, rising, by a
+// multiple of 8 (RFC 791 3.2, RFC 8200 4.5: a fragment offset counts
+// 8-byte units).
+func cutBounds(n int, cuts []int) ([]int, error) {
+	bounds := append(append([]int{0}, cuts...), n)
+	for i := 0; i+1 < len(bounds); i++ {
+		if from, to := bounds[i], bounds[i+1]; from%8 != 0 || to <= from || to > n {
+			return nil, fmt.Errorf("packet: Fragment: cut at %d..%d of a %d-byte payload (offsets must rise, by multiples of 8)", from, to, n)
+		}
+	}
+	return bounds, nil
 }
