@@ -9,7 +9,7 @@ type Config struct {
 	ReceiveBuffer     int           // bytes; default 256 KiB; sets the window scale we offer
 	MSL               time.Duration // default 30 s; TIME-WAIT lasts 2*MSL
 	InitialRTO        time.Duration // default 1 s (RFC 6298 2.1)
-	MinRTO            time.Duration // default 200 ms
+	MinRTO            time.Duration // default 1 s (RFC 6298 2.4)
 	MaxRTO            time.Duration // default 60 s (RFC 6298 2.5 allows a cap >= 60 s)
 	SynRetries        int           // SYN / SYN-ACK retransmissions before giving up; default 7 (RFC 9293 MUST-23)
 	DataRetries       int           // data retransmissions before aborting; default 12
@@ -33,8 +33,14 @@ const (
 	DefaultReceiveBuffer = 256 << 10
 	DefaultMSL           = 30 * time.Second
 	DefaultInitialRTO    = time.Second
-	DefaultMinRTO        = 200 * time.Millisecond
-	DefaultMaxRTO        = 60 * time.Second
+	// DefaultMinRTO: RFC 6298 2.4 ("if it is less than 1 second, then the
+	// RTO SHOULD be rounded up to 1 second"). A lower floor (Linux's and
+	// gVisor's 200 ms) fires before a receiver's delayed ACK, which RFC
+	// 9293 3.8.6.3 lets wait up to 500 ms (lwIP's waits up to 250 ms), and
+	// resends data that arrived; tail loss is TLP's job (loss_probe.go),
+	// not a short timer's.
+	DefaultMinRTO = time.Second
+	DefaultMaxRTO = 60 * time.Second
 	// DefaultSynRetries: RFC 9293 3.8.3 (MUST-23, from RFC 1122 4.2.3.5):
 	// "R2 for a SYN segment MUST be set large enough to provide
 	// retransmission of the segment for at least 3 minutes". From a 1 s
