@@ -247,3 +247,15 @@ var GVisorReassemblesIncompleteHeaderChain = RegisterDeviation(Deviation{
 		"receipt (RFC 7112 is applied only to what gVisor sends, in calculateNetworkMTU)",
 	Shown: "go run ./cmd/tcpbed run fragmented-segments --client ours --server gvisor --family ipv6 --seed 1",
 })
+
+// GVisorRTOFloor200ms: gVisor floors its retransmission timeout at 200 ms,
+// as Linux does, not at RFC 6298's 1 s.
+var GVisorRTOFloor200ms = RegisterDeviation(Deviation{
+	Name:     "gvisor-rto-floor-200ms",
+	Peer:     GVisor,
+	RFC:      "RFC 6298 2.4 (whenever RTO is computed, if it is less than 1 second, then the RTO SHOULD be rounded up to 1 second)",
+	Expected: "an RTO of at least 1 s, so that a receiver holding its ACK of a lone segment (up to 500 ms, RFC 9293 3.8.6.3) draws no retransmission on a wire that lost nothing",
+	Instead:  "floors its RTO at 200 ms: against a receiver that holds its ACK longer (lwIP's delayed ACK waits for its 250 ms fast timer) it resends data that had arrived, 200 ms after sending it",
+	Source:   "MinRTO (200 * time.Millisecond) in pkg/tcpip/transport/tcp/snd.go, applied by sender.updateRTO (if s.RTO < s.minRTO)",
+	Shown:    "go run ./cmd/tcpbed run ack-of-unsent-data --client lwip --server gvisor --seed 1",
+})

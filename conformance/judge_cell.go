@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/judge"
@@ -46,13 +47,21 @@ func (e *Env) judgeCell() error {
 		if !resend.Delivered {
 			continue // the receiving stack discarded the first copy (a full accept queue)
 		}
-		if from := r.Dir.From(); e.OnRealTime(from) {
+		from := r.Dir.From()
+		if e.OnRealTime(from) {
 			// Linux's timers run on real time (as do an exec stack's that
 			// says so), and a loss probe's is a few real milliseconds: a
 			// pause of the harness (a busy machine) lets it fire before
 			// the ACK is handed over. The harness, not the stack, made
 			// that resend.
 			e.Observe("%s resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", e.PeerKind(from), r.Index, r.RelSeq)
+			continue
+		}
+		if e.PeerKind(from) == GVisor && !resend.Acked && resend.Since < rfc6298MinRTO {
+			// A retransmission timer that fired before RFC 6298's floor,
+			// while the receiver still held its ACK.
+			e.Deviates(GVisorRTOFloor200ms)
+			e.Observe("%s resent #%d (seq %d) %v after its last copy, unacknowledged on a clean wire: an RTO below 1 s", e.PeerKind(from), r.Index, r.RelSeq, resend.Since)
 			continue
 		}
 		resends = append(resends, r)
@@ -66,6 +75,9 @@ func (e *Env) judgeCell() error {
 		fmt.Sprintf("%d data segment(s) resent; the first: #%d, %s sent seq %d:%d again",
 			len(resends), first.Index, first.Dir.From(), first.RelSeq, first.RelSeq+uint32(first.PayloadLen)))
 }
+
+// rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
+const rfc6298MinRTO = time.Second
 
 // judgeResendsOnALossyWire: on a wire that lost packets but kept their
 // order and made no copies, a stack resends data that had arrived only a

@@ -1,6 +1,8 @@
 package judge
 
 import (
+	"time"
+
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
 	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
@@ -29,6 +31,12 @@ type Resend struct {
 	// later) when it took it; a segment a stack itself dropped (a full
 	// accept queue) does not count.
 	Delivered bool
+	// Acked: the sender had heard an ACK of every byte before it resent
+	// them (on a clean wire, then no timer of its own can explain it).
+	Acked bool
+	// Since is how long after the latest earlier copy of its first byte
+	// the resend left: the timer that fired, if one did.
+	Since time.Duration
 }
 
 // Resends are the resends in recs, other than the probes that must repeat
@@ -48,6 +56,7 @@ func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 	}
 	type sender struct {
 		sent, delivered RangeSet
+		sends           []*harness.Record // data segments, as sent
 		acked           seqnum.Value
 		heard           bool // acked is set
 		windowZero      bool // the last window that reached it was 0
@@ -101,16 +110,36 @@ func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 		bytes := SeqRange{Left: r.RelSeq, Right: r.RelSeq + uint32(r.PayloadLen)}
 		again := s.sent.RunFrom(bytes.Left) >= bytes.Right
 		s.sent.Add(bytes)
+		s.sends = append(s.sends, r)
 		if !again {
 			continue
 		}
+		acked := s.heard && !s.acked.LessThan(seqnum.Value(bytes.Right))
 		probe := s.windowZero
-		keepalive := r.PayloadLen <= 1 && s.heard && !s.acked.LessThan(seqnum.Value(bytes.Right))
+		keepalive := r.PayloadLen <= 1 && acked
 		if !probe && !keepalive {
-			resends = append(resends, Resend{Rec: r, Delivered: s.delivered.RunFrom(bytes.Left) >= bytes.Right})
+			resends = append(resends, Resend{
+				Rec:       r,
+				Delivered: s.delivered.RunFrom(bytes.Left) >= bytes.Right,
+				Acked:     acked,
+				Since:     r.At - lastCopy(s.sends[:len(s.sends)-1], bytes.Left).At,
+			})
 		}
 	}
 	return resends, lost
+}
+
+// lastCopy is the latest of sends that carried seq (one did: the caller
+// found seq sent before). Searching back from the end finds it within a
+// window's worth of segments.
+func lastCopy(sends []*harness.Record, seq uint32) *harness.Record {
+	for i := len(sends) - 1; i >= 0; i-- {
+		r := sends[i]
+		if seqnum.Value(seq).InRange(seqnum.Value(r.RelSeq), seqnum.Value(r.RelSeq+uint32(r.PayloadLen))) {
+			return r
+		}
+	}
+	return sends[0]
 }
 
 // synchronized reports whether st is a state that takes data (RFC 9293

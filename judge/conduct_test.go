@@ -83,6 +83,26 @@ func TestResendsFindsTheRetransmissionOfALostSegment(t *testing.T) {
 	}
 }
 
+func TestResendsTimesTheResendFromItsLastCopy(t *testing.T) {
+	// A dropped segment is resent unacknowledged; Since runs from the
+	// lost copy, the one copy before.
+	recs := run(t, 256<<10, 0, &harness.Rule{Dirs: harness.OnlyClientToServer, Match: []harness.SegCheck{harness.HasData()}, Nth: 20, Action: harness.Drop})
+	var lost *harness.Record
+	for _, r := range recs {
+		if r.Fate == harness.Dropped {
+			lost = r
+		}
+	}
+	got, _ := Resends(recs)
+	if len(got) == 0 {
+		t.Fatal("no resend of the dropped segment")
+	}
+	first := got[0]
+	if want := first.Rec.At - lost.At; first.Since != want || first.Acked {
+		t.Fatalf("resend #%d: Since %v, Acked %v; want Since %v (from the lost copy #%d), not acked", first.Rec.Index, first.Since, first.Acked, want, lost.Index)
+	}
+}
+
 func TestResendsLeavesZeroWindowProbesOut(t *testing.T) {
 	// The server reads nothing for a minute: its window closes and the
 	// client probes it on the persist timer, resending no data.
