@@ -57,11 +57,20 @@ func (e *Env) judgeCell() error {
 			e.Observe("%s resent #%d (seq %d) on a clean wire: its real-time loss probe or RTO ran while the harness was busy", e.PeerKind(from), r.Index, r.RelSeq)
 			continue
 		}
-		if e.PeerKind(from) == GVisor && !resend.Acked && resend.Since < rfc6298MinRTO {
+		if !resend.Acked && resend.Since() >= rfc6298MinRTO {
+			// A timer no shorter than RFC 6298's floor fired: the
+			// receiver held its ACK past RFC 9293's 500 ms. The
+			// receiver's conduct, not the sender's.
+			if err := e.judgeHeldACK(resend); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.PeerKind(from) == GVisor && !resend.Acked {
 			// A retransmission timer that fired before RFC 6298's floor,
 			// while the receiver still held its ACK.
 			e.Deviates(GVisorRTOFloor200ms)
-			e.Observe("%s resent #%d (seq %d) %v after its last copy, unacknowledged on a clean wire: an RTO below 1 s", e.PeerKind(from), r.Index, r.RelSeq, resend.Since)
+			e.Observe("%s resent #%d (seq %d) %v after its last copy, unacknowledged on a clean wire: an RTO below 1 s", e.PeerKind(from), r.Index, r.RelSeq, resend.Since())
 			continue
 		}
 		resends = append(resends, r)
@@ -78,6 +87,23 @@ func (e *Env) judgeCell() error {
 
 // rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
 const rfc6298MinRTO = time.Second
+
+// maxACKDelay is RFC 9293 3.8.6.3's bound on holding an ACK (MUST-40).
+const maxACKDelay = 500 * time.Millisecond
+
+// judgeHeldACK: on a clean wire, data resent unacknowledged a full RFC
+// 6298 RTO after its previous copy reached the receiver's connection: the
+// receiver held its ACK longer than RFC 9293 allows, and its peer's timer
+// was right to fire.
+func (e *Env) judgeHeldACK(resend judge.Resend) error {
+	prev := resend.Previous
+	receiver := prev.Dir.To()
+	return e.failure(fmt.Sprintf("the %s (%s) to acknowledge data within %v of taking it (RFC 9293 3.8.6.3, MUST-40), "+
+		"so that on a wire that lost nothing its peer's retransmission timer (at least %v, RFC 6298 2.4) never fires",
+		receiver, e.PeerKind(receiver), maxACKDelay, rfc6298MinRTO),
+		fmt.Sprintf("#%d (seq %d:%d) reached it at %v, and no ACK of it came before the %s resent it as #%d at %v",
+			prev.Index, prev.RelSeq, prev.RelSeq+uint32(prev.PayloadLen), prev.Arrived, prev.Dir.From(), resend.Rec.Index, resend.Rec.At))
+}
 
 // judgeResendsOnALossyWire: on a wire that lost packets but kept their
 // order and made no copies, a stack resends data that had arrived only a

@@ -34,10 +34,13 @@ type Resend struct {
 	// Acked: the sender had heard an ACK of every byte before it resent
 	// them (on a clean wire, then no timer of its own can explain it).
 	Acked bool
-	// Since is how long after the latest earlier copy of its first byte
-	// the resend left: the timer that fired, if one did.
-	Since time.Duration
+	// Previous is the latest earlier copy of its first byte.
+	Previous *harness.Record
 }
+
+// Since is how long after its previous copy the resend left: the timer
+// that fired, if one did.
+func (r Resend) Since() time.Duration { return r.Rec.At - r.Previous.At }
 
 // Resends are the resends in recs, other than the probes that must repeat
 // data: a zero-window probe (RFC 9293 3.8.6.1), sent while the last window
@@ -122,7 +125,7 @@ func Resends(recs []*harness.Record) (resends []Resend, lost int) {
 				Rec:       r,
 				Delivered: s.delivered.RunFrom(bytes.Left) >= bytes.Right,
 				Acked:     acked,
-				Since:     r.At - lastCopy(s.sends[:len(s.sends)-1], bytes.Left).At,
+				Previous:  lastCopy(s.sends[:len(s.sends)-1], bytes.Left),
 			})
 		}
 	}

@@ -98,8 +98,9 @@ func TestResendsTimesTheResendFromItsLastCopy(t *testing.T) {
 		t.Fatal("no resend of the dropped segment")
 	}
 	first := got[0]
-	if want := first.Rec.At - lost.At; first.Since != want || first.Acked {
-		t.Fatalf("resend #%d: Since %v, Acked %v; want Since %v (from the lost copy #%d), not acked", first.Rec.Index, first.Since, first.Acked, want, lost.Index)
+	if first.Previous != lost || first.Since() != first.Rec.At-lost.At || first.Acked {
+		t.Fatalf("resend #%d: previous copy #%d, %v before, acked %v; want the lost copy #%d, %v before, not acked",
+			first.Rec.Index, first.Previous.Index, first.Since(), first.Acked, lost.Index, first.Rec.At-lost.At)
 	}
 }
 
