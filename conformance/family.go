@@ -60,13 +60,16 @@ func (f Family) Elsewhere(n byte) netip.Addr {
 func (e *Env) Elsewhere(n byte) netip.Addr { return e.Pairing.Family.Elsewhere(n) }
 
 // ipv6Unsupported is why a pairing cannot run over IPv6, or "": every end
-// must be a stack that speaks it here.
+// must be a stack that speaks it here, or one in another process, whose
+// HELLO reply says.
 func ipv6Unsupported(p Pairing) string {
 	for _, kind := range []string{p.Client, p.Server} {
 		switch {
 		case kind == Ours || kind == GVisor || kind == Linux:
 		case IsExec(kind):
-			return "the peer protocol carries IPv4 addresses only (docs/peer-protocol.md version 1): no IPv6 for " + kind
+			// Its HELLO reply decides: a stack that speaks version 2 of the
+			// peer protocol runs over IPv6; one of version 1 turns the
+			// run into a skip that says so (harness/exec).
 		default:
 			return "the " + kind + " peer runs over IPv4 only in tcpbed so far"
 		}

@@ -3,8 +3,9 @@ package conformance
 import "testing"
 
 // Every pairing of the matrix with ours, gVisor and Linux ends runs over
-// IPv6; an exec end (lwIP's too) still cannot (its protocol carries IPv4
-// addresses), nor a lneto end (lneto speaks IPv4 only).
+// IPv6, and so may an exec end (lwIP's too: its HELLO reply says whether
+// it speaks the protocol's version 2); a lneto end cannot (lneto speaks
+// IPv4 only).
 func TestWhichPairingsRunOverIPv6(t *testing.T) {
 	for _, p := range MatrixPairings {
 		p.Family = IPv6
@@ -15,8 +16,8 @@ func TestWhichPairingsRunOverIPv6(t *testing.T) {
 	}
 	for _, p := range ExecPairings {
 		p.Family = IPv6
-		if ipv6Unsupported(p) == "" {
-			t.Errorf("%v runs over IPv6, but the peer protocol carries IPv4 addresses only", p)
+		if reason := ipv6Unsupported(p); reason != "" {
+			t.Errorf("%v refused IPv6 before its stack said (%s): version 2 of the peer protocol carries IPv6", p, reason)
 		}
 	}
 	linux := Pairing{Client: Linux, Server: Ours, Family: IPv6}

@@ -83,21 +83,25 @@ func TestServedOurstackRunsAsItDoesInProcess(t *testing.T) {
 	exe := served("ours")
 	for _, name := range conformanceCheck {
 		for _, p := range []conformance.Pairing{{Client: "X", Server: "gvisor"}, {Client: "gvisor", Server: "X"}, {Client: "X", Server: "ours"}, {Client: "ours", Server: "X"}} {
-			in := conformance.Pairing{Client: strings.Replace(p.Client, "X", "ours", 1), Server: strings.Replace(p.Server, "X", "ours", 1)}
-			out := conformance.Pairing{Client: strings.Replace(p.Client, "X", exe, 1), Server: strings.Replace(p.Server, "X", exe, 1)}
-			t.Run(name+"/"+strings.ReplaceAll(p.String(), "X", "exec"), func(t *testing.T) {
-				want, got := execute(t, name, in, 3), execute(t, name, out, 3)
-				if (want.Err == nil) != (got.Err == nil) {
-					t.Fatalf("in process: %v\nserved: %v", want.Err, got.Err)
-				}
-				if got.Err != nil {
-					t.Logf("fails both in process and served: %v", got.Err)
-				}
-				sameRun(t, want.Net.Trace(), got.Net.Trace(), want.Elapsed)
-				if fmt.Sprint(want.Deviations) != fmt.Sprint(got.Deviations) {
-					t.Errorf("deviations %v in process, %v served", want.Deviations, got.Deviations)
-				}
-			})
+			// IPv4 over version 1 of the protocol, IPv6 over version 2.
+			for _, family := range conformance.Families {
+				p.Family = family
+				in := conformance.Pairing{Client: strings.Replace(p.Client, "X", "ours", 1), Server: strings.Replace(p.Server, "X", "ours", 1), Family: family}
+				out := conformance.Pairing{Client: strings.Replace(p.Client, "X", exe, 1), Server: strings.Replace(p.Server, "X", exe, 1), Family: family}
+				t.Run(name+"/"+strings.ReplaceAll(p.String(), "X", "exec"), func(t *testing.T) {
+					want, got := execute(t, name, in, 3), execute(t, name, out, 3)
+					if (want.Err == nil) != (got.Err == nil) {
+						t.Fatalf("in process: %v\nserved: %v", want.Err, got.Err)
+					}
+					if got.Err != nil {
+						t.Logf("fails both in process and served: %v", got.Err)
+					}
+					sameRun(t, want.Net.Trace(), got.Net.Trace(), want.Elapsed)
+					if fmt.Sprint(want.Deviations) != fmt.Sprint(got.Deviations) {
+						t.Errorf("deviations %v in process, %v served", want.Deviations, got.Deviations)
+					}
+				})
+			}
 		}
 	}
 }

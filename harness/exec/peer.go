@@ -98,6 +98,9 @@ type peer struct {
 	hello peerproto.HelloResult
 	err   error // the first failure, for good (Broken)
 	b     peerproto.Builder
+	// version is the protocol version of the run: 1 for IPv4, 2 for
+	// IPv6 (docs/peer-protocol.md 10).
+	version uint16
 
 	// timer is the stack's next timer mirrored on the Net's clock; armed
 	// says whether it is, at deadline. mirroredFor is the virtual time from
@@ -151,8 +154,9 @@ func (p *peer) sayHello(options []peerproto.OptionValue) error {
 	if p.env.Clock.Frozen() {
 		flags |= peerproto.FrozenClock
 	}
+	p.version = peerproto.VersionFor(p.env.Addr)
 	hello := peerproto.HelloFields{
-		Version: peerproto.Version, Side: side, Flags: flags,
+		Version: p.version, Side: side, Flags: flags,
 		Addr: p.env.Addr, MTU: uint16(min(p.env.MTU, math.MaxUint16)), Seed: p.env.Seed, Options: options,
 	}
 	head, f, err := p.call(peerproto.Hello, hello.Append)
@@ -169,8 +173,13 @@ func (p *peer) sayHello(options []peerproto.OptionValue) error {
 	if p.hello, err = peerproto.ReadHelloResult(f); err != nil {
 		return p.protocolError(peerproto.Hello, "a HELLO reply with %v", err)
 	}
-	if p.hello.Version != peerproto.Version {
-		return p.protocolError(peerproto.Hello, "speaks protocol version %d; tcpbed speaks %d", p.hello.Version, peerproto.Version)
+	if p.hello.Version == peerproto.Version1 && p.version == peerproto.Version2 {
+		// A stack of version 1's day: IPv4 only.
+		p.Close()
+		return fmt.Errorf("exec peer %q: %w", p.cmd, unsupported("%s speaks peer protocol version 1 only, whose addresses are IPv4: an IPv6 run needs version 2 (docs/peer-protocol.md 10)", p.stackName()))
+	}
+	if p.hello.Version != p.version {
+		return p.protocolError(peerproto.Hello, "speaks protocol version %d; tcpbed asked for %d", p.hello.Version, p.version)
 	}
 	if p.realTime() && p.opts.RealTimeUnfit != "" {
 		p.Close()
@@ -366,7 +375,7 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 		}
 		switch fr.Type {
 		case t.Reply():
-			f := peerproto.NewFields(fr.Body)
+			f := peerproto.NewFields(fr.Body, p.version)
 			head := peerproto.ReadReplyHead(f)
 			if !head.Status.Known() {
 				return head, nil, p.protocolError(t, "answered %s with an unknown %s", t, head.Status)
@@ -381,15 +390,15 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 			}
 			return head, f, nil
 		case peerproto.PacketOut:
-			if err := peerproto.CheckPacket(fr.Body); err != nil {
-				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent a malformed IPv4 packet (%v): % x", err, fr.Body[:min(len(fr.Body), 40)])
+			if err := peerproto.CheckPacket(fr.Body, p.version); err != nil {
+				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent a malformed %s packet (%v): % x", family(p.version), err, fr.Body[:min(len(fr.Body), 40)])
 			}
 			p.env.Transmit(fr.Body)
 		case peerproto.StateChange:
 			if p.hello.Caps&peerproto.CapStates == 0 {
 				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent STATE_CHANGE, yet its HELLO reply has no STATES capability")
 			}
-			ev, err := peerproto.ReadStateChange(peerproto.NewFields(fr.Body))
+			ev, err := peerproto.ReadStateChange(peerproto.NewFields(fr.Body, p.version))
 			if err != nil {
 				return peerproto.ReplyHead{}, nil, p.protocolError(t, "a STATE_CHANGE with %v", err)
 			}
@@ -539,4 +548,12 @@ func (p *peer) ioError(t peerproto.Type, err error, wait time.Duration) error {
 		return p.fail(t, ErrProtocol, "sent "+lenErr.Error())
 	}
 	return p.fail(t, ErrExited, "its pipe failed: "+err.Error())
+}
+
+// family names the packets protocol version v carries.
+func family(v uint16) string {
+	if v == peerproto.Version2 {
+		return "IPv6"
+	}
+	return "IPv4"
 }

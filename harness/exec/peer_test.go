@@ -35,10 +35,11 @@ func serveForTest(args []string) int {
 	fs := flag.NewFlagSet(stackArg, flag.ContinueOnError)
 	fault := fs.String("fault", "", "")
 	noStates := fs.Bool("no-states", false, "")
+	version1 := fs.Bool("version1", false, "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opts := serve.Options{Name: "gVisor (test)", NoStates: *noStates, Make: func(env harness.PeerEnv, cfg serve.Config) (harness.Peer, error) {
+	opts := serve.Options{Name: "gVisor (test)", NoStates: *noStates, Version1Only: *version1, Make: func(env harness.PeerEnv, cfg serve.Config) (harness.Peer, error) {
 		if cfg.NoTimestamps {
 			return nil, &serve.UnsupportedError{Option: peerproto.OptTimestamps, Reason: "gVisor always offers timestamps"}
 		}
@@ -121,7 +122,13 @@ func echo(n *harness.Net) error {
 // gVisor as server, and runs echo on it.
 func runEcho(t *testing.T, opts Options, seed uint64) (*harness.Net, error) {
 	t.Helper()
-	n, err := harness.NewNet(harness.Config{Seed: seed, Client: NewPeer(opts), Server: gvisor.NewPeer(gvisor.Options{})})
+	return runEchoOn(t, harness.Config{Seed: seed, Client: NewPeer(opts), Server: gvisor.NewPeer(gvisor.Options{})})
+}
+
+// runEchoOn runs echo on a Net built from cfg.
+func runEchoOn(t *testing.T, cfg harness.Config) (*harness.Net, error) {
+	t.Helper()
+	n, err := harness.NewNet(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +273,52 @@ func TestUnsupported(t *testing.T) {
 	_, err = runEcho(t, testStack("--no-states"), 1)
 	if !errors.Is(err, harness.ErrUnsupported) || !strings.Contains(err.Error(), "reports no TCP states") {
 		t.Errorf("a stack without states, asked one: %v", err)
+	}
+}
+
+// Over IPv6 the run speaks version 2, with 16-byte addresses, both ways:
+// the stack in another process as client, then as server.
+func TestIPv6SpeaksVersion2(t *testing.T) {
+	noLeaks(t)
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		cfg := harness.Config{Seed: 3, ClientAddr: harness.ClientAddr6, ServerAddr: harness.ServerAddr6,
+			Client: gvisor.NewPeer(gvisor.Options{}), Server: gvisor.NewPeer(gvisor.Options{})}
+		if side == harness.Client {
+			cfg.Client = NewPeer(testStack())
+		} else {
+			cfg.Server = NewPeer(testStack())
+		}
+		n, err := runEchoOn(t, cfg)
+		if err != nil {
+			t.Fatalf("the stack as %s: %v", side, err)
+		}
+		var ends []netip.Addr
+		for _, c := range n.Trace().Changes {
+			if c.Side == side {
+				ends = append(ends, c.ID.LocalAddr, c.ID.RemoteAddr)
+			}
+		}
+		if len(ends) == 0 {
+			t.Fatalf("the stack as %s reported no states", side)
+		}
+		for _, a := range ends {
+			if !a.Is6() || a.Is4In6() {
+				t.Fatalf("the stack as %s reported a connection of %v, not IPv6 (%v)", side, a, ends)
+			}
+		}
+	}
+}
+
+// A stack written for version 1 runs no IPv6 cell: a skip, saying why.
+func TestIPv6OfAVersion1Stack(t *testing.T) {
+	noLeaks(t)
+	_, err := runEchoOn(t, harness.Config{ClientAddr: harness.ClientAddr6, ServerAddr: harness.ServerAddr6,
+		Client: NewPeer(testStack("--version1")), Server: gvisor.NewPeer(gvisor.Options{})})
+	if !errors.Is(err, harness.ErrUnsupported) || !strings.Contains(err.Error(), "speaks peer protocol version 1 only") {
+		t.Errorf("a version 1 stack in an IPv6 run: %v", err)
+	}
+	if _, err := runEcho(t, testStack("--version1"), 1); err != nil {
+		t.Errorf("a version 1 stack in an IPv4 run: %v", err)
 	}
 }
 

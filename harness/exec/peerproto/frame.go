@@ -92,9 +92,14 @@ func (fr *FrameReader) Next() (Frame, error) {
 // End it (which fills in its length). Several frames may follow one
 // another in one buffer, to be written at once.
 type Builder struct {
-	b     []byte
-	start int // where the frame under construction begins; -1 if none
+	b       []byte
+	start   int    // where the frame under construction begins; -1 if none
+	version uint16 // the protocol version, for the width of an addr
 }
+
+// SetVersion makes the frames built from now on version v's: its addr
+// fields 4 bytes wide (version 1, and the zero Builder) or 16 (version 2).
+func (b *Builder) SetVersion(v uint16) { b.version = v }
 
 // Begin starts a frame of type t.
 func (b *Builder) Begin(t Type) *Builder {
@@ -124,8 +129,17 @@ func (b *Builder) U16(v uint16) *Builder { b.b = binary.BigEndian.AppendUint16(b
 func (b *Builder) U32(v uint32) *Builder { b.b = binary.BigEndian.AppendUint32(b.b, v); return b }
 func (b *Builder) U64(v uint64) *Builder { b.b = binary.BigEndian.AppendUint64(b.b, v); return b }
 
-// Addr appends an IPv4 address (an invalid or IPv6 one as 0.0.0.0).
+// Addr appends an address: in version 1 an IPv4 one (another as
+// 0.0.0.0), in version 2 an IPv6 one (another as ::).
 func (b *Builder) Addr(a netip.Addr) *Builder {
+	if addrLen(b.version) == 16 {
+		if !a.Is6() || a.Is4In6() {
+			a = netip.IPv6Unspecified()
+		}
+		v := a.As16()
+		b.b = append(b.b, v[:]...)
+		return b
+	}
 	if !a.Is4() {
 		a = netip.IPv4Unspecified()
 	}
@@ -149,12 +163,14 @@ func (b *Builder) Raw(p []byte) *Builder { b.b = append(b.b, p...); return b }
 // error (Err) and returns zero; so a decoder reads every field and checks
 // once.
 type Fields struct {
-	b     []byte
-	short bool
+	b       []byte
+	short   bool
+	version uint16
 }
 
-// NewFields reads the fields of body.
-func NewFields(body []byte) *Fields { return &Fields{b: body} }
+// NewFields reads the fields of body, a frame of protocol version v (which
+// sets the width of its addr fields; HELLO's says its own version).
+func NewFields(body []byte, v uint16) *Fields { return &Fields{b: body, version: v} }
 
 func (f *Fields) take(n int) []byte {
 	if len(f.b) < n {
@@ -195,6 +211,12 @@ func (f *Fields) U64() uint64 {
 }
 
 func (f *Fields) Addr() netip.Addr {
+	if addrLen(f.version) == 16 {
+		if p := f.take(16); p != nil {
+			return netip.AddrFrom16([16]byte(p))
+		}
+		return netip.IPv6Unspecified()
+	}
 	if p := f.take(4); p != nil {
 		return netip.AddrFrom4([4]byte(p))
 	}

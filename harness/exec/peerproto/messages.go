@@ -52,8 +52,10 @@ type HelloFields struct {
 	Options []OptionValue
 }
 
-// Append appends HELLO's fields, magic first.
+// Append appends HELLO's fields, magic first, in h.Version's form (and
+// makes b build that version's frames from now on).
 func (h *HelloFields) Append(b *Builder) {
+	b.SetVersion(h.Version)
 	b.Raw([]byte(Magic)).U16(h.Version).U8(h.Side).U8(uint8(h.Flags)).Addr(h.Addr).U16(h.MTU).U64(h.Seed)
 	AppendOptions(b, h.Options)
 }
@@ -68,6 +70,13 @@ func ReadHello(f *Fields) (HelloFields, error) {
 		return h, ErrNoMagic
 	}
 	h.Version, h.Side, h.Flags = f.U16(), f.U8(), HelloFlags(f.U8())
+	if h.Version != Version1 && h.Version != Version2 {
+		// A version this package does not speak: what follows is not
+		// known; the caller answers with the version it speaks.
+		f.b = nil
+		return h, nil
+	}
+	f.version = h.Version
 	h.Addr, h.MTU, h.Seed = f.Addr(), f.U16(), f.U64()
 	h.Options = ReadOptions(f)
 	return h, f.End()
@@ -159,9 +168,13 @@ func ReadStateChange(f *Fields) (StateChangeEvent, error) {
 	return e, nil
 }
 
-// CheckPacket reports why pkt is not a whole IPv4 packet (section 4's
-// PACKET_OUT rule), or nil.
-func CheckPacket(pkt []byte) error {
+// CheckPacket reports why pkt is not a whole packet of version v's family
+// (section 4's PACKET_OUT rule: IPv4 in version 1, IPv6 in version 2), or
+// nil.
+func CheckPacket(pkt []byte, v uint16) error {
+	if v == Version2 {
+		return checkIPv6(pkt)
+	}
 	if len(pkt) < 20 {
 		return fmt.Errorf("%d bytes, shorter than an IPv4 header", len(pkt))
 	}
@@ -173,6 +186,20 @@ func CheckPacket(pkt []byte) error {
 	}
 	if total := int(binary.BigEndian.Uint16(pkt[2:])); total != len(pkt) {
 		return fmt.Errorf("an IPv4 total length of %d in a %d-byte packet", total, len(pkt))
+	}
+	return nil
+}
+
+// checkIPv6 reports why pkt is not a whole IPv6 packet, or nil.
+func checkIPv6(pkt []byte) error {
+	if len(pkt) < 40 {
+		return fmt.Errorf("%d bytes, shorter than an IPv6 header", len(pkt))
+	}
+	if v := pkt[0] >> 4; v != 6 {
+		return fmt.Errorf("IP version %d, not 6", v)
+	}
+	if payload := int(binary.BigEndian.Uint16(pkt[4:])); 40+payload != len(pkt) {
+		return fmt.Errorf("an IPv6 payload length of %d in a %d-byte packet (40 bytes of header)", payload, len(pkt))
 	}
 	return nil
 }

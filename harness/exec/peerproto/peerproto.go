@@ -5,10 +5,39 @@
 // names what it defines, section by section.
 package peerproto
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
-// Version is the protocol version this package speaks.
-const Version = 1
+// The protocol versions this package speaks (section 10). They differ in
+// one thing: the width of an addr field, and so the family of the packets.
+// tcpbed asks for Version1 in an IPv4 run and Version2 in an IPv6 one.
+const (
+	// Version1: addresses are IPv4 (4 bytes), packets IPv4.
+	Version1 = 1
+	// Version2: addresses are IPv6 (16 bytes), packets IPv6.
+	Version2 = 2
+	// Version is the newest.
+	Version = Version2
+)
+
+// VersionFor is the version a run with the stack at addr speaks.
+func VersionFor(addr netip.Addr) uint16 {
+	if addr.Is6() {
+		return Version2
+	}
+	return Version1
+}
+
+// addrLen is the width of an addr field in version v (a version this
+// package does not speak reads as version 1, whose HELLO says which it is).
+func addrLen(v uint16) int {
+	if v == Version2 {
+		return 16
+	}
+	return 4
+}
 
 // Magic opens HELLO and its reply.
 const Magic = "TCPB"

@@ -26,7 +26,7 @@ func TestRoundTrips(t *testing.T) {
 	var b Builder
 	b.Reset()
 	hello.Append(&b)
-	got, err := ReadHello(NewFields(b.Bytes()))
+	got, err := ReadHello(NewFields(b.Bytes(), Version1))
 	if err != nil || !reflect.DeepEqual(got, hello) {
 		t.Errorf("HELLO: %+v, %v; want %+v", got, err, hello)
 	}
@@ -34,22 +34,63 @@ func TestRoundTrips(t *testing.T) {
 	result := HelloResult{Version: 1, Caps: CapStates | CapRealTime, Name: "lwIP 2.1.3"}
 	b.Reset()
 	result.Append(&b)
-	if got, err := ReadHelloResult(NewFields(b.Bytes())); err != nil || got != result {
+	if got, err := ReadHelloResult(NewFields(b.Bytes(), Version1)); err != nil || got != result {
 		t.Errorf("HELLO reply: %+v, %v; want %+v", got, err, result)
 	}
 
 	conn := ConnResult{Handle: 7, LocalPort: 50000, Remote: netip.AddrPortFrom(serverAddr, 7357)}
 	b.Reset()
 	conn.Append(&b)
-	if got, err := ReadConnResult(NewFields(b.Bytes())); err != nil || got != conn {
+	if got, err := ReadConnResult(NewFields(b.Bytes(), Version1)); err != nil || got != conn {
 		t.Errorf("DIAL/ACCEPT result: %+v, %v; want %+v", got, err, conn)
 	}
 
 	ev := StateChangeEvent{At: 1e9 + 3, Local: netip.AddrPortFrom(clientAddr, 50000), Remote: netip.AddrPortFrom(serverAddr, 7357), From: 4, To: 5}
 	b.Reset()
 	ev.Append(&b)
-	if got, err := ReadStateChange(NewFields(b.Bytes())); err != nil || got != ev {
+	if got, err := ReadStateChange(NewFields(b.Bytes(), Version1)); err != nil || got != ev {
 		t.Errorf("STATE_CHANGE: %+v, %v; want %+v", got, err, ev)
+	}
+}
+
+// Version 2 carries IPv6 addresses, 16 bytes each: HELLO says its version
+// before its address, and every later frame is read at that width.
+func TestVersion2RoundTrips(t *testing.T) {
+	server6, client6 := netip.MustParseAddr("2001:db8::2"), netip.MustParseAddr("2001:db8::1")
+	hello := HelloFields{Version: Version2, Side: SideClient, Addr: client6, MTU: 1500, Seed: 7}
+	var b Builder
+	b.Reset()
+	hello.Append(&b)
+	if want := len(Magic) + 2 + 1 + 1 + 16 + 2 + 8 + 2; len(b.Bytes()) != want {
+		t.Errorf("a version 2 HELLO of %d bytes, want %d (a 16-byte address)", len(b.Bytes()), want)
+	}
+	got, err := ReadHello(NewFields(b.Bytes(), Version1)) // HELLO's own version rules
+	if err != nil || !reflect.DeepEqual(got, hello) {
+		t.Errorf("HELLO: %+v, %v; want %+v", got, err, hello)
+	}
+
+	conn := ConnResult{Handle: 3, LocalPort: 50000, Remote: netip.AddrPortFrom(server6, 7357)}
+	b.Reset()
+	conn.Append(&b)
+	if got, err := ReadConnResult(NewFields(b.Bytes(), Version2)); err != nil || got != conn {
+		t.Errorf("DIAL/ACCEPT result: %+v, %v; want %+v", got, err, conn)
+	}
+	if _, err := ReadConnResult(NewFields(b.Bytes(), Version1)); err == nil {
+		t.Error("a version 2 DIAL result read as version 1: taken")
+	}
+
+	ev := StateChangeEvent{At: 5, Local: netip.AddrPortFrom(client6, 50000), Remote: netip.AddrPortFrom(server6, 7357), From: 2, To: 4}
+	b.Reset()
+	ev.Append(&b)
+	if got, err := ReadStateChange(NewFields(b.Bytes(), Version2)); err != nil || got != ev {
+		t.Errorf("STATE_CHANGE: %+v, %v; want %+v", got, err, ev)
+	}
+
+	// An IPv4 address has no place in version 2: it goes out as ::.
+	b.Reset()
+	b.Addr(serverAddr)
+	if got := NewFields(b.Bytes(), Version2).Addr(); got != netip.IPv6Unspecified() {
+		t.Errorf("an IPv4 address in version 2 reads back as %v, want ::", got)
 	}
 }
 
@@ -59,7 +100,7 @@ func TestReplyHead(t *testing.T) {
 	b.Reset()
 	b.Reply(Read, OK, Never).Raw([]byte("data"))
 	b.End()
-	f := NewFields(b.Bytes()[5:])
+	f := NewFields(b.Bytes()[5:], Version1)
 	if h := ReadReplyHead(f); h.Status != OK || h.NextTimer != Never || string(f.Rest()) != "data" {
 		t.Errorf("OK reply: %+v", h)
 	}
@@ -70,7 +111,7 @@ func TestReplyHead(t *testing.T) {
 	b.Reset()
 	b.Reply(SetOpt, Unsupported, 5).Failure(OptKeepCnt, "no keep-alive count")
 	b.End()
-	f = NewFields(b.Bytes()[5:])
+	f = NewFields(b.Bytes()[5:], Version1)
 	h := ReadReplyHead(f)
 	if h.Status != Unsupported || h.NextTimer != 5 || h.Option != OptKeepCnt || h.Message != "no keep-alive count" || f.End() != nil {
 		t.Errorf("UNSUPPORTED reply: %+v", h)
@@ -84,19 +125,19 @@ func TestBadLengths(t *testing.T) {
 	StateChangeEvent{Local: netip.AddrPortFrom(clientAddr, 1), Remote: netip.AddrPortFrom(serverAddr, 2), To: 4}.Append(&b)
 	full := b.Bytes()
 	for n := range len(full) {
-		if _, err := ReadStateChange(NewFields(full[:n])); !errors.Is(err, ErrShortBody) {
+		if _, err := ReadStateChange(NewFields(full[:n], Version1)); !errors.Is(err, ErrShortBody) {
 			t.Errorf("STATE_CHANGE cut to %d bytes: %v", n, err)
 		}
 	}
-	if _, err := ReadStateChange(NewFields(append(full, 0))); !errors.Is(err, ErrLongBody) {
+	if _, err := ReadStateChange(NewFields(append(full, 0), Version1)); !errors.Is(err, ErrLongBody) {
 		t.Errorf("STATE_CHANGE with a byte too many: %v", err)
 	}
 	bad := bytes.Clone(full)
 	bad[len(bad)-1] = MaxState + 1
-	if _, err := ReadStateChange(NewFields(bad)); err == nil {
+	if _, err := ReadStateChange(NewFields(bad, Version1)); err == nil {
 		t.Error("a state code out of range was taken")
 	}
-	if _, err := ReadHello(NewFields([]byte("XXXX"))); !errors.Is(err, ErrNoMagic) {
+	if _, err := ReadHello(NewFields([]byte("XXXX"), Version1)); !errors.Is(err, ErrNoMagic) {
 		t.Errorf("HELLO without the magic: %v", err)
 	}
 	for _, stream := range []string{"", "\x00\x00", "\x00\x00\x00\x05\x01\x00"} {
@@ -113,7 +154,7 @@ func TestBadLengths(t *testing.T) {
 
 func TestCheckPacket(t *testing.T) {
 	ok := append([]byte{0x45, 0, 0, 28}, make([]byte, 24)...)
-	if err := CheckPacket(ok); err != nil {
+	if err := CheckPacket(ok, Version1); err != nil {
 		t.Errorf("a 28-byte IPv4 packet: %v", err)
 	}
 	for name, pkt := range map[string][]byte{
@@ -123,7 +164,26 @@ func TestCheckPacket(t *testing.T) {
 		"IHL past end": append([]byte{0x4f}, ok[1:]...),
 		"total length": append([]byte{0x45, 0, 0, 40}, ok[4:]...),
 	} {
-		if err := CheckPacket(pkt); err == nil {
+		if err := CheckPacket(pkt, Version1); err == nil {
+			t.Errorf("%s: taken", name)
+		}
+	}
+}
+
+func TestCheckPacketIPv6(t *testing.T) {
+	ok := append([]byte{0x60, 0, 0, 0, 0, 20, 6, 64}, make([]byte, 32+20)...)
+	if err := CheckPacket(ok, Version2); err != nil {
+		t.Errorf("a 60-byte IPv6 packet: %v", err)
+	}
+	if err := CheckPacket(ok, Version1); err == nil {
+		t.Error("an IPv6 packet in version 1: taken")
+	}
+	for name, pkt := range map[string][]byte{
+		"short":          ok[:39],
+		"IPv4":           append([]byte{0x45}, ok[1:]...),
+		"payload length": append([]byte{0x60, 0, 0, 0, 0, 21}, ok[6:]...),
+	} {
+		if err := CheckPacket(pkt, Version2); err == nil {
 			t.Errorf("%s: taken", name)
 		}
 	}
@@ -189,7 +249,7 @@ func TestTheDocumentsSession(t *testing.T) {
 
 // readWhole reads every field of a frame of the types the session shows.
 func readWhole(fr Frame) error {
-	f := NewFields(fr.Body)
+	f := NewFields(fr.Body, Version1)
 	switch {
 	case fr.Type == StateChange:
 		_, err := ReadStateChange(f)

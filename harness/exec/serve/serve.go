@@ -44,6 +44,9 @@ type Options struct {
 	NoStates, NoCounters bool
 	// Fault breaks the protocol on purpose (see Fault).
 	Fault Fault
+	// Version1Only serves as a stack written for version 1 would: IPv4
+	// only, answering a version 2 HELLO with version 1.
+	Version1Only bool
 }
 
 // Config is what HELLO asks of the stack, in the harness's terms.
@@ -82,7 +85,8 @@ type server struct {
 	handles map[uint32]any // harness.Conn or harness.Listener
 	keep    map[uint32]bool
 	next    uint32
-	served  int // requests answered
+	served  int    // requests answered
+	version uint16 // the protocol version HELLO asked for
 }
 
 // Serve serves one run: it reads requests from r and writes events and
@@ -123,7 +127,7 @@ func Serve(r io.Reader, w io.Writer, opts Options) error {
 
 // handle answers one request.
 func (s *server) handle(fr peerproto.Frame) error {
-	f := peerproto.NewFields(fr.Body)
+	f := peerproto.NewFields(fr.Body, s.version)
 	s.now = f.U64()
 	s.res.Reset()
 	if fr.Type == peerproto.Hello {
@@ -177,11 +181,18 @@ func (s *server) hello(f *peerproto.Fields) outcome {
 	if err != nil {
 		return failure(peerproto.EINVAL, 0, "HELLO: "+err.Error())
 	}
-	if h.Version != peerproto.Version {
+	speaks := uint16(peerproto.Version)
+	if s.opts.Version1Only {
+		speaks = peerproto.Version1
+	}
+	if h.Version < peerproto.Version1 || h.Version > speaks {
 		// Say which version this side speaks; tcpbed stops.
-		peerproto.HelloResult{Version: peerproto.Version, Name: s.opts.Name}.Append(&s.res)
+		peerproto.HelloResult{Version: speaks, Name: s.opts.Name}.Append(&s.res)
 		return ok
 	}
+	s.version = h.Version
+	s.out.SetVersion(h.Version)
+	s.res.SetVersion(h.Version)
 	cfg, o := configFrom(h.Options)
 	if o.status != peerproto.OK {
 		return o
@@ -219,7 +230,7 @@ func (s *server) hello(f *peerproto.Fields) outcome {
 	if s.opts.RealTime {
 		caps |= peerproto.CapRealTime
 	}
-	peerproto.HelloResult{Version: peerproto.Version, Caps: caps, Name: s.opts.Name}.Append(&s.res)
+	peerproto.HelloResult{Version: h.Version, Caps: caps, Name: s.opts.Name}.Append(&s.res)
 	return ok
 }
 
