@@ -34,6 +34,9 @@ func (e *Env) judgeCell() error {
 		return err
 	}
 	recs := e.Net.Trace().Records
+	if err := e.judgeACKDelays(recs); err != nil {
+		return err
+	}
 	if e.Net.KeepsNoState(harness.Client) || e.Net.KeepsNoState(harness.Server) {
 		return nil
 	}
@@ -85,11 +88,34 @@ func (e *Env) judgeCell() error {
 			len(resends), first.Index, first.Dir.From(), first.RelSeq, first.RelSeq+uint32(first.PayloadLen)))
 }
 
+// judgeACKDelays: every stack acknowledged what took sequence space within
+// RFC 9293's 500 ms (judge.LateACKs), lost or not on the way back. An end
+// that keeps no state, or one on real time (a busy machine delays its
+// ACK, not the stack), is not judged.
+func (e *Env) judgeACKDelays(recs []*harness.Record) error {
+	late := judge.LateACKs(recs, e.Net.Now(), func(receiver harness.Side) bool {
+		return !e.Net.KeepsNoState(receiver) && !e.OnRealTime(receiver)
+	})
+	if len(late) == 0 {
+		return nil
+	}
+	first := late[0]
+	r, to := first.Rec, first.Rec.Dir.To()
+	what := fmt.Sprintf("seq %d:%d", r.RelSeq, r.RelSeq+uint32(r.PayloadLen))
+	if r.PayloadLen == 0 {
+		what = fmt.Sprintf("its FIN, seq %d", r.RelSeq)
+	}
+	answer := fmt.Sprintf("the run ended %v later with no segment carrying an ACK from it on that connection", first.Delay(e.Net.Now()))
+	if first.Next != nil {
+		answer = fmt.Sprintf("its next segment carrying an ACK on that connection was #%d, %v later", first.Next.Index, first.Delay(0))
+	}
+	return e.failure(fmt.Sprintf("the %s (%s) to acknowledge within %v every segment that took sequence space (RFC 9293 3.8.6.3, MUST-40; RFC 5681 4.2)",
+		to, e.PeerKind(to), judge.MaxACKDelay),
+		fmt.Sprintf("%d segment(s) held longer; the first: #%d (%s) reached it at %v, and %s", len(late), r.Index, what, r.Arrived, answer))
+}
+
 // rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
 const rfc6298MinRTO = time.Second
-
-// maxACKDelay is RFC 9293 3.8.6.3's bound on holding an ACK (MUST-40).
-const maxACKDelay = 500 * time.Millisecond
 
 // judgeHeldACK: on a clean wire, data resent unacknowledged a full RFC
 // 6298 RTO after its previous copy reached the receiver's connection: the
@@ -100,7 +126,7 @@ func (e *Env) judgeHeldACK(resend judge.Resend) error {
 	receiver := prev.Dir.To()
 	return e.failure(fmt.Sprintf("the %s (%s) to acknowledge data within %v of taking it (RFC 9293 3.8.6.3, MUST-40), "+
 		"so that on a wire that lost nothing its peer's retransmission timer (at least %v, RFC 6298 2.4) never fires",
-		receiver, e.PeerKind(receiver), maxACKDelay, rfc6298MinRTO),
+		receiver, e.PeerKind(receiver), judge.MaxACKDelay, rfc6298MinRTO),
 		fmt.Sprintf("#%d (seq %d:%d) reached it at %v, and no ACK of it came before the %s resent it as #%d at %v",
 			prev.Index, prev.RelSeq, prev.RelSeq+uint32(prev.PayloadLen), prev.Arrived, prev.Dir.From(), resend.Rec.Index, resend.Rec.At))
 }
