@@ -25,6 +25,7 @@
 #include "lwip/ip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
@@ -253,10 +254,39 @@ static err_t link_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 	return send_packet(p);
 }
 
+/* remember_destination gives dst the destination cache entry that
+ * nd6_get_next_hop_entry makes when ethip6_output sends through Neighbor
+ * Discovery: dst on the link, its path MTU the link's. The link has no
+ * ND, but lwIP learns a path's MTU from a Packet Too Big (nd6_input) only
+ * for a destination in that cache, and sends by what it learnt
+ * (nd6_get_destination_mtu, in ip6_output_if_src and
+ * tcp_eff_send_mss_netif): without the entry it would ignore the error,
+ * which lwIP on a real link does not. */
+static void remember_destination(struct netif *n, const ip6_addr_t *dst)
+{
+	if (ip6_addr_ismulticast(dst))
+		return;
+	int slot = -1;
+	for (int i = 0; i < LWIP_ND6_NUM_DESTINATIONS; i++) {
+		if (ip6_addr_cmp(dst, &destination_cache[i].destination_addr))
+			return;
+		if (slot < 0 && ip6_addr_isany(&destination_cache[i].destination_addr))
+			slot = i;
+	}
+	if (slot < 0) /* full: the oldest goes, as nd6_new_destination_cache_entry does */
+		for (int i = slot = 0; i < LWIP_ND6_NUM_DESTINATIONS; i++)
+			if (destination_cache[i].age > destination_cache[slot].age)
+				slot = i;
+	struct nd6_destination_cache_entry *e = &destination_cache[slot];
+	ip6_addr_set(&e->destination_addr, dst);
+	ip6_addr_set(&e->next_hop_addr, dst);
+	e->pmtu = netif_mtu6(n);
+	e->age = 0;
+}
+
 static err_t link_output6(struct netif *n, struct pbuf *p, const ip6_addr_t *dst)
 {
-	(void)n;
-	(void)dst;
+	remember_destination(n, dst);
 	return send_packet(p);
 }
 
