@@ -91,6 +91,20 @@ var LwIPAcceptsThisNetworkSources = RegisterDeviation(Deviation{
 	Shown:    "go run ./cmd/tcpbed run martian-source --client gvisor --server lwip --seed 1",
 })
 
+// LwIPPathMTUBySourceFragments: nd6_input records an ICMPv6 Packet Too
+// Big's MTU in the destination cache, and ip6_output_if_src hands any
+// packet bigger than that to ip6_frag; TCP's MSS (tcp_eff_send_mss_netif)
+// is computed at the handshake only and never lowered after it.
+var LwIPPathMTUBySourceFragments = RegisterDeviation(Deviation{
+	Name:     "lwip-ipv6-path-mtu-by-source-fragments",
+	Peer:     LwIP,
+	RFC:      "RFC 8201 5.4 (TCP layer actions: TCP tracks the path MTU of each connection and sends segments that fit it, lowering its segment size when a Packet Too Big lowers the PMTU) and RFC 8900 (fragmentation is fragile: a sender should not rely on it)",
+	Expected: "after an ICMPv6 Packet Too Big, segments shrink so that each fits the path MTU whole",
+	Instead:  "keeps the MSS it chose at the handshake and fragments every bigger segment at the source (IPv6 Fragment headers, each piece within the path MTU it learnt): the data arrives, reassembled by the receiver, as two packets per full segment",
+	Source:   "nd6_input in src/core/ipv6/nd6.c (ICMP6_TYPE_PTB sets destination_cache[].pmtu) with ip6_output_if_src in src/core/ipv6/ip6.c (a packet over nd6_get_destination_mtu goes to ip6_frag); pcb->mss is set from tcp_eff_send_mss only in tcp_connect (src/core/tcp.c) and tcp_listen_input and tcp_process's SYN-SENT (src/core/tcp_in.c)",
+	Shown:    "go run ./cmd/tcpbed run path-mtu-discovery --client lwip --server gvisor --family ipv6 --seed 1",
+})
+
 // LwIPSYNGiveUpBefore3Min: tcp_slowtmr drops a pcb in SYN-SENT after
 // TCP_SYNMAXRTX (6) retransmissions, which LwIPSYNTimer spaces 3 s apart.
 var LwIPSYNGiveUpBefore3Min = RegisterDeviation(Deviation{
