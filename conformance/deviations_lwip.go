@@ -91,6 +91,21 @@ var LwIPAcceptsThisNetworkSources = RegisterDeviation(Deviation{
 	Shown:    "go run ./cmd/tcpbed run martian-source --client gvisor --server lwip --seed 1",
 })
 
+// LwIPParamProblemQuotesFromTheHeader: ip6_input strips the fixed header
+// (pbuf_remove_header(p, IP6_HLEN)) and each extension header it passes
+// before it finds one at fault; icmp6_param_problem then quotes p from
+// there, though icmp6_send_response expects p->payload at the IPv6 header.
+// The pointer is right: it is measured from ip6_current_header().
+var LwIPParamProblemQuotesFromTheHeader = RegisterDeviation(Deviation{
+	Name:     "lwip-param-problem-quotes-from-the-bad-header",
+	Peer:     LwIP,
+	RFC:      "RFC 4443 3.4 and 2.4 (c) (a Parameter Problem carries as much of the invoking packet as fits, from its start: the pointer is an offset into it)",
+	Expected: "the message quotes the offending packet from its IPv6 header on",
+	Instead:  "quotes it from the extension header at fault (an unknown Routing type with Segments Left, an unknown option of type 10xxxxxx), leaving out the IPv6 header and every header before: the pointer, measured from the IPv6 header, no longer points into what is quoted; an unknown upper-layer Next Header is quoted whole",
+	Source:   "ip6_input in src/core/ipv6/ip6.c (IP6_NEXTH_ROUTING, IP6_NEXTH_HOPBYHOP and IP6_NEXTH_DESTOPTS call icmp6_param_problem after pbuf_remove_header) with icmp6_send_response_with_addrs_and_netif in src/core/ipv6/icmp6.c (it copies from p->payload)",
+	Shown:    "go run ./cmd/tcpbed run ipv6-extension-headers --client gvisor --server lwip --family ipv6 --seed 1",
+})
+
 // LwIPPathMTUBySourceFragments: nd6_input records an ICMPv6 Packet Too
 // Big's MTU in the destination cache, and ip6_output_if_src hands any
 // packet bigger than that to ip6_frag; TCP's MSS (tcp_eff_send_mss_netif)

@@ -29,3 +29,13 @@ func (e *Env) LwIPFragmentsToPathMTU(recs []*harness.Record, dir harness.Dir, ic
 	return fragments, true
 }
 
+// LwIPParamProblemQuoteUnreadable reports whether m, a Parameter Problem
+// from side, is lwIP's that quotes no IPv6 header
+// (LwIPParamProblemQuotesFromTheHeader), and records the deviation if so.
+func (e *Env) LwIPParamProblemQuoteUnreadable(side harness.Side, m *packet.ICMP) bool {
+	if e.PeerKind(side) != LwIP || !m.QuoteUnreadable {
+		return false
+	}
+	e.Deviates(LwIPParamProblemQuotesFromTheHeader)
+	return true
+}
