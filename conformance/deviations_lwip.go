@@ -106,6 +106,20 @@ var LwIPParamProblemQuotesFromTheHeader = RegisterDeviation(Deviation{
 	Shown:    "go run ./cmd/tcpbed run ipv6-extension-headers --client gvisor --server lwip --family ipv6 --seed 1",
 })
 
+// LwIPPacketTooBigUnvalidated: icmp6_input hands a Packet Too Big to
+// nd6_input, which reads only the quoted destination address and sets
+// that destination's path MTU; TCP never sees the message, so nothing
+// checks the sequence number it quotes.
+var LwIPPacketTooBigUnvalidated = RegisterDeviation(Deviation{
+	Name:     "lwip-packet-too-big-unvalidated",
+	Peer:     LwIP,
+	RFC:      "RFC 5927 4.1 (an ICMP error quoting a sequence number outside SND.UNA..SND.NXT is ignored)",
+	Expected: "a Packet Too Big quoting a sequence number never sent is ignored: segments stay full-sized",
+	Instead:  "takes every Packet Too Big's MTU for the destination it quotes, whatever it quotes of TCP, and fragments its segments to it from then on (over IPv4 lwIP acts on no ICMP error at all)",
+	Source:   "nd6_input in src/core/ipv6/nd6.c (ICMP6_TYPE_PTB: destination_cache[].pmtu = the message's MTU, looked up by the quoted destination alone), reached from icmp6_input in src/core/ipv6/icmp6.c",
+	Shown:    "go run ./cmd/tcpbed run icmp-forged --client lwip --server gvisor --family ipv6 --seed 1",
+})
+
 // LwIPPathMTUBySourceFragments: nd6_input records an ICMPv6 Packet Too
 // Big's MTU in the destination cache, and ip6_output_if_src hands any
 // packet bigger than that to ip6_frag; TCP's MSS (tcp_eff_send_mss_netif)
@@ -113,7 +127,7 @@ var LwIPParamProblemQuotesFromTheHeader = RegisterDeviation(Deviation{
 var LwIPPathMTUBySourceFragments = RegisterDeviation(Deviation{
 	Name:     "lwip-ipv6-path-mtu-by-source-fragments",
 	Peer:     LwIP,
-	RFC:      "RFC 8201 5.4 (TCP layer actions: TCP tracks the path MTU of each connection and sends segments that fit it, lowering its segment size when a Packet Too Big lowers the PMTU) and RFC 8900 (fragmentation is fragile: a sender should not rely on it)",
+	RFC:      "RFC 8201 5.4 (the packetization layer, TCP, tracks each connection's path MTU and sends segments that fit it, smaller once a Packet Too Big lowers it) and RFC 8900 (fragmentation is fragile: a sender should not rely on it)",
 	Expected: "after an ICMPv6 Packet Too Big, segments shrink so that each fits the path MTU whole",
 	Instead:  "keeps the MSS it chose at the handshake and fragments every bigger segment at the source (IPv6 Fragment headers, each piece within the path MTU it learnt): the data arrives, reassembled by the receiver, as two packets per full segment",
 	Source:   "nd6_input in src/core/ipv6/nd6.c (ICMP6_TYPE_PTB sets destination_cache[].pmtu) with ip6_output_if_src in src/core/ipv6/ip6.c (a packet over nd6_get_destination_mtu goes to ip6_frag); pcb->mss is set from tcp_eff_send_mss only in tcp_connect (src/core/tcp.c) and tcp_listen_input and tcp_process's SYN-SENT (src/core/tcp_in.c)",

@@ -39,3 +39,14 @@ func (e *Env) LwIPParamProblemQuoteUnreadable(side harness.Side, m *packet.ICMP)
 	e.Deviates(LwIPParamProblemQuotesFromTheHeader)
 	return true
 }
+
+// LwIPHeedsForgedPacketTooBig reports whether side is lwIP over IPv6,
+// which acts on any Packet Too Big whatever sequence number it quotes
+// (LwIPPacketTooBigUnvalidated), and records the deviation if so.
+func (e *Env) LwIPHeedsForgedPacketTooBig(side harness.Side) bool {
+	if e.PeerKind(side) != LwIP || e.Pairing.Family != IPv6 {
+		return false
+	}
+	e.Deviates(LwIPPacketTooBigUnvalidated)
+	return true
+}

@@ -332,6 +332,9 @@ func runForgedICMP(e *Env) error {
 			e.Deviates(GVisorICMPUnvalidated)
 			return nil
 		}
+		if e.LwIPHeedsForgedPacketTooBig(harness.Client) {
+			return nil
+		}
 		e.Fatalf(fmt.Sprintf("full-sized segments after a Fragmentation Needed (MTU %d) quoting SND.UNA+2^30 (RFC 5927 4.1: ignored)", mtu),
 			"the largest packet was %d bytes", largest)
 	}
