@@ -5,11 +5,11 @@
  * One thread drives lwIP through its raw API, as a NO_SYS system would:
  * a packet from tcpbed goes to ip4_input or ip6_input, a packet lwIP sends
  * leaves through the netif's output (or output_ip6) function as a
- * PACKET_OUT event, and lwIP's
- * timers run in sys_check_timeouts. lwIP's clock is tcpbed's: this program
- * defines sys_now, which Debian's liblwip.so calls through its PLT, so
- * this definition takes the place of the library's real-time one, and
- * every request sets it to the request's now. The tcpip thread is never
+ * PACKET_OUT event, and lwIP's timers run in sys_check_timeouts. lwIP's
+ * clock is tcpbed's: this program defines sys_now, which Debian's
+ * liblwip.so calls through its PLT, so this definition takes the place of
+ * the library's real-time one, and every request sets it to the request's
+ * now. The tcpip thread is never
  * started, so lwIP's core-lock check (which only applies once that thread
  * has marked itself) has nothing to check.
  *
