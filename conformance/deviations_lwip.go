@@ -91,6 +91,49 @@ var LwIPAcceptsThisNetworkSources = RegisterDeviation(Deviation{
 	Shown:    "go run ./cmd/tcpbed run martian-source --client gvisor --server lwip --seed 1",
 })
 
+// LwIPParamProblemQuotesFromTheHeader: ip6_input strips the fixed header
+// (pbuf_remove_header(p, IP6_HLEN)) and each extension header it passes
+// before it finds one at fault; icmp6_param_problem then quotes p from
+// there, though icmp6_send_response expects p->payload at the IPv6 header.
+// The pointer is right: it is measured from ip6_current_header().
+var LwIPParamProblemQuotesFromTheHeader = RegisterDeviation(Deviation{
+	Name:     "lwip-param-problem-quotes-from-the-bad-header",
+	Peer:     LwIP,
+	RFC:      "RFC 4443 3.4 and 2.4 (c) (a Parameter Problem carries as much of the invoking packet as fits, from its start: the pointer is an offset into it)",
+	Expected: "the message quotes the offending packet from its IPv6 header on",
+	Instead:  "quotes it from the extension header at fault (an unknown Routing type with Segments Left, an unknown option of type 10xxxxxx), leaving out the IPv6 header and every header before: the pointer, measured from the IPv6 header, no longer points into what is quoted; an unknown upper-layer Next Header is quoted whole",
+	Source:   "ip6_input in src/core/ipv6/ip6.c (IP6_NEXTH_ROUTING, IP6_NEXTH_HOPBYHOP and IP6_NEXTH_DESTOPTS call icmp6_param_problem after pbuf_remove_header) with icmp6_send_response_with_addrs_and_netif in src/core/ipv6/icmp6.c (it copies from p->payload)",
+	Shown:    "go run ./cmd/tcpbed run ipv6-extension-headers --client gvisor --server lwip --family ipv6 --seed 1",
+})
+
+// LwIPPacketTooBigUnvalidated: icmp6_input hands a Packet Too Big to
+// nd6_input, which reads only the quoted destination address and sets
+// that destination's path MTU; TCP never sees the message, so nothing
+// checks the sequence number it quotes.
+var LwIPPacketTooBigUnvalidated = RegisterDeviation(Deviation{
+	Name:     "lwip-packet-too-big-unvalidated",
+	Peer:     LwIP,
+	RFC:      "RFC 5927 4.1 (an ICMP error quoting a sequence number outside SND.UNA..SND.NXT is ignored)",
+	Expected: "a Packet Too Big quoting a sequence number never sent is ignored: segments stay full-sized",
+	Instead:  "takes every Packet Too Big's MTU for the destination it quotes, whatever it quotes of TCP, and fragments its segments to it from then on (over IPv4 lwIP acts on no ICMP error at all)",
+	Source:   "nd6_input in src/core/ipv6/nd6.c (ICMP6_TYPE_PTB: destination_cache[].pmtu = the message's MTU, looked up by the quoted destination alone), reached from icmp6_input in src/core/ipv6/icmp6.c",
+	Shown:    "go run ./cmd/tcpbed run icmp-forged --client lwip --server gvisor --family ipv6 --seed 1",
+})
+
+// LwIPPathMTUBySourceFragments: nd6_input records an ICMPv6 Packet Too
+// Big's MTU in the destination cache, and ip6_output_if_src hands any
+// packet bigger than that to ip6_frag; TCP's MSS (tcp_eff_send_mss_netif)
+// is computed at the handshake only and never lowered after it.
+var LwIPPathMTUBySourceFragments = RegisterDeviation(Deviation{
+	Name:     "lwip-ipv6-path-mtu-by-source-fragments",
+	Peer:     LwIP,
+	RFC:      "RFC 8201 5.4 (the packetization layer, TCP, tracks each connection's path MTU and sends segments that fit it, smaller once a Packet Too Big lowers it) and RFC 8900 (fragmentation is fragile: a sender should not rely on it)",
+	Expected: "after an ICMPv6 Packet Too Big, segments shrink so that each fits the path MTU whole",
+	Instead:  "keeps the MSS it chose at the handshake and fragments every bigger segment at the source (IPv6 Fragment headers, each piece within the path MTU it learnt): the data arrives, reassembled by the receiver, as two packets per full segment",
+	Source:   "nd6_input in src/core/ipv6/nd6.c (ICMP6_TYPE_PTB sets destination_cache[].pmtu) with ip6_output_if_src in src/core/ipv6/ip6.c (a packet over nd6_get_destination_mtu goes to ip6_frag); pcb->mss is set from tcp_eff_send_mss only in tcp_connect (src/core/tcp.c) and tcp_listen_input and tcp_process's SYN-SENT (src/core/tcp_in.c)",
+	Shown:    "go run ./cmd/tcpbed run path-mtu-discovery --client lwip --server gvisor --family ipv6 --seed 1",
+})
+
 // LwIPSYNGiveUpBefore3Min: tcp_slowtmr drops a pcb in SYN-SENT after
 // TCP_SYNMAXRTX (6) retransmissions, which LwIPSYNTimer spaces 3 s apart.
 var LwIPSYNGiveUpBefore3Min = RegisterDeviation(Deviation{

@@ -101,7 +101,7 @@ var lwipUnfit = map[string]string{
 // other end each end keeps its own, and the run judges by lwIP's, since a
 // Linux end's TIME-WAIT is observed in its socket table, not timed.
 func lwipSettings(p Pairing, s *Scenario, setup *Setup) (time.Duration, error) {
-	if why, ok := lwipUnfit[s.Name+" "+p.String()]; ok {
+	if why, ok := lwipUnfit[s.Name+" "+p.Ends().String()]; ok { // in either family
 		return 0, fmt.Errorf("%w: %s does not run in %s: %s", harness.ErrUnsupported, s.Name, p, why)
 	}
 	if !IsLwIPPairing(p) || setup.TCP.MSL != DefaultMSL {

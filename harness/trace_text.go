@@ -160,6 +160,10 @@ func formatPacket(r *Record, seqs *seqBases) string {
 		if base, ok := seqs.base[quoted]; ok && !seqs.absolute {
 			seq = uint32(q.TCP.Seq - base)
 		}
+		if m.QuoteUnreadable {
+			b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": " + m.String() + ", quoting no IPv6 header, length " + strconv.Itoa(r.Len))
+			return b.String()
+		}
 		b.WriteString(p.IP.Src.String() + " > " + p.IP.Dst.String() + ": " + m.String() + ", about " +
 			tcpdumpAddr(quoted.src) + " > " + tcpdumpAddr(quoted.dst) + " seq " + strconv.FormatUint(uint64(seq), 10) + ", length " + strconv.Itoa(r.Len))
 		return b.String()

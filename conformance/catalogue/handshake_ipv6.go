@@ -136,6 +136,9 @@ func runIPv6ExtensionHeaders(e *Env) error {
 		if m := problems[0].ICMP; m.Type != packet.ICMPv6ParamProblem || m.Code != tc.code || m.Pointer != tc.pointer {
 			e.Fatalf(want, "#%d %s", problems[0].Index, m)
 		}
+		if m := problems[0].ICMP; m.QuoteUnreadable && !e.LwIPParamProblemQuoteUnreadable(harness.Server, m) {
+			e.Fatalf(want+", quoting the SYN from its IPv6 header (RFC 4443 2.4 (c))", "#%d quotes no IPv6 header", problems[0].Index)
+		}
 	}
 	return nil
 }

@@ -38,6 +38,12 @@ type ICMP struct {
 	// fault in the quoted packet (RFC 4443 3.4).
 	Pointer uint32
 	Quoted  Packet
+	// QuoteUnreadable is set for an ICMPv6 Parameter Problem whose body
+	// does not start with the offending packet's IPv6 header (RFC 4443
+	// 2.4 (c), 3.4: it quotes as much of the invoking packet as fits,
+	// from its start): Quoted is zero then. A stack that quotes from the
+	// header at fault sends one.
+	QuoteUnreadable bool
 }
 
 // ParseICMP reads an IPv4 packet carrying an ICMP error message about a
@@ -108,7 +114,13 @@ func parseICMPv6(b []byte) (ICMP, error) {
 		m.Pointer = msg.TypeSpecific()
 	}
 	q := header.IPv6(msg.Payload())
-	if len(q) < header.IPv6MinimumSize {
+	if len(q) < header.IPv6MinimumSize || q[0]>>4 != 6 {
+		if msg.Type() == header.ICMPv6ParamProblem {
+			// Its type, code and pointer still say what the sender
+			// found wrong: the judge reads them, and sees the quote.
+			m.QuoteUnreadable = true
+			return m, nil
+		}
 		return m, fmt.Errorf("%w: ICMPv6 type %d code %d quotes no IPv6 header", ErrMalformed, m.Type, m.Code)
 	}
 	tos, flow := q.TOS()

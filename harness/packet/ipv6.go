@@ -61,7 +61,7 @@ func ipv6TCPOffset(ip header.IPv6) (int, error) {
 				if h.More() {
 					more = ", more to come"
 				}
-				return 0, fmt.Errorf("%w: an IPv6 fragment (id %d, offset %d%s)", ErrMalformed, h.ID(), int(h.FragmentOffset())*header.IPv6FragmentExtHdrFragmentOffsetBytesPerUnit, more)
+				return 0, fmt.Errorf("%w: %w (id %d, offset %d%s)", ErrMalformed, ErrFragment, h.ID(), int(h.FragmentOffset())*header.IPv6FragmentExtHdrFragmentOffsetBytesPerUnit, more)
 			}
 		case header.IPv6RoutingExtHdr:
 			if n := h.SegmentsLeft(); n != 0 {

@@ -96,6 +96,44 @@ func TestParseIPv6ExtensionHeaders(t *testing.T) {
 		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want ErrMalformed saying %q", tt.name, err, tt.want)
 		}
+		if fragment := strings.Contains(tt.name, "fragment") && !strings.Contains(tt.name, "atomic"); errors.Is(err, ErrFragment) != fragment {
+			t.Errorf("%s: err %v is ErrFragment: %v, want %v", tt.name, err, !fragment, fragment)
+		}
+	}
+}
+
+// A Parameter Problem whose body does not start with the invoking packet's
+// IPv6 header (RFC 4443 2.4 (c)) still gives its type, code and pointer,
+// marked as quoting nothing readable; another error quoting so is no
+// message about a segment at all.
+func TestParseICMPv6ParamProblemWithoutIPv6Header(t *testing.T) {
+	syn := synWithEveryOption6().Encode(Illegal{})
+	fromRouting := withExtHeaders(syn, 43, 6, 0, 253, 1, 0, 0, 0, 0)[40:] // the quote lwIP sends: Routing header on
+	for _, tt := range []struct {
+		name  string
+		quote []byte
+	}{
+		{"from the Routing header", fromRouting},
+		{"shorter than an IPv6 header", syn[:24]},
+	} {
+		msg, err := ICMPv6Error(server6, ICMPv6ParamProblem, 0, 42, syn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := slices.Concat(msg[:48], tt.quote)
+		b[4], b[5] = byte((len(b)-40)>>8), byte(len(b)-40)
+		m, err := ParseICMP(b)
+		if err != nil || !m.QuoteUnreadable || m.Type != ICMPv6ParamProblem || m.Code != 0 || m.Pointer != 42 || m.Quoted.IP.Src.IsValid() {
+			t.Errorf("%s: %+v, %v; want a Parameter Problem, code 0, pointer 42, QuoteUnreadable", tt.name, m, err)
+		}
+		b[40] = ICMPv6DestUnreachable
+		if _, err := ParseICMP(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: a Destination Unreachable quoting so gives %v, want ErrMalformed", tt.name, err)
+		}
+	}
+	whole, _ := ICMPv6Error(server6, ICMPv6ParamProblem, 0, 42, syn)
+	if m, err := ParseICMP(whole); err != nil || m.QuoteUnreadable || m.Quoted.IP.Src != client6 {
+		t.Errorf("a whole quote: %+v, %v", m, err)
 	}
 }
 

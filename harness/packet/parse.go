@@ -18,6 +18,10 @@ var (
 	ErrMalformed   = errors.New("not a readable IPv4/TCP or IPv6/TCP packet")
 	ErrIPChecksum  = errors.New("bad IPv4 header checksum")
 	ErrTCPChecksum = errors.New("bad TCP checksum")
+	// ErrFragment is a fragment of an IPv6 datagram, not a whole one (it
+	// is ErrMalformed too): a sender that fragments its own segments
+	// sends these.
+	ErrFragment = errors.New("an IPv6 fragment")
 )
 
 // Parse reads an IPv4 or IPv6 packet carrying a TCP segment with gVisor's

@@ -1,4 +1,4 @@
-/* Frames of tcpbed's peer protocol (docs/peer-protocol.md, version 1):
+/* Frames of tcpbed's peer protocol (docs/peer-protocol.md, versions 1 and 2):
  * reading a request from standard input, building events and replies into
  * an output buffer that goes to standard output when the reply is done. */
 #ifndef TCPBED_LWIP_FRAME_H

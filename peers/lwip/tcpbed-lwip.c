@@ -1,13 +1,15 @@
 /* tcpbed-lwip: lwIP's TCP as a tcpbed peer, over the peer protocol
- * (docs/peer-protocol.md, version 1) on standard input and output.
+ * (docs/peer-protocol.md, version 1 over IPv4 and version 2 over IPv6) on
+ * standard input and output.
  *
  * One thread drives lwIP through its raw API, as a NO_SYS system would:
- * a packet from tcpbed goes to ip4_input, a packet lwIP sends leaves
- * through the netif's output function as a PACKET_OUT event, and lwIP's
- * timers run in sys_check_timeouts. lwIP's clock is tcpbed's: this program
- * defines sys_now, which Debian's liblwip.so calls through its PLT, so
- * this definition takes the place of the library's real-time one, and
- * every request sets it to the request's now. The tcpip thread is never
+ * a packet from tcpbed goes to ip4_input or ip6_input, a packet lwIP sends
+ * leaves through the netif's output (or output_ip6) function as a
+ * PACKET_OUT event, and lwIP's timers run in sys_check_timeouts. lwIP's
+ * clock is tcpbed's: this program defines sys_now, which Debian's
+ * liblwip.so calls through its PLT, so this definition takes the place of
+ * the library's real-time one, and every request sets it to the request's
+ * now. The tcpip thread is never
  * started, so lwIP's core-lock check (which only applies once that thread
  * has marked itself) has nothing to check.
  *
@@ -20,8 +22,10 @@
 
 #include "lwip/init.h"
 #include "lwip/ip4.h"
+#include "lwip/ip6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/nd6_priv.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
 #include "lwip/tcpip.h"
@@ -80,7 +84,8 @@ static void run_callbacks(void)
 
 /* The stack's settings, from HELLO. */
 static struct netif nif;
-static ip4_addr_t own_addr;
+static int ipv6;        /* the run speaks version 2: IPv6, 16-byte addresses */
+static ip_addr_t own_addr;
 static int nagle;           /* Nagle's algorithm on (NAGLE=1); off otherwise, as tcpbed's own stacks run */
 static uint32_t send_limit; /* each connection's send buffer, bytes; 0: lwIP's TCP_SND_BUF */
 
@@ -90,7 +95,7 @@ static uint32_t send_limit; /* each connection's send buffer, bytes; 0: lwIP's T
 struct track {
 	void *pcb;
 	u16_t local_port, remote_port;
-	u32_t remote_ip; /* network order */
+	ip_addr_t remote_ip;
 	u8_t state;      /* lwIP's enum tcp_state, which has the protocol's codes */
 	int alive, seen;
 };
@@ -110,7 +115,7 @@ struct conn {
 	uint8_t err;        /* the status of the error that ended it, 0 if none */
 	struct pbuf *rx;    /* received bytes not yet read */
 	u16_t local_port, remote_port;
-	u32_t remote_ip;
+	ip_addr_t remote_ip;
 	/* a listener's established connections not yet accepted, by handle */
 	uint32_t *queue;
 	int qlen, qcap;
@@ -118,15 +123,48 @@ struct conn {
 static struct conn conns[MAX_CONNS]; /* handle h is conns[h]; 0 is never used */
 static uint32_t nconns = 1;
 
+/* ---- addresses: 4 bytes in version 1, 16 in version 2 ---- */
+
+static void out_addr(const ip_addr_t *a)
+{
+	if (ipv6)
+		out_bytes(ip_2_ip6(a)->addr, 16); /* four u32s, each in network order */
+	else
+		out_bytes(&ip_2_ip4(a)->addr, 4);
+}
+
+static void in_addr(struct in_frame *f, ip_addr_t *a)
+{
+	if (ipv6) {
+		ip6_addr_t *a6 = ip_2_ip6(a);
+		IP_SET_TYPE_VAL(*a, IPADDR_TYPE_V6);
+		for (int i = 0; i < 16; i++)
+			((uint8_t *)a6->addr)[i] = in_u8(f);
+		ip6_addr_clear_zone(a6); /* tcpbed's addresses are global (RFC 3849): no zone */
+	} else {
+		u32_t a4;
+		for (int i = 0; i < 4; i++)
+			((uint8_t *)&a4)[i] = in_u8(f);
+		ip_addr_set_ip4_u32_val(*a, a4);
+	}
+}
+
+/* any_addr is the run's family's unspecified address: a listener's
+ * remote, and what a socket binds to. */
+static const ip_addr_t *any_addr(void) { return ipv6 ? IP6_ADDR_ANY : IP4_ADDR_ANY; }
+
+/* new_pcb makes a pcb of the run's family. */
+static struct tcp_pcb *new_pcb(void) { return ipv6 ? tcp_new_ip_type(IPADDR_TYPE_V6) : tcp_new(); }
+
 /* ---- state tracking ---- */
 
 static void report_state(const struct track *t, u8_t from, u8_t to)
 {
 	out_begin(STATE_CHANGE);
 	out_u64(now_ns);
-	out_bytes(&own_addr.addr, 4);
+	out_addr(&own_addr);
 	out_u16(t->local_port);
-	out_bytes(&t->remote_ip, 4);
+	out_addr(&t->remote_ip);
 	out_u16(t->remote_port);
 	out_u8(from);
 	out_u8(to);
@@ -135,12 +173,13 @@ static void report_state(const struct track *t, u8_t from, u8_t to)
 
 static void see_pcb(void *pcb, enum tcp_state state, u16_t lport, const ip_addr_t *rip, u16_t rport)
 {
-	u32_t raddr = rip ? ip_2_ip4(rip)->addr : 0;
+	if (!rip)
+		rip = any_addr(); /* a listener's (section 7) */
 	if (state == CLOSED)
 		return;
 	for (int i = 0; i < ntracks; i++) {
 		struct track *t = &tracks[i];
-		if (t->alive && t->pcb == pcb && t->local_port == lport && t->remote_ip == raddr && t->remote_port == rport) {
+		if (t->alive && t->pcb == pcb && t->local_port == lport && ip_addr_cmp(&t->remote_ip, rip) && t->remote_port == rport) {
 			t->seen = 1;
 			if (t->state != state) {
 				report_state(t, t->state, (u8_t)state);
@@ -154,7 +193,8 @@ static void see_pcb(void *pcb, enum tcp_state state, u16_t lport, const ip_addr_
 		exit(1);
 	}
 	struct track *t = &tracks[ntracks++];
-	*t = (struct track){.pcb = pcb, .local_port = lport, .remote_port = rport, .remote_ip = raddr, .state = (u8_t)state, .alive = 1, .seen = 1};
+	*t = (struct track){.pcb = pcb, .local_port = lport, .remote_port = rport, .state = (u8_t)state, .alive = 1, .seen = 1};
+	ip_addr_copy(t->remote_ip, *rip);
 	/* A connection a listener made starts from LISTEN (section 7). */
 	report_state(t, state == SYN_RCVD ? LISTEN : CLOSED, (u8_t)state);
 }
@@ -193,10 +233,11 @@ static int track_of(void *pcb)
 
 /* ---- the link ---- */
 
-static err_t link_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
+/* send_packet puts one packet lwIP sends on the wire, as a PACKET_OUT:
+ * the link is point to point, so whatever the destination, the packet
+ * goes out as it is (no ARP, no Neighbor Discovery). */
+static err_t send_packet(struct pbuf *p)
 {
-	(void)n;
-	(void)dst;
 	poll_states();
 	static uint8_t buf[65536];
 	out_begin(PACKET_OUT);
@@ -206,11 +247,57 @@ static err_t link_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 	return ERR_OK;
 }
 
+static err_t link_output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
+{
+	(void)n;
+	(void)dst;
+	return send_packet(p);
+}
+
+/* remember_destination gives dst the destination cache entry that
+ * nd6_get_next_hop_entry makes when ethip6_output sends through Neighbor
+ * Discovery: dst on the link, its path MTU the link's. The link has no
+ * ND, but lwIP learns a path's MTU from a Packet Too Big (nd6_input) only
+ * for a destination in that cache, and sends by what it learnt
+ * (nd6_get_destination_mtu, in ip6_output_if_src and
+ * tcp_eff_send_mss_netif): without the entry it would ignore the error,
+ * which lwIP on a real link does not. */
+static void remember_destination(struct netif *n, const ip6_addr_t *dst)
+{
+	if (ip6_addr_ismulticast(dst))
+		return;
+	int slot = -1;
+	for (int i = 0; i < LWIP_ND6_NUM_DESTINATIONS; i++) {
+		if (ip6_addr_cmp(dst, &destination_cache[i].destination_addr))
+			return;
+		if (slot < 0 && ip6_addr_isany(&destination_cache[i].destination_addr))
+			slot = i;
+	}
+	if (slot < 0) /* full: the oldest goes, as nd6_new_destination_cache_entry does */
+		for (int i = slot = 0; i < LWIP_ND6_NUM_DESTINATIONS; i++)
+			if (destination_cache[i].age > destination_cache[slot].age)
+				slot = i;
+	struct nd6_destination_cache_entry *e = &destination_cache[slot];
+	ip6_addr_set(&e->destination_addr, dst);
+	ip6_addr_set(&e->next_hop_addr, dst);
+	e->pmtu = netif_mtu6(n);
+	e->age = 0;
+}
+
+static err_t link_output6(struct netif *n, struct pbuf *p, const ip6_addr_t *dst)
+{
+	remember_destination(n, dst);
+	return send_packet(p);
+}
+
+/* link_init gives the netif no NETIF_FLAG_MLD6: lwIP then joins no
+ * solicited-node group and sends no MLD report (netif_ip6_addr_set_state). */
 static err_t link_init(struct netif *n)
 {
 	n->name[0] = 't';
 	n->name[1] = 'b';
 	n->output = link_output;
+	n->output_ip6 = link_output6;
 	n->flags = NETIF_FLAG_UP | NETIF_FLAG_LINK_UP;
 	return ERR_OK;
 }
@@ -301,7 +388,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->connected = 1;
 	c->local_port = pcb->local_port;
 	c->remote_port = pcb->remote_port;
-	c->remote_ip = ip_2_ip4(&pcb->remote_ip)->addr;
+	ip_addr_copy(c->remote_ip, pcb->remote_ip);
 	c->track = track_of(pcb);
 	watch(pcb, h);
 	if (l->qlen == l->qcap) {
@@ -352,12 +439,12 @@ static void reply_ok(uint8_t req)
 	out_end();
 }
 
-static void reply_tuple(uint8_t req, uint32_t h, u16_t lport, u32_t rip, u16_t rport)
+static void reply_tuple(uint8_t req, uint32_t h, u16_t lport, const ip_addr_t *rip, u16_t rport)
 {
 	reply_head(req, ST_OK);
 	out_u32(h);
 	out_u16(lport);
-	out_bytes(&rip, 4);
+	out_addr(rip);
 	out_u16(rport);
 	out_end();
 }
@@ -385,17 +472,56 @@ static int fixed(uint16_t opt, uint64_t asked, uint64_t has, const char *why)
 	return 1;
 }
 
+/* own_ipv6_address gives the netif the run's address, ready at once
+ * (section 4, HELLO): lwIP's own IPv6 traffic stays off the wire. */
+static void own_ipv6_address(uint16_t mtu)
+{
+	/* netif_add copied mtu (still 0) to mtu6, from which the MSS over
+	 * IPv6 follows (tcp_eff_send_mss_netif, nd6_get_destination_mtu). */
+	nif.mtu6 = mtu;
+	/* Preferred at once, never tentative: no Duplicate Address Detection
+	 * (nd6_tmr sends a Neighbor Solicitation for a tentative address).
+	 * Without NETIF_FLAG_MLD6 (link_init) no solicited-node group is
+	 * joined, so mld6_report_groups has nothing to report. */
+	netif_ip6_addr_set(&nif, 0, ip_2_ip6(&own_addr));
+	netif_ip6_addr_set_state(&nif, 0, IP6_ADDR_PREFERRED);
+	/* No Router Solicitation: netif_add's nd6_restart_netif set rs_count
+	 * to LWIP_ND6_MAX_MULTICAST_SOLICIT (Debian's lwipopts.h turns
+	 * LWIP_IPV6_SEND_ROUTER_SOLICIT on), and nd6_tmr sends one per
+	 * count once address 0 is valid. */
+	nif.rs_count = 0;
+	/* No SLAAC either (LWIP_IPV6_AUTOCONFIG is on; netif_add leaves it
+	 * disabled, and so it stays: a Router Advertisement configures nothing). */
+	nif.ip6_autoconfig_enabled = 0;
+}
+
 static void hello(struct in_frame *f)
 {
 	char magic[4];
 	for (int i = 0; i < 4; i++)
 		magic[i] = (char)in_u8(f);
 	uint16_t version = in_u16(f);
+	if (memcmp(magic, "TCPB", 4) != 0) {
+		fprintf(stderr, "tcpbed-lwip: a malformed HELLO\n");
+		exit(2);
+	}
+	if (version != 1 && version != 2) {
+		/* Read no further: the reply names the newest version spoken,
+		 * and tcpbed stops the stack (section 4, HELLO). */
+		fprintf(stderr, "tcpbed-lwip: HELLO asks for protocol version %u; this adapter speaks 1 and 2\n", version);
+		reply_head(REQ_HELLO, ST_OK);
+		out_bytes("TCPB", 4);
+		out_u16(2);
+		out_u32(CAP_STATES);
+		out_string("lwip");
+		out_end();
+		f->p = f->end;
+		return;
+	}
+	ipv6 = version == 2;
 	in_u8(f); /* side: either end may do anything */
 	in_u8(f); /* flags: FROZEN_CLOCK changes nothing, lwIP reads one millisecond count per instant */
-	own_addr.addr = 0;
-	for (int i = 0; i < 4; i++)
-		((uint8_t *)&own_addr.addr)[i] = in_u8(f);
+	in_addr(f, &own_addr);
 	uint16_t mtu = in_u16(f);
 	uint64_t seed = in_u64(f);
 	uint16_t count = in_u16(f);
@@ -404,12 +530,10 @@ static void hello(struct in_frame *f)
 		opts[i].opt = in_u16(f);
 		opts[i].v = in_u64(f);
 	}
-	if (!in_done(f) || memcmp(magic, "TCPB", 4) != 0 || count > 64) {
+	if (!in_done(f) || count > 64) {
 		fprintf(stderr, "tcpbed-lwip: a malformed HELLO\n");
 		exit(2);
 	}
-	if (version != 1) /* the reply says 1, and tcpbed stops a stack that speaks another */
-		fprintf(stderr, "tcpbed-lwip: HELLO asks for protocol version %u; this adapter speaks 1\n", version);
 
 	for (int i = 0; i < count; i++) {
 		uint64_t v = opts[i].v;
@@ -470,15 +594,23 @@ static void hello(struct in_frame *f)
 	ip4_addr_t mask, gw;
 	ip4_addr_set_zero(&mask); /* point to point: every destination is on the link */
 	ip4_addr_set_zero(&gw);
-	netif_add(&nif, &own_addr, &mask, &gw, NULL, link_init, ip4_input);
+	if (ipv6) {
+		ip4_addr_t none;
+		ip4_addr_set_zero(&none);
+		netif_add(&nif, &none, &mask, &gw, NULL, link_init, ip6_input);
+	} else {
+		netif_add(&nif, ip_2_ip4(&own_addr), &mask, &gw, NULL, link_init, ip4_input);
+	}
 	nif.mtu = mtu;
 	netif_set_default(&nif);
 	netif_set_up(&nif);
 	netif_set_link_up(&nif);
+	if (ipv6)
+		own_ipv6_address(mtu);
 
 	reply_head(REQ_HELLO, ST_OK);
 	out_bytes("TCPB", 4);
-	out_u16(1);
+	out_u16(version);
 	out_u32(CAP_STATES);
 	out_string("lwip");
 	out_end();
@@ -491,7 +623,11 @@ static void packet(struct in_frame *f)
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
 	if (p && n <= 0xFFFF) {
 		pbuf_take(p, b, (u16_t)n);
-		ip4_input(p, &nif); /* it frees p, whatever becomes of the packet */
+		/* it frees p, whatever becomes of the packet */
+		if (ipv6)
+			ip6_input(p, &nif);
+		else
+			ip4_input(p, &nif);
 	} else if (p) {
 		pbuf_free(p);
 	}
@@ -502,13 +638,13 @@ static void listen_req(struct in_frame *f)
 {
 	uint16_t port = in_u16(f);
 	in_u32(f); /* backlog: Debian's build has TCP_LISTEN_BACKLOG 0, so lwIP takes none */
-	struct tcp_pcb *pcb = tcp_new();
+	struct tcp_pcb *pcb = new_pcb();
 	if (!pcb) {
 		reply_error(REQ_LISTEN, ST_ENOBUFS, 0, "tcp_new");
 		return;
 	}
 	ip_set_option(pcb, SOF_REUSEADDR); /* as servers listen: a port in TIME-WAIT can listen again */
-	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+	if (tcp_bind(pcb, any_addr(), port) != ERR_OK) {
 		tcp_abort(pcb);
 		reply_error(REQ_LISTEN, ST_EADDRINUSE, 0, "tcp_bind");
 		return;
@@ -533,17 +669,14 @@ static void dial(struct in_frame *f)
 {
 	uint16_t lport = in_u16(f);
 	ip_addr_t remote;
-	u32_t raddr;
-	for (int i = 0; i < 4; i++)
-		((uint8_t *)&raddr)[i] = in_u8(f);
-	ip_addr_set_ip4_u32_val(remote, raddr);
+	in_addr(f, &remote);
 	uint16_t rport = in_u16(f);
-	struct tcp_pcb *pcb = tcp_new();
+	struct tcp_pcb *pcb = new_pcb();
 	if (!pcb) {
 		reply_error(REQ_DIAL, ST_ENOBUFS, 0, "tcp_new");
 		return;
 	}
-	if (lport != 0 && tcp_bind(pcb, IP4_ADDR_ANY, lport) != ERR_OK) {
+	if (lport != 0 && tcp_bind(pcb, any_addr(), lport) != ERR_OK) {
 		tcp_abort(pcb);
 		reply_error(REQ_DIAL, ST_EADDRINUSE, 0, "tcp_bind: the port is in use (in TIME-WAIT too)");
 		return;
@@ -562,9 +695,9 @@ static void dial(struct in_frame *f)
 	struct conn *c = &conns[h];
 	c->local_port = pcb->local_port;
 	c->remote_port = rport;
-	c->remote_ip = raddr;
+	ip_addr_copy(c->remote_ip, remote);
 	c->track = track_of(pcb);
-	reply_tuple(REQ_DIAL, h, c->local_port, c->remote_ip, c->remote_port);
+	reply_tuple(REQ_DIAL, h, c->local_port, &c->remote_ip, c->remote_port);
 }
 
 static void accept_req(struct in_frame *f)
@@ -579,7 +712,7 @@ static void accept_req(struct in_frame *f)
 	uint32_t h = l->queue[0];
 	memmove(l->queue, l->queue + 1, (size_t)--l->qlen * sizeof *l->queue);
 	struct conn *c = &conns[h];
-	reply_tuple(REQ_ACCEPT, h, c->local_port, c->remote_ip, c->remote_port);
+	reply_tuple(REQ_ACCEPT, h, c->local_port, &c->remote_ip, c->remote_port);
 }
 
 static void write_req(struct in_frame *f)
