@@ -67,17 +67,26 @@ func LateACKs(recs []*harness.Record, end time.Duration, judged func(receiver ha
 			pending[f] = append(pending[f], r)
 			continue
 		}
-		if !seg.Flags.Has(packet.ACK) && !seg.Flags.Has(packet.RST) {
+		// Sent is what counts, whatever the wire then did to it. A
+		// corrupted packet's headers are not to be trusted (its ports,
+		// its flags): it answers whatever its sender owed.
+		answers := func(f flow) bool { return f == flow{conn, r.Dir.From()} }
+		if r.Fate == harness.Corrupted {
+			answers = func(f flow) bool { return f.to == r.Dir.From() }
+		} else if !seg.Flags.Has(packet.ACK) && !seg.Flags.Has(packet.RST) {
 			continue
 		}
-		// Sent is what counts, whatever the wire then did to it.
-		f := flow{conn, r.Dir.From()}
-		for _, in := range pending[f] {
-			if r.At-in.Arrived >= MaxACKDelay {
-				late = append(late, LateACK{Rec: in, Next: r})
+		for f, ins := range pending {
+			if !answers(f) {
+				continue
 			}
+			for _, in := range ins {
+				if r.At-in.Arrived >= MaxACKDelay {
+					late = append(late, LateACK{Rec: in, Next: r})
+				}
+			}
+			delete(pending, f)
 		}
-		delete(pending, f)
 	}
 	for _, ins := range pending {
 		for _, in := range ins {

@@ -62,6 +62,11 @@ func TestLateACKs(t *testing.T) {
 			tracetest.Data(0, tracetest.C2S, 0, 1*ms, 1, 100),
 			tracetest.Data(1, tracetest.S2C, 200*ms, 201*ms, 1, 10),
 		), 2 * time.Second, []int{1}},
+		// A corrupted answer counts, whatever its mangled header says.
+		{"an ACK the wire corrupted", established(
+			tracetest.Data(0, tracetest.C2S, 0, 1*ms, 1, 100),
+			corrupted(tracetest.ACK(1, tracetest.S2C, 2*ms, 3*ms, 101)),
+		), time.Second, nil},
 		{"a FIN held", established(
 			fin(tracetest.ACK(0, tracetest.C2S, 0, 1*ms, 1)),
 		), time.Second, []int{0}},
@@ -103,5 +108,13 @@ func lost(r *harness.Record) *harness.Record {
 
 func fin(r *harness.Record) *harness.Record {
 	r.Packet.TCP.Flags |= packet.FIN
+	return r
+}
+
+// corrupted marks r as corrupted on the wire, its ports mangled.
+func corrupted(r *harness.Record) *harness.Record {
+	r.Fate = harness.Corrupted
+	r.ParseErr = packet.ErrTCPChecksum
+	r.Packet.TCP.SrcPort ^= 0x0200
 	return r
 }
