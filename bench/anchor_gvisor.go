@@ -132,6 +132,12 @@ func (n *RawGVisorNet) Close() {
 	n.closeStacks([2]*stack.Stack{n.Client, n.Server})
 }
 
+// SegmentsSent is how many TCP segments the client and the server have
+// sent, by gVisor's own count.
+func (n *RawGVisorNet) SegmentsSent() [2]uint64 {
+	return [2]uint64{n.Client.Stats().TCP.SegmentsSent.Value(), n.Server.Stats().TCP.SegmentsSent.Value()}
+}
+
 // Listen opens a gonet listener on the server.
 func (n *RawGVisorNet) Listen() (net.Listener, error) {
 	return gonet.ListenTCP(n.Server, tcpip.FullAddress{NIC: 1, Addr: rawServerAddr, Port: benchPort}, ipv4.ProtocolNumber)

@@ -13,8 +13,9 @@ import (
 // "Bulk/mtu=1500/pair=gvisor-raw", "ConnRate/pair=linux-loopback".
 
 // anchorNet opens an anchor at mtu (0 for the connection-rate workload's):
-// its listener, how to dial it, and how to close it.
-func anchorNet(b *testing.B, anchor string, mtu int) (net.Listener, func() (net.Conn, error), func()) {
+// its listener, how to dial it, how to close it, and how many segments
+// each end has sent so far (nil where the anchor cannot say).
+func anchorNet(b *testing.B, anchor string, mtu int) (net.Listener, func() (net.Conn, error), func(), func() [2]uint64) {
 	switch anchor {
 	case GVisorRaw:
 		msl := ConnRateMSL
@@ -32,16 +33,16 @@ func anchorNet(b *testing.B, anchor string, mtu int) (net.Listener, func() (net.
 			n.Close()
 			b.Fatal(err)
 		}
-		return l, n.Dial, func() { l.Close(); n.Close() }
+		return l, n.Dial, func() { l.Close(); n.Close() }, n.SegmentsSent
 	case LinuxLoopback:
 		n, err := NewLinuxLoopbackNet()
 		if err != nil {
 			b.Skipf("no usable loopback: %v", err)
 		}
-		return n.L, n.Dial, func() { n.Close() }
+		return n.L, n.Dial, func() { n.Close() }, nil
 	}
 	b.Fatalf("no anchor %q", anchor)
-	return nil, nil, nil
+	return nil, nil, nil, nil
 }
 
 // benchAnchorBulk is BenchmarkBulk's workload over anchor at mtu.
@@ -50,9 +51,10 @@ func benchAnchorBulk(b *testing.B, anchor string, mtu, size int) {
 		b.Logf("loopback MTU is %d, not %d", LinuxLoopbackMTU, mtu)
 	}
 	var total Cost
+	var segs [2]uint64
 	for range b.N {
 		b.StopTimer()
-		l, dial, closeNet := anchorNet(b, anchor, mtu)
+		l, dial, closeNet, segments := anchorNet(b, anchor, mtu)
 		c, s, err := Pair(l, dial)
 		if err != nil {
 			closeNet()
@@ -61,6 +63,10 @@ func benchAnchorBulk(b *testing.B, anchor string, mtu, size int) {
 		b.StartTimer()
 		took, err := StreamBulk(c, s, size)
 		b.StopTimer()
+		if segments != nil {
+			sent := segments()
+			segs[0], segs[1] = segs[0]+sent[0], segs[1]+sent[1]
+		}
 		c.Close()
 		s.Close()
 		closeNet()
@@ -71,6 +77,9 @@ func benchAnchorBulk(b *testing.B, anchor string, mtu, size int) {
 	}
 	b.ReportMetric(float64(size)*float64(b.N)/total.Real.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(size)*float64(b.N)/total.CPU.Seconds()/1e6, "MB/cpu-s")
+	if segs[0] > 0 {
+		reportAckRatio(b, segs)
+	}
 }
 
 // benchAnchorConnRate is BenchmarkConnRate's workload over anchor.
@@ -78,7 +87,7 @@ func benchAnchorConnRate(b *testing.B, anchor string, count int) {
 	var total Cost
 	for range b.N {
 		b.StopTimer()
-		l, dial, closeNet := anchorNet(b, anchor, 0)
+		l, dial, closeNet, _ := anchorNet(b, anchor, 0)
 		b.StartTimer()
 		took, err := StreamConnRate(l, dial, count)
 		b.StopTimer()

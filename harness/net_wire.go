@@ -270,7 +270,7 @@ func (n *Net) routerInFlight(dir Dir, pkt []byte, note string) *inFlight {
 // newRecord appends f's record to the trace. Called with n.mu held.
 func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	if len(n.recChunk) == cap(n.recChunk) {
-		n.recChunk = make([]Record, 0, 256)
+		n.recChunk = make([]Record, 0, nextChunk(cap(n.recChunk), 16, 256))
 	}
 	n.recChunk = append(n.recChunk, Record{})
 	r := &n.recChunk[len(n.recChunk)-1]
@@ -302,7 +302,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		if opts := rawTCPOptions(f.pkt); len(opts) > 0 {
 			start := len(n.optSlab)
 			if start+len(opts) > cap(n.optSlab) {
-				n.optSlab = make([]byte, 0, 16<<10)
+				n.optSlab = make([]byte, 0, nextChunk(cap(n.optSlab), 1<<10, 16<<10))
 				start = 0
 			}
 			n.optSlab = append(n.optSlab, opts...)
@@ -321,6 +321,16 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	}
 	n.trace.add(r, n.cfg.TraceLimit)
 	return r
+}
+
+// nextChunk is the capacity of the chunk that follows one of capacity
+// last among those the trace's records and options are carved from: twice
+// as large, from least up to most. A run of a handful of packets (a
+// FuzzInterop program, most conformance cells) then allocates a few
+// kilobytes for its trace, not a most-sized chunk, while a long run
+// still allocates once per most records.
+func nextChunk(last, least, most int) int {
+	return min(max(2*last, least), most)
 }
 
 // ipHeaderLen is how far into pkt its TCP header starts: the IHL of an

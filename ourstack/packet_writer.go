@@ -26,7 +26,6 @@ type packetWriter struct {
 
 func (w *packetWriter) init(s *Stack) {
 	w.s = s
-	w.buf = make([]byte, 64<<10)
 	w.emit = w.writeSegment
 }
 
@@ -96,9 +95,11 @@ func (w *packetWriter) encode6(seg *wire.Segment) (int, error) {
 	return n, err
 }
 
-// grow makes w.buf at least n bytes long.
+// grow makes w.buf at least n bytes long, doubling it: the buffer follows
+// the largest packet sent rather than being the largest packet possible up
+// front (64 KiB, zeroed, for every stack a short run builds).
 func (w *packetWriter) grow(n int) {
 	if n > len(w.buf) {
-		w.buf = make([]byte, n)
+		w.buf = make([]byte, max(n, 2*len(w.buf)))
 	}
 }

@@ -19,7 +19,9 @@ import (
 type gvisorLink struct {
 	*channel.Endpoint
 
-	mu       sync.Mutex // gVisor writes from its processor and from timers
+	mu sync.Mutex // gVisor writes from its processor and from timers
+	// scratch is where each outbound packet is flattened; it grows to the
+	// longest packet sent (a peer that sends nothing costs nothing).
 	scratch  []byte
 	transmit func(pkt []byte)
 }
@@ -29,7 +31,6 @@ var _ stack.LinkEndpoint = (*gvisorLink)(nil)
 func newGVisorLink(mtu int, transmit func([]byte)) *gvisorLink {
 	return &gvisorLink{
 		Endpoint: channel.New(0, uint32(mtu), ""),
-		scratch:  make([]byte, 0, 64<<10),
 		transmit: transmit,
 	}
 }

@@ -20,3 +20,17 @@ func BenchmarkGVisorBarrier(b *testing.B) {
 		p.pause()
 	}
 }
+
+// BenchmarkNewNet is the cost of building a Net of two gVisor peers and
+// closing it: what every conformance cell and every FuzzInterop run pays
+// before its first packet.
+func BenchmarkNewNet(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		n, err := harness.NewNet(harness.Config{Client: NewPeer(Options{}), Server: NewPeer(Options{})})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n.Close()
+	}
+}

@@ -45,3 +45,27 @@ func TestGrowWhileWrapped(t *testing.T) {
 		t.Fatal("a run across the grown ring's end differs")
 	}
 }
+
+// Grow raises the capacity where the bytes are, without moving them, and
+// never lowers it.
+func TestGrowRaisesCapacityInPlace(t *testing.T) {
+	b := New(16 << 10)
+	b.SetBase(1000)
+	b.Write(seqBytes(0, 16<<10))
+	ring := &b.buf[0]
+	b.Grow(16<<10 + 100)
+	if b.Cap() != 16<<10+100 || b.Free() != 100 || &b.buf[0] != ring {
+		t.Fatalf("after Grow: cap %d, free %d, ring moved %v", b.Cap(), b.Free(), &b.buf[0] != ring)
+	}
+	b.Grow(1 << 10)
+	if b.Cap() != 16<<10+100 {
+		t.Fatalf("Grow to less lowered the capacity to %d", b.Cap())
+	}
+	if n := b.Write(seqBytes(16<<10, 200)); n != 100 {
+		t.Fatalf("wrote %d bytes into 100 free", n)
+	}
+	first, second := b.Peek(1000, b.Len())
+	if got := append(append([]byte{}, first...), second...); !bytes.Equal(got, seqBytes(0, 16<<10+100)) {
+		t.Fatal("bytes held differ from those written")
+	}
+}

@@ -79,8 +79,14 @@ func (b *Buffer) resize(size int) {
 	b.buf, b.size, b.mask, b.mirror, b.head = buf, size, size-1, mirror, 0
 }
 
-// Cap is the capacity given to New.
+// Cap is the capacity given to New, or to Grow since.
 func (b *Buffer) Cap() int { return b.capacity }
+
+// Grow raises the capacity to capacity bytes; a smaller one changes
+// nothing. No byte moves: the ring grows as Write needs it, as it does up
+// to the capacity New was given, so an autotuned limit that creeps up by
+// a few bytes an ACK costs nothing until the data written needs the room.
+func (b *Buffer) Grow(capacity int) { b.capacity = max(b.capacity, capacity) }
 
 // Len is the number of bytes held: sent-but-unacknowledged plus not yet sent.
 func (b *Buffer) Len() int { return b.n }
