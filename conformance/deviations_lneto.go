@@ -59,6 +59,19 @@ var LnetoNoHandshakeRetransmission = RegisterDeviation(Deviation{
 	Shown: "go run ./cmd/tcpbed run syn-retransmit --client lneto --server gvisor --seed 1",
 })
 
+// LnetoNoFINRetransmission: lneto's RTO times data only, so a lost FIN
+// is never sent again.
+var LnetoNoFINRetransmission = RegisterDeviation(Deviation{
+	Name:     "lneto-no-fin-retransmission",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.4 and 3.8.1, RFC 6298 5",
+	Expected: "a FIN, which occupies sequence space, to be retransmitted on the retransmission timer until it is acknowledged",
+	Instead: "no timer runs for a FIN: if it or its ACK is lost the connection stays in FIN-WAIT-1, CLOSING or LAST-ACK for ever, " +
+		"and the other end, its ACK lost, never sees the FIN it should ACK again",
+	Source: "RTO.PostTx in tcp/rto.go: \"only data segments are timed / arm the RTO\" (a FIN carries none); TestLnetoNeverRetransmitsItsFIN",
+	Shown:  "go run ./cmd/tcpbed run time-wait-fin-retransmit --client gvisor --server lneto --seed 1",
+})
+
 // LnetoAbortsAfterUnacceptableSegments: a burst past a lost segment ends
 // the connection.
 var LnetoAbortsAfterUnacceptableSegments = RegisterDeviation(Deviation{

@@ -213,6 +213,9 @@ func (e *Env) run() (err error) {
 			err = e.failure(f.expected, f.got)
 			return
 		}
+		if _, ok := r.(endAccepted); ok {
+			return
+		}
 		err = e.failure("the scenario to run to its end", fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
 	}()
 	if err := e.Scenario.Run(e); err != nil {

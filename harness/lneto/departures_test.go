@@ -327,3 +327,27 @@ func fold(acc uint32) uint16 {
 	}
 	return uint16(acc)
 }
+
+// RFC 9293 3.10.4 and 3.8.1, RFC 6298 5: a FIN occupies sequence space and
+// is retransmitted on the RTO until it is acknowledged. lneto's RTO times
+// data segments only: a lost FIN has no deadline and is never sent again.
+func TestLnetoNeverRetransmitsItsFIN(t *testing.T) {
+	client, _, now := established(t)
+	if err := client.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fin := client.send(); fin == nil || tcpFlags(fin)&flagFIN == 0 {
+		t.Fatal("no FIN")
+	}
+	// The FIN is lost: the server never sees it.
+	if d := client.conn.InternalHandler().NextDeadline(); d != 0 {
+		t.Fatalf("deadline %d after the FIN; the departure is none", d)
+	}
+	*now += int64(3 * time.Minute)
+	if pkt := client.send(); pkt != nil {
+		t.Fatalf("3 minutes on lneto sent flags %#x; the departure is that it sends nothing", tcpFlags(pkt))
+	}
+	if st := client.conn.State(); st != tcp.StateFinWait1 {
+		t.Fatalf("client in %v, want FIN-WAIT-1 for ever", st)
+	}
+}

@@ -1,0 +1,108 @@
+package conformance
+
+import (
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
+	"github.com/tcpbed/tcpbed/judge"
+)
+
+// rfc6298InitialRTO is the RTO before any RTT sample: "the sender SHOULD
+// set RTO <- 1 second" (RFC 6298 2.1).
+const rfc6298InitialRTO = time.Second
+
+// How the catalogue's shared helpers accept lneto's registered departures
+// (deviations_lneto.go), each only at a lneto end and only when the run
+// shows it.
+
+// lnetoClosedUnasked reports whether c's end is lneto and went from
+// CLOSE-WAIT to LAST-ACK before its application asked for a FIN: lneto
+// sent its FIN by itself (LnetoFINFromCloseWaitUnasked), so the
+// application's Close or CloseWrite finds the connection closing or
+// gone. It records the deviation when it does.
+func (e *Env) lnetoClosedUnasked(c harness.Conn) bool {
+	side := e.Side(c)
+	if e.PeerKind(side) != Lneto {
+		return false
+	}
+	h := e.Net.History(side, c.ID())
+	for i := 1; i < len(h); i++ {
+		if h[i-1].To == harness.CloseWait && h[i].To == harness.LastAck {
+			e.Deviates(LnetoFINFromCloseWaitUnasked)
+			return true
+		}
+	}
+	return false
+}
+
+// lnetoStalled is asked when a wait ran out: if what stalled the run is
+// a lneto end's registered departure, the run ends there accepting it
+// (EndAccepting); otherwise it returns, and the wait fails.
+//
+//   - A lneto end still in SYN-SENT or SYN-RECEIVED that sent its SYN (or
+//     SYN-ACK) once, an initial RTO (RFC 6298 2.1, 1 s) or more ago, and
+//     never again: LnetoNoHandshakeRetransmission; one in FIN-WAIT-1,
+//     CLOSING or LAST-ACK that sent its FIN so: LnetoNoFINRetransmission.
+//   - A lneto end that took a FIN in TIME-WAIT, after its last ACK, and
+//     answered nothing: LnetoTimeWaitUntimed (it is out of its port table).
+func (e *Env) lnetoStalled() {
+	t := e.Net.Trace()
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		if e.PeerKind(side) != Lneto {
+			continue
+		}
+		last := map[harness.FourTuple]harness.State{}
+		for _, c := range t.Changes {
+			if c.Side == side {
+				last[c.ID] = c.To
+			}
+		}
+		for id, st := range last {
+			ctl, d := packet.Flags(0), Deviation{}
+			switch st {
+			case harness.SynSent, harness.SynReceived:
+				ctl, d = packet.SYN, LnetoNoHandshakeRetransmission
+			case harness.FinWait1, harness.Closing, harness.LastAck:
+				ctl, d = packet.FIN, LnetoNoFINRetransmission
+			default:
+				continue
+			}
+			var sent []*harness.Record
+			for _, r := range t.Records {
+				if r.Dir.From() == side && r.ConnID(side) == id && r.Packet.TCP.Flags.Has(ctl) {
+					sent = append(sent, r)
+				}
+			}
+			if len(sent) == 1 && e.Now()-sent[0].At >= rfc6298InitialRTO+judge.TimerSlack {
+				e.Observe("the %s (lneto) sent its %v once, at %v, and stayed in %v to %v", side, sent[0].Packet.TCP.Flags, sent[0].At, st, e.Now())
+				e.EndAccepting(d)
+			}
+		}
+		for i, r := range t.Records {
+			if r.Dir.From() == side || !r.Reached || !r.Packet.TCP.Flags.Has(packet.FIN) || r.States[side] != harness.TimeWait && r.States[side] != harness.Closed {
+				continue
+			}
+			id := r.ConnID(side)
+			entered := time.Duration(-1)
+			for _, c := range e.Net.History(side, id) {
+				if c.To == harness.TimeWait && entered < 0 {
+					entered = c.At
+				}
+			}
+			if entered < 0 {
+				continue
+			}
+			answered := false
+			for _, s := range t.Records[i+1:] {
+				answered = answered || s.Dir.From() == side && s.ConnID(side) == id
+			}
+			// The first FIN that put the end in TIME-WAIT was answered;
+			// one it took there afterwards was not.
+			if !answered && entered < r.Arrived {
+				e.Observe("the %s (lneto) took the FIN #%d in TIME-WAIT and answered nothing", side, r.Index)
+				e.EndAccepting(LnetoTimeWaitUntimed)
+			}
+		}
+	}
+}
