@@ -191,3 +191,19 @@ var LnetoDefaultMSSIgnored = RegisterDeviation(Deviation{
 	Source:   "Handler.Recv in tcp/handler.go sets snd.MSS only from an option; ControlBlock.PendingSegment in tcp/control.go caps by MSS only when it is set",
 	Shown:    "go run ./cmd/tcpbed run syn-without-mss --client gvisor --server lneto --seed 1",
 })
+
+// LnetoReorderedDataCorrupted: lneto's application reads changed bytes
+// after a segment arrived out of order.
+var LnetoReorderedDataCorrupted = RegisterDeviation(Deviation{
+	Name:     "lneto-reordered-data-corrupted",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.4 and 3.10.7.4 (segments beyond RCV.NXT held for later processing; text delivered in sequence)",
+	Expected: "a segment that arrived ahead of RCV.NXT to be held and its text delivered once the gap is filled, so the application reads the stream as sent",
+	Instead: "it stages the held segment in its receive ring at an offset from the ring's write position; a Read that empties the ring resets " +
+		"the ring's offsets to 0, so when the gap is filled the ring delivers whatever lies at the new place instead of the held bytes " +
+		"(out-of-order gvisor->lneto: the digest of the 524288 bytes read differs)",
+	Source: "Ring.onReadEnd (calls Ring.Reset when a read empties the ring) in internal/ring.go, with reassembly.store (Ring.PeekWrite at writeStart()+gap) " +
+		"and reassembly.reassemble (Ring.Commit) in tcp/reassembly.go, called from Handler.Read and Handler.Recv in tcp/handler.go; " +
+		"TestLnetoReorderedDataCorruptedByARead (and TestLnetoReorderedDataIntactWithoutARead: no Read while the segment is held, no corruption)",
+	Shown: "go run ./cmd/tcpbed run out-of-order --client gvisor --server lneto --seed 1",
+})

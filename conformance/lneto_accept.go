@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -105,4 +106,36 @@ func (e *Env) lnetoStalled() {
 			}
 		}
 	}
+}
+
+// lnetoHeldOutOfOrder reports whether side is a lneto end that took a data
+// segment ahead of RCV.NXT and held it: then a stream it delivered changed
+// is LnetoReorderedDataCorrupted (a Read that empties its receive ring
+// moves the ring away from the held bytes), recorded here.
+func (e *Env) lnetoHeldOutOfOrder(side harness.Side) bool {
+	if e.PeerKind(side) != Lneto {
+		return false
+	}
+	var in []*harness.Record
+	for _, r := range e.Net.Trace().Records {
+		if r.Dir.From() != side && r.Reached && r.PayloadLen > 0 && r.ParseErr == nil {
+			in = append(in, r)
+		}
+	}
+	slices.SortFunc(in, harness.CompareArrivals)
+	next, started := uint32(0), false
+	for _, r := range in {
+		end := r.RelSeq + uint32(r.PayloadLen)
+		switch {
+		case !started:
+			next, started = end, true
+		case Rel(next).LessThan(Rel(r.RelSeq)):
+			e.Observe("the %s (lneto) took #%d (seq %d) ahead of %d, the next it expected", side, r.Index, r.RelSeq, next)
+			e.Deviates(LnetoReorderedDataCorrupted)
+			return true
+		case Rel(next).LessThan(Rel(end)):
+			next = end
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ package lneto
 // not this package's way of driving it.
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 	"time"
@@ -349,5 +350,91 @@ func TestLnetoNeverRetransmitsItsFIN(t *testing.T) {
 	}
 	if st := client.conn.State(); st != tcp.StateFinWait1 {
 		t.Fatalf("client in %v, want FIN-WAIT-1 for ever", st)
+	}
+}
+
+// RFC 9293 3.4 and 3.10.7.4: a segment that arrives ahead of RCV.NXT is
+// held and its text delivered once the gap is filled, so the application
+// reads the stream as it was sent. lneto stages such a segment in its
+// receive ring at an offset from the ring's write position
+// (reassembly.store, Ring.PeekWrite); a Read that empties the ring resets
+// the ring's offsets to 0 (Ring.onReadEnd calls Ring.Reset), so the write
+// position moves away from the staged bytes, and once the gap is filled
+// the ring delivers whatever lies at the new place.
+func TestLnetoReorderedDataCorruptedByARead(t *testing.T) {
+	client, server, _ := established(t)
+	sent := make([]byte, 3000)
+	for i := range sent {
+		sent[i] = byte(i*7 + i/251)
+	}
+	if _, err := server.conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	var segs [][]byte
+	for pkt := server.send(); pkt != nil; pkt = server.send() {
+		segs = append(segs, pkt)
+	}
+	if len(segs) != 3 {
+		t.Fatalf("%d segments, want 3", len(segs))
+	}
+	// The first arrives, then the third (ahead of the second).
+	_ = client.ip.Demux(segs[0], 0)
+	_ = client.ip.Demux(segs[2], 0)
+	for client.send() != nil {
+	}
+	got := make([]byte, 0, len(sent))
+	buf := make([]byte, len(sent))
+	n, err := client.conn.Read(buf) // all there is: the ring is now empty
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, buf[:n]...)
+	// The second fills the gap.
+	_ = client.ip.Demux(segs[1], 0)
+	for client.send() != nil {
+	}
+	n, err = client.conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, buf[:n]...)
+	if len(got) != len(sent) {
+		t.Fatalf("read %d bytes of %d", len(got), len(sent))
+	}
+	if bytes.Equal(got, sent) {
+		t.Fatal("the stream read equals the one sent; the departure is that the held segment's bytes come out changed")
+	}
+	first := 0
+	for first < len(got) && got[first] == sent[first] {
+		first++
+	}
+	t.Logf("the stream read differs from the one sent from byte %d on (the held third segment starts at %d)", first, len(sent)-(len(segs[2])-40))
+}
+
+// The same three segments in the same order, with no Read while the third
+// is held: lneto delivers the stream intact. What corrupts it above is the
+// Read that empties the ring, not the reassembly alone.
+func TestLnetoReorderedDataIntactWithoutARead(t *testing.T) {
+	client, server, _ := established(t)
+	sent := make([]byte, 3000)
+	for i := range sent {
+		sent[i] = byte(i*7 + i/251)
+	}
+	if _, err := server.conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	var segs [][]byte
+	for pkt := server.send(); pkt != nil; pkt = server.send() {
+		segs = append(segs, pkt)
+	}
+	for _, i := range []int{0, 2, 1} {
+		_ = client.ip.Demux(segs[i], 0)
+		for client.send() != nil {
+		}
+	}
+	got := make([]byte, len(sent))
+	n, err := client.conn.Read(got)
+	if err != nil || !bytes.Equal(got[:n], sent) {
+		t.Fatalf("read %d bytes (err %v), equal to those sent: %v", n, err, bytes.Equal(got[:n], sent))
 	}
 }
