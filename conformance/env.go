@@ -161,6 +161,7 @@ func (e *Env) ReadN(c harness.Conn, n int) []byte {
 		return true
 	})
 	if rerr != nil {
+		e.lnetoAbortedOnUnacceptable()
 		e.Fatalf(fmt.Sprintf("%s to read %d bytes", who, n), "%s Read returned %v after %d bytes", who, rerr, len(got))
 	}
 	return got

@@ -185,6 +185,7 @@ func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 	want = e.timeWaitUnfinished(c, want)
 	got := e.Net.States(side, c.ID())
 	if !slices.Equal(got, want) {
+		e.lnetoAbortedOnUnacceptable()
 		e.Fail(fmt.Sprintf("%s states %s", side, FormatStates(want)),
 			fmt.Sprintf("%s states %s\n%s", side, FormatStates(got), formatHistory(e.Net.History(side, c.ID()))))
 	}
@@ -193,6 +194,7 @@ func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 // ExpectState checks c's current state, read from the stack.
 func (e *Env) ExpectState(c harness.Conn, want harness.State) {
 	if got := c.State(); got != want {
+		e.lnetoAbortedOnUnacceptable()
 		e.Fail(fmt.Sprintf("%s in %v", e.Side(c), want), fmt.Sprintf("%s in %v", e.Side(c), got))
 	}
 }

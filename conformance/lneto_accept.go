@@ -139,3 +139,57 @@ func (e *Env) lnetoHeldOutOfOrder(side harness.Side) bool {
 	}
 	return false
 }
+
+// lnetoChallengeRun is how many pure ACKs in a row, all of one
+// acknowledgment number, a lneto end sends before it aborts a connection
+// on unacceptable segments: its maxChallengeRejects (8) and the one that
+// tips it over (tcp/control.go).
+const lnetoChallengeRun = 8
+
+// lnetoAbortedOnUnacceptable ends the run accepting
+// LnetoAbortsAfterUnacceptableSegments if a lneto end's connection went
+// from a synchronized state to CLOSED with no RST reaching it and no
+// Abort asked, right after a run of lnetoChallengeRun or more pure ACKs
+// of one acknowledgment number: lneto's answers to unacceptable segments,
+// the last of which tipped it over.
+func (e *Env) lnetoAbortedOnUnacceptable() {
+	t := e.Net.Trace()
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		if e.PeerKind(side) != Lneto {
+			continue
+		}
+		for _, c := range t.Changes {
+			if c.Side != side || c.To != harness.Closed || c.From == harness.SynSent || c.From == harness.Listen || c.From == harness.TimeWait {
+				continue
+			}
+			run, ack, reset := 0, uint32(0), false
+			for _, r := range t.Records {
+				if r.At > c.At {
+					break
+				}
+				if r.ConnID(side) != c.ID {
+					continue
+				}
+				if r.Dir.From() != side {
+					reset = reset || r.Reached && r.Packet.TCP.Flags.Has(packet.RST)
+					continue
+				}
+				switch {
+				case r.At == c.At && r.Packet.TCP.Flags.Has(packet.RST):
+					// The listener's answer to a segment for the connection
+					// just aborted, sent at the same instant.
+				case r.Packet.TCP.Flags != packet.ACK || r.PayloadLen > 0:
+					run = 0
+				case run > 0 && r.RelAck == ack:
+					run++
+				default:
+					run, ack = 1, r.RelAck
+				}
+			}
+			if !reset && run >= lnetoChallengeRun {
+				e.Observe("the %s (lneto) went %v -> CLOSED at %v after %d ACKs of %d in a row, with no RST", side, c.From, c.At, run, ack)
+				e.EndAccepting(LnetoAbortsAfterUnacceptableSegments)
+			}
+		}
+	}
+}

@@ -154,6 +154,11 @@ func (t *Transfer) Run() {
 // digests.
 func (t *Transfer) Check() {
 	e := t.e
+	if t.writeErr != nil || t.readErr != nil {
+		// A lneto end that aborted on a run of unacceptable segments
+		// leaves nothing more to check.
+		e.lnetoAbortedOnUnacceptable()
+	}
 	if t.writeErr != nil {
 		e.Fatalf(e.Side(t.from).String()+" Write to take the whole stream", "Write returned %v after %d of %d bytes", t.writeErr, t.written, t.size)
 	}
