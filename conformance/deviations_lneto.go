@@ -207,3 +207,14 @@ var LnetoReorderedDataCorrupted = RegisterDeviation(Deviation{
 		"TestLnetoReorderedDataCorruptedByARead (and TestLnetoReorderedDataIntactWithoutARead: no Read while the segment is held, no corruption)",
 	Shown: "go run ./cmd/tcpbed run out-of-order --client gvisor --server lneto --seed 1",
 })
+
+// LnetoRTOFloor200ms: lneto floors its RTO at 200 ms, as gVisor does.
+var LnetoRTOFloor200ms = RegisterDeviation(Deviation{
+	Name:     "lneto-rto-floor-200ms",
+	Peer:     Lneto,
+	RFC:      "RFC 6298 2.4 (whenever RTO is computed, if it is less than 1 second, then the RTO SHOULD be rounded up to 1 second)",
+	Expected: "an RTO of at least 1 s, so that a receiver holding its ACK of a lone segment (up to 500 ms, RFC 9293 3.8.6.3) draws no retransmission on a wire that lost nothing",
+	Instead:  "floors its RTO at 200 ms (\"like Linux\", its comment says): after a fast round trip it resends data 200 ms after sending it, while the receiver may still hold its ACK",
+	Source:   "rtoMin (200 * time.Millisecond) in tcp/rto.go, applied by RTO.CurrentRTO; TestLnetoRTOFloorIs200ms",
+	Shown:    "go test ./harness/lneto -run TestLnetoRTOFloorIs200ms -v",
+})

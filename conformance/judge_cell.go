@@ -66,10 +66,10 @@ func (e *Env) judgeCell() error {
 			}
 			continue
 		}
-		if e.PeerKind(from) == GVisor && !resend.Acked {
+		if floor, ok := rtoFloorDeviations[e.PeerKind(from)]; ok && !resend.Acked {
 			// A retransmission timer that fired before RFC 6298's floor,
 			// while the receiver still held its ACK.
-			e.Deviates(GVisorRTOFloor200ms)
+			e.Deviates(floor)
 			e.Observe("%s resent #%d (seq %d) %v after its last copy, unacknowledged on a clean wire: an RTO below 1 s", e.PeerKind(from), r.Index, r.RelSeq, resend.Since())
 			continue
 		}
@@ -84,6 +84,10 @@ func (e *Env) judgeCell() error {
 		fmt.Sprintf("%d data segment(s) resent; the first: #%d, %s sent seq %d:%d again",
 			len(resends), first.Index, first.Dir.From(), first.RelSeq, first.RelSeq+uint32(first.PayloadLen)))
 }
+
+// rtoFloorDeviations are the registered RTO floors under RFC 6298 2.4's
+// 1 s, by the peer kind whose sender has one.
+var rtoFloorDeviations = map[string]Deviation{GVisor: GVisorRTOFloor200ms, Lneto: LnetoRTOFloor200ms}
 
 // rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
 const rfc6298MinRTO = time.Second

@@ -438,3 +438,33 @@ func TestLnetoReorderedDataIntactWithoutARead(t *testing.T) {
 		t.Fatalf("read %d bytes (err %v), equal to those sent: %v", n, err, bytes.Equal(got[:n], sent))
 	}
 }
+
+// RFC 6298 2.4: an RTO computed under 1 s SHOULD be rounded up to 1 s.
+// lneto floors it at 200 ms (rtoMin): after a fast round trip its data is
+// resent 200 ms after it was sent, while a receiver may still hold its
+// ACK (up to 500 ms, RFC 9293 3.8.6.3).
+func TestLnetoRTOFloorIs200ms(t *testing.T) {
+	client, server, now := established(t)
+	if _, err := client.conn.Write([]byte("timed")); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, client, server) // data
+	*now += int64(time.Millisecond)
+	exchange(t, server, client) // its ACK: a 1 ms RTT sample
+	if _, err := client.conn.Write([]byte("unacknowledged")); err != nil {
+		t.Fatal(err)
+	}
+	sentAt := *now
+	if client.send() == nil {
+		t.Fatal("no data segment")
+	}
+	rto := time.Duration(client.conn.InternalHandler().NextDeadline() - sentAt)
+	if rto >= time.Second {
+		t.Fatalf("RTO %v after a 1 ms RTT sample; the departure is one under RFC 6298's 1 s", rto)
+	}
+	*now = sentAt + int64(rto)
+	if again := client.send(); again == nil || len(again) <= 40 {
+		t.Fatalf("no resend %v after the data", rto)
+	}
+	t.Logf("lneto resent its data %v after sending it, on a wire that lost nothing", rto)
+}
