@@ -218,3 +218,15 @@ var LnetoRTOFloor200ms = RegisterDeviation(Deviation{
 	Source:   "rtoMin (200 * time.Millisecond) in tcp/rto.go, applied by RTO.CurrentRTO; TestLnetoRTOFloorIs200ms",
 	Shown:    "go test ./harness/lneto -run TestLnetoRTOFloorIs200ms -v",
 })
+
+// LnetoFullBufferDropsUnanswered: with its receive buffer full, lneto
+// answers no segment that carries data, zero-window probes included.
+var LnetoFullBufferDropsUnanswered = RegisterDeviation(Deviation{
+	Name:     "lneto-full-buffer-drops-unanswered",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.7.4 (an unacceptable segment draws an ACK) and RFC 1122 4.2.2.17 (a receiver at zero window keeps acknowledging probes)",
+	Expected: "a zero-window probe, or any segment with text the closed window cannot take, to draw an ACK that reports the window",
+	Instead:  "with its receive buffer full it drops every segment carrying data before it looks at its sequence number, and sends nothing: the prober hears no window",
+	Source:   "Handler.Recv in tcp/handler.go (len(payload) > h.bufRx.Free(): return lneto.ErrBufferFull, before ControlBlock.Recv); TestLnetoFullBufferDropsDataUnanswered",
+	Shown:    "go run ./cmd/tcpbed run zero-window --client gvisor --server lneto --seed 1",
+})

@@ -82,6 +82,7 @@ func (e *Env) lnetoStalled() {
 				e.EndAccepting(d)
 			}
 		}
+		e.lnetoStalledOnZeroWindow(side)
 		for i, r := range t.Records {
 			if r.Dir.From() == side || !r.Reached || !r.Packet.TCP.Flags.Has(packet.FIN) || r.States[side] != harness.TimeWait && r.States[side] != harness.Closed {
 				continue
@@ -213,4 +214,27 @@ func (e *Env) lnetoResetNotReported(c harness.Conn, err error) bool {
 		}
 	}
 	return false
+}
+
+// lnetoStalledOnZeroWindow ends the run accepting LnetoNoZeroWindowProbe
+// if the last segment that reached side's lneto end shut its send window
+// (window 0), an initial RTO or more ago, and it has sent no data since:
+// with the update that reopens the window lost, it never learns of it.
+func (e *Env) lnetoStalledOnZeroWindow(side harness.Side) {
+	var last *harness.Record
+	for _, r := range e.Net.Trace().Records {
+		if r.Dir.From() != side && r.Reached && r.ParseErr == nil && !r.Packet.TCP.Flags.Has(packet.RST) {
+			last = r
+		}
+	}
+	if last == nil || last.Packet.TCP.Window != 0 || e.Now()-last.Arrived < rfc6298InitialRTO {
+		return
+	}
+	for _, r := range e.Net.Trace().Records {
+		if r.Dir.From() == side && r.At >= last.Arrived && r.PayloadLen > 0 {
+			return
+		}
+	}
+	e.Observe("the %s (lneto) took window 0 from #%d at %v and sent no data after it", side, last.Index, last.Arrived)
+	e.EndAccepting(LnetoNoZeroWindowProbe)
 }

@@ -468,3 +468,31 @@ func TestLnetoRTOFloorIs200ms(t *testing.T) {
 	}
 	t.Logf("lneto resent its data %v after sending it, on a wire that lost nothing", rto)
 }
+
+// RFC 9293 3.10.7.4 and RFC 1122 4.2.2.17: a segment that is not
+// acceptable (a zero-window probe, an old duplicate) draws an ACK, and a
+// receiver whose window is zero keeps acknowledging probes. lneto drops a
+// segment whose text does not fit its receive buffer before it looks at
+// its sequence number (Handler.Recv returns ErrBufferFull), so with the
+// buffer full a segment carrying data draws nothing.
+func TestLnetoFullBufferDropsDataUnanswered(t *testing.T) {
+	client, server, _ := established(t)
+	if _, err := client.conn.Write(make([]byte, 65535)); err != nil {
+		t.Fatal(err)
+	}
+	var last []byte
+	for pkt := client.send(); pkt != nil; pkt = client.send() {
+		_ = server.ip.Demux(pkt, 0)
+		last = pkt
+	}
+	for server.send() != nil { // its ACKs, the last with window 0
+	}
+	if free := server.conn.FreeInput(); free != 0 {
+		t.Fatalf("server has %d bytes free, want its buffer full", free)
+	}
+	// The last segment again, as a probe or a copy would come.
+	_ = server.ip.Demux(last, 0)
+	if ack := server.send(); ack != nil {
+		t.Fatalf("the server answered with flags %#x; the departure is that it answers nothing", tcpFlags(ack))
+	}
+}
