@@ -238,3 +238,43 @@ func (e *Env) lnetoStalledOnZeroWindow(side harness.Side) {
 	e.Observe("the %s (lneto) took window 0 from #%d at %v and sent no data after it", side, last.Index, last.Arrived)
 	e.EndAccepting(LnetoNoZeroWindowProbe)
 }
+
+// errEndedAccepting is peerBroke's verdict on a sender storm a registered
+// deviation explains (lnetoEndlessResend): the run passes with it noted.
+var errEndedAccepting = errors.New("conformance: the run ended on a registered deviation")
+
+// lnetoStormCopies is how many copies of one segment, in a row, make
+// lneto's endless resend: far more than any fast retransmission sends.
+const lnetoStormCopies = 64
+
+// lnetoEndlessResend reports whether the sender storm that stopped the
+// run is LnetoEndlessResend, and records it: a lneto end whose last
+// lnetoStormCopies segments all carry the same data at the same sequence
+// number.
+func (e *Env) lnetoEndlessResend() bool {
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		if e.PeerKind(side) != Lneto {
+			continue
+		}
+		var last []*harness.Record
+		for _, r := range e.Net.Trace().Records {
+			if r.Dir.From() == side {
+				last = append(last, r)
+			}
+		}
+		if len(last) < lnetoStormCopies {
+			continue
+		}
+		last = last[len(last)-lnetoStormCopies:]
+		same := last[0].PayloadLen > 0
+		for _, r := range last {
+			same = same && r.RelSeq == last[0].RelSeq && r.PayloadLen == last[0].PayloadLen
+		}
+		if same {
+			e.Observe("the %s (lneto) sent seq %d:%d %d times in a row, and was stopped", side, last[0].RelSeq, last[0].RelSeq+uint32(last[0].PayloadLen), lnetoStormCopies)
+			e.Deviates(LnetoEndlessResend)
+			return true
+		}
+	}
+	return false
+}
