@@ -195,6 +195,7 @@ func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 func (e *Env) ExpectState(c harness.Conn, want harness.State) {
 	if got := c.State(); got != want {
 		e.lnetoAbortedOnUnacceptable()
+		e.lnetoLeftHalfClose(c, want)
 		e.Fail(fmt.Sprintf("%s in %v", e.Side(c), want), fmt.Sprintf("%s in %v", e.Side(c), got))
 	}
 }

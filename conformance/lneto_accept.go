@@ -278,3 +278,31 @@ func (e *Env) lnetoEndlessResend() bool {
 	}
 	return false
 }
+
+// lnetoLeftHalfClose ends the run accepting LnetoFINFromCloseWaitUnasked
+// when a check that c's end is in a half-closed state (CLOSE-WAIT at the
+// end that took a FIN, FIN-WAIT-2 at the end that sent it) fails because
+// a lneto end sent its own FIN unasked: it entered LAST-ACK at the very
+// instant it entered CLOSE-WAIT, with the ACK of the other end's FIN.
+// The half-close the scenario is about cannot happen.
+func (e *Env) lnetoLeftHalfClose(c harness.Conn, want harness.State) {
+	if want != harness.CloseWait && want != harness.FinWait2 {
+		return
+	}
+	for _, side := range []harness.Side{harness.Client, harness.Server} {
+		if e.PeerKind(side) != Lneto {
+			continue
+		}
+		id := c.ID()
+		if side != e.Side(c) {
+			id = id.Reverse()
+		}
+		h := e.Net.History(side, id)
+		for i := 1; i < len(h); i++ {
+			if h[i-1].To == harness.CloseWait && h[i].To == harness.LastAck && h[i].At == h[i-1].At {
+				e.Observe("the %s (lneto) went CLOSE-WAIT -> LAST-ACK at once, at %v", side, h[i].At)
+				e.EndAccepting(LnetoFINFromCloseWaitUnasked)
+			}
+		}
+	}
+}
