@@ -54,6 +54,7 @@ func (e *Env) ExpectEachDirection(mark int, c2s, s2c []Seg) {
 			problem = fmt.Sprintf("%d more packet(s) %s than expected", len(got)-len(d.want), d.dir)
 		}
 		if problem != "" {
+			e.lnetoSentUnaskedFIN(e.Since(mark))
 			e.Fail(DescribeSegs(fmt.Sprintf("exactly these packets %s since #%d", d.dir, mark), d.want),
 				problem+"\n"+DescribeRecords(e.Since(mark)))
 		}

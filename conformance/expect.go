@@ -89,6 +89,7 @@ func (e *Env) ExpectExactly(mark int, segs ...Seg) {
 		problem = fmt.Sprintf("%d more packet(s) than expected", len(got)-len(segs))
 	}
 	if problem != "" {
+		e.lnetoSentUnaskedFIN(got)
 		e.Fail(DescribeSegs("exactly these packets since #"+fmt.Sprint(mark), segs), problem+"\n"+DescribeRecords(got))
 	}
 }

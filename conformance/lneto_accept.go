@@ -306,3 +306,23 @@ func (e *Env) lnetoLeftHalfClose(c harness.Conn, want harness.State) {
 		}
 	}
 }
+
+// lnetoSentUnaskedFIN ends the run accepting LnetoFINFromCloseWaitUnasked
+// when recs, packets a check did not expect, hold a FIN a lneto end sent
+// the instant it entered CLOSE-WAIT: the FIN its application never asked
+// for, which no check of a half-close can expect.
+func (e *Env) lnetoSentUnaskedFIN(recs []*harness.Record) {
+	for _, r := range recs {
+		side := r.Dir.From()
+		if e.PeerKind(side) != Lneto || !r.Packet.TCP.Flags.Has(packet.FIN) {
+			continue
+		}
+		h := e.Net.History(side, r.ConnID(side))
+		for i := 1; i < len(h); i++ {
+			if h[i-1].To == harness.CloseWait && h[i].To == harness.LastAck && h[i].At == h[i-1].At && h[i].At == r.At {
+				e.Observe("the %s (lneto) sent its FIN #%d as it entered CLOSE-WAIT", side, r.Index)
+				e.EndAccepting(LnetoFINFromCloseWaitUnasked)
+			}
+		}
+	}
+}
