@@ -230,3 +230,17 @@ var LnetoFullBufferDropsUnanswered = RegisterDeviation(Deviation{
 	Source:   "Handler.Recv in tcp/handler.go (len(payload) > h.bufRx.Free(): return lneto.ErrBufferFull, before ControlBlock.Recv); TestLnetoFullBufferDropsDataUnanswered",
 	Shown:    "go run ./cmd/tcpbed run zero-window --client gvisor --server lneto --seed 1",
 })
+
+// LnetoSYNInSynchronizedStateDrawsRST: lneto's port table answers a SYN
+// its connection dropped with a RST as for a closed port.
+var LnetoSYNInSynchronizedStateDrawsRST = RegisterDeviation(Deviation{
+	Name:     "lneto-syn-in-synchronized-state-draws-rst",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.7.4 (fourth check, SYN in a synchronized state) and RFC 5961 4.2",
+	Expected: "a SYN in a synchronized state to draw a challenge ACK and be dropped, nothing else",
+	Instead: "after the challenge ACK it also sends a RST|ACK <SEQ=0><ACK=SEG.SEQ+1>, as to a SYN for a port with no listener: the connection drops " +
+		"the SYN with errDropSegment, which is lneto.ErrPacketDrop, the error the port table reads as \"no one took it\"",
+	Source: "ControlBlock.Recv in tcp/control.go (SYN on a synchronized connection: challenge ACK, errDropSegment = lneto.ErrPacketDrop in tcp/definitions.go); " +
+		"StackPorts.Demux in internet/stack-ports.go (ErrPacketDrop for a SYN: rstQueue.Queue RST|ACK); TestLnetoSYNInEstablishedDrawsRST",
+	Shown: "go run ./cmd/tcpbed run syn-in-established --client lneto --server gvisor --seed 1",
+})

@@ -363,7 +363,15 @@ func runSYNInEstablished(e *Env) error {
 			SrcPort: id.RemotePort, DstPort: id.LocalPort, Seq: seq, Flags: SYN, Window: 1024,
 		})
 		e.Advance(time.Second)
-		e.ExpectExactly(mark, C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0)))
+		challenge := []Seg{C2S(Flags(ACK), Seq(sndNxt), Ack(rcvNxtRel), Len(0))}
+		if after := e.SentBy(mark, harness.Client); e.PeerKind(harness.Client) == Lneto && len(after) == 2 &&
+			harness.CheckRecord(after[1], Flags(RST|ACK), harness.AbsSeq(0), harness.AbsAck(uint32(seq.Add(1)))) == nil {
+			// lneto's port table answers the dropped SYN as if no
+			// connection had it (LnetoSYNInSynchronizedStateDrawsRST).
+			e.Deviates(LnetoSYNInSynchronizedStateDrawsRST)
+			challenge = append(challenge, C2S(Flags(RST|ACK), harness.AbsSeq(0), Len(0)))
+		}
+		e.ExpectExactly(mark, challenge...)
 		e.ExpectState(c, harness.Established)
 		msg := []byte(fmt.Sprintf("still alive after SYN %d", i+1))
 		e.WriteAll(c, msg)

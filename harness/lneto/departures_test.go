@@ -496,3 +496,66 @@ func TestLnetoFullBufferDropsDataUnanswered(t *testing.T) {
 		t.Fatalf("the server answered with flags %#x; the departure is that it answers nothing", tcpFlags(ack))
 	}
 }
+
+// RFC 9293 3.10.7.4 (fourth check) and RFC 5961 4.2: a SYN in a
+// synchronized state draws a challenge ACK and is dropped; the connection
+// goes on, and no RST is sent. lneto's ControlBlock answers with the
+// challenge ACK and returns errDropSegment, which is lneto.ErrPacketDrop;
+// StackPorts.Demux takes that error for "no listener on the port" and
+// queues a RST|ACK <SEQ=0><ACK=SEG.SEQ+1> as well.
+func TestLnetoSYNInEstablishedDrawsRST(t *testing.T) {
+	now := new(int64)
+	// The client's connection under a TCP port table, as lneto's own
+	// stacks (and this package's peer) hold it.
+	client, server := newEnd(t, clientAddr, now), newEnd(t, serverAddr, now)
+	var ports internet.StackPorts
+	if err := ports.ResetTCP(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.ip.Register4(&ports); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.conn.OpenListen(serverPort, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.ip.Register4(&server.conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.conn.OpenActive(40000, netip.AddrPortFrom(serverAddr, serverPort), 5000); err != nil {
+		t.Fatal(err)
+	}
+	if err := ports.Register(&client.conn); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, client, server) // SYN
+	exchange(t, server, client) // SYN-ACK
+	exchange(t, client, server) // ACK
+	if client.conn.State() != tcp.StateEstablished {
+		t.Fatalf("client in %v", client.conn.State())
+	}
+	// A SYN on the same four-tuple at the client's RCV.NXT: the server's
+	// ISS 1000, plus its SYN.
+	forger := newEnd(t, serverAddr, now)
+	if err := forger.conn.OpenActive(serverPort, netip.AddrPortFrom(clientAddr, 40000), 1001); err != nil {
+		t.Fatal(err)
+	}
+	if err := forger.ip.Register4(&forger.conn); err != nil {
+		t.Fatal(err)
+	}
+	syn := forger.send()
+	if syn == nil || tcpFlags(syn)&flagSYN == 0 {
+		t.Fatal("no SYN")
+	}
+	_ = client.ip.Demux(syn, 0)
+	var flags []byte
+	for pkt := client.send(); pkt != nil; pkt = client.send() {
+		flags = append(flags, tcpFlags(pkt))
+	}
+	const flagRST, flagACK = 0x04, 0x10
+	if len(flags) != 2 || flags[0] != flagACK || flags[1] != flagRST|flagACK {
+		t.Fatalf("the client answered with flags %#x; the departure is a challenge ACK, then a RST|ACK", flags)
+	}
+	if st := client.conn.State(); st != tcp.StateEstablished {
+		t.Fatalf("client in %v, want still ESTABLISHED", st)
+	}
+}
