@@ -244,7 +244,7 @@ func (e *Env) ExpectReset(c harness.Conn) {
 		_, rerr = c.Read(buf)
 		return !errors.Is(rerr, harness.ErrWouldBlock)
 	})
-	if !errors.Is(rerr, syscall.ECONNRESET) && !e.lnetoResetNotReported(c, rerr) {
+	if !errors.Is(rerr, syscall.ECONNRESET) && !e.LnetoResetUnreported(c, rerr) {
 		e.Fatalf(who+" Read to return connection reset (ECONNRESET)", "Read returned %v", rerr)
 	}
 	_, werr := c.Write([]byte("after the reset"))

@@ -197,12 +197,12 @@ func (e *Env) lnetoAbortedOnUnacceptable() {
 	}
 }
 
-// lnetoResetNotReported reports whether err, from a call on c after a RST
+// LnetoResetUnreported reports whether err, from a call on c after a RST
 // ended its connection, is lneto's net.ErrClosed where the RFC has
 // "connection reset" (LnetoResetNotReported): c's end is lneto, a RST
 // reached it on c's connection, and it then went CLOSED. It records the
 // deviation when so.
-func (e *Env) lnetoResetNotReported(c harness.Conn, err error) bool {
+func (e *Env) LnetoResetUnreported(c harness.Conn, err error) bool {
 	side := e.Side(c)
 	if e.PeerKind(side) != Lneto || !errors.Is(err, net.ErrClosed) || c.State() != harness.Closed {
 		return false
