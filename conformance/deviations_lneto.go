@@ -208,17 +208,6 @@ var LnetoReorderedDataCorrupted = RegisterDeviation(Deviation{
 	Shown: "go run ./cmd/tcpbed run out-of-order --client gvisor --server lneto --seed 1",
 })
 
-// LnetoRTOFloor200ms: lneto floors its RTO at 200 ms, as gVisor does.
-var LnetoRTOFloor200ms = RegisterDeviation(Deviation{
-	Name:     "lneto-rto-floor-200ms",
-	Peer:     Lneto,
-	RFC:      "RFC 6298 2.4 (whenever RTO is computed, if it is less than 1 second, then the RTO SHOULD be rounded up to 1 second)",
-	Expected: "an RTO of at least 1 s, so that a receiver holding its ACK of a lone segment (up to 500 ms, RFC 9293 3.8.6.3) draws no retransmission on a wire that lost nothing",
-	Instead:  "floors its RTO at 200 ms (\"like Linux\", its comment says): after a fast round trip it resends data 200 ms after sending it, while the receiver may still hold its ACK",
-	Source:   "rtoMin (200 * time.Millisecond) in tcp/rto.go, applied by RTO.CurrentRTO; TestLnetoRTOFloorIs200ms",
-	Shown:    "go test ./harness/lneto -run TestLnetoRTOFloorIs200ms -v",
-})
-
 // LnetoFullBufferDropsUnanswered: with its receive buffer full, lneto
 // answers no segment that carries data, zero-window probes included.
 var LnetoFullBufferDropsUnanswered = RegisterDeviation(Deviation{
@@ -243,4 +232,16 @@ var LnetoSYNInSynchronizedStateDrawsRST = RegisterDeviation(Deviation{
 	Source: "ControlBlock.Recv in tcp/control.go (SYN on a synchronized connection: challenge ACK, errDropSegment = lneto.ErrPacketDrop in tcp/definitions.go); " +
 		"StackPorts.Demux in internet/stack-ports.go (ErrPacketDrop for a SYN: rstQueue.Queue RST|ACK); TestLnetoSYNInEstablishedDrawsRST",
 	Shown: "go run ./cmd/tcpbed run syn-in-established --client lneto --server gvisor --seed 1",
+})
+
+// LnetoGoBackNOnRTO: on a retransmission timeout lneto resends everything
+// from SND.UNA.
+var LnetoGoBackNOnRTO = RegisterDeviation(Deviation{
+	Name:     "lneto-go-back-n-on-rto",
+	Peer:     Lneto,
+	RFC:      "RFC 6298 5.4 (on expiry, retransmit the earliest segment not yet acknowledged) and RFC 5681 3.1",
+	Expected: "a retransmission timeout to resend the earliest unacknowledged segment, the rest following only as the window and ACKs allow, so that data that had arrived is seldom sent again",
+	Instead:  "it rewinds SND.NXT to SND.UNA and resends the whole flight, go-back-N, whether the later segments had arrived or not",
+	Source:   "Handler.Send in tcp/handler.go (PreTx RetransmitAll: ControlBlock.RetransmitAll in tcp/control.go and ringTx.RetransmitFromUNA, \"Go-back-N retransmission directed by loss recovery\"), RTO.PreTx in tcp/rto.go",
+	Shown:    "go run ./cmd/tcpbed run fast-retransmit --client lneto --server gvisor --seed 1",
 })

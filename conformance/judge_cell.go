@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -87,7 +88,9 @@ func (e *Env) judgeCell() error {
 
 // rtoFloorDeviations are the registered RTO floors under RFC 6298 2.4's
 // 1 s, by the peer kind whose sender has one.
-var rtoFloorDeviations = map[string]Deviation{GVisor: GVisorRTOFloor200ms, Lneto: LnetoRTOFloor200ms}
+// (lneto's rtoMin is 200 ms as well, TestLnetoRTOFloorIs200ms in
+// harness/lneto, but no run of the matrix shows it yet: not registered.)
+var rtoFloorDeviations = map[string]Deviation{GVisor: GVisorRTOFloor200ms}
 
 // rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
 const rfc6298MinRTO = time.Second
@@ -121,6 +124,12 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 		return nil
 	}
 	needless, resent, lost := judge.Needless(recs, func(sender harness.Side) bool { return !e.OnRealTime(sender) })
+	// A lneto sender goes back N on a timeout (LnetoGoBackNOnRTO): every
+	// segment after the lost one is resent, arrived or not.
+	if kept := slices.DeleteFunc(slices.Clone(needless), func(r *harness.Record) bool { return e.PeerKind(r.Dir.From()) == Lneto }); len(kept) < len(needless) {
+		e.Deviates(LnetoGoBackNOnRTO)
+		needless = kept
+	}
 	if bound := judge.NeedlessBound(lost); len(needless) > bound {
 		return e.failure(fmt.Sprintf("on a wire that loses but never reorders or copies, at most %d resends of data that had arrived "+
 			"(a quarter of the %d data segments lost, at least %d: lost ACKs, a timeout, a tail loss probe; RFC 6675 4, RFC 8985 6.2)",
