@@ -95,3 +95,12 @@ func (e *Env) Deviates(d Deviation) {
 		e.notes.deviations = append(e.notes.deviations, d.Name)
 	}
 }
+
+// EndAccepting records deviation d and ends the scenario here, passed: d
+// leaves nothing more of what the scenario is about to check (a handshake
+// the deviating end never retransmits cannot complete). The cell is still
+// judged as every cell is (judge_cell.go).
+func (e *Env) EndAccepting(d Deviation) {
+	e.Deviates(d)
+	panic(endAccepted{})
+}

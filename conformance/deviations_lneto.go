@@ -59,6 +59,19 @@ var LnetoNoHandshakeRetransmission = RegisterDeviation(Deviation{
 	Shown: "go run ./cmd/tcpbed run syn-retransmit --client lneto --server gvisor --seed 1",
 })
 
+// LnetoNoFINRetransmission: lneto's RTO times data only, so a lost FIN
+// is never sent again.
+var LnetoNoFINRetransmission = RegisterDeviation(Deviation{
+	Name:     "lneto-no-fin-retransmission",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.4 and 3.8.1, RFC 6298 5",
+	Expected: "a FIN, which occupies sequence space, to be retransmitted on the retransmission timer until it is acknowledged",
+	Instead: "no timer runs for a FIN: if it or its ACK is lost the connection stays in FIN-WAIT-1, CLOSING or LAST-ACK for ever, " +
+		"and the other end, its ACK lost, never sees the FIN it should ACK again",
+	Source: "RTO.PostTx in tcp/rto.go: \"only data segments are timed / arm the RTO\" (a FIN carries none); TestLnetoNeverRetransmitsItsFIN",
+	Shown:  "go run ./cmd/tcpbed run time-wait-fin-retransmit --client gvisor --server lneto --seed 1",
+})
+
 // LnetoAbortsAfterUnacceptableSegments: a burst past a lost segment ends
 // the connection.
 var LnetoAbortsAfterUnacceptableSegments = RegisterDeviation(Deviation{
@@ -177,4 +190,58 @@ var LnetoDefaultMSSIgnored = RegisterDeviation(Deviation{
 	Instead:  "it sends segments as large as its own buffer allows (1460 bytes on a 1500-byte link)",
 	Source:   "Handler.Recv in tcp/handler.go sets snd.MSS only from an option; ControlBlock.PendingSegment in tcp/control.go caps by MSS only when it is set",
 	Shown:    "go run ./cmd/tcpbed run syn-without-mss --client gvisor --server lneto --seed 1",
+})
+
+// LnetoReorderedDataCorrupted: lneto's application reads changed bytes
+// after a segment arrived out of order.
+var LnetoReorderedDataCorrupted = RegisterDeviation(Deviation{
+	Name:     "lneto-reordered-data-corrupted",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.4 and 3.10.7.4 (segments beyond RCV.NXT held for later processing; text delivered in sequence)",
+	Expected: "a segment that arrived ahead of RCV.NXT to be held and its text delivered once the gap is filled, so the application reads the stream as sent",
+	Instead: "it stages the held segment in its receive ring at an offset from the ring's write position; a Read that empties the ring resets " +
+		"the ring's offsets to 0, so when the gap is filled the ring delivers whatever lies at the new place instead of the held bytes " +
+		"(out-of-order gvisor->lneto: the digest of the 524288 bytes read differs)",
+	Source: "Ring.onReadEnd (calls Ring.Reset when a read empties the ring) in internal/ring.go, with reassembly.store (Ring.PeekWrite at writeStart()+gap) " +
+		"and reassembly.reassemble (Ring.Commit) in tcp/reassembly.go, called from Handler.Read and Handler.Recv in tcp/handler.go; " +
+		"TestLnetoReorderedDataCorruptedByARead (and TestLnetoReorderedDataIntactWithoutARead: no Read while the segment is held, no corruption)",
+	Shown: "go run ./cmd/tcpbed run out-of-order --client gvisor --server lneto --seed 1",
+})
+
+// LnetoFullBufferDropsUnanswered: with its receive buffer full, lneto
+// answers no segment that carries data, zero-window probes included.
+var LnetoFullBufferDropsUnanswered = RegisterDeviation(Deviation{
+	Name:     "lneto-full-buffer-drops-unanswered",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.7.4 (an unacceptable segment draws an ACK) and RFC 1122 4.2.2.17 (a receiver at zero window keeps acknowledging probes)",
+	Expected: "a zero-window probe, or any segment with text the closed window cannot take, to draw an ACK that reports the window",
+	Instead:  "with its receive buffer full it drops every segment carrying data before it looks at its sequence number, and sends nothing: the prober hears no window",
+	Source:   "Handler.Recv in tcp/handler.go (len(payload) > h.bufRx.Free(): return lneto.ErrBufferFull, before ControlBlock.Recv); TestLnetoFullBufferDropsDataUnanswered",
+	Shown:    "go run ./cmd/tcpbed run zero-window --client gvisor --server lneto --seed 1",
+})
+
+// LnetoSYNInSynchronizedStateDrawsRST: lneto's port table answers a SYN
+// its connection dropped with a RST as for a closed port.
+var LnetoSYNInSynchronizedStateDrawsRST = RegisterDeviation(Deviation{
+	Name:     "lneto-syn-in-synchronized-state-draws-rst",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.10.7.4 (fourth check, SYN in a synchronized state) and RFC 5961 4.2",
+	Expected: "a SYN in a synchronized state to draw a challenge ACK and be dropped, nothing else",
+	Instead: "after the challenge ACK it also sends a RST|ACK <SEQ=0><ACK=SEG.SEQ+1>, as to a SYN for a port with no listener: the connection drops " +
+		"the SYN with errDropSegment, which is lneto.ErrPacketDrop, the error the port table reads as \"no one took it\"",
+	Source: "ControlBlock.Recv in tcp/control.go (SYN on a synchronized connection: challenge ACK, errDropSegment = lneto.ErrPacketDrop in tcp/definitions.go); " +
+		"StackPorts.Demux in internet/stack-ports.go (ErrPacketDrop for a SYN: rstQueue.Queue RST|ACK); TestLnetoSYNInEstablishedDrawsRST",
+	Shown: "go run ./cmd/tcpbed run syn-in-established --client lneto --server gvisor --seed 1",
+})
+
+// LnetoGoBackNOnRTO: on a retransmission timeout lneto resends everything
+// from SND.UNA.
+var LnetoGoBackNOnRTO = RegisterDeviation(Deviation{
+	Name:     "lneto-go-back-n-on-rto",
+	Peer:     Lneto,
+	RFC:      "RFC 6298 5.4 (on expiry, retransmit the earliest segment not yet acknowledged) and RFC 5681 3.1",
+	Expected: "a retransmission timeout to resend the earliest unacknowledged segment, the rest following only as the window and ACKs allow, so that data that had arrived is seldom sent again",
+	Instead:  "it rewinds SND.NXT to SND.UNA and resends the whole flight, go-back-N, whether the later segments had arrived or not",
+	Source:   "Handler.Send in tcp/handler.go (PreTx RetransmitAll: ControlBlock.RetransmitAll in tcp/control.go and ringTx.RetransmitFromUNA, \"Go-back-N retransmission directed by loss recovery\"), RTO.PreTx in tcp/rto.go",
+	Shown:    "go run ./cmd/tcpbed run fast-retransmit --client lneto --server gvisor --seed 1",
 })

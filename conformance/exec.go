@@ -135,6 +135,9 @@ func (e *Env) peerBroke() error {
 		return err
 	}
 	if errors.Is(err, harness.ErrLivelock) {
+		if e.lnetoEndlessResend() {
+			return errEndedAccepting
+		}
 		return e.failure("every stack to run out of packets to send at each instant (no sender storm)", err.Error())
 	}
 	return e.failure("both stacks to keep to tcpbed's peer protocol (docs/peer-protocol.md) to the end of the run", err.Error())

@@ -89,6 +89,7 @@ func (e *Env) ExpectExactly(mark int, segs ...Seg) {
 		problem = fmt.Sprintf("%d more packet(s) than expected", len(got)-len(segs))
 	}
 	if problem != "" {
+		e.lnetoSentUnaskedFIN(got)
 		e.Fail(DescribeSegs("exactly these packets since #"+fmt.Sprint(mark), segs), problem+"\n"+DescribeRecords(got))
 	}
 }
@@ -185,6 +186,7 @@ func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 	want = e.timeWaitUnfinished(c, want)
 	got := e.Net.States(side, c.ID())
 	if !slices.Equal(got, want) {
+		e.lnetoAbortedOnUnacceptable()
 		e.Fail(fmt.Sprintf("%s states %s", side, FormatStates(want)),
 			fmt.Sprintf("%s states %s\n%s", side, FormatStates(got), formatHistory(e.Net.History(side, c.ID()))))
 	}
@@ -193,6 +195,8 @@ func (e *Env) ExpectStates(c harness.Conn, want ...harness.State) {
 // ExpectState checks c's current state, read from the stack.
 func (e *Env) ExpectState(c harness.Conn, want harness.State) {
 	if got := c.State(); got != want {
+		e.lnetoAbortedOnUnacceptable()
+		e.lnetoLeftHalfClose(c, want)
 		e.Fail(fmt.Sprintf("%s in %v", e.Side(c), want), fmt.Sprintf("%s in %v", e.Side(c), got))
 	}
 }

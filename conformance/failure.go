@@ -54,6 +54,10 @@ func ReplayCommand(name string, p Pairing, seed uint64) string {
 // recovers it.
 type failNow struct{ expected, got string }
 
+// endAccepted is what Env.EndAccepting panics with to end a scenario that
+// passed; Execute recovers it.
+type endAccepted struct{}
+
 func indent(s string) string {
 	lines := strings.SplitAfter(s, "\n")
 	var b strings.Builder
@@ -77,6 +81,9 @@ func indentRest(s string) string {
 func Catch(check func()) (f *Failure) {
 	defer func() {
 		if r := recover(); r != nil {
+			if _, ok := r.(endAccepted); ok {
+				return
+			}
 			fn, ok := r.(failNow)
 			if !ok {
 				panic(r)

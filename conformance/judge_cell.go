@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -69,10 +70,10 @@ func (e *Env) judgeCell() error {
 			}
 			continue
 		}
-		if e.PeerKind(from) == GVisor && !resend.Acked {
+		if floor, ok := rtoFloorDeviations[e.PeerKind(from)]; ok && !resend.Acked {
 			// A retransmission timer that fired before RFC 6298's floor,
 			// while the receiver still held its ACK.
-			e.Deviates(GVisorRTOFloor200ms)
+			e.Deviates(floor)
 			e.Observe("%s resent #%d (seq %d) %v after its last copy, unacknowledged on a clean wire: an RTO below 1 s", e.PeerKind(from), r.Index, r.RelSeq, resend.Since())
 			continue
 		}
@@ -114,6 +115,12 @@ func (e *Env) judgeACKDelays(recs []*harness.Record) error {
 		fmt.Sprintf("%d segment(s) held longer; the first: #%d (%s) reached it at %v, and %s", len(late), r.Index, what, r.Arrived, answer))
 }
 
+// rtoFloorDeviations are the registered RTO floors under RFC 6298 2.4's
+// 1 s, by the peer kind whose sender has one.
+// (lneto's rtoMin is 200 ms as well, TestLnetoRTOFloorIs200ms in
+// harness/lneto, but no run of the matrix shows it yet: not registered.)
+var rtoFloorDeviations = map[string]Deviation{GVisor: GVisorRTOFloor200ms}
+
 // rfc6298MinRTO is RFC 6298 2.4's floor under the retransmission timeout.
 const rfc6298MinRTO = time.Second
 
@@ -143,6 +150,12 @@ func (e *Env) judgeResendsOnALossyWire(recs []*harness.Record) error {
 		return nil
 	}
 	needless, resent, lost := judge.Needless(recs, func(sender harness.Side) bool { return !e.OnRealTime(sender) })
+	// A lneto sender goes back N on a timeout (LnetoGoBackNOnRTO): every
+	// segment after the lost one is resent, arrived or not.
+	if kept := slices.DeleteFunc(slices.Clone(needless), func(r *harness.Record) bool { return e.PeerKind(r.Dir.From()) == Lneto }); len(kept) < len(needless) {
+		e.Deviates(LnetoGoBackNOnRTO)
+		needless = kept
+	}
 	if bound := judge.NeedlessBound(lost); len(needless) > bound {
 		return e.failure(fmt.Sprintf("on a wire that loses but never reorders or copies, at most %d resends of data that had arrived "+
 			"(a quarter of the %d data segments lost, at least %d: lost ACKs, a timeout, a tail loss probe; RFC 6675 4, RFC 8985 6.2)",
@@ -168,6 +181,12 @@ func (e *Env) judgeTimeWaits() error {
 		}
 		if bad := stay.Lasted2MSL(t, e.MSL, judge.EveryFINRestarts); bad != "" {
 			if last, _ := stay.Restarts(t, stay.Exit.At, judge.EveryFINRestarts); e.lwipTimeWaitStay(stay, last) {
+				continue
+			}
+			if e.PeerKind(stay.Side) == Lneto && stay.Exit.At == stay.Entered {
+				// An accepted lneto connection leaves TIME-WAIT the instant
+				// it enters it (its listener hands it back to the pool).
+				e.Deviates(LnetoTimeWaitUntimed)
 				continue
 			}
 			return e.failure(fmt.Sprintf("the %s (%s) to hold TIME-WAIT for 2MSL (%v) from its last restart (RFC 9293 3.10.7.4)", stay.Side, e.PeerKind(stay.Side), 2*e.MSL), bad)

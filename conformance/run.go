@@ -143,7 +143,10 @@ func (e *Env) runWatched(hangAfter time.Duration) (err error, hung bool) {
 		if broke := e.statesUnreported(); broke != nil {
 			err = broke
 		}
-		if broke := e.peerBroke(); broke != nil {
+		if broke := e.peerBroke(); errors.Is(broke, errEndedAccepting) {
+			done <- nil // a storm a registered deviation explains: the trace holds nothing more to judge
+			return
+		} else if broke != nil {
 			err = broke
 		}
 		if err == nil {
@@ -211,6 +214,9 @@ func (e *Env) run() (err error) {
 		}
 		if f, ok := r.(failNow); ok {
 			err = e.failure(f.expected, f.got)
+			return
+		}
+		if _, ok := r.(endAccepted); ok {
 			return
 		}
 		err = e.failure("the scenario to run to its end", fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))

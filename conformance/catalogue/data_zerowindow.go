@@ -47,43 +47,11 @@ func runZeroWindow(e *Env) error {
 			probes = append(probes, r)
 		}
 	}
-	if len(probes) < 3 {
-		e.Fatalf(fmt.Sprintf("the client to probe the zero window several times in %v (RFC 1122 4.2.2.17)", zeroWindowWatch),
-			"%d probes\n%s", len(probes), DescribeRecords(e.Since(zero.Index)))
+	if len(probes) == 0 && e.PeerKind(harness.Client) == Lneto {
+		e.Deviates(LnetoNoZeroWindowProbe)
+	} else {
+		checkZeroWindowProbes(e, probes, zero, t)
 	}
-	acked := zero.RelAck
-	for _, p := range probes {
-		switch {
-		case p.PayloadLen >= 1 && !Rel(p.RelSeq).LessThan(Rel(acked)):
-			// RFC 9293 3.8.6.1: new data (or data not yet acknowledged).
-			e.Observe("probes carry %d octet(s) from seq %d (new or unacknowledged data)", p.PayloadLen, p.RelSeq)
-		case Rel(p.RelSeq).LessThan(Rel(acked)) && e.Pairing.Client == GVisor:
-			e.Deviates(GVisorZeroWindowProbeOldOctet)
-		default:
-			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1: new data if available, or a retransmission)", acked),
-				"#%d seq=%d len=%d, while %d bytes written by the application waited to be sent", p.Index, p.RelSeq, p.PayloadLen, t.BytesWritten()-int(acked-1))
-		}
-		// The server answers each probe with an ACK that reports its
-		// window (RFC 9293 3.10.7.4: an unacceptable segment draws an
-		// ACK; RFC 1122 4.2.2.17: the receiver keeps acknowledging).
-		if ans := answerTo(e, p); ans == nil {
-			e.Fatalf(fmt.Sprintf("the server to answer probe #%d with an ACK", p.Index), "it sent nothing when the probe arrived at %v", p.Arrived)
-		}
-	}
-	// RFC 1122 4.2.2.17: "SHOULD increase exponentially the interval
-	// between successive probes". Each interval at least the last; the
-	// last longer than the first.
-	gaps := make([]time.Duration, len(probes)-1)
-	for i := range gaps {
-		gaps[i] = probes[i+1].At - probes[i].At
-		if i > 0 && gaps[i] < gaps[i-1] {
-			e.Fatalf("the probe intervals never to shrink", "intervals %s", formatGaps(gaps[:i+1]))
-		}
-	}
-	if gaps[len(gaps)-1] <= gaps[0] {
-		e.Fatalf("the probe intervals to grow (exponential backoff)", "intervals %s", formatGaps(gaps))
-	}
-	e.Observe("probe intervals %s", formatGaps(gaps))
 
 	// The reader reads again: the window opens and the rest flows.
 	t.Paused = false
@@ -114,6 +82,52 @@ func runZeroWindow(e *Env) error {
 }
 
 // answerTo is the ACK the server sent when client segment p arrived (at
+
+// checkZeroWindowProbes checks the client's probes of the server's zero
+// window (zero: the segment that shut it): several, each with at least
+// one octet, each answered, at intervals that grow.
+func checkZeroWindowProbes(e *Env, probes []*harness.Record, zero *harness.Record, t *Transfer) {
+	if len(probes) < 3 {
+		e.Fatalf(fmt.Sprintf("the client to probe the zero window several times in %v (RFC 1122 4.2.2.17)", zeroWindowWatch),
+			"%d probes\n%s", len(probes), DescribeRecords(e.Since(zero.Index)))
+	}
+	acked := zero.RelAck
+	for _, p := range probes {
+		switch {
+		case p.PayloadLen >= 1 && !Rel(p.RelSeq).LessThan(Rel(acked)):
+			// RFC 9293 3.8.6.1: new data (or data not yet acknowledged).
+			e.Observe("probes carry %d octet(s) from seq %d (new or unacknowledged data)", p.PayloadLen, p.RelSeq)
+		case Rel(p.RelSeq).LessThan(Rel(acked)) && e.Pairing.Client == GVisor:
+			e.Deviates(GVisorZeroWindowProbeOldOctet)
+		default:
+			e.Fatalf(fmt.Sprintf("each zero-window probe to carry at least one octet from SND.UNA=%d on (RFC 9293 3.8.6.1: new data if available, or a retransmission)", acked),
+				"#%d seq=%d len=%d, while %d bytes written by the application waited to be sent", p.Index, p.RelSeq, p.PayloadLen, t.BytesWritten()-int(acked-1))
+		}
+		// The server answers each probe with an ACK that reports its
+		// window (RFC 9293 3.10.7.4: an unacceptable segment draws an
+		// ACK; RFC 1122 4.2.2.17: the receiver keeps acknowledging).
+		if ans := answerTo(e, p); ans == nil && e.PeerKind(harness.Server) == Lneto {
+			e.Deviates(LnetoFullBufferDropsUnanswered)
+		} else if ans == nil {
+			e.Fatalf(fmt.Sprintf("the server to answer probe #%d with an ACK", p.Index), "it sent nothing when the probe arrived at %v", p.Arrived)
+		}
+	}
+	// RFC 1122 4.2.2.17: "SHOULD increase exponentially the interval
+	// between successive probes". Each interval at least the last; the
+	// last longer than the first.
+	gaps := make([]time.Duration, len(probes)-1)
+	for i := range gaps {
+		gaps[i] = probes[i+1].At - probes[i].At
+		if i > 0 && gaps[i] < gaps[i-1] {
+			e.Fatalf("the probe intervals never to shrink", "intervals %s", formatGaps(gaps[:i+1]))
+		}
+	}
+	if gaps[len(gaps)-1] <= gaps[0] {
+		e.Fatalf("the probe intervals to grow (exponential backoff)", "intervals %s", formatGaps(gaps))
+	}
+	e.Observe("probe intervals %s", formatGaps(gaps))
+}
+
 // that instant), or nil.
 func answerTo(e *Env, p *harness.Record) *harness.Record {
 	if p.Fate.Lost() || p.Arrived == 0 {

@@ -272,6 +272,9 @@ func runCloseUnread(e *Env, side harness.Side) error {
 	// <SEQ=SND.NXT> (RFC 9293 3.10.5, ABORT), seq 1 here; with or without
 	// ACK.
 	sent := e.SentBy(mark, side)
+	if len(sent) > 0 && sent[0].Packet.TCP.Flags.Has(FIN) && e.PeerKind(side) == Lneto {
+		e.EndAccepting(LnetoNoRSTOnCloseWithUnreadData) // an orderly close follows, as if nothing were unread
+	}
 	if len(sent) != 1 {
 		e.Fail("exactly one segment from the "+who+": its RST", DescribeRecords(e.Since(mark)))
 	}

@@ -121,6 +121,17 @@ func runOptions(e *Env, clientOffers, serverOffers optionSet) error {
 	hs := e.ExpectInOrder(mark, C2S(Flags(SYN)), S2C(Flags(SYN|ACK)))
 	syn, synAck := hs[0], hs[1]
 	offered, answered := optionsOf(syn), optionsOf(synAck)
+	// A lneto end offers MSS alone (LnetoOffersOnlyMSS): the rules below
+	// then judge what follows from that.
+	for _, o := range []struct {
+		side   harness.Side
+		offers *optionSet
+	}{{harness.Client, &clientOffers}, {harness.Server, &serverOffers}} {
+		if e.PeerKind(o.side) == Lneto && *o.offers != (optionSet{mss: true}) {
+			e.Deviates(LnetoOffersOnlyMSS)
+			*o.offers = optionSet{mss: true}
+		}
+	}
 
 	// The premise: each end offers what it was configured to.
 	if offered != clientOffers {

@@ -252,7 +252,9 @@ func runSynWithoutMSS(e *Env) error {
 		if r.PayloadLen == 0 {
 			continue
 		}
-		if r.PayloadLen+len(r.TCPOptions) > defaultMSS {
+		if r.PayloadLen+len(r.TCPOptions) > defaultMSS && e.Pairing.Server == Lneto {
+			e.Deviates(LnetoDefaultMSSIgnored)
+		} else if r.PayloadLen+len(r.TCPOptions) > defaultMSS {
 			e.Fatalf(fmt.Sprintf("data segments of at most %d bytes, options included, to a peer that sent no MSS option", defaultMSS),
 				"#%d: %d bytes of data and %d of options", r.Index, r.PayloadLen, len(r.TCPOptions))
 		}

@@ -68,13 +68,15 @@ func runTimeWaitServer(e *Env) error {
 func runTimeWaitFINRetransmit(e *Env) error {
 	c, s := e.Connect()
 	mark := e.Mark()
+	// The client's first bare ACK from now on, the ACK of the server's
+	// FIN, is lost (its FIN before it carries FIN|ACK). The rule is in
+	// place before the client closes: a lneto server sends its FIN as soon
+	// as the client's arrives (LnetoFINFromCloseWaitUnasked).
+	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Times: 1,
+		Match: []harness.SegCheck{harness.Flags(ACK)}, Action: harness.Drop})
 	e.Close(c)
 	e.ReadEOF(s)
 	e.Advance(time.Second)
-	// From now on the client's first bare ACK, the ACK of the server's FIN,
-	// is lost.
-	e.Net.AddRule(&harness.Rule{Name: "drop the last ACK", Dirs: harness.OnlyClientToServer, Times: 1,
-		Match: []harness.SegCheck{harness.Flags(ACK)}, Action: harness.Drop})
 	e.Close(s)
 	e.WaitFor("the server to leave LAST-ACK", func() bool { return s.State() != harness.LastAck })
 	e.ExpectExactly(mark,

@@ -135,8 +135,25 @@ func (c *connection) CloseWrite() error {
 	if c.finQueued {
 		return nil
 	}
+	if err := c.closedUnasked(); err != nil {
+		return err
+	}
 	c.finQueued = true
 	return c.c.Close()
+}
+
+// closedUnasked is net.ErrClosed once lneto has sent its FIN from
+// CLOSE-WAIT by itself (conformance.LnetoFINFromCloseWaitUnasked), nil
+// before. lneto's own Close then returns nil in LAST-ACK but aborts the
+// connection on the next transmit attempt (Handler.Send: ControlBlock.Close
+// fails in LAST-ACK, then Handler.Abort), dropping the FIN it still owes a
+// resend: so the application's close is not passed on, and says what
+// lneto's Close says once the connection is gone.
+func (c *connection) closedUnasked() error {
+	if c.t.finReceived && c.c.State() != tcp.StateCloseWait {
+		return net.ErrClosed
+	}
+	return nil
 }
 
 // Close is the application's close in both directions: lneto's CloseRead
@@ -147,6 +164,9 @@ func (c *connection) Close() error {
 	readErr := c.c.CloseRead()
 	if c.finQueued {
 		return nil
+	}
+	if err := c.closedUnasked(); err != nil {
+		return err
 	}
 	c.finQueued = true
 	if err := c.c.Close(); err != nil {

@@ -13,6 +13,7 @@
 package lneto
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -59,6 +60,11 @@ const (
 	// ACKs): one that sends that many without running out is in a storm
 	// (lneto-endless-resend), and the peer stops it (see pump).
 	maxSendsPerPump = 1 << 12
+	// maxCopiesPerPump is more copies of one segment, in a row at one
+	// instant, than any retransmission sends: lneto sending that many is
+	// in its endless resend (lneto-endless-resend), stopped then rather
+	// than after maxSendsPerPump, each copy costing the wire real time.
+	maxCopiesPerPump = 64
 	// ephemeralFirst is the first port of RFC 6335's dynamic range.
 	ephemeralFirst = 49152
 	// maxPortNodes bounds the connections and listeners lneto's port table
@@ -214,6 +220,8 @@ func (p *peer) pump() {
 	if p.broken != nil {
 		return
 	}
+	var last []byte // the TCP segment of the last packet sent
+	streak := 0     // how many times in a row it was sent
 	for range maxSendsPerPump {
 		n, _ := p.ip.Encapsulate(p.out, 0, 0)
 		if n == 0 {
@@ -223,8 +231,27 @@ func (p *peer) pump() {
 		}
 		p.reportStates()
 		p.env.Transmit(p.out[:n])
+		// The IPv4 header differs from copy to copy (its ID); the
+		// segment does not.
+		seg := p.out[int(p.out[0]&0x0f)*4 : n]
+		if bytes.Equal(seg, last) {
+			streak++
+		} else {
+			last, streak = append(last[:0], seg...), 1
+		}
+		if streak == maxCopiesPerPump {
+			p.broken = fmt.Errorf("%w: lneto sent the same segment %d times in a row at %v; the peer stopped it", harness.ErrLivelock, streak, p.env.Clock.Elapsed())
+			p.stop()
+			return
+		}
 	}
 	p.broken = fmt.Errorf("%w: lneto still had packets to send after %d at %v; the peer stopped it", harness.ErrLivelock, maxSendsPerPump, p.env.Clock.Elapsed())
+	p.stop()
+}
+
+// stop ends a storm: the timer is stopped, and being broken the peer
+// hands lneto nothing more.
+func (p *peer) stop() {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
