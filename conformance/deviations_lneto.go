@@ -245,3 +245,17 @@ var LnetoGoBackNOnRTO = RegisterDeviation(Deviation{
 	Source:   "Handler.Send in tcp/handler.go (PreTx RetransmitAll: ControlBlock.RetransmitAll in tcp/control.go and ringTx.RetransmitFromUNA, \"Go-back-N retransmission directed by loss recovery\"), RTO.PreTx in tcp/rto.go",
 	Shown:    "go run ./cmd/tcpbed run fast-retransmit --client lneto --server gvisor --seed 1",
 })
+
+// LnetoUnacceptedConnectionSilent: lneto's Listener sends only for the
+// connections still in their handshake and those the application has
+// accepted; one that reached ESTABLISHED and waits in the accept queue
+// sends nothing, the ACKs of the data it takes included.
+var LnetoUnacceptedConnectionSilent = RegisterDeviation(Deviation{
+	Name:     "lneto-unaccepted-connection-silent",
+	Peer:     Lneto,
+	RFC:      "RFC 9293 3.8.6.3 (MUST-40: an ACK's delay MUST be less than 0.5 seconds)",
+	Expected: "data that reaches an ESTABLISHED connection acknowledged within 500 ms, whether or not the application has accepted the connection yet",
+	Instead:  "holds every ACK of a connection that waits in its listener's accept queue until the application accepts it (listen-backlog ours->lneto: 16 bytes taken at 3 ms, acknowledged at 10 s, after the client resent them four times)",
+	Source:   "Listener.Encapsulate in tcp/listener.go (the incoming loop skips a connection in StateEstablished; only accepted connections send)",
+	Shown:    "go run ./cmd/tcpbed run listen-backlog --client ours --server lneto --seed 1",
+})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
 	"github.com/tcpbed/tcpbed/judge"
 )
 
@@ -97,6 +98,7 @@ func (e *Env) judgeACKDelays(recs []*harness.Record) error {
 	late := judge.LateACKs(recs, e.Net.Now(), func(receiver harness.Side) bool {
 		return !e.Net.KeepsNoState(receiver) && !e.OnRealTime(receiver)
 	})
+	late = slices.DeleteFunc(late, e.lnetoHeldACK)
 	if len(late) == 0 {
 		return nil
 	}
@@ -115,6 +117,38 @@ func (e *Env) judgeACKDelays(recs []*harness.Record) error {
 		fmt.Sprintf("%d segment(s) held longer; the first: #%d (%s) reached it at %v, and %s", len(late), r.Index, what, r.Arrived, answer))
 }
 
+// lnetoHeldACK reports whether a lneto receiver held l's ACK by one of
+// its registered departures, and notes which: a full receive buffer drops
+// data unanswered (the last window it had sent was 0), and a connection
+// waiting to be accepted sends nothing (it had sent nothing on that
+// connection since its SYN-ACK).
+func (e *Env) lnetoHeldACK(l judge.LateACK) bool {
+	to := l.Rec.Dir.To()
+	if e.PeerKind(to) != Lneto {
+		return false
+	}
+	var last *harness.Record // the receiver's last segment before the arrival
+	for _, r := range e.Net.Trace().Records {
+		if r.At > l.Rec.Arrived {
+			break
+		}
+		if r.Dir.From() == to && r.ParseErr == nil && r.ConnID(harness.Client) == l.Rec.ConnID(harness.Client) {
+			last = r
+		}
+	}
+	switch {
+	case last == nil:
+		return false
+	case last.Packet.TCP.Flags.Has(packet.SYN) && to == harness.Server:
+		e.Deviates(LnetoUnacceptedConnectionSilent)
+		return true
+	case last.Packet.TCP.Window == 0:
+		e.Deviates(LnetoFullBufferDropsUnanswered)
+		return true
+	}
+	return false
+}
+
 // rtoFloorDeviations are the registered RTO floors under RFC 6298 2.4's
 // 1 s, by the peer kind whose sender has one.
 // (lneto's rtoMin is 200 ms as well, TestLnetoRTOFloorIs200ms in
@@ -131,6 +165,9 @@ const rfc6298MinRTO = time.Second
 func (e *Env) judgeHeldACK(resend judge.Resend) error {
 	prev := resend.Previous
 	receiver := prev.Dir.To()
+	if e.lnetoHeldACK(judge.LateACK{Rec: prev}) {
+		return nil
+	}
 	return e.failure(fmt.Sprintf("the %s (%s) to acknowledge data within %v of taking it (RFC 9293 3.8.6.3, MUST-40), "+
 		"so that on a wire that lost nothing its peer's retransmission timer (at least %v, RFC 6298 2.4) never fires",
 		receiver, e.PeerKind(receiver), judge.MaxACKDelay, rfc6298MinRTO),
