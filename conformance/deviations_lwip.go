@@ -126,3 +126,16 @@ var LwIPNoSenderSWS = RegisterDeviation(Deviation{
 	Source:   "tcp_output in src/core/tcp_out.c (while (seg != NULL && seqno - lastack + seg->len <= wnd): no test against the MSS or the largest window)",
 	Shown:    "go run ./cmd/tcpbed run sws-avoidance --client lwip --server gvisor --seed 1",
 })
+
+// LwIPIgnoresICMPErrors: icmp_input answers echo requests and counts
+// every other type; nothing reaches the transport (lwIP 2.1.3 has no
+// ICMP error path into TCP at all).
+var LwIPIgnoresICMPErrors = RegisterDeviation(Deviation{
+	Name:     "lwip-ignores-icmp-errors",
+	Peer:     LwIP,
+	RFC:      "RFC 1122 4.2.3.9 (Destination Unreachable codes 2-4 are hard errors: TCP SHOULD abort the connection; RFC 5461 4.1 for a connection attempt)",
+	Expected: "a connection attempt answered with ICMP Port Unreachable ends at once, refused, and its SYN is not sent again",
+	Instead:  "ignores ICMP errors: the SYN goes on being resent until its retries run out (LwIPSYNGiveUpBefore3Min), and the open fails as a timeout",
+	Source:   "icmp_input in src/core/ipv4/icmp.c (default: only the MIB-2 counter of the type is incremented; no ICMP error is passed to tcp_in.c)",
+	Shown:    "go run ./cmd/tcpbed run icmp-port-unreachable-syn-sent --client lwip --server gvisor --seed 1",
+})
