@@ -130,7 +130,14 @@ func runSynReceivedChecks(e *Env) error {
 	}
 
 	// The client never saw any of it; its SYN retransmission starts over.
+	// Unless the server's reset carried an acceptable ACK of the client's
+	// SYN (LwIPRSTCarriesACK: SEG.ACK=x+1), which resets a client in
+	// SYN-SENT (RFC 9293 3.10.7.3): the client then dials again.
 	e.Net.ClearRules()
+	if rst := got[0].Packet.TCP; rst.Flags.Has(ACK) && rst.Ack == x+1 && c.State() == harness.Closed {
+		e.Observe("the server's RST|ACK acknowledged the client's SYN and reset it: the client dials again")
+		c = e.Dial()
+	}
 	s := e.Accept(l)
 	e.WaitFor("client to reach ESTABLISHED", func() bool { return c.State() == harness.Established })
 	e.ExpectStates(c, harness.Closed, harness.SynSent, harness.Established)
