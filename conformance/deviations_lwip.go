@@ -139,3 +139,16 @@ var LwIPIgnoresICMPErrors = RegisterDeviation(Deviation{
 	Source:   "icmp_input in src/core/ipv4/icmp.c (default: only the MIB-2 counter of the type is incremented; no ICMP error is passed to tcp_in.c)",
 	Shown:    "go run ./cmd/tcpbed run icmp-port-unreachable-syn-sent --client lwip --server gvisor --seed 1",
 })
+
+// LwIPRTOInSlowTicks: tcp_output_segment starts pcb->rtime at 0 when it
+// sends, tcp_slowtmr adds one each 500 ms tick and retransmits once it
+// reaches pcb->rto, itself a count of ticks (3 s is 6).
+var LwIPRTOInSlowTicks = RegisterDeviation(Deviation{
+	Name:     "lwip-rto-counted-in-slow-ticks",
+	Peer:     LwIP,
+	RFC:      "RFC 6298 5.1 and 5.7 (the retransmission timer, started when the segment is sent, expires after RTO; after a SYN timeout, RTO is 3 s when data transmission begins)",
+	Expected: "data retransmitted no sooner than RTO after it was sent: 3 s after a SYN timeout",
+	Instead:  "counts the RTO in whole 500 ms slow-timer ticks from the first tick after the send, so the timer expires up to one tick (500 ms) early: data sent after a SYN timeout is resent 2.5 to 3 s later",
+	Source:   "tcp_slowtmr in src/core/tcp.c (++pcb->rtime on each tick; if (pcb->rtime >= pcb->rto) the segment is resent) with tcp_output_segment in src/core/tcp_out.c (pcb->rtime = 0 when the segment goes)",
+	Shown:    "go run ./cmd/tcpbed run syn-timeout-rto-3s --client lwip --server gvisor --seed 1",
+})
