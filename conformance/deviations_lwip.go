@@ -152,3 +152,17 @@ var LwIPRTOInSlowTicks = RegisterDeviation(Deviation{
 	Source:   "tcp_slowtmr in src/core/tcp.c (++pcb->rtime on each tick; if (pcb->rtime >= pcb->rto) the segment is resent) with tcp_output_segment in src/core/tcp_out.c (pcb->rtime = 0 when the segment goes)",
 	Shown:    "go run ./cmd/tcpbed run syn-timeout-rto-3s --client lwip --server gvisor --seed 1",
 })
+
+// LwIPTCPHeaderInFirstFragment: ip4_reass chains the fragments' pbufs
+// without copying, so the first pbuf of a reassembled segment holds only
+// what the first fragment carried, and tcp_input drops a segment whose
+// first pbuf is shorter than the fixed 20-byte TCP header.
+var LwIPTCPHeaderInFirstFragment = RegisterDeviation(Deviation{
+	Name:     "lwip-tcp-header-in-first-fragment",
+	Peer:     LwIP,
+	RFC:      "RFC 1122 3.3.2 (a host MUST reassemble IP datagrams) with RFC 791 3.2 (a datagram may be cut at any 8-octet boundary)",
+	Expected: "a segment whose first fragment holds 8 or 16 bytes of its TCP header reassembled and processed like any other",
+	Instead:  "reassembles it, then drops it in TCP as a short packet: the first fragment must hold the whole fixed TCP header (20 bytes)",
+	Source:   "tcp_input in src/core/tcp_in.c (if (p->len < TCP_HLEN): \"drop short packets\") after ip4_reass in src/core/ipv4/ip4_frag.c (pbuf_cat of the fragments' pbufs)",
+	Shown:    "go run ./cmd/tcpbed run fragmented-segments --client gvisor --server lwip --seed 1",
+})
