@@ -213,6 +213,10 @@ func (e *Env) run() (err error) {
 			err = e.failure(f.expected, f.got)
 			return
 		}
+		if s, ok := r.(skipNow); ok {
+			err = fmt.Errorf("%s: %w", s.reason, harness.ErrUnsupported)
+			return
+		}
 		err = e.failure("the scenario to run to its end", fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
 	}()
 	if err := e.Scenario.Run(e); err != nil {
