@@ -398,6 +398,21 @@ static void hello(struct in_frame *f)
 	for (int i = 0; i < 4; i++)
 		magic[i] = (char)in_u8(f);
 	uint16_t version = in_u16(f);
+	if (version != 1) {
+		/* Another version (2: IPv6) has another layout after this field:
+		 * read no further, and reply with the one this adapter speaks
+		 * (section 4, HELLO): tcpbed makes the run a skip that says so. */
+		size_t unread;
+		in_rest(f, &unread);
+		fprintf(stderr, "tcpbed-lwip: HELLO asks for protocol version %u; this adapter speaks 1\n", version);
+		reply_head(REQ_HELLO, ST_OK);
+		out_bytes("TCPB", 4);
+		out_u16(1);
+		out_u32(CAP_STATES);
+		out_string("lwip");
+		out_end();
+		return;
+	}
 	in_u8(f); /* side: either end may do anything */
 	in_u8(f); /* flags: FROZEN_CLOCK changes nothing, lwIP reads one millisecond count per instant */
 	own_addr.addr = 0;
@@ -415,8 +430,6 @@ static void hello(struct in_frame *f)
 		fprintf(stderr, "tcpbed-lwip: a malformed HELLO\n");
 		exit(2);
 	}
-	if (version != 1) /* the reply says 1, and tcpbed stops a stack that speaks another */
-		fprintf(stderr, "tcpbed-lwip: HELLO asks for protocol version %u; this adapter speaks 1\n", version);
 
 	for (int i = 0; i < count; i++) {
 		uint64_t v = opts[i].v;
