@@ -259,3 +259,16 @@ var GVisorRTOFloor200ms = RegisterDeviation(Deviation{
 	Source:   "MinRTO (200 * time.Millisecond) in pkg/tcpip/transport/tcp/snd.go, applied by sender.updateRTO (if s.RTO < s.minRTO)",
 	Shown:    "go run ./cmd/tcpbed run ack-of-unsent-data --client lwip --server gvisor --seed 1",
 })
+
+// GVisorTimeWaitDropsOldSYN: in TIME-WAIT gVisor sends a SYN above
+// RCV.NXT to the listener and drops any other segment without ACK,
+// before the sequence check that would answer it.
+var GVisorTimeWaitDropsOldSYN = RegisterDeviation(Deviation{
+	Name:     "gvisor-time-wait-drops-old-syn",
+	Peer:     GVisor,
+	RFC:      "RFC 9293 3.10.7.4 (first, check the sequence number: an unacceptable segment draws <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; fourth, a SYN in a synchronized state draws a challenge ACK, RFC 5961 4)",
+	Expected: "a SYN at or below RCV.NXT reaching TIME-WAIT is answered with an ACK of the old connection",
+	Instead:  "drops it silently: the new connection's SYNs go unanswered until its opener gives up or TIME-WAIT ends",
+	Source:   "receiver.handleTimeWaitSegment in pkg/tcpip/transport/tcp/rcv.go (\"Drop the segment if it does not contain an ACK\", checked before the sequence number)",
+	Shown:    "go run ./cmd/tcpbed run time-wait-reuse --client lwip --server gvisor --seed 1",
+})

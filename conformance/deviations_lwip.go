@@ -169,3 +169,43 @@ var LwIPNoSenderSWS = RegisterDeviation(Deviation{
 	Source:   "tcp_output in src/core/tcp_out.c (while (seg != NULL && seqno - lastack + seg->len <= wnd): no test against the MSS or the largest window)",
 	Shown:    "go run ./cmd/tcpbed run sws-avoidance --client lwip --server gvisor --seed 1",
 })
+
+// LwIPIgnoresICMPErrors: icmp_input answers echo requests and counts
+// every other type; nothing reaches the transport (lwIP 2.1.3 has no
+// ICMP error path into TCP at all).
+var LwIPIgnoresICMPErrors = RegisterDeviation(Deviation{
+	Name:     "lwip-ignores-icmp-errors",
+	Peer:     LwIP,
+	RFC:      "RFC 1122 4.2.3.9 (Destination Unreachable codes 2-4 are hard errors: TCP SHOULD abort the connection; RFC 5461 4.1 for a connection attempt)",
+	Expected: "a connection attempt answered with ICMP Port Unreachable ends at once, refused, and its SYN is not sent again",
+	Instead:  "ignores ICMP errors: the SYN goes on being resent until its retries run out (LwIPSYNGiveUpBefore3Min), and the open fails as a timeout",
+	Source:   "icmp_input in src/core/ipv4/icmp.c (default: only the MIB-2 counter of the type is incremented; no ICMP error is passed to tcp_in.c)",
+	Shown:    "go run ./cmd/tcpbed run icmp-port-unreachable-syn-sent --client lwip --server gvisor --seed 1",
+})
+
+// LwIPRTOInSlowTicks: tcp_output_segment starts pcb->rtime at 0 when it
+// sends, tcp_slowtmr adds one each 500 ms tick and retransmits once it
+// reaches pcb->rto, itself a count of ticks (3 s is 6).
+var LwIPRTOInSlowTicks = RegisterDeviation(Deviation{
+	Name:     "lwip-rto-counted-in-slow-ticks",
+	Peer:     LwIP,
+	RFC:      "RFC 6298 5.1 and 5.7 (the retransmission timer, started when the segment is sent, expires after RTO; after a SYN timeout, RTO is 3 s when data transmission begins)",
+	Expected: "data retransmitted no sooner than RTO after it was sent: 3 s after a SYN timeout",
+	Instead:  "counts the RTO in whole 500 ms slow-timer ticks from the first tick after the send, so the timer expires up to one tick (500 ms) early: data sent after a SYN timeout is resent 2.5 to 3 s later",
+	Source:   "tcp_slowtmr in src/core/tcp.c (++pcb->rtime on each tick; if (pcb->rtime >= pcb->rto) the segment is resent) with tcp_output_segment in src/core/tcp_out.c (pcb->rtime = 0 when the segment goes)",
+	Shown:    "go run ./cmd/tcpbed run syn-timeout-rto-3s --client lwip --server gvisor --seed 1",
+})
+
+// LwIPTCPHeaderInFirstFragment: ip4_reass chains the fragments' pbufs
+// without copying, so the first pbuf of a reassembled segment holds only
+// what the first fragment carried, and tcp_input drops a segment whose
+// first pbuf is shorter than the fixed 20-byte TCP header.
+var LwIPTCPHeaderInFirstFragment = RegisterDeviation(Deviation{
+	Name:     "lwip-tcp-header-in-first-fragment",
+	Peer:     LwIP,
+	RFC:      "RFC 1122 3.3.2 (a host MUST reassemble IP datagrams) with RFC 791 3.2 (a datagram may be cut at any 8-octet boundary)",
+	Expected: "a segment whose first fragment holds 8 or 16 bytes of its TCP header reassembled and processed like any other",
+	Instead:  "reassembles it, then drops it in TCP as a short packet: the first fragment must hold the whole fixed TCP header (20 bytes)",
+	Source:   "tcp_input in src/core/tcp_in.c (if (p->len < TCP_HLEN): \"drop short packets\") after ip4_reass in src/core/ipv4/ip4_frag.c (pbuf_cat of the fragments' pbufs)",
+	Shown:    "go run ./cmd/tcpbed run fragmented-segments --client gvisor --server lwip --seed 1",
+})

@@ -41,6 +41,16 @@ func (e *Env) Fatalf(expected, got string, args ...any) {
 // Fail fails the scenario now.
 func (e *Env) Fail(expected, got string) { panic(failNow{expected: expected, got: got}) }
 
+// Unsupported stops the scenario now as a skip: a stack at one end cannot
+// show what the scenario needs of it (reason says which and why), so the
+// run comes to no verdict. It is for what a run finds out only once under
+// way; what a scenario asks of a stack before it starts goes in Setup.
+func (e *Env) Unsupported(reason string) { panic(skipNow{reason: reason}) }
+
+// skipNow is what Unsupported panics with; run turns it into an error
+// wrapping harness.ErrUnsupported.
+type skipNow struct{ reason string }
+
 // NoError fails the scenario if err is not nil; what names the action.
 func (e *Env) NoError(what string, err error) {
 	if err != nil {

@@ -89,7 +89,8 @@ func AsOurs(p Pairing) Pairing {
 // execPeer builds an exec peer for kind. It stands where ourstack would,
 // and takes what the scenario asks of that end: the settings of every
 // stack, and those of ourstack's own switches the peer protocol carries
-// (window scale, timestamps and SACK offered or not, buffers, backlog). A
+// (window scale, timestamps and SACK offered or not, buffers, backlog),
+// with the options the scenario must have offered (Setup.MustOffer). A
 // scenario that sets one it does not carry cannot run with the stack (a
 // skip, saying which); so does a scenario too slow for real time with a
 // stack on real time, as with Linux.
@@ -103,6 +104,7 @@ func execPeer(kind string, s *Scenario, setup *Setup) (harness.PeerMaker, error)
 		Command:       argv,
 		Settings:      setup.TCP.With(o.Settings).With(harness.TCPSettings{NoSACK: o.TCP.NoSACK}),
 		NoWindowScale: o.TCP.NoWindowScale, NoTimestamps: o.TCP.NoTimestamps,
+		OfferSACK: setup.MustOffer.SACK, OfferTimestamps: setup.MustOffer.Timestamps,
 		ReceiveBuffer: o.TCP.ReceiveBuffer, SendBuffer: o.TCP.SendBuffer,
 		Backlog: o.Backlog,
 	}

@@ -37,6 +37,9 @@ func lnetoPeer(s *Scenario, setup *Setup) (harness.PeerMaker, error) {
 	}
 	carried := o.TCP
 	carried.NoSACK, carried.NoWindowScale, carried.NoTimestamps, carried.ReceiveBuffer, carried.SendBuffer = false, false, false, 0, 0
+	if setup.MustOffer != (OfferedOptions{}) {
+		return nil, fmt.Errorf("lneto peer: %w: %s needs the end where ourstack stands to offer %+v, and lneto offers neither SACK-permitted nor timestamps", harness.ErrUnsupported, s.Name, setup.MustOffer)
+	}
 	if carried != (ours.Options{}).TCP || o.SYNQueue != 0 {
 		return nil, fmt.Errorf("lneto peer: %w: %s sets a switch of ourstack's that lneto has no match for (Setup.Ours: %+v)", harness.ErrUnsupported, s.Name, o)
 	}

@@ -89,8 +89,9 @@ func isTcpbedModule(gomod []byte) bool {
 // rather than left to the spec timeout (which leaks the run and its
 // process for the rest of the matrix).
 var lwipUnfit = map[string]string{
-	"time-wait-reuse gvisor->lwip": "lwIP in TIME-WAIT answers the new SYN with an ACK of the old connection (RFC 5961 4, allowed) and gVisor answers that ACK with a RST and a new SYN 2 µs later (gvisor-syn-timer-reset-by-bad-ack): the two loop without end, and virtual time barely moves",
-	"time-wait-reuse linux->lwip":  "lwIP in TIME-WAIT answers each new SYN with an ACK of the old connection (RFC 5961 4, allowed) until its 120 s TIME-WAIT ends, and Linux resends the SYN on its real-time backoff meanwhile: minutes of real time",
+	"time-wait-reuse gvisor->lwip":   "lwIP in TIME-WAIT answers the new SYN with an ACK of the old connection (RFC 5961 4, allowed) and gVisor answers that ACK with a RST and a new SYN 2 µs later (gvisor-syn-timer-reset-by-bad-ack): the two loop without end, and virtual time barely moves",
+	"time-wait-reuse linux->lwip":    "lwIP in TIME-WAIT answers each new SYN with an ACK of the old connection (RFC 5961 4, allowed) until its 120 s TIME-WAIT ends, and Linux resends the SYN on its real-time backoff meanwhile: minutes of real time",
+	"ack-of-unsent-data lwip->linux": "lwIP takes the injected text (lwip-takes-data-with-ack-of-unsent), so its RCV.NXT passes Linux's SND.NXT; from then on each answers the other's every ACK with one of its own (RFC 9293 3.10.7.4: a segment below RCV.NXT, an ACK above SND.NXT), and Linux's challenge-ACK rate limit, on real time, never stops it: an ACK loop without end, virtual time 1 ms a round",
 }
 
 // lwipSettings gives a run with an lwIP end lwIP's fixed MSL, unless the

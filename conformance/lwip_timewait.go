@@ -50,3 +50,14 @@ func (e *Env) lwipTimeWaitStay(stay judge.TimeWaitStay, lastRestart time.Duratio
 	e.Deviates(LwIPTimeWaitFromLastSegment)
 	return true
 }
+
+// TimerTick is the period of the tick on which side's stack checks its
+// keep-alive timer, or 0 for a stack whose timers fire when due: lwIP
+// checks it in tcp_slowtmr, every TCP_SLOW_INTERVAL (LwIPSlowTick), so a
+// probe goes at the first tick after its time (judge.OnTick).
+func (e *Env) TimerTick(side harness.Side) time.Duration {
+	if e.PeerKind(side) == LwIP {
+		return LwIPSlowTick
+	}
+	return 0
+}

@@ -219,6 +219,10 @@ func (e *Env) run() (err error) {
 		if _, ok := r.(endAccepted); ok {
 			return
 		}
+		if s, ok := r.(skipNow); ok {
+			err = fmt.Errorf("%s: %w", s.reason, harness.ErrUnsupported)
+			return
+		}
 		err = e.failure("the scenario to run to its end", fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
 	}()
 	if err := e.Scenario.Run(e); err != nil {

@@ -78,6 +78,20 @@ type Setup struct {
 	// Patience is how much virtual time an Env helper waits for something
 	// to happen (default 2 minutes).
 	Patience time.Duration
+	// MustOffer are the SYN options the scenario cannot do without from
+	// the end where ourstack stands. RFC 2018 and RFC 7323 make offering
+	// them optional; ourstack offers both unless told not to, a stack in
+	// another process is asked for them in HELLO, and a stack that cannot
+	// offer one (built without it, as Debian's lwIP; lneto) cannot run the
+	// scenario: a skip, saying which.
+	MustOffer OfferedOptions
+}
+
+// OfferedOptions are the optional SYN options a scenario may need an end
+// to offer.
+type OfferedOptions struct {
+	SACK       bool // SACK-permitted (RFC 2018 2)
+	Timestamps bool // TSopt (RFC 7323 3.2)
 }
 
 // Pairing names the stacks at the two ends (Client dials, Server listens)

@@ -25,3 +25,12 @@ func Within(got, want, slack time.Duration) bool {
 	d := got - want
 	return -slack <= d && d <= slack
 }
+
+// OnTick reports whether a timer due at want that a stack checks only on
+// a periodic tick of period tick fired at got: at the first tick at or
+// after want, so no earlier than want and at most one tick later (to
+// within TimerSlack). A tick of 0 is a timer that fires when due: OnTime.
+func OnTick(got, want, tick time.Duration) bool {
+	d := got - want
+	return -TimerSlack <= d && d <= tick+TimerSlack
+}

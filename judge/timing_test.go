@@ -21,3 +21,22 @@ func TestOnTime(t *testing.T) {
 		}
 	}
 }
+
+func TestOnTick(t *testing.T) {
+	const tick = 500 * time.Millisecond
+	for _, tc := range []struct {
+		got, want, tick time.Duration
+		on              bool
+	}{
+		{time.Minute, time.Minute, tick, true},
+		{time.Minute + 499*time.Millisecond, time.Minute, tick, true},
+		{time.Minute + tick, time.Minute, tick, true},
+		{time.Minute + tick + time.Millisecond, time.Minute, tick, false},
+		{time.Minute - time.Millisecond, time.Minute, tick, false}, // a tick never fires a timer early
+		{time.Minute + time.Millisecond, time.Minute, 0, false},    // no tick: OnTime
+	} {
+		if got := OnTick(tc.got, tc.want, tc.tick); got != tc.on {
+			t.Errorf("OnTick(%v, %v, %v) = %v, want %v", tc.got, tc.want, tc.tick, got, tc.on)
+		}
+	}
+}

@@ -37,6 +37,7 @@ var _ = Register(
 		Section: "data",
 		Summary: "data with a TSval older than TS.Recent is injected: the client ACKs and drops it",
 		RFCs:    []string{"RFC 7323 5.3"},
+		Setup:   func(s *Setup) { s.MustOffer.Timestamps = true },
 		Run: func(e *Env) error {
 			return runRefusedSegments(e, spoiling{what: "TSval older than TS.Recent", rfc: "RFC 7323 5.3 R1", takes: []*Deviation{&GVisorNoPAWS}, spoil: func(in *injected) {
 				if !in.seg.Options.HasTimestamps && (e.Pairing.Client == Lneto || e.Pairing.Server == Lneto) {

@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/tcpbed/tcpbed/conformance"
@@ -81,18 +82,42 @@ func runDelayedACK(e *Env) error {
 
 // expectLoneSegmentACKed writes msg, a segment at relative sequence seq with
 // nothing to answer, and expects exactly that segment and one pure ACK of it,
-// sent less than maxACKDelay after the segment arrived.
+// sent less than maxACKDelay after the segment arrived. The client may
+// have resent the segment meanwhile (a retransmission timer shorter than
+// the server's delayed ACK: whether it had the right to fire on a wire
+// that lost nothing is the cell judge's to say); the server answers each
+// copy with one ACK more (RFC 9293 3.10.7.4, first check: a segment wholly
+// below RCV.NXT is not acceptable and draws an ACK).
 func expectLoneSegmentACKed(e *Env, c, s harness.Conn, seq uint32, msg []byte) {
 	mark := e.Mark()
 	e.WriteAll(c, msg)
 	e.ExpectRead(s, msg)
 	e.Advance(DelayedACKWait)
-	e.ExpectExactly(mark,
-		C2S(FlagsInclude(ACK), FlagsExclude(SYN|FIN|RST), Seq(seq), Len(len(msg))),
-		S2C(Flags(ACK), Ack(seq+uint32(len(msg))), Len(0)),
-	)
-	lone := e.Since(mark)
-	if delay := lone[1].At - lone[0].Arrived; delay >= maxACKDelay {
+	lone := C2S(FlagsInclude(ACK), FlagsExclude(SYN|FIN|RST), Seq(seq), Len(len(msg)))
+	ack := S2C(Flags(ACK), Ack(seq+uint32(len(msg))), Len(0))
+	recs := e.Since(mark)
+	// What came, read as the lone segment, its copies and ACKs: exactly
+	// those, in any order after the first, and at least one ACK.
+	want := []Seg{lone, ack}
+	if copies := slices.ContainsFunc(recs[min(1, len(recs)):], func(r *harness.Record) bool {
+		return r.Dir == harness.ClientToServer && harness.CheckRecord(r, lone...) == nil
+	}); copies {
+		want = []Seg{lone}
+		for _, r := range recs[1:] {
+			if r.Dir == harness.ClientToServer {
+				want = append(want, lone)
+			} else {
+				want = append(want, ack)
+			}
+		}
+		if len(want) == len(recs) && !slices.ContainsFunc(recs, func(r *harness.Record) bool { return r.Dir == harness.ServerToClient }) {
+			want = append(want, ack)
+		}
+		e.Observe("the client resent the lone segment (seq=%d) before its ACK came: the judge rules on the resend", seq)
+	}
+	e.ExpectExactly(mark, want...)
+	first := slices.IndexFunc(recs, func(r *harness.Record) bool { return r.Dir == harness.ServerToClient })
+	if delay := recs[first].At - recs[0].Arrived; delay >= maxACKDelay {
 		e.Fatalf(fmt.Sprintf("the ACK of a lone segment (seq=%d) within %v", seq, maxACKDelay), "it came %v after the segment", delay)
 	} else {
 		e.Observe("a lone segment (seq=%d) was ACKed %v after it arrived", seq, delay)

@@ -108,6 +108,8 @@ func checkZeroWindowProbes(e *Env, probes []*harness.Record, zero *harness.Recor
 		// ACK; RFC 1122 4.2.2.17: the receiver keeps acknowledging).
 		if ans := answerTo(e, p); ans == nil && e.PeerKind(harness.Server) == Lneto {
 			e.Deviates(LnetoFullBufferDropsUnanswered)
+		} else if took := takenIntoScaledWindow(e, p); ans == nil && took != nil {
+			e.Observe("the server took probe #%d's octet into the window its scaled advertisement rounded down to 0, and acknowledged it %v later (#%d)", p.Index, took.At-p.Arrived, took.Index)
 		} else if ans == nil {
 			e.Fatalf(fmt.Sprintf("the server to answer probe #%d with an ACK", p.Index), "it sent nothing when the probe arrived at %v", p.Arrived)
 		}
@@ -129,6 +131,45 @@ func checkZeroWindowProbes(e *Env, probes []*harness.Record, zero *harness.Recor
 }
 
 // that instant), or nil.
+// takenIntoScaledWindow is the server's ACK of probe p's octets as data,
+// sent within RFC 9293 3.8.6.3's 500 ms, if its window is scaled: a window
+// field of 0 with a shift of n (RFC 7323 2.3) says the window is below
+// 2^n octets, not that it is shut, so the receiver may find the probe
+// acceptable (RFC 9293 3.10.7.4) and acknowledge it as any data, delayed.
+// Nil otherwise.
+func takenIntoScaledWindow(e *Env, p *harness.Record) *harness.Record {
+	if shift := serverWindowShift(e); p.Fate.Lost() || p.Arrived == 0 || shift == 0 || p.PayloadLen >= 1<<shift {
+		return nil
+	}
+	for _, r := range e.Since(p.Index + 1) {
+		if r.At-p.Arrived >= 500*time.Millisecond {
+			break
+		}
+		if r.Dir == harness.ServerToClient && IsIntact(r) && r.Packet.TCP.Flags.Has(ACK) && r.At >= p.Arrived && r.RelAck == p.RelSeq+uint32(p.PayloadLen) {
+			return r
+		}
+	}
+	return nil
+}
+
+// serverWindowShift is the window scale the server's SYN-ACK announced,
+// if the client's SYN offered one too (RFC 7323 2.2), else 0.
+func serverWindowShift(e *Env) uint8 {
+	var syn, synAck *harness.Record
+	for _, r := range e.Since(0) {
+		switch f := r.Packet.TCP.Flags; {
+		case f == SYN && r.Dir == harness.ClientToServer && syn == nil:
+			syn = r
+		case f == SYN|ACK && r.Dir == harness.ServerToClient && synAck == nil:
+			synAck = r
+		}
+	}
+	if syn == nil || synAck == nil || !syn.Packet.TCP.Options.HasWindowScale || !synAck.Packet.TCP.Options.HasWindowScale {
+		return 0
+	}
+	return synAck.Packet.TCP.Options.WindowScale
+}
+
 func answerTo(e *Env, p *harness.Record) *harness.Record {
 	if p.Fate.Lost() || p.Arrived == 0 {
 		return nil

@@ -49,6 +49,7 @@ func runListenBacklog(e *Env) error {
 	clients := make([]harness.Conn, dials)
 	tags := make([][]byte, dials)
 	written := make([]bool, dials)
+	writeErr := make([]error, dials)
 	byPort := map[uint16]int{}
 	for i := range clients {
 		clients[i] = e.Dial()
@@ -68,7 +69,9 @@ func runListenBacklog(e *Env) error {
 				written[i] = true
 			case err == nil || errors.Is(err, harness.ErrWouldBlock):
 			default:
-				written[i] = true // refused or reset: checked below
+				// Refused or reset: checked below. A socket reports such an
+				// error once (then Read gives EOF, as on Linux and gVisor).
+				written[i], writeErr[i] = true, err
 			}
 		}
 	}
@@ -91,7 +94,11 @@ func runListenBacklog(e *Env) error {
 	}
 	refused := map[int]error{}
 	for i, c := range clients {
-		if _, err := c.Read(make([]byte, 1)); err != nil && !errors.Is(err, harness.ErrWouldBlock) {
+		_, err := c.Read(make([]byte, 1))
+		if writeErr[i] != nil {
+			err = writeErr[i]
+		}
+		if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 			if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ECONNRESET) {
 				e.Fatalf("a waiting client to be either still waiting or refused", "client %d: Read: %v", i, err)
 			}

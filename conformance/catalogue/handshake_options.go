@@ -31,6 +31,7 @@ var _ = Register(
 		Section: "handshake",
 		Summary: "both ends offer MSS, WS, SACK and timestamps: all negotiated and used as offered",
 		RFCs:    []string{"RFC 7323 2.2", "RFC 7323 3.2", "RFC 7323 2.3", "RFC 2018 2", "RFC 9293 3.7.1"},
+		Setup:   func(s *Setup) { s.MustOffer = OfferedOptions{SACK: true, Timestamps: true} },
 		Run:     func(e *Env) error { return runOptions(e, allOptions, allOptions) },
 	},
 	// handshake-options-ours-declines: ourstack offers no window scale, SACK or
@@ -66,7 +67,10 @@ var _ = Register(
 		Section: "handshake",
 		Summary: "gVisor offers no SACK-permitted: the other end sends no SACK blocks, the rest as usual",
 		RFCs:    []string{"RFC 2018 2", "RFC 2018 4"},
-		Setup:   func(s *Setup) { s.GVisor.Settings.NoSACK = true },
+		Setup: func(s *Setup) {
+			s.GVisor.Settings.NoSACK = true
+			s.MustOffer = OfferedOptions{SACK: true, Timestamps: true} // the other end offers all four
+		},
 		// With Linux in gVisor's place, Linux offers no SACK-permitted
 		// either (net.ipv4.tcp_sack = 0, linuxPeer).
 		Run: func(e *Env) error {

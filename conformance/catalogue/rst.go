@@ -221,7 +221,7 @@ func runHalfOpen(e *Env) error {
 	// which is exactly the client's RCV.NXT, so the client accepts it.
 	recs := e.ExpectInOrder(mark,
 		C2S(FlagsInclude(ACK), Len(len(msg))),
-		S2C(Flags(RST), Len(0)),
+		S2C(e.ResetFlags(harness.Server), Len(0)),
 	)
 	data, rst := recs[0], recs[1]
 	if rst.Packet.TCP.Seq != data.Packet.TCP.Ack {

@@ -50,6 +50,11 @@ type Options struct {
 	// (0: the stack's default).
 	NoWindowScale, NoTimestamps bool
 	ReceiveBuffer, SendBuffer   int
+	// OfferSACK and OfferTimestamps ask the stack to offer SACK-permitted
+	// and timestamps, for a run that cannot do without them (HELLO's SACK
+	// and TIMESTAMPS set to 1): a stack that cannot makes NewPeer fail
+	// with an error wrapping harness.ErrUnsupported, naming the option.
+	OfferSACK, OfferTimestamps bool
 	// Backlog is the accept queue of every Listen (default 128, as the
 	// gVisor and Linux peers listen).
 	Backlog int
@@ -209,8 +214,14 @@ func helloOptions(o Options) ([]peerproto.OptionValue, error) {
 		opts = append(opts, peerproto.OptionValue{Option: opt, Value: v})
 	}
 	w := o.Settings
+	if (w.NoSACK && o.OfferSACK) || (o.NoTimestamps && o.OfferTimestamps) {
+		return nil, fmt.Errorf("exec peer: an option both offered and declined (NoSACK %v, OfferSACK %v, NoTimestamps %v, OfferTimestamps %v)", w.NoSACK, o.OfferSACK, o.NoTimestamps, o.OfferTimestamps)
+	}
 	if w.NoSACK {
 		add(peerproto.OptSACK, 0)
+	}
+	if o.OfferSACK {
+		add(peerproto.OptSACK, 1)
 	}
 	if w.Nagle {
 		add(peerproto.OptNagle, 1)
@@ -241,6 +252,9 @@ func helloOptions(o Options) ([]peerproto.OptionValue, error) {
 	}
 	if o.NoTimestamps {
 		add(peerproto.OptTimestamps, 0)
+	}
+	if o.OfferTimestamps {
+		add(peerproto.OptTimestamps, 1)
 	}
 	if o.ReceiveBuffer > 0 {
 		add(peerproto.OptRecvBuffer, uint64(o.ReceiveBuffer))

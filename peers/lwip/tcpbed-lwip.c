@@ -116,9 +116,11 @@ struct conn {
 	struct pbuf *rx;    /* received bytes not yet read */
 	u16_t local_port, remote_port;
 	ip_addr_t remote_ip;
-	/* a listener's established connections not yet accepted, by handle */
+	/* a listener's established connections not yet accepted, by handle,
+	 * at most backlog of them */
 	uint32_t *queue;
 	int qlen, qcap;
+	uint32_t backlog;
 };
 static struct conn conns[MAX_CONNS]; /* handle h is conns[h]; 0 is never used */
 static uint32_t nconns = 1;
@@ -376,13 +378,18 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 	return ERR_OK;
 }
 
-/* on_accept queues a connection that completed its handshake for ACCEPT
- * (Debian's build has TCP_LISTEN_BACKLOG 0: lwIP keeps no accept queue). */
+/* on_accept queues a connection that completed its handshake for ACCEPT.
+ * Debian's build has TCP_LISTEN_BACKLOG 0: lwIP keeps no accept queue, and
+ * the application bounds its own, as lwIP's netconn layer does
+ * (accept_function in api_msg.c: a full acceptmbox returns ERR_MEM). An
+ * error makes tcp_process abort the connection, with a RST. */
 static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct conn *l = conn_of(arg);
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
+	if ((uint32_t)l->qlen >= l->backlog)
+		return ERR_MEM;
 	uint32_t h = new_conn(pcb, 0);
 	struct conn *c = &conns[h];
 	c->connected = 1;
@@ -637,7 +644,7 @@ static void packet(struct in_frame *f)
 static void listen_req(struct in_frame *f)
 {
 	uint16_t port = in_u16(f);
-	in_u32(f); /* backlog: Debian's build has TCP_LISTEN_BACKLOG 0, so lwIP takes none */
+	uint32_t backlog = in_u32(f); /* kept by on_accept: Debian's build has TCP_LISTEN_BACKLOG 0 */
 	struct tcp_pcb *pcb = new_pcb();
 	if (!pcb) {
 		reply_error(REQ_LISTEN, ST_ENOBUFS, 0, "tcp_new");
@@ -656,6 +663,7 @@ static void listen_req(struct in_frame *f)
 		return;
 	}
 	uint32_t h = new_conn(l, 1);
+	conns[h].backlog = backlog ? backlog : 1; /* listen(2) takes 0 as a queue of one */
 	tcp_arg(l, (void *)(uintptr_t)h);
 	tcp_accept(l, on_accept);
 	conns[h].track = track_of(l);
