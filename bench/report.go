@@ -134,15 +134,20 @@ func ReportFigures(bulkSize, conns int) []Figure {
 		Targets: map[string]Target{Ours: {Ratio: 1}},
 	})
 	// Loss recovery (issue 18), each workload on each congestion control:
-	// ourstack sending to gVisor no slower than gVisor sending to gVisor;
+	// on CUBIC, ourstack sending to gVisor no slower than gVisor sending to
+	// gVisor (on NewReno no target: gVisor's speed there comes from its
+	// congestion-avoidance growth bug, a registered deviation); on both,
 	// ourstack's receiver costing a sender no time (ours->ours within 1.05x
 	// of ours->gvisor).
 	for _, w := range LossWorkloads {
 		for _, cc := range LossCongestion {
 			title := fmt.Sprintf("%s, %s, on 10 ms / 100 Mbit/s: virtual time, mean of %d seeds", w, cc, len(lossSeeds))
 			prefix := "LossRecovery/workload=" + w + "/cc=" + cc
-			figs = append(figs, pairingFigure(title, prefix, "virtual-ms", false,
-				map[string]Target{"ours-gvisor": {Ratio: 1}}))
+			targets := map[string]Target{}
+			if cc == "cubic" {
+				targets["ours-gvisor"] = Target{Ratio: 1}
+			}
+			figs = append(figs, pairingFigure(title, prefix, "virtual-ms", false, targets))
 			figs = append(figs, Figure{
 				Title: title + ": ourstack's receiver against gVisor's, ourstack sending",
 				Unit:  "virtual-ms", Columns: []string{"ours-ours", "ours-gvisor"}, Control: "ours-gvisor",
