@@ -136,25 +136,52 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 }
 
 // BenchmarkLossRecovery: virtual time to complete each lossy workload on
-// LossLink, mean over lossSeeds. The client sends.
+// LossLink, mean over lossSeeds, with both ends on each of LossCongestion.
+// The client sends.
 func BenchmarkLossRecovery(b *testing.B) {
 	for _, w := range LossWorkloads {
-		for _, p := range benchOrder {
-			b.Run("workload="+w+"/"+benchName(p), func(b *testing.B) {
-				var total time.Duration
-				for range b.N {
-					for _, seed := range lossSeeds {
-						took, err := LossRecovery(w, p, seed)
-						if err != nil {
-							b.Fatal(err)
+		for _, cc := range LossCongestion {
+			for _, p := range benchOrder {
+				b.Run("workload="+w+"/cc="+cc+"/"+benchName(p), func(b *testing.B) {
+					var total time.Duration
+					for range b.N {
+						for _, seed := range lossSeeds {
+							took, err := LossRecovery(w, p, cc, seed)
+							if err != nil {
+								b.Fatal(err)
+							}
+							total += took
 						}
-						total += took
 					}
-				}
-				b.ReportMetric(float64(total.Milliseconds())/float64(b.N*len(lossSeeds)), "virtual-ms")
-			})
+					b.ReportMetric(float64(total.Milliseconds())/float64(b.N*len(lossSeeds)), "virtual-ms")
+				})
+			}
 		}
 	}
+}
+
+// BenchmarkLossResponse: ourstack's steady-state goodput on NewReno,
+// sending to gVisor over LossLink with ResponseLoss of its data lost, mean
+// over lossSeeds, beside the response function's prediction for that loss
+// rate and RTT (pair=mathis, computed, not measured).
+func BenchmarkLossResponse(b *testing.B) {
+	b.Run("pair=mathis", func(b *testing.B) {
+		b.ReportMetric(MathisPrediction(), "Mbit/s")
+	})
+	p := Pairing{Client: Ours, Server: GVisor}
+	b.Run(benchName(p), func(b *testing.B) {
+		var total float64
+		for range b.N {
+			for _, seed := range lossSeeds {
+				mbps, err := LossResponse(p, "newreno", seed)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += mbps
+			}
+		}
+		b.ReportMetric(total/float64(b.N*len(lossSeeds)), "Mbit/s")
+	})
 }
 
 // BenchmarkScale: the scale workload (Scale) with Conns() connections open

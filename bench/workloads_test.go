@@ -120,14 +120,14 @@ var connTestCount = 200
 // The loss workload's time is the transfer's, no shorter than the link
 // needs to carry 4 MiB at 100 Mbit/s.
 func TestLossRecovery(t *testing.T) {
-	took, err := LossRecovery("loss-recovery", Pairing{Client: Ours, Server: Ours}, 1)
+	took, err := LossRecovery("loss-recovery", Pairing{Client: Ours, Server: Ours}, "cubic", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if floor := time.Duration(4<<20*8) * time.Second / 100_000_000; took < floor {
 		t.Errorf("4 MiB in %v, under the link's %v", took, floor)
 	}
-	if _, err := LossRecovery("no-such-scenario", Control, 1); err == nil {
+	if _, err := LossRecovery("no-such-scenario", Control, "newreno", 1); err == nil {
 		t.Error("an unknown workload ran")
 	}
 }

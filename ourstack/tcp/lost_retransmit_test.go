@@ -108,12 +108,14 @@ func TestRetransmissionNotCalledLostWithoutLaterDelivery(t *testing.T) {
 func TestLostRetransmitWaitsForRTTAndReorderWindow(t *testing.T) {
 	f, block := sackFixture(t, false)
 	for range 60 {
-		f.tcb.rto.Sample(100 * time.Millisecond) // SRTT 100 ms: wait 125 ms
+		f.tcb.rto.Sample(100 * time.Millisecond) // SRTT 100 ms
 	}
 	u := localISS + 1
 	dup := func(blocks ...wire.SACKBlock) {
 		f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow, opts: sackOpts(blocks...)})
 	}
+	// The ACK of the first segment samples an RTT of 0: SRTT 87.5 ms, and
+	// RACK waits SRTT plus a reordering window of SRTT, 175 ms.
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: u + 100, win: testWindow})
 	for _, r := range []int{300, 400, 500} {
 		dup(block(200, r))
@@ -123,17 +125,17 @@ func TestLostRetransmitWaitsForRTTAndReorderWindow(t *testing.T) {
 		dup(block(200, r))
 	}
 	f.poll() // [1000, 1100)
-	f.now = f.now.Add(100 * time.Millisecond)
+	f.now = f.now.Add(170 * time.Millisecond)
 	dup(block(1000, 1100), block(200, 800))
 	for _, s := range f.poll() {
 		if s.Seq == u+100 {
 			t.Fatalf("resent within RTT + reordering window:\n%s", describe([]wire.Segment{s}))
 		}
 	}
-	f.now = f.now.Add(30 * time.Millisecond)
+	f.now = f.now.Add(10 * time.Millisecond)
 	dup(block(1000, 1100), block(200, 900))
 	got := f.poll()
 	if len(got) == 0 || got[0].Seq != u+100 {
-		t.Fatalf("want [100, 200) resent 130 ms after it went, got:\n%s", describe(got))
+		t.Fatalf("want [100, 200) resent 180 ms after it went, got:\n%s", describe(got))
 	}
 }

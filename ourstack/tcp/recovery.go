@@ -43,10 +43,11 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 	ack := seg.Ack
 	s := &t.snd
 	rec := &s.recovery
-	newSACK := false
+	newSACK, rackLost := false, false
 	if t.opts.sackOK {
 		t.noteDSACK(seg)
 		newSACK = t.updateScoreboard(seg)
+		rackLost = t.rackOnAck(now, seqnum.Max(t.sndUna, ack))
 	}
 
 	defer func() {
@@ -106,6 +107,9 @@ func (t *TCB) ackArrived(now time.Time, seg *wire.Segment) {
 		t.stats.DupACKs++
 		t.duplicateAck()
 	}
+	if rackLost && !rec.active {
+		t.startRecoveryIfLost() // RACK's verdict, on an ACK not counted as a duplicate
+	}
 
 	// Send window update (RFC 9293 3.10.7.4): only from a segment newer than
 	// the one that last set it. The window of a SYN is not scaled and was
@@ -154,15 +158,24 @@ func (t *TCB) isDuplicateACK(seg *wire.Segment, newSACK bool) bool {
 func (t *TCB) duplicateAck() {
 	s := &t.snd
 	rec := &s.recovery
-	mss := t.opts.sendMSS
 	if rec.active {
 		if !t.opts.sackOK {
 			s.cc.OnDupAckInRecovery() // RFC 5681 3.2 step 4
 		}
 		return
 	}
+	t.startRecoveryIfLost()
+}
+
+// startRecoveryIfLost starts fast retransmit and recovery when the data at
+// SND.UNA is lost: by the third duplicate ACK (RFC 5681 3.2), RFC 6675's
+// IsLost, or RACK's rule (RFC 8985 6.2, rack.go).
+func (t *TCB) startRecoveryIfLost() {
+	s := &t.snd
+	rec := &s.recovery
+	mss := t.opts.sendMSS
 	lost := rec.dupAcks >= congestion.DupThresh ||
-		t.opts.sackOK && rec.scoreboard.IsLost(t.sndUna, mss)
+		t.opts.sackOK && (rec.scoreboard.IsLost(t.sndUna, mss) || t.rackLostAtUna())
 	if !lost {
 		return
 	}
@@ -237,7 +250,7 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 	mss := t.opts.sendMSS
 	cwnd := s.cc.Ssthresh()
 	for i := 0; i < 1024; i++ {
-		pipe := rec.scoreboard.Pipe(t.sndUna, t.sndMax, rec.highRxt, mss) - t.lostRetransmitBytes()
+		pipe := rec.scoreboard.Pipe(t.sndUna, t.sndMax, rec.highRxt, mss) - t.lostRetransmitBytes() - t.rackUncountedLost()
 		if cwnd-pipe < mss {
 			return
 		}
@@ -245,6 +258,14 @@ func (t *TCB) pollSACKRecovery(now time.Time, emit func(seg *wire.Segment)) {
 		// data missing (RFC 8985 6.2).
 		if t.resendLostRetransmit(now, emit) {
 			continue
+		}
+		// Then the holes RACK found lost (RFC 8985 6.2), which RFC 6675's
+		// IsLost may not call lost yet.
+		if seq, n, ok := t.rackNextLost(); ok {
+			if t.resendInRecovery(now, seq, n, emit) {
+				continue
+			}
+			return
 		}
 		if seq, n, ok := rec.scoreboard.NextLost(t.sndUna, t.sndMax, rec.highRxt, mss); ok {
 			if t.resendInRecovery(now, seq, n, emit) {
@@ -315,6 +336,7 @@ func (s *sender) restartFlight(t *TCB) {
 	rec.scoreboard.Reset(t.sndUna)
 	rec.rxts = rec.rxts[:0]
 	rec.undo.armed, rec.undo.dsackLive = false, false
+	t.rackReset()
 }
 
 // sampleRTT measures the RTT from an ACK of new data: from the timestamp

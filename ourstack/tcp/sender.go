@@ -31,6 +31,7 @@ type sender struct {
 
 	recovery  recoveryState
 	lossProbe lossProbeState
+	rack      rackState
 
 	// persistBackoff counts persist timeouts since the window last opened.
 	persistBackoff int
@@ -416,6 +417,7 @@ func (t *TCB) noteSent(now time.Time, seq seqnum.Value, n seqnum.Size) {
 		t.snd.timing, t.snd.timedSeq, t.snd.timedAt = true, end, now
 	}
 	if end.GreaterThan(t.sndMax) {
+		t.rackNoteSent(now, seq, end)
 		t.sndMax = end
 	}
 	t.snd.lastSend = now

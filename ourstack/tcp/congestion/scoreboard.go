@@ -261,3 +261,12 @@ func (s *Scoreboard) nextHole(sndUna, sndNxt, highRxt seqnum.Value, mss int) (se
 	}
 	return 0, 0, false
 }
+
+// LostBelow is the point below which RFC 6675's IsLost holds for every
+// unSACKed octet (sndUna when nothing is lost).
+func (s *Scoreboard) LostBelow(sndUna seqnum.Value, mss int) seqnum.Value {
+	return s.lostBelow(sndUna, mss)
+}
+
+// UnSACKed counts the octets in [from, to) that are not SACKed.
+func (s *Scoreboard) UnSACKed(from, to seqnum.Value) int { return s.unSACKed(from, to) }
