@@ -209,3 +209,15 @@ var LwIPTCPHeaderInFirstFragment = RegisterDeviation(Deviation{
 	Source:   "tcp_input in src/core/tcp_in.c (if (p->len < TCP_HLEN): \"drop short packets\") after ip4_reass in src/core/ipv4/ip4_frag.c (pbuf_cat of the fragments' pbufs)",
 	Shown:    "go run ./cmd/tcpbed run fragmented-segments --client gvisor --server lwip --seed 1",
 })
+
+// LwIPIPv6OverlapKeepsDatagram: ip6_reass drops an overlapping fragment
+// alone and goes on reassembling the datagram from the others.
+var LwIPIPv6OverlapKeepsDatagram = RegisterDeviation(Deviation{
+	Name:     "lwip-ipv6-overlap-keeps-datagram",
+	Peer:     LwIP,
+	RFC:      "RFC 8200 4.5 and RFC 5722 4 (if any of the fragments being reassembled overlap with any other fragments being reassembled for the same packet, reassembly of that packet must be abandoned and all the fragments that have been received for that packet must be discarded)",
+	Expected: "a datagram one of whose fragments overlaps another discarded whole, no byte of it delivered",
+	Instead:  "throws the overlapping fragment away and reassembles the datagram from the others: the genuine bytes are delivered (no forged byte is)",
+	Source:   "ip6_reass in src/core/ipv6/ip6_frag.c (under IP_REASS_CHECK_OVERLAP: \"fragment overlaps with following, throw away\" frees the new fragment alone, the ip6_reassdata stays queued)",
+	Shown:    "go run ./cmd/tcpbed run fragmented-segments --client gvisor --server lwip --family ipv6 --seed 1",
+})
