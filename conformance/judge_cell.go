@@ -118,7 +118,8 @@ func (e *Env) judgeACKDelays(recs []*harness.Record) error {
 }
 
 // lnetoHeldACK reports whether a lneto receiver held l's ACK by one of
-// its registered departures, and notes which: a full receive buffer drops
+// its registered departures, and notes which: once in TIME-WAIT it
+// answers no retransmitted FIN, a full receive buffer drops
 // data unanswered (the last window it had sent was 0), and a connection
 // waiting to be accepted sends nothing (it had sent nothing on that
 // connection since its SYN-ACK).
@@ -137,6 +138,11 @@ func (e *Env) lnetoHeldACK(l judge.LateACK) bool {
 		}
 	}
 	switch {
+	case l.Rec.States[to] == harness.TimeWait && l.Rec.Packet.TCP.Flags.Has(packet.FIN):
+		// Out of its port table once in TIME-WAIT: a retransmitted FIN
+		// gets no ACK.
+		e.Deviates(LnetoTimeWaitUntimed)
+		return true
 	case last == nil:
 		return false
 	case last.Packet.TCP.Flags.Has(packet.SYN) && to == harness.Server:
