@@ -55,12 +55,8 @@ func LossRecovery(workload string, p Pairing, cc string, seed uint64) (time.Dura
 	if res.Err != nil {
 		return 0, fmt.Errorf("%s %s %s seed %d: %w", workload, p.Name(), cc, seed, res.Err)
 	}
-	for _, note := range res.Observations {
-		var size int
-		var took string
-		if _, err := fmt.Sscanf(note, "%d bytes in %s of virtual time", &size, &took); err == nil {
-			return time.ParseDuration(took)
-		}
+	if _, took, ok := res.Transferred(); ok {
+		return took, nil
 	}
 	return 0, fmt.Errorf("%s %s seed %d: the scenario noted no completion time (took %v in all)", workload, p.Name(), seed, res.Elapsed)
 }
@@ -146,16 +142,8 @@ func LossResponse(p Pairing, cc string, seed uint64) (float64, error) {
 	if res.Err != nil {
 		return 0, fmt.Errorf("%s %s %s seed %d: %w", s.Name, p.Name(), cc, seed, res.Err)
 	}
-	for _, note := range res.Observations {
-		var size int
-		var took string
-		if _, err := fmt.Sscanf(note, "%d bytes in %s of virtual time", &size, &took); err == nil {
-			d, err := time.ParseDuration(took)
-			if err != nil {
-				return 0, err
-			}
-			return float64(size) * 8 / d.Seconds() / 1e6, nil
-		}
+	if size, took, ok := res.Transferred(); ok {
+		return float64(size) * 8 / took.Seconds() / 1e6, nil
 	}
 	return 0, fmt.Errorf("%s %s seed %d: no goodput noted", s.Name, p.Name(), seed)
 }

@@ -70,6 +70,21 @@ const ServerPort = 7357
 // ErrUnknownPeer: a pairing names a peer kind nobody can build.
 var ErrUnknownPeer = errors.New("unknown peer")
 
+// Transferred reads what a transfer scenario noted of its transfer ("N
+// bytes in D of virtual time", catalogue data_lossy.go): its size and how
+// long it took; ok is false when the run noted none.
+func (r *Result) Transferred() (size int, took time.Duration, ok bool) {
+	for _, note := range r.Observations {
+		var d string
+		if _, err := fmt.Sscanf(note, "%d bytes in %s of virtual time", &size, &d); err == nil {
+			if took, err = time.ParseDuration(d); err == nil {
+				return size, took, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // Execute runs scenario s once.
 func Execute(s Scenario, opts RunOptions) *Result {
 	res := &Result{Scenario: s, Pairing: opts.Pairing, Seed: opts.Seed}

@@ -1,7 +1,6 @@
 package ourstack_test
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -42,16 +41,8 @@ func lossTransferTime(t *testing.T, scenario, client, server string, seed uint64
 	if res.Err != nil {
 		t.Fatalf("%s %s->%s seed %d: %v", scenario, client, server, seed, res.Err)
 	}
-	for _, note := range res.Observations {
-		var size int
-		var took string
-		if _, err := fmt.Sscanf(note, "%d bytes in %s of virtual time", &size, &took); err == nil {
-			d, err := time.ParseDuration(took)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		}
+	if _, took, ok := res.Transferred(); ok {
+		return took
 	}
 	t.Fatalf("%s seed %d: no completion time noted", scenario, seed)
 	return 0

@@ -173,10 +173,7 @@ func TestLnetoNeverRetransmitsItsSYN(t *testing.T) {
 	if d := client.conn.InternalHandler().NextDeadline(); d != 0 {
 		t.Fatalf("deadline %d after the SYN; the departure is none", d)
 	}
-	*now += int64(3 * time.Minute)
-	if pkt := client.send(); pkt != nil {
-		t.Fatalf("3 minutes on lneto sent flags %#x; the departure is that it sends nothing", tcpFlags(pkt))
-	}
+	silentFor(t, client, now, 3*time.Minute)
 }
 
 // RFC 9293 3.10.7.4: an unacceptable segment draws an ACK and is dropped;
@@ -344,10 +341,7 @@ func TestLnetoNeverRetransmitsItsFIN(t *testing.T) {
 	if d := client.conn.InternalHandler().NextDeadline(); d != 0 {
 		t.Fatalf("deadline %d after the FIN; the departure is none", d)
 	}
-	*now += int64(3 * time.Minute)
-	if pkt := client.send(); pkt != nil {
-		t.Fatalf("3 minutes on lneto sent flags %#x; the departure is that it sends nothing", tcpFlags(pkt))
-	}
+	silentFor(t, client, now, 3*time.Minute)
 	if st := client.conn.State(); st != tcp.StateFinWait1 {
 		t.Fatalf("client in %v, want FIN-WAIT-1 for ever", st)
 	}
@@ -558,5 +552,15 @@ func TestLnetoSYNInEstablishedDrawsRST(t *testing.T) {
 	}
 	if st := client.conn.State(); st != tcp.StateEstablished {
 		t.Fatalf("client in %v, want still ESTABLISHED", st)
+	}
+}
+
+// silentFor moves the clock on by d and fails t if the end then sends:
+// the departures above are that lneto sends nothing.
+func silentFor(t *testing.T, e *end, now *int64, d time.Duration) {
+	t.Helper()
+	*now += int64(d)
+	if pkt := e.send(); pkt != nil {
+		t.Fatalf("%v on lneto sent flags %#x; the departure is that it sends nothing", d, tcpFlags(pkt))
 	}
 }
