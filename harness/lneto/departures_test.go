@@ -356,18 +356,7 @@ func TestLnetoNeverRetransmitsItsFIN(t *testing.T) {
 // position moves away from the staged bytes, and once the gap is filled
 // the ring delivers whatever lies at the new place.
 func TestLnetoReorderedDataCorruptedByARead(t *testing.T) {
-	client, server, _ := established(t)
-	sent := make([]byte, 3000)
-	for i := range sent {
-		sent[i] = byte(i*7 + i/251)
-	}
-	if _, err := server.conn.Write(sent); err != nil {
-		t.Fatal(err)
-	}
-	var segs [][]byte
-	for pkt := server.send(); pkt != nil; pkt = server.send() {
-		segs = append(segs, pkt)
-	}
+	client, sent, segs := threeSegments(t)
 	if len(segs) != 3 {
 		t.Fatalf("%d segments, want 3", len(segs))
 	}
@@ -409,18 +398,7 @@ func TestLnetoReorderedDataCorruptedByARead(t *testing.T) {
 // is held: lneto delivers the stream intact. What corrupts it above is the
 // Read that empties the ring, not the reassembly alone.
 func TestLnetoReorderedDataIntactWithoutARead(t *testing.T) {
-	client, server, _ := established(t)
-	sent := make([]byte, 3000)
-	for i := range sent {
-		sent[i] = byte(i*7 + i/251)
-	}
-	if _, err := server.conn.Write(sent); err != nil {
-		t.Fatal(err)
-	}
-	var segs [][]byte
-	for pkt := server.send(); pkt != nil; pkt = server.send() {
-		segs = append(segs, pkt)
-	}
+	client, sent, segs := threeSegments(t)
 	for _, i := range []int{0, 2, 1} {
 		_ = client.ip.Demux(segs[i], 0)
 		for client.send() != nil {
@@ -563,4 +541,23 @@ func silentFor(t *testing.T, e *end, now *int64, d time.Duration) {
 	if pkt := e.send(); pkt != nil {
 		t.Fatalf("%v on lneto sent flags %#x; the departure is that it sends nothing", d, tcpFlags(pkt))
 	}
+}
+
+// threeSegments sets up an established pair whose server has written 3000
+// patterned bytes, and returns the client, the bytes and the segments the
+// server sent them in (held, not yet delivered).
+func threeSegments(t *testing.T) (client *end, sent []byte, segs [][]byte) {
+	t.Helper()
+	client, server, _ := established(t)
+	sent = make([]byte, 3000)
+	for i := range sent {
+		sent[i] = byte(i*7 + i/251)
+	}
+	if _, err := server.conn.Write(sent); err != nil {
+		t.Fatal(err)
+	}
+	for pkt := server.send(); pkt != nil; pkt = server.send() {
+		segs = append(segs, pkt)
+	}
+	return client, sent, segs
 }
