@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -103,4 +104,45 @@ func (e *Env) Deviates(d Deviation) {
 func (e *Env) EndAccepting(d Deviation) {
 	e.Deviates(d)
 	panic(endAccepted{})
+}
+
+// ErrShownByFuzzInput is ShownRun's answer for a deviation a fuzzer found:
+// its committed input, not a scenario, replays it.
+var ErrShownByFuzzInput = errors.New("shown by a committed fuzz input")
+
+// ShownRun is the run d.Shown names ("go run ./cmd/tcpbed run SCENARIO
+// --client A --server B [--family ipv6] [--seed N]"), for a test to replay
+// it; ErrShownByFuzzInput for a fuzz input, another error for a command
+// that names no registered scenario.
+func (d Deviation) ShownRun() (Scenario, RunOptions, error) {
+	if strings.HasPrefix(d.Shown, "go test ./fuzz -run 'Fuzz") {
+		return Scenario{}, RunOptions{}, ErrShownByFuzzInput
+	}
+	const prefix = "go run ./cmd/tcpbed run "
+	fields := strings.Fields(strings.TrimPrefix(d.Shown, prefix))
+	if !strings.HasPrefix(d.Shown, prefix) || len(fields) == 0 {
+		return Scenario{}, RunOptions{}, fmt.Errorf("%s: Shown %q is neither a tcpbed run command nor a fuzz input", d.Name, d.Shown)
+	}
+	s, ok := Lookup(fields[0])
+	if !ok {
+		return Scenario{}, RunOptions{}, fmt.Errorf("%s: Shown names scenario %q, which is not registered", d.Name, fields[0])
+	}
+	opts := RunOptions{Seed: 1}
+	for i := 1; i+1 < len(fields); i += 2 {
+		switch v := fields[i+1]; fields[i] {
+		case "--client":
+			opts.Pairing.Client = v
+		case "--server":
+			opts.Pairing.Server = v
+		case "--family":
+			if v == "ipv6" {
+				opts.Pairing.Family = IPv6
+			}
+		case "--seed":
+			if _, err := fmt.Sscan(v, &opts.Seed); err != nil {
+				return Scenario{}, RunOptions{}, fmt.Errorf("%s: Shown %q: seed %q", d.Name, d.Shown, v)
+			}
+		}
+	}
+	return s, opts, nil
 }

@@ -64,7 +64,6 @@ func (e *Env) judgeCell() error {
 		}
 		if !resend.Acked && resend.Since() >= rfc6298MinRTO {
 			// A timer no shorter than RFC 6298's floor fired: the
-			// receiver held its ACK past RFC 9293's 500 ms. The
 			// receiver's conduct, not the sender's.
 			if err := e.judgeHeldACK(resend); err != nil {
 				return err
@@ -165,9 +164,11 @@ var rtoFloorDeviations = map[string]Deviation{GVisor: GVisorRTOFloor200ms}
 const rfc6298MinRTO = time.Second
 
 // judgeHeldACK: on a clean wire, data resent unacknowledged a full RFC
-// 6298 RTO after its previous copy reached the receiver's connection: the
-// receiver held its ACK longer than RFC 9293 allows, and its peer's timer
-// was right to fire.
+// 6298 RTO after its previous copy reached the receiver's connection: its
+// peer's timer was right to fire, and the receiver is to blame. An ACK
+// held past 500 ms was already judged (judgeACKDelays); what reaches here
+// is a receiver that answered in time without acknowledging the data (it
+// dropped what had reached its connection).
 func (e *Env) judgeHeldACK(resend judge.Resend) error {
 	prev := resend.Previous
 	receiver := prev.Dir.To()
@@ -177,7 +178,7 @@ func (e *Env) judgeHeldACK(resend judge.Resend) error {
 	return e.failure(fmt.Sprintf("the %s (%s) to acknowledge data within %v of taking it (RFC 9293 3.8.6.3, MUST-40), "+
 		"so that on a wire that lost nothing its peer's retransmission timer (at least %v, RFC 6298 2.4) never fires",
 		receiver, e.PeerKind(receiver), judge.MaxACKDelay, rfc6298MinRTO),
-		fmt.Sprintf("#%d (seq %d:%d) reached it at %v, and no ACK of it came before the %s resent it as #%d at %v",
+		fmt.Sprintf("#%d (seq %d:%d) reached it at %v, and no ACK covering it came before the %s resent it as #%d at %v",
 			prev.Index, prev.RelSeq, prev.RelSeq+uint32(prev.PayloadLen), prev.Arrived, prev.Dir.From(), resend.Rec.Index, resend.Rec.At))
 }
 

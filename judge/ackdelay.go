@@ -67,25 +67,26 @@ func LateACKs(recs []*harness.Record, end time.Duration, judged func(receiver ha
 			pending[f] = append(pending[f], r)
 			continue
 		}
-		// Sent is what counts, whatever the wire then did to it. A
-		// corrupted packet's headers are not to be trusted (its ports,
-		// its flags): it answers whatever its sender owed.
-		answers := func(f flow) bool { return f == flow{conn, r.Dir.From()} }
-		if r.Fate == harness.Corrupted {
-			answers = func(f flow) bool { return f.to == r.Dir.From() }
-		} else if !seg.Flags.Has(packet.ACK) && !seg.Flags.Has(packet.RST) {
-			continue
-		}
-		for f, ins := range pending {
-			if !answers(f) {
-				continue
-			}
-			for _, in := range ins {
+		// Sent is what counts, whatever the wire then did to it.
+		settle := func(f flow) {
+			for _, in := range pending[f] {
 				if r.At-in.Arrived >= MaxACKDelay {
 					late = append(late, LateACK{Rec: in, Next: r})
 				}
 			}
 			delete(pending, f)
+		}
+		switch from := r.Dir.From(); {
+		case r.Fate == harness.Corrupted:
+			// Its headers are not to be trusted (its ports, its flags):
+			// it answers whatever its sender owed.
+			for f := range pending {
+				if f.to == from {
+					settle(f)
+				}
+			}
+		case seg.Flags.Has(packet.ACK) || seg.Flags.Has(packet.RST):
+			settle(flow{conn, from})
 		}
 	}
 	for _, ins := range pending {

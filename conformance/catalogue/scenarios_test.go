@@ -45,23 +45,22 @@ func TestScenariosGVisorControl(t *testing.T) {
 		return // a failing or filtered-out scenario may be the one that shows a deviation
 	}
 	for _, d := range KnownDeviations() {
-		if strings.HasPrefix(d.Shown, "go test ./fuzz ") {
-			continue // found by a fuzzer; its committed input shows it
-		}
 		if d.Peer != GVisor || seen[d.Name] {
 			continue
 		}
-		shown, err := showRun(d.Shown)
+		s, opts, err := d.ShownRun()
 		switch {
+		case errors.Is(err, ErrShownByFuzzInput):
+			// found by a fuzzer; its committed input shows it
 		case err != nil:
-			t.Errorf("%s: %v", d.Name, err)
-		case shown.p.Client == GVisor && shown.p.Server == GVisor:
+			t.Error(err)
+		case opts.Pairing.Client == GVisor && opts.Pairing.Server == GVisor:
 			t.Errorf("no scenario showed registered deviation %s in gvisor->gvisor: %s", d.Name, d)
 		default:
 			// Some departures show only against a peer that provokes
 			// them (gVisor's 200 ms RTO floor against lwIP's 250 ms
 			// delayed ACK): the run the deviation cites must show it.
-			res := Execute(shown.s, RunOptions{Pairing: shown.p, Seed: shown.seed})
+			res := Execute(s, opts)
 			if errors.Is(res.Err, harness.ErrUnsupported) {
 				t.Logf("%s: its run (%s) cannot run here: %v", d.Name, d.Shown, res.Err)
 				continue
@@ -71,45 +70,6 @@ func TestScenariosGVisorControl(t *testing.T) {
 			}
 		}
 	}
-}
-
-// shownRun is what a deviation's Shown command runs.
-type shownRun struct {
-	s    Scenario
-	p    Pairing
-	seed uint64
-}
-
-// showRun reads "go run ./cmd/tcpbed run SCENARIO --client A --server B
-// [--family F] --seed N".
-func showRun(cmd string) (shownRun, error) {
-	var r shownRun
-	fields := strings.Fields(cmd)
-	if len(fields) < 5 || !strings.HasPrefix(cmd, "go run ./cmd/tcpbed run ") {
-		return r, fmt.Errorf("Shown %q is not a tcpbed run command", cmd)
-	}
-	s, ok := Lookup(fields[4])
-	if !ok {
-		return r, fmt.Errorf("Shown names scenario %q, which is not registered", fields[4])
-	}
-	r.s, r.seed = s, 1
-	for i := 5; i+1 < len(fields); i += 2 {
-		switch v := fields[i+1]; fields[i] {
-		case "--client":
-			r.p.Client = v
-		case "--server":
-			r.p.Server = v
-		case "--family":
-			if v == "ipv6" {
-				r.p.Family = IPv6
-			}
-		case "--seed":
-			if _, err := fmt.Sscan(v, &r.seed); err != nil {
-				return r, fmt.Errorf("Shown %q: seed %q", cmd, v)
-			}
-		}
-	}
-	return r, nil
 }
 
 // TestScenariosLinux runs every scenario that fits a real-time peer in the
