@@ -17,8 +17,10 @@
 //
 //   - act: an application call on a peer (Listen, Dial, Accept, Read,
 //     Write, CloseWrite, Close, Abort), all non-blocking;
-//   - Settle: deliver every packet due now, one at a time, and let its
-//     receiver finish processing it before the next; no real-time sleep
+//   - Settle: deliver every packet due now, one at a time (or, to a stack
+//     that takes bursts, one connection's packets that arrived at one
+//     instant together, BurstTaker), and let its receiver finish
+//     processing them before the next; no real-time sleep
 //     decides anything (for gVisor, see harness/gvisor on how its processor
 //     goroutine is paused and resumed as a barrier);
 //   - Advance / Step / RunUntil: move the virtual Clock to the next timer or

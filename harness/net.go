@@ -126,7 +126,10 @@ type Net struct {
 	held     [2]*inFlight // packets a Reorder rule holds back, per direction
 	due      []*inFlight  // arrived, waiting for delivery, in order
 	dueHead  int
-	inFlight int // launched and not yet delivered (held ones included)
+	burst    []*inFlight // deliverNext's scratch: the packets it hands over at once
+	taking   []*inFlight // the burst being delivered: its receiver takes them in order
+	taken    int         // how many of taking have their place among the events
+	inFlight int         // launched and not yet delivered (held ones included)
 	closed   bool
 	// unheard counts each end's packets since one last reached it; storm
 	// is the ErrLivelock an end that passed MaxPacketsUnheard caused.
@@ -227,6 +230,7 @@ func NewNet(cfg Config) (*Net, error) {
 			MTU:          cfg.MTU,
 			Transmit:     func(pkt []byte) { n.transmit(side, pkt) },
 			StateChanged: n.stateChanged,
+			Taking:       n.take,
 		})
 		if err != nil {
 			n.Close()

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Settle delivers every packet due now, one at a time, letting its receiver
-// finish processing it before the next, until nothing is due and both ends
-// are quiescent. Virtual time does not move. It fails with ErrLivelock if
+// Settle delivers every packet due now, a burst at a time (deliverNext),
+// letting its receiver finish processing each burst before the next, until
+// nothing is due and both ends are quiescent. Virtual time does not move. It fails with ErrLivelock if
 // the ends never stop.
 func (n *Net) Settle() error {
 	_, err := n.settle()
@@ -18,7 +18,7 @@ func (n *Net) Settle() error {
 // that broke (Breakable) ends it with its failure.
 func (n *Net) settle() (delivered int, err error) {
 	n.progress.Add(1)
-	for ; ; delivered++ {
+	for {
 		if err := n.Storm(); err != nil {
 			return delivered, err
 		}
@@ -27,9 +27,11 @@ func (n *Net) settle() (delivered int, err error) {
 		if err := n.PeerErr(); err != nil {
 			return delivered, err
 		}
-		if !n.deliverNext() {
+		k := n.deliverNext()
+		if k == 0 {
 			return delivered, nil
 		}
+		delivered += k
 		if delivered >= n.cfg.MaxPacketsPerSettle {
 			return delivered, fmt.Errorf("%w: %d packets at %s", ErrLivelock, delivered, formatTime(n.Now()))
 		}

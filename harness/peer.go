@@ -102,6 +102,22 @@ type Counters struct {
 	SYNCookiesSent uint64
 }
 
+// BurstTaker is a Peer that takes several packets of one connection
+// handed over at one instant together, as a host takes the burst its NIC
+// hands it: Deliver for each, then one Settle. The Net hands over a burst
+// only the packets that arrived at one instant, in one direction of one
+// connection, without SYN, FIN or RST, and only when TakesBurst says the
+// first may begin one. A peer that processes packets inside Deliver gains
+// nothing by it; one that processes them on its own goroutine (gVisor)
+// is saved a handoff per packet, and answers a burst as it would on a
+// real host (gVisor ACKs once for the segments it processes in one wake).
+type BurstTaker interface {
+	// TakesBurst reports whether pkt, an intact segment, may begin a
+	// burst: its connection is one the peer processes in order, packet by
+	// packet, calling PeerEnv.Taking as it starts on each.
+	TakesBurst(pkt []byte) bool
+}
+
 // PortDialer is a Peer that can dial from a local port of the caller's
 // choosing (bind(2), then connect(2)): to reuse a four-tuple in TIME-WAIT,
 // or to open simultaneously from both ends.
@@ -164,6 +180,13 @@ type PeerEnv struct {
 	Transmit func(pkt []byte)
 	// StateChanged records a connection's state change.
 	StateChanged func(StateChange)
+	// Taking is for a BurstTaker: it calls it as it starts on each packet
+	// of a burst after the first, before anything it sends in answer to
+	// that packet, so that the trace shows what it had taken in when it
+	// sent each packet. The packets of a burst it has not said it took by
+	// the end of Settle count as taken then, in order. Safe to call from
+	// any goroutine, but not concurrently with Transmit.
+	Taking func()
 }
 
 // StreamName is the name of a peer's random stream for purpose.

@@ -96,7 +96,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 	prev := runtime.GOMAXPROCS(1)
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4Protocol, ipv6Protocol},
-		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{gtcp.NewProtocolProbe(p.took)},
 		Clock:              clock,
 		RandSource:         &v1Source{r: harness.StreamRand(env.Seed, env.StreamName("gvisor/rand"))},
 		SecureRNG:          harness.StreamReader(env.Seed, env.StreamName("gvisor/secure")),
@@ -155,6 +155,42 @@ func (p *gvisorPeer) Deliver(pkt []byte) {
 	p.link.inject(pkt)
 }
 
+// TakesBurst implements harness.BurstTaker: a segment may begin a burst
+// when its connection has one endpoint, synchronized and not in
+// TIME-WAIT. gVisor's processor then takes every segment of the burst in
+// one pass over that endpoint's queue (handleConnected, then
+// Endpoint.handleSegmentsLocked, transport/tcp/connect.go), and its TCP
+// probe (took) runs after each. A segment for a listener, a handshake
+// under way or TIME-WAIT is processed elsewhere, with no probe, and is
+// handed over alone.
+func (p *gvisorPeer) TakesBurst(pkt []byte) bool {
+	sid, ok := connOf(pkt)
+	if !ok {
+		return false
+	}
+	l := p.st.live[sid]
+	if len(l) != 1 {
+		return false
+	}
+	switch gtcp.EndpointState(l[0].ep.State()) {
+	case gtcp.StateEstablished, gtcp.StateFinWait1, gtcp.StateFinWait2, gtcp.StateCloseWait, gtcp.StateClosing, gtcp.StateLastAck:
+		return true
+	}
+	return false
+}
+
+// took is gVisor's TCP probe, which its processor calls after each segment
+// it has processed for a connected endpoint (Endpoint.handleSegmentLocked,
+// transport/tcp/connect.go): in a burst, the processor starts on the next
+// segment now, everything it sent about the one before already sent.
+// A peer served outside a Net (harness/exec/serve) has no Taking: it is
+// handed one packet at a time.
+func (p *gvisorPeer) took(*gtcp.TCPEndpointState) {
+	if p.env.Taking != nil {
+		p.env.Taking()
+	}
+}
+
 func (p *gvisorPeer) Settle() {
 	if !p.dirty {
 		return
@@ -168,10 +204,7 @@ func (p *gvisorPeer) Settle() {
 		// only deliveries put them there (the processor drains every
 		// queue before it pauses), so a Settle after application calls or
 		// timers alone costs no goroutine handoff.
-		sc := scope{}
-		if p.st.inbounds == 1 {
-			sc = p.st.inbound
-		}
+		sc := p.st.inbound
 		p.st.touch(sc)
 		p.st.inbounds = 0
 		prev := p.st.cur

@@ -24,7 +24,8 @@ import (
 //
 //   - a delivered packet names its connection, and the processor, which
 //     runs only inside Settle right after the delivery, works on nothing
-//     else (one packet is delivered per Settle);
+//     else (the packets delivered before one Settle are one packet, or a
+//     burst of one connection's, harness.BurstTaker);
 //   - an application call is made on a known endpoint;
 //   - a timer belongs to the connection gVisor was working on when it
 //     armed the timer (gVisor arms an endpoint's timers only while working
@@ -104,10 +105,17 @@ func (p *gvisorPeer) work(t *gvisorTracked) (done func()) {
 	return func() { p.st.cur = prev }
 }
 
-// noteInbound notes the connection of a packet about to be delivered.
+// noteInbound notes the connection of a packet about to be delivered: the
+// connection gVisor will work on, unless the packets delivered since the
+// last Settle name more than one.
 func (s *states) noteInbound(pkt []byte) {
+	sid, ok := connOf(pkt)
+	if s.inbounds == 0 {
+		s.inbound = scope{sid: sid, known: ok}
+	} else if !ok || sid != s.inbound.sid {
+		s.inbound.known = false
+	}
 	s.inbounds++
-	s.inbound.sid, s.inbound.known = connOf(pkt)
 }
 
 // connOf is the connection an inbound TCP packet belongs to, as the

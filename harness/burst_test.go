@@ -1,0 +1,79 @@
+package harness_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpbed/tcpbed/harness"
+	"github.com/tcpbed/tcpbed/harness/packet"
+	"gvisor.dev/gvisor/pkg/tcpip/seqnum"
+)
+
+// TestGVisorTakesABurstInOrder: four segments of one connection that
+// arrive at one instant are handed to gVisor as one burst (BurstTaker).
+// gVisor sends nothing for the two in order (one ACK for a wake, not one a
+// segment), and an immediate duplicate ACK for each out of order one; the
+// trace puts each ACK after the arrival of the segment that drew it and
+// before the next one's, as gVisor took them, not after the whole burst.
+func TestGVisorTakesABurstInOrder(t *testing.T) {
+	n := newTestNet(t, harness.Config{Seed: 7, Client: harness.RawPeer()})
+	raw := harness.RawOf(n, harness.Client)
+	if _, err := n.Server().Listen(80); err != nil {
+		t.Fatal(err)
+	}
+	const iss = seqnum.Value(1000)
+	syn := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: packet.SYN, Window: 65535,
+		Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}}
+	if err := raw.SendSegment(syn); err != nil {
+		t.Fatal(err)
+	}
+	synAck, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: synAck.Packet.TCP.Seq + 1, Flags: packet.ACK, Window: 65535}
+	if err := raw.SendSegment(ack); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Advance(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+
+	// Bytes [1,101) and [101,201) in order, then [301,401) and [401,501)
+	// past a hole at [201,301): all sent at one instant.
+	mark := len(n.Trace().Records)
+	for _, at := range []uint32{1, 101, 301, 401} {
+		seg := ack
+		seg.Seq = iss + seqnum.Value(at)
+		seg.Payload = make([]byte, 100)
+		if err := raw.SendSegment(seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Advance(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+
+	// What happened, in the order the Net says it did.
+	var got []string
+	for _, ev := range harness.Events(n.Trace().Records[mark:]) {
+		r := ev.Rec
+		switch {
+		case r.Dir == harness.ClientToServer && ev.Arrival:
+			got = append(got, fmt.Sprintf("arrived %d", r.RelSeq))
+		case r.Dir == harness.ServerToClient && !ev.Arrival:
+			sack := ""
+			if tcp := r.Packet.TCP; tcp.Options.NumSACKBlocks > 0 {
+				b := tcp.Options.SACKBlocks[0]
+				sack = fmt.Sprintf(" sack %d-%d", b.Left-iss, b.Right-iss)
+			}
+			got = append(got, fmt.Sprintf("ack %d%s", r.RelAck, sack))
+		}
+	}
+	want := []string{"arrived 1", "arrived 101", "arrived 301", "ack 201 sack 301-401", "arrived 401", "ack 201 sack 301-501"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
+	}
+}
