@@ -116,8 +116,12 @@ type Net struct {
 	statesRead [2]bool      // a test read the states of an unstated end
 	links      [2]linkDir
 	rules      []*Rule
-	faultRand  *rand.Rand
-	pcap       *pcapWriter
+	// faultRand draws the fault rules' chances, one stream per
+	// direction: what the wire does to one direction's packets does not
+	// hang on how many the other direction carried (a receiver that ACKs
+	// less would otherwise change which of its sender's segments are lost).
+	faultRand [2]*rand.Rand
+	pcap      *pcapWriter
 
 	// mu guards what Transmit touches, since gVisor transmits from its own
 	// goroutine (never at the same time as the harness runs, but the lock
@@ -192,10 +196,13 @@ func NewNet(cfg Config) (*Net, error) {
 		cfg.MaxPacketsUnheard = 1 << 14
 	}
 	n := &Net{
-		cfg:       cfg,
-		clock:     NewClock(),
-		faultRand: StreamRand(cfg.Seed, "faults"),
-		rules:     cfg.Faults,
+		cfg:   cfg,
+		clock: NewClock(),
+		faultRand: [2]*rand.Rand{
+			ClientToServer: StreamRand(cfg.Seed, "faults/"+ClientToServer.String()),
+			ServerToClient: StreamRand(cfg.Seed, "faults/"+ServerToClient.String()),
+		},
+		rules: cfg.Faults,
 	}
 	if cfg.FrozenClock {
 		n.clock.Freeze()

@@ -50,7 +50,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	hold := time.Duration(0)
 	duplicate := false
 	for _, r := range n.rules {
-		if !r.decide(dir, sent, n.faultRand.Float64) {
+		if !r.decide(dir, sent, n.faultRand[dir].Float64) {
 			continue
 		}
 		f.notes = append(f.notes, r.label())
@@ -90,7 +90,7 @@ func (n *Net) transmit(side Side, pkt []byte) {
 			// cancel the first in the ones'-complement checksum and let
 			// corrupted data through.
 			if f.fate != Corrupted {
-				corrupt(f.pkt, ipHeaderLen(f.pkt), n.faultRand.Float64)
+				corrupt(f.pkt, ipHeaderLen(f.pkt), n.faultRand[dir].Float64)
 				f.fate = Corrupted
 			}
 		}
