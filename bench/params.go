@@ -29,6 +29,15 @@ func Conns() (int, error) {
 }
 
 // lossSeeds are the seeds each loss workload runs with; the figure is their
-// mean (one seed decides which packets the wire loses); issue 18 asks for at
-// least five.
-var lossSeeds = []uint64{1, 2, 3, 4, 5}
+// mean (one seed decides which packets the wire loses). Issue 18 asks for
+// at least five; five do not decide a 5% target: one seed (5, CUBIC,
+// bulk-transfer-lossy) moves ours->gvisor from 39 s to 18 s and the
+// receiver ratio of five seeds from 1.03x to 1.11x, while twenty give
+// 1.03x either way.
+var lossSeeds = func() []uint64 {
+	seeds := make([]uint64, 20)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	return seeds
+}()
