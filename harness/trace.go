@@ -224,6 +224,8 @@ type Trace struct {
 	Forgotten int
 	// ForgottenChanges counts the changes it dropped from Changes.
 	ForgottenChanges int
+	// Sent counts every record in each direction, forgotten ones too.
+	Sent [2]int
 }
 
 // Since returns the records from index i on (those still kept).
@@ -242,6 +244,7 @@ func (t *Trace) nextIndex() int { return t.Forgotten + len(t.Records) }
 // all but the last limit: the trace keeps between limit and 2*limit
 // records, at a constant cost per record.
 func (t *Trace) add(r *Record, limit int) {
+	t.Sent[r.Dir]++
 	t.Records = append(t.Records, r)
 	if limit > 0 && len(t.Records) >= 2*limit {
 		t.Forgotten += len(t.Records) - limit
