@@ -1,7 +1,9 @@
 package tcp
 
 // byteRing is the receive buffer: a FIFO of bytes in a ring that grows on
-// demand, so an idle or half-open connection holds no buffer memory. max is
+// demand and is given back when a Read empties it, so an idle or half-open
+// connection holds no buffer memory, and one whose application keeps up
+// holds only what has arrived and not been read. max is
 // the size it is expected to reach; the window arithmetic keeps the data
 // within it, and Write stores everything it is given regardless, because
 // data the TCB has acknowledged must never be lost.
@@ -12,10 +14,15 @@ type byteRing struct {
 	max  int
 }
 
-// minRingSize is the first allocation: a few segments' worth.
-const minRingSize = 8 << 10
+// minRingSize is the smallest allocation: a little over one full-sized
+// Ethernet segment, so that a ring does not regrow for each of the first
+// few segments. Past it the ring holds what arrived, and doubles.
+const minRingSize = 2 << 10
 
 func (r *byteRing) Len() int { return r.n }
+
+// Footprint is the bytes of memory the ring takes.
+func (r *byteRing) Footprint() int { return len(r.buf) }
 
 // Write appends all of p.
 func (r *byteRing) Write(p []byte) int {
@@ -40,7 +47,7 @@ func (r *byteRing) Read(p []byte) int {
 	r.head = (r.head + n) % len(r.buf)
 	r.n -= n
 	if r.n == 0 {
-		r.head = 0
+		r.Release()
 	}
 	return n
 }
@@ -52,7 +59,7 @@ func (r *byteRing) Reset() { r.head, r.n = 0, 0 }
 func (r *byteRing) Release() { r.buf, r.head, r.n = nil, 0, 0 }
 
 func (r *byteRing) grow(need int) {
-	size := max(len(r.buf)*2, minRingSize)
+	size := max(len(r.buf)*2, need, minRingSize)
 	if r.max > 0 && size > r.max && need <= r.max {
 		size = r.max
 	}
