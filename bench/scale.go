@@ -47,6 +47,17 @@ type ScaleCost struct {
 	// PeakHeap is the largest live heap (bytes, as the garbage collector
 	// last marked it) seen during the run.
 	PeakHeap uint64
+	// PeakBeyondBuffers is the measure: the largest live heap less
+	// the bytes the socket buffers must hold at that moment, bytes. The
+	// bytes the buffers must hold are the echo's bytes written and not yet
+	// read back, each counted once: each is in a send buffer, on the wire or
+	// in a receive buffer, or (sent, not yet acknowledged) in two of them,
+	// so the count is a floor on what the two stacks' buffers hold, and this
+	// figure a ceiling on the heap beyond them, whichever stack holds what.
+	// It is taken at a collection the workload forces whenever the
+	// runtime's own last collection would make a new peak of it, so that
+	// the heap and the bytes in transit are of one instant.
+	PeakBeyondBuffers uint64
 	// Goroutines is how many more goroutines there were after Net.Close
 	// than before NewNet.
 	Goroutines int
@@ -72,8 +83,8 @@ func Scale(cfg harness.Config, count int) (ScaleCost, error) {
 		err = cerr
 	}
 	cost := ScaleCost{Cost: m.Stop()}
-	peak.sample()
-	cost.PeakHeap = peak.max
+	peak.sample(0)
+	cost.PeakHeap, cost.PeakBeyondBuffers = peak.max, peak.beyond
 	cost.Goroutines = settledGoroutines(goroutines) - goroutines
 	return cost, err
 }
@@ -84,6 +95,9 @@ type scaleRun struct {
 	n    *harness.Net
 	peak *heapPeak
 	c, s []harness.Conn
+	// inTransit is how many bytes of the echo have been written, by a
+	// client or a server, and not yet read at the other end.
+	inTransit int
 }
 
 func (w *scaleRun) run(count int) error {
@@ -182,6 +196,7 @@ func (w *scaleRun) echo() error {
 		if k, err := c.Write(pattern[:ScaleEcho]); k != ScaleEcho {
 			return fmt.Errorf("client %d write took %d of %d bytes: %v", i, k, ScaleEcho, err)
 		}
+		w.inTransit += ScaleEcho
 	}
 	// A connection's steps wait on one another only through the wire, so
 	// each side is walked in index order, stopping at the first end that
@@ -215,6 +230,7 @@ func (w *scaleRun) echo() error {
 					return false, fmt.Errorf("client %d: %w", client, err)
 				}
 				got[client] += k
+				w.inTransit -= k
 			}
 			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 				return false, fmt.Errorf("client %d read: %w", client, err)
@@ -250,7 +266,7 @@ func (w *scaleRun) each(what string, step func(i int) (bool, error)) error {
 func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	var cerr error
 	err := w.n.RunUntil(what, 10*time.Minute, func() bool {
-		w.peak.sample()
+		w.peak.sample(w.inTransit)
 		done, err := cond()
 		cerr = err
 		return done || err != nil
@@ -261,18 +277,50 @@ func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	return err
 }
 
-// heapPeak is the largest live heap seen.
+// heapPeak is the largest live heap seen, and the largest less the bytes
+// in transit.
 type heapPeak struct {
-	max     uint64
-	samples [1]metrics.Sample
+	max, beyond uint64
+	cycles      uint64 // collections completed at the last sample
+	samples     [2]metrics.Sample
 }
 
-// sample notes the live heap as the last garbage collection marked it.
-func (h *heapPeak) sample() {
+// read is the live heap as the last collection marked it, and how many
+// collections have completed.
+func (h *heapPeak) read() (live, cycles uint64) {
 	h.samples[0].Name = "/gc/heap/live:bytes"
+	h.samples[1].Name = "/gc/cycles/total:gc-cycles"
 	metrics.Read(h.samples[:])
 	if v := h.samples[0].Value; v.Kind() == metrics.KindUint64 {
-		h.max = max(h.max, v.Uint64())
+		live = v.Uint64()
+	}
+	if v := h.samples[1].Value; v.Kind() == metrics.KindUint64 {
+		cycles = v.Uint64()
+	}
+	return live, cycles
+}
+
+// sample notes the live heap as the last collection marked it, with
+// inTransit bytes of data written and not yet read. The heap beyond the
+// buffers is taken only at a collection forced here, so that its two
+// terms are of one instant; one is forced when the runtime has collected
+// since the last sample and its figure would make a new peak, which keeps
+// the forced collections about as few as the peaks.
+func (h *heapPeak) sample(inTransit int) {
+	live, cycles := h.read()
+	h.max = max(h.max, live)
+	if cycles == h.cycles {
+		return
+	}
+	h.cycles = cycles
+	if live <= uint64(inTransit) || live-uint64(inTransit) <= h.beyond {
+		return
+	}
+	runtime.GC()
+	live, h.cycles = h.read()
+	h.max = max(h.max, live)
+	if live > uint64(inTransit) {
+		h.beyond = max(h.beyond, live-uint64(inTransit))
 	}
 }
 
