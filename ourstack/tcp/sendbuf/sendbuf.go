@@ -18,12 +18,16 @@
 // view; Peek returns the same bytes as at most two pieces without using the
 // mirror. Neither allocates.
 //
-// The memory follows the bytes held: the ring is allocated by the first
-// Write, sized to what it holds, and given back when an Ack drains it, so
-// an idle connection (10,000 of them in the scale benchmark) holds no ring.
+// The memory follows the bytes held: the ring is taken by the first Write,
+// sized to what it holds, and given back (to bufpool) when an Ack drains
+// it, so an idle connection (10,000 of them in the scale benchmark) holds
+// no ring.
 package sendbuf
 
-import "github.com/tcpbed/tcpbed/ourstack/seqnum"
+import (
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/bufpool"
+)
 
 // MaxSlice is the longest run Slice guarantees to return in one piece. It is
 // the largest TCP payload an IPv4 packet can carry, so any segment fits.
@@ -34,8 +38,9 @@ const MaxSlice = 1 << 16
 type Buffer struct {
 	// buf is the ring (buf[:size]) followed by a mirror of buf[:mirror];
 	// mirror is 0 while the held bytes have never wrapped, and buf is nil
-	// while the Buffer holds nothing.
+	// while the Buffer holds nothing. block is the memory buf lies in.
 	buf      []byte
+	block    *[]byte
 	size     int // power of two >= capacity, so the ring index is a mask
 	mask     int
 	mirror   int
@@ -68,26 +73,30 @@ func ringSize(n int) int {
 }
 
 // resize moves the held bytes into a ring of size bytes (a power of two, at
-// least Len), starting at index 0, followed by a mirror if mirrored. Views
-// handed out before are left pointing at the old memory, which is why only
-// Write calls it.
+// least Len), starting at index 0, followed by a mirror if mirrored. The
+// old ring goes back to the pool, so views handed out before are invalid,
+// which is why only Write calls it. Only the bytes held are ever read: a
+// block from the pool need not be zeroed.
 func (b *Buffer) resize(size int, mirrored bool) {
 	mirror := 0
 	if mirrored {
 		mirror = min(size, MaxSlice)
 	}
-	buf := make([]byte, size+mirror)
+	block := bufpool.Get(size + mirror)
+	buf := *block
 	if b.n > 0 {
 		first, second := b.Peek(b.base, b.n)
 		copy(buf[copy(buf, first):], second)
 	}
 	copy(buf[size:], buf[:mirror])
-	b.buf, b.size, b.mask, b.mirror, b.head = buf, size, size-1, mirror, 0
+	bufpool.Put(b.block)
+	b.buf, b.block, b.size, b.mask, b.mirror, b.head = buf, block, size, size-1, mirror, 0
 }
 
-// release gives the ring back; the next Write allocates a new one.
+// release gives the ring back; the next Write takes a new one.
 func (b *Buffer) release() {
-	b.buf, b.size, b.mask, b.mirror, b.head = nil, 0, 0, 0, 0
+	bufpool.Put(b.block)
+	b.buf, b.block, b.size, b.mask, b.mirror, b.head = nil, nil, 0, 0, 0, 0
 }
 
 // Cap is the capacity given to New, or to Grow since.
