@@ -4,23 +4,35 @@
 // ourstack's send and receive rings give their memory back when they
 // drain, so that an idle connection holds none. A connection that fills
 // them again at once (a bulk receiver drains its ring on every read) then
-// takes a block from here instead of allocating and zeroing a new one. A
-// sync.Pool holds the blocks, so the garbage collector frees those that
-// nobody takes.
+// takes a block from here instead of allocating and zeroing a new one.
+//
+// The pool keeps few blocks: about 256 KiB of each size, and one block of
+// the sizes larger than that. That is plenty for the few connections that
+// drain and refill all the time, and it keeps 10,000 connections that
+// drain together from parking 10,000 rings here, where they would count
+// as heap beyond the buffers in use (sync.Pool would keep them until the
+// second garbage collection after).
 package bufpool
 
-import (
-	"math/bits"
-	"sync"
-)
+import "math/bits"
 
-// The sizes pooled: 512 B to 4 MiB, each a power of two.
+// The sizes pooled: 512 B to 1 MiB, each a power of two.
 const (
 	minShift = 9
-	maxShift = 22
+	maxShift = 20
 )
 
-var pools [maxShift - minShift + 1]sync.Pool
+// keepBytes is about how much memory the pool keeps of each size.
+const keepBytes = 256 << 10
+
+// free holds the blocks kept, a channel for each size: Get and Put take
+// and give without waiting, and any goroutine may call them.
+var free = func() (free [maxShift - minShift + 1]chan *[]byte) {
+	for c := range free {
+		free[c] = make(chan *[]byte, max(1, keepBytes>>(c+minShift)))
+	}
+	return free
+}()
 
 // class is the pool for blocks of n bytes, or -1 when n is not a pooled
 // size.
@@ -35,10 +47,11 @@ func class(n int) int {
 // the pool, holding whatever its last owner left in it: the caller must
 // read only what it has written. Other sizes are allocated.
 func Get(n int) *[]byte {
-	c := class(n)
-	if c >= 0 {
-		if b, ok := pools[c].Get().(*[]byte); ok {
+	if c := class(n); c >= 0 {
+		select {
+		case b := <-free[c]:
 			return b
+		default:
 		}
 	}
 	b := make([]byte, n)
@@ -46,12 +59,16 @@ func Get(n int) *[]byte {
 }
 
 // Put gives back a block from Get that its owner no longer reads or
-// writes, nor any view of it. Nil, or a size not pooled, is dropped.
+// writes, nor any view of it. Nil, a size not pooled, or a block the pool
+// has no room for is left to the garbage collector.
 func Put(b *[]byte) {
 	if b == nil {
 		return
 	}
 	if c := class(len(*b)); c >= 0 {
-		pools[c].Put(b)
+		select {
+		case free[c] <- b:
+		default:
+		}
 	}
 }
