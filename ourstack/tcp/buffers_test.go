@@ -41,11 +41,20 @@ func TestDrainedConnectionHoldsNoBuffers(t *testing.T) {
 		seg{flags: ack, seq: localISS + 1461, ack: remoteISS + 1, win: -1, data: out[1460:2920]},
 		seg{flags: ack | psh, seq: localISS + 2921, ack: remoteISS + 1, win: -1, data: out[2920:]},
 	)
+	if n := f.tcb.Unacknowledged(); n != 3000 {
+		t.Fatalf("sent, none acknowledged: Unacknowledged %d, want 3000", n)
+	}
 	f.send(seg{flags: ack, seq: remoteISS + 1, ack: localISS + 1461, win: testWindow})
 	f.expectFootprint("part acknowledged", true, false)
+	if n := f.tcb.Unacknowledged(); n != 1540 {
+		t.Fatalf("1460 acknowledged: Unacknowledged %d, want 1540", n)
+	}
 	in := strings.Repeat("r", 3000)
 	f.send(seg{flags: ack | psh, seq: remoteISS + 1, ack: localISS + 3001, win: testWindow, data: in})
 	f.expectFootprint("all acknowledged, the reply unread", false, true)
+	if a, u := f.tcb.Unacknowledged(), f.tcb.Unread(); a != 0 || u != 3000 {
+		t.Fatalf("Unacknowledged %d, Unread %d; want 0, 3000", a, u)
+	}
 	if got, err := f.read(); got != in || err != nil {
 		t.Fatalf("read %d bytes, %v; want the reply's %d", len(got), err, len(in))
 	}
