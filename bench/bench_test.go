@@ -190,9 +190,8 @@ func BenchmarkLossResponse(b *testing.B) {
 // quick. It reports the wall and CPU time, the peak live heap
 // (peak-heap-MiB: everything, both stacks, the harness, the data), and the
 // issue's measure (heap-beyond-buffers-MiB, target 64 MiB): the peak of
-// the live heap less the echo's bytes written and not yet read back at the
-// same instant, a floor on what the socket buffers hold (ScaleCost says
-// how it is taken).
+// the live heap less the bytes both stacks' socket buffers hold at the
+// same instant (ScaleCost and scaleRun.buffered say how it is taken).
 func BenchmarkScale(b *testing.B) {
 	count, err := Conns()
 	if err != nil {

@@ -48,15 +48,11 @@ type ScaleCost struct {
 	// last marked it) seen during the run.
 	PeakHeap uint64
 	// PeakBeyondBuffers is the measure: the largest live heap less
-	// the bytes the socket buffers must hold at that moment, bytes. The
-	// bytes the buffers must hold are the echo's bytes written and not yet
-	// read back, each counted once: each is in a send buffer, on the wire or
-	// in a receive buffer, or (sent, not yet acknowledged) in two of them,
-	// so the count is a floor on what the two stacks' buffers hold, and this
-	// figure a ceiling on the heap beyond them, whichever stack holds what.
-	// It is taken at a collection the workload forces whenever the
-	// runtime's own last collection would make a new peak of it, so that
-	// the heap and the bytes in transit are of one instant.
+	// the bytes the two stacks' socket buffers hold at that moment
+	// (scaleRun.buffered), bytes. It is taken at a collection the workload
+	// forces whenever the runtime's own last collection could make a new
+	// peak of it, so that the heap and the bytes buffered are of one
+	// instant.
 	PeakBeyondBuffers uint64
 	// Goroutines is how many more goroutines there were after Net.Close
 	// than before NewNet.
@@ -83,7 +79,7 @@ func Scale(cfg harness.Config, count int) (ScaleCost, error) {
 		err = cerr
 	}
 	cost := ScaleCost{Cost: m.Stop()}
-	peak.sample(0)
+	peak.sample(0, func() int { return 0 })
 	cost.PeakHeap, cost.PeakBeyondBuffers = peak.max, peak.beyond
 	cost.Goroutines = settledGoroutines(goroutines) - goroutines
 	return cost, err
@@ -95,9 +91,49 @@ type scaleRun struct {
 	n    *harness.Net
 	peak *heapPeak
 	c, s []harness.Conn
+	// The echo's progress: each client has written ScaleEcho bytes once
+	// written is set; server i has read, and written back, echoed[i];
+	// client i has read back got[i].
+	written     bool
+	echoed, got []int
 	// inTransit is how many bytes of the echo have been written, by a
 	// client or a server, and not yet read at the other end.
 	inTransit int
+}
+
+// buffered is how many bytes the two stacks' socket buffers hold: for
+// each end, the bytes written that its peer has not acknowledged and the
+// bytes received that it has not read, as the stack reports them. Called
+// with the Net settled.
+func (w *scaleRun) buffered() int {
+	if !w.written {
+		return 0 // and the server ends may not be paired up yet
+	}
+	total := 0
+	for i := range w.c {
+		total += directionBuffered(w.c[i], w.s[i], ScaleEcho, w.echoed[i])
+		total += directionBuffered(w.s[i], w.c[i], w.echoed[i], w.got[i])
+	}
+	return total
+}
+
+// directionBuffered is what one direction of a connection holds in the
+// socket buffers: the bytes the sender has not had acknowledged and the
+// bytes the receiver has not read. wrote and read are what the sending
+// application wrote and the receiving one read. A stack that does not
+// report what it has not had acknowledged (gVisor) is taken to hold what
+// the other end has not received, read or not: no fewer bytes can be
+// unacknowledged.
+func directionBuffered(sender, receiver harness.Conn, wrote, read int) int {
+	unread, err := harness.Unread(receiver)
+	if err != nil {
+		unread = 0
+	}
+	unacked, err := harness.Unacknowledged(sender)
+	if err != nil {
+		unacked = max(wrote-read-unread, 0)
+	}
+	return unacked + unread
 }
 
 func (w *scaleRun) run(count int) error {
@@ -189,8 +225,8 @@ func (w *scaleRun) pairUp() error {
 // each byte.
 func (w *scaleRun) echo() error {
 	count := len(w.c)
-	echoed := make([]int, count) // server i read and wrote back
-	got := make([]int, count)    // client i read back
+	w.echoed, w.got = make([]int, count), make([]int, count)
+	echoed, got := w.echoed, w.got
 	buf := make([]byte, ScaleEcho)
 	for i, c := range w.c {
 		if k, err := c.Write(pattern[:ScaleEcho]); k != ScaleEcho {
@@ -198,6 +234,7 @@ func (w *scaleRun) echo() error {
 		}
 		w.inTransit += ScaleEcho
 	}
+	w.written = true
 	// A connection's steps wait on one another only through the wire, so
 	// each side is walked in index order, stopping at the first end that
 	// cannot move yet: a check of the condition costs what moved since the
@@ -266,7 +303,7 @@ func (w *scaleRun) each(what string, step func(i int) (bool, error)) error {
 func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	var cerr error
 	err := w.n.RunUntil(what, 10*time.Minute, func() bool {
-		w.peak.sample(w.inTransit)
+		w.peak.sample(w.inTransit, w.buffered)
 		done, err := cond()
 		cerr = err
 		return done || err != nil
@@ -278,7 +315,7 @@ func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 }
 
 // heapPeak is the largest live heap seen, and the largest less the bytes
-// in transit.
+// the socket buffers held.
 type heapPeak struct {
 	max, beyond uint64
 	cycles      uint64 // collections completed at the last sample
@@ -300,13 +337,14 @@ func (h *heapPeak) read() (live, cycles uint64) {
 	return live, cycles
 }
 
-// sample notes the live heap as the last collection marked it, with
-// inTransit bytes of data written and not yet read. The heap beyond the
-// buffers is taken only at a collection forced here, so that its two
-// terms are of one instant; one is forced when the runtime has collected
-// since the last sample and its figure would make a new peak, which keeps
-// the forced collections about as few as the peaks.
-func (h *heapPeak) sample(inTransit int) {
+// sample notes the live heap as the last collection marked it. The heap
+// beyond the buffers is taken only at a collection forced here, with
+// buffered() read at the same instant. One is forced when the runtime has
+// collected since the last sample and its figure, less inTransit (no more
+// than buffered() returns: every byte written and not yet read is in a
+// buffer), could make a new peak; so the forced collections are about as
+// few as the peaks, and buffered() is walked only then.
+func (h *heapPeak) sample(inTransit int, buffered func() int) {
 	live, cycles := h.read()
 	h.max = max(h.max, live)
 	if cycles == h.cycles {
@@ -319,8 +357,8 @@ func (h *heapPeak) sample(inTransit int) {
 	runtime.GC()
 	live, h.cycles = h.read()
 	h.max = max(h.max, live)
-	if live > uint64(inTransit) {
-		h.beyond = max(h.beyond, live-uint64(inTransit))
+	if b := uint64(buffered()); live > b {
+		h.beyond = max(h.beyond, live-b)
 	}
 }
 
