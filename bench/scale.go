@@ -47,6 +47,13 @@ type ScaleCost struct {
 	// PeakHeap is the largest live heap (bytes, as the garbage collector
 	// last marked it) seen during the run.
 	PeakHeap uint64
+	// PeakBeyondBuffers is the measure: the largest live heap less
+	// the bytes the two stacks' socket buffers hold at that moment
+	// (scaleRun.buffered), bytes. It is taken at a collection the workload
+	// forces whenever the runtime's own last collection could make a new
+	// peak of it, so that the heap and the bytes buffered are of one
+	// instant.
+	PeakBeyondBuffers uint64
 	// Goroutines is how many more goroutines there were after Net.Close
 	// than before NewNet.
 	Goroutines int
@@ -72,8 +79,8 @@ func Scale(cfg harness.Config, count int) (ScaleCost, error) {
 		err = cerr
 	}
 	cost := ScaleCost{Cost: m.Stop()}
-	peak.sample()
-	cost.PeakHeap = peak.max
+	peak.sample(0, func() int { return 0 })
+	cost.PeakHeap, cost.PeakBeyondBuffers = peak.max, peak.beyond
 	cost.Goroutines = settledGoroutines(goroutines) - goroutines
 	return cost, err
 }
@@ -84,6 +91,49 @@ type scaleRun struct {
 	n    *harness.Net
 	peak *heapPeak
 	c, s []harness.Conn
+	// The echo's progress: each client has written ScaleEcho bytes once
+	// written is set; server i has read, and written back, echoed[i];
+	// client i has read back got[i].
+	written     bool
+	echoed, got []int
+	// inTransit is how many bytes of the echo have been written, by a
+	// client or a server, and not yet read at the other end.
+	inTransit int
+}
+
+// buffered is how many bytes the two stacks' socket buffers hold: for
+// each end, the bytes written that its peer has not acknowledged and the
+// bytes received that it has not read, as the stack reports them. Called
+// with the Net settled.
+func (w *scaleRun) buffered() int {
+	if !w.written {
+		return 0 // and the server ends may not be paired up yet
+	}
+	total := 0
+	for i := range w.c {
+		total += directionBuffered(w.c[i], w.s[i], ScaleEcho, w.echoed[i])
+		total += directionBuffered(w.s[i], w.c[i], w.echoed[i], w.got[i])
+	}
+	return total
+}
+
+// directionBuffered is what one direction of a connection holds in the
+// socket buffers: the bytes the sender has not had acknowledged and the
+// bytes the receiver has not read. wrote and read are what the sending
+// application wrote and the receiving one read. A stack that does not
+// report what it has not had acknowledged (gVisor) is taken to hold what
+// the other end has not received, read or not: no fewer bytes can be
+// unacknowledged.
+func directionBuffered(sender, receiver harness.Conn, wrote, read int) int {
+	unread, err := harness.Unread(receiver)
+	if err != nil {
+		unread = 0
+	}
+	unacked, err := harness.Unacknowledged(sender)
+	if err != nil {
+		unacked = max(wrote-read-unread, 0)
+	}
+	return unacked + unread
 }
 
 func (w *scaleRun) run(count int) error {
@@ -175,14 +225,16 @@ func (w *scaleRun) pairUp() error {
 // each byte.
 func (w *scaleRun) echo() error {
 	count := len(w.c)
-	echoed := make([]int, count) // server i read and wrote back
-	got := make([]int, count)    // client i read back
+	w.echoed, w.got = make([]int, count), make([]int, count)
+	echoed, got := w.echoed, w.got
 	buf := make([]byte, ScaleEcho)
 	for i, c := range w.c {
 		if k, err := c.Write(pattern[:ScaleEcho]); k != ScaleEcho {
 			return fmt.Errorf("client %d write took %d of %d bytes: %v", i, k, ScaleEcho, err)
 		}
+		w.inTransit += ScaleEcho
 	}
+	w.written = true
 	// A connection's steps wait on one another only through the wire, so
 	// each side is walked in index order, stopping at the first end that
 	// cannot move yet: a check of the condition costs what moved since the
@@ -215,6 +267,7 @@ func (w *scaleRun) echo() error {
 					return false, fmt.Errorf("client %d: %w", client, err)
 				}
 				got[client] += k
+				w.inTransit -= k
 			}
 			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 				return false, fmt.Errorf("client %d read: %w", client, err)
@@ -250,7 +303,7 @@ func (w *scaleRun) each(what string, step func(i int) (bool, error)) error {
 func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	var cerr error
 	err := w.n.RunUntil(what, 10*time.Minute, func() bool {
-		w.peak.sample()
+		w.peak.sample(w.inTransit, w.buffered)
 		done, err := cond()
 		cerr = err
 		return done || err != nil
@@ -261,18 +314,51 @@ func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	return err
 }
 
-// heapPeak is the largest live heap seen.
+// heapPeak is the largest live heap seen, and the largest less the bytes
+// the socket buffers held.
 type heapPeak struct {
-	max     uint64
-	samples [1]metrics.Sample
+	max, beyond uint64
+	cycles      uint64 // collections completed at the last sample
+	samples     [2]metrics.Sample
 }
 
-// sample notes the live heap as the last garbage collection marked it.
-func (h *heapPeak) sample() {
+// read is the live heap as the last collection marked it, and how many
+// collections have completed.
+func (h *heapPeak) read() (live, cycles uint64) {
 	h.samples[0].Name = "/gc/heap/live:bytes"
+	h.samples[1].Name = "/gc/cycles/total:gc-cycles"
 	metrics.Read(h.samples[:])
 	if v := h.samples[0].Value; v.Kind() == metrics.KindUint64 {
-		h.max = max(h.max, v.Uint64())
+		live = v.Uint64()
+	}
+	if v := h.samples[1].Value; v.Kind() == metrics.KindUint64 {
+		cycles = v.Uint64()
+	}
+	return live, cycles
+}
+
+// sample notes the live heap as the last collection marked it. The heap
+// beyond the buffers is taken only at a collection forced here, with
+// buffered() read at the same instant. One is forced when the runtime has
+// collected since the last sample and its figure, less inTransit (no more
+// than buffered() returns: every byte written and not yet read is in a
+// buffer), could make a new peak; so the forced collections are about as
+// few as the peaks, and buffered() is walked only then.
+func (h *heapPeak) sample(inTransit int, buffered func() int) {
+	live, cycles := h.read()
+	h.max = max(h.max, live)
+	if cycles == h.cycles {
+		return
+	}
+	h.cycles = cycles
+	if live <= uint64(inTransit) || live-uint64(inTransit) <= h.beyond {
+		return
+	}
+	runtime.GC()
+	live, h.cycles = h.read()
+	h.max = max(h.max, live)
+	if b := uint64(buffered()); live > b {
+		h.beyond = max(h.beyond, live-b)
 	}
 }
 

@@ -133,7 +133,8 @@ func TestLossRecovery(t *testing.T) {
 }
 
 // TestScaleBothListeners: the scale workload, small, in both directions:
-// every connection echoes and closes, and no goroutine is left behind.
+// every connection echoes and closes, no goroutine is left behind, and the
+// heap beyond the buffers is part of the peak heap.
 func TestScaleBothListeners(t *testing.T) {
 	const count = 300 // more than gVisor's default backlog of 128
 	for _, p := range scalePairings {
@@ -143,6 +144,9 @@ func TestScaleBothListeners(t *testing.T) {
 		}
 		if cost.Goroutines > 0 {
 			t.Errorf("%s: %d goroutines left after Net.Close", p.Name(), cost.Goroutines)
+		}
+		if cost.PeakBeyondBuffers > cost.PeakHeap {
+			t.Errorf("%s: %d bytes beyond the buffers, over the peak heap of %d", p.Name(), cost.PeakBeyondBuffers, cost.PeakHeap)
 		}
 	}
 }

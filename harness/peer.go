@@ -208,6 +208,37 @@ type StateChange struct {
 // NoState stands for "this end keeps no TCP state" (the raw peer) in traces.
 const NoState State = -1
 
+// UnreadCounter is a Conn that can say how many bytes it has received
+// that the application has not read (FIONREAD).
+type UnreadCounter interface {
+	Unread() int
+}
+
+// UnackedCounter is a Conn that can say how many bytes the application
+// wrote that the peer has not acknowledged, sent or not (Linux's
+// SIOCOUTQ).
+type UnackedCounter interface {
+	Unacknowledged() int
+}
+
+// Unread is how many bytes c has received and not handed to the
+// application, or ErrNotSupported if its stack cannot say.
+func Unread(c Conn) (int, error) {
+	if u, ok := c.(UnreadCounter); ok {
+		return u.Unread(), nil
+	}
+	return 0, ErrNotSupported
+}
+
+// Unacknowledged is how many bytes written on c its peer has not
+// acknowledged, or ErrNotSupported if its stack cannot say.
+func Unacknowledged(c Conn) (int, error) {
+	if u, ok := c.(UnackedCounter); ok {
+		return u.Unacknowledged(), nil
+	}
+	return 0, ErrNotSupported
+}
+
 // KeepAliver is a Conn whose keep-alive (RFC 1122 4.2.3.6) an application
 // can set, as with *net.TCPConn's SetKeepAliveConfig.
 type KeepAliver interface {

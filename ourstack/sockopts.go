@@ -96,6 +96,21 @@ func (c *Conn) setOption(set func(now time.Time)) error {
 	return c.onOpen("set", func(now time.Time) error { set(now); return nil })
 }
 
+// Unread is how many received bytes wait for Read (FIONREAD).
+func (c *Conn) Unread() int {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.tcb.Unread()
+}
+
+// Unacknowledged is how many bytes written the peer has not acknowledged,
+// sent or not (Linux's SIOCOUTQ).
+func (c *Conn) Unacknowledged() int {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.tcb.Unacknowledged()
+}
+
 // KeepAliveConfig reports the connection's keep-alive settings.
 func (c *Conn) KeepAliveConfig() net.KeepAliveConfig {
 	c.s.mu.Lock()

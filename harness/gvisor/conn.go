@@ -53,6 +53,17 @@ type gvisorConn struct {
 func (c *gvisorConn) ID() harness.FourTuple { return c.t.id }
 func (c *gvisorConn) State() harness.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
 
+// Unread is gVisor's count of the bytes ready to read. gVisor keeps no
+// count of its send queue that it will give out (its TCP endpoint answers
+// SendQueueSizeOption with an error), so gvisorConn is no UnackedCounter.
+func (c *gvisorConn) Unread() int {
+	n, err := c.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 func (c *gvisorConn) Read(p []byte) (int, error) {
 	defer c.peer.work(c.t)()
 	w := tcpip.SliceWriter(p)

@@ -148,6 +148,8 @@ type oursConn struct{ c *ourstack.Conn }
 
 func (c *oursConn) ID() harness.FourTuple { return harness.FourTuple(c.c.ID()) }
 func (c *oursConn) State() harness.State  { return oursStates[c.c.State()] }
+func (c *oursConn) Unread() int           { return c.c.Unread() }
+func (c *oursConn) Unacknowledged() int   { return c.c.Unacknowledged() }
 
 // oursStates translates ourstack's states, name by name.
 var oursStates = [...]harness.State{

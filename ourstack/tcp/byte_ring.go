@@ -1,21 +1,31 @@
 package tcp
 
+import "github.com/tcpbed/tcpbed/ourstack/tcp/bufpool"
+
 // byteRing is the receive buffer: a FIFO of bytes in a ring that grows on
-// demand, so an idle or half-open connection holds no buffer memory. max is
-// the size it is expected to reach; the window arithmetic keeps the data
-// within it, and Write stores everything it is given regardless, because
-// data the TCB has acknowledged must never be lost.
+// demand and goes back to bufpool when a Read empties it, so an idle or
+// half-open connection holds no buffer memory, and one whose application
+// keeps up holds only what has arrived and not been read. max is the size
+// it is expected to reach; the window arithmetic keeps the data within it,
+// and Write stores everything it is given regardless, because data the TCB
+// has acknowledged must never be lost.
 type byteRing struct {
-	buf  []byte
-	head int
-	n    int
-	max  int
+	buf   []byte
+	block *[]byte // the memory buf lies in, from bufpool
+	head  int
+	n     int
+	max   int
 }
 
-// minRingSize is the first allocation: a few segments' worth.
-const minRingSize = 8 << 10
+// minRingSize is the smallest ring: a little over one full-sized Ethernet
+// segment, so that a ring does not regrow for each of the first few
+// segments. It doubles from there, as the bytes held need, up to max.
+const minRingSize = 2 << 10
 
 func (r *byteRing) Len() int { return r.n }
+
+// Footprint is the bytes of memory the ring takes.
+func (r *byteRing) Footprint() int { return len(r.buf) }
 
 // Write appends all of p.
 func (r *byteRing) Write(p []byte) int {
@@ -40,7 +50,7 @@ func (r *byteRing) Read(p []byte) int {
 	r.head = (r.head + n) % len(r.buf)
 	r.n -= n
 	if r.n == 0 {
-		r.head = 0
+		r.Release()
 	}
 	return n
 }
@@ -49,7 +59,10 @@ func (r *byteRing) Read(p []byte) int {
 func (r *byteRing) Reset() { r.head, r.n = 0, 0 }
 
 // Release drops the memory too.
-func (r *byteRing) Release() { r.buf, r.head, r.n = nil, 0, 0 }
+func (r *byteRing) Release() {
+	bufpool.Put(r.block)
+	r.buf, r.block, r.head, r.n = nil, nil, 0, 0
+}
 
 func (r *byteRing) grow(need int) {
 	size := max(len(r.buf)*2, minRingSize)
@@ -59,10 +72,14 @@ func (r *byteRing) grow(need int) {
 	for size < need {
 		size *= 2
 	}
-	nb := make([]byte, size)
+	// Only the bytes held are ever read: a block from the pool need not be
+	// zeroed.
+	block := bufpool.Get(size)
+	nb := *block
 	if r.n > 0 {
 		k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
 		copy(nb[k:r.n], r.buf)
 	}
-	r.buf, r.head = nb, 0
+	bufpool.Put(r.block)
+	r.buf, r.block, r.head = nb, block, 0
 }

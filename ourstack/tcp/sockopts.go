@@ -66,3 +66,12 @@ func (t *TCB) SetReceiveBuffer(n int) {
 
 // Unread is how many received bytes wait for Receive (FIONREAD).
 func (t *TCB) Unread() int { return t.recv.buf.Len() }
+
+// Unacknowledged is how many bytes written the peer has not acknowledged,
+// sent or not (Linux's SIOCOUTQ).
+func (t *TCB) Unacknowledged() int {
+	if t.sendBuf == nil {
+		return 0
+	}
+	return t.sendBuf.Len()
+}

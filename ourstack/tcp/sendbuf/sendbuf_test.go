@@ -42,12 +42,14 @@ func TestWriteFreeLen(t *testing.T) {
 // A run that crosses both the ring's end and 2^32 in sequence space.
 func TestWrapAroundRingAndSequence(t *testing.T) {
 	b := New(8)
-	base := seqnum.Value(0xFFFF_FFFC)
+	base := seqnum.Value(0xFFFF_FFF7)
 	b.SetBase(base)
-	b.Write([]byte("abcdef"))
-	b.Ack(5) // "f" left, at ring index 5; base crosses 2^32
+	b.Write([]byte("vwxyz"))
+	b.Ack(4)
+	b.Write([]byte("abcdef")) // would wrap: "zabcdef" moves to a mirrored ring
+	b.Ack(6)                  // "f" left, at ring index 6; base crosses 2^32
 	if b.Base() != 1 || b.Len() != 1 {
-		t.Fatalf("after Ack(5): Base=%#x Len=%d, want 0x1 1", uint32(b.Base()), b.Len())
+		t.Fatalf("after Ack(6): Base=%#x Len=%d, want 0x1 1", uint32(b.Base()), b.Len())
 	}
 	if n := b.Write([]byte("ghijklm")); n != 7 {
 		t.Fatalf("Write took %d, want 7", n)
@@ -59,8 +61,8 @@ func TestWrapAroundRingAndSequence(t *testing.T) {
 		offset, n int
 		want      string
 	}{
-		{0, 8, "fghijklm"}, // ring indices 5..7 then 0..4
-		{2, 3, "hij"},      // straddles the ring's end exactly
+		{0, 8, "fghijklm"}, // ring indices 6..7 then 0..5
+		{1, 3, "ghi"},      // straddles the ring's end
 		{3, 100, "ijklm"},  // clamped to what is held
 		{8, 1, ""},         // at End: nothing
 		{9, 1, ""},         // past End
@@ -86,8 +88,8 @@ func TestWrapAroundRingAndSequence(t *testing.T) {
 		t.Errorf("Peek of an acked sequence number = %q %q, want nothing", f, s)
 	}
 	f, s := b.Peek(1, 8)
-	if string(f) != "fgh" || string(s) != "ijklm" {
-		t.Errorf("Peek pieces %q %q, want %q %q", f, s, "fgh", "ijklm")
+	if string(f) != "fg" || string(s) != "hijklm" {
+		t.Errorf("Peek pieces %q %q, want %q %q", f, s, "fg", "hijklm")
 	}
 }
 
