@@ -402,8 +402,13 @@ func (n *Net) deliverNext() int {
 	n.mu.Unlock()
 
 	raw, _ := to.(*Raw)
+	offload, _ := to.(ChecksumOffloader)
 	for _, f := range burst {
-		to.Deliver(f.pkt)
+		if offload != nil && f.rec.ParseErr == nil && f.rec.ICMP == nil && !f.injected {
+			offload.DeliverVerified(f.pkt)
+		} else {
+			to.Deliver(f.pkt)
+		}
 		if raw != nil {
 			raw.inbox[len(raw.inbox)-1].rec = f.rec
 		}

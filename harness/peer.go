@@ -118,6 +118,18 @@ type BurstTaker interface {
 	TakesBurst(pkt []byte) bool
 }
 
+// ChecksumOffloader is a Peer whose network card can be told that the
+// wire has verified a packet's checksums, as a NIC with receive checksum
+// offload tells its host (Linux's CHECKSUM_UNNECESSARY). The Net hands
+// over with DeliverVerified every packet whose IP and TCP checksums it
+// found right when it recorded it, and with Deliver every other (a
+// corrupted one, an ICMP error, a fragment), which the stack verifies
+// itself as before: no corrupted packet gets past the stack's own check.
+type ChecksumOffloader interface {
+	// DeliverVerified is Deliver for a packet whose checksums are right.
+	DeliverVerified(pkt []byte)
+}
+
 // PortDialer is a Peer that can dial from a local port of the caller's
 // choosing (bind(2), then connect(2)): to reuse a four-tuple in TIME-WAIT,
 // or to open simultaneously from both ends.

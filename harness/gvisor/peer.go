@@ -149,10 +149,15 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 func (p *gvisorPeer) Name() string     { return "gvisor" }
 func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
 
-func (p *gvisorPeer) Deliver(pkt []byte) {
+func (p *gvisorPeer) Deliver(pkt []byte) { p.deliver(pkt, false) }
+
+// DeliverVerified implements harness.ChecksumOffloader.
+func (p *gvisorPeer) DeliverVerified(pkt []byte) { p.deliver(pkt, true) }
+
+func (p *gvisorPeer) deliver(pkt []byte, verified bool) {
 	p.dirty = true
 	p.st.noteInbound(pkt)
-	p.link.inject(pkt)
+	p.link.inject(pkt, verified)
 }
 
 // TakesBurst implements harness.BurstTaker: a segment may begin a burst
