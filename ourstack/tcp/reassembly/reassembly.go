@@ -10,8 +10,12 @@
 // Storage is one ring of bytes addressed by sequence number (the ring's size
 // is a power of two, so a byte's slot is its sequence number masked, and
 // runs that cross 2^32 stay contiguous). The ranges held are a small sorted
-// slice of [left, right) spans, merged whenever they touch; neither the ring
-// nor the slice is reallocated in steady state.
+// slice of [left, right) spans, merged whenever they touch. The ring is as
+// large as the sequence space held needs (at least minRing, at most the
+// budget), grows by doubling, and goes back to bufpool when the queue
+// empties: a connection that holds nothing out of order holds no ring, and
+// one hole of a few segments costs a few kilobytes, not the whole receive
+// buffer.
 //
 // The budget (limit) bounds the sequence space the queue spans, from its
 // lowest held byte to its highest, and so also the bytes it holds. A TCB that
@@ -19,7 +23,14 @@
 // never hits the budget, because the window never exceeds the buffer.
 package reassembly
 
-import "github.com/tcpbed/tcpbed/ourstack/seqnum"
+import (
+	"github.com/tcpbed/tcpbed/ourstack/seqnum"
+	"github.com/tcpbed/tcpbed/ourstack/tcp/bufpool"
+)
+
+// minRing is the smallest ring the queue takes: room for a couple of
+// full-sized segments.
+const minRing = 4 << 10
 
 // MaxLimit is the largest budget a Queue accepts: a quarter of the sequence
 // space, so every comparison between held bytes is unambiguous.
@@ -38,7 +49,8 @@ func (s span) len() int { return int(s.left.Size(s.right)) }
 // Queue holds out-of-order data. The zero value holds nothing; call New.
 type Queue struct {
 	limit int
-	ring  []byte // allocated on the first Insert that stores something
+	block *[]byte // the ring's memory, from bufpool; nil while nothing is held
+	ring  []byte  // *block
 	mask  uint32
 	spans []span // sorted, disjoint and never adjacent
 	bytes int
@@ -63,6 +75,45 @@ func (q *Queue) Len() int { return len(q.spans) }
 func (q *Queue) Reset() {
 	q.spans = q.spans[:0]
 	q.bytes = 0
+	q.release()
+}
+
+// release gives the ring back once nothing is held.
+func (q *Queue) release() {
+	if len(q.spans) == 0 && q.block != nil {
+		bufpool.Put(q.block)
+		q.block, q.ring, q.mask = nil, nil, 0
+	}
+}
+
+// reserve makes the ring large enough for held bytes spanning need bytes
+// of sequence space, moving what it holds into a larger one if it must.
+func (q *Queue) reserve(need int) {
+	if need <= len(q.ring) {
+		return
+	}
+	size := minRing
+	for size < need {
+		size <<= 1
+	}
+	old, oldBlock := q.ring, q.block
+	q.block = bufpool.Get(size)
+	q.ring, q.mask = *q.block, uint32(size-1)
+	if oldBlock == nil {
+		return
+	}
+	oldMask := uint32(len(old) - 1)
+	for _, s := range q.spans {
+		at, n := int(uint32(s.left)&oldMask), s.len()
+		if at+n <= len(old) {
+			q.copyIn(s.left, old[at:at+n])
+		} else {
+			first := old[at:]
+			q.copyIn(s.left, first)
+			q.copyIn(s.left.Add(seqnum.Size(len(first))), old[:n-len(first)])
+		}
+	}
+	bufpool.Put(oldBlock)
 }
 
 // Insert stores a copy of data, whose first byte has sequence number seq.
@@ -101,15 +152,12 @@ func (q *Queue) Insert(seq seqnum.Value, data []byte) (stored bool) {
 }
 
 func (q *Queue) insertClipped(seq seqnum.Value, data []byte) {
-	if q.ring == nil {
-		size := 1
-		for size < q.limit {
-			size <<= 1
-		}
-		q.ring = make([]byte, size)
-		q.mask = uint32(size - 1)
-	}
 	left, right := seq, seq.Add(seqnum.Size(len(data)))
+	lo, hi := left, right
+	if len(q.spans) > 0 {
+		lo, hi = seqnum.Min(lo, q.spans[0].left), seqnum.Max(hi, q.spans[len(q.spans)-1].right)
+	}
+	q.reserve(int(lo.Size(hi)))
 
 	// spans[i:j] overlap or touch [left, right).
 	i := 0
@@ -188,6 +236,7 @@ func (q *Queue) Pop(rcvNxt seqnum.Value, deliver func(p []byte)) seqnum.Value {
 	}
 	if drop > 0 {
 		q.spans = append(q.spans[:0], q.spans[drop:]...)
+		q.release()
 	}
 	return rcvNxt
 }

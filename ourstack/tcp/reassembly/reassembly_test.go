@@ -169,3 +169,40 @@ func TestReset(t *testing.T) {
 		t.Errorf("Pop after Reset = %q up to %d", got, n)
 	}
 }
+
+// TestRingFollowsWhatIsHeld: a queue whose budget is a whole receive
+// buffer takes a ring only as large as the sequence space it holds, moves
+// what it holds when a later segment needs a larger one, and gives the
+// ring back when Pop empties it.
+func TestRingFollowsWhatIsHeld(t *testing.T) {
+	for _, base := range bases {
+		q := New(1 << 20)
+		q.Insert(base.Add(100), []byte("held"))
+		if len(q.ring) != minRing {
+			t.Fatalf("base %d: ring of %d bytes for 4 held, want %d", base, len(q.ring), minRing)
+		}
+		far := base.Add(100_000)
+		q.Insert(far, []byte("far"))
+		if len(q.ring) < 100_003-100 || len(q.ring) > 2*100_000 {
+			t.Fatalf("base %d: ring of %d bytes for a span of 99,903", base, len(q.ring))
+		}
+		q.Insert(base, make([]byte, 100))
+		var got []byte
+		next := q.Pop(base, func(p []byte) { got = append(got, p...) })
+		if want := string(make([]byte, 100)) + "held"; string(got) != want || next != base.Add(104) {
+			t.Fatalf("base %d: Pop delivered %q up to %d, want %q up to %d", base, got, next, want, base.Add(104))
+		}
+		if q.ring == nil {
+			t.Fatalf("base %d: ring given back while %q is still held", base, "far")
+		}
+		q.Insert(base.Add(104), make([]byte, base.Add(104).Size(far)))
+		got = got[:0]
+		next = q.Pop(base.Add(104), func(p []byte) { got = append(got, p...) })
+		if string(got[len(got)-3:]) != "far" || next != far.Add(3) {
+			t.Fatalf("base %d: the far bytes after the ring grew: %q, up to %d", base, got[len(got)-3:], next)
+		}
+		if q.ring != nil || q.block != nil {
+			t.Fatalf("base %d: an empty queue still holds a ring of %d bytes", base, len(q.ring))
+		}
+	}
+}
