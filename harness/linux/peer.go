@@ -95,10 +95,14 @@ func (p *peer) Deliver(pkt []byte) {
 		p.touched[id] = true
 	}
 	p.host.WritePacket(pkt) // fails only once closed
+	p.timers.event()
 }
 
 // touch marks a connection for the next state poll.
-func (p *peer) touch(id harness.FourTuple) { p.touched[id] = true }
+func (p *peer) touch(id harness.FourTuple) {
+	p.touched[id] = true
+	p.timers.event()
+}
 
 // Settle passes on everything the kernel has sent, and the state changes
 // that go with it, and waits for a kernel timer only when the virtual clock

@@ -23,6 +23,19 @@ type kernelTimers struct {
 	timeWait bool // mirror TIME-WAIT's timer too
 	mirrors  map[harness.FourTuple]*timerMirror
 	fired    []*timerMirror
+	// anchor is the real time of the last event the harness ran on Linux
+	// (a packet delivered, an application call, a mirrored timer seen to
+	// fire), and anchorAt the virtual time it ran at: a timer the kernel
+	// armed for that event is anchor + its span in real time, and is
+	// mirrored at anchorAt + the same span, however late the poll that
+	// reads it comes (on a loaded machine, hundreds of milliseconds).
+	anchor   time.Time
+	anchorAt time.Duration
+}
+
+// event notes that the harness ran something on Linux now.
+func (k *kernelTimers) event() {
+	k.anchor, k.anchorAt = time.Now(), k.clock.Elapsed()
 }
 
 // timerMirror is one socket's kernel timer and its virtual twin.
@@ -87,15 +100,22 @@ func (k *kernelTimers) observe(id harness.FourTuple, s diagSocket, found bool, p
 		k.mirrors[id] = m
 	}
 	m.kind, m.sig, m.deadline, m.span, m.fired = s.Timer, s.signature(), deadline, s.Expires, false
-	// The mirror goes exactly as far ahead of virtual now as the kernel
-	// said: the poll follows the event that armed the timer by microseconds
-	// (waitFired wakes on the packet), so a 1 s RTO is mirrored as 1 s, or
-	// one jiffy less when the poll falls in the next jiffy (sock_diag counts
-	// in jiffies: 4 ms at HZ=250).
+	// The mirror goes as far ahead of virtual now as the kernel's timer is
+	// from the event that armed it: the last event run at this virtual
+	// instant (anchor), or, when virtual time has moved on since (the
+	// kernel armed the timer on its own), from the poll. A 1 s RTO is then
+	// mirrored as 1 s, or one jiffy less (sock_diag counts in jiffies: 4 ms
+	// at HZ=250), even when the poll came long after the event: measured
+	// from the poll, a loaded machine's lag was taken off the mirror, and
+	// a SYN Linux resent 1 s after the last was recorded 624 ms after it.
+	span := s.Expires
+	if !k.anchor.IsZero() && k.anchorAt == k.clock.Elapsed() {
+		span = max(deadline.Sub(k.anchor), s.Expires)
+	}
 	if m.virtual == nil {
-		m.virtual = k.clock.AfterFunc(s.Expires, func() { k.onFire(m) })
+		m.virtual = k.clock.AfterFunc(span, func() { k.onFire(m) })
 	} else {
-		m.virtual.Reset(s.Expires)
+		m.virtual.Reset(span)
 	}
 }
 
@@ -126,6 +146,7 @@ func (k *kernelTimers) waitFired(h *Host) bool {
 				break
 			}
 		}
+		k.event()
 	}
 	clear(k.fired)
 	k.fired = k.fired[:0]

@@ -165,3 +165,37 @@ func TestReArmedTimerMirroredFromNow(t *testing.T) {
 	}
 	k.stopAll()
 }
+
+// TestMirrorCountsFromTheEvent: a timer the kernel armed for an event is
+// mirrored as far from that event's virtual instant as the kernel's
+// deadline is from the event in real time, however late the poll reads
+// it. A poll 300 ms late on a loaded machine reads 700 ms to go on a 1 s
+// timer; the mirror still fires 1 s after the event, where counting from
+// the poll put it at 700 ms and a retransmission Linux sent 1 s after the
+// last was recorded 300 ms early. Pure bookkeeping: no kernel is needed.
+func TestMirrorCountsFromTheEvent(t *testing.T) {
+	clock := harness.NewClock()
+	clock.AdvanceTo(5 * time.Second)
+	var k kernelTimers
+	k.init(clock, 0, false)
+	k.event()
+	polledAt := k.anchor.Add(300 * time.Millisecond)
+	id := harness.FourTuple{LocalPort: 40000, RemotePort: 80}
+	k.observe(id, diagSocket{ID: id, Timer: diagTimerRetrans, Expires: 700 * time.Millisecond}, true, polledAt)
+	if at, ok := clock.NextDeadline(); !ok || at != 6*time.Second {
+		t.Fatalf("mirror at %v (armed %v), want 6s: 1 s after the event at 5s", at, ok)
+	}
+
+	// Once virtual time has moved on with no event on Linux, the kernel
+	// armed the timer on its own: it counts from the poll.
+	clock.AdvanceTo(5500 * time.Millisecond)
+	other := harness.FourTuple{LocalPort: 40001, RemotePort: 80}
+	k.observe(other, diagSocket{ID: other, Timer: diagTimerRetrans, Expires: 700 * time.Millisecond}, true, polledAt)
+	if m := k.mirrors[other]; m == nil {
+		t.Fatal("no mirror for a timer armed without an event")
+	}
+	clock.AdvanceTo(6100 * time.Millisecond) // the first mirror fires
+	if at, ok := clock.NextDeadline(); !ok || at != 6200*time.Millisecond {
+		t.Fatalf("mirror at %v (armed %v), want 6.2s: 700 ms after the poll at 5.5s", at, ok)
+	}
+}
