@@ -123,6 +123,9 @@ type peer struct {
 	// instantTimers counts ADVANCE replies in a row that asked for a timer
 	// at or before the instant just run.
 	instantTimers int
+	// requests counts the requests sent, HELLO among them: a test
+	// reads what running ahead saves.
+	requests int
 }
 
 // maxInstantTimers is how many ADVANCEs in a row may answer with a timer
@@ -409,6 +412,7 @@ func (p *peer) send(t peerproto.Type, fill func(*peerproto.Builder)) (now uint64
 	if err := p.proc.send(p.b.Bytes(), deadline); err != nil {
 		return 0, time.Time{}, 0, p.ioError(t, err, wait)
 	}
+	p.requests++
 	return now, deadline, wait, nil
 }
 
