@@ -181,6 +181,9 @@ func (s *server) advance(f *peerproto.Fields, before int) outcome {
 		reached = max(reached, uint64(next))
 	}
 	s.now = reached
+	if s.due(PastUntil) {
+		reached = a.Until + 1
+	}
 	peerproto.AdvanceReached{Reached: reached}.Append(&s.res)
 	return ok
 }
