@@ -2,6 +2,7 @@ package harness
 
 import (
 	"container/heap"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -27,6 +28,17 @@ type Clock struct {
 	nextSeq uint64
 	timers  timerHeap
 	frozen  bool // PeerClock readings stand still with the clock
+
+	// advancing says an AdvanceTo is under way, to target; horizon is
+	// how far beyond it the Net's own advance goes (setHorizon). Together
+	// they bound Lookahead.
+	advancing bool
+	target    time.Duration
+	horizon   time.Duration
+	// firedAt is the instant of the last timer this AdvanceTo fired, and
+	// sharing it how many fired at that instant so far.
+	firedAt time.Duration
+	sharing int
 }
 
 // NewClock returns a clock standing at Epoch.
@@ -82,18 +94,27 @@ func (c *Clock) NextDeadline() (at time.Duration, ok bool) {
 // Moving backwards is a no-op. It returns how many timers fired.
 func (c *Clock) AdvanceTo(at time.Duration) int {
 	fired := 0
+	c.mu.Lock()
+	c.advancing, c.target, c.sharing = true, at, 0
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(c.timers) == 0 || c.timers[0].when > at {
 			if at > c.now {
 				c.now = at
 			}
+			c.advancing = false
 			c.mu.Unlock()
 			return fired
 		}
 		t := heap.Pop(&c.timers).(*Timer)
 		if t.when > c.now {
 			c.now = t.when
+		}
+		if c.sharing > 0 && c.firedAt == c.now {
+			c.sharing++
+		} else {
+			c.firedAt, c.sharing = c.now, 1
 		}
 		f := t.f
 		c.mu.Unlock()
@@ -104,6 +125,58 @@ func (c *Clock) AdvanceTo(at time.Duration) int {
 
 // Advance moves the clock forward by d; see AdvanceTo.
 func (c *Clock) Advance(d time.Duration) int { return c.AdvanceTo(c.Elapsed() + d) }
+
+// setHorizon says how far the advance under way goes, when a Net moves
+// the clock from event to event towards a target of its own (Net.AdvanceTo,
+// RunUntil): each AdvanceTo then stops at the next event, but a peer may
+// run ahead (Lookahead) as far as the Net's target. 0 takes it back. It
+// returns the horizon it replaces.
+func (c *Clock) setHorizon(at time.Duration) (was time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was, c.horizon = c.horizon, at
+	return was
+}
+
+// Lookahead is how far a timer's callback may let its peer run its own
+// timers ahead of the clock, knowing that nothing else happens on the way:
+// up to the instant before the next armed timer (another peer's timer, a
+// packet's arrival), and no further than the advance under way goes (the
+// target of AdvanceTo or, beyond it, of the Net's advance). A peer in
+// another process runs its timers there in one request instead of one
+// request per timer (docs/peer-protocol.md 6, ADVANCE_UNTIL).
+//
+// It is now, and nothing may run ahead, outside a callback, and in the
+// callback of a timer that is not the first to fire at its instant: what
+// the timers before it did may be what a Net's RunUntil waits for, and
+// the Net must look at it at this instant, not at the instant the peer
+// would run ahead to.
+func (c *Clock) Lookahead() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.advancing || c.sharing > 1 {
+		return c.now
+	}
+	limit := max(c.target, c.horizon)
+	if len(c.timers) > 0 {
+		limit = min(limit, c.timers[0].when-1)
+	}
+	return max(limit, c.now)
+}
+
+// SkipTo moves the clock forward to at from inside a timer's callback,
+// with no timer due on the way (at is at most Lookahead): a peer that ran
+// its timers ahead to at brings the clock along, so that what it did there
+// enters the wire, and the Net's next look at it happens, at the instant
+// it happened, as if the clock had stopped there for the peer's timer.
+func (c *Clock) SkipTo(at time.Duration) {
+	if limit := c.Lookahead(); at > limit {
+		panic(fmt.Sprintf("harness: SkipTo(%v) past the clock's lookahead, %v", at, limit))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = max(c.now, at)
+}
 
 // Pending is the number of armed timers.
 func (c *Clock) Pending() int {

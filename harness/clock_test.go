@@ -135,3 +135,65 @@ func TestFrozenClockGivesOneReadingPerInstant(t *testing.T) {
 		t.Fatalf("frozen clock read %v then %v at one instant", a, b)
 	}
 }
+
+// A timer's callback may run its peer ahead to the instant before the
+// next armed timer, and no further than the advance goes; outside a
+// callback nothing runs ahead.
+func TestLookaheadStopsShortOfTheNextTimer(t *testing.T) {
+	c := NewClock()
+	if got := c.Lookahead(); got != 0 {
+		t.Fatalf("Lookahead outside a callback = %v, want now (0)", got)
+	}
+	var seen []time.Duration
+	c.AfterFunc(time.Second, func() {
+		seen = append(seen, c.Lookahead())
+		c.SkipTo(4 * time.Second)
+		seen = append(seen, c.Elapsed())
+	})
+	c.AfterFunc(5*time.Second, func() { seen = append(seen, c.Lookahead()) })
+	c.AdvanceTo(time.Hour)
+	want := []time.Duration{5*time.Second - 1, 4 * time.Second, time.Hour}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("lookaheads and clock %v, want %v", seen, want)
+	}
+
+	// The Net's horizon lets a callback see past AdvanceTo's target,
+	// the next event, to where the Net's own advance ends.
+	c = NewClock()
+	seen = nil
+	c.AfterFunc(time.Second, func() { seen = append(seen, c.Lookahead()) })
+	c.AdvanceTo(time.Second)
+	was := c.setHorizon(time.Minute)
+	c.AfterFunc(time.Second, func() { seen = append(seen, c.Lookahead()) })
+	c.AdvanceTo(2 * time.Second)
+	c.setHorizon(was)
+	if want := []time.Duration{time.Second, time.Minute}; !slices.Equal(seen, want) {
+		t.Fatalf("lookaheads %v, want %v", seen, want)
+	}
+}
+
+// A timer that is not the first to fire at its instant may not run ahead:
+// the one before it may have done what the Net waits for.
+func TestLookaheadOfASecondTimerAtOneInstant(t *testing.T) {
+	c := NewClock()
+	var seen []time.Duration
+	c.AfterFunc(time.Second, func() {})
+	c.AfterFunc(time.Second, func() { seen = append(seen, c.Lookahead()) })
+	c.AfterFunc(2*time.Second, func() { seen = append(seen, c.Lookahead()) })
+	c.AdvanceTo(time.Minute)
+	if want := []time.Duration{time.Second, time.Minute}; !slices.Equal(seen, want) {
+		t.Fatalf("lookaheads %v, want %v", seen, want)
+	}
+}
+
+func TestSkipToPastTheNextTimerPanics(t *testing.T) {
+	c := NewClock()
+	c.AfterFunc(2*time.Second, func() {})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("SkipTo past the next timer did not panic")
+		}
+	}()
+	c.AfterFunc(time.Second, func() { c.SkipTo(2 * time.Second) })
+	c.AdvanceTo(time.Hour)
+}

@@ -65,6 +65,7 @@ func (n *Net) Advance(d time.Duration) error {
 
 // AdvanceTo moves virtual time forward to at (since Epoch); see Advance.
 func (n *Net) AdvanceTo(at time.Duration) error {
+	defer n.reach(at)()
 	if err := n.Settle(); err != nil {
 		return err
 	}
@@ -80,6 +81,20 @@ func (n *Net) AdvanceTo(at time.Duration) error {
 	}
 	n.clock.AdvanceTo(at)
 	return n.Settle()
+}
+
+// reach lets a peer's timer that fires on the way to at run its stack's
+// timers ahead, as far as at (Clock.Lookahead), and returns the function
+// that takes that back. Not when a peer runs on real time: its timers,
+// and so its packets, come when they come, not on the clock.
+func (n *Net) reach(at time.Duration) (restore func()) {
+	for _, p := range n.peers {
+		if rt, ok := p.(RealTimePeer); ok && rt.RealTime() {
+			return func() {}
+		}
+	}
+	was := n.clock.setHorizon(at)
+	return func() { n.clock.setHorizon(was) }
 }
 
 // ErrNotReached is what RunUntil returns when its condition did not come
@@ -100,6 +115,7 @@ func (e *ErrNotReached) Error() string {
 // the limit and gives up at once.
 func (n *Net) RunUntil(what string, limit time.Duration, cond func() bool) error {
 	deadline := n.Now() + limit
+	defer n.reach(deadline)()
 	if err := n.Settle(); err != nil {
 		return err
 	}

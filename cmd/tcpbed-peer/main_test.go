@@ -183,6 +183,43 @@ func TestSameSeedSameTrace(t *testing.T) {
 	}
 }
 
+// ADVANCE_UNTIL saves round trips and nothing else: a stack served with it
+// runs as one served without it (--no-advance-until), packet for packet,
+// instant for instant, with the same state changes and the same verdict,
+// through timers of every kind (keep-alive, TIME-WAIT, retransmission
+// backoff, delayed ACK, zero-window probes), at either end.
+func TestAdvanceUntilChangesNoPacket(t *testing.T) {
+	for _, name := range []string{"keepalive", "time-wait", "rto-backoff", "delayed-ack", "zero-window"} {
+		for _, stack := range []string{"ours", "gvisor"} {
+			for _, server := range []bool{false, true} {
+				pair := func(x string) conformance.Pairing {
+					if server {
+						return conformance.Pairing{Client: "gvisor", Server: x}
+					}
+					return conformance.Pairing{Client: x, Server: "gvisor"}
+				}
+				with, without := pair(served(stack)), pair(served(stack, "--no-advance-until"))
+				t.Run(name+"/"+strings.ReplaceAll(with.String(), peerBin, "tcpbed-peer"), func(t *testing.T) {
+					run := func(p conformance.Pairing) (string, error) {
+						res := execute(t, name, p, 5)
+						var b strings.Builder
+						res.Net.Trace().Format(&b, harness.FormatOptions{Absolute: true, StateChanges: true})
+						return b.String(), res.Err
+					}
+					want, wantErr := run(without)
+					got, gotErr := run(with)
+					if (wantErr == nil) != (gotErr == nil) {
+						t.Fatalf("without ADVANCE_UNTIL: %v\nwith it: %v", wantErr, gotErr)
+					}
+					if got != want {
+						t.Fatalf("the runs differ:\nwithout ADVANCE_UNTIL:\n%s\nwith it:\n%s", firstLines(want, 40), firstLines(got, 40))
+					}
+				})
+			}
+		}
+	}
+}
+
 // A stack that breaks the protocol fails its cell within seconds, and the
 // failure says what the stack did, with the trace up to then and the
 // command that replays it.

@@ -65,6 +65,11 @@ type Options struct {
 	// time: a stack whose HELLO announces REAL_TIME then makes NewPeer fail
 	// with an error wrapping harness.ErrUnsupported that says so.
 	RealTimeUnfit string
+	// OneTimerAtATime sends ADVANCE without until even to a stack that
+	// offers ADVANCE_UNTIL: one request per timer, as to a stack that
+	// does not. Runs are the same either way (tcpbed picks until so that
+	// they are); a test compares them.
+	OneTimerAtATime bool
 	// Stderr, if set, receives the stack's standard error as it comes. The
 	// peer keeps its last lines either way, to show when the stack fails.
 	Stderr io.Writer
@@ -118,6 +123,9 @@ type peer struct {
 	// instantTimers counts ADVANCE replies in a row that asked for a timer
 	// at or before the instant just run.
 	instantTimers int
+	// requests counts the requests sent, HELLO among them: a test
+	// reads what running ahead saves.
+	requests int
 }
 
 // maxInstantTimers is how many ADVANCEs in a row may answer with a timer
@@ -347,83 +355,88 @@ func (p *peer) Close() error {
 // head and its result fields. Once the stack has failed, it returns that
 // failure at once.
 func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.ReplyHead, *peerproto.Fields, error) {
+	now, deadline, wait, err := p.send(t, fill)
+	if err != nil {
+		return peerproto.ReplyHead{}, nil, err
+	}
+	head, f, err := p.receive(t, now, deadline, wait, func(fr peerproto.Frame) error { return p.event(t, fr, now) })
+	if err != nil {
+		return head, nil, err
+	}
+	if err := p.setTimer(t, head.NextTimer, now); err != nil {
+		return head, nil, err
+	}
+	if head.Status != peerproto.OK {
+		if err := f.End(); err != nil {
+			return head, nil, p.protocolError(t, "a %s reply (%s) with %v", t, head.Status, err)
+		}
+	}
+	return head, f, nil
+}
+
+// send writes request t at the clock's now, with the fields fill appends,
+// and says by when its reply must come.
+func (p *peer) send(t peerproto.Type, fill func(*peerproto.Builder)) (now uint64, deadline time.Time, wait time.Duration, err error) {
 	if p.err != nil {
-		return peerproto.ReplyHead{}, nil, p.err
+		return 0, time.Time{}, 0, p.err
 	}
 	if p.proc == nil {
-		return peerproto.ReplyHead{}, nil, errors.New("exec peer: closed")
+		return 0, time.Time{}, 0, errors.New("exec peer: closed")
 	}
-	now := uint64(p.env.Clock.Elapsed())
+	now = uint64(p.env.Clock.Elapsed())
 	p.b.Reset()
 	p.b.Request(t, now)
 	if fill != nil {
 		fill(&p.b)
 	}
 	if p.b.Len() > peerproto.MaxFrame {
-		return peerproto.ReplyHead{}, nil, fmt.Errorf("exec peer: a %s request of %d bytes is over the protocol's frame limit", t, p.b.Len())
+		return 0, time.Time{}, 0, fmt.Errorf("exec peer: a %s request of %d bytes is over the protocol's frame limit", t, p.b.Len())
 	}
 	p.b.End()
 	if p.proc.pending() {
 		// Frames come only between a request and its reply (docs/peer-protocol.md 3).
 		fr, err := p.proc.next(time.Now().Add(p.opts.ReplyTimeout))
 		if err != nil {
-			return peerproto.ReplyHead{}, nil, p.ioError(t, err, p.opts.ReplyTimeout)
+			return 0, time.Time{}, 0, p.ioError(t, err, p.opts.ReplyTimeout)
 		}
-		return peerproto.ReplyHead{}, nil, p.protocolError(0, "sent %s after its last reply, with no request outstanding (found before a %s)", fr.Type, t)
+		return 0, time.Time{}, 0, p.protocolError(0, "sent %s after its last reply, with no request outstanding (found before a %s)", fr.Type, t)
 	}
-	wait := p.opts.ReplyTimeout
+	wait = p.opts.ReplyTimeout
 	switch {
 	case t == peerproto.Hello:
 		wait += startAllowance
 	case t == peerproto.Advance && p.realTime():
 		wait += p.mirroredFor // it waits for its timer in real time
 	}
-	deadline := time.Now().Add(wait)
+	deadline = time.Now().Add(wait)
 	if err := p.proc.send(p.b.Bytes(), deadline); err != nil {
-		return peerproto.ReplyHead{}, nil, p.ioError(t, err, wait)
+		return 0, time.Time{}, 0, p.ioError(t, err, wait)
 	}
+	p.requests++
+	return now, deadline, wait, nil
+}
+
+// receive reads the frames that answer request t, sent at now, handing
+// each event to onEvent, until the reply, whose head it returns with its
+// result fields.
+func (p *peer) receive(t peerproto.Type, now uint64, deadline time.Time, wait time.Duration, onEvent func(peerproto.Frame) error) (peerproto.ReplyHead, *peerproto.Fields, error) {
 	for {
 		fr, err := p.proc.next(deadline)
 		if err != nil {
 			return peerproto.ReplyHead{}, nil, p.ioError(t, err, wait)
 		}
-		switch fr.Type {
-		case t.Reply():
+		switch {
+		case fr.Type == t.Reply():
 			f := peerproto.NewFields(fr.Body, p.version)
 			head := peerproto.ReadReplyHead(f)
 			if !head.Status.Known() {
 				return head, nil, p.protocolError(t, "answered %s with an unknown %s", t, head.Status)
 			}
-			if err := p.setTimer(t, head.NextTimer, now); err != nil {
-				return head, nil, err
-			}
-			if head.Status != peerproto.OK {
-				if err := f.End(); err != nil {
-					return head, nil, p.protocolError(t, "a %s reply (%s) with %v", t, head.Status, err)
-				}
-			}
 			return head, f, nil
-		case peerproto.PacketOut:
-			if err := peerproto.CheckPacket(fr.Body, p.version); err != nil {
-				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent a malformed %s packet (%v): % x", family(p.version), err, fr.Body[:min(len(fr.Body), 40)])
+		case fr.Type == peerproto.PacketOut, fr.Type == peerproto.StateChange:
+			if err := onEvent(fr); err != nil {
+				return peerproto.ReplyHead{}, nil, err
 			}
-			p.env.Transmit(fr.Body)
-		case peerproto.StateChange:
-			if p.hello.Caps&peerproto.CapStates == 0 {
-				return peerproto.ReplyHead{}, nil, p.protocolError(t, "sent STATE_CHANGE, yet its HELLO reply has no STATES capability")
-			}
-			ev, err := peerproto.ReadStateChange(peerproto.NewFields(fr.Body, p.version))
-			if err != nil {
-				return peerproto.ReplyHead{}, nil, p.protocolError(t, "a STATE_CHANGE with %v", err)
-			}
-			if ev.At < now || ev.At >= now+uint64(time.Second) {
-				return peerproto.ReplyHead{}, nil, p.protocolError(t, "a STATE_CHANGE at %v, outside [now, now+1s) (now is %v)", time.Duration(ev.At), time.Duration(now))
-			}
-			p.env.StateChanged(harness.StateChange{
-				At: time.Duration(ev.At), Side: p.env.Side,
-				ID:   harness.FourTuple{LocalAddr: ev.Local.Addr(), LocalPort: ev.Local.Port(), RemoteAddr: ev.Remote.Addr(), RemotePort: ev.Remote.Port()},
-				From: harness.State(ev.From), To: harness.State(ev.To),
-			})
 		default:
 			what := "sent " + fr.Type.String()
 			switch {
@@ -435,6 +448,34 @@ func (p *peer) call(t peerproto.Type, fill func(*peerproto.Builder)) (peerproto.
 			return peerproto.ReplyHead{}, nil, p.protocolError(t, "%s", what)
 		}
 	}
+}
+
+// event takes one event the stack sent answering request t, at now: a
+// PACKET_OUT goes on the wire, a STATE_CHANGE to the Net.
+func (p *peer) event(t peerproto.Type, fr peerproto.Frame, now uint64) error {
+	if fr.Type == peerproto.PacketOut {
+		if err := peerproto.CheckPacket(fr.Body, p.version); err != nil {
+			return p.protocolError(t, "sent a malformed %s packet (%v): % x", family(p.version), err, fr.Body[:min(len(fr.Body), 40)])
+		}
+		p.env.Transmit(fr.Body)
+		return nil
+	}
+	if p.hello.Caps&peerproto.CapStates == 0 {
+		return p.protocolError(t, "sent STATE_CHANGE, yet its HELLO reply has no STATES capability")
+	}
+	ev, err := peerproto.ReadStateChange(peerproto.NewFields(fr.Body, p.version))
+	if err != nil {
+		return p.protocolError(t, "a STATE_CHANGE with %v", err)
+	}
+	if ev.At < now || ev.At >= now+uint64(time.Second) {
+		return p.protocolError(t, "a STATE_CHANGE at %v, outside [now, now+1s) (now is %v)", time.Duration(ev.At), time.Duration(now))
+	}
+	p.env.StateChanged(harness.StateChange{
+		At: time.Duration(ev.At), Side: p.env.Side,
+		ID:   harness.FourTuple{LocalAddr: ev.Local.Addr(), LocalPort: ev.Local.Port(), RemoteAddr: ev.Remote.Addr(), RemotePort: ev.Remote.Port()},
+		From: harness.State(ev.From), To: harness.State(ev.To),
+	})
+	return nil
 }
 
 // setTimer mirrors the stack's next timer on the Net's clock.
@@ -473,13 +514,69 @@ func (p *peer) setTimer(t peerproto.Type, next, now uint64) error {
 
 // timerFired runs when the Net's clock reaches the stack's next timer,
 // inside the clock's Advance, as an in-process stack's timer would: the
-// stack runs its timers then and there.
+// stack runs its timers then and there. A stack that offers ADVANCE_UNTIL
+// runs on, as far as the clock lets it (advanceUntil).
 func (p *peer) timerFired() {
 	p.armed = false
+	if p.runsAhead() {
+		p.advanceUntil(uint64(p.env.Clock.Lookahead()))
+		return
+	}
 	head, f, err := p.call(peerproto.Advance, nil)
 	if err == nil {
 		p.expectOK(peerproto.Advance, head, f)
 	}
+}
+
+// runsAhead reports whether ADVANCE carries until: the stack offers it,
+// runs on tcpbed's clock, and the run did not turn it down.
+func (p *peer) runsAhead() bool {
+	return p.hello.Caps&peerproto.CapAdvanceUntil != 0 && !p.realTime() && !p.opts.OneTimerAtATime
+}
+
+// advanceUntil sends ADVANCE with until: the stack runs its timers from
+// now until it does something (a packet, a state change) or its next
+// timer falls after until, and replies with the instant it stopped at,
+// reached. Nothing else happens on the clock before until (Lookahead),
+// so the peer moves the clock to reached and only then puts what the
+// stack did on the wire: the Net sees every packet and state change at
+// the instant it would have seen it had each timer been an ADVANCE of
+// its own, and so does every later request.
+func (p *peer) advanceUntil(until uint64) {
+	var held []peerproto.Frame
+	hold := func(fr peerproto.Frame) error {
+		held = append(held, peerproto.Frame{Type: fr.Type, Body: append([]byte(nil), fr.Body...)})
+		return nil
+	}
+	t := peerproto.Advance
+	now, deadline, wait, err := p.send(t, peerproto.AdvanceUntil{Until: until}.Append)
+	if err != nil {
+		return
+	}
+	head, f, err := p.receive(t, now, deadline, wait, hold)
+	if err != nil {
+		return
+	}
+	if head.Status != peerproto.OK {
+		p.protocolError(t, "answered %s with %s (only OK is allowed): %s", t, head.Status, head.Message)
+		return
+	}
+	r, err := peerproto.ReadAdvanceReached(f)
+	if err != nil {
+		p.protocolError(t, "an ADVANCE reply with %v", err)
+		return
+	}
+	if r.Reached < now || r.Reached > until {
+		p.protocolError(t, "answered ADVANCE until %v having reached %v, outside [now, until] (now is %v)", time.Duration(until), time.Duration(r.Reached), time.Duration(now))
+		return
+	}
+	p.env.Clock.SkipTo(time.Duration(r.Reached))
+	for _, fr := range held {
+		if p.event(t, fr, r.Reached) != nil {
+			return
+		}
+	}
+	p.setTimer(t, head.NextTimer, r.Reached)
 }
 
 // expectOK checks a reply that may only be OK with no result fields.

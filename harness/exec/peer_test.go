@@ -214,6 +214,7 @@ func TestMisbehavingStacks(t *testing.T) {
 		{"malformed packet", testStack("--fault", "malformed-packet@2"), ErrProtocol, "malformed IPv4 packet (an IPv4 total length of"},
 		{"wrong reply", testStack("--fault", "wrong-reply@3"), ErrProtocol, "replied with a SETOPT reply while answering STATE"},
 		{"unsolicited", testStack("--fault", "unsolicited@3"), ErrProtocol, "sent PACKET_OUT after its last reply, with no request outstanding"},
+		{"reached past until", testStack("--fault", "past-until"), ErrProtocol, "answered ADVANCE until"},
 		{"not a stack", Options{Command: []string{"true"}, ReplyTimeout: time.Second}, ErrExited, "exited (exit status 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -242,6 +242,9 @@ var (
 )
 
 // End reports whether the body held exactly the fields read.
+// Left is how many bytes of the body are still to read.
+func (f *Fields) Left() int { return len(f.b) }
+
 func (f *Fields) End() error {
 	if f.short {
 		return ErrShortBody

@@ -41,6 +41,31 @@ func ReadReplyHead(f *Fields) ReplyHead {
 	return h
 }
 
+// AdvanceUntil is ADVANCE's field after now, for a stack that offers
+// ADVANCE_UNTIL (section 6): the stack may run its timers up to Until.
+type AdvanceUntil struct{ Until uint64 }
+
+func (a AdvanceUntil) Append(b *Builder) { b.U64(a.Until) }
+
+// ReadAdvanceUntil reads ADVANCE's until, to the end of the body.
+func ReadAdvanceUntil(f *Fields) (AdvanceUntil, error) {
+	a := AdvanceUntil{Until: f.U64()}
+	return a, f.End()
+}
+
+// AdvanceReached is the result of an ADVANCE that carried until: the
+// instant the stack stopped at, its clock's reading (section 6).
+type AdvanceReached struct{ Reached uint64 }
+
+func (a AdvanceReached) Append(b *Builder) { b.U64(a.Reached) }
+
+// ReadAdvanceReached reads an ADVANCE reply's reached, to the end of the
+// body.
+func ReadAdvanceReached(f *Fields) (AdvanceReached, error) {
+	a := AdvanceReached{Reached: f.U64()}
+	return a, f.End()
+}
+
 // HelloFields is HELLO's fields after now.
 type HelloFields struct {
 	Version uint16

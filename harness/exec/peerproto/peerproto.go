@@ -169,6 +169,11 @@ const (
 	CapStates   Caps = 1 << 0
 	CapCounters Caps = 1 << 1
 	CapRealTime Caps = 1 << 2
+	// CapAdvanceUntil: ADVANCE carries until and its reply reached
+	// (section 6): the stack runs its timers ahead, to the first
+	// instant it does something, in one request. A stack on real time
+	// offers it in vain: tcpbed sends it ADVANCE without until.
+	CapAdvanceUntil Caps = 1 << 3
 )
 
 // HelloFlags are HELLO's flags.

@@ -45,6 +45,27 @@ func TestRoundTrips(t *testing.T) {
 		t.Errorf("DIAL/ACCEPT result: %+v, %v; want %+v", got, err, conn)
 	}
 
+	until := AdvanceUntil{Until: 3*uint64(time.Hour) + 7}
+	b.Reset()
+	until.Append(&b)
+	if got, err := ReadAdvanceUntil(NewFields(b.Bytes(), Version1)); err != nil || got != until {
+		t.Errorf("ADVANCE's until: %+v, %v; want %+v", got, err, until)
+	}
+	reached := AdvanceReached{Reached: uint64(time.Hour) + 250e6}
+	b.Reset()
+	reached.Append(&b)
+	if got, err := ReadAdvanceReached(NewFields(b.Bytes(), Version1)); err != nil || got != reached {
+		t.Errorf("ADVANCE's reached: %+v, %v; want %+v", got, err, reached)
+	}
+	// A reply without reached, or with a byte more, is no reply to an
+	// ADVANCE that carried until.
+	if _, err := ReadAdvanceReached(NewFields(b.Bytes()[:7], Version1)); !errors.Is(err, ErrShortBody) {
+		t.Errorf("ADVANCE's reached, 7 bytes: %v, want ErrShortBody", err)
+	}
+	if _, err := ReadAdvanceReached(NewFields(append(b.Bytes(), 0), Version1)); !errors.Is(err, ErrLongBody) {
+		t.Errorf("ADVANCE's reached, 9 bytes: %v, want ErrLongBody", err)
+	}
+
 	ev := StateChangeEvent{At: 1e9 + 3, Local: netip.AddrPortFrom(clientAddr, 50000), Remote: netip.AddrPortFrom(serverAddr, 7357), From: 4, To: 5}
 	b.Reset()
 	ev.Append(&b)
@@ -285,4 +306,24 @@ func readWhole(fr Frame) error {
 		}
 	}
 	return f.End()
+}
+
+// ADVANCE with until and its reply, byte for byte (section 6): now, then
+// until; status, next_timer, then reached.
+func TestAdvanceUntilBytes(t *testing.T) {
+	var b Builder
+	b.Reset()
+	b.Request(Advance, 1e9)
+	AdvanceUntil{Until: 2e9}.Append(&b)
+	b.End()
+	if got, want := hex.EncodeToString(b.Bytes()), "0000001104"+"000000003b9aca00"+"0000000077359400"; got != want {
+		t.Errorf("ADVANCE at 1 s until 2 s: %s, want %s", got, want)
+	}
+	b.Reset()
+	b.Reply(Advance, OK, 1750e6)
+	AdvanceReached{Reached: 1500e6}.Append(&b)
+	b.End()
+	if got, want := hex.EncodeToString(b.Bytes()), "0000001284"+"00"+"00000000684ee180"+"0000000059682f00"; got != want {
+		t.Errorf("its reply, reached 1.5 s, next timer at 1.75 s: %s, want %s", got, want)
+	}
 }

@@ -41,16 +41,19 @@ const (
 	// Unsolicited: a PACKET_OUT right after a reply, with no request
 	// outstanding.
 	Unsolicited
+	// PastUntil: an ADVANCE with until answered as having reached an
+	// instant past until (its timers run as ever).
+	PastUntil
 )
 
 var faultNames = map[string]FaultKind{
 	"crash": Crash, "hang": Hang, "garbage": Garbage, "malformed-packet": MalformedPacket,
-	"wrong-reply": WrongReply, "text": Text, "unsolicited": Unsolicited,
+	"wrong-reply": WrongReply, "text": Text, "unsolicited": Unsolicited, "past-until": PastUntil,
 }
 
 // FaultNames lists the kinds ParseFault knows.
 func FaultNames() []string {
-	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text", "unsolicited"}
+	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text", "unsolicited", "past-until"}
 }
 
 // ParseFault reads "KIND" or "KIND@N" (N: requests answered first, 0 if

@@ -42,6 +42,11 @@ type Options struct {
 	// out of the HELLO reply (and the peer's states and counts out of the
 	// run), as a stack that cannot report them would.
 	NoStates, NoCounters bool
+	// NoAdvanceUntil leaves ADVANCE_UNTIL out of the HELLO reply: ADVANCE
+	// then runs the timers due by its now and no further, one request
+	// per timer, as a stack written before ADVANCE_UNTIL answers it. (On
+	// real time the capability is never offered: the clock is the real one.)
+	NoAdvanceUntil bool
 	// Fault breaks the protocol on purpose (see Fault).
 	Fault Fault
 	// Version1Only serves as a stack written for version 1 would: IPv4
@@ -87,6 +92,11 @@ type server struct {
 	next    uint32
 	served  int    // requests answered
 	version uint16 // the protocol version HELLO asked for
+	// emitted counts the packets and state changes the peer produced
+	// (under mu): an ADVANCE with until stops at the first instant it
+	// grows.
+	emitted      int
+	advanceUntil bool // the HELLO reply offered ADVANCE_UNTIL
 }
 
 // Serve serves one run: it reads requests from r and writes events and
@@ -136,11 +146,52 @@ func (s *server) handle(fr peerproto.Frame) error {
 	if s.peer == nil {
 		return s.reply(fr.Type, failure(peerproto.EINVAL, 0, "no stack: HELLO failed"))
 	}
+	before := s.emittedCount()
 	s.runTimers(fr.Type == peerproto.Advance)
 	s.peer.Settle()
+	if fr.Type == peerproto.Advance && s.advanceUntil && f.Left() > 0 {
+		// (Without until, from a tcpbed that predates ADVANCE_UNTIL, it
+		// is the ADVANCE of before.)
+		return s.reply(fr.Type, s.advance(f, before))
+	}
 	st := s.call(fr.Type, f)
 	s.peer.Settle()
 	return s.reply(fr.Type, st)
+}
+
+// advance answers an ADVANCE that carries until, its timers due by now
+// run already: it runs the peer's timers on, one instant at a time (every
+// timer due at that instant, then the peer settled, as an ADVANCE of that
+// instant's own would), until the instant at which the peer produced a
+// packet or a state change, or until its next timer falls after until. The
+// result is the instant it stopped at.
+func (s *server) advance(f *peerproto.Fields, before int) outcome {
+	a, err := peerproto.ReadAdvanceUntil(f)
+	if err != nil {
+		return failure(peerproto.EINVAL, 0, "ADVANCE: "+err.Error())
+	}
+	reached := s.now
+	for s.emittedCount() == before {
+		next, pending := s.clock.NextDeadline()
+		if !pending || uint64(next) > a.Until {
+			break
+		}
+		s.clock.AdvanceTo(next)
+		s.peer.Settle()
+		reached = max(reached, uint64(next))
+	}
+	s.now = reached
+	if s.due(PastUntil) {
+		reached = a.Until + 1
+	}
+	peerproto.AdvanceReached{Reached: reached}.Append(&s.res)
+	return ok
+}
+
+func (s *server) emittedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.emitted
 }
 
 // outcome is a reply's status and, if it failed, its option and message.
@@ -230,6 +281,10 @@ func (s *server) hello(f *peerproto.Fields) outcome {
 	if s.opts.RealTime {
 		caps |= peerproto.CapRealTime
 	}
+	if !s.opts.RealTime && !s.opts.NoAdvanceUntil {
+		caps |= peerproto.CapAdvanceUntil
+		s.advanceUntil = true
+	}
 	peerproto.HelloResult{Version: h.Version, Caps: caps, Name: s.opts.Name}.Append(&s.res)
 	return ok
 }
@@ -317,10 +372,16 @@ func (s *server) transmit(pkt []byte) {
 		pkt = pkt[:min(len(pkt), 24)] // its total length now says more than it holds
 	}
 	s.out.Begin(peerproto.PacketOut).Raw(pkt).End()
+	s.emitted++
 }
 
 // stateChanged is the peer's PeerEnv.StateChanged: a STATE_CHANGE.
 func (s *server) stateChanged(c harness.StateChange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Seen or not, a state change is something the application sees (a
+	// connection that timed out fails its next READ): ADVANCE stops there.
+	s.emitted++
 	if s.opts.NoStates {
 		return
 	}
@@ -328,8 +389,6 @@ func (s *server) stateChanged(c harness.StateChange) {
 	if s.opts.RealTime {
 		at = s.now
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.out.Begin(peerproto.StateChange)
 	peerproto.StateChangeEvent{
 		At:     at,
