@@ -70,6 +70,22 @@ const ServerPort = 7357
 // ErrUnknownPeer: a pairing names a peer kind nobody can build.
 var ErrUnknownPeer = errors.New("unknown peer")
 
+// GomegaString is how Gomega prints a Result (its format.GomegaStringer):
+// the run and its verdict. A Gomega matcher formats its actual value
+// whether or not its message shows it, and a Result printed by reflection
+// walked the Net and every record of its trace: 3.6 of the 3.8 s a failing
+// syn-flood gvisor->lneto cell took.
+func (r *Result) GomegaString() string {
+	verdict := "passed"
+	if r.Err != nil {
+		verdict = "failed: " + r.Err.Error()
+		if len(verdict) > 200 {
+			verdict = verdict[:200] + "..."
+		}
+	}
+	return fmt.Sprintf("scenario %s (%s, seed %d) %s", r.Scenario.Name, r.Pairing, r.Seed, verdict)
+}
+
 // Transferred reads what a transfer scenario noted of its transfer ("N
 // bytes in D of virtual time", catalogue data_lossy.go): its size and how
 // long it took; ok is false when the run noted none.

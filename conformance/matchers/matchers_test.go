@@ -7,6 +7,7 @@ import (
 	_ "github.com/tcpbed/tcpbed/conformance/catalogue" // registers the scenarios
 	"github.com/tcpbed/tcpbed/conformance/matchers"
 
+	"github.com/onsi/gomega/format"
 	"github.com/onsi/gomega/types"
 
 	"github.com/tcpbed/tcpbed/conformance"
@@ -215,5 +216,21 @@ func TestPassScenarioCutsLongTraces(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(res.Net.Trace().String(), "\n"), "\n")
 	if !strings.Contains(msg, lines[len(lines)-1]) {
 		t.Errorf("message lacks the trace's last line %q", lines[len(lines)-1])
+	}
+}
+
+// TestAResultPrintsShort: Gomega formats a matcher's actual value whether
+// or not the message shows it; a Result must print as its run and
+// verdict, not walk its Net and trace by reflection.
+func TestAResultPrintsShort(t *testing.T) {
+	res := &conformance.Result{
+		Scenario: conformance.Scenario{Name: "handshake"},
+		Pairing:  conformance.Pairing{Client: "ours", Server: "gvisor"},
+		Seed:     1,
+		Net:      &harness.Net{},
+	}
+	got := format.Object(res, 1)
+	if want := "scenario handshake (ours->gvisor, seed 1) passed"; !strings.Contains(got, want) || len(got) > 200 {
+		t.Fatalf("format.Object(*Result) = %q, want it to be %q", got, want)
 	}
 }
