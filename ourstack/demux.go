@@ -12,7 +12,16 @@ import (
 // DeliverPacket hands the stack one inbound IPv4 packet. It processes it
 // synchronously: any reply has been passed to Options.Send before it returns.
 // A malformed packet is counted (Stats) and dropped.
-func (s *Stack) DeliverPacket(pkt []byte) {
+func (s *Stack) DeliverPacket(pkt []byte) { s.deliverPacket(pkt, false) }
+
+// DeliverVerifiedPacket is DeliverPacket for a packet whose IP and TCP
+// checksums the link has already verified, as a NIC with receive checksum
+// offload reports (Linux's CHECKSUM_UNNECESSARY): the stack checks
+// everything else and does not sum them again. A link must hand a packet
+// it did not verify, or found wrong, to DeliverPacket.
+func (s *Stack) DeliverVerifiedPacket(pkt []byte) { s.deliverPacket(pkt, true) }
+
+func (s *Stack) deliverPacket(pkt []byte, verified bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -20,16 +29,20 @@ func (s *Stack) DeliverPacket(pkt []byte) {
 	}
 	s.stats.PacketsReceived++
 	if wire.IPVersion(pkt) == wire.IPv6Version {
-		s.deliverIPv6(pkt)
+		s.deliverIPv6(pkt, verified)
 		return
 	}
-	s.deliverDatagram(pkt)
+	s.deliverDatagram(pkt, verified)
 }
 
 // deliverDatagram is DeliverPacket past the count: a fragment goes to the
 // reassembler, and the datagram it completes comes back here whole.
-func (s *Stack) deliverDatagram(pkt []byte) {
-	p, err := wire.Parse(pkt)
+func (s *Stack) deliverDatagram(pkt []byte, verified bool) {
+	parse := wire.Parse
+	if verified {
+		parse = wire.ParseVerified
+	}
+	p, err := parse(pkt)
 	if errors.Is(err, wire.ErrFragment) {
 		// RFC 1122 3.3.2: a host MUST reassemble. Parse has checked the
 		// header's length fields; its checksum is checked here, since the
@@ -41,7 +54,7 @@ func (s *Stack) deliverDatagram(pkt []byte) {
 			return
 		}
 		if whole := s.frags.Add(ip, s.clock.Now()); whole != nil {
-			s.deliverDatagram(whole)
+			s.deliverDatagram(whole, false)
 		}
 		return
 	}
@@ -84,8 +97,12 @@ func (s *Stack) segmentArrived(src, dst netip.Addr, seg *wire.Segment) {
 // packet RFC 8200 4 says to answer with a Parameter Problem gets one.
 // A fragment goes to the reassembler, and the datagram it completes comes
 // back here whole.
-func (s *Stack) deliverIPv6(pkt []byte) {
-	p, err := wire.ParseIPv6(pkt)
+func (s *Stack) deliverIPv6(pkt []byte, verified bool) {
+	parse := wire.ParseIPv6
+	if verified {
+		parse = wire.ParseIPv6Verified
+	}
+	p, err := parse(pkt)
 	if at, ok := wire.FragmentHeaderAt(err); ok {
 		// RFC 8200 4.5: a host reassembles. The fragments are checked
 		// against our address as the whole datagram will be.
@@ -94,7 +111,7 @@ func (s *Stack) deliverIPv6(pkt []byte) {
 			return
 		}
 		if whole := s.frags.Add6(pkt, at, s.clock.Now()); whole != nil {
-			s.deliverIPv6(whole)
+			s.deliverIPv6(whole, false)
 		}
 		return
 	}

@@ -86,8 +86,13 @@ func (p *oursPeer) Name() string     { return "ours" }
 func (p *oursPeer) Addr() netip.Addr { return p.env.Addr }
 
 func (p *oursPeer) Deliver(pkt []byte) { p.stack.DeliverPacket(pkt) }
-func (p *oursPeer) Settle()            {}
-func (p *oursPeer) Close() error       { return p.stack.Close() }
+
+// DeliverVerified implements harness.ChecksumOffloader: the wire verified
+// pkt's checksums, as a NIC with receive checksum offload does.
+func (p *oursPeer) DeliverVerified(pkt []byte) { p.stack.DeliverVerifiedPacket(pkt) }
+
+func (p *oursPeer) Settle()      {}
+func (p *oursPeer) Close() error { return p.stack.Close() }
 
 func (p *oursPeer) Counters() (harness.Counters, bool) {
 	st := p.stack.Stats()

@@ -28,7 +28,15 @@ import "net/netip"
 // On ErrIPChecksum and ErrTCPChecksum the returned Packet is fully filled in,
 // so that a trace can print a corrupted packet. On earlier errors it holds
 // whatever was parsed before the fault.
-func Parse(b []byte) (Packet, error) {
+func Parse(b []byte) (Packet, error) { return parse(b, true) }
+
+// ParseVerified is Parse for a packet whose IPv4 and TCP checksums the
+// link has already verified (receive checksum offload, a NIC's
+// CHECKSUM_UNNECESSARY): it checks everything else and sums nothing.
+func ParseVerified(b []byte) (Packet, error) { return parse(b, false) }
+
+// parse is Parse, summing the checksums only if verify.
+func parse(b []byte, verify bool) (Packet, error) {
 	var p Packet
 	if len(b) < IPv4MinHeaderLen {
 		return p, &ParseError{Field: "IPv4 header", Offset: 0, Value: len(b), Err: ErrTruncated}
@@ -79,12 +87,15 @@ func Parse(b []byte) (Packet, error) {
 	seg := ip.Payload()
 	// The pseudo-header's addresses straight from the header bytes: the same
 	// sum as PseudoHeaderChecksum, without going through netip.Addr.
-	pseudo := Checksum(b[ipv4Src:ipv4Dst+4], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
-	tcpErr := parseTCP(seg, hl, pseudo, &p.TCP)
+	var pseudo uint16
+	if verify {
+		pseudo = Checksum(b[ipv4Src:ipv4Dst+4], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
+	}
+	tcpErr := parseTCP(seg, hl, pseudo, verify, &p.TCP)
 	if tcpErr != nil && tcpErr != errTCPChecksum {
 		return p, tcpErr
 	}
-	if !ip.HeaderChecksumValid() {
+	if verify && !ip.HeaderChecksumValid() {
 		return p, &ParseError{Field: "IPv4 header checksum", Offset: ipv4Checksum, Value: int(p.IP.Checksum), Err: ErrIPChecksum}
 	}
 	if tcpErr != nil {
@@ -99,7 +110,7 @@ func Parse(b []byte) (Packet, error) {
 // ErrTCPChecksum the Segment is fully filled in.
 func ParseTCP(b []byte, src, dst netip.Addr) (Segment, error) {
 	var s Segment
-	err := parseTCP(b, 0, PseudoHeaderChecksum(src, dst, uint16(len(b))), &s)
+	err := parseTCP(b, 0, PseudoHeaderChecksum(src, dst, uint16(len(b))), true, &s)
 	if err == errTCPChecksum {
 		err = tcpChecksumError(0, &s)
 	}
@@ -117,9 +128,9 @@ func tcpChecksumError(base int, s *Segment) *ParseError {
 }
 
 // parseTCP fills s from segment b; base is b's offset in the packet, for
-// error offsets; pseudo is the pseudo-header's sum. A bad checksum is
-// reported last, after s is complete.
-func parseTCP(b []byte, base int, pseudo uint16, s *Segment) error {
+// error offsets; pseudo is the pseudo-header's sum, checked only if
+// verify. A bad checksum is reported last, after s is complete.
+func parseTCP(b []byte, base int, pseudo uint16, verify bool, s *Segment) error {
 	if len(b) < TCPMinHeaderLen {
 		return &ParseError{Field: "TCP header", Offset: base, Value: len(b), Err: ErrTruncated}
 	}
@@ -144,7 +155,7 @@ func parseTCP(b []byte, base int, pseudo uint16, s *Segment) error {
 	if p := t.Payload(); len(p) > 0 {
 		s.Payload = p
 	}
-	if Checksum(b, pseudo) != 0xffff {
+	if verify && Checksum(b, pseudo) != 0xffff {
 		return errTCPChecksum
 	}
 	return nil

@@ -31,7 +31,15 @@ package wire
 // On ErrTCPChecksum the returned Packet6 is fully filled in, so that a trace
 // can print a corrupted packet. On earlier errors it holds whatever was
 // parsed before the fault.
-func ParseIPv6(b []byte) (Packet6, error) {
+func ParseIPv6(b []byte) (Packet6, error) { return parseIPv6(b, true) }
+
+// ParseIPv6Verified is ParseIPv6 for a packet whose TCP checksum the link
+// has already verified (receive checksum offload): it checks everything
+// else and sums nothing.
+func ParseIPv6Verified(b []byte) (Packet6, error) { return parseIPv6(b, false) }
+
+// parseIPv6 is ParseIPv6, summing the TCP checksum only if verify.
+func parseIPv6(b []byte, verify bool) (Packet6, error) {
 	var p Packet6
 	if len(b) < IPv6HeaderLen {
 		return p, &ParseError{Field: "IPv6 header", Offset: 0, Value: len(b), Err: ErrTruncated}
@@ -74,8 +82,11 @@ func ParseIPv6(b []byte) (Packet6, error) {
 	// same sum as PseudoHeaderChecksum. With a Routing header the
 	// destination would be the final one, but only one with no segments
 	// left gets here, and then the fixed header's is the final one.
-	pseudo := Checksum(b[ipv6Src:ipv6Dst+16], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
-	if err := parseTCP(seg, off, pseudo, &p.TCP); err != nil {
+	var pseudo uint16
+	if verify {
+		pseudo = Checksum(b[ipv6Src:ipv6Dst+16], ChecksumCombine(ProtocolTCP, uint16(len(seg))))
+	}
+	if err := parseTCP(seg, off, pseudo, verify, &p.TCP); err != nil {
 		if err == errTCPChecksum {
 			err = tcpChecksumError(off, &p.TCP)
 		}

@@ -53,3 +53,45 @@ func TestEncodeVectors(t *testing.T) {
 		})
 	}
 }
+
+// TestParseVerifiedSumsNothing: ParseVerified reads what Parse reads and
+// trusts the link's word on the checksums; a packet whose checksums the
+// link verified cannot be wrong, so one with a wrong checksum parses, where
+// Parse refuses it, and every other check still applies.
+func TestParseVerifiedSumsNothing(t *testing.T) {
+	for _, v := range vectors() {
+		t.Run(v.name, func(t *testing.T) {
+			bad := bytes.Clone(v.bytes)
+			bad[len(bad)-1] ^= 0x01 // the last byte: payload, option or header
+			if _, err := Parse(bad); err == nil {
+				t.Fatal("Parse took a packet with a wrong checksum")
+			}
+			got, err := ParseVerified(bytes.Clone(v.bytes))
+			if err != nil {
+				t.Fatalf("ParseVerified: %v", err)
+			}
+			if diff := cmp.Diff(v.packet, got, cmpPacket); diff != "" {
+				t.Errorf("ParseVerified mismatch (-want +got):\n%s", diff)
+			}
+			if _, err := ParseVerified(bad); err != nil {
+				t.Errorf("ParseVerified summed the checksums: %v", err)
+			}
+			if _, err := ParseVerified(v.bytes[:len(v.bytes)-1]); err == nil {
+				t.Error("ParseVerified took a truncated packet")
+			}
+			six := Packet6{IP: IPv6Fields{NextHeader: ProtocolTCP, HopLimit: 64,
+				Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2")}, TCP: v.packet.TCP}
+			buf := make([]byte, six.Len())
+			if _, err := six.Encode(buf, Illegal{}); err != nil {
+				t.Fatal(err)
+			}
+			buf[len(buf)-1] ^= 0x01
+			if _, err := ParseIPv6(buf); err == nil {
+				t.Fatal("ParseIPv6 took a packet with a wrong checksum")
+			}
+			if _, err := ParseIPv6Verified(buf); err != nil {
+				t.Errorf("ParseIPv6Verified summed the checksum: %v", err)
+			}
+		})
+	}
+}
