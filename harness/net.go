@@ -236,6 +236,7 @@ func NewNet(cfg Config) (*Net, error) {
 			Seed:         cfg.Seed,
 			MTU:          cfg.MTU,
 			Transmit:     func(pkt []byte) { n.transmit(side, pkt) },
+			TransmitWith: func(size int, fill func([]byte)) { n.transmitWith(side, size, fill) },
 			StateChanged: n.stateChanged,
 			Taking:       n.take,
 		})

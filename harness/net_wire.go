@@ -19,6 +19,12 @@ const defaultReorderHold = 10 * time.Millisecond
 // transmit is PeerEnv.Transmit for side: the packet enters the wire, passes
 // the fault rules, and is admitted to the link.
 func (n *Net) transmit(side Side, pkt []byte) {
+	n.transmitWith(side, len(pkt), func(b []byte) { copy(b, pkt) })
+}
+
+// transmitWith is PeerEnv.TransmitWith for side: transmit, for a packet of
+// size bytes that fill writes into the wire's own buffer.
+func (n *Net) transmitWith(side Side, size int, fill func(pkt []byte)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -35,8 +41,8 @@ func (n *Net) transmit(side Side, pkt []byte) {
 	n.progress.Add(1)
 	dir := dirFrom(side)
 	f := n.newInFlight()
-	f.dir, f.pkt, f.fate = dir, n.getBuf(len(pkt)), InFlight
-	copy(f.pkt, pkt)
+	f.dir, f.pkt, f.fate = dir, n.getBuf(size), InFlight
+	fill(f.pkt)
 
 	// The packet as the rules see it; parsed only when a rule is in force,
 	// since newRecord parses it again for the trace.

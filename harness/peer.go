@@ -190,6 +190,12 @@ type PeerEnv struct {
 	// during the call. It is safe to call from any goroutine, but not
 	// concurrently with itself.
 	Transmit func(pkt []byte)
+	// TransmitWith is Transmit for a packet of size bytes that fill writes
+	// straight into the wire's buffer (all size bytes of it), for a peer
+	// that would otherwise assemble the packet in a buffer of its own only
+	// for Transmit to copy it: one copy fewer of every packet. Nil for a
+	// peer built outside a Net.
+	TransmitWith func(size int, fill func(pkt []byte))
 	// StateChanged records a connection's state change.
 	StateChanged func(StateChange)
 	// Taking is for a BurstTaker: it calls it as it starts on each packet

@@ -25,6 +25,11 @@ type gvisorLink struct {
 	// longest packet sent (a peer that sends nothing costs nothing).
 	scratch  []byte
 	transmit func(pkt []byte)
+	// transmitWith, when the Net offers it, takes each packet straight
+	// into the wire's buffer (fill writes cur there): no scratch copy.
+	transmitWith func(size int, fill func([]byte))
+	cur          *stack.PacketBuffer
+	fill         func([]byte)
 	// verified is set while a packet whose checksums the wire verified is
 	// injected: the card then offers receive checksum offload, which the
 	// NIC reads for that packet alone (nic.DeliverNetworkPacket).
@@ -33,11 +38,14 @@ type gvisorLink struct {
 
 var _ stack.LinkEndpoint = (*gvisorLink)(nil)
 
-func newGVisorLink(mtu int, transmit func([]byte)) *gvisorLink {
-	return &gvisorLink{
-		Endpoint: channel.New(0, uint32(mtu), ""),
-		transmit: transmit,
+func newGVisorLink(mtu int, transmit func([]byte), transmitWith func(int, func([]byte))) *gvisorLink {
+	l := &gvisorLink{
+		Endpoint:     channel.New(0, uint32(mtu), ""),
+		transmit:     transmit,
+		transmitWith: transmitWith,
 	}
+	l.fill = l.fillCur
+	return l
 }
 
 // WritePackets implements stack.LinkEndpoint.
@@ -45,10 +53,29 @@ func (l *gvisorLink) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, pkt := range pkts.AsSlice() {
+		if l.transmitWith != nil {
+			l.cur = pkt
+			l.transmitWith(packetSize(pkt), l.fill)
+			l.cur = nil
+			continue
+		}
 		l.scratch = appendPacket(l.scratch[:0], pkt)
 		l.transmit(l.scratch)
 	}
 	return pkts.Len(), nil
+}
+
+// fillCur writes the packet being sent into the wire's buffer b.
+func (l *gvisorLink) fillCur(b []byte) { appendPacket(b[:0], l.cur) }
+
+// packetSize is the length of what appendPacket appends for pkt.
+func packetSize(pkt *stack.PacketBuffer) int {
+	views, skip := pkt.AsViewList()
+	n := -skip
+	for v := views.Front(); v != nil; v = v.Next() {
+		n += v.Size()
+	}
+	return n
 }
 
 // appendPacket appends the bytes of pkt (from its network header on) to b.

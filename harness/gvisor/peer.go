@@ -111,7 +111,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 		p.Close()
 		return nil, fmt.Errorf("harness: gvisor peer: %s: %s", what, err)
 	}
-	p.link = newGVisorLink(env.MTU, env.Transmit)
+	p.link = newGVisorLink(env.MTU, env.Transmit, env.TransmitWith)
 	if err := s.CreateNIC(gvisorNIC, p.link); err != nil {
 		return fail("CreateNIC", err)
 	}
