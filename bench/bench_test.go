@@ -219,4 +219,21 @@ func BenchmarkScale(b *testing.B) {
 			b.ReportMetric(float64(count), "conns")
 		})
 	}
+	// The anchor: gVisor alone holding as many connections (RawScale).
+	b.Run(anchorName(GVisorRaw), func(b *testing.B) {
+		var total ScaleCost
+		for range b.N {
+			took, err := RawScale(count)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total.Cost = total.Add(took.Cost)
+			total.PeakHeap = max(total.PeakHeap, took.PeakHeap)
+			total.PeakBeyondBuffers = max(total.PeakBeyondBuffers, took.PeakBeyondBuffers)
+		}
+		b.ReportMetric(total.Real.Seconds()/float64(b.N), "s")
+		b.ReportMetric(float64(total.PeakHeap)/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(total.PeakBeyondBuffers)/(1<<20), "heap-beyond-buffers-MiB")
+		b.ReportMetric(float64(count), "conns")
+	})
 }
