@@ -77,3 +77,73 @@ func TestGVisorTakesABurstInOrder(t *testing.T) {
 		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
 	}
 }
+
+// TestGVisorTakesTheRestOfABurstThatClosedIt: an ACK that closes gVisor's
+// connection (LAST-ACK to CLOSED) arrives with two more segments at one
+// instant. gVisor's processor stops at the ACK and hands the other two to
+// its closing drain, which answers each with a RST; the trace puts both
+// arrivals before both RSTs.
+func TestGVisorTakesTheRestOfABurstThatClosedIt(t *testing.T) {
+	n := newTestNet(t, harness.Config{Seed: 7, Client: harness.RawPeer()})
+	raw := harness.RawOf(n, harness.Client)
+	l, err := n.Server().Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iss = seqnum.Value(1000)
+	if err := raw.SendSegment(packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: packet.SYN, Window: 65535}); err != nil {
+		t.Fatal(err)
+	}
+	synAck, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	irs := synAck.Packet.TCP.Seq
+	seg := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: irs + 1, Flags: packet.ACK | packet.FIN, Window: 65535}
+	if err := raw.SendSegment(seg); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Advance(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for raw.Pending() > 0 {
+		raw.Recv() // the ACK of our FIN
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Expect(time.Second, harness.Flags(packet.FIN|packet.ACK)); err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+
+	mark := len(n.Trace().Records)
+	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 2, Ack: irs + 2, Flags: packet.ACK, Window: 65535}
+	for i, payload := range []string{"", "late", "later"} {
+		seg := ack
+		seg.Seq += seqnum.Value(4 * i)
+		seg.Payload = []byte(payload)
+		if err := raw.SendSegment(seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Advance(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range harness.Events(n.Trace().Records[mark:]) {
+		switch r := ev.Rec; {
+		case r.Dir == harness.ClientToServer && ev.Arrival:
+			got = append(got, fmt.Sprintf("arrived %d bytes", r.PayloadLen))
+		case r.Dir == harness.ServerToClient && !ev.Arrival:
+			got = append(got, "sent "+r.Packet.TCP.Flags.String())
+		}
+	}
+	want := []string{"arrived 0 bytes", "arrived 4 bytes", "arrived 5 bytes", "sent R", "sent R"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
+	}
+}

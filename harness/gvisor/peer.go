@@ -73,6 +73,9 @@ type gvisorPeer struct {
 
 	paused bool
 	dirty  bool // something happened since the last Settle
+	// burstLeft counts the packets of the burst being processed that the
+	// processor has yet to start on (took).
+	burstLeft int
 
 	backlog     int
 	listenPorts map[uint16]bool
@@ -174,26 +177,40 @@ func (p *gvisorPeer) TakesBurst(pkt []byte) bool {
 		return false
 	}
 	l := p.st.live[sid]
-	if len(l) != 1 {
-		return false
-	}
-	switch gtcp.EndpointState(l[0].ep.State()) {
-	case gtcp.StateEstablished, gtcp.StateFinWait1, gtcp.StateFinWait2, gtcp.StateCloseWait, gtcp.StateClosing, gtcp.StateLastAck:
-		return true
-	}
-	return false
+	return len(l) == 1 && burstState(gtcp.EndpointState(l[0].ep.State()))
 }
 
 // took is gVisor's TCP probe, which its processor calls after each segment
 // it has processed for a connected endpoint (Endpoint.handleSegmentLocked,
 // transport/tcp/connect.go): in a burst, the processor starts on the next
 // segment now, everything it sent about the one before already sent.
-// A peer served outside a Net (harness/exec/serve) has no Taking: it is
-// handed one packet at a time.
+//
+// If that segment left the endpoint closed or in TIME-WAIT, the processor
+// stops taking the burst's segments there and hands the rest to the
+// closing drain or the TIME-WAIT handler, which run no probe: they are all
+// taken now, before anything gVisor sends about them.
 func (p *gvisorPeer) took(*gtcp.TCPEndpointState) {
-	if p.env.Taking != nil {
-		p.env.Taking()
+	if p.burstLeft == 0 {
+		return
 	}
+	p.env.Taking()
+	p.burstLeft--
+	if l := p.st.live[p.st.cur.sid]; len(l) == 1 && !burstState(gtcp.EndpointState(l[0].ep.State())) {
+		for ; p.burstLeft > 0; p.burstLeft-- {
+			p.env.Taking()
+		}
+	}
+}
+
+// burstState reports whether an endpoint in state s takes a burst's
+// segments in one pass, with the probe after each: synchronized, not in
+// TIME-WAIT.
+func burstState(s gtcp.EndpointState) bool {
+	switch s {
+	case gtcp.StateEstablished, gtcp.StateFinWait1, gtcp.StateFinWait2, gtcp.StateCloseWait, gtcp.StateClosing, gtcp.StateLastAck:
+		return true
+	}
+	return false
 }
 
 func (p *gvisorPeer) Settle() {
@@ -211,11 +228,17 @@ func (p *gvisorPeer) Settle() {
 		// timers alone costs no goroutine handoff.
 		sc := p.st.inbound
 		p.st.touch(sc)
+		if sc.known {
+			// A burst (harness.BurstTaker): the harness took the first
+			// packet as it handed it over; took takes the others.
+			p.burstLeft = p.st.inbounds - 1
+		}
 		p.st.inbounds = 0
 		prev := p.st.cur
 		p.st.cur = sc
 		p.resume()
 		p.pause()
+		p.burstLeft = 0
 		p.st.cur = prev
 	}
 	p.pollStates()
