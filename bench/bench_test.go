@@ -32,7 +32,7 @@ func BenchmarkBulk(b *testing.B) {
 				for range b.N {
 					b.StopTimer()
 					cfg := NetConfig(p, mtu, NoDelay, StackOptions{})
-					cfg.TraceLimit = BulkTraceLimit
+					cfg.TraceLimit = TraceLimit
 					n, err := harness.NewNet(cfg)
 					if err != nil {
 						b.Fatal(err)
@@ -88,7 +88,9 @@ func BenchmarkConnRate(b *testing.B) {
 			var total Cost
 			for range b.N {
 				b.StopTimer()
-				n, err := harness.NewNet(NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{MSL: ConnRateMSL}))
+				cfg := NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{MSL: ConnRateMSL})
+				cfg.TraceLimit = TraceLimit
+				n, err := harness.NewNet(cfg)
 				if err != nil {
 					b.Fatal(err)
 				}

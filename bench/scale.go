@@ -24,11 +24,6 @@ var scalePairings = []Pairing{{Client: GVisor, Server: Ours}, {Client: Ours, Ser
 // ScaleEcho is how many bytes each connection of the scale workload echoes.
 const ScaleEcho = 4 << 10
 
-// ScaleTraceLimit is the trace the scale workload keeps: the last this many
-// packet records (harness.Config.TraceLimit); 10,000 connections send about
-// 120,000 packets, whose records would otherwise dwarf the stacks' memory.
-const ScaleTraceLimit = 1 << 12
-
 // ScaleConfig is the harness configuration of the scale workload for
 // pairing p and count connections: every listener's backlog takes them
 // all, the default link, a bounded trace, and no limit on the packets one
@@ -37,7 +32,7 @@ const ScaleTraceLimit = 1 << 12
 func ScaleConfig(p Pairing, count int) harness.Config {
 	cfg := NetConfig(p, harness.DefaultMTU, harness.DefaultLink, StackOptions{Backlog: count})
 	cfg.MaxPacketsUnheard = 1 << 30
-	cfg.TraceLimit = ScaleTraceLimit
+	cfg.TraceLimit = TraceLimit
 	return cfg
 }
 
