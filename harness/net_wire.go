@@ -410,7 +410,7 @@ func (n *Net) deliverNext() int {
 	raw, _ := to.(*Raw)
 	offload, _ := to.(ChecksumOffloader)
 	for _, f := range burst {
-		if offload != nil && f.rec.ParseErr == nil && f.rec.ICMP == nil && !f.injected {
+		if offload != nil && verified(f) {
 			offload.DeliverVerified(f.pkt)
 		} else {
 			to.Deliver(f.pkt)
@@ -468,15 +468,20 @@ func (n *Net) takeLocked() {
 	n.taken++
 }
 
-// inBurst reports whether f may be delivered in a burst: an intact TCP
-// segment without SYN, FIN or RST, not injected. Those flags start or end
-// a connection's handshake or its close, and each is handed over alone, so
+// verified reports whether the wire found f a whole TCP segment whose IP
+// and TCP checksums are right, when it recorded it (newRecord): not
+// corrupted, not a fragment, not an ICMP error, not forged by a test.
+func verified(f *inFlight) bool {
+	return f.rec.ParseErr == nil && f.rec.ICMP == nil && !f.injected
+}
+
+// inBurst reports whether f may be delivered in a burst: a verified
+// segment without SYN, FIN or RST. Those flags start or end a
+// connection's handshake or its close, and each is handed over alone, so
 // that a receiver whose states the harness polls after Settle shows every
 // state it passed through.
 func inBurst(f *inFlight) bool {
-	r := f.rec
-	return r.ParseErr == nil && r.ICMP == nil && !f.injected &&
-		r.Packet.TCP.Flags&(packet.SYN|packet.FIN|packet.RST) == 0
+	return verified(f) && f.rec.Packet.TCP.Flags&(packet.SYN|packet.FIN|packet.RST) == 0
 }
 
 // sameConn reports whether a and b travel in one direction of one
