@@ -43,39 +43,27 @@ func TestGVisorTakesABurstInOrder(t *testing.T) {
 
 	// Bytes [1,101) and [101,201) in order, then [301,401) and [401,501)
 	// past a hole at [201,301): all sent at one instant.
-	mark := len(n.Trace().Records)
+	var segs []packet.Segment
 	for _, at := range []uint32{1, 101, 301, 401} {
 		seg := ack
 		seg.Seq = iss + seqnum.Value(at)
 		seg.Payload = make([]byte, 100)
-		if err := raw.SendSegment(seg); err != nil {
-			t.Fatal(err)
-		}
+		segs = append(segs, seg)
 	}
-	if err := n.Advance(10 * time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-
-	// What happened, in the order the Net says it did.
-	var got []string
-	for _, ev := range harness.Events(n.Trace().Records[mark:]) {
-		r := ev.Rec
+	expectBurstEvents(t, n, raw, segs, func(r *harness.Record, arrival bool) string {
 		switch {
-		case r.Dir == harness.ClientToServer && ev.Arrival:
-			got = append(got, fmt.Sprintf("arrived %d", r.RelSeq))
-		case r.Dir == harness.ServerToClient && !ev.Arrival:
+		case r.Dir == harness.ClientToServer && arrival:
+			return fmt.Sprintf("arrived %d", r.RelSeq)
+		case r.Dir == harness.ServerToClient && !arrival:
 			sack := ""
 			if tcp := r.Packet.TCP; tcp.Options.NumSACKBlocks > 0 {
 				b := tcp.Options.SACKBlocks[0]
 				sack = fmt.Sprintf(" sack %d-%d", b.Left-iss, b.Right-iss)
 			}
-			got = append(got, fmt.Sprintf("ack %d%s", r.RelAck, sack))
+			return fmt.Sprintf("ack %d%s", r.RelAck, sack)
 		}
-	}
-	want := []string{"arrived 1", "arrived 101", "arrived 301", "ack 201 sack 301-401", "arrived 401", "ack 201 sack 301-501"}
-	if strings.Join(got, ", ") != strings.Join(want, ", ") {
-		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
-	}
+		return ""
+	}, "arrived 1", "arrived 101", "arrived 301", "ack 201 sack 301-401", "arrived 401", "ack 201 sack 301-501")
 }
 
 // TestGVisorTakesTheRestOfABurstThatClosedIt: an ACK that closes gVisor's
@@ -120,12 +108,34 @@ func TestGVisorTakesTheRestOfABurstThatClosedIt(t *testing.T) {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
 
-	mark := len(n.Trace().Records)
 	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 2, Ack: irs + 2, Flags: packet.ACK, Window: 65535}
+	var segs []packet.Segment
 	for i, payload := range []string{"", "late", "later"} {
 		seg := ack
 		seg.Seq += seqnum.Value(4 * i)
 		seg.Payload = []byte(payload)
+		segs = append(segs, seg)
+	}
+	expectBurstEvents(t, n, raw, segs, func(r *harness.Record, arrival bool) string {
+		switch {
+		case r.Dir == harness.ClientToServer && arrival:
+			return fmt.Sprintf("arrived %d bytes", r.PayloadLen)
+		case r.Dir == harness.ServerToClient && !arrival:
+			return "sent " + r.Packet.TCP.Flags.String()
+		}
+		return ""
+	}, "arrived 0 bytes", "arrived 4 bytes", "arrived 5 bytes", "sent R", "sent R")
+}
+
+// expectBurstEvents sends segs from the raw client at one instant, lets
+// 10 ms pass, and expects the events since, in the order the Net says they
+// happened, as describe reads them (it returns "" for one to leave out),
+// to be want.
+func expectBurstEvents(t *testing.T, n *harness.Net, raw *harness.Raw, segs []packet.Segment,
+	describe func(r *harness.Record, arrival bool) string, want ...string) {
+	t.Helper()
+	mark := len(n.Trace().Records)
+	for _, seg := range segs {
 		if err := raw.SendSegment(seg); err != nil {
 			t.Fatal(err)
 		}
@@ -135,14 +145,10 @@ func TestGVisorTakesTheRestOfABurstThatClosedIt(t *testing.T) {
 	}
 	var got []string
 	for _, ev := range harness.Events(n.Trace().Records[mark:]) {
-		switch r := ev.Rec; {
-		case r.Dir == harness.ClientToServer && ev.Arrival:
-			got = append(got, fmt.Sprintf("arrived %d bytes", r.PayloadLen))
-		case r.Dir == harness.ServerToClient && !ev.Arrival:
-			got = append(got, "sent "+r.Packet.TCP.Flags.String())
+		if d := describe(ev.Rec, ev.Arrival); d != "" {
+			got = append(got, d)
 		}
 	}
-	want := []string{"arrived 0 bytes", "arrived 4 bytes", "arrived 5 bytes", "sent R", "sent R"}
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
 	}
