@@ -18,35 +18,15 @@ import (
 // trace puts each ACK after the arrival of the segment that drew it and
 // before the next one's, as gVisor took them, not after the whole burst.
 func TestGVisorTakesABurstInOrder(t *testing.T) {
-	n := newTestNet(t, harness.Config{Seed: 7, Client: harness.RawPeer()})
-	raw := harness.RawOf(n, harness.Client)
-	if _, err := n.Server().Listen(80); err != nil {
-		t.Fatal(err)
-	}
-	const iss = seqnum.Value(1000)
-	syn := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: packet.SYN, Window: 65535,
-		Options: packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}}
-	if err := raw.SendSegment(syn); err != nil {
-		t.Fatal(err)
-	}
-	synAck, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, n.Trace())
-	}
-	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: synAck.Packet.TCP.Seq + 1, Flags: packet.ACK, Window: 65535}
-	if err := raw.SendSegment(ack); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Advance(10 * time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	n, raw, _, irs := rawOpens(t, packet.Options{HasMSS: true, MSS: 1460, SACKPermitted: true}, packet.ACK)
+	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: rawISS + 1, Ack: irs + 1, Flags: packet.ACK, Window: 65535}
 
 	// Bytes [1,101) and [101,201) in order, then [301,401) and [401,501)
 	// past a hole at [201,301): all sent at one instant.
 	var segs []packet.Segment
 	for _, at := range []uint32{1, 101, 301, 401} {
 		seg := ack
-		seg.Seq = iss + seqnum.Value(at)
+		seg.Seq = rawISS + seqnum.Value(at)
 		seg.Payload = make([]byte, 100)
 		segs = append(segs, seg)
 	}
@@ -58,7 +38,7 @@ func TestGVisorTakesABurstInOrder(t *testing.T) {
 			sack := ""
 			if tcp := r.Packet.TCP; tcp.Options.NumSACKBlocks > 0 {
 				b := tcp.Options.SACKBlocks[0]
-				sack = fmt.Sprintf(" sack %d-%d", b.Left-iss, b.Right-iss)
+				sack = fmt.Sprintf(" sack %d-%d", b.Left-rawISS, b.Right-rawISS)
 			}
 			return fmt.Sprintf("ack %d%s", r.RelAck, sack)
 		}
@@ -72,28 +52,7 @@ func TestGVisorTakesABurstInOrder(t *testing.T) {
 // its closing drain, which answers each with a RST; the trace puts both
 // arrivals before both RSTs.
 func TestGVisorTakesTheRestOfABurstThatClosedIt(t *testing.T) {
-	n := newTestNet(t, harness.Config{Seed: 7, Client: harness.RawPeer()})
-	raw := harness.RawOf(n, harness.Client)
-	l, err := n.Server().Listen(80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const iss = seqnum.Value(1000)
-	if err := raw.SendSegment(packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss, Flags: packet.SYN, Window: 65535}); err != nil {
-		t.Fatal(err)
-	}
-	synAck, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK))
-	if err != nil {
-		t.Fatalf("%v\n%s", err, n.Trace())
-	}
-	irs := synAck.Packet.TCP.Seq
-	seg := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 1, Ack: irs + 1, Flags: packet.ACK | packet.FIN, Window: 65535}
-	if err := raw.SendSegment(seg); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Advance(10 * time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
+	n, raw, l, irs := rawOpens(t, packet.Options{}, packet.ACK|packet.FIN)
 	s, err := l.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +67,7 @@ func TestGVisorTakesTheRestOfABurstThatClosedIt(t *testing.T) {
 		t.Fatalf("%v\n%s", err, n.Trace())
 	}
 
-	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: iss + 2, Ack: irs + 2, Flags: packet.ACK, Window: 65535}
+	ack := packet.Segment{SrcPort: 40000, DstPort: 80, Seq: rawISS + 2, Ack: irs + 2, Flags: packet.ACK, Window: 65535}
 	var segs []packet.Segment
 	for i, payload := range []string{"", "late", "later"} {
 		seg := ack
@@ -152,4 +111,37 @@ func expectBurstEvents(t *testing.T, n *harness.Net, raw *harness.Raw, segs []pa
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("events:\n got %s\nwant %s\n%s", strings.Join(got, ", "), strings.Join(want, ", "), n.Trace())
 	}
+}
+
+// rawISS is the raw client's initial sequence number in the burst tests.
+const rawISS = seqnum.Value(1000)
+
+// rawOpens opens a connection from a raw client (port 40000, ISN rawISS,
+// offering opts) to a listening gVisor (port 80), ending the handshake
+// with a segment of flags (ACK, or ACK and FIN to close at once), and
+// lets 10 ms pass. It returns the Net, the raw end, the listener and
+// gVisor's ISN.
+func rawOpens(t *testing.T, opts packet.Options, flags packet.Flags) (*harness.Net, *harness.Raw, harness.Listener, seqnum.Value) {
+	t.Helper()
+	n := newTestNet(t, harness.Config{Seed: 7, Client: harness.RawPeer()})
+	raw := harness.RawOf(n, harness.Client)
+	l, err := n.Server().Listen(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.SendSegment(packet.Segment{SrcPort: 40000, DstPort: 80, Seq: rawISS, Flags: packet.SYN, Window: 65535, Options: opts}); err != nil {
+		t.Fatal(err)
+	}
+	synAck, err := raw.Expect(time.Second, harness.Flags(packet.SYN|packet.ACK))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, n.Trace())
+	}
+	irs := synAck.Packet.TCP.Seq
+	if err := raw.SendSegment(packet.Segment{SrcPort: 40000, DstPort: 80, Seq: rawISS + 1, Ack: irs + 1, Flags: flags, Window: 65535}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Advance(10 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	return n, raw, l, irs
 }
