@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Settle delivers every packet due now, a burst at a time (deliverNext),
-// letting its receiver finish processing each burst before the next, until
-// nothing is due and both ends are quiescent. Virtual time does not move. It fails with ErrLivelock if
-// the ends never stop.
+// Settle delivers every packet due now, one at a time or a burst at a time
+// (deliverNext), letting its receiver finish processing each before the
+// next, until nothing is due and both ends are quiescent. Virtual time does
+// not move. It fails with ErrLivelock if the ends never stop.
 func (n *Net) Settle() error {
 	_, err := n.settle()
 	return err
