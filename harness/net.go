@@ -161,6 +161,7 @@ type inFlight struct {
 	extra    time.Duration // extra delay from fault rules
 	heldBack bool          // a Delay or Reorder rule acted on it
 	injected bool          // a test handed it to its receiver (Net.Inject)
+	lent     bool          // pkt is a buffer its receiver lent (BufferLender)
 	notes    []string
 	fate     Fate
 	arrival  *Timer // puts it among the due packets when it arrives

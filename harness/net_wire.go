@@ -41,7 +41,8 @@ func (n *Net) transmitWith(side Side, size int, fill func(pkt []byte)) {
 	n.progress.Add(1)
 	dir := dirFrom(side)
 	f := n.newInFlight()
-	f.dir, f.pkt, f.fate = dir, n.getBuf(size), InFlight
+	f.dir, f.fate = dir, InFlight
+	f.pkt, f.lent = n.bufFor(dir, size)
 	fill(f.pkt)
 
 	// The packet as the rules see it; parsed only when a rule is in force,
@@ -105,7 +106,8 @@ func (n *Net) transmitWith(side Side, size int, fill func(pkt []byte)) {
 	var dup *inFlight
 	if duplicate {
 		dup = n.newInFlight()
-		dup.dir, dup.pkt, dup.extra, dup.notes, dup.fate = dir, n.getBuf(len(f.pkt)), f.extra, f.notes, Duplicated
+		dup.dir, dup.extra, dup.notes, dup.fate = dir, f.extra, f.notes, Duplicated
+		dup.pkt, dup.lent = n.bufFor(dir, len(f.pkt))
 		copy(dup.pkt, f.pkt)
 	}
 	if hold > 0 {
@@ -171,7 +173,7 @@ func (n *Net) launch(f *inFlight) {
 	}
 	if !admitted {
 		n.fillStates(f.rec)
-		n.putBuf(f.pkt)
+		n.freePkt(f)
 		n.freeInFlight(f)
 		return
 	}
@@ -298,6 +300,10 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	r.ParseErr = err
 	if err != nil && p.TCP.SrcPort == 0 {
 		if m, icmpErr := packet.ParseICMP(f.pkt); icmpErr == nil {
+			// The quoted payload lies in the packet's buffer, which goes
+			// back to a pool (or to the receiver that lent it) once the
+			// packet is delivered: the record keeps no view of it.
+			m.Quoted.TCP.Payload = nil
 			r.ICMP = &m
 		}
 	}
@@ -410,7 +416,10 @@ func (n *Net) deliverNext() int {
 	raw, _ := to.(*Raw)
 	offload, _ := to.(ChecksumOffloader)
 	for _, f := range burst {
-		if offload != nil && verified(f) {
+		if f.lent {
+			to.(BufferLender).DeliverLent(f.pkt, verified(f))
+			f.pkt = nil // the receiver's again
+		} else if offload != nil && verified(f) {
 			offload.DeliverVerified(f.pkt)
 		} else {
 			to.Deliver(f.pkt)
@@ -435,7 +444,9 @@ func (n *Net) deliverNext() int {
 			f.rec.Fate = Delivered
 		}
 		n.fillStates(f.rec)
-		n.putBuf(f.pkt)
+		if f.pkt != nil {
+			n.putBuf(f.pkt)
+		}
 		n.freeInFlight(f)
 		burst[i] = nil
 	}
@@ -499,6 +510,26 @@ const smallPacket = 128
 
 // freeBufs is how many free packet buffers of each size the Net keeps.
 const freeBufs = 4096
+
+// bufFor is the buffer for a packet of size bytes travelling in dir: one
+// its receiver lends (lent), if it lends them, or one of the wire's. Called
+// with n.mu held.
+func (n *Net) bufFor(dir Dir, size int) (pkt []byte, lent bool) {
+	if l, ok := n.peers[dir.To()].(BufferLender); ok {
+		return l.Lend(size), true
+	}
+	return n.getBuf(size), false
+}
+
+// freePkt gives back the buffer of f, whose packet will never be
+// delivered. Called with n.mu held.
+func (n *Net) freePkt(f *inFlight) {
+	if f.lent {
+		n.peers[f.dir.To()].(BufferLender).Unlend(f.pkt)
+		return
+	}
+	n.putBuf(f.pkt)
+}
 
 // getBuf is a packet buffer of size bytes: a small one or one an MTU long.
 func (n *Net) getBuf(size int) []byte {

@@ -130,6 +130,22 @@ type ChecksumOffloader interface {
 	DeliverVerified(pkt []byte)
 }
 
+// BufferLender is a Peer whose stack takes an inbound packet in a buffer
+// of its own (gVisor: a view of its pooled chunks): the wire writes every
+// packet bound for it straight into a buffer it lends, and hands the
+// buffer over with the packet, which saves copying each packet once more.
+type BufferLender interface {
+	// Lend returns a buffer of size bytes, for one packet bound for the
+	// peer.
+	Lend(size int) []byte
+	// DeliverLent is Deliver, or DeliverVerified when verified, for a
+	// packet in a lent buffer; the buffer goes back to the peer with it.
+	DeliverLent(pkt []byte, verified bool)
+	// Unlend gives back a lent buffer whose packet will not be delivered
+	// (the wire lost it).
+	Unlend(pkt []byte)
+}
+
 // PortDialer is a Peer that can dial from a local port of the caller's
 // choosing (bind(2), then connect(2)): to reuse a four-tuple in TIME-WAIT,
 // or to open simultaneously from both ends.

@@ -109,13 +109,27 @@ func (l *gvisorLink) Capabilities() stack.LinkEndpointCapabilities {
 // version nibble names (the link has no EtherType to say). gVisor copies it.
 // verified says the wire found its checksums right.
 func (l *gvisorLink) inject(pkt []byte, verified bool) {
+	l.injectBuffer(ipVersion(pkt), buffer.MakeWithData(pkt), verified)
+}
+
+// ipVersion is pkt's version nibble (0 for an empty packet).
+func ipVersion(pkt []byte) uint8 {
+	if len(pkt) == 0 {
+		return 0
+	}
+	return pkt[0] >> 4
+}
+
+// injectBuffer is inject for a packet already in gVisor's memory (a lent
+// view, gvisorPeer.Lend): the stack takes buf, whose IP version is version.
+func (l *gvisorLink) injectBuffer(version uint8, buf buffer.Buffer, verified bool) {
 	l.verified = verified
 	defer func() { l.verified = false }()
 	proto := ipv4.ProtocolNumber
-	if len(pkt) > 0 && pkt[0]>>4 == 6 {
+	if version == 6 {
 		proto = ipv6.ProtocolNumber
 	}
-	pb := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(pkt)})
+	pb := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buf})
 	l.InjectInbound(proto, pb)
 	pb.DecRef()
 }

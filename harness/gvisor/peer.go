@@ -13,6 +13,7 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/packet"
+	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -76,6 +77,10 @@ type gvisorPeer struct {
 	// burstLeft counts the packets of the burst being processed that the
 	// processor has yet to start on (took).
 	burstLeft int
+	// lent are the views Lend lent the wire, by their first byte. The wire
+	// lends from any goroutine that transmits.
+	lentMu sync.Mutex
+	lent   map[*byte]*buffer.View
 
 	backlog     int
 	listenPorts map[uint16]bool
@@ -92,6 +97,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 		backlog:     cmp.Or(opts.Backlog, DefaultBacklog),
 		listenPorts: map[uint16]bool{},
 		st:          newStates(),
+		lent:        map[*byte]*buffer.View{},
 	}
 	clock := gvisorPeerClock{c: env.Clock.ForPeer(), p: p}
 
@@ -161,6 +167,52 @@ func (p *gvisorPeer) deliver(pkt []byte, verified bool) {
 	p.dirty = true
 	p.st.noteInbound(pkt)
 	p.link.inject(pkt, verified)
+}
+
+// Lend implements harness.BufferLender: a view of gVisor's pooled chunks,
+// which DeliverLent hands to the stack as it is, where Deliver would copy
+// the packet into one.
+func (p *gvisorPeer) Lend(size int) []byte {
+	if size == 0 {
+		return nil
+	}
+	v := buffer.NewViewSize(size)
+	b := v.AsSlice()
+	p.lentMu.Lock()
+	p.lent[&b[0]] = v
+	p.lentMu.Unlock()
+	return b
+}
+
+// takeBack is the view Lend lent as pkt, no longer lent.
+func (p *gvisorPeer) takeBack(pkt []byte) *buffer.View {
+	if len(pkt) == 0 {
+		return nil
+	}
+	p.lentMu.Lock()
+	defer p.lentMu.Unlock()
+	v := p.lent[&pkt[0]]
+	delete(p.lent, &pkt[0])
+	return v
+}
+
+// DeliverLent implements harness.BufferLender.
+func (p *gvisorPeer) DeliverLent(pkt []byte, verified bool) {
+	v := p.takeBack(pkt)
+	if v == nil {
+		p.deliver(pkt, verified)
+		return
+	}
+	p.dirty = true
+	p.st.noteInbound(pkt)
+	p.link.injectBuffer(ipVersion(pkt), buffer.MakeWithView(v), verified)
+}
+
+// Unlend implements harness.BufferLender.
+func (p *gvisorPeer) Unlend(pkt []byte) {
+	if v := p.takeBack(pkt); v != nil {
+		v.Release()
+	}
 }
 
 // TakesBurst implements harness.BurstTaker: a segment may begin a burst
