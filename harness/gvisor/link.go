@@ -94,7 +94,7 @@ func appendPacket(b []byte, pkt *stack.PacketBuffer) []byte {
 }
 
 // Capabilities implements stack.LinkEndpoint: no offload, but receive
-// checksum offload for a packet the wire verified (harness.ChecksumOffloader).
+// checksum offload for a packet the wire verified (DeliverLent's verified).
 // gVisor still computes every checksum it sends, and verifies every packet
 // the wire did not vouch for.
 func (l *gvisorLink) Capabilities() stack.LinkEndpointCapabilities {
@@ -105,13 +105,6 @@ func (l *gvisorLink) Capabilities() stack.LinkEndpointCapabilities {
 	return c
 }
 
-// inject hands one inbound IP packet to the stack, as the protocol its
-// version nibble names (the link has no EtherType to say). gVisor copies it.
-// verified says the wire found its checksums right.
-func (l *gvisorLink) inject(pkt []byte, verified bool) {
-	l.injectBuffer(ipVersion(pkt), buffer.MakeWithData(pkt), verified)
-}
-
 // ipVersion is pkt's version nibble (0 for an empty packet).
 func ipVersion(pkt []byte) uint8 {
 	if len(pkt) == 0 {
@@ -120,9 +113,10 @@ func ipVersion(pkt []byte) uint8 {
 	return pkt[0] >> 4
 }
 
-// injectBuffer is inject for a packet already in gVisor's memory (a lent
-// view, gvisorPeer.Lend): the stack takes buf, whose IP version is version.
-func (l *gvisorLink) injectBuffer(version uint8, buf buffer.Buffer, verified bool) {
+// inject hands the stack one inbound IP packet, held in buf (which it
+// takes), as the protocol its version nibble names (the link has no
+// EtherType to say); verified says the wire found its checksums right.
+func (l *gvisorLink) inject(version uint8, buf buffer.Buffer, verified bool) {
 	l.verified = verified
 	defer func() { l.verified = false }()
 	proto := ipv4.ProtocolNumber

@@ -158,15 +158,17 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 func (p *gvisorPeer) Name() string     { return "gvisor" }
 func (p *gvisorPeer) Addr() netip.Addr { return p.env.Addr }
 
-func (p *gvisorPeer) Deliver(pkt []byte) { p.deliver(pkt, false) }
+// Deliver copies pkt into gVisor's memory: a packet the wire did not write
+// into a buffer the peer lent (an ICMP error or a fragment the router
+// made, a packet a test injects). gVisor verifies its checksums.
+func (p *gvisorPeer) Deliver(pkt []byte) { p.deliver(pkt, buffer.MakeWithData(pkt), false) }
 
-// DeliverVerified implements harness.ChecksumOffloader.
-func (p *gvisorPeer) DeliverVerified(pkt []byte) { p.deliver(pkt, true) }
-
-func (p *gvisorPeer) deliver(pkt []byte, verified bool) {
+// deliver hands the stack pkt, held in buf (gVisor's memory, which the
+// stack takes); verified says the wire found its checksums right.
+func (p *gvisorPeer) deliver(pkt []byte, buf buffer.Buffer, verified bool) {
 	p.dirty = true
-	p.st.noteInbound(pkt)
-	p.link.inject(pkt, verified)
+	p.st.noteInbound(pkt) // before the stack takes buf, which may hold pkt
+	p.link.inject(ipVersion(pkt), buf, verified)
 }
 
 // Lend implements harness.BufferLender: a view of gVisor's pooled chunks,
@@ -198,14 +200,11 @@ func (p *gvisorPeer) takeBack(pkt []byte) *buffer.View {
 
 // DeliverLent implements harness.BufferLender.
 func (p *gvisorPeer) DeliverLent(pkt []byte, verified bool) {
-	v := p.takeBack(pkt)
-	if v == nil {
-		p.deliver(pkt, verified)
-		return
+	if v := p.takeBack(pkt); v != nil {
+		p.deliver(pkt, buffer.MakeWithView(v), verified)
+	} else {
+		p.deliver(pkt, buffer.MakeWithData(pkt), verified)
 	}
-	p.dirty = true
-	p.st.noteInbound(pkt)
-	p.link.injectBuffer(ipVersion(pkt), buffer.MakeWithView(v), verified)
 }
 
 // Unlend implements harness.BufferLender.
