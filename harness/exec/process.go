@@ -49,6 +49,8 @@ func startProcess(argv []string, tee io.Writer) (*process, error) {
 		inW.Close()
 		return nil, err
 	}
+	widen(inW)
+	widen(outR)
 	p := &process{in: inW, out: outR, stderr: &tailBuffer{max: stderrKept}, exited: make(chan struct{})}
 	p.cmd = osexec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdin, p.cmd.Stdout = inR, outW
