@@ -110,7 +110,7 @@ func (l *listener) Port() uint16 { return l.port }
 
 func (l *listener) Accept() (harness.Conn, error) {
 	p := l.p
-	head, f, err := p.call(peerproto.Accept, func(b *peerproto.Builder) { b.U32(l.handle) })
+	head, f, err := p.callOn(peerproto.Accept, l.handle, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,7 @@ func (c *conn) Read(b []byte) (int, error) {
 	}
 	p := c.p
 	want := min(len(b), peerproto.MaxData)
-	head, f, err := p.call(peerproto.Read, func(bd *peerproto.Builder) { bd.U32(c.handle).U32(uint32(want)) })
+	head, f, err := p.callOn(peerproto.Read, c.handle, 0, func(bd *peerproto.Builder) { bd.U32(uint32(want)) })
 	if err != nil {
 		return 0, err
 	}
@@ -179,7 +179,7 @@ func (c *conn) Write(b []byte) (int, error) {
 	total := 0
 	for len(b) > 0 {
 		chunk := b[:min(len(b), peerproto.MaxData)]
-		head, f, err := p.call(peerproto.Write, func(bd *peerproto.Builder) { bd.U32(c.handle).Raw(chunk) })
+		head, f, err := p.callOn(peerproto.Write, c.handle, len(chunk), func(bd *peerproto.Builder) { bd.Raw(chunk) })
 		if err != nil {
 			return total, err
 		}
@@ -199,7 +199,10 @@ func (c *conn) Write(b []byte) (int, error) {
 		total += int(n)
 		b = b[n:]
 		if int(n) < len(chunk) {
-			break // the send buffer is full
+			// The send buffer is full: until something changes, the
+			// stack would refuse the next WRITE.
+			p.refused(peerproto.Write, c.handle, 1)
+			break
 		}
 	}
 	return total, nil

@@ -126,6 +126,25 @@ type peer struct {
 	// requests counts the requests sent, HELLO among them: a test
 	// reads what running ahead saves.
 	requests int
+	// changes counts the replies that may follow a change in the stack:
+	// every reply but a WOULD_BLOCK and the answers to STATE and
+	// COUNTERS, which only read. blocked remembers the requests answered
+	// WOULD_BLOCK since the last of them (refusals).
+	changes uint64
+	blocked map[refusalKey]refusal
+}
+
+// refusalKey is a request on a handle that may answer WOULD_BLOCK.
+type refusalKey struct {
+	t      peerproto.Type
+	handle uint32
+}
+
+// refusal is a WOULD_BLOCK answer: when (the changes count then) and how
+// many bytes of data the request carried.
+type refusal struct {
+	changes uint64
+	size    int
 }
 
 // maxInstantTimers is how many ADVANCEs in a row may answer with a timer
@@ -432,6 +451,9 @@ func (p *peer) receive(t peerproto.Type, now uint64, deadline time.Time, wait ti
 			if !head.Status.Known() {
 				return head, nil, p.protocolError(t, "answered %s with an unknown %s", t, head.Status)
 			}
+			if head.Status != peerproto.WouldBlock && t != peerproto.State && t != peerproto.Counters {
+				p.changes++
+			}
 			return head, f, nil
 		case fr.Type == peerproto.PacketOut, fr.Type == peerproto.StateChange:
 			if err := onEvent(fr); err != nil {
@@ -577,6 +599,46 @@ func (p *peer) advanceUntil(until uint64) {
 		}
 	}
 	p.setTimer(t, head.NextTimer, r.Reached)
+}
+
+// callOn is call for ACCEPT, READ and WRITE, the requests on a handle
+// that may answer WOULD_BLOCK. fill appends the fields after the handle,
+// and size is how many bytes of data they carry. A stack answers such a
+// request again as it did until something changes it: a reply other than
+// a refusal, or one of its timers falling due (docs/peer-protocol.md 3).
+// So a request refused since then is not sent again (nor a larger one: a
+// stack that took none of some bytes takes none of more), and its refusal
+// is the answer. A sender stalled on a closed window otherwise sends the
+// stack its 64 KiB again at every event of the run.
+func (p *peer) callOn(t peerproto.Type, handle uint32, size int, fill func(*peerproto.Builder)) (peerproto.ReplyHead, *peerproto.Fields, error) {
+	if r, ok := p.blocked[refusalKey{t, handle}]; ok && r.changes == p.changes && size >= r.size && !p.realTime() && !p.timerDue() {
+		return peerproto.ReplyHead{Status: peerproto.WouldBlock}, peerproto.NewFields(nil, p.version), nil
+	}
+	head, f, err := p.call(t, func(b *peerproto.Builder) {
+		b.U32(handle)
+		if fill != nil {
+			fill(b)
+		}
+	})
+	if err == nil && head.Status == peerproto.WouldBlock {
+		p.refused(t, handle, size)
+	}
+	return head, f, err
+}
+
+// refused notes that the stack, as it is now, would answer request t on
+// handle WOULD_BLOCK if it carried size bytes of data or more.
+func (p *peer) refused(t peerproto.Type, handle uint32, size int) {
+	if p.blocked == nil {
+		p.blocked = make(map[refusalKey]refusal)
+	}
+	p.blocked[refusalKey{t, handle}] = refusal{changes: p.changes, size: size}
+}
+
+// timerDue reports whether the stack's next timer is due by the clock's
+// now: the next request would run it first.
+func (p *peer) timerDue() bool {
+	return p.armed && uint64(p.env.Clock.Elapsed()) >= p.deadline
 }
 
 // expectOK checks a reply that may only be OK with no result fields.
