@@ -2,9 +2,34 @@ package exec
 
 import (
 	"os"
+	osexec "os/exec"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+// newPipe makes a pipe whose ends block: tcpbed's reads and writes on it
+// are plain system calls, bounded by the process's watchdog.
+func newPipe() (r, w *os.File, err error) {
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		return nil, nil, os.NewSyscallError("pipe2", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+}
+
+// ownGroup starts the program in a process group of its own, for
+// killGroup.
+func ownGroup(cmd *osexec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// killGroup kills the program and whatever it started in its group: a
+// child left holding its end of a pipe would keep tcpbed's read blocked.
+func killGroup(p *os.Process) {
+	syscall.Kill(-p.Pid, syscall.SIGKILL)
+	p.Kill()
+}
 
 // pipeBytes is how many bytes wait in the pipe fd (FIONREAD, which Linux
 // calls TIOCINQ).
