@@ -4,13 +4,13 @@
 // test runs the catalogue with it at either end and expects what the
 // stack does in process, packet for packet).
 //
-//	tcpbed-peer [--realtime] [--no-states] [--no-counters] [--no-advance-until] [--fault KIND[@N]] ours|gvisor
+//	tcpbed-peer [--realtime] [--no-states] [--no-counters] [--no-advance-until] [--no-bursts] [--fault KIND[@N]] ours|gvisor
 //
 //	go run ./cmd/tcpbed run time-wait --client "exec:$(go env GOPATH)/bin/tcpbed-peer ours" --server gvisor
 //
 // --realtime serves the stack on real time (as a stack that cannot follow
-// tcpbed's clock would run); --no-states and --no-counters leave out those
-// capabilities; --fault breaks the protocol on purpose (crash, hang,
+// tcpbed's clock would run); --no-states, --no-counters, --no-advance-until
+// and --no-bursts leave out those capabilities; --fault breaks the protocol on purpose (crash, hang,
 // garbage, malformed-packet, wrong-reply, text), after N requests, to see
 // what tcpbed makes of a stack that does.
 package main
@@ -34,7 +34,7 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-const usage = "usage: tcpbed-peer [--realtime] [--no-states] [--no-counters] [--no-advance-until] [--fault KIND[@N]] ours|gvisor\n"
+const usage = "usage: tcpbed-peer [--realtime] [--no-states] [--no-counters] [--no-advance-until] [--no-bursts] [--fault KIND[@N]] ours|gvisor\n"
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tcpbed-peer", flag.ContinueOnError)
@@ -43,6 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	noStates := fs.Bool("no-states", false, "report no TCP states (no STATES capability)")
 	noCounters := fs.Bool("no-counters", false, "report no counters (no COUNTERS capability)")
 	noAdvanceUntil := fs.Bool("no-advance-until", false, "answer ADVANCE one timer at a time (no ADVANCE_UNTIL capability)")
+	noBursts := fs.Bool("no-bursts", false, "take packets one PACKET at a time (no BURSTS capability)")
 	faultFlag := fs.String("fault", "", "break the protocol on purpose: "+strings.Join(serve.FaultNames(), ", ")+", after N requests with @N")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -51,7 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	opts := serve.Options{RealTime: *realTime, NoStates: *noStates, NoCounters: *noCounters, NoAdvanceUntil: *noAdvanceUntil}
+	opts := serve.Options{RealTime: *realTime, NoStates: *noStates, NoCounters: *noCounters, NoAdvanceUntil: *noAdvanceUntil, NoBursts: *noBursts}
 	switch fs.Arg(0) {
 	case "ours":
 		opts.Name, opts.Make = "ourstack (tcpbed-peer)", makeOurs

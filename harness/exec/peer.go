@@ -70,6 +70,10 @@ type Options struct {
 	// does not. Runs are the same either way (tcpbed picks until so that
 	// they are); a test compares them.
 	OneTimerAtATime bool
+	// OnePacketAtATime sends each packet in a PACKET of its own even to a
+	// stack that offers BURSTS. Runs are the same either way; a test
+	// compares them.
+	OnePacketAtATime bool
 	// Stderr, if set, receives the stack's standard error as it comes. The
 	// peer keeps its last lines either way, to show when the stack fails.
 	Stderr io.Writer
@@ -132,6 +136,11 @@ type peer struct {
 	// WOULD_BLOCK since the last of them (refusals).
 	changes uint64
 	blocked map[refusalKey]refusal
+	// inbox holds the packets of a burst handed over (Deliver) and not
+	// yet sent: Settle sends them in one PACKETS. takingLeft is how many
+	// TAKING events the PACKETS outstanding may still send.
+	inbox      [][]byte
+	takingLeft int
 }
 
 // refusalKey is a request on a handle that may answer WOULD_BLOCK.
@@ -318,16 +327,85 @@ func (p *peer) ReportsStates() bool { return p.hello.Caps&peerproto.CapStates !=
 func (p *peer) Broken() error { return p.err }
 
 // Deliver hands the stack one packet; it has reacted to it by the time
-// Deliver returns.
+// Deliver returns. To a stack that takes bursts (TakesBurst), Deliver
+// only queues the packet, and Settle sends what was queued: the Net hands
+// over a burst as Deliver for each of its packets, then Settle, and keeps
+// every packet it handed over until then.
 func (p *peer) Deliver(pkt []byte) {
+	if p.takesBursts() {
+		p.inbox = append(p.inbox, pkt)
+		return
+	}
+	p.deliver(pkt)
+}
+
+// deliver sends one packet in a PACKET.
+func (p *peer) deliver(pkt []byte) {
 	head, f, err := p.call(peerproto.Packet, func(b *peerproto.Builder) { b.Raw(pkt) })
 	if err == nil {
 		p.expectOK(peerproto.Packet, head, f)
 	}
 }
 
-// Settle has nothing to do: every request waited for the stack to settle.
-func (p *peer) Settle() {}
+// takesBursts reports whether the stack takes a burst in one PACKETS: it
+// offers BURSTS and the run did not turn it down.
+func (p *peer) takesBursts() bool {
+	return p.hello.Caps&peerproto.CapBursts != 0 && !p.opts.OnePacketAtATime
+}
+
+// TakesBurst reports whether the stack takes bursts (harness.BurstTaker):
+// in one request, it processes the packets of a burst one after the other,
+// as it would one PACKET each, and says TAKING as it begins on each after
+// the first, before anything it sends in answer.
+func (p *peer) TakesBurst(pkt []byte) bool { return p.takesBursts() }
+
+// Settle sends the packets Deliver queued: one alone in a PACKET, a burst
+// in PACKETS, as many as a frame holds in each. Every request waits for
+// the stack to settle, so there is nothing else to wait for.
+func (p *peer) Settle() {
+	all := p.inbox
+	p.inbox = nil
+	defer func() {
+		clear(all)
+		p.inbox = all[:0]
+	}()
+	for inbox := all; len(inbox) > 0; {
+		n, size := 0, frameHead
+		for n < len(inbox) && n < peerproto.MaxBurst && (n == 0 || size+4+len(inbox[n]) <= burstFrame) {
+			size += 4 + len(inbox[n])
+			n++
+		}
+		if n == 1 {
+			p.deliver(inbox[0])
+		} else {
+			p.deliverBurst(inbox[:n])
+		}
+		inbox = inbox[n:]
+		if len(inbox) > 0 {
+			// The stack begins on the next request's first packet with no
+			// TAKING of its own.
+			p.env.Taking()
+		}
+	}
+}
+
+// frameHead is the bytes of a PACKETS frame's length field counts before
+// its packets: type, now and count.
+const frameHead = 1 + 8 + 2
+
+// burstFrame is the most a PACKETS frame's length field may count: the
+// protocol's limit (a test lowers it to split bursts at MTU 1500).
+var burstFrame = peerproto.MaxFrame
+
+// deliverBurst sends pkts in one PACKETS.
+func (p *peer) deliverBurst(pkts [][]byte) {
+	p.takingLeft = len(pkts) - 1
+	head, f, err := p.call(peerproto.Packets, func(b *peerproto.Builder) { peerproto.AppendPackets(b, pkts) })
+	p.takingLeft = 0
+	if err == nil {
+		p.expectOK(peerproto.Packets, head, f)
+	}
+}
 
 // Counters asks the stack for its counts, if it keeps them.
 func (p *peer) Counters() (harness.Counters, bool) {
@@ -455,7 +533,7 @@ func (p *peer) receive(t peerproto.Type, now uint64, deadline time.Time, wait ti
 				p.changes++
 			}
 			return head, f, nil
-		case fr.Type == peerproto.PacketOut, fr.Type == peerproto.StateChange:
+		case fr.Type == peerproto.PacketOut, fr.Type == peerproto.StateChange, fr.Type == peerproto.Taking:
 			if err := onEvent(fr); err != nil {
 				return peerproto.ReplyHead{}, nil, err
 			}
@@ -473,8 +551,22 @@ func (p *peer) receive(t peerproto.Type, now uint64, deadline time.Time, wait ti
 }
 
 // event takes one event the stack sent answering request t, at now: a
-// PACKET_OUT goes on the wire, a STATE_CHANGE to the Net.
+// PACKET_OUT goes on the wire, a STATE_CHANGE to the Net, and a TAKING
+// tells the Net the stack begins on the next packet of the burst.
 func (p *peer) event(t peerproto.Type, fr peerproto.Frame, now uint64) error {
+	if fr.Type == peerproto.Taking {
+		switch {
+		case t != peerproto.Packets:
+			return p.protocolError(t, "sent TAKING while answering %s (only PACKETS has packets to take)", t)
+		case p.takingLeft == 0:
+			return p.protocolError(t, "sent more TAKING events than PACKETS has packets after its first")
+		case len(fr.Body) != 0:
+			return p.protocolError(t, "sent a TAKING with a body of %d bytes (it has none)", len(fr.Body))
+		}
+		p.takingLeft--
+		p.env.Taking()
+		return nil
+	}
 	if fr.Type == peerproto.PacketOut {
 		if err := peerproto.CheckPacket(fr.Body, p.version); err != nil {
 			return p.protocolError(t, "sent a malformed %s packet (%v): % x", family(p.version), err, fr.Body[:min(len(fr.Body), 40)])

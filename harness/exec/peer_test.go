@@ -215,6 +215,7 @@ func TestMisbehavingStacks(t *testing.T) {
 		{"wrong reply", testStack("--fault", "wrong-reply@3"), ErrProtocol, "replied with a SETOPT reply while answering STATE"},
 		{"unsolicited", testStack("--fault", "unsolicited@3"), ErrProtocol, "sent PACKET_OUT after its last reply, with no request outstanding"},
 		{"reached past until", testStack("--fault", "past-until"), ErrProtocol, "answered ADVANCE until"},
+		{"stray TAKING", testStack("--fault", "stray-taking@3"), ErrProtocol, "sent TAKING while answering"},
 		{"not a stack", Options{Command: []string{"true"}, ReplyTimeout: time.Second}, ErrExited, "exited (exit status 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,8 +34,8 @@
 #include "frame.h"
 
 /* Peer protocol constants (docs/peer-protocol.md 2 to 5). */
-enum { REQ_HELLO = 1, REQ_SETOPT, REQ_PACKET, REQ_ADVANCE, REQ_LISTEN, REQ_DIAL, REQ_ACCEPT, REQ_WRITE, REQ_READ, REQ_SHUTDOWN, REQ_CLOSE, REQ_ABORT, REQ_STATE, REQ_COUNTERS };
-enum { PACKET_OUT = 0x40, STATE_CHANGE = 0x41, REPLY = 0x80 };
+enum { REQ_HELLO = 1, REQ_SETOPT, REQ_PACKET, REQ_ADVANCE, REQ_LISTEN, REQ_DIAL, REQ_ACCEPT, REQ_WRITE, REQ_READ, REQ_SHUTDOWN, REQ_CLOSE, REQ_ABORT, REQ_STATE, REQ_COUNTERS, REQ_PACKETS };
+enum { PACKET_OUT = 0x40, STATE_CHANGE = 0x41, TAKING = 0x42, REPLY = 0x80 };
 enum {
 	ST_OK = 0, ST_WOULD_BLOCK = 1, ST_EOF = 2, ST_UNSUPPORTED = 3,
 	ST_ECONNRESET = 16, ST_ECONNREFUSED, ST_ETIMEDOUT, ST_ECONNABORTED, ST_EPIPE,
@@ -48,6 +48,8 @@ enum {
 };
 #define CAP_STATES 0x1u
 #define CAP_ADVANCE_UNTIL 0x8u
+#define CAP_BURSTS 0x10u
+#define MAX_BURST 64
 #define NEVER UINT64_MAX
 #define NS_PER_MS 1000000ull
 #define MAX_CONNS 4096
@@ -532,7 +534,7 @@ static void hello(struct in_frame *f)
 		reply_head(REQ_HELLO, ST_OK);
 		out_bytes("TCPB", 4);
 		out_u16(2);
-		out_u32(CAP_STATES | CAP_ADVANCE_UNTIL);
+		out_u32(CAP_STATES | CAP_ADVANCE_UNTIL | CAP_BURSTS);
 		out_string("lwip");
 		out_end();
 		f->p = f->end;
@@ -631,27 +633,68 @@ static void hello(struct in_frame *f)
 	reply_head(REQ_HELLO, ST_OK);
 	out_bytes("TCPB", 4);
 	out_u16(version);
-	out_u32(CAP_STATES | CAP_ADVANCE_UNTIL);
+	out_u32(CAP_STATES | CAP_ADVANCE_UNTIL | CAP_BURSTS);
 	out_string("lwip");
 	out_end();
+}
+
+/* input hands lwIP one packet from the wire. */
+static void input(const uint8_t *b, size_t n)
+{
+	struct pbuf *p = n <= 0xFFFF ? pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM) : NULL;
+	if (!p)
+		return;
+	pbuf_take(p, b, (u16_t)n);
+	/* it frees p, whatever becomes of the packet */
+	if (ipv6)
+		ip6_input(p, &nif);
+	else
+		ip4_input(p, &nif);
 }
 
 static void packet(struct in_frame *f)
 {
 	size_t n;
 	const uint8_t *b = in_rest(f, &n);
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-	if (p && n <= 0xFFFF) {
-		pbuf_take(p, b, (u16_t)n);
-		/* it frees p, whatever becomes of the packet */
-		if (ipv6)
-			ip6_input(p, &nif);
-		else
-			ip4_input(p, &nif);
-	} else if (p) {
-		pbuf_free(p);
-	}
+	input(b, n);
 	reply_ok(REQ_PACKET);
+}
+
+/* packets answers PACKETS (the BURSTS capability): each packet as a
+ * PACKET of its own at this now would be taken, one after the other. The
+ * request's end (callbacks run, states polled) comes between two, then
+ * TAKING, then the next one's start (the timers due by now, states
+ * polled). A body that does not hold together is read no further. */
+static void packets(struct in_frame *f)
+{
+	uint16_t count = in_u16(f);
+	const uint8_t *start = f->p;
+	for (uint16_t i = 0; i < count && !f->bad; i++) {
+		uint32_t n = in_u32(f);
+		if (n < 1 || n > (size_t)(f->end - f->p))
+			f->bad = 1;
+		else
+			f->p += n;
+	}
+	if (count < 1 || count > MAX_BURST || f->bad || f->p != f->end) {
+		f->bad = 1;
+		return;
+	}
+	f->p = start;
+	for (uint16_t i = 0; i < count; i++) {
+		uint32_t n = in_u32(f);
+		if (i > 0) {
+			run_callbacks();
+			poll_states();
+			out_begin(TAKING);
+			out_end();
+			sys_check_timeouts();
+			poll_states();
+		}
+		input(f->p, n);
+		f->p += n;
+	}
+	reply_ok(REQ_PACKETS);
 }
 
 /* advance answers ADVANCE, whose timers due by now have run. With until
@@ -974,7 +1017,7 @@ int main(void)
 			return 0;
 		if (r < 0)
 			return 2;
-		if (f.type < REQ_HELLO || f.type > REQ_COUNTERS) {
+		if (f.type < REQ_HELLO || f.type > REQ_PACKETS) {
 			fprintf(stderr, "tcpbed-lwip: a frame of type 0x%02x, which is no request\n", f.type);
 			return 2;
 		}
@@ -992,6 +1035,7 @@ int main(void)
 			switch (f.type) {
 			case REQ_SETOPT: setopt(&f); break;
 			case REQ_PACKET: packet(&f); break;
+			case REQ_PACKETS: packets(&f); break;
 			case REQ_ADVANCE: advance(&f, before); break;
 			case REQ_LISTEN: listen_req(&f); break;
 			case REQ_DIAL: dial(&f); break;

@@ -241,10 +241,10 @@ var (
 	ErrLongBody  = errors.New("body too long for its type")
 )
 
-// End reports whether the body held exactly the fields read.
 // Left is how many bytes of the body are still to read.
 func (f *Fields) Left() int { return len(f.b) }
 
+// End reports whether the body held exactly the fields read.
 func (f *Fields) End() error {
 	if f.short {
 		return ErrShortBody

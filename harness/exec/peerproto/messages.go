@@ -228,3 +228,42 @@ func checkIPv6(pkt []byte) error {
 	}
 	return nil
 }
+
+// AppendPackets appends PACKETS's fields: a count, then each packet
+// after its length.
+func AppendPackets(b *Builder, pkts [][]byte) {
+	b.U16(uint16(len(pkts)))
+	for _, pkt := range pkts {
+		b.U32(uint32(len(pkt))).Raw(pkt)
+	}
+}
+
+// PacketsSize is how many bytes AppendPackets appends for pkts.
+func PacketsSize(pkts [][]byte) int {
+	n := 2
+	for _, pkt := range pkts {
+		n += 4 + len(pkt)
+	}
+	return n
+}
+
+// ReadPackets reads PACKETS's fields: 1 to MaxBurst packets, each of at
+// least one byte, that fill the body exactly.
+func ReadPackets(f *Fields) ([][]byte, error) {
+	count := int(f.U16())
+	if f.short {
+		return nil, ErrShortBody
+	}
+	if count < 1 || count > MaxBurst {
+		return nil, fmt.Errorf("a count of %d packets (1 to %d)", count, MaxBurst)
+	}
+	pkts := make([][]byte, 0, count)
+	for range count {
+		n := int(f.U32())
+		if !f.short && (n < 1 || n > f.Left()) {
+			return nil, fmt.Errorf("a packet of %d bytes, with %d left in the body", n, f.Left())
+		}
+		pkts = append(pkts, f.take(n))
+	}
+	return pkts, f.End()
+}

@@ -71,12 +71,14 @@ const (
 	Abort    Type = 0x0C
 	State    Type = 0x0D
 	Counters Type = 0x0E
+	Packets  Type = 0x0F
 )
 
 // Events, stack to tcpbed, only while a request is outstanding.
 const (
 	PacketOut   Type = 0x40
 	StateChange Type = 0x41
+	Taking      Type = 0x42
 )
 
 // replyBit turns a request's type into its reply's.
@@ -97,7 +99,7 @@ var typeNames = map[Type]string{
 	Hello: "HELLO", SetOpt: "SETOPT", Packet: "PACKET", Advance: "ADVANCE",
 	Listen: "LISTEN", Dial: "DIAL", Accept: "ACCEPT", Write: "WRITE", Read: "READ",
 	Shutdown: "SHUTDOWN", Close: "CLOSE", Abort: "ABORT", State: "STATE", Counters: "COUNTERS",
-	PacketOut: "PACKET_OUT", StateChange: "STATE_CHANGE",
+	Packets: "PACKETS", PacketOut: "PACKET_OUT", StateChange: "STATE_CHANGE", Taking: "TAKING",
 }
 
 // String names the type as the document does; a reply is "HELLO reply".
@@ -174,7 +176,14 @@ const (
 	// instant it does something, in one request. A stack on real time
 	// offers it in vain: tcpbed sends it ADVANCE without until.
 	CapAdvanceUntil Caps = 1 << 3
+	// CapBursts: the stack takes the packets of a burst in one PACKETS
+	// request, saying TAKING as it begins on each after the first
+	// (section 4).
+	CapBursts Caps = 1 << 4
 )
+
+// MaxBurst is the most packets one PACKETS request carries.
+const MaxBurst = 64
 
 // HelloFlags are HELLO's flags.
 type HelloFlags uint8

@@ -327,3 +327,40 @@ func TestAdvanceUntilBytes(t *testing.T) {
 		t.Errorf("its reply, reached 1.5 s, next timer at 1.75 s: %s, want %s", got, want)
 	}
 }
+
+// PACKETS's bytes as the document lays them out, and back; and the
+// bodies that do not hold together.
+func TestPackets(t *testing.T) {
+	pkts := [][]byte{{0x45, 1, 2}, {0x45}}
+	var b Builder
+	b.Reset()
+	b.Request(Packets, 1e9)
+	AppendPackets(&b, pkts)
+	b.End()
+	want := "000000170f" + "000000003b9aca00" + "0002" + "00000003" + "450102" + "00000001" + "45"
+	if got := hex.EncodeToString(b.Bytes()); got != want {
+		t.Errorf("PACKETS of two at 1 s: %s, want %s", got, want)
+	}
+	if got := len(b.Bytes()) - 4; got != 1+8+PacketsSize(pkts) {
+		t.Errorf("PacketsSize %d does not match the frame's %d bytes", PacketsSize(pkts), got)
+	}
+	f := NewFields(b.Bytes()[5:], Version1)
+	f.U64()
+	got, err := ReadPackets(f)
+	if err != nil || !reflect.DeepEqual(got, pkts) {
+		t.Errorf("read back %x, %v; want %x", got, err, pkts)
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"no packets", "0000"},
+		{"65 packets", "0041"},
+		{"a packet of 0 bytes", "0001" + "00000000"},
+		{"a length past the body", "0001" + "00000005" + "4501"},
+		{"bytes left over", "0001" + "00000001" + "45" + "00"},
+		{"a count cut short", "00"},
+	} {
+		body, _ := hex.DecodeString(tc.body)
+		if got, err := ReadPackets(NewFields(body, Version1)); err == nil {
+			t.Errorf("%s: read %x, want an error", tc.name, got)
+		}
+	}
+}

@@ -44,16 +44,19 @@ const (
 	// PastUntil: an ADVANCE with until answered as having reached an
 	// instant past until (its timers run as ever).
 	PastUntil
+	// StrayTaking: a TAKING before each reply, whatever the request.
+	StrayTaking
 )
 
 var faultNames = map[string]FaultKind{
 	"crash": Crash, "hang": Hang, "garbage": Garbage, "malformed-packet": MalformedPacket,
 	"wrong-reply": WrongReply, "text": Text, "unsolicited": Unsolicited, "past-until": PastUntil,
+	"stray-taking": StrayTaking,
 }
 
 // FaultNames lists the kinds ParseFault knows.
 func FaultNames() []string {
-	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text", "unsolicited", "past-until"}
+	return []string{"crash", "hang", "garbage", "malformed-packet", "wrong-reply", "text", "unsolicited", "past-until", "stray-taking"}
 }
 
 // ParseFault reads "KIND" or "KIND@N" (N: requests answered first, 0 if

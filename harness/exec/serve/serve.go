@@ -47,6 +47,9 @@ type Options struct {
 	// per timer, as a stack written before ADVANCE_UNTIL answers it. (On
 	// real time the capability is never offered: the clock is the real one.)
 	NoAdvanceUntil bool
+	// NoBursts leaves BURSTS out of the HELLO reply: tcpbed then sends
+	// each packet in a PACKET of its own.
+	NoBursts bool
 	// Fault breaks the protocol on purpose (see Fault).
 	Fault Fault
 	// Version1Only serves as a stack written for version 1 would: IPv4
@@ -212,6 +215,9 @@ func failure(st peerproto.Status, opt peerproto.Option, msg string) outcome {
 func (s *server) reply(t peerproto.Type, o outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.due(StrayTaking) {
+		s.out.Begin(peerproto.Taking).End()
+	}
 	replyAt := len(s.out.Bytes())
 	s.out.Reply(t, o.status, s.nextTimer())
 	if o.status == peerproto.OK {
@@ -284,6 +290,9 @@ func (s *server) hello(f *peerproto.Fields) outcome {
 	if !s.opts.RealTime && !s.opts.NoAdvanceUntil {
 		caps |= peerproto.CapAdvanceUntil
 		s.advanceUntil = true
+	}
+	if !s.opts.NoBursts {
+		caps |= peerproto.CapBursts
 	}
 	peerproto.HelloResult{Version: h.Version, Caps: caps, Name: s.opts.Name}.Append(&s.res)
 	return ok
@@ -375,6 +384,14 @@ func (s *server) transmit(pkt []byte) {
 	s.emitted++
 }
 
+// taking says the server begins on the next packet of a PACKETS: a
+// TAKING.
+func (s *server) taking() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.out.Begin(peerproto.Taking).End()
+}
+
 // stateChanged is the peer's PeerEnv.StateChanged: a STATE_CHANGE.
 func (s *server) stateChanged(c harness.StateChange) {
 	s.mu.Lock()
@@ -440,6 +457,23 @@ func (s *server) call(t peerproto.Type, f *peerproto.Fields) outcome {
 		return ok
 	case peerproto.Packet:
 		s.peer.Deliver(f.Rest())
+		return ok
+	case peerproto.Packets:
+		pkts, err := peerproto.ReadPackets(f)
+		if err != nil {
+			return failure(peerproto.EINVAL, 0, "PACKETS: "+err.Error())
+		}
+		// Each packet as a PACKET of its own at this now would be taken:
+		// the timers due, the packet, the peer settled.
+		for i, pkt := range pkts {
+			if i > 0 {
+				s.taking()
+				s.runTimers(false)
+				s.peer.Settle()
+			}
+			s.peer.Deliver(pkt)
+			s.peer.Settle()
+		}
 		return ok
 	case peerproto.Listen:
 		port, backlog := f.U16(), f.U32()
