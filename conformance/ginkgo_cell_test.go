@@ -53,8 +53,9 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 			ShouldNot(gleak.HaveLeaked(before), "goroutines left running after %s (%s)", s.Name, p)
 	})
 
-	var pcap bytes.Buffer
-	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: &pcap})
+	pcap := takePcapBuffer()
+	defer givePcapBuffer(pcap)
+	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: pcap})
 	if errors.Is(res.Err, linux.ErrUnavailable) || errors.Is(res.Err, harness.ErrUnsupported) {
 		// No namespace or TUN here (not root, no /dev/net/tun), or a peer
 		// with no switch for a setting the scenario needs: the cell is
@@ -82,6 +83,30 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 	}
 	if res.Net != nil {
 		Expect(res.Net.PcapErr()).NotTo(HaveOccurred(), "writing the capture")
+	}
+}
+
+// pcapBuffers keeps the last cell's capture buffer for the next one. The
+// capture of a bulk transfer grows to tens of MiB, and fresh memory costs
+// its page faults, dear in a virtual machine: growing a new buffer for
+// every cell was an eighth of the Linux cells' CPU. A cell that overran
+// its timeout and still runs keeps its buffer: no two cells share one.
+var pcapBuffers = make(chan *bytes.Buffer, 1)
+
+func takePcapBuffer() *bytes.Buffer {
+	select {
+	case b := <-pcapBuffers:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func givePcapBuffer(b *bytes.Buffer) {
+	select {
+	case pcapBuffers <- b:
+	default:
 	}
 }
 
