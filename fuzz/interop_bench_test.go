@@ -4,8 +4,9 @@ import "testing"
 
 // BenchmarkInteropSeeds runs every interop seed program in the three
 // pairings, as one fuzz execution does: one op is one program, three runs.
+// -cpu=1 runs it as a fuzz worker does (oneSchedulerPerWorker).
 //
-//	go test -run=NONE -bench=InteropSeeds -cpuprofile=/tmp/interop.prof ./fuzz/
+//	go test -run=NONE -bench=InteropSeeds -cpu=1 -cpuprofile=/tmp/interop.prof ./fuzz/
 func BenchmarkInteropSeeds(b *testing.B) {
 	seeds := interopSeeds()
 	i := 0

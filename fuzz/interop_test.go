@@ -19,6 +19,7 @@ import (
 // The body is checkInteropProgram (interop_run.go).
 func FuzzInterop(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
+		oneSchedulerPerWorker.Do(oneScheduler)
 		checkInteropProgram(t, decodeInteropProgram(in))
 	})
 }
