@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/gvisor"
 )
 
 // lwipStack is the Options of lwIP's adapter, which make lwip builds; the
@@ -33,15 +32,7 @@ func lwipStack(t *testing.T) Options {
 // states, and how many requests the exec stack was sent.
 func idle(t *testing.T, opts Options, idle time.Duration, keepAlive bool) (trace string, requests int) {
 	t.Helper()
-	n, err := harness.NewNet(harness.Config{Seed: 11, Client: NewPeer(opts), Server: gvisor.NewPeer(gvisor.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	c, s, _, err := n.Connect(7357, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, c, s := connected(t, harness.Config{Seed: 11}, opts)
 	if keepAlive {
 		if err := harness.SetKeepAlive(c, net.KeepAliveConfig{Enable: true, Idle: 10 * time.Minute, Interval: 75 * time.Second, Count: 9}); err != nil {
 			t.Fatal(err)

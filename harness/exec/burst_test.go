@@ -8,7 +8,6 @@ import (
 
 	"github.com/tcpbed/tcpbed/harness"
 	"github.com/tcpbed/tcpbed/harness/exec/peerproto"
-	"github.com/tcpbed/tcpbed/harness/gvisor"
 )
 
 // bulkInto sends 4 MiB from gVisor to the exec stack and back, and
@@ -18,15 +17,7 @@ import (
 // send and arrival.
 func bulkInto(t *testing.T, opts Options, mtu int) (trace string, requests int) {
 	t.Helper()
-	n, err := harness.NewNet(harness.Config{Seed: 4, MTU: mtu, Client: NewPeer(opts), Server: gvisor.NewPeer(gvisor.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	c, s, _, err := n.Connect(7357, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, c, s := connected(t, harness.Config{Seed: 4, MTU: mtu}, opts)
 	data := make([]byte, 4<<20)
 	for i := range data {
 		data[i] = byte(i * 7)

@@ -136,6 +136,23 @@ func runEchoOn(t *testing.T, cfg harness.Config) (*harness.Net, error) {
 	return n, echo(n)
 }
 
+// connected builds a Net with the exec stack of opts as client and
+// in-process gVisor as server (cfg gives the rest: seed, MTU), and
+// connects them on port 7357.
+func connected(t *testing.T, cfg harness.Config, opts Options) (n *harness.Net, c, s harness.Conn) {
+	t.Helper()
+	cfg.Client, cfg.Server = NewPeer(opts), gvisor.NewPeer(gvisor.Options{})
+	n, err := harness.NewNet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if c, s, _, err = n.Connect(7357, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return n, c, s
+}
+
 // noLeaks fails t if goroutines started during the test are still running
 // once it ends: a stack's process is reaped, and nothing waits on its
 // pipes.

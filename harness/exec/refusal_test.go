@@ -6,22 +6,13 @@ import (
 	"time"
 
 	"github.com/tcpbed/tcpbed/harness"
-	"github.com/tcpbed/tcpbed/harness/gvisor"
 )
 
 // A stack answers a request it refused (WOULD_BLOCK) the same way until
 // something changes it, so the peer does not ask again in between; once a
 // packet has come, it asks again, and the write goes through.
 func TestARefusedRequestIsAskedAgainOnlyAfterAChange(t *testing.T) {
-	n, err := harness.NewNet(harness.Config{Seed: 3, Client: NewPeer(testStack()), Server: gvisor.NewPeer(gvisor.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	c, s, _, err := n.Connect(7357, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, c, s := connected(t, harness.Config{Seed: 3}, testStack())
 	// The server reads nothing: the client's buffer and the server's
 	// window fill.
 	data := make([]byte, 64<<10)
