@@ -53,11 +53,10 @@ func runCell(ctx SpecContext, s conformance.Scenario, order int, p conformance.P
 			ShouldNot(gleak.HaveLeaked(before), "goroutines left running after %s (%s)", s.Name, p)
 	})
 
-	release := takeCPUSlot(p)
+	defer takeCPUSlot(p)()
 	pcap := takePcapBuffer()
 	defer givePcapBuffer(pcap)
 	res := conformance.Execute(s, conformance.RunOptions{Pairing: p, Seed: seed, Pcap: pcap})
-	release()
 	if errors.Is(res.Err, linux.ErrUnavailable) || errors.Is(res.Err, harness.ErrUnsupported) {
 		// No namespace or TUN here (not root, no /dev/net/tun), or a peer
 		// with no switch for a setting the scenario needs: the cell is
