@@ -63,3 +63,43 @@ func TestEveryLentBufferComesBack(t *testing.T) {
 		}
 	}
 }
+
+// tcpHeadersLen finds where a whole TCP segment's payload begins, over
+// IPv4 with options and over IPv6, and declines what it cannot split
+// safely: a fragment, an ICMP error, a header cut short.
+func TestTCPHeadersLen(t *testing.T) {
+	v4 := func(ihl int, proto byte, frag uint16, tcpOff byte, payload int) []byte {
+		b := make([]byte, ihl*4+20+payload)
+		b[0] = 0x40 | byte(ihl)
+		b[6], b[7] = byte(frag>>8), byte(frag)
+		b[9] = proto
+		b[ihl*4+12] = tcpOff << 4
+		return b
+	}
+	v6 := func(next byte, tcpOff byte, payload int) []byte {
+		b := make([]byte, 40+20+payload)
+		b[0] = 0x60
+		b[6] = next
+		b[40+12] = tcpOff << 4
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		pkt  []byte
+		want int
+	}{
+		{"IPv4, no options", v4(5, 6, 0, 5, 100), 40},
+		{"IPv4 options, TCP options", v4(6, 6, 0, 8, 100), 24 + 32},
+		{"IPv4 with Don't Fragment", v4(5, 6, 0x4000, 5, 100), 40},
+		{"IPv4 fragment, more to come", v4(5, 6, 0x2000, 5, 100), 0},
+		{"IPv4 fragment, not the first", v4(5, 6, 0x0010, 5, 100), 0},
+		{"IPv4 ICMP", v4(5, 1, 0, 5, 100), 0},
+		{"IPv6", v6(6, 5, 100), 60},
+		{"IPv6 extension header", v6(0, 5, 100), 0},
+		{"IPv4 cut in the TCP header", v4(5, 6, 0, 5, 0)[:30], 0},
+	} {
+		if got := tcpHeadersLen(tc.pkt); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -198,13 +198,52 @@ func (p *gvisorPeer) takeBack(pkt []byte) *buffer.View {
 	return v
 }
 
-// DeliverLent implements harness.BufferLender.
+// DeliverLent implements harness.BufferLender. The packet's IP and TCP
+// headers go to the stack in a small view of their own, ahead of the lent
+// view with the payload: gVisor's IPv4 endpoint holds a view of the network
+// header while it reads the header again (HandlePacket,
+// network/ipv4/ipv4.go), and a chunk held twice is cloned whole to be read
+// (Buffer.PullUp): with the headers in the lent view, every packet was
+// copied once more, 64 KiB at MTU 65535.
 func (p *gvisorPeer) DeliverLent(pkt []byte, verified bool) {
-	if v := p.takeBack(pkt); v != nil {
-		p.deliver(pkt, buffer.MakeWithView(v), verified)
-	} else {
+	v := p.takeBack(pkt)
+	if v == nil {
 		p.deliver(pkt, buffer.MakeWithData(pkt), verified)
+		return
 	}
+	buf := buffer.Buffer{}
+	if n := tcpHeadersLen(pkt); n > 0 && n < len(pkt) {
+		buf.Append(buffer.NewViewWithData(pkt[:n]))
+		v.TrimFront(n)
+	}
+	buf.Append(v)
+	p.deliver(pkt, buf, verified)
+}
+
+// tcpHeadersLen is the length of pkt's IP and TCP headers, or 0 when pkt
+// is no whole TCP segment with no IPv6 extension header (an ICMP error, a
+// fragment), which the stack then takes in one view.
+func tcpHeadersLen(pkt []byte) int {
+	var ipLen int
+	switch {
+	case len(pkt) >= header.IPv4MinimumSize && pkt[0]>>4 == 4:
+		h := header.IPv4(pkt)
+		if h.Protocol() != uint8(header.TCPProtocolNumber) || h.More() || h.FragmentOffset() != 0 {
+			return 0
+		}
+		ipLen = int(h.HeaderLength())
+	case len(pkt) >= header.IPv6MinimumSize && pkt[0]>>4 == 6:
+		if header.IPv6(pkt).NextHeader() != uint8(header.TCPProtocolNumber) {
+			return 0
+		}
+		ipLen = header.IPv6MinimumSize
+	default:
+		return 0
+	}
+	if len(pkt) < ipLen+header.TCPMinimumSize {
+		return 0
+	}
+	return ipLen + int(header.TCP(pkt[ipLen:]).DataOffset())
 }
 
 // Unlend implements harness.BufferLender.
