@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,34 +28,63 @@ const cpuSlotPoll = time.Millisecond
 
 // takeCPUSlot waits for a CPU slot for a cell of pairing p, and returns
 // what gives it back. A cell with Linux in it, or a machine where the lock
-// files cannot be made, takes none.
+// files cannot be made or locked, takes none.
 func takeCPUSlot(p conformance.Pairing) (release func()) {
 	if p.Client == conformance.Linux || p.Server == conformance.Linux {
 		return func() {}
 	}
-	slots := runtime.NumCPU()
-	files := make([]*os.File, slots)
+	files := make([]*os.File, runtime.NumCPU())
+	closeAll := func(keep int) {
+		for i, f := range files {
+			if f != nil && i != keep {
+				f.Close()
+			}
+		}
+	}
 	for i := range files {
 		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("tcpbed-cpu-slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
 		if err != nil {
-			for _, f := range files[:i] {
-				f.Close()
-			}
+			closeAll(-1)
 			return func() {}
 		}
 		files[i] = f
 	}
 	for {
 		for i, f := range files {
-			if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
-				for j, other := range files {
-					if j != i {
-						other.Close()
-					}
-				}
+			switch err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); {
+			case err == nil:
+				closeAll(i)
 				return func() { f.Close() } // closing drops the lock
+			case err != unix.EWOULDBLOCK:
+				// A file system with no locks: no slots either.
+				closeAll(-1)
+				return func() {}
 			}
 		}
 		time.Sleep(cpuSlotPoll)
+	}
+}
+
+// The busy cells take a slot each, as many as there are cores; one more
+// waits until a slot is given back; a Linux cell takes none.
+func TestCPUSlotsBoundTheBusyCells(t *testing.T) {
+	busy := conformance.Pairing{Client: conformance.Ours, Server: conformance.GVisor}
+	var held []func()
+	for range runtime.NumCPU() {
+		held = append(held, takeCPUSlot(busy))
+	}
+	got := make(chan func(), 1)
+	go func() { got <- takeCPUSlot(busy) }()
+	select {
+	case release := <-got:
+		release()
+		t.Fatalf("a cell got a slot with all %d taken", len(held))
+	case <-time.After(50 * time.Millisecond):
+	}
+	takeCPUSlot(conformance.Pairing{Client: conformance.Linux, Server: conformance.Ours})() // at once
+	held[0]()
+	(<-got)()
+	for _, release := range held[1:] {
+		release()
 	}
 }
