@@ -14,7 +14,7 @@ import (
 
 // lwipStack is the Options of lwIP's adapter, which make lwip builds; the
 // test is skipped without it.
-func lwipStack(t *testing.T) Options {
+func lwipStack(t testing.TB) Options {
 	t.Helper()
 	path, err := filepath.Abs(filepath.Join("..", "..", "peers", "lwip", "tcpbed-lwip"))
 	if err != nil {

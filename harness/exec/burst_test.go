@@ -58,8 +58,8 @@ func bulkInto(t *testing.T, opts Options, mtu int) (trace string, requests int) 
 // same, packet for packet, instant for instant, state change for state
 // change; and the requests are fewer.
 func TestBurstsChangeNoPacketNorInstant(t *testing.T) {
-	stacks := map[string]func(*testing.T) Options{
-		"served gVisor": func(*testing.T) Options { return testStack() },
+	stacks := map[string]func(testing.TB) Options{
+		"served gVisor": func(testing.TB) Options { return testStack() },
 		"lwIP":          lwipStack,
 	}
 	for name, stack := range stacks {
