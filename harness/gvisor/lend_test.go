@@ -64,13 +64,16 @@ func TestEveryLentBufferComesBack(t *testing.T) {
 	}
 }
 
-// tcpHeadersLen finds where a whole TCP segment's payload begins, over
-// IPv4 with options and over IPv6, and declines what it cannot split
-// safely: a fragment, an ICMP error, a header cut short.
+// tcpHeadersLen finds where a TCP segment's payload begins, over IPv4
+// with options and over IPv6, and declines what it cannot split: a later
+// fragment, an ICMP error, an IPv6 extension header, a TCP header cut
+// short. A first fragment holds the whole TCP header, and splits as any
+// segment does.
 func TestTCPHeadersLen(t *testing.T) {
 	v4 := func(ihl int, proto byte, frag uint16, tcpOff byte, payload int) []byte {
 		b := make([]byte, ihl*4+20+payload)
 		b[0] = 0x40 | byte(ihl)
+		b[2], b[3] = byte(len(b)>>8), byte(len(b))
 		b[6], b[7] = byte(frag>>8), byte(frag)
 		b[9] = proto
 		b[ihl*4+12] = tcpOff << 4
@@ -79,10 +82,13 @@ func TestTCPHeadersLen(t *testing.T) {
 	v6 := func(next byte, tcpOff byte, payload int) []byte {
 		b := make([]byte, 40+20+payload)
 		b[0] = 0x60
+		b[4], b[5] = byte((len(b)-40)>>8), byte(len(b)-40)
 		b[6] = next
 		b[40+12] = tcpOff << 4
 		return b
 	}
+	cut := v4(5, 6, 0, 5, 0)[:30]
+	cut[3] = 30 // a total length that holds together, with 10 bytes of TCP
 	for _, tc := range []struct {
 		name string
 		pkt  []byte
@@ -91,12 +97,12 @@ func TestTCPHeadersLen(t *testing.T) {
 		{"IPv4, no options", v4(5, 6, 0, 5, 100), 40},
 		{"IPv4 options, TCP options", v4(6, 6, 0, 8, 100), 24 + 32},
 		{"IPv4 with Don't Fragment", v4(5, 6, 0x4000, 5, 100), 40},
-		{"IPv4 fragment, more to come", v4(5, 6, 0x2000, 5, 100), 0},
+		{"IPv4 first fragment, more to come", v4(5, 6, 0x2000, 5, 100), 40},
 		{"IPv4 fragment, not the first", v4(5, 6, 0x0010, 5, 100), 0},
 		{"IPv4 ICMP", v4(5, 1, 0, 5, 100), 0},
 		{"IPv6", v6(6, 5, 100), 60},
 		{"IPv6 extension header", v6(0, 5, 100), 0},
-		{"IPv4 cut in the TCP header", v4(5, 6, 0, 5, 0)[:30], 0},
+		{"IPv4 cut in the TCP header", cut, 0},
 	} {
 		if got := tcpHeadersLen(tc.pkt); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)

@@ -220,30 +220,16 @@ func (p *gvisorPeer) DeliverLent(pkt []byte, verified bool) {
 	p.deliver(pkt, buf, verified)
 }
 
-// tcpHeadersLen is the length of pkt's IP and TCP headers, or 0 when pkt
-// is no whole TCP segment with no IPv6 extension header (an ICMP error, a
-// fragment), which the stack then takes in one view.
+// tcpHeadersLen is the length of pkt's IP and TCP headers (tcpOf), or 0
+// when pkt carries no TCP header it could split off (an ICMP error, a
+// later fragment, an IPv6 extension header), which the stack then takes
+// in one view.
 func tcpHeadersLen(pkt []byte) int {
-	var ipLen int
-	switch {
-	case len(pkt) >= header.IPv4MinimumSize && pkt[0]>>4 == 4:
-		h := header.IPv4(pkt)
-		if h.Protocol() != uint8(header.TCPProtocolNumber) || h.More() || h.FragmentOffset() != 0 {
-			return 0
-		}
-		ipLen = int(h.HeaderLength())
-	case len(pkt) >= header.IPv6MinimumSize && pkt[0]>>4 == 6:
-		if header.IPv6(pkt).NextHeader() != uint8(header.TCPProtocolNumber) {
-			return 0
-		}
-		ipLen = header.IPv6MinimumSize
-	default:
+	at, tcp, ok := tcpOf(pkt)
+	if !ok {
 		return 0
 	}
-	if len(pkt) < ipLen+header.TCPMinimumSize {
-		return 0
-	}
-	return ipLen + int(header.TCP(pkt[ipLen:]).DataOffset())
+	return at + int(header.TCP(tcp).DataOffset())
 }
 
 // Unlend implements harness.BufferLender.

@@ -122,31 +122,42 @@ func (s *states) noteInbound(pkt []byte) {
 // receiving stack registers it; ok is false for a packet that is not TCP
 // or whose headers do not hold together.
 func connOf(pkt []byte) (sid stack.TransportEndpointID, ok bool) {
-	var tcp []byte
-	switch header.IPVersion(pkt) {
-	case header.IPv4Version:
-		ip := header.IPv4(pkt)
-		if !ip.IsValid(len(pkt)) || ip.TransportProtocol() != header.TCPProtocolNumber || ip.FragmentOffset() != 0 {
-			return sid, false
-		}
-		sid.LocalAddress, sid.RemoteAddress = ip.DestinationAddress(), ip.SourceAddress()
-		tcp = ip.Payload()
-	case header.IPv6Version:
-		ip := header.IPv6(pkt)
-		if !ip.IsValid(len(pkt)) || ip.TransportProtocol() != header.TCPProtocolNumber {
-			return sid, false
-		}
-		sid.LocalAddress, sid.RemoteAddress = ip.DestinationAddress(), ip.SourceAddress()
-		tcp = ip.Payload()
-	default:
+	_, tcp, ok := tcpOf(pkt)
+	if !ok {
 		return sid, false
 	}
-	if len(tcp) < header.TCPMinimumSize {
-		return sid, false
+	if header.IPVersion(pkt) == header.IPv4Version {
+		sid.LocalAddress, sid.RemoteAddress = header.IPv4(pkt).DestinationAddress(), header.IPv4(pkt).SourceAddress()
+	} else {
+		sid.LocalAddress, sid.RemoteAddress = header.IPv6(pkt).DestinationAddress(), header.IPv6(pkt).SourceAddress()
 	}
 	sid.RemotePort = binary.BigEndian.Uint16(tcp[0:])
 	sid.LocalPort = binary.BigEndian.Uint16(tcp[2:])
 	return sid, true
+}
+
+// tcpOf is the TCP segment an IPv4 or IPv6 packet carries (the IP
+// payload, at least a minimal TCP header long), and where it starts in
+// pkt; ok is false for a packet that is not TCP, a fragment but the first,
+// or one whose headers do not hold together.
+func tcpOf(pkt []byte) (at int, tcp []byte, ok bool) {
+	switch header.IPVersion(pkt) {
+	case header.IPv4Version:
+		ip := header.IPv4(pkt)
+		if !ip.IsValid(len(pkt)) || ip.TransportProtocol() != header.TCPProtocolNumber || ip.FragmentOffset() != 0 {
+			return 0, nil, false
+		}
+		at, tcp = int(ip.HeaderLength()), ip.Payload()
+	case header.IPv6Version:
+		ip := header.IPv6(pkt)
+		if !ip.IsValid(len(pkt)) || ip.TransportProtocol() != header.TCPProtocolNumber {
+			return 0, nil, false
+		}
+		at, tcp = header.IPv6MinimumSize, ip.Payload()
+	default:
+		return 0, nil, false
+	}
+	return at, tcp, len(tcp) >= header.TCPMinimumSize
 }
 
 // gvTimer is a timer gVisor armed, with the connection it belongs to.
