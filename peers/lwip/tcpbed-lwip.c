@@ -434,10 +434,28 @@ static void drop_rx(struct conn *c)
 
 /* ---- replies ---- */
 
-static void reply_head(uint8_t req, uint8_t status)
+/* request_start is what every request begins with, once the clock is
+ * at its now: the timers due by then, in deadline order, and the states
+ * they changed. request_end is what every request ends with, before the
+ * reply: the application's callbacks, and the states they changed. A
+ * PACKETS request and an ADVANCE that runs ahead put one request's end
+ * and the next one's start between the steps they take, so that each step
+ * is what a request of its own would have been. */
+static void request_start(void)
+{
+	sys_check_timeouts();
+	poll_states();
+}
+
+static void request_end(void)
 {
 	run_callbacks();
 	poll_states();
+}
+
+static void reply_head(uint8_t req, uint8_t status)
+{
+	request_end();
 	uint64_t next = NEVER;
 	u32_t sleep = sys_timeouts_sleeptime();
 	if (sleep != SYS_TIMEOUTS_SLEEPTIME_INFINITE)
@@ -684,12 +702,10 @@ static void packets(struct in_frame *f)
 	for (uint16_t i = 0; i < count; i++) {
 		uint32_t n = in_u32(f);
 		if (i > 0) {
-			run_callbacks();
-			poll_states();
+			request_end();
 			out_begin(TAKING);
 			out_end();
-			sys_check_timeouts();
-			poll_states();
+			request_start();
 		}
 		input(f->p, n);
 		f->p += n;
@@ -721,10 +737,8 @@ static void advance(struct in_frame *f, unsigned long before)
 		if (next > until)
 			break;
 		now_ns = next;
-		sys_check_timeouts();
-		poll_states();
-		run_callbacks(); /* what reply_head runs before a reply */
-		poll_states();
+		request_start();
+		request_end();
 	}
 	reply_head(REQ_ADVANCE, ST_OK);
 	out_u64(now_ns);
@@ -1030,8 +1044,7 @@ int main(void)
 			return 2;
 		} else {
 			unsigned long before = observed;
-			sys_check_timeouts(); /* every timer due by now, in deadline order */
-			poll_states();
+			request_start();
 			switch (f.type) {
 			case REQ_SETOPT: setopt(&f); break;
 			case REQ_PACKET: packet(&f); break;
