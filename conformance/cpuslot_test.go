@@ -27,13 +27,19 @@ import (
 const cpuSlotPoll = time.Millisecond
 
 // takeCPUSlot waits for a CPU slot for a cell of pairing p, and returns
-// what gives it back. A cell with Linux in it, or a machine where the lock
-// files cannot be made or locked, takes none.
+// what gives it back. A cell with Linux in it takes none.
 func takeCPUSlot(p conformance.Pairing) (release func()) {
 	if p.Client == conformance.Linux || p.Server == conformance.Linux {
 		return func() {}
 	}
-	files := make([]*os.File, runtime.NumCPU())
+	return takeSlot(os.TempDir(), runtime.NumCPU())
+}
+
+// takeSlot waits for one of n slots, lock files in dir, and returns what
+// gives it back. Where the lock files cannot be made or locked there are
+// no slots: it takes none.
+func takeSlot(dir string, n int) (release func()) {
+	files := make([]*os.File, n)
 	closeAll := func(keep int) {
 		for i, f := range files {
 			if f != nil && i != keep {
@@ -42,7 +48,7 @@ func takeCPUSlot(p conformance.Pairing) (release func()) {
 		}
 	}
 	for i := range files {
-		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("tcpbed-cpu-slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
+		f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("tcpbed-cpu-slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
 		if err != nil {
 			closeAll(-1)
 			return func() {}
@@ -65,16 +71,20 @@ func takeCPUSlot(p conformance.Pairing) (release func()) {
 	}
 }
 
-// The busy cells take a slot each, as many as there are cores; one more
-// waits until a slot is given back; a Linux cell takes none.
+// The busy cells take a slot each, as many as there are slots; one more
+// waits until a slot is given back; a Linux cell takes none. The slots are
+// the test's own (a directory of its own): on the machine's, this test
+// waited on the cells of any matrix running beside it, and two copies of
+// it (two test processes) each held a slot the other wanted, for ever.
 func TestCPUSlotsBoundTheBusyCells(t *testing.T) {
-	busy := conformance.Pairing{Client: conformance.Ours, Server: conformance.GVisor}
+	dir := t.TempDir()
+	const slots = 3
 	var held []func()
-	for range runtime.NumCPU() {
-		held = append(held, takeCPUSlot(busy))
+	for range slots {
+		held = append(held, takeSlot(dir, slots))
 	}
 	got := make(chan func(), 1)
-	go func() { got <- takeCPUSlot(busy) }()
+	go func() { got <- takeSlot(dir, slots) }()
 	select {
 	case release := <-got:
 		release()
