@@ -378,10 +378,15 @@ type gvisorPeerClock struct {
 func (g gvisorPeerClock) Now() time.Time { return g.c.Now() }
 
 // NowMonotonic counts from the Unix epoch rather than from zero: gVisor reads
-// a zero MonotonicTime as "never", so the clock must never show it.
+// a zero MonotonicTime as "never", so the clock must never show it. gVisor
+// reads it several times a segment, so the reading is one addition to a
+// reading of virtual time, with no wall-clock time made on the way.
 func (g gvisorPeerClock) NowMonotonic() tcpip.MonotonicTime {
-	return tcpip.MonotonicTime{}.Add(g.c.Now().Sub(time.Unix(0, 0)))
+	return tcpip.MonotonicTime{}.Add(epochSinceUnix + g.c.Elapsed())
 }
+
+// epochSinceUnix is the harness's Epoch as a time since the Unix epoch.
+var epochSinceUnix = harness.Epoch.Sub(time.Unix(0, 0))
 
 func (g gvisorPeerClock) AfterFunc(d time.Duration, f func()) tcpip.Timer {
 	t := &gvTimer{p: g.p, f: f}
