@@ -287,24 +287,23 @@ func verdict(f *Figure, c Cell) Verdict {
 	if c.Runs == 0 || ((t.Ratio != 0 || t.Within != 0) && c.Ratio == 0) {
 		return Missing
 	}
+	// reaches says whether ratio r is on the right side of bound.
+	reaches := func(r, bound float64) bool {
+		if f.Higher {
+			return r >= bound
+		}
+		return r <= bound
+	}
 	ok := true
 	for a, bound := range t.anchorBounds() {
 		r, measured := c.VsAnchor[a]
-		switch {
-		case !measured || r == 0:
+		if !measured || r == 0 {
 			return Missing
-		case f.Higher:
-			ok = ok && r >= bound
-		default:
-			ok = ok && r <= bound
 		}
+		ok = ok && reaches(r, bound)
 	}
 	if t.Ratio != 0 {
-		if f.Higher {
-			ok = ok && c.Ratio >= t.Ratio
-		} else {
-			ok = ok && c.Ratio <= t.Ratio
-		}
+		ok = ok && reaches(c.Ratio, t.Ratio)
 	}
 	if t.Max != 0 {
 		ok = ok && c.Value <= t.Max
@@ -321,11 +320,11 @@ func verdict(f *Figure, c Cell) Verdict {
 // targetString prints a target as the report shows it.
 func targetString(f *Figure, t Target) string {
 	var parts []string
+	op := ">="
+	if !f.Higher {
+		op = "<="
+	}
 	if t.Ratio != 0 {
-		op := ">="
-		if !f.Higher {
-			op = "<="
-		}
 		parts = append(parts, fmt.Sprintf("%s %gx", op, t.Ratio))
 	}
 	if t.Max != 0 {
@@ -336,10 +335,6 @@ func targetString(f *Figure, t Target) string {
 	}
 	for _, a := range Anchors {
 		if bound, ok := t.anchorBounds()[a]; ok {
-			op := ">="
-			if !f.Higher {
-				op = "<="
-			}
 			parts = append(parts, fmt.Sprintf("%s %.3gx %s", op, bound, anchorShort[a]))
 		}
 	}
