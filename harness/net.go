@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tcpbed/tcpbed/harness/packet"
 )
 
 // The addresses of a Net's two ends, from TEST-NET-1 (RFC 5737).
@@ -155,13 +157,22 @@ type Net struct {
 
 // inFlight is a packet on its way.
 type inFlight struct {
-	dir      Dir
-	pkt      []byte
-	rec      *Record
+	dir Dir
+	pkt []byte
+	// index is the Index of the packet's record. The packet finds its
+	// record through the trace (Net.record) rather than holding it, so
+	// that a trace bounded by Config.TraceLimit lets go of the records of
+	// packets still on the wire: a long run can have many more packets in
+	// flight than records kept.
+	index    int
 	extra    time.Duration // extra delay from fault rules
 	heldBack bool          // a Delay or Reorder rule acted on it
 	injected bool          // a test handed it to its receiver (Net.Inject)
 	lent     bool          // pkt is a buffer its receiver lent (BufferLender)
+	// verified and flags are what delivery needs of the record (verified,
+	// inBurst), noted when it is made.
+	verified bool
+	flags    packet.Flags
 	notes    []string
 	fate     Fate
 	arrival  *Timer // puts it among the due packets when it arrives

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -149,30 +150,30 @@ func (n *Net) transmitWith(side Side, size int, fill func(pkt []byte)) {
 // (unless a rule dropped it). Called with n.mu held.
 func (n *Net) launch(f *inFlight) {
 	now := n.clock.Elapsed()
-	f.rec = n.newRecord(now, f)
+	rec := n.newRecord(now, f)
 	var arrive time.Duration
 	admitted := false
 	switch {
 	case f.fate == Dropped:
 	case len(f.pkt) > n.cfg.MTU:
-		f.rec.Fate = TooBig
+		rec.Fate = TooBig
 	case n.cfg.PathMTU > 0 && len(f.pkt) > n.cfg.PathMTU:
 		// What the router sends on goes on the wire after f.
 		defer func(next []*inFlight) {
 			for _, g := range next {
 				n.launch(g)
 			}
-		}(n.route(f))
+		}(n.route(f, rec))
 	default:
 		if arrive, admitted = n.links[f.dir].admit(now, len(f.pkt)); !admitted {
-			f.rec.Fate = QueueDropped
+			rec.Fate = QueueDropped
 		}
 	}
 	if n.pcap != nil {
-		n.pcap.write(now, f.pkt, f.rec)
+		n.pcap.write(now, f.pkt, rec)
 	}
 	if !admitted {
-		n.fillStates(f.rec)
+		n.fillStates(rec)
 		n.freePkt(f)
 		n.freeInFlight(f)
 		return
@@ -217,16 +218,16 @@ func (n *Net) freeInFlight(f *inFlight) {
 	n.freeFlights = append(n.freeFlights, f)
 }
 
-// route is the router of Config.PathMTU taking f, too big for its next
-// hop: with Don't Fragment set it is dropped and its sender told the MTU
-// (RFC 1191 4); without, it is cut into fragments that go on in its place
-// (RFC 791 3.2). It returns what the router sends: the ICMP error, or the
-// fragments. Called with n.mu held.
-func (n *Net) route(f *inFlight) []*inFlight {
-	f.rec.Fate = TooBig
+// route is the router of Config.PathMTU taking f, whose record is rec,
+// too big for its next hop: with Don't Fragment set it is dropped and its
+// sender told the MTU (RFC 1191 4); without, it is cut into fragments that
+// go on in its place (RFC 791 3.2). It returns what the router sends: the
+// ICMP error, or the fragments. Called with n.mu held.
+func (n *Net) route(f *inFlight, rec *Record) []*inFlight {
+	rec.Fate = TooBig
 	// IPv6 routers never fragment (RFC 8200 5): every datagram is as if DF.
 	if f.pkt[0]>>4 != 4 || header.IPv4(f.pkt).Flags()&header.IPv4FlagDontFragment != 0 {
-		if reply := n.icmpReply(f.pkt, f.dir, f.rec.Index, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
+		if reply := n.icmpReply(f.pkt, f.dir, rec.Index, n.cfg.RouterAddr, packet.FragmentationNeeded, uint16(n.cfg.PathMTU)); reply != nil {
 			return []*inFlight{reply}
 		}
 		return nil
@@ -241,10 +242,10 @@ func (n *Net) route(f *inFlight) []*inFlight {
 	if err != nil {
 		return nil // not a datagram a router could cut
 	}
-	f.rec.Fate = Fragmented
+	rec.Fate = Fragmented
 	next := make([]*inFlight, len(frags))
 	for i, b := range frags {
-		next[i] = n.routerInFlight(f.dir, b, "fragment of #"+strconv.Itoa(f.rec.Index))
+		next[i] = n.routerInFlight(f.dir, b, "fragment of #"+strconv.Itoa(rec.Index))
 	}
 	return next
 }
@@ -275,7 +276,8 @@ func (n *Net) routerInFlight(dir Dir, pkt []byte, note string) *inFlight {
 	return f
 }
 
-// newRecord appends f's record to the trace. Called with n.mu held.
+// newRecord appends f's record to the trace, and notes in f what its
+// delivery needs of it. Called with n.mu held.
 func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	if len(n.recChunk) == cap(n.recChunk) {
 		n.recChunk = make([]Record, 0, nextChunk(cap(n.recChunk), 16, 256))
@@ -332,8 +334,15 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 		r.RelSeq, r.RelAck = n.isns.relative(&r.Packet, learn)
 	}
 	n.trace.add(r, n.cfg.TraceLimit)
+	f.index = r.Index
+	f.verified = r.ParseErr == nil && r.ICMP == nil && !f.injected
+	f.flags = r.Packet.TCP.Flags
 	return r
 }
+
+// record is f's record, or nil if the trace has forgotten it
+// (Config.TraceLimit). Called with n.mu held.
+func (n *Net) record(f *inFlight) *Record { return n.trace.record(f.index) }
 
 // nextChunk is the capacity of the chunk that follows one of capacity
 // last among those the trace's records and options are carved from: twice
@@ -398,7 +407,7 @@ func (n *Net) deliverNext() int {
 	if b, ok := to.(BurstTaker); ok && inBurst(first) && b.TakesBurst(first.pkt) {
 		for len(burst) < maxBurst && n.dueHead < len(n.due) {
 			f := n.due[n.dueHead]
-			if f.dir != first.dir || !inBurst(f) || !sameConn(f.rec, first.rec) {
+			if f.dir != first.dir || !inBurst(f) || !sameConn(f.pkt, first.pkt) {
 				break
 			}
 			n.due[n.dueHead] = nil
@@ -411,9 +420,13 @@ func (n *Net) deliverNext() int {
 	// sends in answer comes after it.
 	n.takeLocked()
 	n.unheard[side] = 0
+	raw, _ := to.(*Raw)
+	var firstRec *Record // for the raw peer, which takes no bursts
+	if raw != nil {
+		firstRec = n.record(first)
+	}
 	n.mu.Unlock()
 
-	raw, _ := to.(*Raw)
 	offload, _ := to.(ChecksumOffloader)
 	for _, f := range burst {
 		if f.lent {
@@ -425,7 +438,7 @@ func (n *Net) deliverNext() int {
 			to.Deliver(f.pkt)
 		}
 		if raw != nil {
-			raw.inbox[len(raw.inbox)-1].rec = f.rec
+			raw.inbox[len(raw.inbox)-1].rec = firstRec
 		}
 	}
 	to.Settle()
@@ -438,12 +451,14 @@ func (n *Net) deliverNext() int {
 	now := n.clock.Elapsed()
 	for i, f := range burst {
 		n.inFlight--
-		f.rec.Reached = true
-		f.rec.Arrived = now
-		if f.rec.Fate == InFlight {
-			f.rec.Fate = Delivered
+		if rec := n.record(f); rec != nil {
+			rec.Reached = true
+			rec.Arrived = now
+			if rec.Fate == InFlight {
+				rec.Fate = Delivered
+			}
+			n.fillStates(rec)
 		}
-		n.fillStates(f.rec)
 		if f.pkt != nil {
 			n.putBuf(f.pkt)
 		}
@@ -474,7 +489,9 @@ func (n *Net) take() {
 // takeLocked gives the next packet of the burst being delivered its place
 // among the trace's events. Called with n.mu held.
 func (n *Net) takeLocked() {
-	n.taking[n.taken].rec.arrivedOrder = n.order
+	if rec := n.record(n.taking[n.taken]); rec != nil {
+		rec.arrivedOrder = n.order
+	}
 	n.order++
 	n.taken++
 }
@@ -482,9 +499,7 @@ func (n *Net) takeLocked() {
 // verified reports whether the wire found f a whole TCP segment whose IP
 // and TCP checksums are right, when it recorded it (newRecord): not
 // corrupted, not a fragment, not an ICMP error, not forged by a test.
-func verified(f *inFlight) bool {
-	return f.rec.ParseErr == nil && f.rec.ICMP == nil && !f.injected
-}
+func verified(f *inFlight) bool { return f.verified }
 
 // inBurst reports whether f may be delivered in a burst: a verified
 // segment without SYN, FIN or RST. Those flags start or end a
@@ -492,14 +507,24 @@ func verified(f *inFlight) bool {
 // that a receiver whose states the harness polls after Settle shows every
 // state it passed through.
 func inBurst(f *inFlight) bool {
-	return verified(f) && f.rec.Packet.TCP.Flags&(packet.SYN|packet.FIN|packet.RST) == 0
+	return verified(f) && f.flags&(packet.SYN|packet.FIN|packet.RST) == 0
 }
 
-// sameConn reports whether a and b travel in one direction of one
-// connection.
-func sameConn(a, b *Record) bool {
-	return a.Packet.IP.Src == b.Packet.IP.Src && a.Packet.IP.Dst == b.Packet.IP.Dst &&
-		a.Packet.TCP.SrcPort == b.Packet.TCP.SrcPort && a.Packet.TCP.DstPort == b.Packet.TCP.DstPort
+// sameConn reports whether a and b, verified segments (verified), travel
+// in one direction of one connection: the same IP version, addresses and
+// ports.
+func sameConn(a, b []byte) bool {
+	if a[0]>>4 != b[0]>>4 {
+		return false
+	}
+	// The source and destination addresses, side by side in the header
+	// (RFC 791 3.1, RFC 8200 3).
+	from, to := 12, 20
+	if a[0]>>4 == 6 {
+		from, to = 8, 40
+	}
+	at, bt := ipHeaderLen(a), ipHeaderLen(b)
+	return bytes.Equal(a[from:to], b[from:to]) && bytes.Equal(a[at:at+4], b[bt:bt+4])
 }
 
 // smallPacket is the capacity of a small packet buffer: enough for any
@@ -565,11 +590,11 @@ func (n *Net) Inject(side Side, pkt []byte) {
 	n.mu.Lock()
 	f := &inFlight{dir: dirFrom(side.Other()), pkt: append(n.getBuf(len(pkt))[:0], pkt...), injected: true}
 	now := n.clock.Elapsed()
-	f.rec = n.newRecord(now, f)
+	rec := n.newRecord(now, f)
 	if n.pcap != nil {
-		n.pcap.write(now, f.pkt, f.rec)
+		n.pcap.write(now, f.pkt, rec)
 	}
-	f.rec.arrivedOrder = n.order
+	rec.arrivedOrder = n.order
 	n.order++
 	n.unheard[side] = 0
 	n.mu.Unlock()
@@ -579,9 +604,9 @@ func (n *Net) Inject(side Side, pkt []byte) {
 	to.Settle()
 
 	n.mu.Lock()
-	f.rec.Reached = true
-	f.rec.Arrived = now
-	n.fillStates(f.rec)
+	rec.Reached = true
+	rec.Arrived = now
+	n.fillStates(rec)
 	n.putBuf(f.pkt)
 	n.mu.Unlock()
 }

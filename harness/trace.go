@@ -237,6 +237,14 @@ func (t *Trace) Since(i int) []*Record {
 	return t.Records[i:]
 }
 
+// record is the record whose Index is i, or nil if it is forgotten.
+func (t *Trace) record(i int) *Record {
+	if i -= t.Forgotten; i >= 0 && i < len(t.Records) {
+		return t.Records[i]
+	}
+	return nil
+}
+
 // nextIndex is the Index of the next record.
 func (t *Trace) nextIndex() int { return t.Forgotten + len(t.Records) }
 
