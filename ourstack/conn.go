@@ -13,10 +13,9 @@ import (
 // concurrent use: every method takes the Stack's lock, and blocking ones
 // release it while they wait.
 type Conn struct {
-	s             *Stack
-	id            tcp.FourTuple
-	tcb           *tcp.TCB
-	local, remote *net.TCPAddr
+	s   *Stack
+	id  tcp.FourTuple
+	tcb *tcp.TCB
 
 	lastState tcp.State // as last reported to OnStateChange
 
@@ -43,14 +42,12 @@ func (s *Stack) newConn(id tcp.FourTuple, tcb *tcp.TCB, from tcp.State) *Conn {
 		s:         s,
 		id:        id,
 		tcb:       tcb,
-		local:     tcpAddr(id.LocalAddr, id.LocalPort),
-		remote:    tcpAddr(id.RemoteAddr, id.RemotePort),
 		lastState: from,
 	}
 }
 
 func (c *Conn) opError(op string, err error) error {
-	return opError(op, c.local, c.remote, err)
+	return opError(op, c.LocalAddr(), c.RemoteAddr(), err)
 }
 
 // Read reads data the peer sent, waiting until some is there. It returns
@@ -203,11 +200,13 @@ func (c *Conn) end(how func(now time.Time)) error {
 	return nil
 }
 
-// LocalAddr is the local *net.TCPAddr.
-func (c *Conn) LocalAddr() net.Addr { return c.local }
+// LocalAddr is the local *net.TCPAddr. It is made from the four-tuple at
+// each call, not kept: an application asks for it seldom, and a stack
+// holding many connections would keep two for each (104 bytes).
+func (c *Conn) LocalAddr() net.Addr { return tcpAddr(c.id.LocalAddr, c.id.LocalPort) }
 
-// RemoteAddr is the peer's *net.TCPAddr.
-func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+// RemoteAddr is the peer's *net.TCPAddr, made as LocalAddr's is.
+func (c *Conn) RemoteAddr() net.Addr { return tcpAddr(c.id.RemoteAddr, c.id.RemotePort) }
 
 // State is the connection's RFC 9293 state.
 func (c *Conn) State() tcp.State {
