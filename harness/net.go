@@ -169,10 +169,12 @@ type inFlight struct {
 	heldBack bool          // a Delay or Reorder rule acted on it
 	injected bool          // a test handed it to its receiver (Net.Inject)
 	lent     bool          // pkt is a buffer its receiver lent (BufferLender)
-	// verified and flags are what delivery needs of the record (verified,
-	// inBurst), noted when it is made.
+	// verified, flags and conn are what delivery needs of the record
+	// (verified, inBurst, and which connection a burst is of), noted when
+	// it is made.
 	verified bool
 	flags    packet.Flags
+	conn     FourTuple // as its sender sees it
 	notes    []string
 	fate     Fate
 	arrival  *Timer // puts it among the due packets when it arrives

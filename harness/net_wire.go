@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -337,6 +336,7 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	f.index = r.Index
 	f.verified = r.ParseErr == nil && r.ICMP == nil && !f.injected
 	f.flags = r.Packet.TCP.Flags
+	f.conn = r.ConnID(r.Dir.From())
 	return r
 }
 
@@ -407,7 +407,7 @@ func (n *Net) deliverNext() int {
 	if b, ok := to.(BurstTaker); ok && inBurst(first) && b.TakesBurst(first.pkt) {
 		for len(burst) < maxBurst && n.dueHead < len(n.due) {
 			f := n.due[n.dueHead]
-			if f.dir != first.dir || !inBurst(f) || !sameConn(f.pkt, first.pkt) {
+			if f.dir != first.dir || !inBurst(f) || f.conn != first.conn {
 				break
 			}
 			n.due[n.dueHead] = nil
@@ -508,23 +508,6 @@ func verified(f *inFlight) bool { return f.verified }
 // state it passed through.
 func inBurst(f *inFlight) bool {
 	return verified(f) && f.flags&(packet.SYN|packet.FIN|packet.RST) == 0
-}
-
-// sameConn reports whether a and b, verified segments (verified), travel
-// in one direction of one connection: the same IP version, addresses and
-// ports.
-func sameConn(a, b []byte) bool {
-	if a[0]>>4 != b[0]>>4 {
-		return false
-	}
-	// The source and destination addresses, side by side in the header
-	// (RFC 791 3.1, RFC 8200 3).
-	from, to := 12, 20
-	if a[0]>>4 == 6 {
-		from, to = 8, 40
-	}
-	at, bt := ipHeaderLen(a), ipHeaderLen(b)
-	return bytes.Equal(a[from:to], b[from:to]) && bytes.Equal(a[at:at+4], b[bt:bt+4])
 }
 
 // smallPacket is the capacity of a small packet buffer: enough for any
