@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"sync"
 	"time"
 )
 
@@ -23,47 +22,39 @@ const Tick = time.Nanosecond
 // when it cannot tell a burst's segments apart by time.
 type PeerClock struct {
 	c    *Clock
-	mu   sync.Mutex
-	last time.Duration // the last reading, since Epoch; -1 before the first
+	last instant // the last reading, since Epoch; -1 before the first
 }
 
 // ForPeer returns a new view of c for one peer.
-func (c *Clock) ForPeer() *PeerClock { return &PeerClock{c: c, last: -1} }
+func (c *Clock) ForPeer() *PeerClock {
+	p := &PeerClock{c: c}
+	p.last.set(-1)
+	return p
+}
 
 // Freeze makes every PeerClock reading at one instant equal that instant
 // (see PeerClock); call it before the peers take readings.
-func (c *Clock) Freeze() {
-	c.mu.Lock()
-	c.frozen = true
-	c.mu.Unlock()
-}
+func (c *Clock) Freeze() { c.frozen.Store(true) }
 
 // Frozen reports whether c was made frozen (Freeze): a peer that reads
 // time elsewhere (a stack in another process) must freeze its own readings
 // too.
-func (c *Clock) Frozen() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.frozen
-}
+func (c *Clock) Frozen() bool { return c.frozen.Load() }
 
 // Elapsed takes a reading: the virtual time since Epoch, or, if the peer has
 // already read that instant (or later), one Tick past its last reading.
 func (p *PeerClock) Elapsed() time.Duration {
-	c := p.c
-	c.mu.Lock()
-	now, frozen := c.now, c.frozen
-	c.mu.Unlock()
-	if frozen {
+	now := p.c.now.get()
+	if p.c.frozen.Load() {
 		return now
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if now <= p.last {
-		now = p.last + Tick
+	for {
+		last := p.last.ns.Load()
+		reading := max(now, time.Duration(last)+Tick)
+		if p.last.ns.CompareAndSwap(last, int64(reading)) {
+			return reading
+		}
 	}
-	p.last = now
-	return now
 }
 
 // Now takes a reading as a wall-clock time.
@@ -75,8 +66,4 @@ func (p *PeerClock) AfterFunc(d time.Duration, f func()) *Timer {
 	return p.c.afterFunc(p, d, f)
 }
 
-func (p *PeerClock) lastReading() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.last
-}
+func (p *PeerClock) lastReading() time.Duration { return p.last.get() }
