@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 
@@ -44,10 +45,9 @@ type ScaleCost struct {
 	PeakHeap uint64
 	// PeakBeyondBuffers is the measure: the largest live heap less
 	// the bytes the two stacks' socket buffers hold at that moment
-	// (scaleRun.buffered), bytes. It is taken at a collection the workload
-	// forces whenever the runtime's own last collection could make a new
-	// peak of it, so that the heap and the bytes buffered are of one
-	// instant.
+	// (scaleRun.buffered), bytes. Both are taken at collections the
+	// workload forces every heapSampleEvery bytes it allocates (heapPeak),
+	// so that the heap and the bytes buffered are of one instant.
 	PeakBeyondBuffers uint64
 	// Goroutines is how many more goroutines there were after Net.Close
 	// than before NewNet.
@@ -63,6 +63,9 @@ type ScaleCost struct {
 func Scale(cfg harness.Config, count int) (ScaleCost, error) {
 	goroutines := runtime.NumGoroutine()
 	var peak heapPeak
+	// Every collection of the run is one heapPeak forces (see there).
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	peak.sample(func() int { return 0 })
 	m := startMeter()
 	n, err := harness.NewNet(cfg)
 	if err != nil {
@@ -74,7 +77,6 @@ func Scale(cfg harness.Config, count int) (ScaleCost, error) {
 		err = cerr
 	}
 	cost := ScaleCost{Cost: m.Stop()}
-	peak.sample(0, func() int { return 0 })
 	cost.PeakHeap, cost.PeakBeyondBuffers = peak.max, peak.beyond
 	cost.Goroutines = settledGoroutines(goroutines) - goroutines
 	return cost, err
@@ -91,9 +93,6 @@ type scaleRun struct {
 	// client i has read back got[i].
 	written     bool
 	echoed, got []int
-	// inTransit is how many bytes of the echo have been written, by a
-	// client or a server, and not yet read at the other end.
-	inTransit int
 }
 
 // buffered is how many bytes the two stacks' socket buffers hold: for
@@ -227,7 +226,6 @@ func (w *scaleRun) echo() error {
 		if k, err := c.Write(pattern[:ScaleEcho]); k != ScaleEcho {
 			return fmt.Errorf("client %d write took %d of %d bytes: %v", i, k, ScaleEcho, err)
 		}
-		w.inTransit += ScaleEcho
 	}
 	w.written = true
 	// A connection's steps wait on one another only through the wire, so
@@ -262,7 +260,6 @@ func (w *scaleRun) echo() error {
 					return false, fmt.Errorf("client %d: %w", client, err)
 				}
 				got[client] += k
-				w.inTransit -= k
 			}
 			if err != nil && !errors.Is(err, harness.ErrWouldBlock) {
 				return false, fmt.Errorf("client %d read: %w", client, err)
@@ -298,7 +295,7 @@ func (w *scaleRun) each(what string, step func(i int) (bool, error)) error {
 func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 	var cerr error
 	err := w.n.RunUntil(what, 10*time.Minute, func() bool {
-		w.peak.sample(w.inTransit, w.buffered)
+		w.peak.sample(w.buffered)
 		done, err := cond()
 		cerr = err
 		return done || err != nil
@@ -311,46 +308,49 @@ func (w *scaleRun) until(what string, cond func() (bool, error)) error {
 
 // heapPeak is the largest live heap seen, and the largest less the bytes
 // the socket buffers held.
+//
+// The run's collections are all forced here, one every heapSampleEvery
+// bytes the process allocates, with the runtime's own turned off (Scale).
+// When the runtime chose them, at each doubling of the heap, a run of
+// half a gigabyte of allocations saw a handful, and the figure was the
+// heap at whichever instants they fell on: the same run gave 150 to 194
+// MiB, and GOGC moved it by 45 MiB. Allocation is the same from run to run,
+// so the instants are too.
 type heapPeak struct {
 	max, beyond uint64
-	cycles      uint64 // collections completed at the last sample
+	next        uint64 // the bytes allocated at which the next sample falls
 	samples     [2]metrics.Sample
 }
 
+// heapSampleEvery is how many bytes the workload allocates between two
+// samples: about thirty over the scale run of 10,000 connections.
+const heapSampleEvery = 16 << 20
+
 // read is the live heap as the last collection marked it, and how many
-// collections have completed.
-func (h *heapPeak) read() (live, cycles uint64) {
+// bytes the process has allocated.
+func (h *heapPeak) read() (live, allocated uint64) {
 	h.samples[0].Name = "/gc/heap/live:bytes"
-	h.samples[1].Name = "/gc/cycles/total:gc-cycles"
+	h.samples[1].Name = "/gc/heap/allocs:bytes"
 	metrics.Read(h.samples[:])
 	if v := h.samples[0].Value; v.Kind() == metrics.KindUint64 {
 		live = v.Uint64()
 	}
 	if v := h.samples[1].Value; v.Kind() == metrics.KindUint64 {
-		cycles = v.Uint64()
+		allocated = v.Uint64()
 	}
-	return live, cycles
+	return live, allocated
 }
 
-// sample notes the live heap as the last collection marked it. The heap
-// beyond the buffers is taken only at a collection forced here, with
-// buffered() read at the same instant. One is forced when the runtime has
-// collected since the last sample and its figure, less inTransit (no more
-// than buffered() returns: every byte written and not yet read is in a
-// buffer), could make a new peak; so the forced collections are about as
-// few as the peaks, and buffered() is walked only then.
-func (h *heapPeak) sample(inTransit int, buffered func() int) {
-	live, cycles := h.read()
-	h.max = max(h.max, live)
-	if cycles == h.cycles {
-		return
-	}
-	h.cycles = cycles
-	if live <= uint64(inTransit) || live-uint64(inTransit) <= h.beyond {
+// sample collects, and notes the live heap and the heap beyond buffered()
+// read at the same instant, once heapSampleEvery bytes were allocated
+// since the last sample; the first call always samples.
+func (h *heapPeak) sample(buffered func() int) {
+	if _, allocated := h.read(); h.next != 0 && allocated < h.next {
 		return
 	}
 	runtime.GC()
-	live, h.cycles = h.read()
+	live, allocated := h.read()
+	h.next = allocated + heapSampleEvery
 	h.max = max(h.max, live)
 	if b := uint64(buffered()); live > b {
 		h.beyond = max(h.beyond, live-b)

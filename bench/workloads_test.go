@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +152,45 @@ func TestScaleBothListeners(t *testing.T) {
 			t.Errorf("%s: %d bytes beyond the buffers, over the peak heap of %d", p.Name(), cost.PeakBeyondBuffers, cost.PeakHeap)
 		}
 	}
+}
+
+// The scale workload's heap samples fall where its allocations put them,
+// not where the runtime's pacing does: with automatic collection off (as
+// Scale runs), a sample collects only once heapSampleEvery bytes have been
+// allocated since the last, and always the first time.
+func TestHeapPeakSamplesEverySoManyBytes(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	cycles := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	var keep [][]byte
+	allocate := func(n int) { keep = append(keep, make([]byte, n)) }
+	var h heapPeak
+	buffered := 0
+	at := cycles()
+	h.sample(func() int { return buffered })
+	if got := cycles(); got != at+1 {
+		t.Fatalf("the first sample made %d collections, want 1", got-at)
+	}
+	allocate(heapSampleEvery / 4)
+	at = cycles()
+	h.sample(func() int { return buffered })
+	if got := cycles(); got != at {
+		t.Errorf("a sample after a quarter of heapSampleEvery collected (%d)", got-at)
+	}
+	allocate(heapSampleEvery)
+	buffered = heapSampleEvery / 2
+	at = cycles()
+	h.sample(func() int { return buffered })
+	if got := cycles(); got != at+1 {
+		t.Errorf("a sample after heapSampleEvery made %d collections, want 1", got-at)
+	}
+	// The heap only grew, so the last sample is the peak, and beyond it
+	// less what was buffered then.
+	if kept := uint64(heapSampleEvery * 5 / 4); h.max < kept || h.beyond < h.max-uint64(buffered) {
+		t.Errorf("peak %d, beyond %d, with %d bytes kept and %d buffered", h.max, h.beyond, kept, buffered)
+	}
+	runtime.KeepAlive(keep)
 }
