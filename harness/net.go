@@ -169,12 +169,15 @@ type inFlight struct {
 	heldBack bool          // a Delay or Reorder rule acted on it
 	injected bool          // a test handed it to its receiver (Net.Inject)
 	lent     bool          // pkt is a buffer its receiver lent (BufferLender)
-	// verified, flags and conn are what delivery needs of the record
-	// (verified, inBurst, and which connection a burst is of), noted when
-	// it is made.
+	// verified, flags and conn are what delivery needs of the record,
+	// noted when it is made (newRecord). verified: the wire found a whole
+	// TCP segment whose IP and TCP checksums are right (not corrupted,
+	// not a fragment, not an ICMP error, not forged by a test); flags
+	// decide whether it may go in a burst (inBurst); conn is the
+	// connection it travels on, as its sender sees it.
 	verified bool
 	flags    packet.Flags
-	conn     FourTuple // as its sender sees it
+	conn     FourTuple
 	notes    []string
 	fate     Fate
 	arrival  *Timer // puts it among the due packets when it arrives

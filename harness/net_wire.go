@@ -430,9 +430,9 @@ func (n *Net) deliverNext() int {
 	offload, _ := to.(ChecksumOffloader)
 	for _, f := range burst {
 		if f.lent {
-			to.(BufferLender).DeliverLent(f.pkt, verified(f))
+			to.(BufferLender).DeliverLent(f.pkt, f.verified)
 			f.pkt = nil // the receiver's again
-		} else if offload != nil && verified(f) {
+		} else if offload != nil && f.verified {
 			offload.DeliverVerified(f.pkt)
 		} else {
 			to.Deliver(f.pkt)
@@ -496,18 +496,13 @@ func (n *Net) takeLocked() {
 	n.taken++
 }
 
-// verified reports whether the wire found f a whole TCP segment whose IP
-// and TCP checksums are right, when it recorded it (newRecord): not
-// corrupted, not a fragment, not an ICMP error, not forged by a test.
-func verified(f *inFlight) bool { return f.verified }
-
 // inBurst reports whether f may be delivered in a burst: a verified
 // segment without SYN, FIN or RST. Those flags start or end a
 // connection's handshake or its close, and each is handed over alone, so
 // that a receiver whose states the harness polls after Settle shows every
 // state it passed through.
 func inBurst(f *inFlight) bool {
-	return verified(f) && f.flags&(packet.SYN|packet.FIN|packet.RST) == 0
+	return f.verified && f.flags&(packet.SYN|packet.FIN|packet.RST) == 0
 }
 
 // smallPacket is the capacity of a small packet buffer: enough for any
