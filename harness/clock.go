@@ -52,6 +52,12 @@ type instant struct{ ns atomic.Int64 }
 func (i *instant) get() time.Duration  { return time.Duration(i.ns.Load()) }
 func (i *instant) set(d time.Duration) { i.ns.Store(int64(d)) }
 
+// move sets the instant to to if it still stands at from, and reports
+// whether it did.
+func (i *instant) move(from, to time.Duration) bool {
+	return i.ns.CompareAndSwap(int64(from), int64(to))
+}
+
 // NewClock returns a clock standing at Epoch.
 func NewClock() *Clock { return &Clock{} }
 

@@ -49,9 +49,9 @@ func (p *PeerClock) Elapsed() time.Duration {
 		return now
 	}
 	for {
-		last := p.last.ns.Load()
-		reading := max(now, time.Duration(last)+Tick)
-		if p.last.ns.CompareAndSwap(last, int64(reading)) {
+		last := p.last.get()
+		reading := max(now, last+Tick)
+		if p.last.move(last, reading) {
 			return reading
 		}
 	}
