@@ -72,6 +72,21 @@ func TestThreeIdleHoursOverLwIPTakeFewRoundTrips(t *testing.T) {
 	}
 }
 
+// A peer on real time in the Net (Linux; here gVisor served on real time)
+// does not stop lwIP running ahead: its timers are on the clock like any
+// other. One round trip per tick let three idle hours take 43,200 of
+// them, and so long in real time that Linux's own timers fired meanwhile.
+func TestThreeIdleHoursBesideAStackOnRealTimeTakeFewRoundTrips(t *testing.T) {
+	n, _, _ := connected(t, harness.Config{Seed: 11, Server: NewPeer(testStack("--real-time"))}, lwipStack(t))
+	before := n.Client().(*peer).requests
+	if err := n.Advance(3 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if requests := n.Client().(*peer).requests - before; requests > 50 {
+		t.Errorf("%d requests to lwIP for three idle hours beside a stack on real time, want a handful", requests)
+	}
+}
+
 // Running ahead is a pure speed-up: with keep-alives on (lwIP's timers do
 // something every ten minutes of the idle hour) the trace is the one a
 // request per timer gives, packet for packet, instant for instant, and

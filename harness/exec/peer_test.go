@@ -36,10 +36,11 @@ func serveForTest(args []string) int {
 	fault := fs.String("fault", "", "")
 	noStates := fs.Bool("no-states", false, "")
 	version1 := fs.Bool("version1", false, "")
+	realTime := fs.Bool("real-time", false, "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opts := serve.Options{Name: "gVisor (test)", NoStates: *noStates, Version1Only: *version1, Make: func(env harness.PeerEnv, cfg serve.Config) (harness.Peer, error) {
+	opts := serve.Options{Name: "gVisor (test)", NoStates: *noStates, Version1Only: *version1, RealTime: *realTime, Make: func(env harness.PeerEnv, cfg serve.Config) (harness.Peer, error) {
 		if cfg.NoTimestamps {
 			return nil, &serve.UnsupportedError{Option: peerproto.OptTimestamps, Reason: "gVisor always offers timestamps"}
 		}
@@ -137,11 +138,14 @@ func runEchoOn(t *testing.T, cfg harness.Config) (*harness.Net, error) {
 }
 
 // connected builds a Net with the exec stack of opts as client and
-// in-process gVisor as server (cfg gives the rest: seed, MTU), and
-// connects them on port 7357.
+// in-process gVisor as server unless cfg.Server says otherwise (cfg gives
+// the rest: seed, MTU), and connects them on port 7357.
 func connected(t *testing.T, cfg harness.Config, opts Options) (n *harness.Net, c, s harness.Conn) {
 	t.Helper()
-	cfg.Client, cfg.Server = NewPeer(opts), gvisor.NewPeer(gvisor.Options{})
+	cfg.Client = NewPeer(opts)
+	if cfg.Server == nil {
+		cfg.Server = gvisor.NewPeer(gvisor.Options{})
+	}
 	n, err := harness.NewNet(cfg)
 	if err != nil {
 		t.Fatal(err)
