@@ -10,7 +10,8 @@
 
 #define MAX_FRAME (1u << 20)
 
-static uint8_t inbuf[MAX_FRAME];
+/* Room for a whole frame, its length, and more to read ahead. */
+static uint8_t inbuf[4 + MAX_FRAME + (64u << 10)];
 
 uint8_t in_u8(struct in_frame *f)
 {
@@ -49,40 +50,53 @@ const uint8_t *in_rest(struct in_frame *f, size_t *n)
 
 int in_done(const struct in_frame *f) { return !f->bad && f->p == f->end; }
 
-/* read_full reads exactly n bytes: 1, 0 at a clean end of file before the
- * first byte, -1 otherwise. */
-static int read_full(uint8_t *p, size_t n)
+/* The input buffer: bytes read from in_start to in_end, not yet taken as
+ * frames. Each read asks for all the room left, so that a request comes
+ * in one system call, length and body together, not one for each. */
+static size_t in_start, in_end;
+
+/* fill reads until n bytes (at most a whole frame and its length) wait
+ * from in_start: 1, 0 at a clean end of file with none waiting, -1
+ * otherwise. It moves what waits to the front first if n would not fit;
+ * the frame read last is done with by then. */
+static int fill(size_t n)
 {
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(0, p + got, n - got);
+	if (in_start + n > sizeof inbuf) {
+		memmove(inbuf, inbuf + in_start, in_end - in_start);
+		in_end -= in_start;
+		in_start = 0;
+	}
+	while (in_end - in_start < n) {
+		ssize_t r = read(0, inbuf + in_end, sizeof inbuf - in_end);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return got == 0 && r == 0 ? 0 : -1;
-		got += (size_t)r;
+			return r == 0 && in_end == in_start ? 0 : -1;
+		in_end += (size_t)r;
 	}
 	return 1;
 }
 
 int read_frame(struct in_frame *f)
 {
-	uint8_t head[4];
-	int r = read_full(head, 4);
+	int r = fill(4);
 	if (r <= 0)
 		return r;
+	const uint8_t *head = inbuf + in_start;
 	uint32_t len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
 	if (len < 1 || len > MAX_FRAME) {
 		fprintf(stderr, "tcpbed-lwip: a frame of length %u (want 1 to %u)\n", len, MAX_FRAME);
 		return -1;
 	}
-	if (read_full(inbuf, len) != 1) {
+	if (fill(4 + (size_t)len) != 1) {
 		fprintf(stderr, "tcpbed-lwip: input ended inside a frame\n");
 		return -1;
 	}
-	f->type = inbuf[0];
-	f->p = inbuf + 1;
-	f->end = inbuf + len;
+	const uint8_t *body = inbuf + in_start + 4;
+	in_start += 4 + (size_t)len;
+	f->type = body[0];
+	f->p = body + 1;
+	f->end = body + len;
 	f->bad = 0;
 	return 1;
 }
