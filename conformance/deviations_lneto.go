@@ -201,7 +201,7 @@ var LnetoReorderedDataCorrupted = RegisterDeviation(Deviation{
 	Expected: "a segment that arrived ahead of RCV.NXT to be held and its text delivered once the gap is filled, so the application reads the stream as sent",
 	Instead: "it stages the held segment in its receive ring at an offset from the ring's write position; a Read that empties the ring resets " +
 		"the ring's offsets to 0, so when the gap is filled the ring delivers whatever lies at the new place instead of the held bytes " +
-		"(out-of-order gvisor->lneto: the digest of the 524288 bytes read differs)",
+		"(out-of-order gvisor->lneto: the 524288 bytes read are not the bytes written)",
 	Source: "Ring.onReadEnd (calls Ring.Reset when a read empties the ring) in internal/ring.go, with reassembly.store (Ring.PeekWrite at writeStart()+gap) " +
 		"and reassembly.reassemble (Ring.Commit) in tcp/reassembly.go, called from Handler.Read and Handler.Recv in tcp/handler.go; " +
 		"TestLnetoReorderedDataCorruptedByARead (and TestLnetoReorderedDataIntactWithoutARead: no Read while the segment is held, no corruption)",

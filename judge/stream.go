@@ -8,16 +8,24 @@ import (
 // The stream rule: every byte one application wrote reaches the other
 // exactly once and in order (RFC 9293 3.1: "reliable in-order delivery of a
 // stream of bytes"), and EOF comes only after the writer closed and every
-// byte was read. The fuzzers check it read by read; the matrix's Pump does
-// too, and its large transfers (conformance.Transfer) compare digests.
+// byte was read. The fuzzers check it read by read, and so do the matrix's Pump
+// and its large transfers (conformance.Transfer).
 
 // ReadContinues checks that got, read after readN bytes of the stream,
 // continues what writer wrote so far (stream[:written]); "" if it does.
 func ReadContinues(stream []byte, written, readN int, got []byte, writer string) string {
-	if readN+len(got) > written {
-		return fmt.Sprintf("read bytes [%d, %d) but the %s wrote only %d", readN, readN+len(got), writer, written)
+	return ReadMatches(stream[min(readN, written):written], readN, got, writer)
+}
+
+// ReadMatches checks that got, read after readN bytes of the stream, is
+// what writer wrote there: wrote is the stream from byte readN up to the
+// last byte written so far, for a reader that keeps only the bytes not yet
+// read (conformance.Transfer). "" if it is.
+func ReadMatches(wrote []byte, readN int, got []byte, writer string) string {
+	if len(got) > len(wrote) {
+		return fmt.Sprintf("read bytes [%d, %d) but the %s wrote only %d", readN, readN+len(got), writer, readN+len(wrote))
 	}
-	if want := stream[readN : readN+len(got)]; !bytes.Equal(got, want) {
+	if want := wrote[:len(got)]; !bytes.Equal(got, want) {
 		i := 0
 		for got[i] == want[i] {
 			i++
