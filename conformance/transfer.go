@@ -27,7 +27,7 @@ type Transfer struct {
 	from, to harness.Conn
 	size     int
 
-	src *rand.ChaCha8
+	src streamSource
 	// The stream from byte read to byte generated is unread: what a read
 	// must match, and, from byte written on, what Write has yet to take.
 	// It lives in back, from start on; generate moves it to the front
@@ -68,7 +68,7 @@ func (e *Env) NewTransfer(from, to harness.Conn, size int) *Transfer {
 	copy(key[9:], "tcpbed bulk stream")
 	return &Transfer{
 		e: e, from: from, to: to, size: size,
-		src:     rand.NewChaCha8(key),
+		src:     streamSource{x: rand.NewChaCha8(key).Uint64()},
 		back:    takeTransferBuffer(min(size, transferChunk)),
 		readBuf: make([]byte, 64<<10),
 	}
@@ -92,8 +92,7 @@ func (t *Transfer) generate(n int) {
 	}
 	end := t.start + live
 	fresh := t.back[end : end+n]
-	t.src.Read(fresh)
-	unclaimable(fresh)
+	t.src.fill(fresh)
 	t.unread = t.back[t.start : end+n]
 	t.generated += n
 }
@@ -134,19 +133,53 @@ func (t *Transfer) consume(n int) {
 	}
 }
 
-// unclaimable rewrites b so that no Wireshark heuristic dissector claims a
-// segment of it, wherever the stack cuts the stream: Thrift's claims a TCP
-// payload that starts (or starts after a 4-byte frame length) with 0x80 or
-// 0x82 and a version byte, and then flags every later segment of the
-// conversation as a malformed Thrift PDU. Those two byte values become 0xC0
-// and 0xC2; the other 254 stay as drawn, so the digest still catches a byte
-// lost, moved or changed.
-func unclaimable(b []byte) {
-	for i, c := range b {
-		if c&^0x02 == 0x80 {
-			b[i] = c | 0x40
-		}
+// streamSource draws a transfer's stream: SplitMix64 (Steele, Lea and
+// Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014)
+// from a state the run's seed keys, eight bytes a step, three times as fast
+// as ChaCha8's Read, which took a twentieth of the matrix's CPU. No two
+// stretches of a stream repeat, so a byte lost, moved or changed shows.
+type streamSource struct {
+	x    uint64
+	rest []byte // what is left of the last step's eight bytes
+	word [8]byte
+}
+
+// fill writes the stream's next len(b) bytes into b, made unclaimable.
+func (s *streamSource) fill(b []byte) {
+	n := copy(b, s.rest)
+	s.rest = s.rest[n:]
+	for ; n+8 <= len(b); n += 8 {
+		binary.LittleEndian.PutUint64(b[n:], s.next())
 	}
+	if n < len(b) {
+		binary.LittleEndian.PutUint64(s.word[:], s.next())
+		k := copy(b[n:], s.word[:])
+		s.rest = s.word[k:]
+	}
+}
+
+func (s *streamSource) next() uint64 {
+	s.x += 0x9e3779b97f4a7c15
+	z := s.x
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return unclaimableWord(z ^ z>>31)
+}
+
+// unclaimableWord rewrites the eight bytes of w so that no Wireshark
+// heuristic dissector claims a segment of the stream, wherever the stack
+// cuts it: Thrift's claims a TCP payload that starts (or starts after a
+// 4-byte frame length) with 0x80 or 0x82 and a version byte, and then
+// flags every later segment of the conversation as a malformed Thrift PDU.
+// Those two byte values become 0xC0 and 0xC2; the other 254 stay as drawn.
+// A byte of x is zero where w's is 0x80 or 0x82, and the sum sets the top
+// bit of every byte of x's low seven bits but a zero one's (no carry
+// crosses a byte), so marked has 0x80 in exactly those bytes.
+func unclaimableWord(w uint64) uint64 {
+	const low7, top = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	x := w&^0x0202020202020202 ^ top
+	marked := ^((x&low7 + low7) | x) & top
+	return w | marked>>1
 }
 
 // Pump writes as much of the stream as the sender's buffer takes and reads

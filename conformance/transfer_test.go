@@ -13,10 +13,12 @@ import (
 func TestTransferKeepsTheUnreadStream(t *testing.T) {
 	const size = 8 << 20
 	e := &Env{Seed: 7}
-	tr := &Transfer{e: e, size: size, src: rand.NewChaCha8([32]byte{1}), back: make([]byte, transferChunk)}
+	tr := &Transfer{e: e, size: size, src: streamSource{x: 1}, back: make([]byte, transferChunk)}
 	stream := make([]byte, size)
-	rand.NewChaCha8([32]byte{1}).Read(stream)
-	unclaimable(stream)
+	src := streamSource{x: 1}
+	for at := 0; at < size; at += 1000 { // in pieces of no multiple of 8
+		src.fill(stream[at:min(at+1000, size)])
+	}
 	steps := rand.New(rand.NewPCG(1, 2))
 	widest := 0 // the most bytes unread at once
 	for tr.read < size {
@@ -35,5 +37,29 @@ func TestTransferKeepsTheUnreadStream(t *testing.T) {
 	// It grows only to twice what it must hold.
 	if len(tr.back) > 2*widest {
 		t.Errorf("the buffer grew to %d bytes; at most %d were unread at once", len(tr.back), widest)
+	}
+}
+
+// unclaimableWord turns exactly the bytes 0x80 and 0x82 into 0xC0 and
+// 0xC2, each byte value at each of the eight places, beside any other.
+func TestUnclaimableWordRewritesOnlyThriftsBytes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for place := range 8 {
+		for v := range 256 {
+			for _, around := range []uint64{rng.Uint64(), 0x8080808080808080, 0x8282828282828282, 0x7f7f7f7f7f7f7f7f, ^uint64(0)} {
+				w := around&^(0xff<<(8*place)) | uint64(v)<<(8*place)
+				var want uint64
+				for i := range 8 {
+					c := byte(w >> (8 * i))
+					if c&^0x02 == 0x80 {
+						c |= 0x40
+					}
+					want |= uint64(c) << (8 * i)
+				}
+				if got := unclaimableWord(w); got != want {
+					t.Fatalf("unclaimableWord(%#016x) = %#016x, want %#016x", w, got, want)
+				}
+			}
+		}
 	}
 }
