@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"syscall"
 
 	"github.com/tcpbed/tcpbed/harness"
@@ -77,10 +78,9 @@ type interopEnd struct {
 	aborted     bool
 	writeErr    error // the first error Write returned
 
-	readN   int // bytes read, checked against the other side's pattern
-	end     readEnd
-	endErr  error
-	readBuf []byte
+	readN  int // bytes read, checked against the other side's pattern
+	end    readEnd
+	endErr error
 
 	// violations found while running (prefix, EOF, after-reset checks).
 	violations []string
@@ -161,15 +161,22 @@ func (e *interopEnd) pump(other *interopEnd) {
 
 // read reads up to limit bytes (all there is if limit < 0) and checks them
 // against what the other side wrote.
+// readBufs are read's buffers: what a read returns is checked at once
+// and kept nowhere, so one buffer serves every read of a worker. A buffer
+// for each end of each run was a fifth of the bytes an interop program
+// allocated.
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+
+const readBufSize = 16 << 10
+
 func (e *interopEnd) read(other *interopEnd, limit int) {
 	if e.conn == nil || e.dropped {
 		return
 	}
-	if e.readBuf == nil {
-		e.readBuf = make([]byte, 16<<10)
-	}
+	held := readBufs.Get().(*[readBufSize]byte)
+	defer readBufs.Put(held)
 	for limit != 0 {
-		buf := e.readBuf
+		buf := held[:]
 		if limit > 0 && limit < len(buf) {
 			buf = buf[:limit]
 		}
