@@ -110,7 +110,8 @@ LIBFUZZER_TIME ?= 60
 fuzz-libfuzzer:
 	LIBFUZZER_TIME=$(LIBFUZZER_TIME) scripts/fuzz-libfuzzer.sh $(OUT)/libfuzzer $(LIBFUZZER_TARGETS)
 
-## bench: benchmarks as ratios against gVisor<->gVisor in the harness, gVisor outside it and Linux loopback
+## bench: benchmarks as ratios against gVisor<->gVisor in the harness, gVisor outside it and Linux loopback,
+## the matrix's wall time and FuzzInterop's rate under go test -fuzz, each judged against its target
 # Throughput and connection rate run at each GOMAXPROCS of BENCHCPU, and the
 # report takes every pairing and anchor at its best (bench.Figures.Best):
 # gVisor on its own does twice as well per CPU-second at 1 as at 2 on a
@@ -120,21 +121,29 @@ fuzz-libfuzzer:
 # times at each setting (BENCHCOUNT overrides) and the report takes the
 # median: a single run on this shared 2-core machine moved by a third from
 # one make bench to the next, enough to turn a verdict near 1x either way.
+# FuzzInterop's rate is the fuzzer's own (go test -fuzz for FUZZRATETIME,
+# its coverage instrumentation and mutator included, which
+# BenchmarkInteropSeeds's programs per core leave out), with no minimizing
+# of new inputs: the engine counts no program it runs to minimize one, and
+# while both workers minimized, its count stood still for 13 s of a 30 s run.
+FUZZRATETIME ?= 30s
 BENCHCPU ?= $(shell n=$$(nproc 2>/dev/null || echo 1); if [ $$n -gt 1 ]; then echo 1,$$n; else echo 1; fi)
 PERPROCS  = ^Benchmark(Bulk|ConnRate)$$
 bench:
-	@mkdir -p $(OUT)/bench && rm -f $(OUT)/bench/bench.txt $(OUT)/bench/conformance.json; rc=0; \
-	echo "== bench 1/3: go test -bench ./bench ./fuzz (BENCHSIZE=$${BENCHSIZE:-256MiB}, BENCHCONNS=$${BENCHCONNS:-10000}, runs: bulk and connections $(or $(BENCHCOUNT),5) at each GOMAXPROCS of $(BENCHCPU), parse $(or $(BENCHCOUNT),5), the others $(or $(BENCHCOUNT),1); BENCHCOUNT sets them all); raw output in $(OUT)/bench/bench.txt"; \
+	@mkdir -p $(OUT)/bench && rm -f $(OUT)/bench/bench.txt $(OUT)/bench/conformance.json $(OUT)/bench/fuzz.txt; rc=0; \
+	echo "== bench 1/4: go test -bench ./bench ./fuzz (BENCHSIZE=$${BENCHSIZE:-256MiB}, BENCHCONNS=$${BENCHCONNS:-10000}, runs: bulk and connections $(or $(BENCHCOUNT),5) at each GOMAXPROCS of $(BENCHCPU), parse $(or $(BENCHCOUNT),5), the others $(or $(BENCHCOUNT),1); BENCHCOUNT sets them all); raw output in $(OUT)/bench/bench.txt"; \
 	$(GO) test -run='^$$' -bench='$(PERPROCS)' -cpu=$(BENCHCPU) -benchtime=1x -count=$(or $(BENCHCOUNT),5) -timeout=60m ./bench | tee $(OUT)/bench/bench.txt; \
 	$(GO) test -run='^$$' -bench=. -skip='$(PERPROCS)' -benchtime=1x -count=$(or $(BENCHCOUNT),1) -timeout=60m ./bench | tee -a $(OUT)/bench/bench.txt; \
 	$(GO) test -run='^$$' -bench='^BenchmarkParseSegment' -count=$(or $(BENCHCOUNT),5) ./fuzz | tee -a $(OUT)/bench/bench.txt; \
 	if grep -q '^FAIL' $(OUT)/bench/bench.txt; then rc=1; fi; \
-	echo "== bench 2/3: the conformance matrix once ($(GINKGO) $(CONFORMANCE_FLAGS)), for its wall time; log in $(OUT)/bench/conformance.log"; \
+	echo "== bench 2/4: the conformance matrix once ($(GINKGO) $(CONFORMANCE_FLAGS)), for its wall time; log in $(OUT)/bench/conformance.log"; \
 	TCPBED_OUT=$(OUT)/bench $(GINKGO) $(CONFORMANCE_FLAGS) --no-color --output-dir=$(OUT)/bench --json-report=conformance.json \
 	  ./conformance -- -test.run='^TestConformance$$' > $(OUT)/bench/conformance.log 2>&1 \
 	  || echo "(the matrix has failing cells; make gate judges them, its time counts here)"; \
-	echo "== bench 3/3: ratios to gvisor<->gvisor, gvisor-raw and linux-loopback, and the harness's cost (benchstat: go tool benchstat -col /pair $(OUT)/bench/bench.txt compares pairings; go tool benchstat old.txt $(OUT)/bench/bench.txt compares runs)"; \
-	$(GO) run ./cmd/benchreport -conformance $(OUT)/bench/conformance.json $(OUT)/bench/bench.txt || rc=1; \
+	echo "== bench 3/4: FuzzInterop under go test -fuzz for $(FUZZRATETIME), for its rate; output in $(OUT)/bench/fuzz.txt"; \
+	$(GO) test -run='^$$' -fuzz='^FuzzInterop$$' -fuzztime=$(FUZZRATETIME) -fuzzminimizetime=0s ./fuzz > $(OUT)/bench/fuzz.txt 2>&1 || rc=1; \
+	echo "== bench 4/4: ratios to gvisor<->gvisor, gvisor-raw and linux-loopback, and the harness's cost (benchstat: go tool benchstat -col /pair $(OUT)/bench/bench.txt compares pairings; go tool benchstat old.txt $(OUT)/bench/bench.txt compares runs)"; \
+	$(GO) run ./cmd/benchreport -conformance $(OUT)/bench/conformance.json -fuzz $(OUT)/bench/fuzz.txt $(OUT)/bench/bench.txt || rc=1; \
 	exit $$rc
 
 ## gate: conformance matrix compared with the baseline + fuzz corpus replay + bench smoke

@@ -65,10 +65,21 @@ func ReadMatrixTimes(r io.Reader) (MatrixTimes, error) {
 	return m, nil
 }
 
-// WriteTable prints the matrix's wall time and each pairing's share beside
-// the control's.
+// MatrixWallMax is issue 18's target for the whole matrix's wall time.
+const MatrixWallMax = 30 * time.Second
+
+// Verdict judges the matrix's wall time against MatrixWallMax.
+func (m MatrixTimes) Verdict() Verdict {
+	if m.Wall <= MatrixWallMax {
+		return Met
+	}
+	return NotMet
+}
+
+// WriteTable prints the matrix's wall time, judged, and each pairing's
+// share beside the control's.
 func (m MatrixTimes) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "conformance matrix: %d cells (%d failed) in %.1f s wall time\n", m.Cells, m.Failed, m.Wall.Seconds())
+	fmt.Fprintf(w, "conformance matrix: %d cells (%d failed) in %.1f s wall time (target <= %v: %s)\n", m.Cells, m.Failed, m.Wall.Seconds(), MatrixWallMax, m.Verdict())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  pairing\tcells\tcells' time (s)\tvs control")
 	control := m.ByPairing[Control.Name()]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchOutput is go test -bench output as two packages print it, with the
@@ -303,6 +304,38 @@ func TestReadMatrixTimes(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "0.25x") {
 		t.Errorf("ours->gvisor's 1 s against the control's 4 s is not 0.25x:\n%s", out.String())
+	}
+	if m.Verdict() != Met || !strings.Contains(out.String(), "(target <= 30s: met)") {
+		t.Errorf("7 s against at most 30 s is not met:\n%s", out.String())
+	}
+	if m.Wall = 31 * time.Second; m.Verdict() != NotMet {
+		t.Errorf("31 s against at most 30 s: %v", m.Verdict())
+	}
+}
+
+// The rate counts the programs run after the baseline coverage, over the
+// seconds from its end to the last count, the engine's idle spells (it
+// minimizes new inputs) included.
+func TestReadFuzzLog(t *testing.T) {
+	log := `fuzz: elapsed: 0s, gathering baseline coverage: 0/671 completed
+fuzz: elapsed: 3s, gathering baseline coverage: 582/671 completed
+fuzz: elapsed: 4s, gathering baseline coverage: 671/671 completed, now fuzzing with 2 workers
+fuzz: elapsed: 6s, execs: 3574 (997/sec), new interesting: 6 (total: 677)
+fuzz: elapsed: 9s, execs: 8729 (1718/sec), new interesting: 16 (total: 687)
+fuzz: elapsed: 12s, execs: 8729 (0/sec), new interesting: 16 (total: 687)
+fuzz: elapsed: 14s, execs: 15000 (3135/sec), new interesting: 20 (total: 691)
+PASS
+ok  	github.com/tcpbed/tcpbed/fuzz	14.2s
+`
+	f, err := ReadFuzzLog(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Workers != 2 || f.Execs != 15000 || f.Fuzzing != 10*time.Second || f.PerSecond() != 1500 || f.Verdict() != NotMet {
+		t.Errorf("read %+v: %.0f programs/s, %v", f, f.PerSecond(), f.Verdict())
+	}
+	if _, err := ReadFuzzLog(strings.NewReader("fuzz: elapsed: 0s, gathering baseline coverage: 0/671 completed\nFAIL\n")); err == nil {
+		t.Error("a log with no fuzzing gave a rate")
 	}
 }
 

@@ -4,10 +4,12 @@
 // harness; linux-loopback: the kernel's TCP on 127.0.0.1), with the
 // harness's own cost (gvisor<->gvisor inside over gvisor-raw outside), and
 // marks each of ourstack's targets met or not. With -conformance it adds
-// the conformance matrix's wall time from a Ginkgo JSON report.
+// the conformance matrix's wall time from a Ginkgo JSON report, and with
+// -fuzz FuzzInterop's rate from the output of a go test -fuzz run, each
+// judged against its target.
 //
 //	go test -run '^$' -bench . ./bench ./fuzz > out/bench/bench.txt
-//	go run ./cmd/benchreport -conformance out/bench/conformance.json out/bench/bench.txt
+//	go run ./cmd/benchreport -conformance out/bench/conformance.json -fuzz out/bench/fuzz.txt out/bench/bench.txt
 //
 // It exits 1 when a figure is missing (a benchmark failed, was skipped or
 // was not run; an anchor's too),
@@ -25,19 +27,20 @@ import (
 
 func main() {
 	conformance := flag.String("conformance", "", "a Ginkgo JSON report of the conformance matrix, for its wall time")
+	fuzz := flag.String("fuzz", "", "the output of go test -fuzz=^FuzzInterop$, for its rate")
 	strict := flag.Bool("strict", false, "exit 1 when a target is not met")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchreport [-conformance report.json] [-strict] [bench-output ...]\n(no file: standard input)\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: benchreport [-conformance report.json] [-fuzz fuzz-output] [-strict] [bench-output ...]\n(no file: standard input)\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if err := run(os.Stdout, flag.Args(), *conformance, *strict); err != nil {
+	if err := run(os.Stdout, flag.Args(), *conformance, *fuzz, *strict); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer, files []string, conformance string, strict bool) error {
+func run(w io.Writer, files []string, conformance, fuzz string, strict bool) error {
 	results := bench.Figures{}
 	read := func(r io.Reader) error {
 		figs, err := bench.ParseBenchOutput(r)
@@ -90,6 +93,23 @@ func run(w io.Writer, files []string, conformance string, strict bool) error {
 		if err := m.WriteTable(w); err != nil {
 			return err
 		}
+		met, targets = count(met, targets, m.Verdict())
+	}
+	if fuzz != "" {
+		f, err := os.Open(fuzz)
+		if err != nil {
+			return err
+		}
+		r, err := bench.ReadFuzzLog(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", fuzz, err)
+		}
+		fmt.Fprintln(w)
+		if err := r.WriteTable(w); err != nil {
+			return err
+		}
+		met, targets = count(met, targets, r.Verdict())
 	}
 	fmt.Fprintf(w, "\ntargets met: %d of %d\n", met, targets)
 	missing := 0
@@ -105,4 +125,12 @@ func run(w io.Writer, files []string, conformance string, strict bool) error {
 		return fmt.Errorf("%d targets not met", targets-met)
 	}
 	return nil
+}
+
+// count adds one target, judged v, to met of targets.
+func count(met, targets int, v bench.Verdict) (int, int) {
+	if v == bench.Met {
+		met++
+	}
+	return met, targets + 1
 }

@@ -17,14 +17,14 @@ func TestRunReportsMissingFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	var w bytes.Buffer
-	err := run(&w, []string{path}, "", false)
+	err := run(&w, []string{path}, "", "", false)
 	if err == nil || !strings.Contains(err.Error(), "figures missing") {
 		t.Fatalf("got %v, want figures missing", err)
 	}
 	if !strings.Contains(w.String(), "0.50x") || !strings.Contains(w.String(), "targets met: 1 of") {
 		t.Errorf("the table lacks the parse figure at 0.50x, met:\n%s", w.String())
 	}
-	if err := run(&w, []string{filepath.Join(t.TempDir(), "none.txt")}, "", false); err == nil {
+	if err := run(&w, []string{filepath.Join(t.TempDir(), "none.txt")}, "", "", false); err == nil {
 		t.Error("a missing file passed")
 	}
 }
@@ -47,7 +47,7 @@ BenchmarkConnRate/pair=gvisor-raw-2            1  1 ns/op  15000 conns/s
 	t.Setenv("BENCHSIZE", "32MiB")
 	t.Setenv("BENCHCONNS", "500")
 	var w bytes.Buffer
-	if err := run(&w, []string{path}, "", false); err == nil || !strings.Contains(err.Error(), "figures missing") {
+	if err := run(&w, []string{path}, "", "", false); err == nil || !strings.Contains(err.Error(), "figures missing") {
 		t.Fatalf("got %v, want figures missing", err)
 	}
 	table := w.String()
@@ -67,5 +67,25 @@ BenchmarkConnRate/pair=gvisor-raw-2            1  1 ns/op  15000 conns/s
 		if !strings.Contains(table, s) {
 			t.Errorf("the table lacks %q:\n%s", s, table)
 		}
+	}
+}
+
+// The fuzzer's rate comes from its own output, judged, and counts among
+// the targets.
+func TestRunReportsTheFuzzRate(t *testing.T) {
+	dir := t.TempDir()
+	bench, fuzz := filepath.Join(dir, "bench.txt"), filepath.Join(dir, "fuzz.txt")
+	if err := os.WriteFile(bench, []byte("BenchmarkParseSegment-2  1000  100.0 ns/op\nBenchmarkParseSegmentGVisor-2  1000  200.0 ns/op\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := "fuzz: elapsed: 2s, gathering baseline coverage: 10/10 completed, now fuzzing with 2 workers\n" +
+		"fuzz: elapsed: 12s, execs: 25000 (2500/sec), new interesting: 0 (total: 10)\n"
+	if err := os.WriteFile(fuzz, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	run(&w, []string{bench}, "", fuzz, false)
+	if !strings.Contains(w.String(), "2500 programs/s (target >= 2000: met)") || !strings.Contains(w.String(), "targets met: 2 of") {
+		t.Errorf("the report lacks the fuzzer's 2,500 programs/s, met and counted:\n%s", w.String())
 	}
 }
