@@ -79,37 +79,35 @@ func run(w io.Writer, files []string, conformance, fuzz string, strict bool) err
 	if err != nil {
 		return err
 	}
-	if conformance != "" {
-		f, err := os.Open(conformance)
+	// The matrix's time and the fuzzer's rate come from files of their
+	// own, each judged against its target.
+	for _, extra := range []struct {
+		path string
+		read func(io.Reader) (judged, error)
+	}{
+		{conformance, func(r io.Reader) (judged, error) { return bench.ReadMatrixTimes(r) }},
+		{fuzz, func(r io.Reader) (judged, error) { return bench.ReadFuzzLog(r) }},
+	} {
+		if extra.path == "" {
+			continue
+		}
+		f, err := os.Open(extra.path)
 		if err != nil {
 			return err
 		}
-		m, err := bench.ReadMatrixTimes(f)
+		j, err := extra.read(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("%s: %w", conformance, err)
+			return fmt.Errorf("%s: %w", extra.path, err)
 		}
 		fmt.Fprintln(w)
-		if err := m.WriteTable(w); err != nil {
+		if err := j.WriteTable(w); err != nil {
 			return err
 		}
-		met, targets = count(met, targets, m.Verdict())
-	}
-	if fuzz != "" {
-		f, err := os.Open(fuzz)
-		if err != nil {
-			return err
+		targets++
+		if j.Verdict() == bench.Met {
+			met++
 		}
-		r, err := bench.ReadFuzzLog(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", fuzz, err)
-		}
-		fmt.Fprintln(w)
-		if err := r.WriteTable(w); err != nil {
-			return err
-		}
-		met, targets = count(met, targets, r.Verdict())
 	}
 	fmt.Fprintf(w, "\ntargets met: %d of %d\n", met, targets)
 	missing := 0
@@ -127,10 +125,9 @@ func run(w io.Writer, files []string, conformance, fuzz string, strict bool) err
 	return nil
 }
 
-// count adds one target, judged v, to met of targets.
-func count(met, targets int, v bench.Verdict) (int, int) {
-	if v == bench.Met {
-		met++
-	}
-	return met, targets + 1
+// judged is a figure read from a file of its own (bench.MatrixTimes,
+// bench.FuzzRate), with its verdict.
+type judged interface {
+	WriteTable(io.Writer) error
+	Verdict() bench.Verdict
 }
