@@ -115,9 +115,12 @@ func (w *scaleRun) buffered() int {
 // socket buffers: the bytes the sender has not had acknowledged and the
 // bytes the receiver has not read. wrote and read are what the sending
 // application wrote and the receiving one read. A stack that does not
-// report what it has not had acknowledged (gVisor) is taken to hold what
-// the other end has not received, read or not: no fewer bytes can be
-// unacknowledged.
+// report what it has not had acknowledged is taken to hold what the other
+// end has not received, read or not: no fewer bytes can be
+// unacknowledged. (gVisor reports it, through its TCP probe. Until it
+// did, its send queue counted as nothing once the receiver held the
+// bytes: 39 MiB of ours->gvisor's peak over 10,000 connections, its
+// echoes received and not yet acknowledged.)
 func directionBuffered(sender, receiver harness.Conn, wrote, read int) int {
 	unread, err := harness.Unread(receiver)
 	if err != nil {

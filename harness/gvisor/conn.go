@@ -53,9 +53,7 @@ type gvisorConn struct {
 func (c *gvisorConn) ID() harness.FourTuple { return c.t.id }
 func (c *gvisorConn) State() harness.State  { return gvisorState(gtcp.EndpointState(c.ep.State())) }
 
-// Unread is gVisor's count of the bytes ready to read. gVisor keeps no
-// count of its send queue that it will give out (its TCP endpoint answers
-// SendQueueSizeOption with an error), so gvisorConn is no UnackedCounter.
+// Unread is gVisor's count of the bytes ready to read.
 func (c *gvisorConn) Unread() int {
 	n, err := c.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
 	if err != nil {
@@ -74,9 +72,16 @@ func (c *gvisorConn) Read(p []byte) (int, error) {
 	return res.Count, nil
 }
 
+// Unacknowledged is gVisor's send queue: the bytes written that the peer
+// has not acknowledged, sent or not. gVisor answers SendQueueSizeOption
+// with an error and gives the count out only to its TCP probe, after each
+// segment it takes (gvisorPeer.took); what was written since is added.
+func (c *gvisorConn) Unacknowledged() int { return c.t.sndBufUsed + c.t.written }
+
 func (c *gvisorConn) Write(p []byte) (int, error) {
 	defer c.peer.work(c.t)()
 	n, err := c.ep.Write(bytes.NewReader(p), tcpip.WriteOptions{})
+	c.t.written += int(n)
 	if err != nil {
 		return int(n), gvisorError("write", err)
 	}

@@ -273,7 +273,14 @@ func (p *gvisorPeer) TakesBurst(pkt []byte) bool {
 // stops taking the burst's segments there and hands the rest to the
 // closing drain or the TIME-WAIT handler, which run no probe: they are all
 // taken now, before anything gVisor sends about them.
-func (p *gvisorPeer) took(*gtcp.TCPEndpointState) {
+//
+// It also notes the endpoint's send queue, which gVisor gives out nowhere
+// else.
+func (p *gvisorPeer) took(s *gtcp.TCPEndpointState) {
+	sid := stack.TransportEndpointID{LocalPort: s.ID.LocalPort, LocalAddress: s.ID.LocalAddress, RemotePort: s.ID.RemotePort, RemoteAddress: s.ID.RemoteAddress}
+	if l := p.st.live[sid]; len(l) == 1 {
+		l[0].sndBufUsed, l[0].written = s.SndBufState.SndBufUsed, 0
+	}
 	if p.burstLeft == 0 {
 		return
 	}

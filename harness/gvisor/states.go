@@ -46,6 +46,10 @@ type gvisorTracked struct {
 	last harness.State
 	seq  uint64 // when it was first seen: reports come in this order
 	poll uint64 // the last poll that looked at it
+	// sndBufUsed is gVisor's send queue (written, not yet acknowledged)
+	// as its TCP probe last reported it, after a segment; written is
+	// what the application has written since (gvisorConn.Unacknowledged).
+	sndBufUsed, written int
 }
 
 // scope is the connection gVisor works on, as far as the peer knows it.
