@@ -281,7 +281,9 @@ func (n *Net) newRecord(now time.Duration, f *inFlight) *Record {
 	if len(n.recChunk) == cap(n.recChunk) {
 		n.recChunk = make([]Record, 0, nextChunk(cap(n.recChunk), 16, 256))
 	}
-	n.recChunk = append(n.recChunk, Record{})
+	// The chunk is fresh from make, so the next record is already zero:
+	// appending a Record{} wrote its 360 bytes again, barriers and all.
+	n.recChunk = n.recChunk[:len(n.recChunk)+1]
 	r := &n.recChunk[len(n.recChunk)-1]
 	r.Index = n.trace.nextIndex()
 	r.order = n.order
