@@ -6,6 +6,7 @@ package gvisor
 import (
 	"cmp"
 	"fmt"
+	"math/rand"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -117,6 +118,7 @@ func newGVisorPeer(env harness.PeerEnv, opts Options) (harness.Peer, error) {
 		Clock:              clock,
 		RandSource:         &v1Source{r: harness.StreamRand(env.Seed, env.StreamName("gvisor/rand"))},
 		SecureRNG:          harness.StreamReader(env.Seed, env.StreamName("gvisor/secure")),
+		DefaultIPTables:    noIPTables,
 	})
 	runtime.GOMAXPROCS(prev)
 	oneProcessor.Unlock()
@@ -451,6 +453,18 @@ func (p *gvisorPeer) endpointID(ep tcpip.Endpoint) harness.FourTuple {
 		RemoteAddr: packet.AddrOf(info.ID.RemoteAddress),
 		RemotePort: info.ID.RemotePort,
 	}
+}
+
+// noIPTables gives a stack iptables with no tables: tcpbed never
+// configures gVisor's iptables, and while they are unmodified every hook
+// returns at once (IPTables.shouldSkipOrPopulateTables, stack/iptables.go).
+// stack.DefaultTables built eight tables of accept rules for each stack,
+// never read: a tenth of the bytes a FuzzInterop program allocated. It
+// drew one number from the stack's random source (its conntrack's seed);
+// this draws it too, so that every later draw, and every run, is the same.
+func noIPTables(_ tcpip.Clock, rng *rand.Rand) *stack.IPTables {
+	rng.Uint32()
+	return new(stack.IPTables)
 }
 
 // ipv4Protocol is gVisor's IPv4, its factory made once for every peer.
