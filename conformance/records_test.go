@@ -94,7 +94,7 @@ func TestTransferFails(t *testing.T) {
 			tr := e.NewTransfer(c, s, 64<<10)
 			tr.Paused = true
 			tr.Pump()
-			tr.unread[1000] ^= 0x01 // as if byte 1000 arrived changed
+			tr.unread()[1000] ^= 0x01 // as if byte 1000 arrived changed
 			tr.Paused = false
 			e.WaitFor("transfer", tr.Pump)
 			tr.Check()

@@ -28,16 +28,15 @@ type Transfer struct {
 	size     int
 
 	src streamSource
-	// The stream from byte read to byte generated is unread: what a read
-	// must match, and, from byte written on, what Write has yet to take.
-	// It lives in back, from start on; generate moves it to the front
-	// when the bytes already read there outnumber it.
-	back, unread []byte
-	start        int
-	generated    int
-	written      int
-	read         int
-	readBuf      []byte
+	// The stream from byte read to byte generated (unread) lives in back,
+	// from start on; generate moves it to the front when the bytes
+	// already read there outnumber it.
+	back      []byte
+	start     int
+	generated int
+	written   int
+	read      int
+	readBuf   []byte
 	// mismatch says how the first read that did not match the stream
 	// differed from it. Pump reads on after it, so that the scenario's
 	// later checks see the stream's end (a lneto end whose reassembly
@@ -74,26 +73,27 @@ func (e *Env) NewTransfer(from, to harness.Conn, size int) *Transfer {
 	}
 }
 
+// unread is the stream from byte read to byte generated: what a read must
+// match, and, from byte written on, what Write has yet to take.
+func (t *Transfer) unread() []byte { return t.back[t.start : t.start+t.generated-t.read] }
+
 // generate draws the next n bytes of the stream onto the end of unread.
 func (t *Transfer) generate(n int) {
-	live := len(t.unread)
+	live := t.generated - t.read
 	if t.start+live+n > len(t.back) {
 		if t.start < live || live+n > len(t.back) {
 			// Not enough room even at the front, or moving the
 			// unread bytes there would cost more than the bytes
 			// already read that it frees: a bigger back.
 			back := make([]byte, 2*(live+n))
-			copy(back, t.unread)
+			copy(back, t.unread())
 			t.back = back
 		} else {
-			copy(t.back, t.unread)
+			copy(t.back, t.unread())
 		}
 		t.start = 0
 	}
-	end := t.start + live
-	fresh := t.back[end : end+n]
-	t.src.fill(fresh)
-	t.unread = t.back[t.start : end+n]
+	t.src.fill(t.back[t.start+live : t.start+live+n])
 	t.generated += n
 }
 
@@ -123,13 +123,12 @@ func giveTransferBuffer(b []byte) {
 	}
 }
 
-// consume takes the first n bytes off unread, once read.
+// consume counts n more bytes read, taking them off unread.
 func (t *Transfer) consume(n int) {
-	t.unread = t.unread[n:]
+	t.read += n
 	t.start += n
-	if len(t.unread) == 0 {
+	if t.read == t.generated {
 		t.start = 0
-		t.unread = t.back[:0]
 	}
 }
 
@@ -191,7 +190,7 @@ func (t *Transfer) Pump() bool {
 		if t.written == t.generated {
 			t.generate(min(transferChunk, t.size-t.generated))
 		}
-		n, err := t.from.Write(t.unread[t.written-t.read:])
+		n, err := t.from.Write(t.unread()[t.written-t.read:])
 		t.written += n
 		if err != nil {
 			if !errors.Is(err, harness.ErrWouldBlock) {
@@ -212,7 +211,7 @@ func (t *Transfer) Pump() bool {
 			}
 		}
 		n, err := t.to.Read(t.readBuf[:want])
-		wrote := t.unread[:max(t.written-t.read, 0)]
+		wrote := t.unread()[:t.written-t.read]
 		if t.mismatch == "" {
 			t.mismatch = judge.ReadMatches(wrote, t.read, t.readBuf[:n], t.e.Side(t.from).String())
 		}
@@ -220,7 +219,6 @@ func (t *Transfer) Pump() bool {
 			break
 		}
 		t.consume(n)
-		t.read += n
 		if err != nil {
 			if !errors.Is(err, harness.ErrWouldBlock) {
 				t.readErr = err
@@ -234,7 +232,7 @@ func (t *Transfer) Pump() bool {
 	if t.read == t.size && t.back != nil {
 		t.CompletedAt = t.e.Now()
 		giveTransferBuffer(t.back)
-		t.back, t.unread = nil, nil
+		t.back, t.start = nil, 0
 	}
 	return t.read == t.size || t.writeErr != nil || t.readErr != nil || t.overrun
 }
