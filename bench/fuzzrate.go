@@ -14,8 +14,10 @@ import (
 const FuzzInteropMin = 2000
 
 // FuzzRate is how fast go test -fuzz ran a target, read from its output
-// (ReadFuzzLog): what a user of the fuzzer sees, the fuzzing engine's
-// coverage instrumentation and its minimizing of new inputs included.
+// (ReadFuzzLog): what a user of the fuzzer sees, the engine's coverage
+// instrumentation and mutator included. The engine counts none of the
+// programs it runs to minimize a new input, so make bench runs it with
+// minimizing off (-fuzzminimizetime=0s).
 type FuzzRate struct {
 	Workers int
 	// Execs is the last count the engine printed, Fuzzing how long it had

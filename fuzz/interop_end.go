@@ -159,8 +159,6 @@ func (e *interopEnd) pump(other *interopEnd) {
 	}
 }
 
-// read reads up to limit bytes (all there is if limit < 0) and checks them
-// against what the other side wrote.
 // readBufs are read's buffers: what a read returns is checked at once
 // and kept nowhere, so one buffer serves every read of a worker. A buffer
 // for each end of each run was a fifth of the bytes an interop program
@@ -169,6 +167,8 @@ var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 
 const readBufSize = 16 << 10
 
+// read reads up to limit bytes (all there is if limit < 0) and checks them
+// against what the other side wrote.
 func (e *interopEnd) read(other *interopEnd, limit int) {
 	if e.conn == nil || e.dropped {
 		return

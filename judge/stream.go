@@ -8,8 +8,8 @@ import (
 // The stream rule: every byte one application wrote reaches the other
 // exactly once and in order (RFC 9293 3.1: "reliable in-order delivery of a
 // stream of bytes"), and EOF comes only after the writer closed and every
-// byte was read. The fuzzers check it read by read, and so do the matrix's Pump
-// and its large transfers (conformance.Transfer).
+// byte was read. The fuzzers check it read by read, and so do the
+// matrix's Pump and its large transfers (conformance.Transfer).
 
 // ReadContinues checks that got, read after readN bytes of the stream,
 // continues what writer wrote so far (stream[:written]); "" if it does.
