@@ -279,8 +279,7 @@ func (p *gvisorPeer) TakesBurst(pkt []byte) bool {
 // It also notes the endpoint's send queue, which gVisor gives out nowhere
 // else.
 func (p *gvisorPeer) took(s *gtcp.TCPEndpointState) {
-	sid := stack.TransportEndpointID{LocalPort: s.ID.LocalPort, LocalAddress: s.ID.LocalAddress, RemotePort: s.ID.RemotePort, RemoteAddress: s.ID.RemoteAddress}
-	if l := p.st.live[sid]; len(l) == 1 {
+	if l := p.st.live[stack.TransportEndpointID(s.ID)]; len(l) == 1 {
 		l[0].sndBufUsed, l[0].written = s.SndBufState.SndBufUsed, 0
 	}
 	if p.burstLeft == 0 {
